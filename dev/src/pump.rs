@@ -1,0 +1,1 @@
+//! The local event pump: see the module docs once written.

@@ -1,0 +1,23 @@
+//! `POST /add_event {"sessionId","events":[{"eventAt","eventType","payload"}]}` → `{"message":"request received"}`.
+//! 404 for an unknown session, 409 once it has ended.
+
+use lambda_http::{Body, Error, Request, Response};
+use lookout_shared::{
+    http::{ok, parse_json, respond},
+    tracker::{AddEvents, Received},
+};
+
+pub use lookout_shared::tracker::Deps;
+
+/// Up to 1000 events of up to 32 KB each fit under Lambda's 6 MB payload limit.
+pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        let caller = deps.keys.authenticate(&req).await?;
+        let input: AddEvents = parse_json(&req, BODY_LIMIT)?;
+        deps.store.add_events(&caller.tenant, input).await?;
+        Ok(ok(&Received::new()))
+    })
+    .await
+}

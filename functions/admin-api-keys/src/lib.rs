@@ -1,0 +1,52 @@
+//! `POST /admin/api_keys {"tenant","label"}` (admin bearer token) → 201 with the new key,
+//! shown this once; only its SHA-256 is stored.
+
+use lambda_http::{http::StatusCode, Body, Error, Request, Response};
+use lookout_shared::{
+    auth::{AdminAuth, ApiKeys, Tenant},
+    aws, config,
+    http::{json_response, parse_json, respond},
+    AppError,
+};
+use serde::Deserialize;
+
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub admin: AdminAuth,
+    pub keys: ApiKeys,
+}
+
+impl Deps {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self {
+            admin: AdminAuth::from_env()?,
+            keys: ApiKeys::from_env(aws::dynamodb(&sdk))?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueKey {
+    tenant: Tenant,
+    #[serde(default)]
+    label: String,
+}
+
+const MAX_LABEL: usize = 128;
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        deps.admin.check(&req)?;
+        let input: IssueKey = parse_json(&req, 4096)?;
+        if input.label.chars().count() > MAX_LABEL || input.label.chars().any(char::is_control) {
+            return Err(AppError::validation(format!(
+                "label must be at most {MAX_LABEL} printable characters"
+            )));
+        }
+        let issued = deps.keys.issue(&input.tenant, &input.label).await?;
+        Ok(json_response(StatusCode::CREATED, &issued))
+    })
+    .await
+}

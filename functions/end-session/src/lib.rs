@@ -1,0 +1,20 @@
+//! `POST /end_session {"sessionId","endAt"}` → `{"message":"request received"}`.
+//! 404 for an unknown session, 409 if it already ended.
+
+use lambda_http::{Body, Error, Request, Response};
+use lookout_shared::{
+    http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT},
+    tracker::{EndSession, Received},
+};
+
+pub use lookout_shared::tracker::Deps;
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        let caller = deps.keys.authenticate(&req).await?;
+        let input: EndSession = parse_json(&req, DEFAULT_BODY_LIMIT)?;
+        deps.store.end_session(&caller.tenant, input).await?;
+        Ok(ok(&Received::new()))
+    })
+    .await
+}

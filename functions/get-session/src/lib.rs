@@ -1,0 +1,19 @@
+//! `POST /get_session {"sessionId"}` → the session with its events sorted by `eventAt`.
+
+use lambda_http::{Body, Error, Request, Response};
+use lookout_shared::{
+    http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT},
+    tracker::GetSession,
+};
+
+pub use lookout_shared::tracker::Deps;
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        let caller = deps.keys.authenticate(&req).await?;
+        let input: GetSession = parse_json(&req, DEFAULT_BODY_LIMIT)?;
+        let session = deps.store.get_session(&caller.tenant, input).await?;
+        Ok(ok(&session))
+    })
+    .await
+}

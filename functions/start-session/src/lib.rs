@@ -1,0 +1,22 @@
+//! `POST /start_session {"userId","machineId","startAt","orgId"}` → `{"sessionId","message":"request received"}`.
+
+use lambda_http::{Body, Error, Request, Response};
+use lookout_shared::{
+    http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT},
+    tracker::{StartSession, Started},
+};
+
+pub use lookout_shared::tracker::Deps;
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        let caller = deps.keys.authenticate(&req).await?;
+        let input: StartSession = parse_json(&req, DEFAULT_BODY_LIMIT)?;
+        let session_id = deps.store.start_session(&caller.tenant, input).await?;
+        Ok(ok(&Started {
+            session_id,
+            message: "request received".into(),
+        }))
+    })
+    .await
+}

@@ -1,0 +1,277 @@
+//! Who is calling: the admin (bearer token from a stack parameter, stored as its SHA-256)
+//! and API-key holders (keys issued by the admin, stored only as their SHA-256).
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::Request;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::{config, http::header, time::Timestamp, AppError};
+
+/// SHA-256 of `data`, lowercase hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// Constant-time equality of two byte strings (length is not secret).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// The token from `Authorization: Bearer <token>`.
+pub fn bearer(req: &Request) -> Option<&str> {
+    let value = header(req, "authorization")?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The API key from `Authorization: Bearer` or `X-Api-Key`.
+pub fn api_key(req: &Request) -> Option<&str> {
+    bearer(req).or_else(|| {
+        header(req, "x-api-key")
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+    })
+}
+
+/// Checks the admin bearer token against the configured SHA-256.
+#[derive(Clone)]
+pub struct AdminAuth {
+    token_sha256: [u8; 32],
+}
+
+impl std::fmt::Debug for AdminAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminAuth(..)")
+    }
+}
+
+impl AdminAuth {
+    pub fn from_sha256_hex(hex_digest: &str) -> Result<Self, config::ConfigError> {
+        let bytes = hex::decode(hex_digest.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| {
+                config::ConfigError(format!(
+                    "{} must be 64 hex characters (sha256 of the admin token)",
+                    config::names::ADMIN_TOKEN_SHA256
+                ))
+            })?;
+        Ok(Self {
+            token_sha256: bytes,
+        })
+    }
+
+    pub fn from_env() -> Result<Self, config::ConfigError> {
+        Self::from_sha256_hex(&config::required(config::names::ADMIN_TOKEN_SHA256)?)
+    }
+
+    /// 401 without a bearer token or with a wrong one.
+    pub fn check(&self, req: &Request) -> Result<(), AppError> {
+        let token = bearer(req)
+            .ok_or_else(|| AppError::Unauthorized("admin bearer token required".into()))?;
+        let digest = Sha256::digest(token.as_bytes());
+        if ct_eq(digest.as_slice(), &self.token_sha256) {
+            Ok(())
+        } else {
+            Err(AppError::Unauthorized("invalid admin token".into()))
+        }
+    }
+}
+
+/// A tenant name: 1–64 of `A-Z a-z 0-9 _ . -`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tenant(String);
+
+impl Tenant {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = (1..=64).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "tenant {s:?} must be 1-64 characters of letters, digits, '_', '.', '-'"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Tenant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Who an API key belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub tenant: Tenant,
+    pub key_id: String,
+}
+
+/// Stored form of an API key: only its hash is kept.
+#[derive(Debug, Serialize, Deserialize)]
+struct ApiKeyRecord {
+    pk: String,
+    #[serde(rename = "keyId")]
+    key_id: String,
+    tenant: String,
+    label: String,
+    #[serde(rename = "createdAt")]
+    created_at: String,
+    #[serde(default)]
+    revoked: bool,
+}
+
+/// A freshly issued key: the plain key is shown once and never stored.
+#[derive(Debug, Serialize)]
+pub struct IssuedKey {
+    #[serde(rename = "apiKey")]
+    pub api_key: String,
+    #[serde(rename = "keyId")]
+    pub key_id: String,
+    pub tenant: String,
+    pub label: String,
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+}
+
+/// API keys in DynamoDB (`API_KEYS_TABLE`), keyed by the SHA-256 of the key.
+#[derive(Debug, Clone)]
+pub struct ApiKeys {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl ApiKeys {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn from_env(client: aws_sdk_dynamodb::Client) -> Result<Self, config::ConfigError> {
+        Ok(Self::new(
+            client,
+            config::required(config::names::API_KEYS_TABLE)?,
+        ))
+    }
+
+    /// Issues a new random key for `tenant`.
+    pub async fn issue(&self, tenant: &Tenant, label: &str) -> Result<IssuedKey, AppError> {
+        let mut secret = [0_u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        let api_key = format!("lk_{}", hex::encode(secret));
+        let key_id = uuid::Uuid::new_v4().simple().to_string();
+        let record = ApiKeyRecord {
+            pk: sha256_hex(api_key.as_bytes()),
+            key_id: key_id.clone(),
+            tenant: tenant.as_str().to_owned(),
+            label: label.to_owned(),
+            created_at: Timestamp::now().to_rfc3339(),
+            revoked: false,
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(&record)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await?;
+        Ok(IssuedKey {
+            api_key,
+            key_id,
+            tenant: record.tenant,
+            label: record.label,
+            created_at: record.created_at,
+        })
+    }
+
+    /// 401 without a key or with an unknown or revoked one.
+    pub async fn authenticate(&self, req: &Request) -> Result<Principal, AppError> {
+        let key = api_key(req).ok_or_else(|| {
+            AppError::Unauthorized("API key required (Authorization: Bearer or X-Api-Key)".into())
+        })?;
+        if key.len() > 256 {
+            return Err(AppError::Unauthorized("invalid API key".into()));
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(sha256_hex(key.as_bytes())))
+            .send()
+            .await?;
+        let record: ApiKeyRecord = match out.item {
+            Some(item) => serde_dynamo::from_item(item)?,
+            None => return Err(AppError::Unauthorized("invalid API key".into())),
+        };
+        if record.revoked {
+            return Err(AppError::Unauthorized("API key revoked".into()));
+        }
+        let tenant = Tenant::parse(&record.tenant).map_err(AppError::internal)?;
+        Ok(Principal {
+            tenant,
+            key_id: record.key_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::Body;
+
+    fn req_with(name: &str, value: &str) -> Request {
+        let mut req = Request::new(Body::Empty);
+        req.headers_mut().insert(
+            lambda_http::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+        req
+    }
+
+    #[test]
+    fn admin_token_is_checked_against_its_hash() {
+        let auth = AdminAuth::from_sha256_hex(&sha256_hex(b"s3cret")).unwrap();
+        assert!(auth
+            .check(&req_with("authorization", "Bearer s3cret"))
+            .is_ok());
+        assert!(auth
+            .check(&req_with("authorization", "bearer s3cret"))
+            .is_ok());
+        let wrong = auth
+            .check(&req_with("authorization", "Bearer s3cret2"))
+            .unwrap_err();
+        assert_eq!(wrong.status(), 401);
+        let missing = auth.check(&Request::new(Body::Empty)).unwrap_err();
+        assert_eq!(missing.status(), 401);
+        assert!(AdminAuth::from_sha256_hex("abc").is_err());
+    }
+
+    #[test]
+    fn api_key_from_either_header() {
+        assert_eq!(api_key(&req_with("x-api-key", " k1 ")), Some("k1"));
+        assert_eq!(api_key(&req_with("authorization", "Bearer k2")), Some("k2"));
+        assert_eq!(api_key(&req_with("authorization", "Basic k2")), None);
+    }
+
+    #[test]
+    fn tenant_names_are_restricted() {
+        assert!(Tenant::parse("acme-1.prod_x").is_ok());
+        assert!(Tenant::parse("").is_err());
+        assert!(Tenant::parse("a b").is_err());
+        assert!(Tenant::parse(&"x".repeat(65)).is_err());
+    }
+}

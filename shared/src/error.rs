@@ -1,0 +1,149 @@
+//! One error type for every endpoint and the single place it becomes an HTTP response.
+
+use lambda_http::{http::StatusCode, Body, Response};
+use serde::Serialize;
+
+/// What can go wrong while serving a request.
+///
+/// Expected failures (bad input, auth, missing or conflicting records) are 4xx and carry a
+/// message meant for the client. [`AppError::Internal`] is a server fault: its details are
+/// logged, the client only sees a generic body.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: &'a str,
+}
+
+impl AppError {
+    /// Wraps any error as a server fault.
+    pub fn internal<E>(err: E) -> Self
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    {
+        Self::Internal(err.into())
+    }
+
+    pub fn validation(msg: impl Into<String>) -> Self {
+        Self::Validation(msg.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Short machine-readable kind, the `error` field of the JSON body.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// Logs the error (4xx at warn, 5xx with its whole source chain at error) and turns it
+    /// into the JSON response the client gets.
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        let message = match &self {
+            Self::Internal(_) => {
+                tracing::error!(error = %error_chain(&self), "request failed");
+                "internal server error".to_owned()
+            }
+            other => {
+                tracing::warn!(status = status.as_u16(), error = %other, "request rejected");
+                other.to_string()
+            }
+        };
+        let body = ErrorBody {
+            error: self.kind(),
+            message: &message,
+        };
+        crate::http::json_response(status, &body)
+    }
+}
+
+/// `err: cause: cause…`, for logs only.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for AppError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        Self::Internal(Box::new(err))
+    }
+}
+
+impl From<serde_dynamo::Error> for AppError {
+    fn from(err: serde_dynamo::Error) -> Self {
+        Self::Internal(Box::new(err))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_details() {
+        let resp = AppError::internal("db password is hunter2").into_response();
+        assert_eq!(resp.status(), 500);
+        let body = std::str::from_utf8(resp.body().as_ref()).unwrap();
+        assert!(!body.contains("hunter2"), "{body}");
+        assert_eq!(
+            body,
+            r#"{"error":"internal","message":"internal server error"}"#
+        );
+    }
+
+    #[test]
+    fn client_errors_carry_their_message() {
+        let resp = AppError::NotFound("session not found".into()).into_response();
+        assert_eq!(resp.status(), 404);
+        let body = std::str::from_utf8(resp.body().as_ref()).unwrap();
+        assert_eq!(
+            body,
+            r#"{"error":"not_found","message":"session not found"}"#
+        );
+    }
+}

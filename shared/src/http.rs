@@ -1,0 +1,104 @@
+//! JSON in, JSON out.
+
+use lambda_http::{
+    http::{header::CONTENT_TYPE, HeaderValue, StatusCode},
+    Body, Request, Response,
+};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::AppError;
+
+/// Largest body any JSON endpoint reads (API Gateway's payload limit for Lambda is 6 MB;
+/// we stop well below it). Endpoints with bigger or smaller needs pass their own limit.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// A JSON response with the given status.
+pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
+    let (status, body) = match serde_json::to_vec(value) {
+        Ok(bytes) => (status, bytes),
+        Err(err) => {
+            tracing::error!(error = %err, "response serialisation failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                br#"{"error":"internal","message":"internal server error"}"#.to_vec(),
+            )
+        }
+    };
+    let mut resp = Response::new(Body::Binary(body));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// 200 with a JSON body.
+pub fn ok<T: Serialize + ?Sized>(value: &T) -> Response<Body> {
+    json_response(StatusCode::OK, value)
+}
+
+/// The request body as bytes (API Gateway delivers text or base64-decoded binary).
+pub fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+/// Parses the body as JSON into `T`; any failure is a 400 with serde's explanation.
+pub fn parse_json<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, AppError> {
+    let bytes = body_bytes(req);
+    if bytes.len() > limit {
+        return Err(AppError::PayloadTooLarge(format!(
+            "request body is {} bytes, the limit is {limit}",
+            bytes.len()
+        )));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(AppError::validation("request body must be a JSON object"));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|err| AppError::Validation(format!("invalid JSON body: {err}")))
+}
+
+/// A header's value as text, if present and valid UTF-8.
+pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Runs an endpoint body and maps its error to the JSON error response. Expected failures are
+/// `Ok` responses for the runtime; only a broken runtime contract would be an `Err`.
+pub async fn respond<F>(fut: F) -> Result<Response<Body>, lambda_http::Error>
+where
+    F: std::future::Future<Output = Result<Response<Body>, AppError>>,
+{
+    Ok(fut.await.unwrap_or_else(AppError::into_response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Thing {
+        name: String,
+    }
+
+    fn req(body: &str) -> Request {
+        Request::new(Body::Text(body.to_owned()))
+    }
+
+    #[test]
+    fn parse_json_explains_what_is_wrong() {
+        let err = parse_json::<Thing>(&req("{}"), 100).unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(err.to_string().contains("missing field `name`"), "{err}");
+        let err = parse_json::<Thing>(&req(""), 100).unwrap_err();
+        assert_eq!(err.status(), 400);
+        let err = parse_json::<Thing>(&req(r#"{"name":"x"}"#), 5).unwrap_err();
+        assert_eq!(err.status(), 413);
+    }
+}
