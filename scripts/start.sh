@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Starts the whole Lookout stack locally and keeps it running until Ctrl-C:
+#   moto_server (local AWS)  ->  tables/queues provisioned from template.yaml
+#   cargo lambda watch       ->  every function, at the same paths as API Gateway
+#   event-pump               ->  schedules and SQS -> functions, as AWS would
+# Ports: MOTO_PORT (default 4566), API_PORT (default 9000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MOTO_PORT=${MOTO_PORT:-4566}
+API_PORT=${API_PORT:-9000}
+PREFIX=${LOOKOUT_PREFIX:-local}
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+scripts/bootstrap.sh
+mkdir -p .local
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  say "stopping"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+MOTO_URL="http://127.0.0.1:$MOTO_PORT"
+if curl -fsS "$MOTO_URL/moto-api/" >/dev/null 2>&1; then
+  say "moto_server already running at $MOTO_URL"
+else
+  say "starting moto_server at $MOTO_URL"
+  python3 scripts/moto_server.py --port "$MOTO_PORT" >.local/moto.log 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do curl -fsS "$MOTO_URL/moto-api/" >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+
+# A local admin token, made once and kept in .local/ (git-ignored); only its hash is configured.
+[ -s .local/admin-token ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >.local/admin-token
+ADMIN_TOKEN=$(cat .local/admin-token)
+ADMIN_SHA=$(printf %s "$ADMIN_TOKEN" | sha256sum | cut -d' ' -f1)
+
+say "building dev tools and functions"
+cargo build --quiet -p lookout-dev --bins
+cargo build --quiet --workspace --bins
+
+say "provisioning template.yaml resources (prefix $PREFIX)"
+AWS_ENDPOINT_URL=$MOTO_URL target/debug/devstack provision --prefix "$PREFIX" \
+  --param "AdminTokenSha256=$ADMIN_SHA" --param "LogLevel=${RUST_LOG_LEVEL:-info}" \
+  --stack-out .local/stack.json --env-out .local/watch.env
+
+say "starting cargo lambda watch on 127.0.0.1:$API_PORT"
+cargo lambda watch -A 127.0.0.1 -P "$API_PORT" --env-file .local/watch.env >.local/watch.log 2>&1 &
+pids+=($!)
+for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null && break; sleep 0.2; done
+
+if [ -x target/debug/event-pump ]; then
+  say "starting the event pump"
+  set -a; . .local/watch.env; set +a
+  target/debug/event-pump --stack .local/stack.json --template template.yaml \
+    --invoke-url "http://127.0.0.1:$API_PORT" >.local/pump.log 2>&1 &
+  pids+=($!)
+fi
+
+cat <<INFO
+
+  Lookout is running locally.
+    API (cargo lambda watch):  http://127.0.0.1:$API_PORT
+    moto_server (local AWS):   $MOTO_URL   (dashboard: $MOTO_URL/moto-api/)
+    admin token:               $ADMIN_TOKEN   (also in .local/admin-token)
+    logs:                      .local/watch.log .local/pump.log .local/moto.log
+
+  Try:
+    KEY=\$(curl -s -X POST http://127.0.0.1:$API_PORT/admin/api_keys \\
+      -H "Authorization: Bearer $ADMIN_TOKEN" -d '{"tenant":"acme"}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["apiKey"])')
+    curl -s -X POST http://127.0.0.1:$API_PORT/start_session -H "X-Api-Key: \$KEY" \\
+      -d '{"userId":"u1","machineId":"m1","startAt":"2023-02-02 16:22:15","orgId":11232}'
+
+  Ctrl-C stops everything.
+INFO
+wait

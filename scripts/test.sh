@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every check and test of Lookout from a clean clone: installs what is missing, then
+# formatting, clippy, cfn-lint, and the whole test suite (unit tests, handler tests against
+# moto, end-to-end tests through `cargo lambda watch`). The tests start moto_server and watch
+# themselves and stop them when they finish.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+start=$(date +%s)
+
+scripts/bootstrap.sh
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "cfn-lint template.yaml"
+cfn-lint template.yaml
+
+say "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+if [ "${LOOKOUT_SKIP_ARM64:-}" != 1 ]; then
+  say "cargo lambda build --release --arm64 (every function)"
+  packages=()
+  for dir in functions/*/; do packages+=(--package "$(basename "$dir")"); done
+  cargo lambda build --release --arm64 --locked "${packages[@]}"
+fi
+
+say "cargo test --workspace"
+cargo test --workspace --locked
+
+say "all checks passed in $(( $(date +%s) - start ))s"

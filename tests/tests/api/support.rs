@@ -1,0 +1,335 @@
+//! Test harness: each in-process test gets its own uuid-prefixed copy of template.yaml's
+//! tables in moto; end-to-end tests share one `cargo lambda watch` started on first use.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::{Body, Request, Response};
+use lookout_dev::{moto, provision, provision::Stack, template::Template};
+use lookout_shared::{
+    auth::{sha256_hex, AdminAuth, ApiKeys, Tenant},
+    tracker::{self, TrackerStore},
+};
+use serde_json::{json, Value};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A fresh copy of the stack's tables and the handlers' dependencies.
+pub struct TestApp {
+    pub ddb: aws_sdk_dynamodb::Client,
+    pub stack: Stack,
+    pub tracker: tracker::Deps,
+    pub admin: admin_api_keys::Deps,
+    /// A key of tenant `acme`.
+    pub api_key: String,
+}
+
+pub fn template() -> Template {
+    Template::workspace_default().expect("template.yaml parses")
+}
+
+fn admin_params() -> BTreeMap<String, String> {
+    BTreeMap::from([(
+        "AdminTokenSha256".to_owned(),
+        sha256_hex(ADMIN_TOKEN.as_bytes()),
+    )])
+}
+
+pub async fn spawn_app() -> TestApp {
+    let endpoint = moto::endpoint().expect("moto_server");
+    let sdk = moto::sdk_config(&endpoint).await;
+    let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let stack = provision::provision(&template(), &sdk, &prefix, &admin_params())
+        .await
+        .expect("provision from template.yaml");
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let keys = ApiKeys::new(ddb.clone(), stack.table("ApiKeysTable").unwrap());
+    let tracker = tracker::Deps {
+        store: TrackerStore::new(ddb.clone(), stack.table("TrackerTable").unwrap(), Some(90)),
+        keys: keys.clone(),
+    };
+    let admin = admin_api_keys::Deps {
+        admin: AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap(),
+        keys: keys.clone(),
+    };
+    let api_key = keys
+        .issue(&Tenant::parse("acme").unwrap(), "tests")
+        .await
+        .expect("issue key")
+        .api_key;
+    TestApp {
+        ddb,
+        stack,
+        tracker,
+        admin,
+        api_key,
+    }
+}
+
+impl TestApp {
+    /// A key for another tenant.
+    pub async fn key_for(&self, tenant: &str) -> String {
+        self.tracker
+            .keys
+            .issue(&Tenant::parse(tenant).unwrap(), "other")
+            .await
+            .unwrap()
+            .api_key
+    }
+
+    pub fn tracker_table(&self) -> &str {
+        self.stack.table("TrackerTable").unwrap()
+    }
+
+    /// Every item of a table (tests may scan; request paths never do).
+    pub async fn items(
+        &self,
+        table: &str,
+    ) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .ddb
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            out.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return out;
+            }
+        }
+    }
+
+    pub async fn tracker_items(&self) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+        self.items(self.tracker_table()).await
+    }
+}
+
+/// An API Gateway HTTP API (payload v2) request, parsed by lambda_http as in Lambda.
+pub fn request(path: &str, headers: &[(&str, &str)], body: &str) -> Request {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| (k.to_lowercase(), json!(v)))
+        .chain([("content-type".to_owned(), json!("application/json"))])
+        .collect();
+    let event = json!({
+        "version": "2.0",
+        "routeKey": format!("POST {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "local",
+            "domainPrefix": "local",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": format!("POST {path}"),
+            "stage": "$default",
+            "time": "25/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1_795_000_000_000_u64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway v2 event")
+}
+
+/// Status and JSON body of a handler's response.
+pub fn read(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, Value) {
+    let resp = resp.expect("handlers answer expected failures with Ok(response)");
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap()),
+        Some("application/json")
+    );
+    let body: Value = serde_json::from_slice(resp.body().as_ref()).expect("JSON body");
+    (resp.status().as_u16(), body)
+}
+
+// ------------------------------------------------------------------ end to end
+
+/// The stack served by `cargo lambda watch`: either the one the caller runs
+/// (`LOOKOUT_API_URL`, `LOOKOUT_STACK`, `LOOKOUT_ADMIN_TOKEN`) or one started here.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub base: String,
+    pub moto: String,
+    pub stack: Stack,
+    pub admin_token: String,
+}
+
+struct WatchProcess {
+    _child: Child,
+    _stdin: ChildStdin,
+}
+
+static LIVE: OnceLock<Live> = OnceLock::new();
+static WATCH: Mutex<Option<WatchProcess>> = Mutex::new(None);
+static START: Mutex<()> = Mutex::new(());
+
+/// Starts (once per test binary) or finds the live stack, and waits until it answers.
+pub async fn live() -> Live {
+    if let Some(l) = LIVE.get() {
+        return l.clone();
+    }
+    let live = tokio::task::spawn_blocking(|| {
+        let _one_at_a_time = START
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(l) = LIVE.get() {
+            return l.clone();
+        }
+        let live = start_live();
+        let _ = LIVE.set(live.clone());
+        live
+    })
+    .await
+    .expect("starting the live stack");
+    live
+}
+
+fn start_live() -> Live {
+    if let Ok(base) = std::env::var("LOOKOUT_API_URL") {
+        let stack_file =
+            std::env::var("LOOKOUT_STACK").expect("LOOKOUT_STACK with LOOKOUT_API_URL");
+        let stack: Stack =
+            serde_json::from_str(&std::fs::read_to_string(stack_file).unwrap()).unwrap();
+        return Live {
+            base,
+            moto: moto::endpoint().unwrap(),
+            stack,
+            admin_token: std::env::var("LOOKOUT_ADMIN_TOKEN").expect("LOOKOUT_ADMIN_TOKEN"),
+        };
+    }
+    let endpoint = moto::endpoint().expect("moto_server");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tpl = template();
+    let prefix = format!("e2e{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let (stack, env) = rt.block_on(async {
+        let sdk = moto::sdk_config(&endpoint).await;
+        let stack = provision::provision(&tpl, &sdk, &prefix, &admin_params())
+            .await
+            .unwrap();
+        let mut env = stack.merged_env(&tpl).unwrap();
+        env.extend(moto::client_env(&endpoint));
+        (stack, env)
+    });
+    let root = lookout_dev::template::workspace_root();
+    let env_file = root.join(format!("target/{prefix}.env"));
+    let mut f = std::fs::File::create(&env_file).unwrap();
+    for (k, v) in &env {
+        writeln!(f, "{k}={v}").unwrap();
+    }
+    let port = free_port();
+    // The shell stops watch when our stdin closes, i.e. when this test process ends.
+    let script = r#"cargo lambda watch -A 127.0.0.1 -P "$1" --env-file "$2" --ignore-changes >"$3" 2>&1 & pid=$!; cat >/dev/null; kill $pid 2>/dev/null; wait $pid"#;
+    let log = root.join(format!("target/{prefix}.watch.log"));
+    let mut child = Command::new("sh")
+        .current_dir(&root)
+        .args(["-c", script, "watch", &port.to_string()])
+        .arg(&env_file)
+        .arg(&log)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("cargo lambda watch (is cargo-lambda installed? run scripts/bootstrap.sh)");
+    let stdin = child.stdin.take().unwrap();
+    *WATCH
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(WatchProcess {
+        _child: child,
+        _stdin: stdin,
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for_port(port, Duration::from_secs(120));
+    Live {
+        base,
+        moto: endpoint,
+        stack,
+        admin_token: ADMIN_TOKEN.to_owned(),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, limit: Duration) {
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < limit,
+            "cargo lambda watch did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+impl Live {
+    /// HTTP client with room for watch compiling a function on its first request.
+    pub fn http() -> reqwest::Client {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(600))
+            .build()
+            .unwrap()
+    }
+
+    /// POSTs a raw body; returns status and JSON body.
+    pub async fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
+        let mut req = Self::http()
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request to cargo lambda watch");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("non-JSON reply {status}: {text}"));
+        (status, body)
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: &Value) -> (u16, Value) {
+        self.post_raw(path, &[("x-api-key", key)], &body.to_string())
+            .await
+    }
+
+    /// Issues a key through the admin route.
+    pub async fn issue_key(&self, tenant: &str) -> String {
+        let bearer = format!("Bearer {}", self.admin_token);
+        let (status, body) = self
+            .post_raw(
+                "/admin/api_keys",
+                &[("authorization", &bearer)],
+                &json!({"tenant": tenant}).to_string(),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["apiKey"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn ddb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&moto::sdk_config(&self.moto).await)
+    }
+}

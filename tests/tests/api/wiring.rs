@@ -1,0 +1,61 @@
+//! Local serving matches the deployed wiring: the watch router in Cargo.toml has exactly the
+//! routes of template.yaml, and every function binary exists as a crate.
+
+use std::collections::BTreeSet;
+
+use lookout_dev::template::workspace_root;
+
+use crate::support::template;
+
+#[test]
+fn watch_router_equals_template_routes() {
+    let from_template: BTreeSet<(String, String, String)> = template()
+        .functions()
+        .unwrap()
+        .into_iter()
+        .flat_map(|f| {
+            f.routes
+                .into_iter()
+                .map(move |r| (r.path, r.method, f.binary.clone()))
+        })
+        .collect();
+
+    let cargo: toml::Table = std::fs::read_to_string(workspace_root().join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let router = &cargo["workspace"]["metadata"]["lambda"]["watch"]["router"];
+    let from_cargo: BTreeSet<(String, String, String)> = router
+        .as_table()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, routes)| {
+            routes.as_array().unwrap().iter().map(move |r| {
+                (
+                    path.clone(),
+                    r["method"].as_str().unwrap().to_owned(),
+                    r["function"].as_str().unwrap().to_owned(),
+                )
+            })
+        })
+        .collect();
+    assert!(!from_template.is_empty());
+    assert_eq!(from_cargo, from_template);
+}
+
+#[test]
+fn every_template_function_has_a_crate_with_that_binary() {
+    for f in template().functions().unwrap() {
+        let manifest = workspace_root()
+            .join("functions")
+            .join(&f.binary)
+            .join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest)
+            .unwrap_or_else(|_| panic!("{} has no crate at {}", f.logical_id, manifest.display()));
+        assert!(
+            text.contains(&format!("name = \"{}\"", f.binary)),
+            "{}",
+            manifest.display()
+        );
+    }
+}
