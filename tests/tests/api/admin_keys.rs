@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lookout_shared::auth::sha256_hex;
 use serde_json::json;
 
-use crate::support::{read, request, spawn_app, ADMIN_TOKEN};
+use lookout_tests::support::{read, request, spawn_app, ADMIN_TOKEN};
 
 #[tokio::test]
 async fn issues_a_key_that_works_and_stores_only_its_hash() {

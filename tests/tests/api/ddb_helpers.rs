@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use lookout_shared::ddb::batch_write_all;
 
-use crate::support::spawn_app;
+use lookout_tests::support::spawn_app;
 
 #[tokio::test]
 async fn batch_write_all_writes_every_item_in_chunks_of_25() {

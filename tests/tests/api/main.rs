@@ -1,8 +1,6 @@
 //! One integration test binary (zero2prod style): handlers in-process against moto, and the
 //! same routes end to end over HTTP through `cargo lambda watch`.
 
-mod support;
-
 mod admin_keys;
 mod ddb_helpers;
 mod tracker;

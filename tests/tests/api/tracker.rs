@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{read, request, spawn_app, TestApp};
+use lookout_tests::support::{read, request, spawn_app, TestApp};
 
 async fn start(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     read(

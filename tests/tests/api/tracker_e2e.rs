@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 
-use crate::support::{live, Live};
+use lookout_tests::support::{live, Live};
 
 async fn session(l: &Live, key: &str, machine: &str) -> String {
     let (status, body) = l

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use lookout_dev::template::workspace_root;
 
-use crate::support::template;
+use lookout_tests::support::template;
 
 #[test]
 fn watch_router_equals_template_routes() {
