@@ -7,6 +7,7 @@
 //! - [`time`]: lenient timestamp parsing, stored as RFC 3339 UTC,
 //! - [`auth`]: admin token and API key checks,
 //! - [`ddb`]: DynamoDB helpers (batch writes that retry unprocessed items),
+//! - [`logs`]: log ingestion storage and queries (seed 000),
 //! - [`tracker`]: the session/event tracker's storage (seed 004).
 
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod ddb;
 pub mod error;
 pub mod http;
+pub mod logs;
 pub mod time;
 pub mod tracker;
 

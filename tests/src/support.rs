@@ -115,35 +115,72 @@ impl TestApp {
     }
 }
 
-/// An API Gateway HTTP API (payload v2) request, parsed by lambda_http as in Lambda.
+/// An API Gateway HTTP API (payload v2) POST request, parsed by lambda_http as in Lambda.
 pub fn request(path: &str, headers: &[(&str, &str)], body: &str) -> Request {
+    http_request("POST", path, &[], headers, body)
+}
+
+/// Any API Gateway HTTP API (payload v2) request; `query` becomes the query string.
+pub fn http_request(
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Request {
     let headers: serde_json::Map<String, Value> = headers
         .iter()
         .map(|(k, v)| (k.to_lowercase(), json!(v)))
         .chain([("content-type".to_owned(), json!("application/json"))])
         .collect();
-    let event = json!({
+    let raw_query = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let params: serde_json::Map<String, Value> = query
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    let mut event = json!({
         "version": "2.0",
-        "routeKey": format!("POST {path}"),
+        "routeKey": format!("{method} {path}"),
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": raw_query,
         "headers": headers,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
             "domainName": "local",
             "domainPrefix": "local",
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
             "requestId": uuid::Uuid::new_v4().to_string(),
-            "routeKey": format!("POST {path}"),
+            "routeKey": format!("{method} {path}"),
             "stage": "$default",
             "time": "25/Nov/2026:12:00:00 +0000",
             "timeEpoch": 1_795_000_000_000_u64
         },
-        "body": body,
         "isBase64Encoded": false
     });
+    if !params.is_empty() {
+        event["queryStringParameters"] = Value::Object(params);
+    }
+    if !body.is_empty() || method != "GET" {
+        event["body"] = json!(body);
+    }
     lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway v2 event")
+}
+
+/// Percent-encodes a query component.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Status and JSON body of a handler's response.
@@ -231,7 +268,10 @@ fn start_live() -> Live {
         (stack, env)
     });
     let root = lookout_dev::template::workspace_root();
-    let env_file = root.join(format!("target/{prefix}.env"));
+    // Under the workspace (not $CARGO_TARGET_DIR, which may be elsewhere); created if missing.
+    let scratch = root.join("target/e2e");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let env_file = scratch.join(format!("{prefix}.env"));
     let mut f = std::fs::File::create(&env_file).unwrap();
     for (k, v) in &env {
         writeln!(f, "{k}={v}").unwrap();
@@ -239,7 +279,7 @@ fn start_live() -> Live {
     let port = free_port();
     // The shell stops watch when our stdin closes, i.e. when this test process ends.
     let script = r#"cargo lambda watch -A 127.0.0.1 -P "$1" --env-file "$2" --ignore-changes >"$3" 2>&1 & pid=$!; cat >/dev/null; kill $pid 2>/dev/null; wait $pid"#;
-    let log = root.join(format!("target/{prefix}.watch.log"));
+    let log = scratch.join(format!("{prefix}.watch.log"));
     let mut child = Command::new("sh")
         .current_dir(&root)
         .args(["-c", script, "watch", &port.to_string()])
@@ -299,6 +339,27 @@ impl Live {
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .body(body.to_owned());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request to cargo lambda watch");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("non-JSON reply {status}: {text}"));
+        (status, body)
+    }
+
+    /// GETs `path` with a query string; returns status and JSON body.
+    pub async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = Self::http()
+            .get(format!("{}{path}", self.base))
+            .query(query);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }

@@ -1,5 +1,6 @@
 //! One integration test binary (zero2prod style): handlers in-process against moto, and the
 //! same routes end to end over HTTP through `cargo lambda watch`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 mod admin_keys;
 mod ddb_helpers;

@@ -1,0 +1,55 @@
+//! `POST /admin/log_users` (admin bearer token):
+//! - `{"user":"name"}` creates a log user → 201 `{"user","token","x_user_token","rotated":false}`
+//!   (409 if it exists),
+//! - `{"user":"name","rotate":true}` replaces its token → 200 (404 if it does not exist).
+//!
+//! The token is shown once. Clients send `x_user_token` (md5 hex of the token) as
+//! `X-User-Token`; the server keeps only the SHA-256 of that.
+
+use lambda_http::{http::StatusCode, Body, Error, Request, Response};
+use lookout_shared::{
+    auth::AdminAuth,
+    aws, config,
+    http::{json_response, parse_json, respond},
+    logs::{LogStore, UserName},
+};
+use serde::Deserialize;
+
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub admin: AdminAuth,
+    pub store: LogStore,
+}
+
+impl Deps {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self {
+            admin: AdminAuth::from_env()?,
+            store: LogStore::from_env(aws::dynamodb(&sdk))?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Input {
+    user: UserName,
+    #[serde(default)]
+    rotate: bool,
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        deps.admin.check(&req)?;
+        let input: Input = parse_json(&req, 4096)?;
+        let issued = deps.store.issue_token(&input.user, input.rotate).await?;
+        let status = if input.rotate {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        Ok(json_response(status, &issued))
+    })
+    .await
+}

@@ -1,0 +1,122 @@
+//! `POST /send_logs` (seed 000): `{"data":{"user","pid","p_name","post_time","logs":[…]}}` with
+//! `X-User-Token: <md5 hex>`. Replies exactly as the seed did:
+//!
+//! | status | body |
+//! |---|---|
+//! | 200 | `{"code":200,"message":"Logs added successfully"}` |
+//! | 400 | `{"code":400,"message":"BadRequest"}` (bad JSON, missing/invalid fields, > 10,000 lines) |
+//! | 403 | `{"code":403,"message":"Forbidden"}` (no token, unknown user, wrong token) |
+//! | 413 | `{"code":413,"message":"PayloadTooLarge"}` (body over 1 MB) |
+//! | 500 | `{"code":500,"message":"InternalServerError"}` (nothing partial: retry the batch) |
+//!
+//! The seed's bodies carry no detail; ours add an `x-lookout-error` header saying what was wrong.
+
+use lambda_http::{
+    http::{HeaderValue, StatusCode},
+    Body, Error, Request, Response,
+};
+use lookout_shared::{
+    aws, config,
+    error::error_chain,
+    http::{body_bytes, header, json_response},
+    logs::{LogStore, SendLogs, MAX_BODY_BYTES},
+    time::Timestamp,
+};
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub store: LogStore,
+}
+
+impl Deps {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self {
+            store: LogStore::from_env(aws::dynamodb(&sdk))?,
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Reply {
+    code: u16,
+    message: &'static str,
+}
+
+fn reply(status: StatusCode, detail: Option<&str>) -> Response<Body> {
+    let message = match status.as_u16() {
+        200 => "Logs added successfully",
+        400 => "BadRequest",
+        403 => "Forbidden",
+        413 => "PayloadTooLarge",
+        _ => "InternalServerError",
+    };
+    let mut resp = json_response(
+        status,
+        &Reply {
+            code: status.as_u16(),
+            message,
+        },
+    );
+    if let Some(d) = detail.and_then(|d| HeaderValue::from_str(&d.replace(['\r', '\n'], " ")).ok())
+    {
+        resp.headers_mut().insert("x-lookout-error", d);
+    }
+    resp
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    let bytes = body_bytes(&req);
+    if bytes.len() > MAX_BODY_BYTES {
+        tracing::warn!(bytes = bytes.len(), "send_logs body too large");
+        return Ok(reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("body is larger than 1 MB"),
+        ));
+    }
+    let input: SendLogs = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(err) => {
+            tracing::warn!(error = %err, "send_logs bad request");
+            return Ok(reply(StatusCode::BAD_REQUEST, Some(&err.to_string())));
+        }
+    };
+    if let Err(why) = input.data.validate() {
+        tracing::warn!(error = %why, "send_logs bad request");
+        return Ok(reply(StatusCode::BAD_REQUEST, Some(&why)));
+    }
+    let token = header(&req, "x-user-token")
+        .map(str::trim)
+        .unwrap_or_default();
+    if token.is_empty() {
+        return Ok(reply(
+            StatusCode::FORBIDDEN,
+            Some("X-User-Token is missing"),
+        ));
+    }
+    match deps.store.verify(&input.data.user, token).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(user = input.data.user.as_str(), "send_logs token rejected");
+            return Ok(reply(
+                StatusCode::FORBIDDEN,
+                Some("user and X-User-Token do not match"),
+            ));
+        }
+        Err(err) => {
+            tracing::error!(error = %error_chain(&err), "send_logs auth lookup failed");
+            return Ok(reply(StatusCode::INTERNAL_SERVER_ERROR, None));
+        }
+    }
+    match deps.store.store(input.data, Timestamp::now()).await {
+        Ok(lines) => {
+            tracing::info!(lines, "logs stored");
+            Ok(reply(StatusCode::OK, None))
+        }
+        Err(err) => {
+            tracing::error!(error = %error_chain(&err), "send_logs store failed");
+            Ok(reply(StatusCode::INTERNAL_SERVER_ERROR, None))
+        }
+    }
+}

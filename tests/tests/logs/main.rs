@@ -1,0 +1,504 @@
+//! Seed 000 log ingestion: handlers in-process against moto, then end to end through watch.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
+mod e2e;
+
+use lambda_http::{Body, Response};
+use lookout_shared::{
+    auth::{sha256_hex, AdminAuth},
+    logs::{self, LogStore},
+};
+use lookout_tests::support::{http_request, read, request, spawn_app, TestApp, ADMIN_TOKEN};
+use serde_json::{json, Value};
+
+struct Logs {
+    app: TestApp,
+    ingest: send_logs::Deps,
+    admin: admin_log_users::Deps,
+    query: query_logs::Deps,
+}
+
+async fn setup() -> Logs {
+    let app = spawn_app().await;
+    let store = LogStore::new(
+        app.ddb.clone(),
+        app.stack.table("LogUsersTable").unwrap(),
+        app.stack.table("LogsTable").unwrap(),
+        30,
+    );
+    let admin = AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap();
+    Logs {
+        ingest: send_logs::Deps {
+            store: store.clone(),
+        },
+        admin: admin_log_users::Deps {
+            admin: admin.clone(),
+            store: store.clone(),
+        },
+        query: query_logs::Deps { admin, store },
+        app,
+    }
+}
+
+const SEED_OK: &str = r#"{"code":200,"message":"Logs added successfully"}"#;
+const SEED_400: &str = r#"{"code":400,"message":"BadRequest"}"#;
+const SEED_403: &str = r#"{"code":403,"message":"Forbidden"}"#;
+
+fn raw(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, String, Option<String>) {
+    let resp = resp.unwrap();
+    let detail = resp
+        .headers()
+        .get("x-lookout-error")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (
+        resp.status().as_u16(),
+        String::from_utf8(resp.body().to_vec()).unwrap(),
+        detail,
+    )
+}
+
+impl Logs {
+    async fn create_user(&self, user: &str) -> Value {
+        let (status, body) = read(
+            admin_log_users::handle(
+                &self.admin,
+                request(
+                    "/admin/log_users",
+                    &[("authorization", &format!("Bearer {ADMIN_TOKEN}"))],
+                    &json!({"user": user}).to_string(),
+                ),
+            )
+            .await,
+        );
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    async fn send(&self, token: &str, body: &str) -> (u16, String, Option<String>) {
+        raw(send_logs::handle(
+            &self.ingest,
+            request("/send_logs", &[("x-user-token", token)], body),
+        )
+        .await)
+    }
+
+    async fn query(&self, q: &[(&str, &str)], headers: &[(&str, &str)]) -> (u16, Value) {
+        read(query_logs::handle(&self.query, http_request("GET", "/logs", q, headers, "")).await)
+    }
+
+    async fn admin_query(&self, q: &[(&str, &str)]) -> (u16, Value) {
+        self.query(q, &[("authorization", &format!("Bearer {ADMIN_TOKEN}"))])
+            .await
+    }
+
+    async fn chunk_items(&self) -> usize {
+        self.app
+            .items(self.app.stack.table("LogsTable").unwrap())
+            .await
+            .len()
+    }
+}
+
+fn seed_batch(user: &str) -> Value {
+    json!({"data": {
+        "user": user, "pid": 1, "p_name": "process name", "post_time": "2020-05-05T12:22:22+00:00",
+        "logs": [
+            {"level": "error", "msg": "log message", "event_at": "2020-05-05T12:22:22+00:00", "p_description": "process_user_description"},
+            {"level": "warning", "msg": "other log message", "event_at": "2020-05-06T12:22:22+00:00", "p_description": "process_user_description"}
+        ]
+    }})
+}
+
+fn messages(page: &Value) -> Vec<String> {
+    page["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["msg"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn send_logs_stores_the_seed_batch_and_replies_exactly() {
+    let t = setup().await;
+    let user = t.create_user("username").await;
+    let token = user["x_user_token"].as_str().unwrap();
+    assert_eq!(
+        token,
+        logs::x_user_token(user["token"].as_str().unwrap()),
+        "md5 hex of the token"
+    );
+    let (status, body, _) = t.send(token, &seed_batch("username").to_string()).await;
+    assert_eq!((status, body.as_str()), (200, SEED_OK));
+
+    let (status, page) = t.admin_query(&[("user", "username")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        page["logs"],
+        json!([
+            {"event_at": "2020-05-05T12:22:22.000Z", "level": "error", "msg": "log message", "p_description": "process_user_description", "p_name": "process name", "pid": 1, "post_time": "2020-05-05T12:22:22.000Z"},
+            {"event_at": "2020-05-06T12:22:22.000Z", "level": "warning", "msg": "other log message", "p_description": "process_user_description", "p_name": "process name", "pid": 1, "post_time": "2020-05-05T12:22:22.000Z"}
+        ])
+    );
+    // Stored: packed chunks (a chunk spans at most an hour, so these two lines a day apart make
+    // two) with a TTL about 30 days out; the users table holds neither the token nor its md5.
+    let items = t.app.items(t.app.stack.table("LogsTable").unwrap()).await;
+    assert_eq!(items.len(), 2);
+    let expires: i64 = items[0]["expiresAt"].as_n().unwrap().parse().unwrap();
+    let in_days = (expires - chrono_now()) as f64 / 86_400.0;
+    assert!((29.9..30.1).contains(&in_days), "{in_days}");
+    for item in t
+        .app
+        .items(t.app.stack.table("LogUsersTable").unwrap())
+        .await
+    {
+        for v in item.values() {
+            let v = v.as_s().map(String::as_str).unwrap_or("");
+            assert!(v != token && v != user["token"].as_str().unwrap());
+        }
+    }
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_seed_400_and_write_nothing() {
+    let t = setup().await;
+    let user = t.create_user("u1").await;
+    let token = user["x_user_token"].as_str().unwrap();
+    let mut cases: Vec<String> = vec![
+        "".into(),
+        "{".into(),
+        "not json".into(),
+        "[]".into(),
+        json!({}).to_string(),
+        json!({"data": {}}).to_string(),
+    ];
+    for field in ["user", "pid", "p_name", "post_time", "logs"] {
+        let mut b = seed_batch("u1");
+        b["data"].as_object_mut().unwrap().remove(field);
+        cases.push(b.to_string());
+    }
+    for field in ["level", "msg", "event_at"] {
+        let mut b = seed_batch("u1");
+        b["data"]["logs"][0].as_object_mut().unwrap().remove(field);
+        cases.push(b.to_string());
+    }
+    for (path, value) in [
+        ("level", json!("loud")),
+        ("event_at", json!("yesterday")),
+        ("msg", json!(5)),
+    ] {
+        let mut b = seed_batch("u1");
+        b["data"]["logs"][0][path] = value;
+        cases.push(b.to_string());
+    }
+    let mut b = seed_batch("u1");
+    b["data"]["pid"] = json!(-1);
+    cases.push(b.to_string());
+    let mut b = seed_batch("u1");
+    b["data"]["logs"] = json!("x");
+    cases.push(b.to_string());
+    let mut b = seed_batch("u1");
+    b["data"]["logs"] = Value::Array(
+        (0..10_001)
+            .map(|_| json!({"level": "info", "msg": "", "event_at": 0}))
+            .collect(),
+    );
+    cases.push(b.to_string());
+
+    for body in cases {
+        let (status, reply, detail) = t.send(token, &body).await;
+        assert_eq!(
+            (status, reply.as_str()),
+            (400, SEED_400),
+            "{}",
+            &body[..body.len().min(120)]
+        );
+        assert!(
+            detail.is_some_and(|d| !d.is_empty()),
+            "a detail header explains the 400"
+        );
+    }
+    assert_eq!(t.chunk_items().await, 0);
+}
+
+#[tokio::test]
+async fn wrong_missing_or_foreign_tokens_are_forbidden() {
+    let t = setup().await;
+    let alice = t.create_user("alice").await;
+    let bob = t.create_user("bob").await;
+    let body = seed_batch("alice").to_string();
+    let bobs = bob["x_user_token"].as_str().unwrap();
+    for token in [
+        "",
+        "0123456789abcdef0123456789abcdef",
+        bobs,
+        alice["token"].as_str().unwrap(),
+    ] {
+        let (status, reply, _) = t.send(token, &body).await;
+        assert_eq!((status, reply.as_str()), (403, SEED_403), "token {token:?}");
+    }
+    let (status, reply, _) = t.send(bobs, &seed_batch("carol").to_string()).await;
+    assert_eq!((status, reply.as_str()), (403, SEED_403), "unknown user");
+    let (status, reply, _) =
+        raw(send_logs::handle(&t.ingest, request("/send_logs", &[], &body)).await);
+    assert_eq!((status, reply.as_str()), (403, SEED_403), "no header");
+    assert_eq!(t.chunk_items().await, 0);
+    // Upper-case hex is the same md5.
+    let (status, _, _) = t
+        .send(
+            &alice["x_user_token"].as_str().unwrap().to_uppercase(),
+            &body,
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn oversize_bodies_are_refused_before_anything_else() {
+    let t = setup().await;
+    let user = t.create_user("big").await;
+    let mut b = seed_batch("big");
+    b["data"]["logs"][0]["msg"] = json!("x".repeat(1024 * 1024));
+    let (status, reply, _) = t
+        .send(user["x_user_token"].as_str().unwrap(), &b.to_string())
+        .await;
+    assert_eq!(
+        (status, reply.as_str()),
+        (413, r#"{"code":413,"message":"PayloadTooLarge"}"#)
+    );
+    assert_eq!(t.chunk_items().await, 0);
+}
+
+#[tokio::test]
+async fn unicode_messages_round_trip() {
+    let t = setup().await;
+    let user = t.create_user("юзер").await;
+    let msgs = [
+        "Ошибка соединения",
+        "接続エラー 🚨",
+        "naïve café ✓",
+        "tab\tand \"quotes\" and \\ and \u{0}",
+    ];
+    let logs: Vec<Value> = msgs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| json!({"level": "info", "msg": m, "event_at": 1_600_000_000 + i, "p_description": "описание"}))
+        .collect();
+    let body = json!({"data": {"user": "юзер", "pid": 7, "p_name": "процесс", "post_time": "2020-09-13 12:26:40", "logs": logs}});
+    let (status, _, _) = t
+        .send(user["x_user_token"].as_str().unwrap(), &body.to_string())
+        .await;
+    assert_eq!(status, 200);
+    let (_, page) = t
+        .admin_query(&[("user", "юзер"), ("process", "процесс")])
+        .await;
+    assert_eq!(messages(&page), msgs);
+    assert_eq!(page["logs"][0]["p_description"], "описание");
+}
+
+#[tokio::test]
+async fn a_retried_batch_is_stored_once_and_big_batches_page_completely() {
+    let t = setup().await;
+    let user = t.create_user("bulk").await;
+    let token = user["x_user_token"].as_str().unwrap();
+    let logs: Vec<Value> = (0..10_000)
+        .map(|i| json!({"level": if i % 10 == 0 { "error" } else { "info" }, "msg": format!("line {i:05}"), "event_at": 1_700_000_000_000_u64 + i * 10, "p_description": ""}))
+        .collect();
+    let body = json!({"data": {"user": "bulk", "pid": 42, "p_name": "etl", "post_time": "2023-11-14T22:13:20Z", "logs": logs}}).to_string();
+    assert!(body.len() < 1024 * 1024, "{}", body.len());
+    assert_eq!(t.send(token, &body).await.0, 200);
+    let chunks = t.chunk_items().await;
+    assert_eq!(t.send(token, &body).await.0, 200, "retry");
+    assert_eq!(
+        t.chunk_items().await,
+        chunks,
+        "the retry rewrote the same items"
+    );
+    assert!(chunks * 100 < 10_000, "{chunks} items for 10,000 lines");
+
+    let mut all = Vec::new();
+    let mut token_q: Option<String> = None;
+    for _ in 0..20 {
+        let mut q = vec![("user", "bulk"), ("limit", "1000")];
+        if let Some(tk) = token_q.as_deref() {
+            q.push(("next_token", tk));
+        }
+        let (status, page) = t.admin_query(&q).await;
+        assert_eq!(status, 200, "{page}");
+        all.extend(messages(&page));
+        token_q = page["next_token"].as_str().map(str::to_owned);
+        if token_q.is_none() {
+            break;
+        }
+    }
+    assert_eq!(all.len(), 10_000);
+    let expected: Vec<String> = (0..10_000).map(|i| format!("line {i:05}")).collect();
+    assert_eq!(all, expected, "every line once, in time order");
+
+    let (_, errors) = t
+        .admin_query(&[("user", "bulk"), ("level", "error"), ("limit", "1000")])
+        .await;
+    assert_eq!(errors["logs"].as_array().unwrap().len(), 1000);
+    assert!(errors["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["level"] == "error"));
+}
+
+const LEVELS: [&str; 6] = ["debug", "info", "warning", "error", "critical", "info"];
+
+#[tokio::test]
+async fn queries_filter_by_process_level_and_time() {
+    let t = setup().await;
+    let user = t.create_user("q").await;
+    let token = user["x_user_token"].as_str().unwrap();
+    for (pid, name, hour) in [(1, "api", 10), (2, "worker", 11)] {
+        let logs: Vec<Value> = (0..6)
+            .map(|i| json!({"level": LEVELS[i], "msg": format!("{name}-{i}"), "event_at": format!("2024-03-01 {hour}:{:02}:00", i * 10), "p_description": ""}))
+            .collect();
+        let body = json!({"data": {"user": "q", "pid": pid, "p_name": name, "post_time": format!("2024-03-01 {hour}:59:00"), "logs": logs}});
+        assert_eq!(t.send(token, &body.to_string()).await.0, 200);
+    }
+    let own = [("x-user-token", token)];
+    let (status, page) = t.query(&[("user", "q"), ("process", "worker")], &own).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        messages(&page),
+        ["worker-0", "worker-1", "worker-2", "worker-3", "worker-4", "worker-5"]
+    );
+    let (_, page) = t
+        .query(
+            &[("user", "q"), ("pid", "1"), ("level", "error,critical")],
+            &own,
+        )
+        .await;
+    assert_eq!(messages(&page), ["api-3", "api-4"]);
+    let (_, page) = t
+        .query(
+            &[
+                ("user", "q"),
+                ("from", "2024-03-01 10:35:00"),
+                ("to", "2024-03-01T11:10:00Z"),
+            ],
+            &own,
+        )
+        .await;
+    assert_eq!(messages(&page), ["api-4", "api-5", "worker-0", "worker-1"]);
+    let (_, page) = t.query(&[("user", "q"), ("level", "WARN")], &own).await;
+    assert_eq!(messages(&page), ["api-2", "worker-2"]);
+    let (_, page) = t.query(&[("user", "q"), ("limit", "5")], &own).await;
+    assert_eq!(page["logs"].as_array().unwrap().len(), 5);
+    let (_, rest) = t
+        .query(
+            &[
+                ("user", "q"),
+                ("limit", "100"),
+                ("next_token", page["next_token"].as_str().unwrap()),
+            ],
+            &own,
+        )
+        .await;
+    assert_eq!(rest["logs"].as_array().unwrap().len(), 7);
+    assert!(rest.get("next_token").is_none());
+
+    // Auth: another user's token is forbidden; none at all is unauthorised.
+    let other = t.create_user("other").await;
+    let (status, _) = t
+        .query(
+            &[("user", "q")],
+            &[("x-user-token", other["x_user_token"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(t.query(&[("user", "q")], &[]).await.0, 401);
+    assert_eq!(
+        t.query(&[("user", "q")], &[("authorization", "Bearer wrong")])
+            .await
+            .0,
+        401
+    );
+    // A token of another user's query cannot be replayed here.
+    let (_, opage) = t.admin_query(&[("user", "other"), ("limit", "1")]).await;
+    assert!(opage.get("next_token").is_none());
+    let (status, reply) = t
+        .admin_query(&[
+            ("user", "other"),
+            ("next_token", page["next_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert_eq!(status, 400, "{reply}");
+
+    for bad in [
+        vec![],
+        vec![("user", "q"), ("level", "loud")],
+        vec![("user", "q"), ("from", "soon")],
+        vec![("user", "q"), ("limit", "0")],
+        vec![("user", "q"), ("limit", "1001")],
+        vec![("user", "q"), ("pid", "-3")],
+        vec![("user", "q"), ("from", "2024-03-02"), ("to", "2024-03-01")],
+        vec![("user", "q"), ("next_token", "zz")],
+        vec![("user", "q"), ("colour", "red")],
+    ] {
+        let (status, reply) = t.admin_query(&bad).await;
+        assert_eq!(status, 400, "{bad:?} -> {reply}");
+        assert_eq!(reply["error"], "validation");
+    }
+}
+
+#[tokio::test]
+async fn admin_creates_and_rotates_tokens() {
+    let t = setup().await;
+    let admin = format!("Bearer {ADMIN_TOKEN}");
+    let call = |body: Value, auth: Option<&str>| {
+        let headers: Vec<(&str, &str)> =
+            auth.map(|a| vec![("authorization", a)]).unwrap_or_default();
+        let req = request("/admin/log_users", &headers, &body.to_string());
+        admin_log_users::handle(&t.admin, req)
+    };
+    let first = t.create_user("rot").await;
+    assert_eq!(first["rotated"], false);
+    let (status, body) = read(call(json!({"user": "rot"}), Some(&admin)).await);
+    assert_eq!(status, 409, "{body}");
+    let (status, second) = read(call(json!({"user": "rot", "rotate": true}), Some(&admin)).await);
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["token"], first["token"]);
+    let batch = seed_batch("rot").to_string();
+    assert_eq!(
+        t.send(first["x_user_token"].as_str().unwrap(), &batch)
+            .await
+            .0,
+        403,
+        "old token revoked"
+    );
+    assert_eq!(
+        t.send(second["x_user_token"].as_str().unwrap(), &batch)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        read(call(json!({"user": "ghost", "rotate": true}), Some(&admin)).await).0,
+        404
+    );
+    assert_eq!(read(call(json!({"user": "x"}), None).await).0, 401);
+    assert_eq!(
+        read(call(json!({"user": "x"}), Some("Bearer nope")).await).0,
+        401
+    );
+    for bad in [
+        json!({"user": ""}),
+        json!({"user": "a#b"}),
+        json!({}),
+        json!({"user": "x", "admin": true}),
+    ] {
+        assert_eq!(read(call(bad.clone(), Some(&admin)).await).0, 400, "{bad}");
+    }
+}
