@@ -1,5 +1,5 @@
 # Lookout — the two commands that matter: `make start` and `make test`.
-.PHONY: start test bootstrap build-arm64 lint fmt coldstart
+.PHONY: start test bootstrap build-arm64 lint fmt bench
 
 ## Start the whole system locally (installs what is missing, moto, provisioning, watch, pump).
 start:
@@ -23,3 +23,9 @@ lint:
 
 fmt:
 	cargo fmt --all
+
+## Benchmarks (not part of the tests): cold start vs Python/boto3, log write units, scanner reads.
+bench:
+	cargo run --release -p lookout-bench --bin coldstart -- --runs 5
+	cargo run --release -p lookout-bench --bin log_write_units
+	cargo run --release -p lookout-bench --bin scanner_reads

@@ -40,6 +40,29 @@ if ! rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$'; the
   rustup target add aarch64-unknown-linux-gnu
 fi
 
+# The web console's browser tests (console-tests/): Debian's chromium, driven by playwright-core
+# from npm, which downloads no browser of its own.
+SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+apt_install() {
+  # `apt-get update` only when the package lists do not know the package yet.
+  if ! apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    say "apt-get update"; $SUDO apt-get update -qq
+  fi
+  say "apt-get install -y $*"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+[ -x /usr/bin/chromium ] || apt_install chromium
+command -v npm >/dev/null || apt_install nodejs npm
+# npm ci only when the lock file changed since the last install.
+if ! cmp -s console-tests/package-lock.json console-tests/node_modules/.lookout-installed-lock; then
+  say "npm ci (console-tests: playwright-core)"
+  (cd console-tests && npm ci --no-audit --no-fund --loglevel=error \
+    && cp package-lock.json node_modules/.lookout-installed-lock)
+fi
+for tool in /usr/bin/chromium node; do
+  command -v "$tool" >/dev/null || { echo "$tool is still missing after install" >&2; exit 1; }
+done
+
 for tool in cargo-lambda cfn-lint; do
   command -v "$tool" >/dev/null || { echo "$tool is still missing after install" >&2; exit 1; }
 done

@@ -43,9 +43,22 @@ say "building dev tools and functions"
 cargo build --quiet -p lookout-dev --bins
 cargo build --quiet --workspace --bins
 
+# Seed 003: the messenger emulator stands in for Telegram, WhatsApp and Viber (Viber always
+# fails, as the seed's did); the messenger base URLs below point the stack at it.
+EMULATOR_PORT=${EMULATOR_PORT:-8081}
+EMULATOR_URL="http://127.0.0.1:$EMULATOR_PORT"
+say "starting the messenger emulator at $EMULATOR_URL"
+target/debug/messenger-emulator --addr "127.0.0.1:$EMULATOR_PORT" >.local/emulator.log 2>&1 &
+pids+=($!)
+
 say "provisioning template.yaml resources (prefix $PREFIX)"
 AWS_ENDPOINT_URL=$MOTO_URL target/debug/devstack provision --prefix "$PREFIX" \
   --param "AdminTokenSha256=$ADMIN_SHA" --param "LogLevel=${RUST_LOG_LEVEL:-info}" \
+  --param "TelegramApiBase=$EMULATOR_URL/telegram" --param "TelegramBotToken=local-bot-token" \
+  --param "WhatsAppApiBase=$EMULATOR_URL/whatsapp" --param "WhatsAppPhoneNumberId=100000000000001" \
+  --param "WhatsAppAccessToken=local-access-token" \
+  --param "ViberApiBase=$EMULATOR_URL/viber" --param "ViberAuthToken=local-auth-token" \
+  --param "MessengerRetryBaseSeconds=${MESSENGER_RETRY_BASE_SECONDS:-5}" \
   --stack-out .local/stack.json --env-out .local/watch.env
 
 say "starting cargo lambda watch on 127.0.0.1:$API_PORT"
@@ -67,7 +80,9 @@ cat <<INFO
     API (cargo lambda watch):  http://127.0.0.1:$API_PORT
     moto_server (local AWS):   $MOTO_URL   (dashboard: $MOTO_URL/moto-api/)
     admin token:               $ADMIN_TOKEN   (also in .local/admin-token)
+    console (browser):         http://127.0.0.1:$API_PORT/console   (sign in with the admin token)
     logs:                      .local/watch.log .local/pump.log .local/moto.log
+    messenger emulator:        $EMULATOR_URL   (what it received: $EMULATOR_URL/_received)
 
   Try:
     KEY=\$(curl -s -X POST http://127.0.0.1:$API_PORT/admin/api_keys \\

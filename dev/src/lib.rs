@@ -3,9 +3,18 @@
 //! - [`template`]: reads template.yaml (resources, functions, routes, event wiring),
 //! - [`provision`]: creates the template's tables and queues in moto under a prefix,
 //! - [`moto`]: finds or starts moto_server,
+//! - [`emulator`]: the messenger emulator (Telegram, WhatsApp, Viber) for dev and tests,
 //! - [`pump`]: the local event pump (schedules and SQS → functions under `cargo lambda watch`).
 
+pub mod emulator;
 pub mod moto;
 pub mod provision;
 pub mod pump;
 pub mod template;
+
+/// Installs the aws-lc-rs crypto provider as the process default (idempotent). Call before
+/// building a reqwest client: with the workspace's unified features reqwest's rustls has no
+/// provider of its own.
+pub fn init_tls() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

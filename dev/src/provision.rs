@@ -17,6 +17,9 @@ use crate::template::{Function, Resolve, Template};
 
 pub const TABLE: &str = "AWS::DynamoDB::Table";
 pub const QUEUE: &str = "AWS::SQS::Queue";
+pub const EMAIL_IDENTITY: &str = "AWS::SES::EmailIdentity";
+pub const SCHEDULE_GROUP: &str = "AWS::Scheduler::ScheduleGroup";
+pub const IAM_ROLE: &str = "AWS::IAM::Role";
 
 /// moto's account id; region comes from the SDK config.
 pub const LOCAL_ACCOUNT: &str = "123456789012";
@@ -38,6 +41,12 @@ pub struct Stack {
     pub params: BTreeMap<String, String>,
     pub tables: BTreeMap<String, String>,
     pub queues: BTreeMap<String, QueueInfo>,
+    /// EventBridge Scheduler schedule groups by logical id (created in moto).
+    #[serde(default)]
+    pub schedule_groups: BTreeMap<String, String>,
+    /// IAM role names by logical id (named only: moto's Scheduler does not check roles).
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -70,6 +79,8 @@ impl Stack {
             params: all,
             tables,
             queues: BTreeMap::new(),
+            schedule_groups: prefixed_names(tpl, SCHEDULE_GROUP, prefix),
+            roles: prefixed_names(tpl, IAM_ROLE, prefix),
         })
     }
 
@@ -135,6 +146,12 @@ impl Resolve for Stack {
         if let Some(q) = self.queues.get(name) {
             return Ok(q.url.clone());
         }
+        if let Some(g) = self.schedule_groups.get(name) {
+            return Ok(g.clone());
+        }
+        if let Some(r) = self.roles.get(name) {
+            return Ok(r.clone());
+        }
         bail!("cannot resolve !Ref {name} locally")
     }
 
@@ -152,6 +169,15 @@ impl Resolve for Stack {
                 "QueueUrl" => Ok(q.url.clone()),
                 _ => bail!("unknown attribute {id}.{attr}"),
             };
+        }
+        if let (Some(g), "Arn") = (self.schedule_groups.get(id), attr) {
+            return Ok(format!(
+                "arn:aws:scheduler:{}:{}:schedule-group/{g}",
+                self.region, self.account
+            ));
+        }
+        if let (Some(r), "Arn") = (self.roles.get(id), attr) {
+            return Ok(format!("arn:aws:iam::{}:role/{r}", self.account));
         }
         bail!("cannot resolve !GetAtt {id}.{attr} locally")
     }
@@ -191,6 +217,20 @@ pub async fn provision(
             .await
             .with_context(|| format!("queue {id}"))?;
         stack.queues.insert(id, info);
+    }
+    // SES identities are addresses, not named resources: created as they are, not prefixed.
+    let ses = aws_sdk_sesv2::Client::new(sdk);
+    for (id, props) in tpl.resources_of(EMAIL_IDENTITY) {
+        create_email_identity(&ses, &stack, &props)
+            .await
+            .with_context(|| format!("email identity {id}"))?;
+    }
+    // Schedule groups hold the one-time schedules the app creates at runtime.
+    let scheduler = aws_sdk_scheduler::Client::new(sdk);
+    for name in stack.schedule_groups.values() {
+        create_schedule_group(&scheduler, name)
+            .await
+            .with_context(|| format!("schedule group {name}"))?;
     }
     Ok(stack)
 }
@@ -360,4 +400,68 @@ async fn create_queue(
         .and_then(|mut a| a.remove(&A::QueueArn))
         .ok_or_else(|| anyhow!("queue {name} has no ARN"))?;
     Ok(QueueInfo { name, url, arn })
+}
+
+/// A verified sender in moto (SES refuses to send from unverified addresses, moto too).
+async fn create_email_identity(
+    ses: &aws_sdk_sesv2::Client,
+    stack: &Stack,
+    props: &Value,
+) -> Result<()> {
+    let identity = stack.resolve(
+        props
+            .get("EmailIdentity")
+            .ok_or_else(|| anyhow!("missing EmailIdentity"))?,
+    )?;
+    match ses
+        .create_email_identity()
+        .email_identity(&identity)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_already_exists_exception()) =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(anyhow::Error::new(err).context("CreateEmailIdentity")),
+    }
+}
+
+/// `<prefix>-<logical id>` of every resource of `kind`, by logical id.
+fn prefixed_names(tpl: &Template, kind: &str, prefix: &str) -> BTreeMap<String, String> {
+    tpl.resources_of(kind)
+        .into_iter()
+        .map(|(id, _)| {
+            let name = format!("{prefix}-{id}");
+            (id, name)
+        })
+        .collect()
+}
+
+/// Creates a schedule group unless it exists (moto's CreateScheduleGroup would replace an
+/// existing group and drop its schedules).
+async fn create_schedule_group(scheduler: &aws_sdk_scheduler::Client, name: &str) -> Result<()> {
+    match scheduler.get_schedule_group().name(name).send().await {
+        Ok(_) => return Ok(()),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) => {}
+        Err(err) => return Err(anyhow::Error::new(err).context("GetScheduleGroup")),
+    }
+    match scheduler.create_schedule_group().name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_conflict_exception()) =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(anyhow::Error::new(err).context("CreateScheduleGroup")),
+    }
 }

@@ -172,6 +172,7 @@ impl Pump {
                 });
             }
         }
+        crate::init_tls();
         let http = reqwest::Client::builder()
             .timeout(config.invoke_timeout)
             .build()

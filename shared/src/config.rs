@@ -28,4 +28,10 @@ pub mod names {
     pub const API_KEYS_TABLE: &str = "API_KEYS_TABLE";
     /// SHA-256 (hex) of the admin bearer token.
     pub const ADMIN_TOKEN_SHA256: &str = "ADMIN_TOKEN_SHA256";
+    /// Apps and their heartbeats (seed 002).
+    pub const HEARTBEAT_TABLE: &str = "HEARTBEAT_TABLE";
+    /// Verified SES sender of admin mail.
+    pub const MAIL_SENDER: &str = "MAIL_SENDER";
+    /// Where admin mail goes.
+    pub const ADMIN_EMAIL: &str = "ADMIN_EMAIL";
 }

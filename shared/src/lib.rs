@@ -7,16 +7,26 @@
 //! - [`time`]: lenient timestamp parsing, stored as RFC 3339 UTC,
 //! - [`auth`]: admin token and API key checks,
 //! - [`ddb`]: DynamoDB helpers (batch writes that retry unprocessed items),
+//! - [`incidents`]: incident dispatch: apps, codes, grouping, history (seed 001),
 //! - [`logs`]: log ingestion storage and queries (seed 000),
 //! - [`tracker`]: the session/event tracker's storage (seed 004).
+//! - [`heartbeat`]: heartbeats and the silent-app scanner (seed 002),
+//! - [`mail`]: plain-text admin mail through SES.
+//! - [`messenger`]: Telegram / WhatsApp / Viber adapters (`Messenger::send(kind, address, text)`),
+//! - [`broadcast`]: messenger broadcast: contacts, sends, deliveries, failed list (seed 003).
 
 pub mod auth;
 pub mod aws;
+pub mod broadcast;
 pub mod config;
 pub mod ddb;
 pub mod error;
+pub mod heartbeat;
 pub mod http;
+pub mod incidents;
 pub mod logs;
+pub mod mail;
+pub mod messenger;
 pub mod time;
 pub mod tracker;
 

@@ -570,6 +570,60 @@ impl LogStore {
         Ok(lines)
     }
 
+    /// The newest `n` lines of `user` (optionally of one process), oldest first: a Query on the
+    /// user's partition backwards, stopping as soon as enough lines are in hand.
+    pub async fn recent(
+        &self,
+        user: &UserName,
+        p_name: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<LogOut>, AppError> {
+        let mut out: Vec<LogOut> = Vec::new();
+        let mut start = None;
+        while out.len() < n {
+            let mut req = self
+                .client
+                .query()
+                .table_name(&self.logs_table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(user_pk(user)))
+                .scan_index_forward(false)
+                .limit(8)
+                .set_exclusive_start_key(start.take());
+            if let Some(p) = p_name {
+                req = req
+                    .filter_expression("pName = :p")
+                    .expression_attribute_values(":p", AttributeValue::S(p.to_owned()));
+            }
+            let page = req.send().await?;
+            for item in page.items.unwrap_or_default() {
+                let chunk: ChunkRecord = serde_dynamo::from_item(item)?;
+                let packed: Vec<PackedLine> =
+                    serde_json::from_str(&chunk.lines).map_err(AppError::internal)?;
+                for (at, level, msg, desc) in packed.into_iter().rev() {
+                    out.push(LogOut {
+                        event_at: at,
+                        level: level.as_str().to_owned(),
+                        msg,
+                        p_description: desc,
+                        p_name: chunk.p_name.clone(),
+                        pid: chunk.pid,
+                        post_time: chunk.post_time.clone(),
+                    });
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        // Chunks of different batches may overlap in time: order what we have, keep the newest.
+        out.sort_by(|a, b| b.event_at.cmp(&a.event_at));
+        out.truncate(n);
+        out.reverse();
+        Ok(out)
+    }
+
     /// A page of `user`'s lines matching `q`, oldest chunk first.
     pub async fn query(&self, user: &UserName, q: LogQuery) -> Result<LogPage, AppError> {
         let limit = if q.limit == 0 { 100 } else { q.limit };

@@ -267,6 +267,8 @@ fn start_live() -> Live {
         env.extend(moto::client_env(&endpoint));
         (stack, env)
     });
+    // Seed 003: the messenger base URLs (template parameters) point at this process's emulator.
+    let (stack, env) = with_messenger_emulator(&tpl, &endpoint, stack, env);
     let root = lookout_dev::template::workspace_root();
     // Under the workspace (not $CARGO_TARGET_DIR, which may be elsewhere); created if missing.
     let scratch = root.join("target/e2e");
@@ -327,6 +329,7 @@ fn wait_for_port(port: u16, limit: Duration) {
 impl Live {
     /// HTTP client with room for watch compiling a function on its first request.
     pub fn http() -> reqwest::Client {
+        lookout_dev::init_tls();
         reqwest::Client::builder()
             .timeout(Duration::from_secs(600))
             .build()
@@ -392,5 +395,134 @@ impl Live {
 
     pub async fn ddb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&moto::sdk_config(&self.moto).await)
+    }
+}
+
+// ------------------------------------------------------------------ mail and invocations
+
+/// A mail SES accepted, as moto records it (`GET {moto}/moto-api/data.json`, `ses.Message`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMail {
+    pub id: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Every mail moto's SES has accepted so far (all tests share one moto: filter by recipient
+/// or subject).
+pub async fn sent_mail(moto: &str) -> Vec<SentMail> {
+    let data: Value = Live::http()
+        .get(format!("{moto}/moto-api/data.json"))
+        .send()
+        .await
+        .expect("moto data.json")
+        .json()
+        .await
+        .expect("data.json is JSON");
+    let text = |m: &Value, k: &str| m[k].as_str().unwrap_or_default().to_owned();
+    data["ses"]["Message"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|m| SentMail {
+            id: text(m, "id"),
+            from: text(m, "source"),
+            to: m["destinations"]["ToAddresses"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect(),
+            subject: text(m, "subject"),
+            body: text(m, "body"),
+        })
+        .collect()
+}
+
+impl Live {
+    /// Invokes a function through watch's Lambda Invoke API
+    /// (`POST {base}/2015-03-31/functions/{name}/invocations`); returns the HTTP status, the
+    /// `X-Amz-Function-Error` header if any, and the JSON result.
+    pub async fn invoke(&self, function: &str, event: &Value) -> (u16, Option<String>, Value) {
+        let resp = Self::http()
+            .post(format!(
+                "{}/2015-03-31/functions/{function}/invocations",
+                self.base
+            ))
+            .json(event)
+            .send()
+            .await
+            .expect("invoke through cargo lambda watch");
+        let status = resp.status().as_u16();
+        let error = resp
+            .headers()
+            .get("x-amz-function-error")
+            .map(|v| v.to_str().unwrap_or("?").to_owned());
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, error, body)
+    }
+}
+
+// ------------------------------------------------------------------ messenger emulator (seed 003)
+
+/// Template parameters that point the messenger adapters at the emulator at `url`, with dummy
+/// credentials and retries without delay (`scripts/start.sh` passes the same).
+pub fn messenger_params(url: &str) -> BTreeMap<String, String> {
+    let url = url.trim_end_matches('/');
+    [
+        ("TelegramApiBase", format!("{url}/telegram")),
+        ("TelegramBotToken", "emulator-bot-token".to_owned()),
+        ("WhatsAppApiBase", format!("{url}/whatsapp")),
+        ("WhatsAppPhoneNumberId", "100000000000001".to_owned()),
+        ("WhatsAppAccessToken", "emulator-access-token".to_owned()),
+        ("ViberApiBase", format!("{url}/viber")),
+        ("ViberAuthToken", "emulator-auth-token".to_owned()),
+        ("MessengerRetryBaseSeconds", "0".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// Starts this process's messenger emulator (once) and re-resolves the functions' environment
+/// with [`messenger_params`] pointing at it.
+fn with_messenger_emulator(
+    tpl: &Template,
+    endpoint: &str,
+    mut stack: Stack,
+    _env: BTreeMap<String, String>,
+) -> (Stack, BTreeMap<String, String>) {
+    let emulator = lookout_dev::emulator::Emulator::shared().expect("messenger emulator");
+    stack.params.extend(messenger_params(emulator.url()));
+    let mut env = stack.merged_env(tpl).unwrap();
+    env.extend(moto::client_env(endpoint));
+    (stack, env)
+}
+
+impl Live {
+    /// Base URL of the messenger emulator the live stack calls (from its parameters).
+    pub fn emulator_url(&self) -> String {
+        self.stack
+            .params
+            .get("TelegramApiBase")
+            .map(|u| u.trim_end_matches("/telegram").to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Everything the emulator has received so far (`GET /_received`; all tests share it).
+    pub async fn emulator_received(&self) -> Vec<lookout_dev::emulator::Received> {
+        Self::http()
+            .get(format!("{}/_received", self.emulator_url()))
+            .send()
+            .await
+            .expect("the messenger emulator answers")
+            .json()
+            .await
+            .expect("emulator records are JSON")
     }
 }

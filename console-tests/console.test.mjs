@@ -1,0 +1,271 @@
+// Browser tests of the Lookout web console: Debian's chromium driven by playwright-core.
+//
+// Started by `cargo test -p lookout-tests --test console`, which runs a live stack (moto +
+// cargo lambda watch), seeds data through the API and passes it here as environment variables:
+// LOOKOUT_API_URL, LOOKOUT_ADMIN_TOKEN, LOOKOUT_APP, LOOKOUT_INCIDENT_ID, LOOKOUT_INCIDENT_TITLE,
+// LOOKOUT_LOG_USER, LOOKOUT_HB_TENANT, LOOKOUT_API_KEY, LOOKOUT_MESSENGER_USER, LOOKOUT_NEW_APP,
+// LOOKOUT_ARTIFACTS (screenshots). The Rust side then checks what the browser changed is stored.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const v = process.env[name];
+  assert.ok(v, `${name} must be set (run through cargo test -p lookout-tests --test console)`);
+  return v;
+};
+const BASE = env('LOOKOUT_API_URL');
+const ARTIFACTS = process.env.LOOKOUT_ARTIFACTS || join(process.cwd(), 'tests/artifacts/console');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+let context;
+let page;
+let profile;
+const problems = []; // console errors, CSP violations, page errors
+const foreign = []; // requests that left the console's origin
+
+const navTo = (name) => page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
+const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+// Waits until the current view's table has `n` body rows (and, if given, shows `text`).
+async function rows(n, text) {
+  await page.waitForFunction(([count, needle]) => {
+    const trs = document.querySelectorAll('main tbody tr');
+    return trs.length === count && (!needle || document.querySelector('main').textContent.includes(needle));
+  }, [n, text ?? null]);
+  return page.locator('main tbody tr');
+}
+
+async function statusSays(fragment) {
+  await page.waitForFunction((f) => document.querySelector('#status')?.textContent.includes(f), fragment);
+}
+
+describe('Lookout console in chromium', () => {
+  before(async () => {
+    profile = mkdtempSync(join(tmpdir(), 'lookout-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 1280, height: 860 },
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
+    page = context.pages()[0] || await context.newPage();
+    page.setDefaultTimeout(120_000); // watch may still be building a function on first call
+    page.on('console', (m) => {
+      // A 401 the test provokes on purpose is logged by chromium as a failed load.
+      if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('request', (r) => { if (!r.url().startsWith(BASE) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  });
+
+  after(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('serves the page with a strict CSP and shows the sign-in form', async () => {
+    const resp = await page.goto(`${BASE}/console`);
+    assert.equal(resp.status(), 200);
+    const headers = resp.headers();
+    assert.match(headers['content-security-policy'], /script-src 'self'/);
+    assert.equal(headers['x-content-type-options'], 'nosniff');
+    assert.equal(await page.locator('script:not([src])').count(), 0, 'no inline scripts');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.equal(await page.getByRole('navigation').isHidden(), true, 'no navigation before sign-in');
+    await shot('01-sign-in');
+  });
+
+  it('refuses a wrong token with a message, using the keyboard only', async () => {
+    const token = page.getByLabel('Admin token', { exact: true });
+    assert.equal(await token.evaluate((el) => el === document.activeElement), true, 'token field has focus');
+    await page.keyboard.type('not-the-token');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#login-error')?.textContent.includes('401'));
+    assert.equal(await token.getAttribute('aria-invalid'), 'true');
+    await statusSays('not accepted (401)');
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'a refused token is not kept');
+  });
+
+  it('signs in with the admin token, kept in sessionStorage only', async () => {
+    await page.getByLabel('Admin token', { exact: true }).fill(env('LOOKOUT_ADMIN_TOKEN'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
+    const stored = await page.evaluate(() => ({ s: Object.values(sessionStorage), l: Object.values(localStorage), url: location.href, cookie: document.cookie }));
+    assert.deepEqual(stored.s, [env('LOOKOUT_ADMIN_TOKEN')]);
+    assert.ok(!stored.l.includes(env('LOOKOUT_ADMIN_TOKEN')) && !stored.url.includes(env('LOOKOUT_ADMIN_TOKEN')) && stored.cookie === '');
+    assert.equal(await page.getByRole('navigation').getByRole('link', { name: 'Incidents', exact: true }).getAttribute('aria-current'), 'page');
+  });
+
+  it('filters incidents by app and level, and pages', async () => {
+    const app = env('LOOKOUT_APP');
+    await page.getByLabel('App', { exact: true }).selectOption(app);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await rows(2, 'Slow checkout');
+    const titles = await page.locator('main tbody tr td:nth-child(5)').allTextContents();
+    assert.deepEqual(titles, ['Payments down', 'Slow checkout'], 'most recently seen first');
+    await shot('02-incidents');
+
+    await page.getByLabel('Level', { exact: true }).selectOption('crit');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const one = await rows(1, 'Payments down');
+    assert.match(await one.first().textContent(), /crit/);
+    assert.match(await page.evaluate(() => location.hash), /app=.*&level=crit/);
+    await statusSays('1 incident shown');
+
+    // Pagination: one incident per page over the app's two.
+    await page.evaluate((a) => { location.hash = `#incidents?${new URLSearchParams({ app: a, limit: '1' })}`; }, app);
+    await rows(1, 'Payments down');
+    assert.equal(await page.getByRole('button', { name: 'Previous page' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await rows(1, 'Slow checkout');
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await rows(1, 'Payments down');
+    await page.getByLabel('Level', { exact: true }).selectOption('crit');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForFunction(() => location.hash.includes('level=crit'));
+    await rows(1, 'Payments down');
+  });
+
+  it('opens an incident with its logs, recent logs and history', async () => {
+    await page.getByRole('link', { name: env('LOOKOUT_INCIDENT_TITLE') }).click();
+    await page.getByRole('heading', { name: env('LOOKOUT_INCIDENT_TITLE'), level: 1 }).waitFor();
+    assert.equal(await page.locator('#status').textContent(), '', 'no message left over from the list');
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`#incident/${env('LOOKOUT_INCIDENT_ID')}`));
+    assert.match(await page.getByLabel('Logs sent with the report', { exact: true }).textContent(), /trace line 1\ntrace line 2\ntrace line 3/);
+    const recent = page.getByRole('table', { name: /latest log lines/ });
+    assert.match(await recent.textContent(), /checkout step 7/);
+    assert.match(await page.locator('main').textContent(), /No changes yet/);
+    await shot('03-incident');
+  });
+
+  it('changes status, assignee and notes; the history shows who did it', async () => {
+    await page.getByLabel('Status', { exact: true }).selectOption('acknowledged');
+    await page.getByLabel('Assignee', { exact: true }).fill('dana');
+    await page.getByLabel('Notes', { exact: true }).fill('Rolled back the payment gateway config.');
+    await page.getByLabel('Changed by', { exact: true }).fill('Console Tester');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await statusSays('Saved');
+    const history = page.getByRole('table', { name: /Changes, oldest first/ });
+    await history.waitFor();
+    const text = await history.textContent();
+    for (const part of ['status', 'open', 'acknowledged', 'assignee', 'dana', 'notes', 'Console Tester']) assert.ok(text.includes(part), part);
+    assert.equal(await page.getByLabel('Status', { exact: true }).inputValue(), 'acknowledged');
+    await shot('04-incident-updated');
+
+    // Saving again without changes writes nothing.
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await statusSays('Nothing changed');
+  });
+
+  it('goes back to the filtered list, where the new status shows', async () => {
+    await page.getByRole('link', { name: '← Back to incidents' }).click();
+    await rows(1, 'Payments down');
+    assert.match(await page.locator('main tbody tr').first().textContent(), /acknowledged/);
+    assert.equal(await page.getByLabel('Level', { exact: true }).inputValue(), 'crit', 'filters kept');
+    await page.getByLabel('Level', { exact: true }).selectOption('');
+    await page.getByLabel('Status', { exact: true }).selectOption('open');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await rows(1, 'Slow checkout');
+  });
+
+  it('registers an app and shows its code once, with a copy button', async () => {
+    await navTo('Apps');
+    await page.getByRole('heading', { name: 'Apps', level: 1 }).waitFor();
+    await page.getByRole('table', { name: /Registered apps/ }).waitFor();
+    const name = env('LOOKOUT_NEW_APP');
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByLabel('Description', { exact: true }).fill('added in the browser test');
+    await page.getByRole('button', { name: 'Register' }).click();
+    const panel = page.getByRole('region', { name: `Code for ${name}` });
+    await panel.waitFor();
+    const code = (await panel.locator('code.secret').textContent()).trim();
+    assert.match(code, /^[0-9a-zA-Z]{16,}$/);
+    await page.getByRole('button', { name: 'Copy code' }).click();
+    await statusSays('copied');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), code);
+    await page.getByRole('table', { name: /Registered apps/ }).getByRole('cell', { name, exact: true }).waitFor();
+    await shot('05-apps-code-once');
+
+    // Once left, the code is gone for good.
+    await navTo('Incidents');
+    await navTo('Apps');
+    await page.getByRole('table', { name: /Registered apps/ }).getByRole('cell', { name, exact: true }).waitFor();
+    assert.ok(!(await page.content()).includes(code), 'the code is not shown again');
+  });
+
+  it('shows the heartbeat state of a tenant’s apps', async () => {
+    await navTo('Heartbeats');
+    await page.getByLabel('Tenant', { exact: true }).fill(env('LOOKOUT_HB_TENANT'));
+    await page.getByRole('button', { name: 'Show' }).click();
+    const trs = await rows(2, 'OK:200');
+    const text = (await trs.allTextContents()).join('\n');
+    assert.match(text, /^7\s*up/m);
+    assert.match(text, /300s \+ 60s/);
+    assert.match(text, /8\s*up.*OK:200/);
+    await shot('06-heartbeats');
+    await page.getByRole('button', { name: 'Pause app 8' }).click();
+    await statusSays('pause done');
+    await page.waitForFunction(() => document.querySelector('main tbody')?.textContent.includes('paused'));
+  });
+
+  it('searches a log user’s lines by level', async () => {
+    await navTo('Logs');
+    await page.getByLabel('User', { exact: true }).fill(env('LOOKOUT_LOG_USER'));
+    await page.getByRole('button', { name: 'Search logs' }).click();
+    await rows(8, 'checkout step 0');
+    await page.getByLabel('error', { exact: true }).check();
+    await page.getByRole('button', { name: 'Search logs' }).click();
+    const one = await rows(1, 'checkout step 7');
+    assert.match(await one.first().textContent(), /error.*api.*4242.*checkout step 7.*payment flow/);
+    await shot('07-logs');
+  });
+
+  it('lists messenger contacts and failed deliveries with an API key', async () => {
+    await navTo('Messenger');
+    await page.getByLabel('API key', { exact: true }).fill(env('LOOKOUT_API_KEY'));
+    await page.getByLabel('User name', { exact: true }).fill(env('LOOKOUT_MESSENGER_USER'));
+    await page.getByRole('button', { name: 'Show' }).click();
+    const trs = await rows(1, 'Dana');
+    assert.match(await trs.first().textContent(), /Dana.*123456789.*\+15550001111/);
+    await statusSays('1 contact shown');
+    await shot('08-messenger-contacts');
+    await page.getByLabel('Show', { exact: true }).selectOption('failed');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByText('No failed deliveries.').waitFor();
+    await statusSays('0 failed deliveries shown');
+    const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
+    assert.ok(!stored.includes(env('LOOKOUT_API_KEY')), 'the API key is not stored');
+  });
+
+  it('labels every control, loads nothing from elsewhere and logs no errors', async () => {
+    for (const view of ['#incidents', '#apps', '#logs', '#heartbeats', '#messenger', `#incident/${env('LOOKOUT_INCIDENT_ID')}`]) {
+      await page.evaluate((h) => { location.hash = h; }, view);
+      await page.locator('main h1').waitFor();
+      await page.waitForFunction(() => !document.querySelector('main .muted')?.textContent.startsWith('Loading'));
+      const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')]
+        .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
+        .map((el) => el.outerHTML));
+      assert.deepEqual(unlabelled, [], view);
+      const headless = await page.evaluate(() => [...document.querySelectorAll('table')].filter((t) => !t.querySelector('thead th[scope=col]') || !t.caption).length);
+      assert.equal(headless, 0, `${view}: tables have captions and column headers`);
+    }
+    assert.deepEqual(foreign, [], 'requests outside the console origin');
+    assert.deepEqual(problems, [], 'console errors or CSP violations');
+  });
+
+  it('a rejected token sends you back to sign in, with a message', async () => {
+    await page.evaluate(() => sessionStorage.setItem('lookout.adminToken', 'revoked-token'));
+    await navTo('Apps');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.match(await page.locator('#login-error').textContent(), /not accepted \(401\)/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('lookout.adminToken')), null);
+    await shot('09-signed-out-401');
+  });
+});

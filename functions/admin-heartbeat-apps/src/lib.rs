@@ -1,0 +1,46 @@
+//! `POST /admin/heartbeat_apps` (admin bearer token):
+//! `{"tenant","app_id","period_seconds"?,"grace_seconds"?,"action"?: "pause"|"resume"|"retire"}`.
+//!
+//! Without `action` it registers the app (201) or changes its settings (200); with one it
+//! pauses, resumes or retires a registered app (404 otherwise). The reply is the app's status.
+
+use lambda_http::{http::StatusCode, Body, Error, Request, Response};
+use lookout_shared::{
+    auth::AdminAuth,
+    aws, config,
+    heartbeat::{AdminAppIn, Clock, HeartbeatStore},
+    http::{json_response, parse_json, respond},
+};
+
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub admin: AdminAuth,
+    pub store: HeartbeatStore,
+    pub clock: Clock,
+}
+
+impl Deps {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self {
+            admin: AdminAuth::from_env()?,
+            store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
+            clock: Clock::system(),
+        })
+    }
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        deps.admin.check(&req)?;
+        let input: AdminAppIn = parse_json(&req, 4096)?;
+        let (app, created) = deps.store.admin_update(&input, deps.clock.now()).await?;
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok(json_response(status, &app))
+    })
+    .await
+}

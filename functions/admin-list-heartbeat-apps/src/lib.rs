@@ -1,0 +1,59 @@
+//! `GET /admin/heartbeat_apps?tenant=acme[&state=down][&limit=100][&next_token=…]` (admin bearer
+//! token) → `{"tenant","apps":[{app_id,state,last_heartbeat,last_message,due_by,…}],"next_token"?}`.
+
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lookout_shared::{
+    auth::AdminAuth,
+    aws, config,
+    heartbeat::{HeartbeatStore, ListQuery},
+    http::{ok, respond},
+    AppError,
+};
+
+const PARAMS: [&str; 4] = ["tenant", "state", "limit", "next_token"];
+
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub admin: AdminAuth,
+    pub store: HeartbeatStore,
+}
+
+impl Deps {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self {
+            admin: AdminAuth::from_env()?,
+            store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
+        })
+    }
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        deps.admin.check(&req)?;
+        let params = req.query_string_parameters();
+        for (name, _) in params.iter() {
+            if !PARAMS.contains(&name) {
+                return Err(AppError::validation(format!(
+                    "unknown query parameter {name:?}; use {}",
+                    PARAMS.join(", ")
+                )));
+            }
+        }
+        for name in PARAMS {
+            if params.all(name).is_some_and(|v| v.len() > 1) {
+                return Err(AppError::validation(format!(
+                    "query parameter {name} given more than once"
+                )));
+            }
+        }
+        let query = ListQuery::parse(
+            params.first("tenant"),
+            params.first("state"),
+            params.first("limit"),
+            params.first("next_token"),
+        )?;
+        Ok(ok(&deps.store.list(&query).await?))
+    })
+    .await
+}

@@ -1,0 +1,625 @@
+// Lookout console: a small admin UI over Lookout's HTTP API. One plain ES module, no framework,
+// no build step. The admin token lives in this tab's sessionStorage only and goes out as
+// `Authorization: Bearer`; every DOM node is built with textContent (no innerHTML), and the
+// page's CSP allows scripts from this origin only.
+
+const TOKEN_KEY = 'lookout.adminToken';
+const BY_KEY = 'lookout.by';
+const LEVELS = ['debug', 'info', 'warning', 'error', 'crit'];
+const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'];
+const STATUSES = ['open', 'acknowledged', 'resolved'];
+const HB_STATES = ['up', 'down', 'paused', 'retired'];
+
+const $ = (sel) => document.querySelector(sel);
+const main = $('#main');
+const statusBox = $('#status');
+const nav = $('#nav');
+const signoutBtn = $('#signout');
+
+// ------------------------------------------------------------------ DOM helpers
+
+// h('tag', {attr: value, onclick: fn}, ...children): children are nodes or text.
+function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  let value;
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v == null || v === false) continue;
+    if (k === 'value') value = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const kid of kids.flat(Infinity)) {
+    if (kid != null && kid !== false) el.append(kid instanceof Node ? kid : String(kid));
+  }
+  if (value !== undefined) el.value = value;
+  return el;
+}
+
+let uid = 0;
+// A labelled form control; returns [wrapper, control].
+function field(label, control, hint) {
+  control.id ||= `f${++uid}`;
+  const kids = [h('label', { for: control.id }, label), control];
+  if (hint) {
+    const hid = `${control.id}-hint`;
+    control.setAttribute('aria-describedby', hid);
+    kids.push(h('small', { id: hid }, hint));
+  }
+  return [h('div', { class: 'field' }, kids), control];
+}
+
+function select(name, options, value) {
+  return h('select', { name, value: value ?? '' },
+    options.map((o) => (Array.isArray(o) ? h('option', { value: o[0] }, o[1]) : h('option', { value: o }, o))));
+}
+
+function input(name, attrs = {}) {
+  return h('input', { name, type: 'text', ...attrs });
+}
+
+// A table with column headers; rows are arrays of cells (nodes or text).
+function table(caption, headers, rows) {
+  return h('div', { class: 'scroll' }, h('table', {},
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, headers.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c)))))));
+}
+
+function badge(kind, text) {
+  return h('span', { class: `badge ${kind}-${text}` }, text);
+}
+
+// A timestamp shown in local time, with the UTC value on hover.
+function when(iso) {
+  if (!iso) return '–';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  const local = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return h('time', { datetime: iso, title: iso }, local);
+}
+
+// A <input type=datetime-local> value as RFC 3339 UTC, or '' when empty.
+function isoFromLocal(v) {
+  if (!v) return '';
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString();
+}
+
+function say(message, kind = 'info') {
+  statusBox.textContent = '';
+  statusBox.dataset.kind = kind;
+  // A fresh text node so screen readers announce a repeated message too.
+  requestAnimationFrame(() => { statusBox.textContent = message; });
+}
+
+function view(title, ...kids) {
+  const heading = h('h1', { tabindex: '-1' }, title);
+  const section = h('section', { class: 'view', 'aria-labelledby': (heading.id = `v${++uid}`) }, heading, kids);
+  main.replaceChildren(section);
+  return section;
+}
+
+function busy(el, text = 'Loading…') {
+  el.replaceChildren(h('p', { class: 'muted' }, text));
+}
+
+// ------------------------------------------------------------------ API
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.message ? `${body.message} (${status})` : `request failed (${status})`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+// Calls the API with the admin token (or, with `apiKey`, with that key instead). A 401 for the
+// admin token signs out and shows the login form with a message.
+async function api(method, path, { query, body, apiKey } = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v !== '' && v != null) url.searchParams.set(k, v);
+  }
+  const headers = apiKey
+    ? { 'x-api-key': apiKey }
+    : { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ''}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  } catch (err) {
+    throw new ApiError(0, { message: `network error: ${err.message}` });
+  }
+  let data = null;
+  try { data = await res.json(); } catch { /* not JSON */ }
+  if (res.status === 401 && !apiKey) {
+    signOut('The admin token was not accepted (401). Sign in again.');
+    throw new ApiError(401, data);
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+// Apps are needed by several views (filters, tenant and log-user suggestions).
+let appsCache = null;
+async function apps(refresh = false) {
+  if (!appsCache || refresh) appsCache = (await api('GET', '/admin/apps')).apps || [];
+  return appsCache;
+}
+
+function datalist(id, values) {
+  return h('datalist', { id }, [...new Set(values.filter(Boolean))].sort().map((v) => h('option', { value: v })));
+}
+
+// ------------------------------------------------------------------ routing
+
+// Hash routes: #incidents?app=…, #incident/<id>, #apps, #heartbeats?tenant=…, #logs?user=…,
+// #messenger. (Incident mails link to `<console>#incident/<id>`.)
+function route() {
+  const [path, qs = ''] = location.hash.slice(1).split('?');
+  const [name, ...rest] = path.split('/');
+  return { name: name || 'incidents', arg: decodeURIComponent(rest.join('/')), params: new URLSearchParams(qs) };
+}
+
+function go(name, params) {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) if (v !== '' && v != null) qs.set(k, v);
+  const s = qs.toString();
+  location.hash = s ? `${name}?${s}` : name;
+}
+
+// The list's hash (with its filters) for the incident's "Back" link.
+let lastListHash = '';
+
+const views = { incidents: incidentsView, incident: incidentView, apps: appsView, heartbeats: heartbeatsView, logs: logsView, messenger: messengerView };
+let lastName = null;
+
+async function render() {
+  if (!sessionStorage.getItem(TOKEN_KEY)) return loginView();
+  nav.hidden = false;
+  signoutBtn.hidden = false;
+  const r = route();
+  if (r.name === 'incidents') lastListHash = location.hash || '#incidents';
+  const section = r.name === 'incident' ? 'incidents' : r.name;
+  for (const a of nav.querySelectorAll('a')) {
+    if (a.getAttribute('href') === `#${section}`) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  const moved = r.name !== lastName;
+  lastName = r.name;
+  if (moved) { // a message about the previous view would mislead here
+    statusBox.textContent = '';
+    delete statusBox.dataset.kind;
+  }
+  try {
+    await (views[r.name] || notFoundView)(r);
+  } catch (err) {
+    if (err.status !== 401) say(err.message, 'error');
+  }
+  if (moved && main.querySelector('h1')) main.querySelector('h1').focus();
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  appsCache = null;
+  lastName = null;
+  loginView(message);
+}
+
+function notFoundView(r) {
+  view('Not found', h('p', {}, `There is no view called “${r.name}”. `, h('a', { href: '#incidents' }, 'Go to incidents.')));
+}
+
+// ------------------------------------------------------------------ login
+
+function loginView(message) {
+  nav.hidden = true;
+  signoutBtn.hidden = true;
+  const [tokenField, token] = field('Admin token',
+    input('token', { type: 'password', autocomplete: 'off', spellcheck: 'false', required: true }),
+    'Printed by make start (also in .local/admin-token). Kept in this browser tab only.');
+  const error = h('p', { class: 'error', id: 'login-error' }, message || '');
+  if (message) token.setAttribute('aria-invalid', 'true');
+  const form = h('form', { class: 'card login', 'aria-describedby': 'login-error' },
+    tokenField, error, h('button', { type: 'submit' }, 'Sign in'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = token.value.trim();
+    if (!value) return;
+    sessionStorage.setItem(TOKEN_KEY, value);
+    try {
+      await apps(true); // checks the token
+      render();
+    } catch (err) {
+      if (err.status !== 401) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        error.textContent = err.message;
+      }
+    }
+  });
+  view('Sign in', form);
+  if (message) say(message, 'error');
+  token.focus();
+}
+
+// ------------------------------------------------------------------ incidents
+
+// Tokens of the pages before the current one, for "Previous page".
+let pageStack = [];
+
+async function incidentsView(r) {
+  const p = r.params;
+  const known = (await apps()).map((a) => a.name);
+  if (p.get('app') && !known.includes(p.get('app'))) known.push(p.get('app'));
+  const [appF, app] = field('App', select('app', [['', 'Any app'], ...known.sort()], p.get('app')));
+  const [levelF, level] = field('Level', select('level', [['', 'Any level'], ...LEVELS], p.get('level')));
+  const [statusF, status] = field('Status', select('status', [['', 'Any status'], ...STATUSES], p.get('status')));
+  const [fromF, from] = field('Last seen from', input('from', { type: 'datetime-local', value: p.get('from') }));
+  const [toF, to] = field('Last seen until', input('to', { type: 'datetime-local', value: p.get('to') }));
+  const sizes = ['25', '50', '100', '200'];
+  if (p.get('limit') && !sizes.includes(p.get('limit'))) sizes.unshift(p.get('limit'));
+  const [limitF, limit] = field('Per page', select('limit', sizes, p.get('limit') || '50'));
+  const filters = () => ({ app: app.value, level: level.value, status: status.value, from: from.value, to: to.value, limit: limit.value });
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter incidents' },
+    appF, levelF, statusF, fromF, toF, limitF,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Apply filters'),
+      h('button', { type: 'button', class: 'quiet', onclick: () => { pageStack = []; go('incidents'); } }, 'Clear')));
+  form.addEventListener('submit', (e) => { e.preventDefault(); pageStack = []; go('incidents', filters()); });
+  const results = h('div', { class: 'results' });
+  view('Incidents', form, results);
+  busy(results);
+  const page = await api('GET', '/admin/incidents', {
+    query: { ...filters(), from: isoFromLocal(from.value), to: isoFromLocal(to.value), next_token: p.get('next_token') },
+  });
+  const list = page.incidents || [];
+  const rows = list.map((i) => [
+    when(i.last_seen), i.app_name, badge('level', i.level), badge('status', i.status),
+    h('a', { href: `#incident/${encodeURIComponent(i.id)}` }, i.title), String(i.count), i.assignee || '–',
+  ]);
+  const pager = h('div', { class: 'pager' },
+    h('button', { type: 'button', disabled: !p.get('next_token'), onclick: () => go('incidents', { ...filters(), next_token: pageStack.pop() }) }, 'Previous page'),
+    h('button', { type: 'button', disabled: !page.next_token, onclick: () => { pageStack.push(p.get('next_token') || ''); go('incidents', { ...filters(), next_token: page.next_token }); } }, 'Next page'));
+  results.replaceChildren(
+    list.length
+      ? table(`Incidents, most recently seen first (${list.length} on this page)`, ['Last seen', 'App', 'Level', 'Status', 'Title', 'Count', 'Assignee'], rows)
+      : h('p', { class: 'muted' }, 'No incidents match these filters.'),
+    pager);
+  say(`${list.length} incident${list.length === 1 ? '' : 's'} shown${page.next_token ? '; more on the next page' : ''}.`);
+}
+
+async function incidentView(r) {
+  const section = view('Incident');
+  busy(section);
+  const inc = await api('GET', '/admin/incident', { query: { id: r.arg } }).catch((err) => {
+    if (err.status === 404) {
+      view('Incident not found', h('p', {}, `No incident with id “${r.arg}”. `, h('a', { href: '#incidents' }, 'Back to incidents.')));
+      return null;
+    }
+    throw err;
+  });
+  if (inc) showIncident(inc);
+}
+
+function showIncident(inc) {
+  const [statusF, status] = field('Status', select('status', STATUSES, inc.status));
+  const [assigneeF, assignee] = field('Assignee', input('assignee', { value: inc.assignee || '', maxlength: 128 }));
+  const [notesF, notes] = field('Notes', h('textarea', { name: 'notes', rows: 4, maxlength: 4000, value: inc.notes || '' }));
+  const [byF, by] = field('Changed by', input('by', { value: localStorage.getItem(BY_KEY) || '', maxlength: 128, autocomplete: 'name' }), 'Your name, kept in the history.');
+  const save = h('button', { type: 'submit' }, 'Save changes');
+  const form = h('form', { class: 'card edit', 'aria-label': 'Update incident' }, h('h2', {}, 'Update'), statusF, assigneeF, notesF, byF, save);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const change = {};
+    if (status.value !== inc.status) change.status = status.value;
+    if (assignee.value.trim() !== (inc.assignee || '')) change.assignee = assignee.value.trim();
+    if (notes.value.trim() !== (inc.notes || '')) change.notes = notes.value.trim();
+    if (!Object.keys(change).length) return say('Nothing changed.');
+    if (by.value.trim()) localStorage.setItem(BY_KEY, by.value.trim());
+    save.disabled = true;
+    try {
+      // Someone may have changed it since this page loaded: compare before writing.
+      const now = await api('GET', '/admin/incident', { query: { id: inc.id } });
+      if ((now.history || []).length !== (inc.history || []).length) {
+        showIncident(now);
+        return say('This incident was changed meanwhile; showing the current version. Review and save again.', 'error');
+      }
+      const updated = await api('PATCH', '/admin/incident', { body: { id: inc.id, ...change, ...(by.value.trim() ? { by: by.value.trim() } : {}) } });
+      showIncident(updated);
+      say(`Saved: ${Object.entries(change).map(([k, v]) => `${k} ${v ? `“${v}”` : 'cleared'}`).join(', ')}.`, 'ok');
+    } catch (err) {
+      if (err.status === 409) {
+        showIncident(await api('GET', '/admin/incident', { query: { id: inc.id } }));
+        say('This incident was changed meanwhile (409); showing the current version. Review and save again.', 'error');
+      } else if (err.status !== 401) {
+        say(err.message, 'error');
+      }
+    } finally {
+      save.disabled = false;
+    }
+  });
+
+  const facts = [
+    ['App', inc.app_name], ['Level', badge('level', inc.level)], ['Status', badge('status', inc.status)],
+    ['Assignee', inc.assignee || '–'], ['Occurrences', String(inc.count)], ['First seen', when(inc.first_seen)],
+    ['Last seen', when(inc.last_seen)], ['Admin notified', inc.notified ? 'yes' : `no${inc.notify_error ? ` (${inc.notify_error})` : ''}`],
+    ['Id', h('code', {}, inc.id)],
+  ];
+  const recent = inc.recent_logs || [];
+  const history = inc.history || [];
+  const hb = inc.heartbeat;
+  view(inc.title,
+    h('p', {}, h('a', { href: lastListHash || '#incidents' }, '← Back to incidents')),
+    h('div', { class: 'split' },
+      h('div', {},
+        h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+        h('h2', {}, 'Message'), inc.message ? h('pre', {}, inc.message) : h('p', { class: 'muted' }, 'No message.')),
+      form),
+    h('h2', {}, 'Logs sent with the report'),
+    (inc.logs || []).length ? h('pre', { class: 'logs', tabindex: '0', 'aria-label': 'Logs sent with the report' }, inc.logs.join('\n')) : h('p', { class: 'muted' }, 'None.'),
+    h('h2', {}, 'Recent logs of the app'),
+    recent.length
+      ? table('The app’s latest log lines when the incident was reported', ['Time', 'Level', 'Process', 'PID', 'Message'],
+        recent.map((l) => [when(l.event_at), badge('level', l.level), l.p_name || '–', l.pid ?? '–', l.msg]))
+      : h('p', { class: 'muted' }, 'None (the app has no linked log user, or it had no lines).'),
+    h('h2', {}, 'Heartbeat at report time'),
+    hb ? heartbeatFacts(hb) : h('p', { class: 'muted' }, 'Not linked to a heartbeat app.'),
+    h('h2', {}, 'History'),
+    history.length
+      ? table('Changes, oldest first', ['When', 'Field', 'From', 'To', 'By'],
+        history.map((c) => [when(c.at), c.field, c.from === '' || c.from == null ? '–' : String(c.from), c.to === '' || c.to == null ? '–' : String(c.to), c.by]))
+      : h('p', { class: 'muted' }, 'No changes yet.'));
+}
+
+
+// The heartbeat state an incident was enriched with (the listing's app shape).
+function heartbeatFacts(hb) {
+  const facts = [
+    ['State', hb.state ? badge('state', hb.state) : '–'],
+    ['App', h('a', { href: `#heartbeats?${new URLSearchParams({ tenant: hb.tenant || '' })}` }, `${hb.tenant} / ${hb.app_id}`)],
+    ['Last heartbeat', hb.last_heartbeat ? when(hb.last_heartbeat) : 'never'],
+    ['Last message', hb.last_message || '–'],
+    ['Period + grace', `${hb.period_seconds}s + ${hb.grace_seconds}s`],
+    ['Due by', when(hb.due_by)],
+    ['Down since', when(hb.down_since)],
+  ];
+  return h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+// ------------------------------------------------------------------ apps
+
+function showCode(where, app, code) {
+  const codeEl = h('code', { class: 'secret', id: 'app-code' }, code);
+  const copy = h('button', { type: 'button' }, 'Copy code');
+  copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(code);
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents(codeEl);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      document.execCommand('copy');
+    }
+    say('Code copied to the clipboard.', 'ok');
+  });
+  const panel = h('div', { class: 'card once', role: 'region', 'aria-label': `Code for ${app}` },
+    h('h2', {}, `Code for ${app}`),
+    h('p', {}, 'Shown this once: copy it now and give it to the app (it reports incidents with ',
+      h('code', {}, 'app_name'), ' and ', h('code', {}, 'code'), '). Lookout keeps only its hash.'),
+    h('p', {}, codeEl, ' ', copy, ' ', h('button', { type: 'button', class: 'quiet', onclick: () => panel.remove() }, 'Done')));
+  where.replaceChildren(panel);
+  copy.focus();
+}
+
+async function appsView() {
+  const names = [['name', 'Name', true], ['description', 'Description'], ['log_user', 'Log user'], ['log_process', 'Log process'], ['heartbeat_tenant', 'Heartbeat tenant'], ['heartbeat_app_id', 'Heartbeat app id']];
+  const controls = {};
+  const fields = names.map(([n, label, required]) => {
+    const [f, c] = field(label, input(n, { required, maxlength: n === 'description' ? 500 : 128 }));
+    controls[n] = c;
+    return f;
+  });
+  const codeArea = h('div', { class: 'code-area' });
+  const form = h('form', { class: 'card register', 'aria-label': 'Register an app' },
+    h('h2', {}, 'Register an app'), h('div', { class: 'grid' }, fields), h('button', { type: 'submit' }, 'Register'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = {};
+    for (const [n] of names) if (controls[n].value.trim()) body[n] = controls[n].value.trim();
+    try {
+      const created = await api('POST', '/admin/apps', { body });
+      form.reset();
+      say(`Registered ${created.name}. Copy its code now: it is not shown again.`, 'ok');
+      await listApps(true);
+      showCode(codeArea, created.name, created.code);
+    } catch (err) {
+      if (err.status !== 401) say(err.message, 'error');
+    }
+  });
+  const list = h('div', { class: 'results' });
+  view('Apps', codeArea, list, form);
+
+  async function listApps(refresh) {
+    const all = await apps(refresh);
+    list.replaceChildren(all.length
+      ? table(`Registered apps (${all.length})`, ['Name', 'Description', 'Logs', 'Heartbeat', 'Created', 'Updated', 'Code'],
+        all.map((a) => [
+          a.name, a.description || '–',
+          a.log_user ? h('a', { href: `#logs?${new URLSearchParams({ user: a.log_user, ...(a.log_process ? { process: a.log_process } : {}) })}` }, `${a.log_user}${a.log_process ? ` / ${a.log_process}` : ''}`) : '–',
+          a.heartbeat_tenant ? h('a', { href: `#heartbeats?${new URLSearchParams({ tenant: a.heartbeat_tenant })}` }, `${a.heartbeat_tenant} / ${a.heartbeat_app_id}`) : '–',
+          when(a.created_at), when(a.updated_at),
+          h('button', { type: 'button', class: 'quiet', 'aria-label': `Rotate the code of ${a.name}`, onclick: () => rotate(a.name) }, 'Rotate'),
+        ]))
+      : h('p', { class: 'muted' }, 'No apps registered yet.'));
+  }
+
+  async function rotate(name) {
+    if (!confirm(`Issue a new code for ${name}? The current code stops working at once.`)) return;
+    try {
+      const res = await api('PUT', '/admin/apps', { body: { name, rotate_code: true } });
+      showCode(codeArea, name, res.code);
+      say(`New code issued for ${name}; the old one no longer works.`, 'ok');
+    } catch (err) {
+      if (err.status !== 401) say(err.message, 'error');
+    }
+  }
+
+  busy(list);
+  await listApps(true);
+}
+
+// ------------------------------------------------------------------ heartbeats
+
+async function heartbeatsView(r) {
+  const p = r.params;
+  const known = await apps();
+  const [tenantF, tenant] = field('Tenant', input('tenant', { required: true, list: 'tenants', value: p.get('tenant') || '' }));
+  const [stateF, state] = field('State', select('state', [['', 'Any state'], ...HB_STATES], p.get('state')));
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Heartbeat apps of a tenant' },
+    tenantF, stateF, datalist('tenants', known.map((a) => a.heartbeat_tenant)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Show')));
+  form.addEventListener('submit', (e) => { e.preventDefault(); go('heartbeats', { tenant: tenant.value.trim(), state: state.value }); });
+  const results = h('div', { class: 'results' });
+  view('Heartbeats', form, results);
+  if (!p.get('tenant')) {
+    results.replaceChildren(h('p', { class: 'muted' }, 'Choose a tenant to see its apps, their state and last heartbeat.'));
+    return;
+  }
+  busy(results);
+  const page = await api('GET', '/admin/heartbeat_apps', { query: { tenant: p.get('tenant'), state: p.get('state'), next_token: p.get('next_token') } });
+  const act = async (a, action) => {
+    try {
+      await api('POST', '/admin/heartbeat_apps', { body: { tenant: a.tenant, app_id: a.app_id, action } });
+      await render();
+      say(`App ${a.app_id}: ${action} done.`, 'ok');
+    } catch (err) {
+      if (err.status !== 401) say(err.message, 'error');
+    }
+  };
+  const list = page.apps || [];
+  results.replaceChildren(
+    list.length
+      ? table(`Heartbeat apps of ${page.tenant}`, ['App id', 'State', 'Last heartbeat', 'Last message', 'Period + grace', 'Due by', 'Down since', 'Beats', 'Actions'],
+        list.map((a) => [
+          String(a.app_id), badge('state', a.state), when(a.last_heartbeat), a.last_message || '–',
+          `${a.period_seconds}s + ${a.grace_seconds}s`, when(a.due_by), when(a.down_since), String(a.heartbeats),
+          h('span', { class: 'row-actions' },
+            (a.state === 'paused' || a.state === 'retired')
+              ? h('button', { type: 'button', class: 'quiet', 'aria-label': `Resume app ${a.app_id}`, onclick: () => act(a, 'resume') }, 'Resume')
+              : h('button', { type: 'button', class: 'quiet', 'aria-label': `Pause app ${a.app_id}`, onclick: () => act(a, 'pause') }, 'Pause'),
+            a.state !== 'retired' && h('button', { type: 'button', class: 'quiet', 'aria-label': `Retire app ${a.app_id}`, onclick: () => act(a, 'retire') }, 'Retire')),
+        ]))
+      : h('p', { class: 'muted' }, `No heartbeat apps for tenant ${page.tenant}${p.get('state') ? ` in state ${p.get('state')}` : ''}.`),
+    h('div', { class: 'pager' },
+      h('button', { type: 'button', disabled: !p.get('next_token'), onclick: () => go('heartbeats', { tenant: p.get('tenant'), state: p.get('state') }) }, 'First page'),
+      h('button', { type: 'button', disabled: !page.next_token, onclick: () => go('heartbeats', { tenant: p.get('tenant'), state: p.get('state'), next_token: page.next_token }) }, 'Next page')));
+  say(`${list.length} heartbeat app${list.length === 1 ? '' : 's'} shown.`);
+}
+
+// ------------------------------------------------------------------ logs
+
+async function logsView(r) {
+  const p = r.params;
+  const known = await apps();
+  const [userF, user] = field('User', input('user', { required: true, list: 'log-users', value: p.get('user') || '' }));
+  const [procF, proc] = field('Process', input('process', { value: p.get('process') || '' }));
+  const [pidF, pid] = field('PID', input('pid', { type: 'number', min: 0, value: p.get('pid') || '' }));
+  const chosen = (p.get('level') || '').split(',').filter(Boolean);
+  const levelBoxes = LOG_LEVELS.map((l) => h('input', { type: 'checkbox', name: 'level', value: l, id: `lvl-${l}`, checked: chosen.includes(l) }));
+  const levels = h('fieldset', { class: 'levels' }, h('legend', {}, 'Levels (none = all)'),
+    levelBoxes.map((b) => h('span', {}, b, h('label', { for: b.id }, b.value))));
+  const [fromF, from] = field('From', input('from', { type: 'datetime-local', value: p.get('from') }));
+  const [toF, to] = field('Until', input('to', { type: 'datetime-local', value: p.get('to') }));
+  const [limitF, limit] = field('Lines per page', select('limit', ['50', '100', '500', '1000'], p.get('limit') || '100'));
+  const filters = () => ({
+    user: user.value.trim(), process: proc.value.trim(), pid: pid.value,
+    level: levelBoxes.filter((b) => b.checked).map((b) => b.value).join(','), from: from.value, to: to.value, limit: limit.value,
+  });
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Search logs' },
+    userF, procF, pidF, fromF, toF, limitF, levels, datalist('log-users', known.map((a) => a.log_user)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Search logs')));
+  form.addEventListener('submit', (e) => { e.preventDefault(); go('logs', filters()); });
+  const results = h('div', { class: 'results' });
+  view('Logs', form, results);
+  if (!p.get('user')) {
+    results.replaceChildren(h('p', { class: 'muted' }, 'Choose a log user (apps link theirs) to see its lines, oldest first.'));
+    return;
+  }
+  busy(results);
+  const page = await api('GET', '/logs', { query: { ...filters(), from: isoFromLocal(from.value), to: isoFromLocal(to.value), next_token: p.get('next_token') } });
+  const lines = page.logs || [];
+  results.replaceChildren(
+    lines.length
+      ? table(`Log lines of ${page.user}, oldest first (${lines.length} on this page)`, ['Time', 'Level', 'Process', 'PID', 'Message', 'Description'],
+        lines.map((l) => [when(l.event_at), badge('level', l.level), l.p_name || '–', String(l.pid ?? '–'), l.msg, l.p_description || '']))
+      : h('p', { class: 'muted' }, 'No log lines match.'),
+    h('div', { class: 'pager' },
+      h('button', { type: 'button', disabled: !p.get('next_token'), onclick: () => go('logs', filters()) }, 'First page'),
+      h('button', { type: 'button', disabled: !page.next_token, onclick: () => go('logs', { ...filters(), next_token: page.next_token }) }, 'Next page')));
+  say(`${lines.length} log line${lines.length === 1 ? '' : 's'} shown${page.next_token ? '; more on the next page' : ''}.`);
+}
+
+// ------------------------------------------------------------------ messenger
+
+// Contacts and failed deliveries belong to a tenant's API key (not the admin token): the key is
+// typed here, kept in memory only, and sent as X-Api-Key.
+let messengerKey = '';
+
+async function messengerView(r) {
+  const p = r.params;
+  const [keyF, key] = field('API key', input('apikey', { type: 'password', autocomplete: 'off', required: true, value: messengerKey }),
+    'A tenant’s key (POST /admin/api_keys issues one). Kept in memory only.');
+  const [userF, user] = field('User name', input('user_name', { required: true, value: p.get('user_name') || '' }));
+  const [whatF, what] = field('Show', select('what', [['contacts', 'Contacts'], ['failed', 'Failed deliveries']], p.get('what') || 'contacts'));
+  const form = h('form', { class: 'filters', 'aria-label': 'Messenger contacts and failed deliveries' },
+    keyF, userF, whatF, h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Show')));
+  const results = h('div', { class: 'results' });
+  view('Messenger', form, results);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    messengerKey = key.value.trim();
+    const target = `messenger?${new URLSearchParams({ user_name: user.value.trim(), what: what.value })}`;
+    if (location.hash === `#${target}`) render(); else location.hash = target;
+  });
+  if (!messengerKey || !p.get('user_name')) {
+    results.replaceChildren(h('p', { class: 'muted' }, 'Enter a tenant’s API key and a user name to see its contacts or the deliveries that failed.'));
+    return;
+  }
+  busy(results);
+  const failed = p.get('what') === 'failed';
+  let data;
+  try {
+    data = await api('GET', failed ? '/api/get_failed_mess' : '/api/contacts', { query: { user_name: p.get('user_name') }, apiKey: messengerKey });
+  } catch (err) {
+    if (err.status === 404 && !(err.body && err.body.error)) {
+      results.replaceChildren(h('p', { class: 'placeholder' }, 'The messenger routes (/api/contacts, /api/get_failed_mess) are not served by this stack yet.'));
+      return;
+    }
+    results.replaceChildren(h('p', { class: 'error' }, err.status === 401 ? 'The API key was not accepted (401).' : err.message));
+    return;
+  }
+  if (failed) {
+    const rows = data.data || [];
+    results.replaceChildren(rows.length
+      ? table(`Failed deliveries of ${p.get('user_name')}, newest first`, ['Failed at', 'Contact', 'Messenger', 'Message', 'Error', 'Attempts'],
+        rows.map((f) => [when(f.failedAt), f.contact, f.messenger || '–', f.message, f.error || '–', String(f.attempts ?? '–')]))
+      : h('p', { class: 'muted' }, 'No failed deliveries.'));
+    say(`${rows.length} failed deliver${rows.length === 1 ? 'y' : 'ies'} shown${data.next_token ? '; more remain' : ''}.`);
+  } else {
+    const contacts = Object.entries(data.contacts || {});
+    results.replaceChildren(contacts.length
+      ? table(`Contacts of ${p.get('user_name')}`, ['Name', 'Telegram', 'WhatsApp', 'Viber'],
+        contacts.map(([name, m]) => [name, m.telegram || '–', m.whatsApp || '–', m.viber || '–']))
+      : h('p', { class: 'muted' }, 'No contacts.'));
+    say(`${contacts.length} contact${contacts.length === 1 ? '' : 's'} shown.`);
+  }
+}
+
+// ------------------------------------------------------------------ start
+
+signoutBtn.addEventListener('click', () => { signOut(''); say('Signed out.'); });
+$('#skip').addEventListener('click', () => (main.querySelector('h1') || main).focus());
+window.addEventListener('hashchange', render);
+render();

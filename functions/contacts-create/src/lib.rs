@@ -1,0 +1,39 @@
+//! `POST /api/contacts` (API key) with the seed's body
+//! `{"user_name", "contact": {"name", "messangers": {"telegram", "whatsApp", "viber"}}}`
+//! (or `"contacts": [...]` for several) → `{"success": true}`.
+//!
+//! Creates the contacts of `user_name` within the caller's tenant, or replaces contacts of the
+//! same name (a retried request writes the same items). Each contact needs at least one
+//! address; `""` or `null` leave a messenger unset.
+
+use lambda_http::{Body, Error, Request, Response};
+use lookout_shared::{
+    broadcast::CreateContacts,
+    http::{body_bytes, ok, respond},
+    time::Timestamp,
+};
+use serde_json::json;
+
+pub use lookout_shared::broadcast::Deps;
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        let caller = deps.keys.authenticate(&req).await?;
+        let input = CreateContacts::from_json(body_bytes(&req))?;
+        deps.store
+            .put_contacts(
+                &caller.tenant,
+                &input.user_name,
+                &input.contacts,
+                Timestamp::now(),
+            )
+            .await?;
+        tracing::info!(
+            tenant = caller.tenant.as_str(),
+            contacts = input.contacts.len(),
+            "contacts saved"
+        );
+        Ok(ok(&json!({"success": true})))
+    })
+    .await
+}

@@ -1,0 +1,34 @@
+//! `GET /api/contacts` (API key) with `{"user_name"}` as the JSON body (as the seed's client
+//! sends it) or `?user_name=…` → `{"contacts": {name: {"telegram", "whatsApp", "viber"}}}`
+//! (`""` for an unset messenger, as in the seed).
+
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lookout_shared::{
+    broadcast::get_params,
+    http::{body_bytes, ok, respond},
+};
+use serde_json::{json, Map, Value};
+
+pub use lookout_shared::broadcast::Deps;
+
+/// The query string as (name, value) pairs.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    req.query_string_parameters()
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        let caller = deps.keys.authenticate(&req).await?;
+        let (user, _) = get_params(body_bytes(&req), &query_pairs(&req), &[])?;
+        let contacts = deps.store.list_contacts(&caller.tenant, &user).await?;
+        let contacts: Map<String, Value> = contacts
+            .into_iter()
+            .map(|(name, a)| (name, a.to_seed_json()))
+            .collect();
+        Ok(ok(&json!({ "contacts": contacts })))
+    })
+    .await
+}

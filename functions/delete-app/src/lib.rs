@@ -1,0 +1,34 @@
+//! `DELETE /admin/apps {"name"}` or `DELETE /admin/apps?name=…` (admin) → `{"deleted": name}`.
+//! Its incidents stay; its code stops working. 404 for an unknown app.
+
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lookout_shared::{
+    http::{body_bytes, ok, parse_json, respond},
+    incidents::{query_params, AppName},
+    AppError,
+};
+use serde::Deserialize;
+
+pub use lookout_shared::incidents::AdminDeps as Deps;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Input {
+    name: AppName,
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        deps.admin.check(&req)?;
+        let params = req.query_string_parameters();
+        let get = query_params(&params, &["name"])?;
+        let name = match get("name") {
+            Some(n) => AppName::parse(n).map_err(AppError::Validation)?,
+            None if !body_bytes(&req).is_empty() => parse_json::<Input>(&req, 4096)?.name,
+            None => return Err(AppError::validation("name is required")),
+        };
+        deps.store.delete_app(&name).await?;
+        Ok(ok(&serde_json::json!({ "deleted": name })))
+    })
+    .await
+}

@@ -1,0 +1,52 @@
+//! `GET /api/get_failed_mess` (API key) with `{"user_name"}` as the JSON body or
+//! `?user_name=…` (optional `limit` 1..=1000, default 100, and `next_token`) →
+//! `{"data": [{"sender", "message", "contact", "url", "time": [Y,M,D,h,m,s], "messenger",
+//! "address", "error", "failedAt", "attempts", "deliveryId"}], "next_token"?}`, newest first.
+//!
+//! The seed's fields: `sender` is the user who sent, `url` the messenger endpoint tried (bot
+//! tokens masked), `time` when the message was due. A delivery is listed once it failed for
+//! good: rejected by the messenger, still failing after the last retry, or interrupted.
+
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lookout_shared::{
+    broadcast::{get_params, MAX_FAILED_PAGE},
+    http::{body_bytes, ok, respond},
+    AppError,
+};
+use serde_json::Value;
+
+pub use lookout_shared::broadcast::Deps;
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        let caller = deps.keys.authenticate(&req).await?;
+        let query: Vec<(String, String)> = req
+            .query_string_parameters()
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let (user, params) = get_params(body_bytes(&req), &query, &["limit", "next_token"])?;
+        let limit = match params.get("limit") {
+            None => 100,
+            Some(v) => v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|n| (1..=MAX_FAILED_PAGE).contains(n))
+                .ok_or_else(|| {
+                    AppError::Validation(format!("limit must be an integer 1..={MAX_FAILED_PAGE}"))
+                })?,
+        };
+        let next_token = match params.get("next_token") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(t)) => Some(t.as_str()),
+            Some(_) => return Err(AppError::validation("next_token must be a string")),
+        };
+        let page = deps
+            .store
+            .failed(&caller.tenant, &user, limit, next_token)
+            .await?;
+        Ok(ok(&page))
+    })
+    .await
+}

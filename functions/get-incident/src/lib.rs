@@ -1,0 +1,23 @@
+//! `GET /admin/incident?id=…` (admin) → the incident with its change history; 404 if unknown.
+
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lookout_shared::{
+    http::{ok, respond},
+    incidents::query_params,
+    AppError,
+};
+
+pub use lookout_shared::incidents::AdminDeps as Deps;
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        deps.admin.check(&req)?;
+        let params = req.query_string_parameters();
+        let get = query_params(&params, &["id"])?;
+        let id = get("id")
+            .filter(|id| id.len() <= 64)
+            .ok_or_else(|| AppError::validation("id is required (at most 64 characters)"))?;
+        Ok(ok(&deps.store.get(id).await?))
+    })
+    .await
+}

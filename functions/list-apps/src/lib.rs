@@ -1,0 +1,20 @@
+//! `GET /admin/apps` (admin) → `{"apps":[…]}` by name; codes are never shown.
+
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lookout_shared::{
+    http::{ok, respond},
+    incidents::query_params,
+};
+
+pub use lookout_shared::incidents::AdminDeps as Deps;
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        deps.admin.check(&req)?;
+        let params = req.query_string_parameters();
+        let _no_params = query_params(&params, &[])?;
+        let apps = deps.store.list_apps().await?;
+        Ok(ok(&serde_json::json!({ "apps": apps })))
+    })
+    .await
+}

@@ -1,0 +1,74 @@
+//! `GET /admin/incidents?app=&level=&status=&from=&to=&limit=&next_token=` (admin) →
+//! `{"incidents":[…],"next_token"?}`, most recently seen first.
+
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lookout_shared::{
+    http::{ok, respond},
+    incidents::{query_params, AppName, IncidentLevel, IncidentQuery, Status, MAX_PAGE},
+    time::Timestamp,
+    AppError,
+};
+
+pub use lookout_shared::incidents::AdminDeps as Deps;
+
+fn parse(req: &Request) -> Result<IncidentQuery, AppError> {
+    let params = req.query_string_parameters();
+    let get = query_params(
+        &params,
+        &[
+            "app",
+            "level",
+            "status",
+            "from",
+            "to",
+            "limit",
+            "next_token",
+        ],
+    )?;
+    let time = |k: &str| {
+        get(k)
+            .map(|t| Timestamp::parse_str(t).map_err(|e| AppError::Validation(format!("{k}: {e}"))))
+            .transpose()
+    };
+    let limit = match get("limit") {
+        None => 50,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| AppError::validation(format!("limit must be 1..={MAX_PAGE}")))?,
+    };
+    let q = IncidentQuery {
+        app: get("app")
+            .map(AppName::parse)
+            .transpose()
+            .map_err(AppError::Validation)?,
+        level: get("level")
+            .map(IncidentLevel::parse)
+            .transpose()
+            .map_err(AppError::Validation)?,
+        status: get("status")
+            .map(Status::parse)
+            .transpose()
+            .map_err(AppError::Validation)?,
+        from: time("from")?,
+        to: time("to")?,
+        limit,
+        next_token: get("next_token").map(str::to_owned),
+    };
+    if let (Some(f), Some(t)) = (q.from, q.to) {
+        if f > t {
+            return Err(AppError::validation("from must not be after to"));
+        }
+    }
+    Ok(q)
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        deps.admin.check(&req)?;
+        let q = parse(&req)?;
+        Ok(ok(&deps.store.list(q).await?))
+    })
+    .await
+}

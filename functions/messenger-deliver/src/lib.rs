@@ -1,0 +1,347 @@
+//! The messenger queue's consumer (SQS event source, `ReportBatchItemFailures`).
+//!
+//! Each record is a [`Job`]:
+//!
+//! - `fanout {sendId}`: enqueues one `deliver` job per pending delivery of the send.
+//! - `deliver {deliveryId}`: claims the delivery (`pending → sending`, a conditional write),
+//!   sends it through [`Messenger::send`] and records the outcome:
+//!   - accepted → `sent`;
+//!   - transient failure (network, 429, 5xx, Viber `tooManyRequests`) with attempts left →
+//!     back to `pending`, and the message becomes visible again after an exponential backoff
+//!     (`ChangeMessageVisibility`), reported in `batchItemFailures`;
+//!   - permanent failure, or the last attempt failed → `failed`, listed by
+//!     `/api/get_failed_mess`, and the message is acknowledged.
+//!
+//! A redelivered job of a delivery that is already `sent` or `failed` is acknowledged without
+//! sending: a messenger never gets the same delivery twice. Records are processed concurrently;
+//! only the ones that need another try are reported as failures. A body that is not a job
+//! (a poison message) is reported at once with visibility 0, so the queue's redrive policy
+//! moves it to the dead-letter queue after `maxReceiveCount` receives.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use lambda_runtime::{Error, LambdaEvent};
+use lookout_shared::{
+    aws,
+    broadcast::{env, BroadcastStore, Claim, DeliveryId, Dispatcher, Job, SendId, Status},
+    config::{self, ConfigError},
+    error::error_chain,
+    heartbeat::Clock,
+    messenger::Messenger,
+    AppError,
+};
+use rand::Rng;
+
+/// How often and how fast a delivery is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts before a transiently failing delivery is recorded as failed.
+    pub max_attempts: u32,
+    /// Delay after the first failed attempt; doubled after each further one.
+    pub base: Duration,
+    /// Longest delay.
+    pub cap: Duration,
+    /// How long a claimed attempt may take before another consumer treats it as interrupted.
+    /// Longer than the function's timeout.
+    pub lease: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            base: Duration::from_secs(30),
+            cap: Duration::from_secs(15 * 60),
+            lease: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// `MESSENGER_MAX_ATTEMPTS` (1..=20, default 5), `MESSENGER_RETRY_BASE_SECONDS`
+    /// (0..=900, default 30).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut p = Self::default();
+        if let Some(v) = config::optional(env::MESSENGER_MAX_ATTEMPTS) {
+            p.max_attempts = v
+                .parse()
+                .ok()
+                .filter(|n| (1..=20).contains(n))
+                .ok_or_else(|| {
+                    ConfigError(format!("{} must be 1..=20", env::MESSENGER_MAX_ATTEMPTS))
+                })?;
+        }
+        if let Some(v) = config::optional(env::MESSENGER_RETRY_BASE_SECONDS) {
+            let secs: u64 = v.parse().ok().filter(|s| *s <= 900).ok_or_else(|| {
+                ConfigError(format!(
+                    "{} must be 0..=900",
+                    env::MESSENGER_RETRY_BASE_SECONDS
+                ))
+            })?;
+            p.base = Duration::from_secs(secs);
+        }
+        Ok(p)
+    }
+
+    /// Backoff after failed attempt number `attempt` (1-based): `base × 2^(attempt-1)`, capped,
+    /// with jitter in its upper half so retries of one outage spread out.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let full = self
+            .base
+            .saturating_mul(1_u32 << attempt.saturating_sub(1).min(16))
+            .min(self.cap);
+        let half = full / 2;
+        let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(0);
+        half + Duration::from_millis(rand::rng().random_range(0..=jitter_ms))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub store: BroadcastStore,
+    pub dispatcher: Dispatcher,
+    pub messenger: Messenger,
+    pub policy: RetryPolicy,
+    pub clock: Clock,
+}
+
+impl Deps {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self {
+            store: BroadcastStore::from_env(aws::dynamodb(&sdk))?,
+            dispatcher: Dispatcher::new(
+                aws_sdk_sqs::Client::new(&sdk),
+                config::required(env::MESSENGER_QUEUE_URL)?,
+                None,
+            ),
+            messenger: Messenger::from_env()?,
+            policy: RetryPolicy::from_env()?,
+            clock: Clock::system(),
+        })
+    }
+}
+
+/// What to do with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (or nothing left to do): acknowledge.
+    Ack,
+    /// Report as failed; visible again after the given delay, or after the queue's
+    /// visibility timeout when `None`.
+    Retry(Option<Duration>),
+}
+
+pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut ids = HashMap::new();
+    for record in event.payload.records {
+        let Some(message_id) = record.message_id.clone() else {
+            tracing::error!("SQS record without a messageId: cannot be acknowledged or retried");
+            continue;
+        };
+        let deps = deps.clone();
+        let handle = tasks.spawn(async move { process(&deps, &record).await });
+        ids.insert(handle.id(), message_id);
+    }
+    let mut response = SqsBatchResponse::default();
+    while let Some(done) = tasks.join_next_with_id().await {
+        match done {
+            Ok((id, Outcome::Retry(_))) => {
+                if let Some(m) = ids.remove(&id) {
+                    response.batch_item_failures.push(failure(m));
+                }
+            }
+            Ok((id, Outcome::Ack)) => {
+                ids.remove(&id);
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "a record's task failed");
+                if let Some(m) = ids.remove(&err.id()) {
+                    response.batch_item_failures.push(failure(m));
+                }
+            }
+        }
+    }
+    Ok(response)
+}
+
+fn failure(message_id: String) -> BatchItemFailure {
+    let mut f = BatchItemFailure::default();
+    f.item_identifier = message_id;
+    f
+}
+
+/// Processes one record and, for a retry with a delay, sets its visibility.
+pub async fn process(deps: &Deps, record: &SqsMessage) -> Outcome {
+    let message_id = record.message_id.as_deref().unwrap_or("?");
+    let receives = record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|c| c.parse::<u32>().ok())
+        .unwrap_or(1);
+    let outcome = match Job::parse(record.body.as_deref().unwrap_or_default()) {
+        Err(err) => {
+            tracing::error!(message_id, receives, error = %err, "poison message: left for the dead-letter queue");
+            Ok(Outcome::Retry(Some(Duration::ZERO)))
+        }
+        Ok(Job::Fanout { send_id }) => fanout(deps, &send_id).await,
+        Ok(Job::Deliver { delivery_id }) => deliver(deps, &delivery_id, receives).await,
+    };
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(err) => {
+            tracing::error!(message_id, receives, error = %error_chain(&err), "job failed; retried after the visibility timeout");
+            Outcome::Retry(None)
+        }
+    };
+    if let (Outcome::Retry(Some(after)), Some(handle)) = (outcome, &record.receipt_handle) {
+        if let Err(err) = deps.dispatcher.retry_after(handle, after).await {
+            // The message still comes back, after the queue's visibility timeout.
+            tracing::warn!(message_id, error = %error_chain(&err), "could not set the retry delay");
+        }
+    }
+    outcome
+}
+
+/// Enqueues one `deliver` job per pending delivery of the send. Run again (a redelivered
+/// fanout), it enqueues the still pending ones again: harmless, deliveries are idempotent.
+pub async fn fanout(deps: &Deps, send_id: &SendId) -> Result<Outcome, AppError> {
+    let deliveries = deps.store.deliveries(send_id).await?;
+    if deliveries.is_empty() && deps.store.get_send(send_id).await?.is_none() {
+        tracing::error!(
+            send_id = send_id.as_str(),
+            "fanout of an unknown send: left for the dead-letter queue"
+        );
+        return Ok(Outcome::Retry(Some(Duration::ZERO)));
+    }
+    let jobs = deliveries
+        .iter()
+        .filter(|d| d.status == Status::Pending)
+        .map(|d| d.id().map(|delivery_id| Job::Deliver { delivery_id }))
+        .collect::<Result<Vec<_>, _>>()?;
+    deps.dispatcher.enqueue_all(&jobs).await?;
+    tracing::info!(
+        send_id = send_id.as_str(),
+        deliveries = deliveries.len(),
+        enqueued = jobs.len(),
+        "send fanned out"
+    );
+    Ok(Outcome::Ack)
+}
+
+/// Delivers one (contact, messenger) message at most once.
+pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outcome, AppError> {
+    let delivery_id = id.to_string();
+    let now = deps.clock.now();
+    let claimed = match deps.store.claim(id, now, deps.policy.lease).await? {
+        Claim::Claimed(d) => d,
+        Claim::Done(status) => {
+            tracing::info!(
+                delivery_id,
+                receives,
+                status = status.as_str(),
+                "duplicate job: already done"
+            );
+            return Ok(Outcome::Ack);
+        }
+        Claim::Busy(until) => {
+            // Another consumer holds the attempt: look again when its lease ends.
+            let wait = lookout_shared::time::Timestamp::parse_str(&until)
+                .ok()
+                .and_then(|u| (u.datetime() - now.datetime()).to_std().ok())
+                .unwrap_or_default()
+                + Duration::from_secs(1);
+            tracing::info!(delivery_id, receives, %until, "delivery busy elsewhere; retried later");
+            return Ok(Outcome::Retry(Some(wait)));
+        }
+        Claim::Interrupted(d) => {
+            tracing::warn!(delivery_id, messenger = %d.messenger, "an earlier attempt was interrupted; recorded as failed, not resent");
+            return Ok(Outcome::Ack);
+        }
+        Claim::Missing => {
+            tracing::error!(
+                delivery_id,
+                "job for an unknown delivery: left for the dead-letter queue"
+            );
+            return Ok(Outcome::Retry(Some(Duration::ZERO)));
+        }
+    };
+    let kind = claimed.messenger;
+    let url = deps.messenger.endpoint(kind);
+    let Some(send) = deps.store.get_send(&id.send).await? else {
+        deps.store
+            .mark_failed(
+                &claimed,
+                deps.clock.now(),
+                "the send record is missing",
+                url.as_deref(),
+                "",
+            )
+            .await?;
+        return Ok(Outcome::Ack);
+    };
+    let result = deps
+        .messenger
+        .send(kind, &claimed.address, &send.message)
+        .await;
+    let now = deps.clock.now();
+    match result {
+        Ok(delivered) => {
+            let recorded = deps
+                .store
+                .mark_sent(&claimed, now, delivered.provider_id.as_deref())
+                .await?;
+            if !recorded {
+                tracing::warn!(delivery_id, "sent, but the delivery had moved on meanwhile");
+            }
+            tracing::info!(delivery_id, messenger = %kind, attempt = claimed.attempts, "delivered");
+            Ok(Outcome::Ack)
+        }
+        Err(err) if err.is_transient() && claimed.attempts < deps.policy.max_attempts => {
+            deps.store
+                .mark_retry(&claimed, now, &err.to_string())
+                .await?;
+            let after = deps.policy.delay(claimed.attempts);
+            tracing::warn!(delivery_id, messenger = %kind, attempt = claimed.attempts, error = %err, retry_in = ?after, "delivery failed; will retry");
+            Ok(Outcome::Retry(Some(after)))
+        }
+        Err(err) => {
+            let reason = if err.is_transient() {
+                format!("{err} (gave up after {} attempts)", claimed.attempts)
+            } else {
+                err.to_string()
+            };
+            deps.store
+                .mark_failed(&claimed, now, &reason, url.as_deref(), &send.message)
+                .await?;
+            tracing::warn!(delivery_id, messenger = %kind, attempt = claimed.attempts, error = %reason, "delivery failed for good");
+            Ok(Outcome::Ack)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let p = RetryPolicy {
+            base: Duration::from_secs(10),
+            ..RetryPolicy::default()
+        };
+        for (attempt, full) in [(1, 10), (2, 20), (3, 40), (10, 900), (40, 900)] {
+            let d = p.delay(attempt);
+            let full = Duration::from_secs(full);
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+        }
+        let zero = RetryPolicy {
+            base: Duration::ZERO,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(zero.delay(3), Duration::ZERO);
+    }
+}

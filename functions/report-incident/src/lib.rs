@@ -1,0 +1,174 @@
+//! `POST /incidents` with the seed's body
+//! `{"incident":{"title","message","level","logs"},"app_name","code"}`.
+//!
+//! - 201 `{"id","status":"open","count":1,"grouped":false}` for a new incident: the admin gets a
+//!   mail (SES), enriched with the app's latest log lines and heartbeat state when linked.
+//! - 200 `{"id","status","count","grouped":true}` when it repeats an unresolved incident with the
+//!   same app, title and level: count and last_seen grow, no new mail.
+//! - 400 bad input, 403 unknown app or wrong code.
+//!
+//! A new incident is also posted to the Telegram admin chat when `TELEGRAM_ADMIN_CHAT_ID` is set.
+
+use lambda_http::{http::StatusCode, Body, Error, Request, Response};
+use lookout_shared::{
+    aws, config,
+    error::error_chain,
+    heartbeat::{AppId, HeartbeatStore},
+    http::{json_response, parse_json, respond},
+    incidents::{mail_text, Enrichment, Incident, IncidentStore, NewIncident},
+    logs::{LogStore, UserName},
+    mail::AdminMail,
+    messenger::{Messenger, MessengerKind},
+    time::Timestamp,
+};
+use serde_json::Value;
+
+/// Lines of the app's own log attached to a new incident.
+pub const RECENT_LINES: usize = 20;
+
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub store: IncidentStore,
+    /// Admin mail; `None` when `ADMIN_EMAIL` is not configured.
+    pub mail: Option<AdminMail>,
+    /// Log store for enrichment; `None` when `LOGS_TABLE` is not configured.
+    pub logs: Option<LogStore>,
+    /// Heartbeat store for enrichment; `None` when `HEARTBEAT_TABLE` is not configured.
+    pub heartbeats: Option<HeartbeatStore>,
+    /// Base URL of the web console, linked from the mail.
+    pub console_url: Option<String>,
+    /// Telegram admin chat; `None` unless `TELEGRAM_ADMIN_CHAT_ID` is set.
+    pub telegram: Option<TelegramAdmin>,
+}
+
+/// Where new incidents are also announced: a Telegram chat, through the messenger adapter.
+#[derive(Debug, Clone)]
+pub struct TelegramAdmin {
+    pub messenger: Messenger,
+    pub chat_id: String,
+}
+
+impl Deps {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sdk = aws::sdk_config().await;
+        let ddb = aws::dynamodb(&sdk);
+        Ok(Self {
+            store: IncidentStore::from_env(ddb.clone())?,
+            mail: match config::optional(config::names::ADMIN_EMAIL) {
+                Some(_) => Some(AdminMail::from_env(&sdk)?),
+                None => None,
+            },
+            logs: match config::optional("LOGS_TABLE") {
+                Some(_) => Some(LogStore::from_env(ddb.clone())?),
+                None => None,
+            },
+            heartbeats: match config::optional(config::names::HEARTBEAT_TABLE) {
+                Some(_) => Some(HeartbeatStore::from_env(ddb)?),
+                None => None,
+            },
+            console_url: config::optional("CONSOLE_URL"),
+            telegram: match config::optional("TELEGRAM_ADMIN_CHAT_ID") {
+                Some(chat_id) => {
+                    let messenger = Messenger::from_env()?;
+                    if !messenger.is_configured(MessengerKind::Telegram) {
+                        return Err(config::ConfigError(
+                            "TELEGRAM_ADMIN_CHAT_ID is set but TELEGRAM_BOT_TOKEN is not".into(),
+                        ));
+                    }
+                    Some(TelegramAdmin { messenger, chat_id })
+                }
+                None => None,
+            },
+        })
+    }
+
+    async fn enrich(&self, links: &lookout_shared::incidents::AppLinks) -> Enrichment {
+        let mut e = Enrichment::default();
+        if let (Some(store), Some(user)) = (&self.logs, links.log_user.as_deref()) {
+            match UserName::parse(user) {
+                Ok(user) => match store
+                    .recent(&user, links.log_process.as_deref(), RECENT_LINES)
+                    .await
+                {
+                    Ok(lines) => {
+                        e.recent_logs = lines
+                            .into_iter()
+                            .filter_map(|l| serde_json::to_value(l).ok())
+                            .collect();
+                    }
+                    // Enrichment is best effort: the incident itself must not be lost.
+                    Err(err) => {
+                        tracing::warn!(error = %error_chain(&err), "recent logs unavailable")
+                    }
+                },
+                Err(err) => tracing::warn!(error = %err, "app links an invalid log user"),
+            }
+        }
+        if let (Some(store), Some(tenant), Some(app_id)) = (
+            &self.heartbeats,
+            links.heartbeat_tenant.as_deref(),
+            links.heartbeat_app_id.as_deref(),
+        ) {
+            match AppId::parse_str(app_id) {
+                Ok(id) => match store.app_view(tenant, &id).await {
+                    Ok(view) => e.heartbeat = view.and_then(|v| serde_json::to_value(v).ok()),
+                    Err(err) => {
+                        tracing::warn!(error = %error_chain(&err), "heartbeat state unavailable")
+                    }
+                },
+                Err(err) => tracing::warn!(error = %err, "app links an invalid heartbeat app id"),
+            }
+        }
+        e
+    }
+
+    async fn notify(&self, incident: &Incident) {
+        let (subject, text) = mail_text(incident, self.console_url.as_deref());
+        if let Some(tg) = &self.telegram {
+            let short = format!("{subject}\n{}\nid: {}", incident.message, incident.id);
+            if let Err(err) = tg
+                .messenger
+                .send(MessengerKind::Telegram, &tg.chat_id, &short)
+                .await
+            {
+                tracing::error!(error = %err, id = incident.id, "telegram admin message failed");
+            }
+        }
+        let Some(mail) = &self.mail else { return };
+        let outcome = match mail.send(&subject, &text).await {
+            Ok(_) => None,
+            Err(err) => {
+                tracing::error!(error = %error_chain(&err), id = incident.id, "incident mail failed");
+                Some("mail could not be sent".to_owned())
+            }
+        };
+        if let Err(err) = self.store.mark_notified(&incident.id, outcome).await {
+            tracing::error!(error = %error_chain(&err), id = incident.id, "recording notification failed");
+        }
+    }
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    respond(async {
+        let mut input: NewIncident = parse_json(&req, 256 * 1024)?;
+        input.validate()?;
+        let app = deps
+            .store
+            .authenticate_app(&input.app_name, &input.code)
+            .await?;
+        let (reported, created) = deps
+            .store
+            .report(&input, Timestamp::now(), || deps.enrich(&app.links))
+            .await?;
+        let status = match &created {
+            Some(incident) => {
+                deps.notify(incident).await;
+                StatusCode::CREATED
+            }
+            None => StatusCode::OK,
+        };
+        let body: Value = serde_json::to_value(&reported).unwrap_or(Value::Null);
+        Ok(json_response(status, &body))
+    })
+    .await
+}

@@ -1,0 +1,293 @@
+//! The web console in a real browser: a live stack (moto + `cargo lambda watch`), data seeded
+//! through the API, then `node --test console-tests/` drives Debian's chromium through
+//! playwright-core (log in, filter, open an incident, change its status, register an app, logs,
+//! heartbeats, messenger, 401 handling), and the stored result is checked here.
+//!
+//! Screenshots and the node runner's output land in `tests/artifacts/console/` (git-ignored).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
+use std::process::Command;
+
+use lookout_dev::template::workspace_root;
+use lookout_tests::support::{live, Live};
+use serde_json::{json, Value};
+
+/// What the browser test is told about the seeded data (as environment variables).
+struct Seeded {
+    env: Vec<(&'static str, String)>,
+    incident_id: String,
+    new_app: String,
+}
+
+async fn seed(l: &Live) -> Seeded {
+    let admin = format!("Bearer {}", l.admin_token);
+    let auth = [("authorization", admin.as_str())];
+    let run = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let app = format!("Shop {run}");
+    let other = format!("Search {run}");
+    let log_user = format!("shop-{run}");
+    let tenant = format!("acme-{run}");
+
+    // A log user with lines, linked to the app so its incidents carry recent logs.
+    let (status, user) = l
+        .post_raw(
+            "/admin/log_users",
+            &auth,
+            &json!({"user": log_user}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{user}");
+    let x_user_token = user["x_user_token"].as_str().unwrap().to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let lines: Vec<Value> = (0..8)
+        .map(|i| {
+            json!({"level": if i == 7 { "error" } else { "info" }, "msg": format!("checkout step {i}"),
+                   "event_at": now - 60 + i, "p_description": "payment flow"})
+        })
+        .collect();
+    let batch = json!({"data": {"user": log_user, "pid": 4242, "p_name": "api", "post_time": now, "logs": lines}});
+    let (status, reply) = l
+        .post_raw(
+            "/send_logs",
+            &[("x-user-token", &x_user_token)],
+            &batch.to_string(),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+
+    // Heartbeat apps of the tenant: 7 registered by the admin, 8 registered by its first beat.
+    let (status, hb) = l
+        .post_raw(
+            "/admin/heartbeat_apps",
+            &auth,
+            &json!({"tenant": tenant, "app_id": 7, "period_seconds": 300}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{hb}");
+    let key = l.issue_key(&tenant).await;
+    let (status, beat) = l
+        .post(
+            "/api/apps/",
+            &key,
+            &json!({"app_id": 8, "message": "OK:200"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{beat}");
+
+    // Two apps and three incidents of different levels.
+    let mut codes = Vec::new();
+    for (name, extra) in [
+        (
+            &app,
+            json!({"log_user": log_user, "log_process": "api", "heartbeat_tenant": tenant, "heartbeat_app_id": "7"}),
+        ),
+        (&other, json!({})),
+    ] {
+        let mut body = json!({"name": name, "description": "seeded for the console test"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let (status, created) = l.post_raw("/admin/apps", &auth, &body.to_string()).await;
+        assert_eq!(status, 201, "{created}");
+        codes.push(created["code"].as_str().unwrap().to_owned());
+    }
+    let report = |name: &str, code: &str, title: &str, level: &str| {
+        json!({"incident": {"title": title, "message": format!("{title}: seen by the console test"), "level": level,
+                            "logs": "trace line 1\ntrace line 2\ntrace line 3"},
+               "app_name": name, "code": code})
+        .to_string()
+    };
+    let mut ids = Vec::new();
+    for (name, code, title, level) in [
+        (&app, &codes[0], "Slow checkout", "warning"),
+        (&other, &codes[1], "Index rebuild failed", "error"),
+        (&app, &codes[0], "Payments down", "crit"),
+    ] {
+        let (status, created) = l
+            .post_raw("/incidents", &[], &report(name, code, title, level))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+
+    // A messenger contact of the tenant.
+    let messenger_user = format!("ops-{run}");
+    let (status, created) = l
+        .post(
+            "/api/contacts",
+            &key,
+            &json!({"user_name": messenger_user, "contact": {"name": "Dana", "messangers": {"telegram": "123456789", "whatsApp": "+15550001111", "viber": ""}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+
+    let new_app = format!("Billing {run}");
+    Seeded {
+        env: vec![
+            ("LOOKOUT_APP", app),
+            ("LOOKOUT_INCIDENT_ID", ids[2].clone()),
+            ("LOOKOUT_INCIDENT_TITLE", "Payments down".to_owned()),
+            ("LOOKOUT_LOG_USER", log_user),
+            ("LOOKOUT_HB_TENANT", tenant),
+            ("LOOKOUT_API_KEY", key),
+            ("LOOKOUT_MESSENGER_USER", messenger_user),
+            ("LOOKOUT_NEW_APP", new_app.clone()),
+        ],
+        incident_id: ids[2].clone(),
+        new_app,
+    }
+}
+
+/// Has watch build every function the page calls before the browser's timeouts start.
+async fn warm_up(l: &Live, incident: &str) {
+    let http = Live::http();
+    let admin = format!("Bearer {}", l.admin_token);
+    let gets = [
+        "/console",
+        "/console/app.js",
+        "/admin/incidents",
+        "/admin/apps",
+        "/logs",
+        "/admin/heartbeat_apps",
+        "/api/get_failed_mess",
+        "/api/contacts",
+    ];
+    let mut calls: Vec<_> = gets
+        .iter()
+        .map(|p| {
+            http.get(format!("{}{p}", l.base))
+                .header("authorization", &admin)
+                .send()
+        })
+        .collect();
+    calls.push(
+        http.get(format!("{}/admin/incident?id={incident}", l.base))
+            .header("authorization", &admin)
+            .send(),
+    );
+    calls.push(
+        http.patch(format!("{}/admin/incident", l.base))
+            .header("authorization", &admin)
+            .body("{}")
+            .send(),
+    );
+    calls.push(
+        http.put(format!("{}/admin/apps", l.base))
+            .header("authorization", &admin)
+            .body("{}")
+            .send(),
+    );
+    for r in futures::future::join_all(calls).await {
+        let status = r.expect("warm-up request").status().as_u16();
+        assert!(status < 500, "warm-up answered {status}");
+    }
+}
+
+#[tokio::test]
+async fn console_in_chromium_logs_in_filters_and_updates_an_incident() {
+    let l = live().await;
+    let seeded = seed(&l).await;
+    warm_up(&l, &seeded.incident_id).await;
+
+    // The page itself over HTTP: headers as the browser gets them.
+    let resp = Live::http()
+        .get(format!("{}/console", l.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
+    let page_bytes = resp.text().await.unwrap().len();
+    let missing = Live::http()
+        .get(format!("{}/console/nope.js", l.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        missing.status(),
+        404,
+        "unknown asset through watch's router"
+    );
+
+    let root = workspace_root();
+    let artifacts = root.join("tests/artifacts/console");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let mut node = Command::new("node");
+    node.current_dir(&root)
+        .args(["--test", "--test-reporter=spec", "console-tests/"])
+        .env("LOOKOUT_API_URL", &l.base)
+        .env("LOOKOUT_ADMIN_TOKEN", &l.admin_token)
+        .env("LOOKOUT_ARTIFACTS", &artifacts);
+    for (k, v) in &seeded.env {
+        node.env(k, v);
+    }
+    let out = tokio::task::spawn_blocking(move || node.output())
+        .await
+        .unwrap()
+        .expect("node (installed by scripts/bootstrap.sh)");
+    let log = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(artifacts.join("node-test.log"), &log).unwrap();
+    assert!(
+        out.status.success(),
+        "node --test console-tests/ failed:\n{log}"
+    );
+    // The spec reporter's summary: some tests ran, none failed or was skipped.
+    let count = |what: &str| {
+        log.lines()
+            .find_map(|l| l.strip_prefix(&format!("ℹ {what} ")))
+            .and_then(|n| n.trim().parse::<u32>().ok())
+    };
+    assert!(count("pass").is_some_and(|n| n >= 10), "{log}");
+    assert_eq!(
+        (count("fail"), count("skipped")),
+        (Some(0), Some(0)),
+        "{log}"
+    );
+    eprintln!("index.html: {page_bytes} bytes\n{log}");
+
+    // What the browser did is stored: the status change with its history entry.
+    let admin = format!("Bearer {}", l.admin_token);
+    let (status, detail) = l
+        .get(
+            "/admin/incident",
+            &[("id", &seeded.incident_id)],
+            &[("authorization", &admin)],
+        )
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["status"], "acknowledged", "{detail}");
+    assert_eq!(detail["assignee"], "dana", "{detail}");
+    assert_eq!(
+        detail["notes"], "Rolled back the payment gateway config.",
+        "{detail}"
+    );
+    let history = detail["history"].as_array().unwrap();
+    assert!(
+        history.iter().any(|c| c["field"] == "status"
+            && c["from"] == "open"
+            && c["to"] == "acknowledged"
+            && c["by"] == "Console Tester"),
+        "{detail}"
+    );
+    // The app registered in the browser exists, and its code is never listed.
+    let (_, apps) = l
+        .get("/admin/apps", &[], &[("authorization", &admin)])
+        .await;
+    let listed = apps["apps"].as_array().unwrap();
+    assert!(
+        listed.iter().any(|a| a["name"] == seeded.new_app.as_str()),
+        "{apps}"
+    );
+    assert!(listed.iter().all(|a| a.get("code").is_none()));
+}

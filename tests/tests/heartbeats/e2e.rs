@@ -1,0 +1,164 @@
+//! Seed 002 end to end: heartbeats over HTTP through `cargo lambda watch` (the seed's path
+//! `/api/apps/`), the scanner invoked through watch's Lambda Invoke API with a Scheduled Event,
+//! mail read back from moto's SES.
+
+use serde_json::{json, Value};
+
+use lookout_tests::support::{live, sent_mail, Live, SentMail};
+
+use crate::harness::scheduled_event;
+
+fn tenant() -> String {
+    format!("hb{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// Mail about `tenant`'s apps (the live stack is shared by every e2e test).
+async fn mails_about(l: &Live, tenant: &str) -> Vec<SentMail> {
+    sent_mail(&l.moto)
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains(&format!("({tenant})")))
+        .collect()
+}
+
+/// RFC 3339 for the wall clock plus `secs` (functions under watch use the system clock).
+fn in_secs(secs: i64) -> String {
+    let now = lookout_shared::time::Timestamp::now();
+    let ms = now.datetime().timestamp_millis() + secs * 1000;
+    lookout_shared::time::Timestamp::parse_json(&json!(ms))
+        .unwrap()
+        .to_rfc3339()
+}
+
+async fn scan(l: &Live, time: &str) -> Value {
+    let (status, error, report) = l.invoke("silent-app-scanner", &scheduled_event(time)).await;
+    assert_eq!((status, error), (200, None), "{report}");
+    report
+}
+
+#[tokio::test]
+async fn e2e_heartbeat_silence_mail_and_recovery_mail() {
+    let l = live().await;
+    let tenant = tenant();
+    let key = l.issue_key(&tenant).await;
+
+    let (status, reply) = l
+        .post(
+            "/api/apps/",
+            &key,
+            &json!({"app_id": 23, "message": "OK:200"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["status"].clone(), reply["state"].clone()),
+        (json!("ok"), json!("up"))
+    );
+    let (status, reply) = l.post("/api/apps/", &key, &json!({"app_id": "x y"})).await;
+    assert_eq!(
+        (status, reply["error"].clone()),
+        (400, json!("validation")),
+        "{reply}"
+    );
+    let (status, _) = l
+        .post_raw("/api/apps/", &[], &json!({"app_id": 23}).to_string())
+        .await;
+    assert_eq!(status, 401);
+
+    // Ten minutes later, as the schedule would fire: one DOWN mail to the admin.
+    let report = scan(&l, &in_secs(600)).await;
+    assert!(report["wentDown"].as_u64().unwrap() >= 1, "{report}");
+    let mails = mails_about(&l, &tenant).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(
+        mails[0].subject,
+        format!("[Lookout] DOWN: app 23 ({tenant}) is silent")
+    );
+    assert_eq!(mails[0].to, vec![l.stack.params["AdminEmail"].clone()]);
+    assert_eq!(mails[0].from, l.stack.params["SenderEmail"]);
+    assert!(
+        mails[0].body.contains("Last message:   OK:200"),
+        "{}",
+        mails[0].body
+    );
+
+    // The next run sends nothing new.
+    scan(&l, &in_secs(660)).await;
+    assert_eq!(mails_about(&l, &tenant).await.len(), 1);
+
+    // The app is back: one UP mail, sent by the heartbeat.
+    let (status, reply) = l
+        .post(
+            "/api/apps/",
+            &key,
+            &json!({"app_id": 23, "message": "OK:back"}),
+        )
+        .await;
+    assert_eq!(
+        (status, reply["state"].clone()),
+        (200, json!("up")),
+        "{reply}"
+    );
+    let mails = mails_about(&l, &tenant).await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert_eq!(
+        mails[1].subject,
+        format!("[Lookout] UP: app 23 ({tenant}) is back")
+    );
+    assert!(
+        mails[1].body.contains("Message:        OK:back"),
+        "{}",
+        mails[1].body
+    );
+    l.post("/api/apps/", &key, &json!({"app_id": 23})).await;
+    assert_eq!(mails_about(&l, &tenant).await.len(), 2);
+}
+
+#[tokio::test]
+async fn e2e_admin_heartbeat_apps() {
+    let l = live().await;
+    let tenant = tenant();
+    let bearer = format!("Bearer {}", l.admin_token);
+    // A week's period: no scanner run of another test can mark it down meanwhile.
+    let body = json!({"tenant": tenant, "app_id": "nightly-job", "period_seconds": 604_800});
+    let (status, app) = l
+        .post_raw(
+            "/admin/heartbeat_apps",
+            &[("authorization", &bearer)],
+            &body.to_string(),
+        )
+        .await;
+    assert_eq!((status, app["state"].clone()), (201, json!("up")), "{app}");
+    let (status, _) = l
+        .post_raw("/admin/heartbeat_apps", &[], &body.to_string())
+        .await;
+    assert_eq!(status, 401);
+    let (status, reply) = l
+        .post_raw(
+            "/admin/heartbeat_apps",
+            &[("authorization", &bearer)],
+            &json!({"tenant": tenant, "app_id": 1, "period_seconds": 1}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 400, "{reply}");
+
+    let (status, list) = l
+        .get(
+            "/admin/heartbeat_apps",
+            &[("tenant", &tenant)],
+            &[("authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["apps"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["apps"][0]["app_id"], "nightly-job");
+    assert_eq!(list["apps"][0]["period_seconds"], 604_800);
+    let (status, _) = l
+        .get("/admin/heartbeat_apps", &[("tenant", &tenant)], &[])
+        .await;
+    assert_eq!(status, 401);
+    let (status, _) = l
+        .get("/admin/heartbeat_apps", &[], &[("authorization", &bearer)])
+        .await;
+    assert_eq!(status, 400);
+}

@@ -1,0 +1,231 @@
+//! Per-test heartbeat dependencies on top of `lookout_tests::support`: the functions' `Deps`
+//! over this test's tables, a manual clock, and an admin address of its own so that the mail
+//! this test causes can be told apart in moto's shared SES.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_runtime::{Context, LambdaEvent};
+use lookout_dev::moto;
+use lookout_shared::{
+    heartbeat::{Clock, HeartbeatStore, ScanReport},
+    mail::{AdminMail, Mailer},
+    time::Timestamp,
+};
+use serde_json::{json, Value};
+
+use lookout_tests::support::{
+    http_request, read, request, sent_mail, spawn_app, SentMail, TestApp, ADMIN_TOKEN,
+};
+
+/// Where every test's clock starts.
+pub const T0: &str = "2030-01-01T00:00:00Z";
+
+pub fn ts(s: &str) -> Timestamp {
+    Timestamp::parse_str(s).unwrap()
+}
+
+/// `T0` plus `secs`, as RFC 3339.
+pub fn at(secs: i64) -> String {
+    Timestamp::parse_json(&json!(ms(secs)))
+        .unwrap()
+        .to_rfc3339()
+}
+
+pub struct Hb {
+    pub app: TestApp,
+    pub moto: String,
+    pub clock: Clock,
+    pub admin_email: String,
+    pub store: HeartbeatStore,
+    pub heartbeat: heartbeat::Deps,
+    pub admin: admin_heartbeat_apps::Deps,
+    pub list: admin_list_heartbeat_apps::Deps,
+    pub scanner: silent_app_scanner::Deps,
+}
+
+pub async fn spawn() -> Hb {
+    let app = spawn_app().await;
+    let moto = moto::endpoint().unwrap();
+    let sdk = moto::sdk_config(&moto).await;
+    let store = HeartbeatStore::new(app.ddb.clone(), app.stack.table("HeartbeatTable").unwrap());
+    let admin_email = format!("admin-{}@lookout.example.com", app.stack.prefix);
+    let mail = AdminMail::new(
+        Mailer::from_sdk(&sdk, app.stack.params["SenderEmail"].clone()),
+        admin_email.clone(),
+    );
+    let clock = Clock::manual(ts(T0));
+    let heartbeat = heartbeat::Deps {
+        keys: app.tracker.keys.clone(),
+        store: store.clone(),
+        mail: mail.clone(),
+        clock: clock.clone(),
+    };
+    let admin = admin_heartbeat_apps::Deps {
+        admin: app.admin.admin.clone(),
+        store: store.clone(),
+        clock: clock.clone(),
+    };
+    let list = admin_list_heartbeat_apps::Deps {
+        admin: app.admin.admin.clone(),
+        store: store.clone(),
+    };
+    let scanner = silent_app_scanner::Deps {
+        store: store.clone(),
+        mail,
+    };
+    Hb {
+        app,
+        moto,
+        clock,
+        admin_email,
+        store,
+        heartbeat,
+        admin,
+        list,
+        scanner,
+    }
+}
+
+/// The EventBridge "Scheduled Event" the schedule (or the local pump) sends.
+pub fn scheduled_event(time: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": uuid::Uuid::new_v4().to_string(),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": time,
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {}
+    })
+}
+
+impl Hb {
+    pub fn table(&self) -> &str {
+        self.app.stack.table("HeartbeatTable").unwrap()
+    }
+
+    /// `POST /api/apps/` with an API key at the clock's current time.
+    pub async fn beat_with(&self, key: &str, body: &Value) -> (u16, Value) {
+        self.beat_raw(key, &body.to_string()).await
+    }
+
+    /// `POST /api/apps/` with any body text.
+    pub async fn beat_raw(&self, key: &str, body: &str) -> (u16, Value) {
+        read(
+            heartbeat::handle(
+                &self.heartbeat,
+                request("/api/apps/", &[("x-api-key", key)], body),
+            )
+            .await,
+        )
+    }
+
+    /// A heartbeat of tenant `acme` at `T0 + secs`.
+    pub async fn beat_at(&self, secs: i64, body: &Value) -> (u16, Value) {
+        self.clock.set(ts(&at(secs)));
+        self.beat_with(&self.app.api_key, body).await
+    }
+
+    /// `POST /admin/heartbeat_apps` with the admin token at `T0 + secs`.
+    pub async fn admin_at(&self, secs: i64, body: &Value) -> (u16, Value) {
+        self.clock.set(ts(&at(secs)));
+        let bearer = format!("Bearer {ADMIN_TOKEN}");
+        read(
+            admin_heartbeat_apps::handle(
+                &self.admin,
+                request(
+                    "/admin/heartbeat_apps",
+                    &[("authorization", &bearer)],
+                    &body.to_string(),
+                ),
+            )
+            .await,
+        )
+    }
+
+    /// `GET /admin/heartbeat_apps?…` with the admin token.
+    pub async fn list(&self, query: &[(&str, &str)]) -> (u16, Value) {
+        let bearer = format!("Bearer {ADMIN_TOKEN}");
+        read(
+            admin_list_heartbeat_apps::handle(
+                &self.list,
+                http_request(
+                    "GET",
+                    "/admin/heartbeat_apps",
+                    query,
+                    &[("authorization", &bearer)],
+                    "",
+                ),
+            )
+            .await,
+        )
+    }
+
+    /// One scanner invocation with a Scheduled Event at `T0 + secs`.
+    pub async fn scan_at(&self, secs: i64) -> ScanReport {
+        self.try_scan_at(secs).await.expect("scan succeeds")
+    }
+
+    pub async fn try_scan_at(&self, secs: i64) -> Result<ScanReport, lambda_runtime::Error> {
+        silent_app_scanner::handle(
+            &self.scanner,
+            LambdaEvent::new(scheduled_event(&at(secs)), Context::default()),
+        )
+        .await
+    }
+
+    /// Mail sent to this test's admin address, oldest first.
+    pub async fn mails(&self) -> Vec<SentMail> {
+        sent_mail(&self.moto)
+            .await
+            .into_iter()
+            .filter(|m| m.to == [self.admin_email.clone()])
+            .collect()
+    }
+
+    /// The stored item of `app_id` (text form) of `tenant`.
+    pub async fn item(
+        &self,
+        tenant: &str,
+        app_id: &str,
+    ) -> Option<HashMap<String, AttributeValue>> {
+        self.app
+            .ddb
+            .get_item()
+            .table_name(self.table())
+            .key("pk", AttributeValue::S(format!("APP#{tenant}#{app_id}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+    }
+
+    pub async fn items(&self) -> Vec<HashMap<String, AttributeValue>> {
+        self.app.items(self.table()).await
+    }
+}
+
+pub fn s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> &'a str {
+    item.get(name)
+        .unwrap_or_else(|| panic!("{name} missing in {item:?}"))
+        .as_s()
+        .unwrap()
+}
+
+pub fn n(item: &HashMap<String, AttributeValue>, name: &str) -> i64 {
+    item.get(name)
+        .unwrap_or_else(|| panic!("{name} missing in {item:?}"))
+        .as_n()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Epoch ms of `T0 + secs`.
+pub fn ms(secs: i64) -> i64 {
+    ts(T0).datetime().timestamp_millis() + secs * 1000
+}

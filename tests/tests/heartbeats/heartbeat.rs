@@ -1,0 +1,178 @@
+//! POST /api/apps/ in-process: registration on first beat, updates, validation, auth, tenants.
+
+use serde_json::json;
+
+use crate::harness::{at, ms, n, s, spawn};
+
+#[tokio::test]
+async fn first_heartbeat_registers_the_app_with_the_seeds_defaults() {
+    let hb = spawn().await;
+
+    let (status, body) = hb
+        .beat_at(0, &json!({"app_id": 23, "message": "OK:200"}))
+        .await;
+
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"status": "ok", "app_id": 23, "state": "up", "received_at": at(0), "due_by": at(120)})
+    );
+    let item = hb.item("acme", "23").await.expect("app stored");
+    assert_eq!(s(&item, "tenant"), "acme");
+    assert_eq!(s(&item, "appId"), "23");
+    assert_eq!(s(&item, "state"), "up");
+    assert_eq!(s(&item, "lastMessage"), "OK:200");
+    assert_eq!(s(&item, "lastBeatAt"), at(0));
+    assert_eq!(n(&item, "beats"), 1);
+    assert_eq!(
+        (n(&item, "periodSeconds"), n(&item, "graceSeconds")),
+        (60, 60)
+    );
+    assert_eq!(
+        n(&item, "dueAt"),
+        ms(120),
+        "due for the scanner at period + grace"
+    );
+    assert!(s(&item, "dueShard").starts_with("DUE#"));
+    assert_eq!(hb.items().await.len(), 1);
+    assert!(hb.mails().await.is_empty());
+}
+
+#[tokio::test]
+async fn later_heartbeats_update_the_same_app_and_push_its_deadline() {
+    let hb = spawn().await;
+    hb.beat_at(0, &json!({"app_id": 23, "message": "OK:200"}))
+        .await;
+
+    // The same app as a string id, without a message (the seed's second form).
+    let (status, body) = hb.beat_at(45, &json!({"app_id": "23"})).await;
+
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["app_id"], json!(23));
+    assert_eq!(body["due_by"], json!(at(165)));
+    let items = hb.items().await;
+    assert_eq!(items.len(), 1, "one app, not two");
+    let item = &items[0];
+    assert_eq!(n(item, "beats"), 2);
+    assert_eq!(s(item, "lastBeatAt"), at(45));
+    assert!(
+        !item.contains_key("lastMessage"),
+        "a beat without message clears it"
+    );
+    assert_eq!(n(item, "dueAt"), ms(165));
+
+    // String ids that are not numbers are kept as strings.
+    let (status, body) = hb
+        .beat_at(50, &json!({"app_id": "billing-api.prod", "message": "OK"}))
+        .await;
+    assert_eq!((status, &body["app_id"]), (200, &json!("billing-api.prod")));
+    assert!(hb.item("acme", "billing-api.prod").await.is_some());
+}
+
+#[tokio::test]
+async fn bad_heartbeats_are_400_with_a_reason_and_write_nothing() {
+    let hb = spawn().await;
+    let long = "x".repeat(1025);
+    let cases = [
+        ("", "JSON object"),
+        ("{not json", "invalid JSON"),
+        ("[]", "invalid JSON"),
+        (r#"{"message": "OK"}"#, "missing field `app_id`"),
+        (r#"{"app_id": -1}"#, "non-negative integer"),
+        (r#"{"app_id": 1.5}"#, "non-negative integer"),
+        (r#"{"app_id": ""}"#, "app_id"),
+        (r#"{"app_id": "a#b"}"#, "app_id"),
+        (
+            r#"{"app_id": null}"#,
+            "app_id must be an integer or a string",
+        ),
+        (
+            r#"{"app_id": [23]}"#,
+            "app_id must be an integer or a string",
+        ),
+        (r#"{"app_id": 23, "message": 200}"#, "invalid type"),
+        (r#"{"app_id": 23, "message": "a\nb"}"#, "control characters"),
+        (
+            r#"{"app_id": 23, "status": "OK"}"#,
+            "unknown field `status`",
+        ),
+    ];
+    for (body, reason) in cases {
+        let (status, reply) = hb.beat_raw(&hb.app.api_key, body).await;
+        assert_eq!(status, 400, "{body} -> {reply}");
+        assert_eq!(reply["error"], "validation", "{body} -> {reply}");
+        let message = reply["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{body} -> {message}");
+    }
+    let (status, reply) = hb
+        .beat_with(&hb.app.api_key, &json!({"app_id": 23, "message": long}))
+        .await;
+    assert_eq!(status, 400, "{reply}");
+    assert!(reply["message"].as_str().unwrap().contains("at most 1024"));
+    let (status, reply) = hb
+        .beat_with(
+            &hb.app.api_key,
+            &json!({"app_id": 23, "message": "y".repeat(9000)}),
+        )
+        .await;
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+
+    assert!(hb.items().await.is_empty(), "nothing written");
+}
+
+#[tokio::test]
+async fn heartbeats_need_a_valid_api_key() {
+    let hb = spawn().await;
+    let body = json!({"app_id": 23}).to_string();
+    for headers in [
+        vec![],
+        vec![("x-api-key", "lk_unknown")],
+        vec![("authorization", "Bearer lk_unknown")],
+        vec![("authorization", "Basic abc")],
+    ] {
+        let (status, reply) = lookout_tests::support::read(
+            heartbeat::handle(
+                &hb.heartbeat,
+                lookout_tests::support::request("/api/apps/", &headers, &body),
+            )
+            .await,
+        );
+        assert_eq!(status, 401, "{headers:?} {reply}");
+        assert_eq!(reply["error"], "unauthorized");
+    }
+    assert!(hb.items().await.is_empty(), "nothing written");
+}
+
+#[tokio::test]
+async fn tenants_never_see_each_others_apps() {
+    let hb = spawn().await;
+    let other = hb.app.key_for("initech").await;
+    hb.beat_at(0, &json!({"app_id": 23, "message": "acme's"}))
+        .await;
+    let (status, _) = hb
+        .beat_with(&other, &json!({"app_id": 23, "message": "initech's"}))
+        .await;
+    assert_eq!(status, 200);
+
+    assert_eq!(hb.items().await.len(), 2, "same id, two tenants, two apps");
+    let (_, acme) = hb.list(&[("tenant", "acme")]).await;
+    let (_, initech) = hb.list(&[("tenant", "initech")]).await;
+    assert_eq!(acme["apps"].as_array().unwrap().len(), 1, "{acme}");
+    assert_eq!(acme["apps"][0]["last_message"], "acme's");
+    assert_eq!(initech["apps"].as_array().unwrap().len(), 1, "{initech}");
+    assert_eq!(initech["apps"][0]["last_message"], "initech's");
+
+    // acme's app going silent does not touch initech's, which keeps beating.
+    hb.clock.set(crate::harness::ts(&at(100)));
+    hb.beat_with(&other, &json!({"app_id": 23})).await;
+    let report = hb.scan_at(130).await;
+    assert_eq!(report.went_down, 1);
+    assert_eq!(s(&hb.item("acme", "23").await.unwrap(), "state"), "down");
+    assert_eq!(s(&hb.item("initech", "23").await.unwrap(), "state"), "up");
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].subject.contains("(acme)"), "{:?}", mails[0]);
+}

@@ -1,0 +1,317 @@
+//! The silent-app scanner with injected time: one mail per transition, no duplicates from
+//! repeated or concurrent runs, recovery mail, paused/retired apps never alert, unsent mail
+//! retried after its lease, and reads limited to due apps.
+
+use lambda_runtime::{Context, LambdaEvent};
+use lookout_shared::{
+    heartbeat::{DUE_SHARDS, MAIL_LEASE_MS},
+    mail::{AdminMail, Mailer},
+};
+use serde_json::json;
+
+use crate::harness::{at, ms, n, s, scheduled_event, spawn};
+
+#[tokio::test]
+async fn a_silent_app_gets_exactly_one_down_mail() {
+    let hb = spawn().await;
+    hb.beat_at(0, &json!({"app_id": 23, "message": "OK:200"}))
+        .await;
+
+    // Within period + grace: nothing to do, nothing read.
+    let early = hb.scan_at(119).await;
+    assert_eq!(
+        (early.due, early.went_down, early.items_read),
+        (0, 0, 0),
+        "{early:?}"
+    );
+    assert!(hb.mails().await.is_empty());
+
+    let report = hb.scan_at(121).await;
+
+    assert_eq!(
+        (report.due, report.went_down, report.mails_sent),
+        (1, 1, 1),
+        "{report:?}"
+    );
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let mail = &mails[0];
+    assert_eq!(mail.from, hb.app.stack.params["SenderEmail"]);
+    assert_eq!(mail.to, vec![hb.admin_email.clone()]);
+    assert_eq!(mail.subject, "[Lookout] DOWN: app 23 (acme) is silent");
+    for part in [
+        "App 23 of tenant acme stopped sending heartbeats",
+        &format!("Last heartbeat: {}", at(0)),
+        "Last message:   OK:200",
+        &format!("overdue since {}", at(120)),
+        &format!("Detected at:    {}", at(121)),
+    ] {
+        assert!(mail.body.contains(part), "{part:?} not in {}", mail.body);
+    }
+    let item = hb.item("acme", "23").await.unwrap();
+    assert_eq!(s(&item, "state"), "down");
+    assert_eq!(s(&item, "downSince"), at(120));
+    assert!(
+        !item.contains_key("outbox"),
+        "mail confirmed sent: {item:?}"
+    );
+    assert!(
+        !item.contains_key("dueAt"),
+        "a down app is not due any more"
+    );
+
+    // Later runs: no new mail, and nothing left to read.
+    for later in [180, 600, 3600, 86_400] {
+        let again = hb.scan_at(later).await;
+        assert_eq!(
+            (
+                again.due,
+                again.went_down,
+                again.mails_sent,
+                again.items_read
+            ),
+            (0, 0, 0, 0),
+            "{again:?}"
+        );
+    }
+    assert_eq!(hb.mails().await.len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_scanner_runs_send_one_mail() {
+    let hb = spawn().await;
+    hb.beat_at(0, &json!({"app_id": 23})).await;
+    hb.beat_at(0, &json!({"app_id": 24})).await;
+
+    let (a, b, c) = tokio::join!(hb.scan_at(200), hb.scan_at(200), hb.scan_at(201));
+
+    // All three runs usually see both apps due and race; the losers' versioned writes fail
+    // and they re-decide from the current item.
+    assert_eq!(
+        a.went_down + b.went_down + c.went_down,
+        2,
+        "{a:?} {b:?} {c:?}"
+    );
+    assert_eq!(a.mails_sent + b.mails_sent + c.mails_sent, 2);
+    let mut subjects: Vec<String> = hb.mails().await.into_iter().map(|m| m.subject).collect();
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        vec![
+            "[Lookout] DOWN: app 23 (acme) is silent",
+            "[Lookout] DOWN: app 24 (acme) is silent"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_heartbeat_after_an_outage_sends_one_recovery_mail() {
+    let hb = spawn().await;
+    hb.beat_at(0, &json!({"app_id": 23, "message": "OK:200"}))
+        .await;
+    hb.scan_at(121).await;
+    assert_eq!(hb.mails().await.len(), 1);
+
+    let (status, reply) = hb
+        .beat_at(600, &json!({"app_id": 23, "message": "OK:back"}))
+        .await;
+
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["state"].clone(), reply["due_by"].clone()),
+        (json!("up"), json!(at(720)))
+    );
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let up = &mails[1];
+    assert_eq!(up.subject, "[Lookout] UP: app 23 (acme) is back");
+    assert!(
+        up.body.contains(&format!("Back at:        {}", at(600))),
+        "{}",
+        up.body
+    );
+    assert!(up.body.contains("Message:        OK:back"), "{}", up.body);
+    assert!(
+        up.body
+            .contains(&format!("Down since:     {} (about 8 min)", at(120))),
+        "{}",
+        up.body
+    );
+    let item = hb.item("acme", "23").await.unwrap();
+    assert_eq!(s(&item, "state"), "up");
+    assert!(!item.contains_key("outbox") && !item.contains_key("downSince"));
+    assert_eq!(n(&item, "dueAt"), ms(720));
+
+    // More beats and runs in time: no more mail.
+    hb.beat_at(650, &json!({"app_id": 23})).await;
+    hb.scan_at(700).await;
+    assert_eq!(hb.mails().await.len(), 2);
+
+    // Silent again: a new transition, a new mail.
+    let report = hb.scan_at(800).await;
+    assert_eq!(report.went_down, 1);
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 3);
+    assert!(mails[2].subject.contains("DOWN"));
+}
+
+#[tokio::test]
+async fn paused_and_retired_apps_never_alert() {
+    let hb = spawn().await;
+    for id in [1, 2, 3] {
+        hb.beat_at(0, &json!({"app_id": id})).await;
+    }
+    hb.admin_at(
+        10,
+        &json!({"tenant": "acme", "app_id": 1, "action": "pause"}),
+    )
+    .await;
+    hb.admin_at(
+        10,
+        &json!({"tenant": "acme", "app_id": 2, "action": "retire"}),
+    )
+    .await;
+
+    let report = hb.scan_at(3600).await;
+
+    assert_eq!(
+        (report.due, report.went_down, report.items_read),
+        (1, 1, 1),
+        "only app 3 is read: {report:?}"
+    );
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].subject, "[Lookout] DOWN: app 3 (acme) is silent");
+    assert_eq!(s(&hb.item("acme", "1").await.unwrap(), "state"), "paused");
+    assert_eq!(s(&hb.item("acme", "2").await.unwrap(), "state"), "retired");
+
+    // Paused and retired apps that beat do not send recovery mail either.
+    hb.beat_at(4000, &json!({"app_id": 1})).await;
+    hb.beat_at(4000, &json!({"app_id": 2})).await;
+    hb.scan_at(4050).await;
+    assert_eq!(hb.mails().await.len(), 1);
+
+    // Pausing a down app silences it; resuming watches it again without mail.
+    hb.admin_at(
+        4100,
+        &json!({"tenant": "acme", "app_id": 3, "action": "pause"}),
+    )
+    .await;
+    hb.admin_at(
+        4200,
+        &json!({"tenant": "acme", "app_id": 3, "action": "resume"}),
+    )
+    .await;
+    assert_eq!(hb.mails().await.len(), 1);
+    assert_eq!(
+        hb.scan_at(4300).await.went_down,
+        0,
+        "fresh period + grace after resume"
+    );
+    assert_eq!(hb.scan_at(4400).await.went_down, 1);
+    assert_eq!(hb.mails().await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_unsent_mail_is_sent_again_after_its_lease_exactly_once() {
+    let hb = spawn().await;
+    hb.beat_at(0, &json!({"app_id": 23, "message": "OK:200"}))
+        .await;
+    // A scanner whose mail fails (unverified sender), as if SES or the function died before
+    // the send: the transition is stored with its mail, nothing is sent.
+    let sdk = lookout_dev::moto::sdk_config(&hb.moto).await;
+    let broken = silent_app_scanner::Deps {
+        store: hb.store.clone(),
+        mail: AdminMail::new(
+            Mailer::from_sdk(&sdk, "unverified@nowhere.example.com"),
+            hb.admin_email.clone(),
+        ),
+    };
+    let failed = silent_app_scanner::handle(
+        &broken,
+        LambdaEvent::new(scheduled_event(&at(121)), Context::default()),
+    )
+    .await;
+    assert!(failed.is_err(), "the run reports the unsent mail");
+    assert!(hb.mails().await.is_empty());
+    let item = hb.item("acme", "23").await.unwrap();
+    assert_eq!(s(&item, "state"), "down");
+    assert!(
+        item.contains_key("outbox"),
+        "the mail waits in the item: {item:?}"
+    );
+    let lease_end = ms(121) + MAIL_LEASE_MS;
+    assert_eq!(n(&item, "dueAt"), lease_end);
+
+    // Within the lease nobody else sends it (the first sender may still be at it).
+    let within = hb.scan_at(121 + 60).await;
+    assert_eq!((within.retried, within.mails_sent), (0, 0), "{within:?}");
+    assert!(hb.mails().await.is_empty());
+
+    // After the lease the next run sends it, once.
+    let after = hb.scan_at(121 + 121).await;
+    assert_eq!((after.retried, after.mails_sent), (1, 1), "{after:?}");
+    let again = hb.scan_at(121 + 600).await;
+    assert_eq!((again.retried, again.mails_sent), (0, 0), "{again:?}");
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].subject, "[Lookout] DOWN: app 23 (acme) is silent");
+    assert!(
+        mails[0]
+            .body
+            .contains(&format!("Detected at:    {}", at(121))),
+        "the stored mail, unchanged"
+    );
+    let item = hb.item("acme", "23").await.unwrap();
+    assert!(
+        !item.contains_key("outbox") && !item.contains_key("dueAt"),
+        "{item:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_scanner_reads_only_due_apps() {
+    let hb = spawn().await;
+    for id in 0..3 {
+        hb.beat_at(0, &json!({"app_id": format!("silent-{id}")}))
+            .await;
+    }
+    for id in 0..40 {
+        hb.beat_at(100, &json!({"app_id": format!("healthy-{id}")}))
+            .await;
+    }
+
+    let report = hb.scan_at(150).await;
+
+    assert_eq!(
+        report.queries,
+        u64::from(DUE_SHARDS),
+        "one Query per shard: {report:?}"
+    );
+    assert_eq!(
+        (report.items_read, report.due, report.went_down),
+        (3, 3, 3),
+        "{report:?}"
+    );
+    assert_eq!(hb.mails().await.len(), 3);
+    let idle = hb.scan_at(160).await;
+    assert_eq!(
+        (idle.queries, idle.items_read),
+        (u64::from(DUE_SHARDS), 0),
+        "{idle:?}"
+    );
+}
+
+#[tokio::test]
+async fn now_is_the_events_time() {
+    let hb = spawn().await;
+    hb.beat_at(0, &json!({"app_id": 23})).await;
+    let bad = silent_app_scanner::handle(
+        &hb.scanner,
+        LambdaEvent::new(json!({"time": "yesterday-ish"}), Context::default()),
+    )
+    .await;
+    assert!(bad.is_err());
+    let report = hb.scan_at(121).await;
+    assert_eq!(report.now, at(121));
+}

@@ -1,0 +1,324 @@
+//! PUT /api/contacts in-process against moto: what is stored, what is enqueued, which
+//! one-time schedule is created, and what is refused.
+
+use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindowMode};
+use lookout_shared::{broadcast::env, time::Timestamp};
+use serde_json::{json, Value};
+
+use crate::harness::{contact, num, parts, resolve_arn, s, spawn, Msg};
+
+async fn given_the_seed_contacts(t: &Msg) {
+    t.given_contacts(
+        "test",
+        &[
+            contact("Artem", "ArtemZaitsev", "+799200828615", ""),
+            contact("Lera", "", "", "01234567890A="),
+        ],
+    )
+    .await;
+}
+
+fn later(t: &Msg, secs: i64) -> Timestamp {
+    Timestamp::from_datetime(t.clock.now().datetime() + chrono::Duration::seconds(secs)).unwrap()
+}
+
+async fn schedules(t: &Msg) -> Vec<String> {
+    t.scheduler
+        .list_schedules()
+        .group_name(&t.group)
+        .send()
+        .await
+        .unwrap()
+        .schedules
+        .iter()
+        .filter_map(|s| s.name().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_send_for_now_stores_its_deliveries_and_enqueues_one_fanout() {
+    let t = spawn().await;
+    given_the_seed_contacts(&t).await;
+    // The seed's body (`contact` as a list, `time` in the past).
+    let (status, reply) = t
+        .send(
+            t.key(),
+            &json!({"user_name": "test", "contact": ["Artem", "Lera"], "message": "Hello there", "time": [2019, 11, 30, 14, 0, 6]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["success"], true);
+    assert_eq!(reply["scheduled"], false);
+    assert_eq!(reply["deliveries"], 3);
+    assert_eq!(reply["scheduledAt"], "2019-11-30T14:00:06.000Z");
+    let send_id = reply["sendId"].as_str().unwrap();
+
+    // One send item holding the text, one small pending item per (contact, messenger).
+    let items = t.items().await;
+    let send = items
+        .iter()
+        .find(|i| s(i, "pk") == format!("SEND#{send_id}") && s(i, "sk") == "SEND")
+        .expect("send item");
+    assert_eq!(s(send, "message"), "Hello there");
+    assert_eq!(
+        (s(send, "tenant"), s(send, "userName")),
+        ("acme".into(), "test".into())
+    );
+    let deliveries = t.deliveries(send_id).await;
+    let summary: Vec<(String, String, String, String, i64)> = deliveries
+        .iter()
+        .map(|d| {
+            (
+                s(d, "contact"),
+                s(d, "messenger"),
+                s(d, "address"),
+                s(d, "status"),
+                num(d, "attempts"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "Artem".into(),
+                "telegram".into(),
+                "ArtemZaitsev".into(),
+                "pending".into(),
+                0
+            ),
+            (
+                "Artem".into(),
+                "whatsApp".into(),
+                "+799200828615".into(),
+                "pending".into(),
+                0
+            ),
+            (
+                "Lera".into(),
+                "viber".into(),
+                "01234567890A=".into(),
+                "pending".into(),
+                0
+            ),
+        ]
+    );
+    assert!(
+        deliveries.iter().all(|d| !d.contains_key("message")),
+        "text only in the send item"
+    );
+    assert!(num(&deliveries[0], "expiresAt") > Timestamp::now().unix_seconds() + 29 * 86_400);
+
+    // Exactly one message: the fanout job. No schedule.
+    let messages = t.receive().await;
+    assert_eq!(messages.len(), 1);
+    let job: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(job, json!({"type": "fanout", "sendId": send_id}));
+    assert!(schedules(&t).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_send_in_the_future_creates_a_one_time_schedule_that_feeds_the_queue() {
+    let t = spawn().await;
+    given_the_seed_contacts(&t).await;
+    let at = later(&t, 3600);
+    let (status, reply) = t
+        .send(t.key(), &json!({"user_name": "test", "contacts": ["Lera", "Artem"], "message": "later", "time": parts(at)}))
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["scheduled"], true);
+    let send_id = reply["sendId"].as_str().unwrap();
+    assert_eq!(
+        t.depth(&t.queue_url).await,
+        0,
+        "nothing on the queue before it is due"
+    );
+
+    let name = format!("send-{send_id}");
+    assert_eq!(schedules(&t).await, std::slice::from_ref(&name));
+    let got = t
+        .scheduler
+        .get_schedule()
+        .group_name(&t.group)
+        .name(&name)
+        .send()
+        .await
+        .unwrap();
+    // The request's `time` was whole seconds ([Y,M,D,h,m,s]), so no rounding up.
+    let expected_expr = format!("at({})", at.datetime().format("%Y-%m-%dT%H:%M:%S"));
+    assert_eq!(got.schedule_expression(), Some(expected_expr.as_str()));
+    assert_eq!(got.schedule_expression_timezone(), Some("UTC"));
+    assert_eq!(
+        got.action_after_completion(),
+        Some(&ActionAfterCompletion::Delete)
+    );
+    assert_eq!(
+        got.flexible_time_window().map(|w| w.mode().clone()),
+        Some(FlexibleTimeWindowMode::Off)
+    );
+    let target = got.target().unwrap();
+    assert_eq!(target.arn(), t.send_env[env::MESSENGER_QUEUE_ARN]);
+    assert_eq!(target.arn(), resolve_arn(&t.app, "MessengerQueue"));
+    assert_eq!(
+        target.role_arn(),
+        resolve_arn(&t.app, "MessengerSchedulerRole")
+    );
+    assert_eq!(
+        target.dead_letter_config().and_then(|d| d.arn()),
+        Some(resolve_arn(&t.app, "MessengerDeadLetterQueue").as_str())
+    );
+    let input: Value = serde_json::from_str(target.input().unwrap()).unwrap();
+    assert_eq!(input, json!({"type": "fanout", "sendId": send_id}));
+
+    // What Scheduler does when it is due: the input goes to the target queue. Then the
+    // consumer delivers (deliveries are in the order the contacts were named).
+    t.sqs
+        .send_message()
+        .queue_url(&t.queue_url)
+        .message_body(target.input().unwrap())
+        .send()
+        .await
+        .unwrap();
+    t.drain().await;
+    let mut accepted: Vec<(String, String)> = t
+        .emulator
+        .received()
+        .into_iter()
+        .filter(|r| r.accepted)
+        .map(|r| (r.messenger, r.address))
+        .collect();
+    accepted.sort();
+    assert_eq!(
+        accepted,
+        [
+            ("telegram".into(), "ArtemZaitsev".into()),
+            ("whatsapp".into(), "+799200828615".into())
+        ]
+    );
+    let statuses: Vec<String> = t
+        .deliveries(send_id)
+        .await
+        .iter()
+        .map(|d| s(d, "contact") + ":" + &s(d, "status"))
+        .collect();
+    assert_eq!(statuses, ["Lera:failed", "Artem:sent", "Artem:sent"]);
+}
+
+#[tokio::test]
+async fn now_is_immediate_and_one_second_later_is_scheduled() {
+    let t = spawn().await;
+    t.given_contacts("u", &[contact("A", "AAAAA", "", "")])
+        .await;
+    let now = t.clock.now();
+    let (_, reply) = t
+        .send(
+            t.key(),
+            &json!({"user_name": "u", "contact": "A", "message": "m", "time": now.to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(reply["scheduled"], false, "{reply}");
+    let (_, reply) = t
+        .send(t.key(), &json!({"user_name": "u", "contact": "A", "message": "m", "time": later(&t, 1).to_rfc3339()}))
+        .await;
+    assert_eq!(reply["scheduled"], true, "{reply}");
+    // Milliseconds round up: a schedule never fires early.
+    let (_, reply) = t
+        .send(t.key(), &json!({"user_name": "u", "contact": "A", "message": "m", "time": "2100-01-01T00:00:00.001Z"}))
+        .await;
+    let got = t
+        .scheduler
+        .get_schedule()
+        .group_name(&t.group)
+        .name(format!("send-{}", reply["sendId"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.schedule_expression(), Some("at(2100-01-01T00:00:01)"));
+    assert_eq!(schedules(&t).await.len(), 2);
+    assert_eq!(t.depth(&t.queue_url).await, 1);
+}
+
+#[tokio::test]
+async fn sends_to_unknown_contacts_or_with_bad_input_store_and_enqueue_nothing() {
+    let t = spawn().await;
+    given_the_seed_contacts(&t).await;
+    let contacts_only = t.items().await.len();
+    let (status, reply) = t
+        .send(
+            t.key(),
+            &json!({"user_name": "test", "contact": ["Artem", "Ghost", "Nobody"], "message": "hi"}),
+        )
+        .await;
+    assert_eq!(status, 404, "{reply}");
+    let message = reply["message"].as_str().unwrap();
+    assert!(
+        message.contains("Ghost, Nobody") && message.contains("nothing was sent"),
+        "{message}"
+    );
+    let (status, _) = t
+        .send(
+            t.key(),
+            &json!({"user_name": "someone-else", "contact": "Artem", "message": "hi"}),
+        )
+        .await;
+    assert_eq!(status, 404, "contacts belong to their user");
+
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"user_name": "test", "contact": "Artem"}),
+            "missing field `message`",
+        ),
+        (
+            json!({"user_name": "test", "contact": "Artem", "message": ""}),
+            "must not be empty",
+        ),
+        (
+            json!({"user_name": "test", "contact": "Artem", "message": "x".repeat(4097)}),
+            "limit is 4096",
+        ),
+        (
+            json!({"user_name": "test", "contact": "Artem", "message": "x", "time": [2019, 11, 31, 14, 0, 6]}),
+            "not a valid date",
+        ),
+        (
+            json!({"user_name": "test", "contact": "Artem", "message": "x", "time": "tomorrow"}),
+            "unrecognised timestamp",
+        ),
+        (
+            json!({"user_name": "test", "message": "x"}),
+            "contact (or contacts) is required",
+        ),
+        (
+            json!({"user_name": "test", "contact": ["Artem", "Artem"], "message": "x"}),
+            "twice",
+        ),
+        (
+            json!({"user_name": "test", "contact": "Artem", "contacts": ["Lera"], "message": "x"}),
+            "not both",
+        ),
+        (
+            json!({"user_name": "test", "contact": [1], "message": "x"}),
+            "contact #1",
+        ),
+        (
+            json!({"user_name": "test", "contact": "Artem", "message": "x", "priority": "high"}),
+            "unknown field",
+        ),
+    ];
+    for (body, reason) in cases {
+        let (status, reply) = t.send(t.key(), &body).await;
+        assert_eq!(status, 400, "{body} -> {reply}");
+        let message = reply["message"].as_str().unwrap();
+        assert!(
+            message.contains(reason),
+            "{body}: {message:?} should mention {reason:?}"
+        );
+    }
+    assert_eq!(
+        t.items().await.len(),
+        contacts_only,
+        "no send or delivery stored"
+    );
+    assert_eq!(t.depth(&t.queue_url).await, 0, "nothing enqueued");
+    assert!(schedules(&t).await.is_empty(), "nothing scheduled");
+}
