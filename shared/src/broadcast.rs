@@ -1413,7 +1413,9 @@ impl BroadcastStore {
             )));
         }
         let fpk = failed_pk(tenant.as_str(), user.as_str());
-        let start = next_token.map(|t| decode_token(t, &fpk)).transpose()?;
+        let start = next_token
+            .map(|t| ddb::decode_page_token(t, &TOKEN_KEYS, ("failedPk", &fpk), "next_token"))
+            .transpose()?;
         let out = self
             .client
             .query()
@@ -1444,7 +1446,9 @@ impl BroadcastStore {
                 delivery_id: d.delivery_id,
             });
         }
-        let next_token = out.last_evaluated_key.map(|k| encode_token(&k));
+        let next_token = out
+            .last_evaluated_key
+            .map(|k| ddb::encode_page_token(&k, &TOKEN_KEYS));
         Ok(FailedPage { data, next_token })
     }
 }
@@ -1479,39 +1483,8 @@ where
     }
 }
 
-/// Page tokens: the GSI's last key, hex-encoded JSON, bound to the user's partition.
-fn encode_token(key: &HashMap<String, AttributeValue>) -> String {
-    let text = |k: &str| {
-        key.get(k)
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .unwrap_or_default()
-    };
-    hex::encode(
-        json!({"pk": text("pk"), "sk": text("sk"), "fpk": text("failedPk"), "fsk": text("failedSk")})
-            .to_string(),
-    )
-}
-
-fn decode_token(token: &str, fpk: &str) -> Result<HashMap<String, AttributeValue>, AppError> {
-    let invalid = || AppError::validation("next_token is invalid");
-    let bytes = hex::decode(token.trim()).map_err(|_| invalid())?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    match (
-        v["pk"].as_str(),
-        v["sk"].as_str(),
-        v["fpk"].as_str(),
-        v["fsk"].as_str(),
-    ) {
-        (Some(pk), Some(sk), Some(p), Some(fsk)) if p == fpk => Ok(HashMap::from([
-            ("pk".to_owned(), s(pk)),
-            ("sk".to_owned(), s(sk)),
-            ("failedPk".to_owned(), s(p)),
-            ("failedSk".to_owned(), s(fsk)),
-        ])),
-        _ => Err(invalid()),
-    }
-}
+/// Page tokens: the failed-list GSI's last key, bound to the user's partition.
+const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "failedPk", "failedSk"];
 
 // ---------------------------------------------------------------- the queue and the scheduler
 

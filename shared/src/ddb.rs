@@ -1,9 +1,11 @@
 //! DynamoDB helpers shared by every store.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use aws_sdk_dynamodb::{
-    error::SdkError, operation::batch_write_item::BatchWriteItemError, types::WriteRequest,
+    error::SdkError,
+    operation::batch_write_item::BatchWriteItemError,
+    types::{AttributeValue, WriteRequest},
 };
 
 use crate::AppError;
@@ -85,9 +87,117 @@ where
         })
 }
 
+/// Opaque page token: the string attributes `names` of a Query's `LastEvaluatedKey`, as
+/// hex-encoded JSON.
+pub fn encode_page_token(key: &HashMap<String, AttributeValue>, names: &[&str]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .filter_map(|k| match key.get(*k) {
+            Some(AttributeValue::S(s)) => {
+                Some(((*k).to_owned(), serde_json::Value::String(s.clone())))
+            }
+            _ => None,
+        })
+        .collect();
+    hex::encode(serde_json::Value::Object(map).to_string())
+}
+
+/// Decodes a token of [`encode_page_token`] with the same `names`. The token must carry
+/// exactly those attributes and `bound.0` must equal `bound.1`, so a token only pages the query
+/// (tenant, partition) that made it; anything else is a 400 naming `param`.
+pub fn decode_page_token(
+    token: &str,
+    names: &[&str],
+    bound: (&str, &str),
+    param: &str,
+) -> Result<HashMap<String, AttributeValue>, AppError> {
+    let invalid = || AppError::Validation(format!("{param} is invalid"));
+    let bytes = hex::decode(token.trim()).map_err(|_| invalid())?;
+    let map: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if map.len() != names.len()
+        || names.iter().any(|k| !map.contains_key(*k))
+        || map.get(bound.0).map(String::as_str) != Some(bound.1)
+    {
+        return Err(invalid());
+    }
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
+}
+
+/// An item's size as DynamoDB bills it: attribute names plus values (numbers approximated).
+pub fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
+fn value_size(v: &AttributeValue) -> usize {
+    use AttributeValue as A;
+    match v {
+        A::S(s) => s.len(),
+        A::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
+        A::B(b) => b.as_ref().len(),
+        A::Ss(set) => set.iter().map(String::len).sum(),
+        A::Ns(set) => set.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+        A::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        A::M(map) => {
+            3 + map
+                .iter()
+                .map(|(k, v)| 1 + k.len() + value_size(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
+/// Write units one put of `item` consumes (1 per started KB).
+pub fn write_units(item: &HashMap<String, AttributeValue>) -> usize {
+    item_size(item).div_ceil(1024).max(1)
+}
+
+/// Read units of one eventually consistent Query returning `items`: ½ per started 4 KB of their
+/// total size, at least ½.
+pub fn read_units(items: &[HashMap<String, AttributeValue>]) -> f64 {
+    let bytes: usize = items.iter().map(item_size).sum();
+    #[allow(clippy::cast_precision_loss)] // a page is at most 1 MB
+    let units = bytes.div_ceil(4096).max(1) as f64;
+    units / 2.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_tokens_roundtrip_and_are_bound_to_their_query() {
+        let names = ["pk", "sk", "gsi1pk"];
+        let key: HashMap<String, AttributeValue> = names
+            .iter()
+            .map(|k| ((*k).to_owned(), AttributeValue::S(format!("{k}-v"))))
+            .collect();
+        let token = encode_page_token(&key, &names);
+        assert_eq!(
+            decode_page_token(&token, &names, ("gsi1pk", "gsi1pk-v"), "t").unwrap(),
+            key
+        );
+        let err = decode_page_token(&token, &names, ("gsi1pk", "other"), "nextToken").unwrap_err();
+        assert_eq!(err.to_string(), "nextToken is invalid");
+        assert!(decode_page_token(&token, &names[..2], ("pk", "pk-v"), "t").is_err());
+        assert!(decode_page_token("zz", &names, ("pk", "pk-v"), "t").is_err());
+    }
+
+    #[test]
+    fn item_sizes_follow_dynamodbs_rules() {
+        let item = HashMap::from([
+            ("pk".to_owned(), AttributeValue::S("abc".into())),
+            ("n".to_owned(), AttributeValue::N("12345".into())),
+        ]);
+        assert_eq!(item_size(&item), 2 + 3 + 1 + 4);
+        assert_eq!(write_units(&item), 1);
+        let big = HashMap::from([("v".to_owned(), AttributeValue::S("x".repeat(2048)))]);
+        assert_eq!(write_units(&big), 3);
+        assert!((read_units(&[big]) - 0.5).abs() < f64::EPSILON);
+    }
 
     #[test]
     fn backoff_grows_and_caps() {

@@ -1125,7 +1125,9 @@ impl HeartbeatStore {
         let start = q
             .next_token
             .as_deref()
-            .map(|t| decode_token(t, tenant))
+            .map(|t| {
+                crate::ddb::decode_page_token(t, &TOKEN_KEYS, ("tenant", tenant), "next_token")
+            })
             .transpose()?;
         let page = self
             .client
@@ -1157,7 +1159,9 @@ impl HeartbeatStore {
         Ok(AppList {
             tenant: tenant.to_owned(),
             apps,
-            next_token: page.last_evaluated_key.map(|k| encode_token(&k)),
+            next_token: page
+                .last_evaluated_key
+                .map(|k| crate::ddb::encode_page_token(&k, &TOKEN_KEYS)),
         })
     }
 
@@ -1209,37 +1213,7 @@ impl HeartbeatStore {
     }
 }
 
-/// Read units of one eventually consistent Query returning `items`: ½ per started 4 KB of
-/// their total size, at least ½.
-pub fn read_units(items: &[HashMap<String, AttributeValue>]) -> f64 {
-    let bytes: usize = items.iter().map(item_size).sum();
-    #[allow(clippy::cast_precision_loss)] // a page is at most 1 MB
-    let units = bytes.div_ceil(4096).max(1) as f64;
-    units / 2.0
-}
-
-/// An item's size as DynamoDB counts it (names plus values; numbers approximated).
-pub fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
-    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
-}
-
-fn value_size(v: &AttributeValue) -> usize {
-    match v {
-        AttributeValue::S(s) => s.len(),
-        AttributeValue::N(n) => n.len().div_ceil(2) + 1,
-        AttributeValue::B(b) => b.as_ref().len(),
-        AttributeValue::M(m) => {
-            3 + m
-                .iter()
-                .map(|(k, v)| 1 + k.len() + value_size(v))
-                .sum::<usize>()
-        }
-        AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-        AttributeValue::Ss(l) => l.iter().map(String::len).sum(),
-        AttributeValue::Ns(l) => l.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
-        _ => 1,
-    }
-}
+pub use crate::ddb::{item_size, read_units};
 
 fn apply_admin(rec: &mut AppRecord, input: &AdminAppIn, now: Timestamp) -> Result<(), AppError> {
     if input.period_seconds.is_some() || input.grace_seconds.is_some() {
@@ -1282,34 +1256,6 @@ fn apply_admin(rec: &mut AppRecord, input: &AdminAppIn, now: Timestamp) -> Resul
 }
 
 const TOKEN_KEYS: [&str; 3] = ["pk", "tenant", "appId"];
-
-fn encode_token(key: &HashMap<String, AttributeValue>) -> String {
-    let map: serde_json::Map<String, Value> = TOKEN_KEYS
-        .iter()
-        .filter_map(|k| match key.get(*k) {
-            Some(AttributeValue::S(s)) => Some(((*k).to_owned(), Value::String(s.clone()))),
-            _ => None,
-        })
-        .collect();
-    hex::encode(Value::Object(map).to_string())
-}
-
-/// A page token is only accepted for the tenant whose listing made it.
-fn decode_token(token: &str, tenant: &str) -> Result<HashMap<String, AttributeValue>, AppError> {
-    let invalid = || AppError::validation("next_token is invalid");
-    let bytes = hex::decode(token).map_err(|_| invalid())?;
-    let map: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if map.len() != TOKEN_KEYS.len()
-        || TOKEN_KEYS.iter().any(|k| !map.contains_key(*k))
-        || map.get("tenant").map(String::as_str) != Some(tenant)
-    {
-        return Err(invalid());
-    }
-    Ok(map
-        .into_iter()
-        .map(|(k, v)| (k, AttributeValue::S(v)))
-        .collect())
-}
 
 #[cfg(test)]
 mod tests {
@@ -1424,9 +1370,12 @@ mod tests {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), AttributeValue::S(v.to_owned())))
                 .collect();
-        let token = encode_token(&key);
-        assert_eq!(decode_token(&token, "acme").unwrap(), key);
-        assert!(decode_token(&token, "other").is_err());
-        assert!(decode_token("zz", "acme").is_err());
+        let decode = |t: &str, tenant: &str| {
+            crate::ddb::decode_page_token(t, &TOKEN_KEYS, ("tenant", tenant), "next_token")
+        };
+        let token = crate::ddb::encode_page_token(&key, &TOKEN_KEYS);
+        assert_eq!(decode(&token, "acme").unwrap(), key);
+        assert!(decode(&token, "other").is_err());
+        assert!(decode("zz", "acme").is_err());
     }
 }

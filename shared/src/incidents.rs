@@ -1032,7 +1032,14 @@ impl IncidentStore {
         let mut start = q
             .next_token
             .as_deref()
-            .map(|t| decode_token(t, pk_name, &pk, sk_name))
+            .map(|t| {
+                ddb::decode_page_token(
+                    t,
+                    &["pk", "sk", pk_name, sk_name],
+                    (pk_name, &pk),
+                    "next_token",
+                )
+            })
             .transpose()?;
         let mut incidents = Vec::new();
         loop {
@@ -1064,7 +1071,7 @@ impl IncidentStore {
         }
         Ok(IncidentPage {
             incidents,
-            next_token: start.map(|k| encode_token(&k, pk_name, sk_name)),
+            next_token: start.map(|k| ddb::encode_page_token(&k, &["pk", "sk", pk_name, sk_name])),
         })
     }
 }
@@ -1076,38 +1083,6 @@ enum CreateError {
 
 fn app_not_found(name: &AppName) -> AppError {
     AppError::NotFound(format!("app {:?} not found", name.as_str()))
-}
-
-fn encode_token(key: &HashMap<String, AttributeValue>, pk_name: &str, sk_name: &str) -> String {
-    let get = |k: &str| {
-        key.get(k)
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .unwrap_or_default()
-    };
-    let v = serde_json::json!({"pk": get("pk"), "sk": get("sk"), "ipk": get(pk_name), "isk": get(sk_name)});
-    hex::encode(v.to_string())
-}
-
-fn decode_token(
-    token: &str,
-    pk_name: &str,
-    pk: &str,
-    sk_name: &str,
-) -> Result<HashMap<String, AttributeValue>, AppError> {
-    let invalid = || AppError::validation("next_token is invalid");
-    let v: Value = serde_json::from_slice(&hex::decode(token).map_err(|_| invalid())?)
-        .map_err(|_| invalid())?;
-    let s = |k: &str| v[k].as_str().map(str::to_owned).ok_or_else(invalid);
-    if s("ipk")? != pk {
-        return Err(invalid());
-    }
-    Ok(HashMap::from([
-        ("pk".to_owned(), AttributeValue::S(s("pk")?)),
-        ("sk".to_owned(), AttributeValue::S(s("sk")?)),
-        (pk_name.to_owned(), AttributeValue::S(s("ipk")?)),
-        (sk_name.to_owned(), AttributeValue::S(s("isk")?)),
-    ]))
 }
 
 /// The admin mail about a new incident.

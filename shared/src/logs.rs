@@ -343,33 +343,7 @@ fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, AppEr
         .collect()
 }
 
-/// DynamoDB's billed size of an item (attribute names plus values), for cost accounting.
-pub fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
-    fn value_size(v: &AttributeValue) -> usize {
-        match v {
-            AttributeValue::S(s) => s.len(),
-            AttributeValue::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
-            AttributeValue::B(b) => b.as_ref().len(),
-            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
-            AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
-            AttributeValue::Ns(set) => set.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
-            AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-            AttributeValue::M(map) => {
-                3 + map
-                    .iter()
-                    .map(|(k, v)| 1 + k.len() + value_size(v))
-                    .sum::<usize>()
-            }
-            _ => 0,
-        }
-    }
-    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
-}
-
-/// Write units one put of `item` consumes (1 per started KB).
-pub fn write_units(item: &HashMap<String, AttributeValue>) -> usize {
-    item_size(item).div_ceil(1024).max(1)
-}
+pub use crate::ddb::{item_size, write_units};
 
 /// Items of a batch as stored (for the cost benchmark; the store uses the same function).
 pub fn batch_items(batch: Batch) -> Result<Vec<HashMap<String, AttributeValue>>, AppError> {

@@ -597,7 +597,12 @@ impl TrackerStore {
         }
         let pk = machine_pk(tenant, input.machine_id.as_str());
         let mut start_key = match input.next_token.as_deref() {
-            Some(token) => Some(decode_token(token, &pk)?),
+            Some(token) => Some(ddb::decode_page_token(
+                token,
+                &TOKEN_KEYS,
+                ("gsi1pk", &pk),
+                "nextToken",
+            )?),
             None => None,
         };
         let mut events = Vec::new();
@@ -626,7 +631,7 @@ impl TrackerStore {
         Ok(MachineEventsOut {
             machine_id: input.machine_id.0,
             events,
-            next_token: start_key.map(|k| encode_token(&k)),
+            next_token: start_key.map(|k| ddb::encode_page_token(&k, &TOKEN_KEYS)),
         })
     }
 }
@@ -640,34 +645,6 @@ fn ended() -> AppError {
 }
 
 const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];
-
-fn encode_token(key: &HashMap<String, AttributeValue>) -> String {
-    let map: serde_json::Map<String, Value> = TOKEN_KEYS
-        .iter()
-        .filter_map(|k| match key.get(*k) {
-            Some(AttributeValue::S(s)) => Some(((*k).to_owned(), Value::String(s.clone()))),
-            _ => None,
-        })
-        .collect();
-    hex::encode(Value::Object(map).to_string())
-}
-
-/// Decodes a page token; it must belong to the same machine query (no cross-tenant paging).
-fn decode_token(token: &str, pk: &str) -> Result<HashMap<String, AttributeValue>, AppError> {
-    let invalid = || AppError::validation("nextToken is invalid");
-    let bytes = hex::decode(token).map_err(|_| invalid())?;
-    let map: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if map.len() != TOKEN_KEYS.len()
-        || TOKEN_KEYS.iter().any(|k| !map.contains_key(*k))
-        || map.get("gsi1pk").map(String::as_str) != Some(pk)
-    {
-        return Err(invalid());
-    }
-    Ok(map
-        .into_iter()
-        .map(|(k, v)| (k, AttributeValue::S(v)))
-        .collect())
-}
 
 #[cfg(test)]
 mod tests {
@@ -719,10 +696,12 @@ mod tests {
             .map(|k| ((*k).to_owned(), AttributeValue::S(format!("{k}-v"))))
             .chain([("gsi1pk".to_owned(), AttributeValue::S("MACHINE#t#m".into()))])
             .collect();
-        let token = encode_token(&key);
-        assert_eq!(decode_token(&token, "MACHINE#t#m").unwrap(), key);
-        assert!(decode_token(&token, "MACHINE#other#m").is_err());
-        assert!(decode_token("zz", "MACHINE#t#m").is_err());
+        let decode =
+            |t: &str, pk: &str| ddb::decode_page_token(t, &TOKEN_KEYS, ("gsi1pk", pk), "nextToken");
+        let token = ddb::encode_page_token(&key, &TOKEN_KEYS);
+        assert_eq!(decode(&token, "MACHINE#t#m").unwrap(), key);
+        assert!(decode(&token, "MACHINE#other#m").is_err());
+        assert!(decode("zz", "MACHINE#t#m").is_err());
     }
 }
 
