@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::{
-    types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest},
+    types::{AttributeValue, PutRequest, WriteRequest},
     Client,
 };
 use chrono::{Datelike, Timelike};
@@ -1017,42 +1017,9 @@ impl BroadcastStore {
                     ])
                 })
                 .collect::<Vec<_>>();
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(AppError::internal)?,
-            );
-            let mut attempt = 0;
-            while let Some(req) = request.take() {
-                attempt += 1;
-                let page = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, req)
-                    .send()
-                    .await?;
-                for item in page
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
-                {
-                    let rec: ContactRecord = serde_dynamo::from_item(item)?;
-                    out.insert(rec.name.clone(), rec.addresses());
-                }
-                request = page
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys().is_empty());
-                if request.is_some() {
-                    if attempt >= 8 {
-                        return Err(AppError::internal(
-                            "contacts still unprocessed after 8 attempts",
-                        ));
-                    }
-                    tokio::time::sleep(ddb::backoff(attempt)).await;
-                }
+            for item in ddb::batch_get_all(&self.client, &self.table, keys).await? {
+                let rec: ContactRecord = serde_dynamo::from_item(item)?;
+                out.insert(rec.name.clone(), rec.addresses());
             }
         }
         Ok(out)

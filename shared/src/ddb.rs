@@ -57,6 +57,56 @@ pub async fn batch_write_all(
     Ok(stats)
 }
 
+/// BatchGetItem's limit per call.
+pub const BATCH_GET_MAX: usize = 100;
+
+/// Reads every key (consistent), 100 at a time, retrying unprocessed keys with exponential
+/// backoff like [`batch_write_all`]. Items come back in no particular order; missing keys are
+/// simply absent.
+pub async fn batch_get_all(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    keys: Vec<HashMap<String, AttributeValue>>,
+) -> Result<Vec<HashMap<String, AttributeValue>>, AppError> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(BATCH_GET_MAX) {
+        let mut request = Some(
+            aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .consistent_read(true)
+                .build()
+                .map_err(AppError::internal)?,
+        );
+        let mut attempt = 0;
+        while let Some(req) = request.take() {
+            attempt += 1;
+            let page = client
+                .batch_get_item()
+                .request_items(table, req)
+                .send()
+                .await?;
+            out.extend(
+                page.responses
+                    .and_then(|mut r| r.remove(table))
+                    .unwrap_or_default(),
+            );
+            request = page
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(table))
+                .filter(|k| !k.keys().is_empty());
+            if request.is_some() {
+                if attempt >= MAX_ATTEMPTS {
+                    return Err(AppError::internal(format!(
+                        "BatchGetItem left keys unprocessed after {attempt} attempts"
+                    )));
+                }
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// What a batch write took.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BatchStats {

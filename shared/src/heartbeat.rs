@@ -28,8 +28,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::{
     operation::{put_item::PutItemError, update_item::UpdateItemError},
     types::{
-        AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, ReturnValue,
-        ReturnValuesOnConditionCheckFailure,
+        AttributeValue, ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
     },
     Client,
 };
@@ -1173,41 +1172,10 @@ impl HeartbeatStore {
         let keys = pks
             .iter()
             .map(|pk| HashMap::from([("pk".to_owned(), AttributeValue::S(pk.clone()))]))
-            .collect();
-        let mut request = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()
-                .map_err(AppError::internal)?,
-        );
-        let mut attempt = 0;
-        while let Some(req) = request.take() {
-            attempt += 1;
-            let res = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, req)
-                .send()
-                .await?;
-            for item in res
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                let rec: AppRecord = serde_dynamo::from_item(item)?;
-                out.insert(rec.pk.clone(), rec);
-            }
-            request = res
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .filter(|k| !k.keys.is_empty());
-            if request.is_some() {
-                if attempt >= 8 {
-                    return Err(AppError::internal("BatchGetItem left keys unprocessed"));
-                }
-                tokio::time::sleep(crate::ddb::backoff(attempt)).await;
-            }
+            .collect::<Vec<_>>();
+        for item in crate::ddb::batch_get_all(&self.client, &self.table, keys).await? {
+            let rec: AppRecord = serde_dynamo::from_item(item)?;
+            out.insert(rec.pk.clone(), rec);
         }
         Ok(out)
     }
