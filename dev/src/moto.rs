@@ -96,3 +96,36 @@ pub fn client_env(endpoint: &str) -> Vec<(String, String)> {
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
 }
+
+/// A moto_server of the caller's own (not the process-wide one [`endpoint`] shares), for tests
+/// that stop and resume it. It exits when this value is dropped.
+#[derive(Debug)]
+pub struct OwnMoto {
+    pub url: String,
+    child: Child,
+    _stdin: ChildStdin,
+}
+
+impl OwnMoto {
+    /// Starts one on a free port.
+    pub fn start() -> Result<Self> {
+        let s = spawn()?;
+        Ok(Self {
+            url: s.url,
+            child: s._child,
+            _stdin: s._stdin,
+        })
+    }
+
+    /// Its process id (to stop it with SIGSTOP and resume it with SIGCONT).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

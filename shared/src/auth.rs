@@ -105,12 +105,7 @@ impl Tenant {
     }
 }
 
-impl<'de> Deserialize<'de> for Tenant {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_via_parse!(Tenant);
 
 /// Who an API key belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,13 +177,9 @@ impl ApiKeys {
             created_at: Timestamp::now().to_rfc3339(),
             revoked: false,
         };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(&record)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await?;
+        if !crate::ddb::put_new(&self.client, &self.table, &record).await? {
+            return Err(AppError::internal("a fresh API key id collided"));
+        }
         Ok(IssuedKey {
             api_key,
             key_id,

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::{
-    types::{AttributeValue, PutRequest, WriteRequest},
+    types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest},
     Client,
 };
 use chrono::{Datelike, Timelike};
@@ -100,12 +100,7 @@ impl UserName {
     }
 }
 
-impl<'de> Deserialize<'de> for UserName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_via_parse!(UserName);
 
 /// A contact's name (unique per user).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -121,12 +116,7 @@ impl ContactName {
     }
 }
 
-impl<'de> Deserialize<'de> for ContactName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_via_parse!(ContactName);
 
 /// A contact's address in one messenger, normalised.
 pub fn parse_address(kind: MessengerKind, raw: &str) -> Result<String, String> {
@@ -408,6 +398,23 @@ pub struct SendMessage {
 }
 
 impl SendMessage {
+    /// A hash of what was asked (user, contacts, text, requested time — `now` when absent), to
+    /// tell a repeated request from a different one under the same idempotency key.
+    pub fn fingerprint(&self) -> String {
+        let mut parts = vec![self.user_name.as_str().to_owned(), self.message.clone()];
+        parts.extend(self.names.iter().map(|n| n.as_str().to_owned()));
+        parts.push(
+            self.time
+                .map_or_else(|| "now".to_owned(), |t| t.to_rfc3339()),
+        );
+        let mut buf = Vec::new();
+        for p in &parts {
+            buf.extend_from_slice(&(p.len() as u64).to_be_bytes());
+            buf.extend_from_slice(p.as_bytes());
+        }
+        crate::auth::sha256_hex(&buf)
+    }
+
     pub fn from_json(bytes: &[u8]) -> Result<Self, AppError> {
         let input: SendIn = parse_body(bytes)?;
         let names: Vec<ContactName> = one_or_many(
@@ -444,6 +451,11 @@ fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppErro
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::validation("request body must be a JSON object"));
+    }
+    if !crate::http::starts_object(bytes) {
+        return Err(AppError::validation(
+            "invalid JSON body: expected a JSON object",
+        ));
     }
     serde_json::from_slice(bytes)
         .map_err(|err| AppError::Validation(format!("invalid JSON body: {err}")))
@@ -531,17 +543,52 @@ impl SendId {
     }
 }
 
+impl SendId {
+    /// The id of the send a tenant makes under a client-chosen idempotency key.
+    pub fn for_key(tenant: &Tenant, key: &IdempotencyKey) -> Self {
+        let hash = crate::auth::sha256_hex(format!("{}\n{}", tenant.as_str(), key.0).as_bytes());
+        Self(hash[..32].to_owned())
+    }
+}
+
+/// The `Idempotency-Key` header of `PUT /api/contacts`: 1–255 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub const HEADER: &'static str = "idempotency-key";
+    pub const MAX_LEN: usize = 255;
+
+    pub fn parse(s: &str) -> Result<Self, AppError> {
+        if s.is_empty() || s.len() > Self::MAX_LEN || !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::validation(format!(
+                "Idempotency-Key must be 1-{} visible ASCII characters",
+                Self::MAX_LEN
+            )));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The request's key, if it sent one.
+    pub fn from_headers(headers: &lambda_http::http::HeaderMap) -> Result<Option<Self>, AppError> {
+        match headers.get(Self::HEADER) {
+            None => Ok(None),
+            Some(v) => v
+                .to_str()
+                .map_err(|_| AppError::validation("Idempotency-Key must be visible ASCII"))
+                .and_then(Self::parse)
+                .map(Some),
+        }
+    }
+}
+
 impl Default for SendId {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<'de> Deserialize<'de> for SendId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_via_parse!(SendId);
 
 /// Most deliveries one send can have (contacts × messengers).
 pub const MAX_DELIVERIES: usize = MAX_CONTACTS_PER_REQUEST * 3;
@@ -593,11 +640,7 @@ impl Serialize for DeliveryId {
     }
 }
 
-impl<'de> Deserialize<'de> for DeliveryId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_via_parse!(DeliveryId);
 
 /// A message on the messenger queue.
 ///
@@ -673,6 +716,22 @@ pub struct SendRecord {
     pub deliveries: usize,
     #[serde(rename = "expiresAt")]
     pub expires_at: i64,
+    /// Fingerprint of the request, for sends made under an `Idempotency-Key`.
+    #[serde(
+        rename = "requestHash",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub request_hash: Option<String>,
+}
+
+/// What [`BroadcastStore::create_send_once`] did.
+#[derive(Debug)]
+pub enum KeyedSend {
+    /// Stored now: dispatch it.
+    Created(SendId, SendRecord, Vec<DeliveryRecord>),
+    /// Stored by an earlier request with the same key and body.
+    Replay(SendId, SendRecord),
 }
 
 /// Where a delivery is in its life.
@@ -1039,6 +1098,100 @@ impl BroadcastStore {
         now: Timestamp,
     ) -> Result<(SendId, SendRecord, Vec<DeliveryRecord>), AppError> {
         let send_id = SendId::new();
+        let (send, deliveries) =
+            self.send_records(&send_id, tenant, user, contacts, message, at, now)?;
+        let mut requests = vec![put_request(&send)?];
+        for d in &deliveries {
+            requests.push(put_request(d)?);
+        }
+        self.write_or_undo(requests, &send, &deliveries).await?;
+        Ok((send_id, send, deliveries))
+    }
+
+    /// [`create_send`](Self::create_send) under a client's idempotency key: the send's id is
+    /// derived from (tenant, key), and its record is written first, on the condition that it
+    /// does not exist. A request repeating the key finds it and gets
+    /// [`KeyedSend::Replay`] (same request) or a 409 (a different request under the same key).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_send_once(
+        &self,
+        send_id: SendId,
+        fingerprint: &str,
+        tenant: &Tenant,
+        user: &UserName,
+        contacts: &[(ContactName, Addresses)],
+        message: &str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<KeyedSend, AppError> {
+        let (mut send, deliveries) =
+            self.send_records(&send_id, tenant, user, contacts, message, at, now)?;
+        send.request_hash = Some(fingerprint.to_owned());
+        if !ddb::put_new(&self.client, &self.table, &send).await? {
+            let existing = self
+                .get_send(&send_id)
+                .await?
+                .ok_or_else(|| AppError::internal("a keyed send vanished between two reads"))?;
+            if existing.tenant != send.tenant
+                || existing.request_hash.as_deref() != Some(fingerprint)
+            {
+                return Err(AppError::Conflict(
+                    "this Idempotency-Key was already used for a different request".into(),
+                ));
+            }
+            // An earlier attempt may have stored the send but not all its deliveries (it then
+            // failed, so it never queued them and no consumer has seen them): add the missing
+            // ones, each only if still absent.
+            let stored = self.deliveries(&send_id).await?;
+            for d in deliveries
+                .iter()
+                .filter(|d| !stored.iter().any(|s| s.sk == d.sk))
+            {
+                ddb::put_new(&self.client, &self.table, d).await?;
+            }
+            return Ok(KeyedSend::Replay(send_id, existing));
+        }
+        let requests = deliveries
+            .iter()
+            .map(put_request)
+            .collect::<Result<Vec<_>, AppError>>()?;
+        self.write_or_undo(requests, &send, &deliveries).await?;
+        Ok(KeyedSend::Created(send_id, send, deliveries))
+    }
+
+    /// Writes a send's items; if that fails part-way, removes them again before failing.
+    async fn write_or_undo(
+        &self,
+        requests: Vec<WriteRequest>,
+        send: &SendRecord,
+        deliveries: &[DeliveryRecord],
+    ) -> Result<(), AppError> {
+        if requests.is_empty() {
+            return Ok(());
+        }
+        if let Err(err) = ddb::batch_write_all(&self.client, &self.table, requests).await {
+            // More than one call's worth may have landed: take it back before failing.
+            if let Err(undo) = self.discard_send(send, deliveries).await {
+                tracing::error!(send = send.pk.as_str(), error = %crate::error::error_chain(&undo),
+                    "could not remove a partly stored send; it is never queued and expires with its TTL");
+            }
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    /// The items of a new send (not yet stored).
+    #[allow(clippy::too_many_arguments)]
+    fn send_records(
+        &self,
+        send_id: &SendId,
+        tenant: &Tenant,
+        user: &UserName,
+        contacts: &[(ContactName, Addresses)],
+        message: &str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(SendRecord, Vec<DeliveryRecord>), AppError> {
         let expires_at = at.max(now).unix_seconds() + self.retention_days * 86_400;
         let scheduled = at > now;
         let mut deliveries = Vec::new();
@@ -1081,6 +1234,7 @@ impl BroadcastStore {
             }
         }
         let send = SendRecord {
+            request_hash: None,
             pk: send_id.pk(),
             sk: "SEND".to_owned(),
             tenant: tenant.as_str().to_owned(),
@@ -1092,12 +1246,30 @@ impl BroadcastStore {
             deliveries: deliveries.len(),
             expires_at,
         };
-        let mut requests = vec![put_request(&send)?];
-        for d in &deliveries {
-            requests.push(put_request(d)?);
+        Ok((send, deliveries))
+    }
+
+    /// Removes a send and its deliveries again: the send route's undo when it cannot queue
+    /// the send after storing it, so a failed request leaves nothing behind.
+    pub async fn discard_send(
+        &self,
+        send: &SendRecord,
+        deliveries: &[DeliveryRecord],
+    ) -> Result<(), AppError> {
+        let key = |pk: &str, sk: &str| {
+            DeleteRequest::builder()
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .build()
+                .map(|d| WriteRequest::builder().delete_request(d).build())
+                .map_err(AppError::internal)
+        };
+        let mut requests = vec![key(&send.pk, &send.sk)?];
+        for d in deliveries {
+            requests.push(key(&d.pk, &d.sk)?);
         }
         ddb::batch_write_all(&self.client, &self.table, requests).await?;
-        Ok((send_id, send, deliveries))
+        Ok(())
     }
 
     /// A send (strongly consistent); `None` if unknown.

@@ -125,6 +125,27 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(25_u64 << attempt.saturating_sub(1).min(6))
 }
 
+/// Puts `record` unless an item with its key exists (`attribute_not_exists(pk)`). `Ok(false)`
+/// when one does, so callers turn that into their own 409, replay or no-op.
+pub async fn put_new<T: serde::Serialize>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    record: &T,
+) -> Result<bool, AppError> {
+    let res = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(serde_dynamo::to_item(record)?))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await;
+    match res {
+        Ok(_) => Ok(true),
+        Err(err) if is_conditional_check_failed(&err) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// True when a write failed only because its condition expression did not hold.
 pub fn is_conditional_check_failed<E, R>(err: &SdkError<E, R>) -> bool
 where

@@ -58,8 +58,20 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T,
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::validation("request body must be a JSON object"));
     }
+    if !starts_object(bytes) {
+        return Err(AppError::validation(
+            "invalid JSON body: expected a JSON object",
+        ));
+    }
     serde_json::from_slice(bytes)
         .map_err(|err| AppError::Validation(format!("invalid JSON body: {err}")))
+}
+
+/// True when the body's first non-whitespace byte opens a JSON object. Checked before
+/// deserialising: serde would also read a struct from a positional array (`[23, "OK"]` as
+/// `{"app_id": 23, "message": "OK"}`), which no client means.
+pub fn starts_object(bytes: &[u8]) -> bool {
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// A header's value as text, if present and valid UTF-8.
@@ -98,6 +110,9 @@ mod tests {
         assert!(err.to_string().contains("missing field `name`"), "{err}");
         let err = parse_json::<Thing>(&req(""), 100).unwrap_err();
         assert_eq!(err.status(), 400);
+        // A struct is never read from a positional array.
+        let err = parse_json::<Thing>(&req(r#" ["x"]"#), 100).unwrap_err();
+        assert_eq!(err.to_string(), "invalid JSON body: expected a JSON object");
         let err = parse_json::<Thing>(&req(r#"{"name":"x"}"#), 5).unwrap_err();
         assert_eq!(err.status(), 413);
     }

@@ -532,25 +532,16 @@ impl IncidentStore {
             created_at: now.clone(),
             updated_at: now,
         };
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(&rec)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(AppWithCode {
-                app: rec.into(),
-                code,
-            }),
-            Err(e) if ddb::is_conditional_check_failed(&e) => Err(AppError::Conflict(format!(
+        if !ddb::put_new(&self.client, &self.table, &rec).await? {
+            return Err(AppError::Conflict(format!(
                 "app {:?} already exists",
                 input.name.as_str()
-            ))),
-            Err(e) => Err(e.into()),
+            )));
         }
+        Ok(AppWithCode {
+            app: rec.into(),
+            code,
+        })
     }
 
     /// Updates description/links (fields given replace the stored ones) and optionally rotates

@@ -15,6 +15,19 @@
 //! - [`messenger`]: Telegram / WhatsApp / Viber adapters (`Messenger::send(kind, address, text)`),
 //! - [`broadcast`]: messenger broadcast: contacts, sends, deliveries, failed list (seed 003).
 
+/// `impl Deserialize` for validated newtypes: read a string, then `Self::parse` it (its error
+/// becomes the serde error the client sees).
+macro_rules! deserialize_via_parse {
+    ($($t:ty),+ $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    )+};
+}
+
 pub mod auth;
 pub mod aws;
 pub mod broadcast;

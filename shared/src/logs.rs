@@ -16,13 +16,14 @@
 //! `maxAt`/process/level, and exact filtering of lines in the function. Page tokens point at a
 //! chunk and a line inside it.
 //!
-//! Idempotency: `batchId` is a hash of (user, pid, post_time), and chunking is a pure function
-//! of the batch, so a retried batch rewrites the same items.
+//! Idempotency: `batchId` is a hash of the whole batch (user, pid, process, post_time, every
+//! line), and chunking is a pure function of the batch, so a retried batch rewrites the same
+//! items while two different batches never share one.
 
 use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::{
-    types::{AttributeValue, PutRequest, WriteRequest},
+    types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest},
     Client,
 };
 use md5::{Digest as _, Md5};
@@ -48,6 +49,10 @@ pub const CHUNK_TARGET_BYTES: usize = 16 * 1024;
 pub const CHUNK_MAX_SPAN_SECS: i64 = 3600;
 /// Most lines one query page returns.
 pub const MAX_PAGE: usize = 1000;
+/// Chunks one BatchWriteItem call takes.
+pub const ONE_CALL_CHUNKS: usize = 25;
+/// Chunks one TransactWriteItems call takes.
+pub const TRANSACTION_CHUNKS: usize = 100;
 
 // ---------------------------------------------------------------- wire types (seed 000)
 
@@ -124,12 +129,7 @@ impl UserName {
     }
 }
 
-impl<'de> Deserialize<'de> for UserName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_via_parse!(UserName);
 
 /// Python logging's levels, lowercase; `warn`, `crit`, `fatal` are accepted as aliases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -167,12 +167,7 @@ impl Level {
     }
 }
 
-impl<'de> Deserialize<'de> for Level {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_via_parse!(Level);
 
 // ---------------------------------------------------------------- tokens
 
@@ -265,11 +260,24 @@ fn user_pk(user: &UserName) -> String {
     format!("U#{}", user.as_str())
 }
 
-fn batch_id(user: &UserName, pid: u64, post_time: &Timestamp) -> String {
+/// The batch's identity: a hash of everything in it. A retried batch gets the same id (and so
+/// rewrites the same items); any other batch, even from the same process with the same
+/// `post_time`, gets its own.
+fn batch_id(batch: &Batch) -> String {
     let mut h = Sha256::new();
-    for part in [user.as_str(), &pid.to_string(), &post_time.to_rfc3339()] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
+    let mut part = |p: &str| {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    };
+    part(batch.user.as_str());
+    part(&batch.pid.to_string());
+    part(&batch.p_name);
+    part(&batch.post_time.to_rfc3339());
+    for l in &batch.logs {
+        part(&l.event_at.to_rfc3339());
+        part(l.level.as_str());
+        part(&l.msg);
+        part(&l.p_description);
     }
     hex::encode(&h.finalize()[..8])
 }
@@ -283,7 +291,7 @@ fn packed_len(l: &PackedLine) -> usize {
 /// A pure function of the batch, so retries produce the same keys.
 fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, AppError> {
     let pk = user_pk(&batch.user);
-    let id = batch_id(&batch.user, batch.pid, &batch.post_time);
+    let id = batch_id(&batch);
     let mut lines: Vec<(Timestamp, PackedLine)> = batch
         .logs
         .into_iter()
@@ -355,7 +363,7 @@ pub fn batch_items(batch: Batch) -> Result<Vec<HashMap<String, AttributeValue>>,
 
 /// The one-item-per-line layout the packed one is measured against.
 pub fn baseline_items(batch: &Batch) -> Vec<HashMap<String, AttributeValue>> {
-    let id = batch_id(&batch.user, batch.pid, &batch.post_time);
+    let id = batch_id(batch);
     batch
         .logs
         .iter()
@@ -473,23 +481,11 @@ impl LogStore {
                 created_at: now.clone(),
                 rotated_at: now,
             };
-            let res = self
-                .client
-                .put_item()
-                .table_name(&self.users_table)
-                .set_item(Some(serde_dynamo::to_item(&record)?))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await;
-            match res {
-                Ok(_) => {}
-                Err(err) if ddb::is_conditional_check_failed(&err) => {
-                    return Err(AppError::Conflict(format!(
-                        "log user {:?} already exists; send \"rotate\": true to replace its token",
-                        user.as_str()
-                    )))
-                }
-                Err(err) => return Err(err.into()),
+            if !ddb::put_new(&self.client, &self.users_table, &record).await? {
+                return Err(AppError::Conflict(format!(
+                    "log user {:?} already exists; send \"rotate\": true to replace its token",
+                    user.as_str()
+                )));
             }
         }
         Ok(IssuedToken {
@@ -524,17 +520,48 @@ impl LogStore {
     }
 
     /// Stores every line of a batch, or fails so the client retries (retries are idempotent).
+    ///
+    /// All or nothing as far as one request can make it: up to [`ONE_CALL_CHUNKS`] chunks go
+    /// in a single BatchWriteItem (applied as a whole, or not at all when DynamoDB cannot be
+    /// reached; unprocessed items are retried), up to [`TRANSACTION_CHUNKS`] in one
+    /// TransactWriteItems (atomic, at twice the write units). Only a larger batch (lines spread
+    /// over more than ~100 hours) is written in several calls: a failure part-way leaves some
+    /// of its chunks stored, and the client's retry rewrites the same items, so it ends with
+    /// every line exactly once.
     pub async fn store(&self, batch: Batch, now: Timestamp) -> Result<usize, AppError> {
         let lines = batch.logs.len();
         if lines == 0 {
             return Ok(0);
         }
         let expires = now.unix_seconds() + self.retention_days * 86_400;
-        let requests = pack(batch, Some(expires))?
+        let items = pack(batch, Some(expires))?
             .iter()
-            .map(|chunk| {
+            .map(|chunk| serde_dynamo::to_item(chunk).map_err(AppError::from))
+            .collect::<Result<Vec<_>, AppError>>()?;
+        if items.len() > ONE_CALL_CHUNKS && items.len() <= TRANSACTION_CHUNKS {
+            let puts = items
+                .into_iter()
+                .map(|item| {
+                    let put = Put::builder()
+                        .table_name(&self.logs_table)
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(AppError::internal)?;
+                    Ok(TransactWriteItem::builder().put(put).build())
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(puts))
+                .send()
+                .await?;
+            return Ok(lines);
+        }
+        let requests = items
+            .into_iter()
+            .map(|item| {
                 let put = PutRequest::builder()
-                    .set_item(Some(serde_dynamo::to_item(chunk)?))
+                    .set_item(Some(item))
                     .build()
                     .map_err(AppError::internal)?;
                 Ok(WriteRequest::builder().put_request(put).build())
@@ -630,6 +657,15 @@ impl LogStore {
         let upper = to
             .clone()
             .map_or_else(|| "~".to_owned(), |t| format!("{t}~"));
+        if lower > upper {
+            // A token past `to` (another query's, or forged): nothing is left to return, and
+            // DynamoDB refuses a BETWEEN whose bounds are reversed.
+            return Ok(LogPage {
+                user: user.as_str().to_owned(),
+                logs: Vec::new(),
+                next_token: None,
+            });
+        }
         let mut filters = Vec::new();
         let mut values: HashMap<String, AttributeValue> = HashMap::from([
             (":pk".to_owned(), AttributeValue::S(pk.clone())),
@@ -733,7 +769,9 @@ fn decode_token(token: &str, pk: &str) -> Result<(String, usize), AppError> {
     let bytes = hex::decode(token).map_err(|_| invalid())?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     match (v["pk"].as_str(), v["sk"].as_str(), v["i"].as_u64()) {
-        (Some(p), Some(sk), Some(i)) if p == pk => {
+        // A sort key is 1..=1024 bytes: anything else was never issued, and DynamoDB would
+        // refuse it as a key condition value (a 500 instead of a 400).
+        (Some(p), Some(sk), Some(i)) if p == pk && (1..=1024).contains(&sk.len()) => {
             Ok((sk.to_owned(), usize::try_from(i).map_err(|_| invalid())?))
         }
         _ => Err(invalid()),

@@ -60,12 +60,7 @@ impl Id {
     }
 }
 
-impl<'de> Deserialize<'de> for Id {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_via_parse!(Id);
 
 /// `orgId`: the seed sends a number; strings are accepted too and returned as sent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -367,13 +362,9 @@ impl TrackerStore {
             created_at: Timestamp::now().to_rfc3339(),
             expires_at: self.expires_at(),
         };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(&record)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await?;
+        if !ddb::put_new(&self.client, &self.table, &record).await? {
+            return Err(AppError::internal("a fresh session id collided"));
+        }
         Ok(id)
     }
 

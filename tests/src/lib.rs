@@ -8,4 +8,5 @@
     missing_debug_implementations
 )]
 
+pub mod faults;
 pub mod support;

@@ -90,28 +90,36 @@ impl TestApp {
         &self,
         table: &str,
     ) -> Vec<std::collections::HashMap<String, AttributeValue>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .ddb
-                .scan()
-                .table_name(table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap();
-            out.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return out;
-            }
-        }
+        scan_all(&self.ddb, table).await
     }
 
     pub async fn tracker_items(&self) -> Vec<std::collections::HashMap<String, AttributeValue>> {
         self.items(self.tracker_table()).await
+    }
+}
+
+/// Every item of a table, strongly consistent, all pages (tests may scan; request paths never
+/// do).
+pub async fn scan_all(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = ddb
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        out.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return out;
+        }
     }
 }
 

@@ -7,6 +7,16 @@
 //! one-time EventBridge Scheduler schedule (`at(…)`, UTC, deleted after it fires). The
 //! consumer (`messenger-deliver`) expands the fanout into one job per delivery.
 //!
+//! A send that cannot be queued is removed again before the 5xx, so a failed request leaves
+//! nothing behind (if DynamoDB is unreachable by then too, the stored send is inert: nothing
+//! ever queues it, and it expires with its TTL).
+//!
+//! With an `Idempotency-Key` header (1–255 visible ASCII characters), a retried request is
+//! safe: the send's id is derived from (tenant, key), a repeat of the same request gets the same
+//! reply (and the send is queued again, harmlessly, in case the first attempt could not queue
+//! it), and the same key with a different request gets 409. Without the header every PUT is a
+//! new send, as in the seed.
+//!
 //! Every named contact must exist (404 names the unknown ones; nothing is stored or queued).
 
 use lambda_http::{Body, Error, Request, Response};
@@ -14,12 +24,14 @@ use lookout_shared::{
     auth::ApiKeys,
     aws,
     broadcast::{
-        env, schedule_name, BroadcastStore, ContactName, Dispatcher, Job, ScheduleTarget,
-        SendMessage,
+        env, schedule_name, BroadcastStore, ContactName, DeliveryRecord, Dispatcher,
+        IdempotencyKey, Job, KeyedSend, ScheduleTarget, SendId, SendMessage, SendRecord,
     },
     config,
+    error::error_chain,
     heartbeat::Clock,
     http::{body_bytes, ok, respond},
+    time::Timestamp,
     AppError,
 };
 use serde_json::json;
@@ -55,6 +67,7 @@ impl Deps {
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
         let caller = deps.keys.authenticate(&req).await?;
+        let key = IdempotencyKey::from_headers(req.headers())?;
         let input = SendMessage::from_json(body_bytes(&req))?;
         let mut found = deps
             .store
@@ -80,31 +93,70 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .collect();
         let now = deps.clock.now();
         let at = input.time.unwrap_or(now);
-        let (send_id, send, deliveries) = deps
-            .store
-            .create_send(
-                &caller.tenant,
-                &input.user_name,
-                &contacts,
-                &input.message,
-                at,
-                now,
-            )
-            .await?;
-        let job = Job::Fanout {
-            send_id: send_id.clone(),
+        let (send_id, send, deliveries) = match &key {
+            None => {
+                let (id, send, deliveries) = deps
+                    .store
+                    .create_send(
+                        &caller.tenant,
+                        &input.user_name,
+                        &contacts,
+                        &input.message,
+                        at,
+                        now,
+                    )
+                    .await?;
+                let n = deliveries.len();
+                dispatch_or_undo(deps, &id, &send, &deliveries, at).await?;
+                (id, send, n)
+            }
+            Some(key) => {
+                let id = SendId::for_key(&caller.tenant, key);
+                match deps
+                    .store
+                    .create_send_once(
+                        id,
+                        &input.fingerprint(),
+                        &caller.tenant,
+                        &input.user_name,
+                        &contacts,
+                        &input.message,
+                        at,
+                        now,
+                    )
+                    .await?
+                {
+                    KeyedSend::Created(id, send, deliveries) => {
+                        let n = deliveries.len();
+                        dispatch_or_undo(deps, &id, &send, &deliveries, at).await?;
+                        (id, send, n)
+                    }
+                    KeyedSend::Replay(id, send) => {
+                        // Queue it again: the first request may have stored it and failed to
+                        // queue it. A second fanout or schedule is harmless (deliveries are
+                        // claimed once; a schedule's name is its client token).
+                        let at = Timestamp::parse_str(&send.scheduled_at).unwrap_or(now);
+                        let job = Job::Fanout {
+                            send_id: id.clone(),
+                        };
+                        if at > now {
+                            deps.dispatcher
+                                .schedule(&schedule_name(&id), &job, at)
+                                .await?;
+                        } else {
+                            deps.dispatcher.enqueue(&job).await?;
+                        }
+                        tracing::info!(send_id = id.as_str(), "idempotent replay");
+                        let n = send.deliveries;
+                        (id, send, n)
+                    }
+                }
+            }
         };
-        if send.scheduled {
-            deps.dispatcher
-                .schedule(&schedule_name(&send_id), &job, at)
-                .await?;
-        } else {
-            deps.dispatcher.enqueue(&job).await?;
-        }
         tracing::info!(
             tenant = caller.tenant.as_str(),
             send_id = send_id.as_str(),
-            deliveries = deliveries.len(),
+            deliveries,
             scheduled = send.scheduled,
             "send accepted"
         );
@@ -113,8 +165,37 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             "sendId": send_id,
             "scheduled": send.scheduled,
             "scheduledAt": send.scheduled_at,
-            "deliveries": deliveries.len(),
+            "deliveries": deliveries,
         })))
     })
     .await
+}
+
+/// Queues a stored send (now, or by a one-time schedule at `at`). If that fails, the send is
+/// not accepted: it is removed again before the 5xx, so a failed request leaves nothing.
+async fn dispatch_or_undo(
+    deps: &Deps,
+    send_id: &SendId,
+    send: &SendRecord,
+    deliveries: &[DeliveryRecord],
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let job = Job::Fanout {
+        send_id: send_id.clone(),
+    };
+    let dispatched = if send.scheduled {
+        deps.dispatcher
+            .schedule(&schedule_name(send_id), &job, at)
+            .await
+    } else {
+        deps.dispatcher.enqueue(&job).await
+    };
+    if let Err(err) = dispatched {
+        if let Err(undo) = deps.store.discard_send(send, deliveries).await {
+            tracing::error!(send_id = send_id.as_str(), error = %error_chain(&undo),
+                "could not remove an unqueued send; it is never delivered and expires with its TTL");
+        }
+        return Err(err);
+    }
+    Ok(())
 }

@@ -18,7 +18,7 @@ use lambda_http::{
 use lookout_shared::{
     aws, config,
     error::error_chain,
-    http::{body_bytes, header, json_response},
+    http::{body_bytes, header, json_response, starts_object},
     logs::{LogStore, SendLogs, MAX_BODY_BYTES},
     time::Timestamp,
 };
@@ -73,6 +73,13 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         return Ok(reply(
             StatusCode::PAYLOAD_TOO_LARGE,
             Some("body is larger than 1 MB"),
+        ));
+    }
+    if !starts_object(bytes) {
+        tracing::warn!("send_logs body is not a JSON object");
+        return Ok(reply(
+            StatusCode::BAD_REQUEST,
+            Some("invalid JSON body: expected a JSON object"),
         ));
     }
     let input: SendLogs = match serde_json::from_slice(bytes) {

@@ -322,3 +322,82 @@ async fn sends_to_unknown_contacts_or_with_bad_input_store_and_enqueue_nothing()
     assert_eq!(t.depth(&t.queue_url).await, 0, "nothing enqueued");
     assert!(schedules(&t).await.is_empty(), "nothing scheduled");
 }
+
+async fn send_keyed(t: &Msg, idem: &str, body: &Value) -> (u16, Value) {
+    let req = lookout_tests::support::http_request(
+        "PUT",
+        "/api/contacts",
+        &[],
+        &[("x-api-key", t.key()), ("idempotency-key", idem)],
+        &body.to_string(),
+    );
+    lookout_tests::support::read(contacts_send::handle(&t.send, req).await)
+}
+
+#[tokio::test]
+async fn a_retried_send_with_an_idempotency_key_is_one_send_and_one_message_per_address() {
+    let t = spawn().await;
+    given_the_seed_contacts(&t).await;
+    let body = json!({"user_name": "test", "contact": ["Artem", "Lera"], "message": "once"});
+
+    let (status, first) = send_keyed(&t, "retry-1", &body).await;
+    assert_eq!(status, 200, "{first}");
+    // The client never saw that answer and sends the same request again, twice.
+    let (status, second) = send_keyed(&t, "retry-1", &body).await;
+    assert_eq!(status, 200, "{second}");
+    let (status, third) = send_keyed(&t, "retry-1", &body).await;
+    assert_eq!(status, 200, "{third}");
+    assert_eq!(first, second);
+    assert_eq!(first, third);
+
+    let sends: Vec<_> = t
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| s(i, "sk") == "SEND")
+        .collect();
+    assert_eq!(sends.len(), 1, "one send stored");
+    assert_eq!(
+        t.deliveries(first["sendId"].as_str().unwrap()).await.len(),
+        3
+    );
+
+    // Each replay queued the fanout again; the consumer still sends each address once.
+    t.drain().await;
+    let mut accepted: Vec<(String, String)> = t
+        .emulator
+        .received()
+        .into_iter()
+        .filter(|r| r.accepted)
+        .map(|r| (r.messenger, r.address))
+        .collect();
+    let total = accepted.len();
+    accepted.sort();
+    accepted.dedup();
+    assert_eq!(total, accepted.len(), "an address got the message twice");
+    let (status, failed) = t.failed(t.key(), &[("user_name", "test")], "").await;
+    assert_eq!(status, 200, "{failed}");
+    let failed_n = failed["data"].as_array().map_or(0, Vec::len);
+    assert_eq!(total + failed_n, 3, "each delivery ended once: {failed}");
+
+    // Same key, different request: refused, nothing new stored.
+    let other = json!({"user_name": "test", "contact": ["Artem"], "message": "something else"});
+    let (status, reply) = send_keyed(&t, "retry-1", &other).await;
+    assert_eq!(status, 409, "{reply}");
+    assert_eq!(reply["error"], "conflict");
+    // Another key is another send; a key is per tenant.
+    let (status, fresh) = send_keyed(&t, "retry-2", &body).await;
+    assert_eq!(status, 200, "{fresh}");
+    assert_ne!(fresh["sendId"], first["sendId"]);
+    let sends = t
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| s(i, "sk") == "SEND")
+        .count();
+    assert_eq!(sends, 2);
+
+    // A bad key is bad input.
+    let (status, reply) = send_keyed(&t, "has space", &body).await;
+    assert_eq!(status, 400, "{reply}");
+}

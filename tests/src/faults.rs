@@ -1,0 +1,256 @@
+//! A fault-injecting HTTP proxy between the functions' AWS clients and moto_server.
+//!
+//! Requests pass through to moto until the proxy is told to fail: [`FaultProxy::down`] makes
+//! every request fail as if moto had stopped (the connection is closed without an answer, what
+//! a client sees when the server dies mid-request), [`FaultProxy::fail_after`] lets the next
+//! `n` requests through first, so a test can stop "moto" between any two calls of a multi-step
+//! operation. moto itself keeps running, so the test can then read what was really stored.
+//! [`FaultProxy::up`] heals it. Every request is logged by AWS operation name.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    Up,
+    /// Refuse only these AWS operations (one service down, the others up).
+    FailOps(Vec<String>),
+    /// Forward this many more requests, then behave as `Down`.
+    FailAfter(usize),
+    Down,
+}
+
+#[derive(Debug)]
+struct State {
+    mode: Mode,
+    /// AWS operations forwarded (in order).
+    forwarded: Vec<String>,
+    /// AWS operations refused.
+    refused: Vec<String>,
+}
+
+/// See the module docs.
+#[derive(Clone)]
+pub struct FaultProxy {
+    url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy in front of `upstream` (moto's base URL) on a free loopback port.
+    pub async fn start(upstream: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State {
+            mode: Mode::Up,
+            forwarded: Vec::new(),
+            refused: Vec::new(),
+        }));
+        let upstream = upstream.trim_end_matches('/').to_owned();
+        let http = crate::support::Live::http();
+        let st = state.clone();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                tokio::spawn(serve(sock, upstream.clone(), http.clone(), st.clone()));
+            }
+        });
+        Self { url, state }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn up(&self) {
+        self.state.lock().unwrap().mode = Mode::Up;
+    }
+
+    pub fn down(&self) {
+        self.state.lock().unwrap().mode = Mode::Down;
+    }
+
+    /// Lets `n` more requests through, then fails every one after them.
+    pub fn fail_after(&self, n: usize) {
+        self.state.lock().unwrap().mode = Mode::FailAfter(n);
+    }
+
+    /// Refuses only the named AWS operations (e.g. `SendMessage`), passing every other.
+    pub fn fail_ops(&self, ops: &[&str]) {
+        self.state.lock().unwrap().mode =
+            Mode::FailOps(ops.iter().map(|o| (*o).to_owned()).collect());
+    }
+
+    /// Forgets the request log.
+    pub fn reset_log(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.forwarded.clear();
+        s.refused.clear();
+    }
+
+    /// AWS operations forwarded since the last [`reset_log`](Self::reset_log).
+    pub fn forwarded(&self) -> Vec<String> {
+        self.state.lock().unwrap().forwarded.clone()
+    }
+
+    /// AWS operations refused since the last [`reset_log`](Self::reset_log).
+    pub fn refused(&self) -> Vec<String> {
+        self.state.lock().unwrap().refused.clone()
+    }
+}
+
+fn admit(state: &Mutex<State>, op: String) -> bool {
+    let mut s = state.lock().unwrap();
+    let pass = match &s.mode {
+        Mode::Up => true,
+        Mode::FailOps(ops) => !ops.contains(&op),
+        Mode::Down => false,
+        Mode::FailAfter(0) => {
+            s.mode = Mode::Down;
+            false
+        }
+        Mode::FailAfter(n) => {
+            s.mode = Mode::FailAfter(*n - 1);
+            true
+        }
+    };
+    if pass {
+        s.forwarded.push(op);
+    } else {
+        s.refused.push(op);
+    }
+    pass
+}
+
+struct Head {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Reads one HTTP/1.1 request (Content-Length framed, as the AWS SDK sends them).
+async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Head> {
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let mut chunk = [0u8; 8192];
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let target = first.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+        .collect();
+    assert!(
+        !headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")),
+        "the fault proxy does not speak chunked requests"
+    );
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let start = end + 4;
+    while buf.len() < start + len {
+        let mut chunk = [0u8; 65536];
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf[start..start + len].to_vec();
+    buf.drain(..start + len);
+    Some(Head {
+        method,
+        target,
+        headers,
+        body,
+    })
+}
+
+/// The AWS operation of a request: `X-Amz-Target` (JSON protocols), `Action=` (query
+/// protocols) or the REST method and path (Scheduler).
+fn operation(h: &Head) -> String {
+    if let Some((_, t)) = h.headers.iter().find(|(k, _)| k == "x-amz-target") {
+        return t.rsplit('.').next().unwrap_or(t).to_owned();
+    }
+    let body = String::from_utf8_lossy(&h.body);
+    if let Some(action) = body
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .map(str::to_owned)
+    {
+        return action;
+    }
+    format!("{} {}", h.method, h.target.split('?').next().unwrap_or(""))
+}
+
+async fn serve(
+    mut sock: TcpStream,
+    upstream: String,
+    http: reqwest::Client,
+    state: Arc<Mutex<State>>,
+) {
+    let mut buf = Vec::new();
+    while let Some(req) = read_request(&mut sock, &mut buf).await {
+        if !admit(&state, operation(&req)) {
+            // "moto stopped": the connection dies without an answer.
+            return;
+        }
+        let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
+        let mut fwd = http.request(method, format!("{upstream}{}", req.target));
+        for (k, v) in &req.headers {
+            if !matches!(
+                k.as_str(),
+                "host" | "connection" | "content-length" | "keep-alive"
+            ) {
+                fwd = fwd.header(k, v);
+            }
+        }
+        let Ok(resp) = fwd.body(req.body).send().await else {
+            return;
+        };
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let Ok(body) = resp.bytes().await else { return };
+        let mut out = format!(
+            "HTTP/1.1 {} {}\r\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        );
+        for (k, v) in &headers {
+            if !matches!(
+                k.as_str(),
+                "content-length" | "transfer-encoding" | "connection" | "keep-alive"
+            ) {
+                out.push_str(&format!("{}: {}\r\n", k, v.to_str().unwrap_or("")));
+            }
+        }
+        out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+        if sock.write_all(out.as_bytes()).await.is_err() || sock.write_all(&body).await.is_err() {
+            return;
+        }
+    }
+}
+
+impl std::fmt::Debug for FaultProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultProxy")
+            .field("url", &self.url)
+            .finish()
+    }
+}

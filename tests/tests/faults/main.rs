@@ -1,0 +1,549 @@
+//! Fault tests: moto stops answering in the middle of a request.
+//!
+//! The functions' AWS clients talk to moto through a [`FaultProxy`]. For every write route, a
+//! first clean call counts the AWS calls the route makes (N); then, for every k in 0..N, the
+//! proxy lets k calls through and drops every later one, as if moto had died between call k and
+//! k+1. Each such request must either
+//! - fail with a generic 5xx (no internals in the body, never a 4xx: an outage is not bad
+//!   input) and leave every table exactly as it was (nothing half-written), after which the
+//!   same request, retried with moto back, succeeds and has its effect exactly once; or
+//! - succeed with its whole effect, when only best-effort steps after the commit failed.
+//!
+//! One more test stops the real moto_server process (SIGSTOP) mid-run: requests get a 5xx
+//! within the SDK time limits of `lookout_shared::aws` instead of hanging, and succeed once it
+//! resumes (SIGCONT).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use lambda_http::{Body, Request, Response};
+use lookout_dev::{moto, provision, provision::Stack};
+use lookout_shared::auth::sha256_hex;
+use lookout_tests::faults::FaultProxy;
+use lookout_tests::support::{http_request, messenger_params, scan_all, template, ADMIN_TOKEN};
+use serde_json::{json, Value};
+
+const BEARER: &str = "Bearer test-admin-token";
+
+/// Everything in moto that a route could write: each table's items and each queue's depth.
+type Snapshot = BTreeMap<String, BTreeSet<String>>;
+
+struct World {
+    proxy: FaultProxy,
+    /// Straight to moto, for fixtures' checks and snapshots.
+    ddb: aws_sdk_dynamodb::Client,
+    sqs: aws_sdk_sqs::Client,
+    stack: Stack,
+    api_key: String,
+    log_token: String,
+    app_code: String,
+    start: start_session::Deps,
+    add: add_event::Deps,
+    keys: admin_api_keys::Deps,
+    log_admin: admin_log_users::Deps,
+    logs: send_logs::Deps,
+    apps: register_app::Deps,
+    report: report_incident::Deps,
+    beat: heartbeat::Deps,
+    crud: contacts_create::Deps,
+    send: contacts_send::Deps,
+}
+
+fn status_body(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, Value) {
+    let resp = resp.expect("handlers answer faults with a response, not an Err");
+    let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
+    (resp.status().as_u16(), body)
+}
+
+impl World {
+    /// One stack in moto; the functions' own `Deps::from_env` (production clients and time
+    /// limits) with `AWS_ENDPOINT_URL` pointing at the proxy.
+    async fn new() -> Self {
+        let endpoint = moto::endpoint().unwrap();
+        let sdk = moto::sdk_config(&endpoint).await;
+        let tpl = template();
+        let prefix = format!("f{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let emulator = lookout_dev::emulator::Emulator::shared().unwrap();
+        let mut params = messenger_params(emulator.url());
+        params.insert(
+            "AdminTokenSha256".into(),
+            sha256_hex(ADMIN_TOKEN.as_bytes()),
+        );
+        params.insert("AdminEmail".into(), "admin@example.com".into());
+        params.insert("SenderEmail".into(), "lookout@example.com".into());
+        let stack = provision::provision(&tpl, &sdk, &prefix, &params)
+            .await
+            .unwrap();
+        let proxy = FaultProxy::start(&endpoint).await;
+        // One process-wide environment: this binary has a single test that uses it.
+        for (k, v) in stack
+            .merged_env(&tpl)
+            .unwrap()
+            .into_iter()
+            .chain(moto::client_env(proxy.url()))
+        {
+            std::env::set_var(k, v);
+        }
+        let mut w = Self {
+            proxy,
+            ddb: aws_sdk_dynamodb::Client::new(&sdk),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            stack,
+            api_key: String::new(),
+            log_token: String::new(),
+            app_code: String::new(),
+            start: start_session::Deps::from_env().await.unwrap(),
+            add: add_event::Deps::from_env().await.unwrap(),
+            keys: admin_api_keys::Deps::from_env().await.unwrap(),
+            log_admin: admin_log_users::Deps::from_env().await.unwrap(),
+            logs: send_logs::Deps::from_env().await.unwrap(),
+            apps: register_app::Deps::from_env().await.unwrap(),
+            report: report_incident::Deps::from_env().await.unwrap(),
+            beat: heartbeat::Deps::from_env().await.unwrap(),
+            crud: contacts_create::Deps::from_env().await.unwrap(),
+            send: contacts_send::Deps::from_env().await.unwrap(),
+        };
+        // Fixtures, through the routes themselves with moto up.
+        let (s, b) = w
+            .call(Op::ApiKey, json!({"tenant": "acme", "label": "faults"}))
+            .await;
+        assert_eq!(s, 201, "{b}");
+        w.api_key = b["apiKey"].as_str().unwrap().to_owned();
+        let (s, b) = w.call(Op::LogUser, json!({"user": "faulty"})).await;
+        assert_eq!(s, 201, "{b}");
+        w.log_token = b["x_user_token"].as_str().unwrap().to_owned();
+        let (s, b) = w.call(Op::RegisterApp, json!({"name": "Faulty"})).await;
+        assert_eq!(s, 201, "{b}");
+        w.app_code = b["code"].as_str().unwrap().to_owned();
+        w
+    }
+
+    fn request(&self, op: Op, body: &Value) -> Request {
+        let admin = [("authorization", BEARER)];
+        let key = [("x-api-key", self.api_key.as_str())];
+        let token = [("x-user-token", self.log_token.as_str())];
+        let idem = body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .replace(' ', "-");
+        let keyed = [
+            ("x-api-key", self.api_key.as_str()),
+            ("idempotency-key", idem.as_str()),
+        ];
+        let body = body.to_string();
+        let (method, path, headers): (&str, &str, &[(&str, &str)]) = match op {
+            Op::ApiKey => ("POST", "/admin/api_keys", &admin),
+            Op::LogUser => ("POST", "/admin/log_users", &admin),
+            Op::RegisterApp => ("POST", "/admin/apps", &admin),
+            Op::StartSession => ("POST", "/start_session", &key),
+            Op::AddEvent => ("POST", "/add_event", &key),
+            Op::SendLogs => ("POST", "/send_logs", &token),
+            Op::Report => ("POST", "/incidents", &[]),
+            Op::Heartbeat => ("POST", "/api/apps/", &key),
+            Op::Contacts => ("POST", "/api/contacts", &key),
+            Op::Send => ("PUT", "/api/contacts", &key),
+            Op::SendKeyed => ("PUT", "/api/contacts", &keyed),
+        };
+        http_request(method, path, &[], headers, &body)
+    }
+
+    async fn call(&self, op: Op, body: Value) -> (u16, Value) {
+        let req = self.request(op, &body);
+        status_body(match op {
+            Op::ApiKey => admin_api_keys::handle(&self.keys, req).await,
+            Op::LogUser => admin_log_users::handle(&self.log_admin, req).await,
+            Op::RegisterApp => register_app::handle(&self.apps, req).await,
+            Op::StartSession => start_session::handle(&self.start, req).await,
+            Op::AddEvent => add_event::handle(&self.add, req).await,
+            Op::SendLogs => send_logs::handle(&self.logs, req).await,
+            Op::Report => report_incident::handle(&self.report, req).await,
+            Op::Heartbeat => heartbeat::handle(&self.beat, req).await,
+            Op::Contacts => contacts_create::handle(&self.crud, req).await,
+            Op::Send | Op::SendKeyed => contacts_send::handle(&self.send, req).await,
+        })
+    }
+
+    /// Every item of every table, and the messages waiting in every queue.
+    async fn snapshot(&self) -> Snapshot {
+        let mut out = Snapshot::new();
+        for table in self.stack.tables.values() {
+            let items: BTreeSet<String> = scan_all(&self.ddb, table)
+                .await
+                .into_iter()
+                .map(|item| format!("{:?}", item.into_iter().collect::<BTreeMap<_, _>>()))
+                .collect();
+            out.insert(table.clone(), items);
+        }
+        for q in self.stack.queues.values() {
+            let attrs = self
+                .sqs
+                .get_queue_attributes()
+                .queue_url(&q.url)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+                .send()
+                .await
+                .unwrap();
+            let depth: BTreeSet<String> = attrs
+                .attributes
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(k, _)| {
+                    matches!(
+                        k,
+                        aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages
+                            | aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+                            | aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed
+                    )
+                })
+                .map(|(k, v)| format!("{k:?}={v}"))
+                .collect();
+            out.insert(format!("queue {}", q.url), depth);
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    ApiKey,
+    LogUser,
+    RegisterApp,
+    StartSession,
+    AddEvent,
+    SendLogs,
+    Report,
+    Heartbeat,
+    Contacts,
+    Send,
+    /// `PUT /api/contacts` with an `Idempotency-Key` (the body's message).
+    SendKeyed,
+}
+
+/// Items added per table (and queue depth changes) from `before` to `after`.
+fn delta(before: &Snapshot, after: &Snapshot) -> BTreeMap<String, (usize, usize)> {
+    after
+        .iter()
+        .filter_map(|(k, a)| {
+            let b = before.get(k).cloned().unwrap_or_default();
+            let added = a.difference(&b).count();
+            let removed = b.difference(a).count();
+            (added + removed > 0).then(|| (k.clone(), (added, removed)))
+        })
+        .collect()
+}
+
+/// The fault sweep of one route. `body(i)` is the i-th distinct request of that route.
+async fn sweep(w: &World, op: Op, ok: u16, body: impl Fn(usize) -> Value) -> Vec<String> {
+    let mut report = Vec::new();
+    // A clean call: how many AWS calls the route makes, and what a success changes.
+    let before = w.snapshot().await;
+    w.proxy.up();
+    w.proxy.reset_log();
+    let (status, reply) = w.call(op, body(0)).await;
+    assert_eq!(status, ok, "{op:?} clean call: {reply}");
+    let calls = w.proxy.forwarded();
+    let clean = w.snapshot().await;
+    let effect = delta(&before, &clean);
+    assert!(!effect.is_empty(), "{op:?} changed nothing");
+    report.push(format!("{op:?}: {} AWS calls {calls:?}", calls.len()));
+
+    for k in 0..calls.len() {
+        let i = k + 1;
+        let before = w.snapshot().await;
+        w.proxy.reset_log();
+        w.proxy.fail_after(k);
+        let (status, reply) = w.call(op, body(i)).await;
+        let refused = w.proxy.refused();
+        w.proxy.up();
+        let after = w.snapshot().await;
+        match status {
+            500..=599 => {
+                assert!(
+                    reply == json!({"error": "internal", "message": "internal server error"})
+                        // seed 000's own wire format for /send_logs
+                        || reply == json!({"code": 500, "message": "InternalServerError"}),
+                    "{op:?} k={k}: a fault's body must be generic: {reply}"
+                );
+                assert!(!refused.is_empty(), "{op:?} k={k}: 5xx without a fault");
+                let left = delta(&before, &after);
+                let inert = matches!(op, Op::Send | Op::SendKeyed)
+                    && calls[..k]
+                        .iter()
+                        .any(|c| c == "BatchWriteItem" || c == "PutItem");
+                if inert {
+                    // Stored, then the queue and DynamoDB both went away before the undo: the
+                    // send stays, inert: no job for it is queued (the queue's depth is part of
+                    // the snapshot and did not change), so it is never delivered, and it
+                    // expires with its TTL. With only the queue down, the undo removes it
+                    // (checked at the end of this test).
+                    assert_eq!(left.len(), 1, "{op:?} k={k}: {left:?}");
+                    assert!(
+                        left.keys().all(|t| t.ends_with("MessengerTable")),
+                        "{left:?}"
+                    );
+                    assert!(left.values().all(|(_, removed)| *removed == 0), "{left:?}");
+                    report.push(format!("  k={k}: inert leftover {left:?}"));
+                } else {
+                    assert_eq!(
+                        left,
+                        BTreeMap::new(),
+                        "{op:?} k={k} (moto gone after {:?}): a failed request left writes behind",
+                        &calls[..k]
+                    );
+                }
+                // Moto is back: the client's retry of the same request succeeds, once.
+                let (status, reply) = w.call(op, body(i)).await;
+                assert_eq!(status, ok, "{op:?} k={k}: retry after the fault: {reply}");
+                let retried = w.snapshot().await;
+                assert_eq!(
+                    // Unkeyed, the retry is a new send beside the inert one; with an
+                    // Idempotency-Key it completes the inert one.
+                    shape(&delta(
+                        if inert && op == Op::Send {
+                            &after
+                        } else {
+                            &before
+                        },
+                        &retried
+                    )),
+                    shape(&effect),
+                    "{op:?} k={k}: the retry's effect differs from a clean call's"
+                );
+                report.push(format!("  k={k}: 5xx, then {status} on retry"));
+            }
+            s if s == ok => {
+                assert_eq!(
+                    shape(&delta(&before, &after)),
+                    shape(&effect),
+                    "{op:?} k={k}: a success despite the fault must have its whole effect"
+                );
+                report.push(format!(
+                    "  k={k}: {status}: committed before the fault (best-effort steps refused: {refused:?})"
+                ));
+            }
+            other => panic!("{op:?} k={k}: an outage answered {other}: {reply}"),
+        }
+    }
+    report
+}
+
+/// Per table: (items added, items removed) — what "the same effect" compares.
+fn shape(d: &BTreeMap<String, (usize, usize)>) -> BTreeMap<String, (usize, usize)> {
+    d.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_route_survives_moto_stopping_between_any_two_calls() {
+    let w = World::new().await;
+    let mut report = Vec::new();
+
+    report.extend(
+        sweep(&w, Op::StartSession, 200, |i| {
+            json!({"userId": format!("u{i}"), "machineId": "m1", "startAt": "2026-01-01T00:00:00Z", "orgId": 1})
+        })
+        .await,
+    );
+
+    let (s, b) = w
+        .call(
+            Op::StartSession,
+            json!({"userId": "u", "machineId": "m2", "startAt": "2026-01-01T00:00:00Z", "orgId": 1}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let session = b["sessionId"].clone();
+    report.extend(
+        sweep(&w, Op::AddEvent, 200, |i| {
+            json!({"sessionId": session, "events": [
+                {"eventAt": "2026-01-01T00:01:00Z", "eventType": "tick", "payload": {"i": i}},
+                {"eventAt": "2026-01-01T00:02:00Z", "eventType": "tock", "payload": {"i": i}}
+            ]})
+        })
+        .await,
+    );
+
+    report.extend(
+        sweep(
+            &w,
+            Op::ApiKey,
+            201,
+            |i| json!({"tenant": format!("tenant{i}"), "label": "x"}),
+        )
+        .await,
+    );
+
+    // A small batch (one BatchWriteItem) and one of 30 chunks (one TransactWriteItems).
+    report.extend(
+        sweep(&w, Op::SendLogs, 200, |i| {
+            json!({"data": {"user": "faulty", "pid": 2, "p_name": "p",
+                   "post_time": "2026-01-03T12:00:00+00:00", "logs": [
+                {"level": "info", "msg": format!("small {i}"), "event_at": "2026-01-03T12:00:00+00:00", "p_description": "d"}
+            ]}})
+        })
+        .await,
+    );
+    report.extend(
+        sweep(&w, Op::SendLogs, 200, |i| {
+            let logs: Vec<Value> = (0..60)
+                .map(|h| {
+                    json!({"level": "info", "msg": format!("line {h} of batch {i}"),
+                           "event_at": format!("2026-01-0{}T{:02}:00:00+00:00", 1 + h / 24, h % 24),
+                           "p_description": "d"})
+                })
+                .collect();
+            json!({"data": {"user": "faulty", "pid": 1, "p_name": "p",
+                           "post_time": "2026-01-03T12:00:00+00:00", "logs": logs}})
+        })
+        .await,
+    );
+
+    let code = w.app_code.clone();
+    report.extend(
+        sweep(&w, Op::Report, 201, |i| {
+            json!({"app_name": "Faulty", "code": code,
+                   "incident": {"title": format!("disk full {i}"), "message": "m", "level": "error"}})
+        })
+        .await,
+    );
+
+    report.extend(
+        sweep(
+            &w,
+            Op::Heartbeat,
+            200,
+            |i| json!({"app_id": 1000 + i, "message": "OK:200"}),
+        )
+        .await,
+    );
+
+    report.extend(
+        sweep(&w, Op::Contacts, 200, |i| {
+            json!({"user_name": "u", "contacts": [
+                {"name": format!("c{i}"), "messangers": {"telegram": "-1001234567", "whatsApp": "+15550001111", "viber": ""}}
+            ]})
+        })
+        .await,
+    );
+
+    report.extend(
+        sweep(
+            &w,
+            Op::Send,
+            200,
+            |i| json!({"user_name": "u", "contact": ["c0", "c1"], "message": format!("hello {i}")}),
+        )
+        .await,
+    );
+
+    report.extend(
+        sweep(
+            &w,
+            Op::SendKeyed,
+            200,
+            |i| json!({"user_name": "u", "contact": ["c0", "c1"], "message": format!("keyed {i}")}),
+        )
+        .await,
+    );
+
+    // Only SQS down (DynamoDB up): the stored send is taken back before the 5xx.
+    let before = w.snapshot().await;
+    w.proxy.fail_ops(&["SendMessage"]);
+    let body = json!({"user_name": "u", "contact": ["c0"], "message": "queue down"});
+    let (status, reply) = w.call(Op::Send, body.clone()).await;
+    w.proxy.up();
+    assert_eq!(status, 500, "{reply}");
+    assert_eq!(delta(&before, &w.snapshot().await), BTreeMap::new());
+    let (status, reply) = w.call(Op::Send, body).await;
+    assert_eq!(status, 200, "{reply}");
+    report.push("Send with only SQS down: 500, nothing stored; retry 200".into());
+
+    eprintln!("{}", report.join("\n"));
+}
+
+/// The real moto_server process stops (SIGSTOP) while a client is using the stack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_moto_gives_bounded_5xx_and_work_resumes_when_it_returns() {
+    let own = moto::OwnMoto::start().unwrap();
+    let sdk = moto::sdk_config(&own.url).await;
+    let tpl = template();
+    let params = BTreeMap::from([(
+        "AdminTokenSha256".to_owned(),
+        sha256_hex(ADMIN_TOKEN.as_bytes()),
+    )]);
+    let stack = provision::provision(&tpl, &sdk, "stop", &params)
+        .await
+        .unwrap();
+    // The production client settings (time limits included), pointed at this moto.
+    let sdk = sdk
+        .into_builder()
+        .timeout_config(lookout_shared::aws::timeouts())
+        .build();
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let keys =
+        lookout_shared::auth::ApiKeys::new(ddb.clone(), stack.table("ApiKeysTable").unwrap());
+    let tracker = lookout_shared::tracker::Deps {
+        store: lookout_shared::tracker::TrackerStore::new(
+            ddb.clone(),
+            stack.table("TrackerTable").unwrap(),
+            Some(90),
+        ),
+        keys: keys.clone(),
+    };
+    let key = keys
+        .issue(&lookout_shared::auth::Tenant::parse("acme").unwrap(), "t")
+        .await
+        .unwrap()
+        .api_key;
+    let start = |i: usize| {
+        http_request(
+            "POST",
+            "/start_session",
+            &[],
+            &[("x-api-key", &key)],
+            &json!({"userId": format!("u{i}"), "machineId": "m", "startAt": "2026-01-01T00:00:00Z"})
+                .to_string(),
+        )
+    };
+    let sessions = || async {
+        ddb.scan()
+            .table_name(stack.table("TrackerTable").unwrap())
+            .send()
+            .await
+            .unwrap()
+            .count
+    };
+    let (s, b) = status_body(start_session::handle(&tracker, start(0)).await);
+    assert_eq!(s, 200, "{b}");
+    let before = sessions().await;
+
+    let pid = own.pid().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let t0 = Instant::now();
+    let (s, b) = status_body(start_session::handle(&tracker, start(1)).await);
+    let waited = t0.elapsed();
+    assert!(std::process::Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(s, 500, "{b}");
+    assert_eq!(
+        b,
+        json!({"error": "internal", "message": "internal server error"})
+    );
+    assert!(
+        waited < lookout_shared::aws::OPERATION_TIMEOUT * 2 + Duration::from_secs(1),
+        "a stopped moto held the request for {waited:?}"
+    );
+
+    // Resumed: the same client works again, and the timed-out attempt wrote nothing.
+    let (s, b) = status_body(start_session::handle(&tracker, start(1)).await);
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(sessions().await, before + 1);
+    eprintln!("moto stopped: 5xx after {waited:?}; resumed: 200");
+}

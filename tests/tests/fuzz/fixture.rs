@@ -1,0 +1,397 @@
+//! One fresh copy of the whole stack per fuzzed function: every function's `Deps` built over
+//! it (as the harnesses of the other test binaries build them), seeded with one object of each
+//! kind so that mutated bodies reach real sessions, users, apps and contacts, and a fingerprint
+//! of everything stored to prove that rejected input wrote nothing.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_sqs::types::QueueAttributeName;
+use lambda_http::{Body, Request, Response};
+use lookout_dev::{emulator::Emulator, moto};
+use lookout_shared::{
+    auth::AdminAuth,
+    broadcast::{self, env, BroadcastStore, Dispatcher, ScheduleTarget},
+    heartbeat::{Clock, HeartbeatStore},
+    incidents::{AdminDeps, IncidentStore},
+    logs::{LogStore, UserName},
+    mail::{AdminMail, Mailer},
+    messenger::{Messenger, MessengerConfig},
+    time::Timestamp,
+};
+use lookout_tests::support::{http_request, read, spawn_app, template, TestApp, ADMIN_TOKEN};
+use serde_json::{json, Value};
+
+/// The one runtime every fuzz test drives its cases on (`block_on` from the test threads).
+pub fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
+pub const BEARER: &str = "Bearer test-admin-token";
+/// The seeded objects' names.
+pub const LOG_USER: &str = "fuzz-user";
+pub const APP: &str = "FuzzApp";
+pub const MSG_USER: &str = "ann";
+pub const CONTACT: &str = "bob";
+pub const MACHINE: &str = "fuzz-machine";
+
+#[allow(missing_debug_implementations)] // holds the TestApp, which has none
+pub struct Fixture {
+    pub app: TestApp,
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub heartbeat: heartbeat::Deps,
+    pub hb_admin: admin_heartbeat_apps::Deps,
+    pub hb_list: admin_list_heartbeat_apps::Deps,
+    pub log_admin: admin_log_users::Deps,
+    pub log_query: query_logs::Deps,
+    pub log_send: send_logs::Deps,
+    pub incidents: AdminDeps,
+    pub report: report_incident::Deps,
+    pub crud: broadcast::Deps,
+    pub send: contacts_send::Deps,
+    pub deliver: messenger_deliver::Deps,
+    pub console: console::Deps,
+    /// Seeds.
+    pub session_id: String,
+    pub x_user_token: String,
+    pub code: String,
+    pub incident_id: String,
+}
+
+fn function_env(app: &TestApp, binary: &str) -> BTreeMap<String, String> {
+    let f = template()
+        .functions()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.binary == binary)
+        .unwrap();
+    app.stack.function_env(&f).unwrap()
+}
+
+impl Fixture {
+    /// A fresh stack with its seeds; leaked, so spawned handler tasks may borrow it.
+    pub async fn spawn() -> &'static Self {
+        let app = spawn_app().await;
+        let sdk = moto::sdk_config(&moto::endpoint().unwrap()).await;
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let scheduler = aws_sdk_scheduler::Client::new(&sdk);
+        let ddb = app.ddb.clone();
+        let table = |id: &str| app.stack.table(id).unwrap().to_owned();
+        let admin =
+            AdminAuth::from_sha256_hex(&lookout_shared::auth::sha256_hex(ADMIN_TOKEN.as_bytes()))
+                .unwrap();
+        let keys = app.tracker.keys.clone();
+        let clock = Clock::system();
+
+        let hb_store = HeartbeatStore::new(ddb.clone(), table("HeartbeatTable"));
+        let mail = AdminMail::new(
+            Mailer::from_sdk(&sdk, app.stack.params["SenderEmail"].clone()),
+            format!("admin-{}@lookout.example.com", app.stack.prefix),
+        );
+        let logs = LogStore::new(ddb.clone(), table("LogUsersTable"), table("LogsTable"), 30);
+        let inc_store = IncidentStore::new(ddb.clone(), table("IncidentsTable"));
+
+        let send_env = function_env(&app, "contacts-send");
+        let queue_url = send_env[env::MESSENGER_QUEUE_URL].clone();
+        let store = BroadcastStore::new(
+            ddb.clone(),
+            send_env[env::MESSENGER_TABLE].clone(),
+            send_env[env::MESSENGER_RETENTION_DAYS].parse().unwrap(),
+        );
+        let target = ScheduleTarget {
+            group: send_env[env::MESSENGER_SCHEDULE_GROUP].clone(),
+            role_arn: send_env[env::MESSENGER_SCHEDULER_ROLE_ARN].clone(),
+            queue_arn: send_env[env::MESSENGER_QUEUE_ARN].clone(),
+            dead_letter_arn: Some(send_env[env::MESSENGER_DLQ_ARN].clone()),
+        };
+        let mut config = MessengerConfig::emulated(Emulator::shared().unwrap().url());
+        config.timeout = Duration::from_secs(5);
+
+        let mut fx = Self {
+            heartbeat: heartbeat::Deps {
+                keys: keys.clone(),
+                store: hb_store.clone(),
+                mail,
+                clock: clock.clone(),
+            },
+            hb_admin: admin_heartbeat_apps::Deps {
+                admin: admin.clone(),
+                store: hb_store.clone(),
+                clock: clock.clone(),
+            },
+            hb_list: admin_list_heartbeat_apps::Deps {
+                admin: admin.clone(),
+                store: hb_store.clone(),
+            },
+            log_admin: admin_log_users::Deps {
+                admin: admin.clone(),
+                store: logs.clone(),
+            },
+            log_query: query_logs::Deps {
+                admin: admin.clone(),
+                store: logs.clone(),
+            },
+            log_send: send_logs::Deps {
+                store: logs.clone(),
+            },
+            incidents: AdminDeps {
+                admin: admin.clone(),
+                store: inc_store.clone(),
+            },
+            report: report_incident::Deps {
+                store: inc_store,
+                mail: None,
+                logs: Some(logs.clone()),
+                heartbeats: Some(hb_store),
+                console_url: None,
+                telegram: None,
+            },
+            crud: broadcast::Deps {
+                keys: keys.clone(),
+                store: store.clone(),
+            },
+            send: contacts_send::Deps {
+                keys,
+                store: store.clone(),
+                dispatcher: Dispatcher::new(sqs.clone(), &queue_url, Some((scheduler, target))),
+                clock: Clock::manual(Timestamp::now()),
+            },
+            deliver: messenger_deliver::Deps {
+                store,
+                dispatcher: Dispatcher::new(sqs.clone(), &queue_url, None),
+                messenger: Messenger::new(config).unwrap(),
+                policy: messenger_deliver::RetryPolicy {
+                    base: Duration::ZERO,
+                    ..messenger_deliver::RetryPolicy::default()
+                },
+                clock,
+            },
+            console: console::Deps::new(),
+            sqs,
+            queue_url,
+            app,
+            session_id: String::new(),
+            x_user_token: String::new(),
+            code: String::new(),
+            incident_id: String::new(),
+        };
+        Box::pin(fx.seed()).await; // boxed: the handlers' futures are large in debug builds
+        Box::leak(Box::new(fx))
+    }
+
+    pub fn key(&self) -> &str {
+        &self.app.api_key
+    }
+
+    /// One object of each kind, created through the handlers.
+    async fn seed(&mut self) {
+        let key = self.app.api_key.clone();
+        let k = [("x-api-key", key.as_str())];
+        let post = |path: &str, body: Value| http_request("POST", path, &[], &k, &body.to_string());
+        let (s, b) = read(
+            start_session::handle(
+                &self.app.tracker,
+                post(
+                    "/start_session",
+                    json!({"userId": "fuzz-user-1", "machineId": MACHINE, "startAt": "2023-02-02 16:22:15", "orgId": 1}),
+                ),
+            )
+            .await,
+        );
+        assert_eq!(s, 200, "{b}");
+        self.session_id = b["sessionId"].as_str().unwrap().to_owned();
+        let (s, b) = read(
+            add_event::handle(
+                &self.app.tracker,
+                post(
+                    "/add_event",
+                    json!({"sessionId": self.session_id, "events": [{"eventAt": "2023-02-03 10:00:00", "eventType": "exe", "payload": {"info": "x"}}]}),
+                ),
+            )
+            .await,
+        );
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = read(
+            heartbeat::handle(
+                &self.heartbeat,
+                post("/api/apps/", json!({"app_id": 23, "message": "OK:200"})),
+            )
+            .await,
+        );
+        assert_eq!(s, 200, "{b}");
+        let issued = self
+            .log_admin
+            .store
+            .issue_token(&UserName::parse(LOG_USER).unwrap(), false)
+            .await
+            .unwrap();
+        self.x_user_token = issued.x_user_token;
+        let (s, b) = read(
+            send_logs::handle(
+                &self.log_send,
+                http_request(
+                    "POST",
+                    "/send_logs",
+                    &[],
+                    &[("x-user-token", &self.x_user_token)],
+                    &valid_logs().to_string(),
+                ),
+            )
+            .await,
+        );
+        assert_eq!(s, 200, "{b}");
+        let admin = [("authorization", BEARER)];
+        let (s, b) = read(
+            register_app::handle(
+                &self.incidents,
+                http_request(
+                    "POST",
+                    "/admin/apps",
+                    &[],
+                    &admin,
+                    &json!({"name": APP, "log_user": LOG_USER, "heartbeat_tenant": "acme", "heartbeat_app_id": "23"}).to_string(),
+                ),
+            )
+            .await,
+        );
+        assert_eq!(s, 201, "{b}");
+        self.code = b["code"].as_str().unwrap().to_owned();
+        let (s, b) = read(
+            report_incident::handle(
+                &self.report,
+                http_request(
+                    "POST",
+                    "/incidents",
+                    &[],
+                    &[],
+                    &valid_incident(&self.code).to_string(),
+                ),
+            )
+            .await,
+        );
+        assert_eq!(s, 201, "{b}");
+        self.incident_id = b["id"].as_str().unwrap().to_owned();
+        let (s, b) = read(
+            contacts_create::handle(
+                &self.crud,
+                post(
+                    "/api/contacts",
+                    json!({"user_name": MSG_USER, "contact": {"name": CONTACT, "messangers": {"telegram": "12345", "whatsApp": "+15550001", "viber": "v-1"}}}),
+                ),
+            )
+            .await,
+        );
+        assert_eq!(s, 200, "{b}");
+    }
+
+    /// Every item of every table of the stack (sorted) and the messenger queue's depth: equal
+    /// fingerprints mean nothing was written.
+    pub async fn fingerprint(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for table in self.app.stack.tables.values() {
+            let mut items: Vec<String> = self
+                .app
+                .items(table)
+                .await
+                .into_iter()
+                .map(|i| format!("{table}: {}", canon(&AttributeValue::M(i))))
+                .collect();
+            items.sort();
+            out.extend(items);
+        }
+        let attrs = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap_or_default();
+        let attrs: BTreeMap<_, _> = attrs
+            .into_iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v))
+            .collect();
+        out.push(format!("queue: {attrs:?}"));
+        out
+    }
+
+    /// Calls the handler of `function` with `req`.
+    pub async fn call(
+        &'static self,
+        function: &str,
+        req: Request,
+    ) -> Result<Response<Body>, lambda_http::Error> {
+        let t = &self.app.tracker;
+        match function {
+            "start-session" => start_session::handle(t, req).await,
+            "add-event" => add_event::handle(t, req).await,
+            "end-session" => end_session::handle(t, req).await,
+            "get-session" => get_session::handle(t, req).await,
+            "get-machine-events" => get_machine_events::handle(t, req).await,
+            "admin-api-keys" => admin_api_keys::handle(&self.app.admin, req).await,
+            "heartbeat" => heartbeat::handle(&self.heartbeat, req).await,
+            "admin-heartbeat-apps" => admin_heartbeat_apps::handle(&self.hb_admin, req).await,
+            "admin-list-heartbeat-apps" => {
+                admin_list_heartbeat_apps::handle(&self.hb_list, req).await
+            }
+            "send-logs" => send_logs::handle(&self.log_send, req).await,
+            "admin-log-users" => admin_log_users::handle(&self.log_admin, req).await,
+            "query-logs" => query_logs::handle(&self.log_query, req).await,
+            "register-app" => register_app::handle(&self.incidents, req).await,
+            "list-apps" => list_apps::handle(&self.incidents, req).await,
+            "update-app" => update_app::handle(&self.incidents, req).await,
+            "delete-app" => delete_app::handle(&self.incidents, req).await,
+            "report-incident" => report_incident::handle(&self.report, req).await,
+            "list-incidents" => list_incidents::handle(&self.incidents, req).await,
+            "get-incident" => get_incident::handle(&self.incidents, req).await,
+            "update-incident" => update_incident::handle(&self.incidents, req).await,
+            "contacts-create" => contacts_create::handle(&self.crud, req).await,
+            "contacts-delete" => contacts_delete::handle(&self.crud, req).await,
+            "contacts-list" => contacts_list::handle(&self.crud, req).await,
+            "contacts-send" => contacts_send::handle(&self.send, req).await,
+            "get-failed-mess" => get_failed_mess::handle(&self.crud, req).await,
+            "console" => console::handle(&self.console, req).await,
+            other => panic!("no function {other}"),
+        }
+    }
+}
+
+pub fn valid_logs() -> Value {
+    json!({"data": {"user": LOG_USER, "pid": 1, "p_name": "proc", "post_time": "2020-05-05T12:22:22+00:00",
+        "logs": [{"level": "error", "msg": "log message", "event_at": "2020-05-05T12:22:22+00:00", "p_description": "d"}]}})
+}
+
+pub fn valid_incident(code: &str) -> Value {
+    json!({"incident": {"title": "Error in user registration", "message": "failed", "level": "error", "logs": "log 1\nlog 2"},
+        "app_name": APP, "code": code})
+}
+
+/// An attribute value as text with maps and sets sorted (the SDK's maps have no order).
+pub fn canon(v: &AttributeValue) -> String {
+    match v {
+        AttributeValue::M(m) => {
+            let sorted: BTreeMap<&String, String> = m.iter().map(|(k, v)| (k, canon(v))).collect();
+            format!("{sorted:?}")
+        }
+        AttributeValue::L(l) => format!("{:?}", l.iter().map(canon).collect::<Vec<_>>()),
+        AttributeValue::Ss(s) | AttributeValue::Ns(s) => {
+            let mut s = s.clone();
+            s.sort();
+            format!("{s:?}")
+        }
+        other => format!("{other:?}"),
+    }
+}
