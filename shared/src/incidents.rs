@@ -882,7 +882,8 @@ impl IncidentStore {
 
     /// Applies status/assignee/notes changes and appends them to the history, atomically.
     pub async fn update(&self, input: IncidentUpdate) -> Result<IncidentDetail, AppError> {
-        let current = self.get(&input.id).await?.incident;
+        let detail = self.get(&input.id).await?;
+        let current = detail.incident.clone();
         let by = input.by.clone().unwrap_or_else(|| "admin".into());
         let now = Timestamp::now();
         let mut sets = Vec::new();
@@ -932,11 +933,9 @@ impl IncidentStore {
             );
         }
         if changes.is_empty() {
-            return Ok(IncidentDetail {
-                incident: current,
-                history: self.get(&input.id).await?.history,
-            });
+            return Ok(detail);
         }
+        let applied = changes.clone();
         values.insert(":seen".into(), AttributeValue::S(current.last_seen.clone()));
         values.insert(
             ":count".into(),
@@ -975,7 +974,22 @@ impl IncidentStore {
             .send()
             .await;
         match res {
-            Ok(_) => self.get(&input.id).await,
+            // The answer is built from what was read and written, not read back: once the
+            // transaction is in, nothing may turn the request into a failure.
+            Ok(_) => {
+                let mut out = detail;
+                if let Some(s) = input.status {
+                    out.incident.status = s;
+                }
+                if let Some(a) = input.assignee {
+                    out.incident.assignee = a;
+                }
+                if let Some(n) = input.notes {
+                    out.incident.notes = n;
+                }
+                out.history.extend(applied);
+                Ok(out)
+            }
             Err(e) if ddb::is_conditional_check_failed(&e) => Err(AppError::Conflict(
                 "the incident changed meanwhile; reload and retry".into(),
             )),

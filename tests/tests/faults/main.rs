@@ -48,6 +48,12 @@ struct World {
     beat: heartbeat::Deps,
     crud: contacts_create::Deps,
     send: contacts_send::Deps,
+    end: end_session::Deps,
+    incident_admin: update_incident::Deps,
+    app_update: update_app::Deps,
+    app_delete: delete_app::Deps,
+    hb_admin: admin_heartbeat_apps::Deps,
+    contacts_delete: contacts_delete::Deps,
 }
 
 fn status_body(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, Value) {
@@ -103,6 +109,12 @@ impl World {
             beat: heartbeat::Deps::from_env().await.unwrap(),
             crud: contacts_create::Deps::from_env().await.unwrap(),
             send: contacts_send::Deps::from_env().await.unwrap(),
+            end: end_session::Deps::from_env().await.unwrap(),
+            incident_admin: update_incident::Deps::from_env().await.unwrap(),
+            app_update: update_app::Deps::from_env().await.unwrap(),
+            app_delete: delete_app::Deps::from_env().await.unwrap(),
+            hb_admin: admin_heartbeat_apps::Deps::from_env().await.unwrap(),
+            contacts_delete: contacts_delete::Deps::from_env().await.unwrap(),
         };
         // Fixtures, through the routes themselves with moto up.
         let (s, b) = w
@@ -144,6 +156,12 @@ impl World {
             Op::Contacts => ("POST", "/api/contacts", &key),
             Op::Send => ("PUT", "/api/contacts", &key),
             Op::SendKeyed => ("PUT", "/api/contacts", &keyed),
+            Op::EndSession => ("POST", "/end_session", &key),
+            Op::UpdateIncident => ("PATCH", "/admin/incident", &admin),
+            Op::UpdateApp => ("PUT", "/admin/apps", &admin),
+            Op::DeleteApp => ("DELETE", "/admin/apps", &admin),
+            Op::HeartbeatAdmin => ("POST", "/admin/heartbeat_apps", &admin),
+            Op::ContactsDelete => ("DELETE", "/api/contacts", &key),
         };
         http_request(method, path, &[], headers, &body)
     }
@@ -151,16 +169,26 @@ impl World {
     async fn call(&self, op: Op, body: Value) -> (u16, Value) {
         let req = self.request(op, &body);
         status_body(match op {
-            Op::ApiKey => admin_api_keys::handle(&self.keys, req).await,
-            Op::LogUser => admin_log_users::handle(&self.log_admin, req).await,
-            Op::RegisterApp => register_app::handle(&self.apps, req).await,
-            Op::StartSession => start_session::handle(&self.start, req).await,
-            Op::AddEvent => add_event::handle(&self.add, req).await,
-            Op::SendLogs => send_logs::handle(&self.logs, req).await,
-            Op::Report => report_incident::handle(&self.report, req).await,
-            Op::Heartbeat => heartbeat::handle(&self.beat, req).await,
-            Op::Contacts => contacts_create::handle(&self.crud, req).await,
-            Op::Send | Op::SendKeyed => contacts_send::handle(&self.send, req).await,
+            Op::ApiKey => Box::pin(admin_api_keys::handle(&self.keys, req)).await,
+            Op::LogUser => Box::pin(admin_log_users::handle(&self.log_admin, req)).await,
+            Op::RegisterApp => Box::pin(register_app::handle(&self.apps, req)).await,
+            Op::StartSession => Box::pin(start_session::handle(&self.start, req)).await,
+            Op::AddEvent => Box::pin(add_event::handle(&self.add, req)).await,
+            Op::SendLogs => Box::pin(send_logs::handle(&self.logs, req)).await,
+            Op::Report => Box::pin(report_incident::handle(&self.report, req)).await,
+            Op::Heartbeat => Box::pin(heartbeat::handle(&self.beat, req)).await,
+            Op::Contacts => Box::pin(contacts_create::handle(&self.crud, req)).await,
+            Op::Send | Op::SendKeyed => Box::pin(contacts_send::handle(&self.send, req)).await,
+            Op::EndSession => Box::pin(end_session::handle(&self.end, req)).await,
+            Op::UpdateIncident => {
+                Box::pin(update_incident::handle(&self.incident_admin, req)).await
+            }
+            Op::UpdateApp => Box::pin(update_app::handle(&self.app_update, req)).await,
+            Op::DeleteApp => Box::pin(delete_app::handle(&self.app_delete, req)).await,
+            Op::HeartbeatAdmin => Box::pin(admin_heartbeat_apps::handle(&self.hb_admin, req)).await,
+            Op::ContactsDelete => {
+                Box::pin(contacts_delete::handle(&self.contacts_delete, req)).await
+            }
         })
     }
 
@@ -218,6 +246,12 @@ enum Op {
     Send,
     /// `PUT /api/contacts` with an `Idempotency-Key` (the body's message).
     SendKeyed,
+    EndSession,
+    UpdateIncident,
+    UpdateApp,
+    DeleteApp,
+    HeartbeatAdmin,
+    ContactsDelete,
 }
 
 /// Items added per table (and queue depth changes) from `before` to `after`.
@@ -442,6 +476,107 @@ async fn every_write_route_survives_moto_stopping_between_any_two_calls() {
             Op::SendKeyed,
             200,
             |i| json!({"user_name": "u", "contact": ["c0", "c1"], "message": format!("keyed {i}")}),
+        )
+        .await,
+    );
+
+    report.extend(
+        sweep(
+            &w,
+            Op::LogUser,
+            201,
+            |i| json!({"user": format!("user{i}")}),
+        )
+        .await,
+    );
+    report.extend(
+        sweep(
+            &w,
+            Op::RegisterApp,
+            201,
+            |i| json!({"name": format!("App{i}")}),
+        )
+        .await,
+    );
+
+    // Routes that change or remove what exists: one fresh object per attempt.
+    let mut sessions = Vec::new();
+    let mut doomed_apps = Vec::new();
+    let mut doomed_contacts = Vec::new();
+    for i in 0..8 {
+        let (s, b) = w
+            .call(
+                Op::StartSession,
+                json!({"userId": "e", "machineId": "m3", "startAt": "2026-01-01T00:00:00Z"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        sessions.push(b["sessionId"].as_str().unwrap().to_owned());
+        let (s, b) = w
+            .call(Op::RegisterApp, json!({"name": format!("Doomed{i}")}))
+            .await;
+        assert_eq!(s, 201, "{b}");
+        doomed_apps.push(format!("Doomed{i}"));
+        let (s, b) = w
+            .call(
+                Op::Contacts,
+                json!({"user_name": "d", "contacts": [
+                    {"name": format!("d{i}"), "messangers": {"telegram": "-1001234567", "whatsApp": "", "viber": ""}}
+                ]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        doomed_contacts.push(format!("d{i}"));
+    }
+    report.extend(
+        sweep(
+            &w,
+            Op::EndSession,
+            200,
+            |i| json!({"sessionId": sessions[i], "endAt": "2026-01-01T01:00:00Z"}),
+        )
+        .await,
+    );
+    let (s, incident) = w
+        .call(
+            Op::Report,
+            json!({"app_name": "Faulty", "code": w.app_code,
+                   "incident": {"title": "to triage", "message": "m", "level": "warning"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{incident}");
+    let incident_id = incident["id"].clone();
+    report.extend(
+        sweep(&w, Op::UpdateIncident, 200, |i| {
+            json!({"id": incident_id, "notes": format!("looked at it, round {i}"), "by": "ops"})
+        })
+        .await,
+    );
+    report.extend(
+        sweep(
+            &w,
+            Op::UpdateApp,
+            200,
+            |i| json!({"name": "Faulty", "description": format!("v{i}")}),
+        )
+        .await,
+    );
+    report.extend(sweep(&w, Op::DeleteApp, 200, |i| json!({"name": doomed_apps[i]})).await);
+    report.extend(
+        sweep(
+            &w,
+            Op::HeartbeatAdmin,
+            201,
+            |i| json!({"tenant": "acme", "app_id": 7000 + i, "period_seconds": 300}),
+        )
+        .await,
+    );
+    report.extend(
+        sweep(
+            &w,
+            Op::ContactsDelete,
+            200,
+            |i| json!({"user_name": "d", "contact": doomed_contacts[i]}),
         )
         .await,
     );
