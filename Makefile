@@ -24,8 +24,8 @@ lint:
 fmt:
 	cargo fmt --all
 
-## Benchmarks (not part of the tests): cold start vs Python/boto3, log write units, scanner reads.
+## Benchmarks (not part of the tests): every function vs Python/boto3 baselines (size, cold
+## start, RSS, warm duration, CPU, DynamoDB units, cost model), log write units, scanner reads.
+## Report: bench/results/latest.txt (+ .json). See README "Performance" and docs/cost.md.
 bench:
-	cargo run --release -p lookout-bench --bin coldstart -- --runs 5
-	cargo run --release -p lookout-bench --bin log_write_units
-	cargo run --release -p lookout-bench --bin scanner_reads
+	bench/run.sh

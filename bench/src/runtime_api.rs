@@ -1,8 +1,10 @@
-//! A one-invocation Lambda Runtime API on loopback.
+//! A Lambda Runtime API on loopback, handing out the invocations it is fed.
 //!
-//! The first `GET …/invocation/next` gets the event; later ones are held open, as Lambda
-//! does while it freezes an idle environment. The first response, invocation error or init
-//! error is reported with the instant it arrived, so callers time spawn → answer.
+//! [`RuntimeApi::start`] serves one invocation; [`RuntimeApi::push`] queues more, so one
+//! process can be kept warm and invoked again. A `GET …/invocation/next` with nothing queued
+//! is held open, as Lambda does while it freezes an idle environment. Each delivery
+//! ([`Report::Polled`]), response, invocation error or init error is reported with the instant
+//! it happened, so callers time spawn → answer or event → answer.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -42,9 +44,10 @@ pub enum Report {
     Protocol(String),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
-    delivered: bool,
+    /// Request id of the invocation handed out last.
+    current: Option<String>,
 }
 
 /// The running stub; stops (with every connection) when dropped.
@@ -52,6 +55,7 @@ struct State {
 pub struct RuntimeApi {
     addr: SocketAddr,
     reports: mpsc::UnboundedReceiver<Report>,
+    queue: mpsc::UnboundedSender<Invocation>,
     server: JoinHandle<()>,
 }
 
@@ -63,9 +67,13 @@ impl RuntimeApi {
             .context("binding the Runtime API stub")?;
         let addr = listener.local_addr()?;
         let (tx, reports) = mpsc::unbounded_channel();
+        let (queue, pending) = mpsc::unbounded_channel();
+        queue
+            .send(invocation)
+            .map_err(|_| anyhow!("queueing the first invocation"))?;
         let shared = Arc::new(Shared {
-            invocation,
-            state: Mutex::new(State::default()),
+            pending: tokio::sync::Mutex::new(pending),
+            state: Mutex::new(State { current: None }),
             tx,
         });
         let server = tokio::spawn(async move {
@@ -93,8 +101,16 @@ impl RuntimeApi {
         Ok(Self {
             addr,
             reports,
+            queue,
             server,
         })
+    }
+
+    /// Queues another invocation (handed out on the next poll).
+    pub fn push(&self, invocation: Invocation) -> Result<()> {
+        self.queue
+            .send(invocation)
+            .map_err(|_| anyhow!("the Runtime API stub stopped"))
     }
 
     /// `host:port` for `AWS_LAMBDA_RUNTIME_API`.
@@ -119,19 +135,34 @@ impl Drop for RuntimeApi {
 
 #[derive(Debug)]
 struct Shared {
-    invocation: Invocation,
+    pending: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
     state: Mutex<State>,
     tx: mpsc::UnboundedSender<Report>,
 }
 
 impl Shared {
-    /// Marks the event delivered; false when it already was.
-    fn take_event(&self) -> Result<bool> {
-        let mut state = self
+    /// Waits for the next queued invocation and marks it current.
+    async fn next_invocation(&self) -> Result<Invocation> {
+        let inv = match self.pending.lock().await.recv().await {
+            Some(inv) => inv,
+            // The stub is being dropped: park until the connection goes.
+            None => std::future::pending().await,
+        };
+        self.state
+            .lock()
+            .map_err(|_| anyhow!("stub state poisoned"))?
+            .current = Some(inv.request_id.clone());
+        Ok(inv)
+    }
+
+    fn is_current(&self, id: &str) -> Result<bool> {
+        Ok(self
             .state
             .lock()
-            .map_err(|_| anyhow!("stub state poisoned"))?;
-        Ok(!std::mem::replace(&mut state.delivered, true))
+            .map_err(|_| anyhow!("stub state poisoned"))?
+            .current
+            .as_deref()
+            == Some(id))
     }
 }
 
@@ -164,12 +195,8 @@ async fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
         let keep_alive = req.keep_alive();
         let reply = match route {
             Route::Next => {
-                if !shared.take_event()? {
-                    // One invocation per run: park this poll until the process is killed.
-                    std::future::pending::<()>().await;
-                }
-                let _ = shared.tx.send(Report::Polled(at));
-                let inv = &shared.invocation;
+                let inv = shared.next_invocation().await?;
+                let _ = shared.tx.send(Report::Polled(Instant::now()));
                 response(
                     200,
                     &[
@@ -187,7 +214,7 @@ async fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
                     &inv.event,
                 )
             }
-            Route::Response(id) | Route::Error(id) if id != shared.invocation.request_id => {
+            Route::Response(id) | Route::Error(id) if !shared.is_current(&id)? => {
                 let _ = shared
                     .tx
                     .send(Report::Protocol(format!("answer for unknown request {id}")));
@@ -331,5 +358,44 @@ mod tests {
         let parked =
             tokio::time::timeout(std::time::Duration::from_millis(200), read.read(&mut byte)).await;
         assert!(parked.is_err(), "the second poll was answered");
+    }
+
+    #[tokio::test]
+    async fn pushed_invocations_are_served_in_turn() {
+        let inv = |id: &str| Invocation {
+            request_id: id.into(),
+            function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
+            event: format!(r#"{{"n":"{id}"}}"#).into_bytes(),
+            timeout_ms: 5_000,
+        };
+        let mut api = RuntimeApi::start(inv("a")).await.unwrap();
+        let stream = TcpStream::connect(api.address()).await.unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut read = BufReader::new(read);
+        for id in ["a", "b"] {
+            if id == "b" {
+                api.push(inv("b")).unwrap();
+            }
+            write
+                .write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n")
+                .await
+                .unwrap();
+            let (_, _, body) = read_response(&mut read).await;
+            assert_eq!(body, format!(r#"{{"n":"{id}"}}"#).into_bytes());
+            assert!(matches!(
+                api.next_report().await.unwrap(),
+                Report::Polled(_)
+            ));
+            let answer = format!(
+                "POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nContent-Length: 2\r\n\r\n{{}}"
+            );
+            write.write_all(answer.as_bytes()).await.unwrap();
+            let (status, _, _) = read_response(&mut read).await;
+            assert_eq!(status, "HTTP/1.1 202 Accepted");
+            assert!(matches!(
+                api.next_report().await.unwrap(),
+                Report::Response { .. }
+            ));
+        }
     }
 }
