@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::{
-    types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest},
+    types::{AttributeValue, DeleteRequest, WriteRequest},
     Client,
 };
 use chrono::{Datelike, Timelike};
@@ -958,7 +958,7 @@ impl BroadcastStore {
                     viber: c.addresses.viber.clone(),
                     updated_at: now.to_rfc3339(),
                 };
-                put_request(&record)
+                ddb::put_request(&record)
             })
             .collect::<Result<Vec<_>, AppError>>()?;
         ddb::batch_write_all(&self.client, &self.table, requests).await?;
@@ -1100,9 +1100,9 @@ impl BroadcastStore {
         let send_id = SendId::new();
         let (send, deliveries) =
             self.send_records(&send_id, tenant, user, contacts, message, at, now)?;
-        let mut requests = vec![put_request(&send)?];
+        let mut requests = vec![ddb::put_request(&send)?];
         for d in &deliveries {
-            requests.push(put_request(d)?);
+            requests.push(ddb::put_request(d)?);
         }
         self.write_or_undo(requests, &send, &deliveries).await?;
         Ok((send_id, send, deliveries))
@@ -1153,7 +1153,7 @@ impl BroadcastStore {
         }
         let requests = deliveries
             .iter()
-            .map(put_request)
+            .map(ddb::put_request)
             .collect::<Result<Vec<_>, AppError>>()?;
         self.write_or_undo(requests, &send, &deliveries).await?;
         Ok(KeyedSend::Created(send_id, send, deliveries))
@@ -1597,14 +1597,6 @@ fn lease_end(now: Timestamp, lease: Duration) -> String {
     Timestamp::from_datetime(now.datetime() + lease)
         .unwrap_or(now)
         .to_rfc3339()
-}
-
-fn put_request<T: Serialize>(record: &T) -> Result<WriteRequest, AppError> {
-    let put = PutRequest::builder()
-        .set_item(Some(serde_dynamo::to_item(record)?))
-        .build()
-        .map_err(AppError::internal)?;
-    Ok(WriteRequest::builder().put_request(put).build())
 }
 
 /// `Ok(true)` when the write happened, `Ok(false)` when its condition did not hold.

@@ -125,6 +125,30 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(25_u64 << attempt.saturating_sub(1).min(6))
 }
 
+/// A BatchWriteItem put of `record`.
+pub fn put_request<T: serde::Serialize>(record: &T) -> Result<WriteRequest, AppError> {
+    let put = aws_sdk_dynamodb::types::PutRequest::builder()
+        .set_item(Some(serde_dynamo::to_item(record)?))
+        .build()
+        .map_err(AppError::internal)?;
+    Ok(WriteRequest::builder().put_request(put).build())
+}
+
+/// An unconditional TransactWriteItems put of `record` into `table`.
+pub fn transact_put<T: serde::Serialize>(
+    table: &str,
+    record: &T,
+) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, AppError> {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(serde_dynamo::to_item(record)?))
+        .build()
+        .map_err(AppError::internal)?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+        .put(put)
+        .build())
+}
+
 /// Puts `record` unless an item with its key exists (`attribute_not_exists(pk)`). `Ok(false)`
 /// when one does, so callers turn that into their own 409, replay or no-op.
 pub async fn put_new<T: serde::Serialize>(

@@ -960,12 +960,7 @@ impl IncidentStore {
                 sk: format!("HIST#{}#{n:02}", change.at),
                 change,
             };
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(serde_dynamo::to_item(&rec)?))
-                .build()
-                .map_err(AppError::internal)?;
-            items.push(TransactWriteItem::builder().put(put).build());
+            items.push(ddb::transact_put(&self.table, &rec)?);
         }
         let res = self
             .client

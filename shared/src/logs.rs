@@ -22,10 +22,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use aws_sdk_dynamodb::{
-    types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest},
-    Client,
-};
+use aws_sdk_dynamodb::{types::AttributeValue, Client};
 use md5::{Digest as _, Md5};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -534,21 +531,11 @@ impl LogStore {
             return Ok(0);
         }
         let expires = now.unix_seconds() + self.retention_days * 86_400;
-        let items = pack(batch, Some(expires))?
-            .iter()
-            .map(|chunk| serde_dynamo::to_item(chunk).map_err(AppError::from))
-            .collect::<Result<Vec<_>, AppError>>()?;
-        if items.len() > ONE_CALL_CHUNKS && items.len() <= TRANSACTION_CHUNKS {
-            let puts = items
-                .into_iter()
-                .map(|item| {
-                    let put = Put::builder()
-                        .table_name(&self.logs_table)
-                        .set_item(Some(item))
-                        .build()
-                        .map_err(AppError::internal)?;
-                    Ok(TransactWriteItem::builder().put(put).build())
-                })
+        let chunks = pack(batch, Some(expires))?;
+        if chunks.len() > ONE_CALL_CHUNKS && chunks.len() <= TRANSACTION_CHUNKS {
+            let puts = chunks
+                .iter()
+                .map(|chunk| ddb::transact_put(&self.logs_table, chunk))
                 .collect::<Result<Vec<_>, AppError>>()?;
             self.client
                 .transact_write_items()
@@ -557,15 +544,9 @@ impl LogStore {
                 .await?;
             return Ok(lines);
         }
-        let requests = items
-            .into_iter()
-            .map(|item| {
-                let put = PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(AppError::internal)?;
-                Ok(WriteRequest::builder().put_request(put).build())
-            })
+        let requests = chunks
+            .iter()
+            .map(ddb::put_request)
             .collect::<Result<Vec<_>, AppError>>()?;
         ddb::batch_write_all(&self.client, &self.logs_table, requests).await?;
         Ok(lines)

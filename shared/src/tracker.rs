@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
-    types::{AttributeValue, Put, TransactWriteItem, Update},
+    types::{AttributeValue, TransactWriteItem, Update},
     Client,
 };
 use serde::{Deserialize, Serialize};
@@ -434,12 +434,7 @@ impl TrackerStore {
             let mut items = Vec::with_capacity(chunk.len() + 1);
             items.push(self.touch_open_session(tenant, &session_id, expires_at)?);
             for rec in chunk {
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(serde_dynamo::to_item(rec)?))
-                    .build()
-                    .map_err(AppError::internal)?;
-                items.push(TransactWriteItem::builder().put(put).build());
+                items.push(ddb::transact_put(&self.table, rec)?);
             }
             let res = self
                 .client
