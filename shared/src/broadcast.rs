@@ -1033,28 +1033,19 @@ impl BroadcastStore {
         tenant: &Tenant,
         user: &UserName,
     ) -> Result<BTreeMap<String, Addresses>, AppError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(contact_pk(tenant, user)))
+            .consistent_read(true);
         let mut out = BTreeMap::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(contact_pk(tenant, user)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
-                let rec: ContactRecord = serde_dynamo::from_item(item)?;
-                out.insert(rec.name.clone(), rec.addresses());
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
+        for item in ddb::query_all(query).await? {
+            let rec: ContactRecord = serde_dynamo::from_item(item)?;
+            out.insert(rec.name.clone(), rec.addresses());
         }
+        Ok(out)
     }
 
     /// The named contacts of `user` that exist (strongly consistent).
@@ -1290,28 +1281,19 @@ impl BroadcastStore {
 
     /// Every delivery of a send, in order.
     pub async fn deliveries(&self, id: &SendId) -> Result<Vec<DeliveryRecord>, AppError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :d)")
-                .expression_attribute_values(":pk", s(id.pk()))
-                .expression_attribute_values(":d", s("D#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
-                out.push(serde_dynamo::from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :d)")
+            .expression_attribute_values(":pk", s(id.pk()))
+            .expression_attribute_values(":d", s("D#"))
+            .consistent_read(true);
+        ddb::query_all(query)
+            .await?
+            .into_iter()
+            .map(|item| serde_dynamo::from_item(item).map_err(AppError::from))
+            .collect()
     }
 
     /// One delivery (strongly consistent).

@@ -125,6 +125,22 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(25_u64 << attempt.saturating_sub(1).min(6))
 }
 
+/// Every item a Query returns, following `LastEvaluatedKey` through all pages.
+pub async fn query_all(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+) -> Result<Vec<std::collections::HashMap<String, AttributeValue>>, AppError> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = query.clone().set_exclusive_start_key(start).send().await?;
+        out.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
 /// A BatchWriteItem put of `record`.
 pub fn put_request<T: serde::Serialize>(record: &T) -> Result<WriteRequest, AppError> {
     let put = aws_sdk_dynamodb::types::PutRequest::builder()

@@ -609,28 +609,21 @@ impl IncidentStore {
 
     /// Every app, by name (one Query on the `APPS` partition).
     pub async fn list_apps(&self) -> Result<Vec<AppView>, AppError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(APPS_PK.into()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
-                out.push(AppView::from(serde_dynamo::from_item::<_, AppRecord>(
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(APPS_PK.into()));
+        ddb::query_all(query)
+            .await?
+            .into_iter()
+            .map(|item| {
+                Ok(AppView::from(serde_dynamo::from_item::<_, AppRecord>(
                     item,
-                )?));
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+                )?))
+            })
+            .collect()
     }
 
     /// Checks an incident reporter's (app, code): 403 for an unknown app or a wrong code.
@@ -844,36 +837,25 @@ impl IncidentStore {
 
     /// The incident and its history; 404 if unknown.
     pub async fn get(&self, id: &str) -> Result<IncidentDetail, AppError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(format!("INC#{id}")))
+            .consistent_read(true);
         let mut incident = None;
         let mut history = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(format!("INC#{id}")))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
-                match item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                {
-                    Some(META) => {
-                        incident =
-                            Some(serde_dynamo::from_item::<_, IncidentRecord>(item)?.incident)
-                    }
-                    _ => history.push(serde_dynamo::from_item::<_, ChangeRecord>(item)?.change),
+        for item in ddb::query_all(query).await? {
+            match item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+            {
+                Some(META) => {
+                    incident = Some(serde_dynamo::from_item::<_, IncidentRecord>(item)?.incident)
                 }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
+                _ => history.push(serde_dynamo::from_item::<_, ChangeRecord>(item)?.change),
             }
         }
         let incident = incident.ok_or_else(|| AppError::NotFound("incident not found".into()))?;
