@@ -29,3 +29,11 @@ fmt:
 ## Report: bench/results/latest.txt (+ .json). See README "Performance" and docs/cost.md.
 bench:
 	bench/run.sh
+
+## Smoke test of a running stack: every route once, checked, then cleaned up (docs/deploy.md).
+##   make smoke API=https://<api-id>.execute-api.<region>.amazonaws.com   (or http://127.0.0.1:9000)
+## Admin token: $LOOKOUT_ADMIN_TOKEN, else .local/admin-token. Extra flags: SMOKE_ARGS="--timeout 120".
+.PHONY: smoke
+smoke:
+	@test -n "$(API)" || { echo "usage: make smoke API=https://<api-id>.execute-api.<region>.amazonaws.com" >&2; exit 2; }
+	scripts/smoke.sh "$(API)" $(SMOKE_ARGS)

@@ -54,10 +54,10 @@ pids+=($!)
 say "provisioning template.yaml resources (prefix $PREFIX)"
 AWS_ENDPOINT_URL=$MOTO_URL target/debug/devstack provision --prefix "$PREFIX" \
   --param "AdminTokenSha256=$ADMIN_SHA" --param "LogLevel=${RUST_LOG_LEVEL:-info}" \
-  --param "TelegramApiBase=$EMULATOR_URL/telegram" --param "TelegramBotToken=local-bot-token" \
+  --param "TelegramApiBase=$EMULATOR_URL/telegram" \
   --param "WhatsAppApiBase=$EMULATOR_URL/whatsapp" --param "WhatsAppPhoneNumberId=100000000000001" \
-  --param "WhatsAppAccessToken=local-access-token" \
-  --param "ViberApiBase=$EMULATOR_URL/viber" --param "ViberAuthToken=local-auth-token" \
+  --param "ViberApiBase=$EMULATOR_URL/viber" --param "ConsoleUrl=http://127.0.0.1:$API_PORT/console" \
+  --secret 'MessengerSecret={"telegram_bot_token":"local-bot-token","whatsapp_access_token":"local-access-token","viber_auth_token":"local-auth-token"}' \
   --param "MessengerRetryBaseSeconds=${MESSENGER_RETRY_BASE_SECONDS:-5}" \
   --stack-out .local/stack.json --env-out .local/watch.env
 

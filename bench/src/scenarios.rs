@@ -702,14 +702,17 @@ fn contact_body(name: &str) -> Value {
 }
 
 /// Template parameters the benchmark's stack gets besides the admin token: the messengers
-/// point at `emulator` (a [`lookout_dev::emulator::Emulator`]) so deliveries succeed.
+/// point at `emulator` (a [`lookout_dev::emulator::Emulator`]) so deliveries succeed (the
+/// token is stored in the messenger secret: [`BENCH_TOKENS`]).
 pub fn stack_params(admin_sha256: String, emulator: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("AdminTokenSha256".to_owned(), admin_sha256),
         ("TelegramApiBase".to_owned(), format!("{emulator}/telegram")),
-        ("TelegramBotToken".to_owned(), "bench-bot-token".to_owned()),
     ])
 }
+
+/// The messenger secret's value for benchmarks.
+pub const BENCH_TOKENS: &str = r#"{"telegram_bot_token":"bench-bot-token"}"#;
 
 #[cfg(test)]
 mod tests {

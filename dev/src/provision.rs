@@ -20,6 +20,14 @@ pub const QUEUE: &str = "AWS::SQS::Queue";
 pub const EMAIL_IDENTITY: &str = "AWS::SES::EmailIdentity";
 pub const SCHEDULE_GROUP: &str = "AWS::Scheduler::ScheduleGroup";
 pub const IAM_ROLE: &str = "AWS::IAM::Role";
+pub const SECRET: &str = "AWS::SecretsManager::Secret";
+
+/// Values for the template parameters a deploy must be given (no default: `sam deploy
+/// --guided` asks), used locally unless the caller passes its own.
+pub const LOCAL_PARAMS: [(&str, &str); 2] = [
+    ("AdminEmail", "admin@lookout.test"),
+    ("SenderEmail", "lookout@lookout.test"),
+];
 
 /// moto's account id; region comes from the SDK config.
 pub const LOCAL_ACCOUNT: &str = "123456789012";
@@ -47,6 +55,12 @@ pub struct Stack {
     /// IAM role names by logical id (named only: moto's Scheduler does not check roles).
     #[serde(default)]
     pub roles: BTreeMap<String, String>,
+    /// Secrets Manager secrets by logical id: their ARNs (what `!Ref` gives).
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    /// The template's conditions, evaluated with `params`.
+    #[serde(default)]
+    pub conditions: BTreeMap<String, bool>,
 }
 
 impl Stack {
@@ -58,6 +72,7 @@ impl Stack {
         params: &BTreeMap<String, String>,
     ) -> Result<Self> {
         let mut all = tpl.parameter_defaults();
+        all.extend(LOCAL_PARAMS.map(|(k, v)| (k.to_owned(), v.to_owned())));
         all.extend(params.clone());
         for name in tpl.parameter_names() {
             if !all.contains_key(&name) {
@@ -72,10 +87,13 @@ impl Stack {
                 (id, name)
             })
             .collect();
+        let conditions = tpl.conditions(&all)?;
         Ok(Self {
             prefix: prefix.to_owned(),
             region: region.to_owned(),
             account: LOCAL_ACCOUNT.to_owned(),
+            conditions,
+            secrets: BTreeMap::new(),
             params: all,
             tables,
             queues: BTreeMap::new(),
@@ -152,7 +170,17 @@ impl Resolve for Stack {
         if let Some(r) = self.roles.get(name) {
             return Ok(r.clone());
         }
+        if let Some(s) = self.secrets.get(name) {
+            return Ok(s.clone());
+        }
         bail!("cannot resolve !Ref {name} locally")
+    }
+
+    fn condition(&self, name: &str) -> Result<bool> {
+        self.conditions
+            .get(name)
+            .copied()
+            .ok_or_else(|| anyhow!("no condition {name} in template.yaml"))
     }
 
     fn attribute(&self, id: &str, attr: &str) -> Result<String> {
@@ -221,9 +249,22 @@ pub async fn provision(
     // SES identities are addresses, not named resources: created as they are, not prefixed.
     let ses = aws_sdk_sesv2::Client::new(sdk);
     for (id, props) in tpl.resources_of(EMAIL_IDENTITY) {
+        if let Some(cond) = tpl.resource_condition(&id) {
+            if !stack.condition(&cond)? {
+                continue;
+            }
+        }
         create_email_identity(&ses, &stack, &props)
             .await
             .with_context(|| format!("email identity {id}"))?;
+    }
+    // Secrets as the template creates them (a deploy's operator then stores the value).
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+    for (id, props) in tpl.resources_of(SECRET) {
+        let arn = create_secret(&secrets, &format!("{prefix}-{id}"), &stack, &props)
+            .await
+            .with_context(|| format!("secret {id}"))?;
+        stack.secrets.insert(id, arn);
     }
     // Schedule groups hold the one-time schedules the app creates at runtime.
     let scheduler = aws_sdk_scheduler::Client::new(sdk);
@@ -429,6 +470,61 @@ async fn create_email_identity(
         }
         Err(err) => Err(anyhow::Error::new(err).context("CreateEmailIdentity")),
     }
+}
+
+/// Creates a secret (or finds the one of that name) and returns its ARN.
+async fn create_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    name: &str,
+    stack: &Stack,
+    props: &Value,
+) -> Result<String> {
+    let initial = match props.get("SecretString") {
+        Some(v) => stack.resolve(v)?,
+        None => "{}".to_owned(),
+    };
+    match client
+        .create_secret()
+        .name(name)
+        .secret_string(initial)
+        .send()
+        .await
+    {
+        Ok(out) => out
+            .arn
+            .ok_or_else(|| anyhow!("CreateSecret returned no ARN")),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_exists_exception()) =>
+        {
+            let out = client.describe_secret().secret_id(name).send().await?;
+            out.arn
+                .ok_or_else(|| anyhow!("DescribeSecret returned no ARN"))
+        }
+        Err(err) => Err(anyhow::Error::new(err).context("CreateSecret")),
+    }
+}
+
+/// Stores `value` in the stack's secret `logical_id` (what the operator does after a deploy).
+pub async fn put_secret(
+    sdk: &SdkConfig,
+    stack: &Stack,
+    logical_id: &str,
+    value: &str,
+) -> Result<()> {
+    let arn = stack
+        .secrets
+        .get(logical_id)
+        .ok_or_else(|| anyhow!("no secret {logical_id} in template.yaml"))?;
+    aws_sdk_secretsmanager::Client::new(sdk)
+        .put_secret_value()
+        .secret_id(arn)
+        .secret_string(value)
+        .send()
+        .await
+        .context("PutSecretValue")?;
+    Ok(())
 }
 
 /// `<prefix>-<logical id>` of every resource of `kind`, by logical id.

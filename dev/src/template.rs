@@ -94,6 +94,65 @@ impl Template {
             .collect()
     }
 
+    /// The `Condition` a resource is created under, if any.
+    pub fn resource_condition(&self, id: &str) -> Option<String> {
+        self.resources()
+            .find(|(k, _)| *k == id)
+            .and_then(|(_, r)| r.get("Condition"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    /// The template's `Conditions`, evaluated with these parameter values.
+    pub fn conditions(&self, params: &BTreeMap<String, String>) -> Result<BTreeMap<String, bool>> {
+        struct Params<'a> {
+            params: &'a BTreeMap<String, String>,
+            conditions: &'a Mapping,
+            depth: usize,
+        }
+        impl Resolve for Params<'_> {
+            fn reference(&self, name: &str) -> Result<String> {
+                self.params
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| anyhow!("condition refers to {name}, not a parameter"))
+            }
+            fn attribute(&self, id: &str, attr: &str) -> Result<String> {
+                bail!("conditions cannot use !GetAtt {id}.{attr}")
+            }
+            fn condition(&self, name: &str) -> Result<bool> {
+                let expr = self
+                    .conditions
+                    .get(name)
+                    .ok_or_else(|| anyhow!("no condition {name}"))?;
+                if self.depth > 16 {
+                    bail!("condition {name} refers to itself");
+                }
+                Params {
+                    depth: self.depth + 1,
+                    ..*self
+                }
+                .evaluate(expr)
+            }
+        }
+        let empty = Mapping::new();
+        let conditions = self
+            .root
+            .get("Conditions")
+            .and_then(Value::as_mapping)
+            .unwrap_or(&empty);
+        let r = Params {
+            params,
+            conditions,
+            depth: 0,
+        };
+        conditions
+            .keys()
+            .filter_map(Value::as_str)
+            .map(|name| Ok((name.to_owned(), r.condition(name)?)))
+            .collect()
+    }
+
     /// Parameter defaults.
     pub fn parameter_defaults(&self) -> BTreeMap<String, String> {
         self.root
@@ -231,11 +290,17 @@ pub fn ref_target(v: &Value) -> Result<String> {
 
 /// `(name, argument)` of an intrinsic function in short (`!Ref x`) or long (`{Ref: x}`) form.
 pub fn intrinsic(v: &Value) -> Option<(&'static str, &Value)> {
-    const NAMES: [(&str, &str); 4] = [
+    const NAMES: [(&str, &str); 10] = [
         ("Ref", "Ref"),
         ("GetAtt", "Fn::GetAtt"),
         ("Sub", "Fn::Sub"),
         ("Join", "Fn::Join"),
+        ("Select", "Fn::Select"),
+        ("Split", "Fn::Split"),
+        ("If", "Fn::If"),
+        ("Equals", "Fn::Equals"),
+        ("Not", "Fn::Not"),
+        ("Condition", "Condition"),
     ];
     match v {
         Value::Tagged(t) => {
@@ -308,11 +373,35 @@ pub trait Resolve {
                 let (id, attr) = getatt_parts(arg)?;
                 self.attribute(&id, &attr)
             }
-            Some(("Fn::Sub", arg)) => {
-                let text = arg
-                    .as_str()
-                    .ok_or_else(|| anyhow!("only the string form of Sub is supported"))?;
-                self.substitute(text)
+            Some(("Fn::Sub", Value::String(text))) => self.substitute(text, &BTreeMap::new()),
+            Some(("Fn::Sub", Value::Sequence(parts))) if parts.len() == 2 => {
+                let text = parts[0].as_str().ok_or_else(|| anyhow!("bad Sub"))?;
+                let vars = parts[1]
+                    .as_mapping()
+                    .ok_or_else(|| anyhow!("bad Sub variables"))?
+                    .iter()
+                    .map(|(k, v)| {
+                        let k = k.as_str().ok_or_else(|| anyhow!("bad Sub variable"))?;
+                        Ok((k.to_owned(), self.resolve(v)?))
+                    })
+                    .collect::<Result<BTreeMap<_, _>>>()?;
+                self.substitute(text, &vars)
+            }
+            Some(("Fn::Select", Value::Sequence(parts))) if parts.len() == 2 => {
+                let index: usize = self.resolve(&parts[0])?.parse()?;
+                let items = self.resolve_list(&parts[1])?;
+                items
+                    .into_iter()
+                    .nth(index)
+                    .ok_or_else(|| anyhow!("Select index {index} out of range"))
+            }
+            Some(("Fn::If", Value::Sequence(parts))) if parts.len() == 3 => {
+                let name = parts[0].as_str().ok_or_else(|| anyhow!("bad If"))?;
+                if self.condition(name)? {
+                    self.resolve(&parts[1])
+                } else {
+                    self.resolve(&parts[2])
+                }
             }
             Some(("Fn::Join", Value::Sequence(parts))) if parts.len() == 2 => {
                 let sep = parts[0].as_str().unwrap_or_default();
@@ -324,8 +413,41 @@ pub trait Resolve {
         }
     }
 
-    /// `${Name}` and `${Id.Attr}` in a `!Sub` string.
-    fn substitute(&self, text: &str) -> Result<String> {
+    /// A list: `!Split [sep, text]` or a sequence of values.
+    fn resolve_list(&self, v: &Value) -> Result<Vec<String>> {
+        match (intrinsic(v), v) {
+            (Some(("Fn::Split", Value::Sequence(parts))), _) if parts.len() == 2 => {
+                let sep = parts[0].as_str().ok_or_else(|| anyhow!("bad Split"))?;
+                let text = self.resolve(&parts[1])?;
+                Ok(text.split(sep).map(str::to_owned).collect())
+            }
+            (None, Value::Sequence(items)) => items.iter().map(|i| self.resolve(i)).collect(),
+            _ => bail!("cannot resolve {v:?} as a list"),
+        }
+    }
+
+    /// The value of the named entry of the template's `Conditions`. Resolvers that know no
+    /// conditions refuse.
+    fn condition(&self, name: &str) -> Result<bool> {
+        bail!("condition {name} is unknown here")
+    }
+
+    /// A condition expression: `!Equals`, `!Not`, `!Condition`.
+    fn evaluate(&self, v: &Value) -> Result<bool> {
+        match intrinsic(v) {
+            Some(("Fn::Equals", Value::Sequence(parts))) if parts.len() == 2 => {
+                Ok(self.resolve(&parts[0])? == self.resolve(&parts[1])?)
+            }
+            Some(("Fn::Not", Value::Sequence(parts))) if parts.len() == 1 => {
+                Ok(!self.evaluate(&parts[0])?)
+            }
+            Some(("Condition", Value::String(name))) => self.condition(name),
+            _ => bail!("cannot evaluate condition {v:?}"),
+        }
+    }
+
+    /// `${Name}` and `${Id.Attr}` in a `!Sub` string; `vars` are its own variables.
+    fn substitute(&self, text: &str, vars: &BTreeMap<String, String>) -> Result<String> {
         let mut out = String::new();
         let mut rest = text;
         while let Some(start) = rest.find("${") {
@@ -336,6 +458,7 @@ pub trait Resolve {
                 .ok_or_else(|| anyhow!("unclosed ${{ in {text}"))?;
             let name = &after[..end];
             let value = match name.split_once('.') {
+                _ if vars.contains_key(name) => vars[name].clone(),
                 Some((id, attr)) if !name.starts_with("AWS::") => self.attribute(id, attr)?,
                 _ => self.reference(name)?,
             };

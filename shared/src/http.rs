@@ -79,6 +79,35 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The canonical form of a request path: repeated slashes collapsed and trailing slashes
+/// dropped (`//send_logs` → `/send_logs`, `/api/apps/` → `/api/apps`, `/` stays `/`). API
+/// Gateway HTTP API routes are canonical, so a request in another form reaches no route.
+pub fn canonical_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 1);
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        out.push('/');
+        out.push_str(segment);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// 308 Permanent Redirect to `location` (method and body are kept by the client), with a
+/// JSON body saying where.
+pub fn permanent_redirect(location: &str) -> Response<Body> {
+    let mut resp = json_response(
+        StatusCode::PERMANENT_REDIRECT,
+        &serde_json::json!({"error": "moved", "message": format!("use {location}"), "location": location}),
+    );
+    if let Ok(value) = HeaderValue::from_str(location) {
+        resp.headers_mut()
+            .insert(lambda_http::http::header::LOCATION, value);
+    }
+    resp
+}
+
 /// Runs an endpoint body and maps its error to the JSON error response. Expected failures are
 /// `Ok` responses for the runtime; only a broken runtime contract would be an `Err`.
 pub async fn respond<F>(fut: F) -> Result<Response<Body>, lambda_http::Error>
@@ -101,6 +130,17 @@ mod tests {
 
     fn req(body: &str) -> Request {
         Request::new(Body::Text(body.to_owned()))
+    }
+
+    #[test]
+    fn canonical_paths() {
+        assert_eq!(canonical_path("//send_logs"), "/send_logs");
+        assert_eq!(canonical_path("/api/apps/"), "/api/apps");
+        assert_eq!(canonical_path("/api//apps//"), "/api/apps");
+        assert_eq!(canonical_path("/api/apps"), "/api/apps");
+        assert_eq!(canonical_path("/"), "/");
+        assert_eq!(canonical_path("//"), "/");
+        assert_eq!(canonical_path(""), "/");
     }
 
     #[test]

@@ -7,14 +7,16 @@
 //!   `{"receiver","type":"text","text","sender":{"name"}}` (Viber answers HTTP 200 with a
 //!   non-zero `status` on failure).
 //!
-//! Base URLs and credentials come from the environment ([`MessengerConfig::from_env`]);
-//! template.yaml sets them from stack parameters, and local runs point the base URLs at the
-//! messenger emulator (`lookout_dev::emulator`).
+//! Base URLs come from the environment (template.yaml sets them from stack parameters; local
+//! runs point them at the messenger emulator, `lookout_dev::emulator`). The tokens are secrets:
+//! they live in a Secrets Manager secret (`MESSENGER_SECRET_ARN`, JSON [`MessengerTokens`]),
+//! read once per cold start ([`MessengerConfig::load`]), never in environment variables.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use lookout_shared::messenger::{Messenger, MessengerKind};
-//! let messenger = Messenger::from_env()?;
+//! let sdk = lookout_shared::aws::sdk_config().await;
+//! let messenger = Messenger::load(&sdk).await?;
 //! messenger.send(MessengerKind::Telegram, "-1001234567890", "disk full on db-1").await?;
 //! # Ok(()) }
 //! ```
@@ -154,13 +156,81 @@ impl std::fmt::Debug for MessengerConfig {
 /// Environment variable names (template.yaml sets them from stack parameters).
 pub mod env {
     pub const TELEGRAM_API_BASE: &str = "TELEGRAM_API_BASE";
-    pub const TELEGRAM_BOT_TOKEN: &str = "TELEGRAM_BOT_TOKEN";
     pub const WHATSAPP_API_BASE: &str = "WHATSAPP_API_BASE";
     pub const WHATSAPP_PHONE_NUMBER_ID: &str = "WHATSAPP_PHONE_NUMBER_ID";
-    pub const WHATSAPP_ACCESS_TOKEN: &str = "WHATSAPP_ACCESS_TOKEN";
     pub const VIBER_API_BASE: &str = "VIBER_API_BASE";
-    pub const VIBER_AUTH_TOKEN: &str = "VIBER_AUTH_TOKEN";
     pub const VIBER_SENDER_NAME: &str = "VIBER_SENDER_NAME";
+    /// ARN of the Secrets Manager secret holding [`super::MessengerTokens`].
+    pub const MESSENGER_SECRET_ARN: &str = "MESSENGER_SECRET_ARN";
+}
+
+/// The messengers' tokens, as stored (JSON) in the messenger secret. A token that is absent or
+/// empty leaves its messenger unconfigured.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessengerTokens {
+    #[serde(default)]
+    pub telegram_bot_token: Option<String>,
+    #[serde(default)]
+    pub whatsapp_access_token: Option<String>,
+    #[serde(default)]
+    pub viber_auth_token: Option<String>,
+}
+
+impl std::fmt::Debug for MessengerTokens {
+    // Which tokens are there, never their values.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessengerTokens")
+            .field("telegram_bot_token", &self.telegram_bot_token.is_some())
+            .field(
+                "whatsapp_access_token",
+                &self.whatsapp_access_token.is_some(),
+            )
+            .field("viber_auth_token", &self.viber_auth_token.is_some())
+            .finish()
+    }
+}
+
+impl MessengerTokens {
+    /// Parses the secret's JSON text.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        serde_json::from_str(text).map_err(|e| {
+            // serde's message names the field, not the value.
+            ConfigError(format!(
+                "the messenger secret must be a JSON object of tokens: {e}"
+            ))
+        })
+    }
+
+    /// Reads the secret named by `MESSENGER_SECRET_ARN` (once per cold start). Without that
+    /// variable no messenger has a token.
+    pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        let Some(arn) = config::optional(env::MESSENGER_SECRET_ARN) else {
+            return Ok(Self::default());
+        };
+        let client = aws_sdk_secretsmanager::Client::new(sdk);
+        let out = client
+            .get_secret_value()
+            .secret_id(&arn)
+            .send()
+            .await
+            .map_err(|e| {
+                ConfigError(format!(
+                    "reading the messenger secret: {}",
+                    crate::error::error_chain(&e)
+                ))
+            })?;
+        match out.secret_string() {
+            Some(text) => Self::parse(text),
+            None => Ok(Self::default()),
+        }
+    }
+}
+
+fn token(t: &Option<String>) -> Option<String> {
+    t.as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
 }
 
 pub const DEFAULT_TELEGRAM_API_BASE: &str = "https://api.telegram.org";
@@ -201,15 +271,21 @@ impl MessengerConfig {
         }
     }
 
-    /// Reads the `TELEGRAM_*`, `WHATSAPP_*` and `VIBER_*` variables. A messenger is configured
-    /// when its credentials are set; base URLs default to the public APIs.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    /// [`MessengerTokens::load`] and [`from_env`](Self::from_env).
+    pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        Self::from_env(&MessengerTokens::load(sdk).await?)
+    }
+
+    /// Reads the `TELEGRAM_*`, `WHATSAPP_*` and `VIBER_*` variables; `tokens` come from the
+    /// messenger secret. A messenger is configured when its token is there; base URLs default
+    /// to the public APIs.
+    pub fn from_env(tokens: &MessengerTokens) -> Result<Self, ConfigError> {
         let base = |name: &str, default: &str| -> Result<String, ConfigError> {
             let url = config::optional(name).unwrap_or_else(|| default.to_owned());
             check_base_url(&url).map_err(|e| ConfigError(format!("{name}: {e}")))?;
             Ok(url.trim_end_matches('/').to_owned())
         };
-        let telegram = match config::optional(env::TELEGRAM_BOT_TOKEN) {
+        let telegram = match token(&tokens.telegram_bot_token) {
             Some(bot_token) => Some(TelegramConfig {
                 base_url: base(env::TELEGRAM_API_BASE, DEFAULT_TELEGRAM_API_BASE)?,
                 bot_token,
@@ -218,7 +294,7 @@ impl MessengerConfig {
         };
         let whatsapp = match (
             config::optional(env::WHATSAPP_PHONE_NUMBER_ID),
-            config::optional(env::WHATSAPP_ACCESS_TOKEN),
+            token(&tokens.whatsapp_access_token),
         ) {
             (Some(phone_number_id), Some(access_token)) => Some(WhatsAppConfig {
                 base_url: base(env::WHATSAPP_API_BASE, DEFAULT_WHATSAPP_API_BASE)?,
@@ -228,13 +304,12 @@ impl MessengerConfig {
             (None, None) => None,
             _ => {
                 return Err(ConfigError(format!(
-                    "set both {} and {} (or neither)",
-                    env::WHATSAPP_PHONE_NUMBER_ID,
-                    env::WHATSAPP_ACCESS_TOKEN
+                    "set both {} and the secret's whatsapp_access_token (or neither)",
+                    env::WHATSAPP_PHONE_NUMBER_ID
                 )))
             }
         };
-        let viber = match config::optional(env::VIBER_AUTH_TOKEN) {
+        let viber = match token(&tokens.viber_auth_token) {
             Some(auth_token) => Some(ViberConfig {
                 base_url: base(env::VIBER_API_BASE, DEFAULT_VIBER_API_BASE)?,
                 auth_token,
@@ -319,9 +394,9 @@ impl Messenger {
         Ok(Self { http, config })
     }
 
-    /// [`MessengerConfig::from_env`].
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::new(MessengerConfig::from_env()?)
+    /// [`MessengerConfig::load`]: base URLs from the environment, tokens from the secret.
+    pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        Self::new(MessengerConfig::load(sdk).await?)
     }
 
     pub fn config(&self) -> &MessengerConfig {

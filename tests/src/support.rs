@@ -271,6 +271,7 @@ fn start_live() -> Live {
         let stack = provision::provision(&tpl, &sdk, &prefix, &admin_params())
             .await
             .unwrap();
+        put_emulator_tokens(&sdk, &stack).await;
         let mut env = stack.merged_env(&tpl).unwrap();
         env.extend(moto::client_env(&endpoint));
         (stack, env)
@@ -478,23 +479,32 @@ impl Live {
 
 // ------------------------------------------------------------------ messenger emulator (seed 003)
 
-/// Template parameters that point the messenger adapters at the emulator at `url`, with dummy
-/// credentials and retries without delay (`scripts/start.sh` passes the same).
+/// Template parameters that point the messenger adapters at the emulator at `url`, with
+/// retries without delay (`scripts/start.sh` passes the same). The tokens go into the
+/// messenger secret: [`put_emulator_tokens`].
 pub fn messenger_params(url: &str) -> BTreeMap<String, String> {
     let url = url.trim_end_matches('/');
     [
         ("TelegramApiBase", format!("{url}/telegram")),
-        ("TelegramBotToken", "emulator-bot-token".to_owned()),
         ("WhatsAppApiBase", format!("{url}/whatsapp")),
         ("WhatsAppPhoneNumberId", "100000000000001".to_owned()),
-        ("WhatsAppAccessToken", "emulator-access-token".to_owned()),
         ("ViberApiBase", format!("{url}/viber")),
-        ("ViberAuthToken", "emulator-auth-token".to_owned()),
         ("MessengerRetryBaseSeconds", "0".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
+}
+
+/// The emulator's dummy tokens, as the operator would store them in the messenger secret.
+pub const EMULATOR_TOKENS: &str = r#"{"telegram_bot_token":"emulator-bot-token","whatsapp_access_token":"emulator-access-token","viber_auth_token":"emulator-auth-token"}"#;
+
+/// Stores [`EMULATOR_TOKENS`] in the stack's messenger secret (`put-secret-value` after a
+/// deploy); functions read it at their cold start.
+pub async fn put_emulator_tokens(sdk: &aws_config::SdkConfig, stack: &Stack) {
+    provision::put_secret(sdk, stack, "MessengerSecret", EMULATOR_TOKENS)
+        .await
+        .expect("messenger secret stored");
 }
 
 /// Starts this process's messenger emulator (once) and re-resolves the functions' environment

@@ -1234,6 +1234,13 @@ async fn main() -> Result<()> {
         lookout_bench::scenarios::stack_params(sha256_hex(admin_token.as_bytes()), emulator.url());
     let prefix = format!("bench{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
     let stack = provision::provision(&tpl, &sdk, &prefix, &params).await?;
+    provision::put_secret(
+        &sdk,
+        &stack,
+        "MessengerSecret",
+        lookout_bench::scenarios::BENCH_TOKENS,
+    )
+    .await?;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let fx = Fixture::setup(&ddb, &stack, admin_token).await?;
     let meter = Meter::start(&moto_url).await?;

@@ -30,6 +30,7 @@ async fn main() -> Result<()> {
 async fn run_provision(args: &[String]) -> Result<()> {
     let mut prefix = None;
     let mut params = BTreeMap::new();
+    let mut secrets = BTreeMap::new();
     let mut stack_out = PathBuf::from(".local/stack.json");
     let mut env_out = PathBuf::from(".local/watch.env");
     let mut template = lookout_dev::template::workspace_root().join("template.yaml");
@@ -49,6 +50,13 @@ async fn run_provision(args: &[String]) -> Result<()> {
                     .ok_or_else(|| anyhow!("--param wants Name=Value"))?;
                 params.insert(k.to_owned(), v.to_owned());
             }
+            "--secret" => {
+                let kv = value()?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--secret wants LogicalId=Value"))?;
+                secrets.insert(k.to_owned(), v.to_owned());
+            }
             "--stack-out" => stack_out = value()?.into(),
             "--env-out" => env_out = value()?.into(),
             "--template" => template = value()?.into(),
@@ -63,6 +71,9 @@ async fn run_provision(args: &[String]) -> Result<()> {
     let tpl = Template::load(&template)?;
     let sdk = moto::sdk_config(&endpoint).await;
     let stack = provision::provision(&tpl, &sdk, &prefix, &params).await?;
+    for (id, value) in &secrets {
+        provision::put_secret(&sdk, &stack, id, value).await?;
+    }
     let mut env = stack.merged_env(&tpl)?;
     env.extend(moto::client_env(&endpoint));
     for path in [&stack_out, &env_out] {

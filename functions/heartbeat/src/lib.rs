@@ -1,5 +1,11 @@
-//! `POST /api/apps/ {"app_id": 23, "message": "OK:200"}` (API key) →
+//! `POST /api/apps {"app_id": 23, "message": "OK:200"}` (API key) →
 //! `{"status":"ok","app_id":23,"state":"up","received_at":…,"due_by":…}`.
+//!
+//! This function is also the HTTP API's `$default` route, which gets every request no route
+//! matches. HTTP API routes cannot end in `/`, so the seed-002 client's `POST /api/apps/`
+//! arrives there and is answered here as a heartbeat. Any other request whose path is not
+//! canonical (the seed-000 client's `//send_logs`) gets a 308 to the canonical path, as the
+//! original servers did; the rest a JSON 404.
 //!
 //! Unknown apps are registered with the default period and grace (the seed accepted any id).
 //! A beat from a `down` app makes it `up` and mails the admin that it is back.
@@ -9,8 +15,9 @@ use lookout_shared::{
     auth::ApiKeys,
     aws, config,
     heartbeat::{Clock, HeartbeatIn, HeartbeatStore},
-    http::{ok, parse_json, respond},
+    http::{canonical_path, ok, parse_json, permanent_redirect, respond},
     mail::AdminMail,
+    AppError,
 };
 
 /// A heartbeat is tiny; anything bigger is not one.
@@ -37,7 +44,28 @@ impl Deps {
     }
 }
 
+/// The canonical path of the heartbeat route.
+pub const ROUTE: &str = "/api/apps";
+
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    let path = req.uri().path();
+    let canonical = canonical_path(path);
+    if canonical != ROUTE || req.method() != lambda_http::http::Method::POST {
+        return respond(async {
+            if canonical != path {
+                let location = match req.uri().query() {
+                    Some(q) => format!("{canonical}?{q}"),
+                    None => canonical,
+                };
+                return Ok(permanent_redirect(&location));
+            }
+            Err(AppError::NotFound(format!(
+                "no route for {} {path}",
+                req.method()
+            )))
+        })
+        .await;
+    }
     respond(async {
         let caller = deps.keys.authenticate(&req).await?;
         let input: HeartbeatIn = parse_json(&req, BODY_LIMIT)?;

@@ -117,7 +117,7 @@ impl Deps {
                 config::required(env::MESSENGER_QUEUE_URL)?,
                 None,
             ),
-            messenger: Messenger::from_env()?,
+            messenger: Messenger::load(&sdk).await?,
             policy: RetryPolicy::from_env()?,
             clock: Clock::system(),
         })

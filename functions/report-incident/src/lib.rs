@@ -35,7 +35,8 @@ pub struct Deps {
     pub logs: Option<LogStore>,
     /// Heartbeat store for enrichment; `None` when `HEARTBEAT_TABLE` is not configured.
     pub heartbeats: Option<HeartbeatStore>,
-    /// Base URL of the web console, linked from the mail.
+    /// URL of the web console, linked from the mail (`CONSOLE_URL`). When unset, the mail links
+    /// to the console on the API host the report came to.
     pub console_url: Option<String>,
     /// Telegram admin chat; `None` unless `TELEGRAM_ADMIN_CHAT_ID` is set.
     pub telegram: Option<TelegramAdmin>,
@@ -69,10 +70,12 @@ impl Deps {
             console_url: config::optional("CONSOLE_URL"),
             telegram: match config::optional("TELEGRAM_ADMIN_CHAT_ID") {
                 Some(chat_id) => {
-                    let messenger = Messenger::from_env()?;
+                    let messenger = Messenger::load(&sdk).await?;
                     if !messenger.is_configured(MessengerKind::Telegram) {
                         return Err(config::ConfigError(
-                            "TELEGRAM_ADMIN_CHAT_ID is set but TELEGRAM_BOT_TOKEN is not".into(),
+                            "TELEGRAM_ADMIN_CHAT_ID is set but the messenger secret has no \
+                             telegram_bot_token"
+                                .into(),
                         ));
                     }
                     Some(TelegramAdmin { messenger, chat_id })
@@ -122,8 +125,8 @@ impl Deps {
         e
     }
 
-    async fn notify(&self, incident: &Incident) {
-        let (subject, text) = mail_text(incident, self.console_url.as_deref());
+    async fn notify(&self, incident: &Incident, console_url: Option<&str>) {
+        let (subject, text) = mail_text(incident, console_url);
         if let Some(tg) = &self.telegram {
             let short = format!("{subject}\n{}\nid: {}", incident.message, incident.id);
             if let Err(err) = tg
@@ -148,6 +151,19 @@ impl Deps {
     }
 }
 
+/// `https://{API host}/console` for a request that came through API Gateway.
+pub fn console_on_host(req: &Request) -> Option<String> {
+    use lambda_http::{request::RequestContext, RequestExt};
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx
+            .domain_name
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .map(|d| format!("https://{d}/console")),
+        _ => None,
+    }
+}
+
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
         let mut input: NewIncident = parse_json(&req, 256 * 1024)?;
@@ -162,7 +178,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .await?;
         let status = match &created {
             Some(incident) => {
-                deps.notify(incident).await;
+                let console = deps.console_url.clone().or_else(|| console_on_host(&req));
+                deps.notify(incident, console.as_deref()).await;
                 StatusCode::CREATED
             }
             None => StatusCode::OK,

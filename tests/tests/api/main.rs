@@ -4,6 +4,7 @@
 
 mod admin_keys;
 mod ddb_helpers;
+mod routes;
 mod tracker;
 mod tracker_e2e;
 mod wiring;

@@ -29,14 +29,24 @@ fn watch_router_equals_template_routes() {
         .as_table()
         .unwrap()
         .iter()
-        .flat_map(|(path, routes)| {
-            routes.as_array().unwrap().iter().map(move |r| {
-                (
-                    path.clone(),
-                    r["method"].as_str().unwrap().to_owned(),
-                    r["function"].as_str().unwrap().to_owned(),
-                )
-            })
+        .flat_map(|(path, routes)| match routes {
+            // A function for every method: the catch-all is API Gateway's `$default` route.
+            toml::Value::String(function) => {
+                assert_eq!(path, "/{*path}", "only the catch-all takes every method");
+                vec![("$default".to_owned(), "ANY".to_owned(), function.clone())]
+            }
+            _ => routes
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        path.clone(),
+                        r["method"].as_str().unwrap().to_owned(),
+                        r["function"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect(),
         })
         .collect();
     assert!(!from_template.is_empty());

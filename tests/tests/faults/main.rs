@@ -81,6 +81,7 @@ impl World {
         let stack = provision::provision(&tpl, &sdk, &prefix, &params)
             .await
             .unwrap();
+        lookout_tests::support::put_emulator_tokens(&sdk, &stack).await;
         let proxy = FaultProxy::start(&endpoint).await;
         // One process-wide environment: this binary has a single test that uses it.
         for (k, v) in stack

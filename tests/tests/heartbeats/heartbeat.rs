@@ -176,3 +176,52 @@ async fn tenants_never_see_each_others_apps() {
     assert_eq!(mails.len(), 1);
     assert!(mails[0].subject.contains("(acme)"), "{:?}", mails[0]);
 }
+
+/// As the API's `$default` route the function gets every unmatched request: only a POST to
+/// `/api/apps` (with or without the trailing slash) is a heartbeat; another method on that
+/// path, or an unknown path, is a JSON 404; a non-canonical path is a 308 to its canonical
+/// form. None of them writes anything, and none needs a key first.
+#[tokio::test]
+async fn default_route_serves_only_heartbeats() {
+    let hb = spawn().await;
+    let key = hb.app.api_key.clone();
+    let headers = [("x-api-key", key.as_str())];
+    let body = json!({"app_id": 23}).to_string();
+    for (method, path) in [
+        ("GET", "/api/apps"),
+        ("PUT", "/api/apps"),
+        ("POST", "/nope"),
+    ] {
+        let (status, reply) = lookout_tests::support::read(
+            heartbeat::handle(
+                &hb.heartbeat,
+                lookout_tests::support::http_request(method, path, &[], &headers, &body),
+            )
+            .await,
+        );
+        assert_eq!(
+            (status, reply["error"].as_str()),
+            (404, Some("not_found")),
+            "{method} {path}"
+        );
+    }
+    let resp = heartbeat::handle(
+        &hb.heartbeat,
+        lookout_tests::support::http_request("POST", "//send_logs", &[("a", "b")], &headers, &body),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status().as_u16(), 308);
+    assert_eq!(resp.headers()["location"], "/send_logs?a=b");
+    assert!(hb.items().await.is_empty(), "nothing written");
+    for path in ["/api/apps", "/api/apps/"] {
+        let (status, reply) = lookout_tests::support::read(
+            heartbeat::handle(
+                &hb.heartbeat,
+                lookout_tests::support::request(path, &headers, &body),
+            )
+            .await,
+        );
+        assert_eq!(status, 200, "{path} {reply}");
+    }
+}
