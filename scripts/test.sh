@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Runs every check and test of Lookout from a clean clone: installs what is missing, then
-# formatting, clippy, cfn-lint, and the whole test suite (unit tests, handler tests against
-# moto, end-to-end tests through `cargo lambda watch`). The tests start moto_server and watch
+# formatting, clippy, cfn-lint, `sam validate --lint`, and the whole test suite (unit tests,
+# handler tests against moto, end-to-end tests through `cargo lambda watch`), the operator's
+# smoke test against a local stack, and the IAM check. The tests start moto_server and watch
 # themselves and stop them when they finish.
+#
+# moto enforces IAM: every function signs as its own role, made from template.yaml as SAM
+# expands it. moto checks actions only, so it also records every request a role makes
+# (LOOKOUT_IAM_AUDIT_DIR); `devstack iam-check` then checks each against the actions and
+# resources of the template's policies, and that every permission was needed by some request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +22,9 @@ cargo fmt --all -- --check
 
 say "cfn-lint template.yaml"
 cfn-lint template.yaml
+
+say "sam validate --lint (aws-sam-cli, in its own virtualenv)"
+scripts/sam_validate.sh
 
 say "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -32,7 +41,17 @@ if [ "${LOOKOUT_SKIP_ARM64:-}" != 1 ]; then
   unset CARGO_PROFILE_RELEASE_LTO
 fi
 
+export LOOKOUT_IAM_AUDIT_DIR="$PWD/target/iam-audit"
+rm -rf "$LOOKOUT_IAM_AUDIT_DIR"
+mkdir -p "$LOOKOUT_IAM_AUDIT_DIR"
+
 say "cargo test --workspace"
 cargo test --workspace --locked
+
+say "smoke test (scripts/smoke.sh) against a local stack"
+scripts/smoke_local.sh
+
+say "IAM: every AWS request of the run against template.yaml's policies"
+cargo run --quiet --locked -p lookout-dev --bin devstack -- iam-check "$LOOKOUT_IAM_AUDIT_DIR"
 
 say "all checks passed in $(( $(date +%s) - start ))s"

@@ -2,11 +2,14 @@
 //!
 //! - [`template`]: reads template.yaml (resources, functions, routes, event wiring),
 //! - [`provision`]: creates the template's tables and queues in moto under a prefix,
-//! - [`moto`]: finds or starts moto_server,
+//! - [`moto`]: finds or starts moto_server (IAM enforced),
+//! - [`iam`]: each function's role from the SAM-transformed template, and the check of every
+//!   recorded AWS request against its policy's actions and resources,
 //! - [`emulator`]: the messenger emulator (Telegram, WhatsApp, Viber) for dev and tests,
 //! - [`pump`]: the local event pump (schedules and SQS → functions under `cargo lambda watch`).
 
 pub mod emulator;
+pub mod iam;
 pub mod moto;
 pub mod provision;
 pub mod pump;

@@ -11,6 +11,7 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::{anyhow, Context, Result};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+use crate::iam;
 use crate::template::workspace_root;
 
 /// Region every local resource lives in.
@@ -71,10 +72,16 @@ fn spawn() -> Result<Spawned> {
     })
 }
 
-/// SDK configuration pointing every client at `endpoint` with moto's dummy credentials.
+/// SDK configuration pointing every client at `endpoint` as the local provisioning user (may
+/// do anything: provisioning, tests' own reads, the event pump standing in for AWS services).
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
-    let creds =
-        aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "moto");
+    let creds = aws_sdk_dynamodb::config::Credentials::new(
+        iam::ADMIN_KEY_ID,
+        iam::ADMIN_SECRET,
+        None,
+        None,
+        "lookout-local-admin",
+    );
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
@@ -83,18 +90,67 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         .await
 }
 
-/// Environment variables that make a process (a function under watch) use `endpoint`.
+/// SDK configuration for one function: `endpoint`, signed with its role's credentials
+/// ([`iam::function_credentials`]), with the production clients' time limits.
+pub async fn function_sdk_config(endpoint: &str, creds: &iam::RoleCredentials) -> SdkConfig {
+    let creds = aws_sdk_dynamodb::config::Credentials::new(
+        creds.access_key_id.clone(),
+        creds.secret_access_key.clone(),
+        Some(creds.session_token.clone()),
+        None,
+        "lookout-local-role",
+    );
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds)
+        .timeout_config(lookout_shared::aws::timeouts())
+        .load()
+        .await
+}
+
+/// The role credentials of function `binary` in the moto at `endpoint` (roles made once per
+/// process, from template.yaml as SAM expands it).
+pub async fn function_config(endpoint: &str, binary: &str) -> Result<SdkConfig> {
+    let admin = sdk_config(endpoint).await;
+    let tpl = crate::template::Template::workspace_default()?;
+    let all = iam::function_credentials(&admin, &tpl).await?;
+    let creds = all
+        .get(binary)
+        .ok_or_else(|| anyhow!("no function {binary} in template.yaml"))?;
+    Ok(function_sdk_config(endpoint, creds).await)
+}
+
+/// Environment variables that make a process use `endpoint` as the provisioning user (tools).
 pub fn client_env(endpoint: &str) -> Vec<(String, String)> {
     [
         ("AWS_ENDPOINT_URL", endpoint),
         ("AWS_REGION", REGION),
         ("AWS_DEFAULT_REGION", REGION),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_ACCESS_KEY_ID", iam::ADMIN_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", iam::ADMIN_SECRET),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
+}
+
+/// Environment variables for functions under `cargo lambda watch` (one environment for all):
+/// `endpoint`, and each function signs with the profile named after it in `credentials_file`
+/// ([`iam::credentials_file`]): its own role. No keys in the environment, which would win.
+pub fn function_env(endpoint: &str, credentials_file: &std::path::Path) -> Vec<(String, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL".to_owned(), endpoint.to_owned()),
+        ("AWS_REGION".to_owned(), REGION.to_owned()),
+        ("AWS_DEFAULT_REGION".to_owned(), REGION.to_owned()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".to_owned(),
+            credentials_file.display().to_string(),
+        ),
+        // No config file: nothing but the credentials file is read.
+        ("AWS_CONFIG_FILE".to_owned(), "/dev/null".to_owned()),
+        (iam::ROLE_PROFILES_ENV.to_owned(), "1".to_owned()),
+    ]
 }
 
 /// A moto_server of the caller's own (not the process-wide one [`endpoint`] shares), for tests

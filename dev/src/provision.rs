@@ -24,9 +24,11 @@ pub const SECRET: &str = "AWS::SecretsManager::Secret";
 
 /// Values for the template parameters a deploy must be given (no default: `sam deploy
 /// --guided` asks), used locally unless the caller passes its own.
+/// The two addresses are in different domains, so a policy naming one domain for both would
+/// show in `devstack iam-check`.
 pub const LOCAL_PARAMS: [(&str, &str); 2] = [
-    ("AdminEmail", "admin@lookout.test"),
-    ("SenderEmail", "lookout@lookout.test"),
+    ("AdminEmail", "admin@ops.lookout.test"),
+    ("SenderEmail", "lookout@mail.lookout.test"),
 ];
 
 /// moto's account id; region comes from the SDK config.

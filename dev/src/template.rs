@@ -94,6 +94,15 @@ impl Template {
             .collect()
     }
 
+    /// The `Type` of resource `id`, if the template has it.
+    pub fn resource_type(&self, id: &str) -> Option<String> {
+        self.resources()
+            .find(|(k, _)| *k == id)
+            .and_then(|(_, r)| r.get("Type"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
     /// The `Condition` a resource is created under, if any.
     pub fn resource_condition(&self, id: &str) -> Option<String> {
         self.resources()

@@ -27,12 +27,20 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// Set only by local runs (never on AWS): each function signs with the credentials profile
+/// named after it (`AWS_LAMBDA_FUNCTION_NAME`), which holds its own IAM role's credentials, so
+/// the local stack refuses what AWS would refuse.
+pub const LOCAL_ROLE_PROFILES: &str = "LOOKOUT_LOCAL_ROLE_PROFILES";
+
 /// Loads region, credentials and endpoint overrides from the environment.
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts())
-        .load()
-        .await
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts());
+    if std::env::var_os(LOCAL_ROLE_PROFILES).is_some() {
+        if let Ok(function) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
+            loader = loader.profile_name(function);
+        }
+    }
+    loader.load().await
 }
 
 /// A DynamoDB client from the shared configuration.

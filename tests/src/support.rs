@@ -18,12 +18,28 @@ use serde_json::{json, Value};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// The tracker's functions (seed 004): one `tracker::Deps` each, signed as its own role.
+pub const TRACKER_FUNCTIONS: [&str; 5] = [
+    "start-session",
+    "add-event",
+    "end-session",
+    "get-session",
+    "get-machine-events",
+];
+
 /// A fresh copy of the stack's tables and the handlers' dependencies.
+///
+/// As on AWS, every handler signs as its own function's IAM role (moto enforces IAM): build a
+/// handler's clients with [`TestApp::sdk_for`]/[`TestApp::ddb_for`]. `ddb` is the provisioning
+/// user's client, for tests' own setup and reads.
 pub struct TestApp {
     pub ddb: aws_sdk_dynamodb::Client,
+    pub endpoint: String,
     pub stack: Stack,
-    pub tracker: tracker::Deps,
+    trackers: BTreeMap<&'static str, tracker::Deps>,
     pub admin: admin_api_keys::Deps,
+    /// The provisioning user's view of the API keys table (issues keys for tests).
+    pub keys: ApiKeys,
     /// A key of tenant `acme`.
     pub api_key: String,
 }
@@ -47,14 +63,35 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("provision from template.yaml");
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    let keys = ApiKeys::new(ddb.clone(), stack.table("ApiKeysTable").unwrap());
-    let tracker = tracker::Deps {
-        store: TrackerStore::new(ddb.clone(), stack.table("TrackerTable").unwrap(), Some(90)),
-        keys: keys.clone(),
-    };
+    let keys_table = stack.table("ApiKeysTable").unwrap().to_owned();
+    let keys = ApiKeys::new(ddb.clone(), &keys_table);
+    let mut trackers = BTreeMap::new();
+    for binary in TRACKER_FUNCTIONS {
+        let own = aws_sdk_dynamodb::Client::new(
+            &moto::function_config(&endpoint, binary)
+                .await
+                .expect("the function's local IAM role"),
+        );
+        trackers.insert(
+            binary,
+            tracker::Deps {
+                store: TrackerStore::new(
+                    own.clone(),
+                    stack.table("TrackerTable").unwrap(),
+                    Some(90),
+                ),
+                keys: ApiKeys::new(own, &keys_table),
+            },
+        );
+    }
+    let own = aws_sdk_dynamodb::Client::new(
+        &moto::function_config(&endpoint, "admin-api-keys")
+            .await
+            .expect("the function's local IAM role"),
+    );
     let admin = admin_api_keys::Deps {
         admin: AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap(),
-        keys: keys.clone(),
+        keys: ApiKeys::new(own, &keys_table),
     };
     let api_key = keys
         .issue(&Tenant::parse("acme").unwrap(), "tests")
@@ -63,18 +100,46 @@ pub async fn spawn_app() -> TestApp {
         .api_key;
     TestApp {
         ddb,
+        endpoint,
         stack,
-        tracker,
+        trackers,
         admin,
+        keys,
         api_key,
     }
 }
 
 impl TestApp {
+    /// SDK configuration signed as function `binary`'s own IAM role.
+    pub async fn sdk_for(&self, binary: &str) -> aws_config::SdkConfig {
+        moto::function_config(&self.endpoint, binary)
+            .await
+            .expect("the function's local IAM role")
+    }
+
+    /// A DynamoDB client signed as function `binary`'s own IAM role.
+    pub async fn ddb_for(&self, binary: &str) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk_for(binary).await)
+    }
+
+    /// API key authentication as function `binary` does it (its own role).
+    pub async fn keys_for(&self, binary: &str) -> ApiKeys {
+        ApiKeys::new(
+            self.ddb_for(binary).await,
+            self.stack.table("ApiKeysTable").unwrap(),
+        )
+    }
+
+    /// The dependencies of tracker function `binary` (one of [`TRACKER_FUNCTIONS`]).
+    pub fn tracker(&self, binary: &str) -> &tracker::Deps {
+        self.trackers
+            .get(binary)
+            .unwrap_or_else(|| panic!("{binary} is not a tracker function"))
+    }
+
     /// A key for another tenant.
     pub async fn key_for(&self, tenant: &str) -> String {
-        self.tracker
-            .keys
+        self.keys
             .issue(&Tenant::parse(tenant).unwrap(), "other")
             .await
             .unwrap()
@@ -266,22 +331,26 @@ fn start_live() -> Live {
         .unwrap();
     let tpl = template();
     let prefix = format!("e2e{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    let (stack, env) = rt.block_on(async {
+    let (stack, creds) = rt.block_on(async {
         let sdk = moto::sdk_config(&endpoint).await;
         let stack = provision::provision(&tpl, &sdk, &prefix, &admin_params())
             .await
             .unwrap();
         put_emulator_tokens(&sdk, &stack).await;
-        let mut env = stack.merged_env(&tpl).unwrap();
-        env.extend(moto::client_env(&endpoint));
-        (stack, env)
+        let creds = lookout_dev::iam::function_credentials(&sdk, &tpl)
+            .await
+            .expect("local IAM roles from the SAM-transformed template");
+        (stack, creds)
     });
-    // Seed 003: the messenger base URLs (template parameters) point at this process's emulator.
-    let (stack, env) = with_messenger_emulator(&tpl, &endpoint, stack, env);
     let root = lookout_dev::template::workspace_root();
-    // Under the workspace (not $CARGO_TARGET_DIR, which may be elsewhere); created if missing.
     let scratch = root.join("target/e2e");
     std::fs::create_dir_all(&scratch).unwrap();
+    // Each function under watch signs with its own role (a profile named after it).
+    let creds_file = scratch.join(format!("{prefix}.credentials"));
+    std::fs::write(&creds_file, lookout_dev::iam::credentials_file(&creds)).unwrap();
+    // Seed 003: the messenger base URLs (template parameters) point at this process's emulator.
+    let (stack, env) =
+        with_messenger_emulator(&tpl, stack, moto::function_env(&endpoint, &creds_file));
     let env_file = scratch.join(format!("{prefix}.env"));
     let mut f = std::fs::File::create(&env_file).unwrap();
     for (k, v) in &env {
@@ -422,14 +491,27 @@ pub struct SentMail {
 /// Every mail moto's SES has accepted so far (all tests share one moto: filter by recipient
 /// or subject).
 pub async fn sent_mail(moto: &str) -> Vec<SentMail> {
-    let data: Value = Live::http()
-        .get(format!("{moto}/moto-api/data.json"))
-        .send()
-        .await
-        .expect("moto data.json")
-        .json()
-        .await
-        .expect("data.json is JSON");
+    // moto builds data.json by walking every model while other requests may add to them; a
+    // walk that collides with one answers 500, so ask again.
+    let mut data = Value::Null;
+    for attempt in 0..10 {
+        let resp = Live::http()
+            .get(format!("{moto}/moto-api/data.json"))
+            .send()
+            .await
+            .expect("moto data.json");
+        match resp.json::<Value>().await {
+            Ok(v) => {
+                data = v;
+                break;
+            }
+            Err(err) if attempt < 9 => {
+                eprintln!("moto data.json: {err}; asking again");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(err) => panic!("data.json is JSON: {err}"),
+        }
+    }
     let text = |m: &Value, k: &str| m[k].as_str().unwrap_or_default().to_owned();
     data["ses"]["Message"]
         .as_array()
@@ -486,6 +568,9 @@ pub fn messenger_params(url: &str) -> BTreeMap<String, String> {
     let url = url.trim_end_matches('/');
     [
         ("TelegramApiBase", format!("{url}/telegram")),
+        // New incidents are also posted here: report-incident reads the bot token from the
+        // messenger secret at its cold start.
+        ("TelegramAdminChatId", EMULATOR_ADMIN_CHAT.to_owned()),
         ("WhatsAppApiBase", format!("{url}/whatsapp")),
         ("WhatsAppPhoneNumberId", "100000000000001".to_owned()),
         ("ViberApiBase", format!("{url}/viber")),
@@ -495,6 +580,9 @@ pub fn messenger_params(url: &str) -> BTreeMap<String, String> {
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
 }
+
+/// The Telegram chat the live stack announces new incidents in.
+pub const EMULATOR_ADMIN_CHAT: &str = "-1001000000001";
 
 /// The emulator's dummy tokens, as the operator would store them in the messenger secret.
 pub const EMULATOR_TOKENS: &str = r#"{"telegram_bot_token":"emulator-bot-token","whatsapp_access_token":"emulator-access-token","viber_auth_token":"emulator-auth-token"}"#;
@@ -507,18 +595,17 @@ pub async fn put_emulator_tokens(sdk: &aws_config::SdkConfig, stack: &Stack) {
         .expect("messenger secret stored");
 }
 
-/// Starts this process's messenger emulator (once) and re-resolves the functions' environment
-/// with [`messenger_params`] pointing at it.
+/// Starts this process's messenger emulator (once) and resolves the functions' environment
+/// with [`messenger_params`] pointing at it, plus `client_env`.
 fn with_messenger_emulator(
     tpl: &Template,
-    endpoint: &str,
     mut stack: Stack,
-    _env: BTreeMap<String, String>,
+    client_env: Vec<(String, String)>,
 ) -> (Stack, BTreeMap<String, String>) {
     let emulator = lookout_dev::emulator::Emulator::shared().expect("messenger emulator");
     stack.params.extend(messenger_params(emulator.url()));
     let mut env = stack.merged_env(tpl).unwrap();
-    env.extend(moto::client_env(endpoint));
+    env.extend(client_env);
     (stack, env)
 }
 

@@ -49,7 +49,7 @@ async fn issues_a_key_that_works_and_stores_only_its_hash() {
     // The new key authenticates on a tracker route.
     let (status, _) = read(
         start_session::handle(
-            &app.tracker,
+            app.tracker("start-session"),
             request(
                 "/start_session",
                 &[("x-api-key", key)],

@@ -7,7 +7,7 @@ use lookout_tests::support::{read, request, spawn_app, TestApp};
 async fn start(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     read(
         start_session::handle(
-            &app.tracker,
+            app.tracker("start-session"),
             request("/start_session", &[("x-api-key", key)], &body.to_string()),
         )
         .await,
@@ -17,7 +17,7 @@ async fn start(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
 async fn add(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     read(
         add_event::handle(
-            &app.tracker,
+            app.tracker("add-event"),
             request("/add_event", &[("x-api-key", key)], &body.to_string()),
         )
         .await,
@@ -27,7 +27,7 @@ async fn add(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
 async fn end(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     read(
         end_session::handle(
-            &app.tracker,
+            app.tracker("end-session"),
             request("/end_session", &[("x-api-key", key)], &body.to_string()),
         )
         .await,
@@ -37,7 +37,7 @@ async fn end(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
 async fn get(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     read(
         get_session::handle(
-            &app.tracker,
+            app.tracker("get-session"),
             request("/get_session", &[("x-api-key", key)], &body.to_string()),
         )
         .await,
@@ -47,7 +47,7 @@ async fn get(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
 async fn machine(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     read(
         get_machine_events::handle(
-            &app.tracker,
+            app.tracker("get-machine-events"),
             request(
                 "/get_machine_events",
                 &[("x-api-key", key)],
@@ -131,7 +131,7 @@ async fn start_session_rejects_bad_input_and_writes_nothing() {
     for raw in ["", "{", "not json", "{\"userId\":"] {
         let (status, reply) = read(
             start_session::handle(
-                &app.tracker,
+                app.tracker("start-session"),
                 request("/start_session", &[("x-api-key", &app.api_key)], raw),
             )
             .await,
@@ -171,11 +171,13 @@ async fn every_route_requires_a_valid_api_key() {
         for (path, body) in &bodies {
             let req = || request(path, &headers, &body.to_string());
             let resp = match *path {
-                "/start_session" => start_session::handle(&app.tracker, req()).await,
-                "/add_event" => add_event::handle(&app.tracker, req()).await,
-                "/end_session" => end_session::handle(&app.tracker, req()).await,
-                "/get_session" => get_session::handle(&app.tracker, req()).await,
-                _ => get_machine_events::handle(&app.tracker, req()).await,
+                "/start_session" => {
+                    start_session::handle(app.tracker("start-session"), req()).await
+                }
+                "/add_event" => add_event::handle(app.tracker("add-event"), req()).await,
+                "/end_session" => end_session::handle(app.tracker("end-session"), req()).await,
+                "/get_session" => get_session::handle(app.tracker("get-session"), req()).await,
+                _ => get_machine_events::handle(app.tracker("get-machine-events"), req()).await,
             };
             let (status, reply) = read(resp);
             assert_eq!(status, 401, "{path} {headers:?} -> {reply}");
@@ -191,7 +193,7 @@ async fn every_route_requires_a_valid_api_key() {
     let bearer = format!("Bearer {}", app.api_key);
     let (status, _) = read(
         get_session::handle(
-            &app.tracker,
+            app.tracker("get-session"),
             request(
                 "/get_session",
                 &[("authorization", &bearer)],

@@ -62,6 +62,15 @@ fn status_body(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, Value)
     (resp.status().as_u16(), body)
 }
 
+/// Builds a function's dependencies the way its main does, signed as its own role.
+async fn as_function<T, E: std::fmt::Debug>(
+    binary: &str,
+    from_env: impl std::future::Future<Output = Result<T, E>>,
+) -> T {
+    std::env::set_var("AWS_LAMBDA_FUNCTION_NAME", binary);
+    from_env.await.unwrap()
+}
+
 impl World {
     /// One stack in moto; the functions' own `Deps::from_env` (production clients and time
     /// limits) with `AWS_ENDPOINT_URL` pointing at the proxy.
@@ -83,12 +92,21 @@ impl World {
             .unwrap();
         lookout_tests::support::put_emulator_tokens(&sdk, &stack).await;
         let proxy = FaultProxy::start(&endpoint).await;
+        // Each function signs as its own role: a profile named after it, picked by
+        // AWS_LAMBDA_FUNCTION_NAME when its Deps::from_env runs (as under watch).
+        let creds = lookout_dev::iam::function_credentials(&sdk, &tpl)
+            .await
+            .unwrap();
+        let creds_file = lookout_dev::template::workspace_root()
+            .join("target")
+            .join(format!("{prefix}.credentials"));
+        std::fs::write(&creds_file, lookout_dev::iam::credentials_file(&creds)).unwrap();
         // One process-wide environment: this binary has a single test that uses it.
         for (k, v) in stack
             .merged_env(&tpl)
             .unwrap()
             .into_iter()
-            .chain(moto::client_env(proxy.url()))
+            .chain(moto::function_env(proxy.url(), &creds_file))
         {
             std::env::set_var(k, v);
         }
@@ -100,22 +118,27 @@ impl World {
             api_key: String::new(),
             log_token: String::new(),
             app_code: String::new(),
-            start: start_session::Deps::from_env().await.unwrap(),
-            add: add_event::Deps::from_env().await.unwrap(),
-            keys: admin_api_keys::Deps::from_env().await.unwrap(),
-            log_admin: admin_log_users::Deps::from_env().await.unwrap(),
-            logs: send_logs::Deps::from_env().await.unwrap(),
-            apps: register_app::Deps::from_env().await.unwrap(),
-            report: report_incident::Deps::from_env().await.unwrap(),
-            beat: heartbeat::Deps::from_env().await.unwrap(),
-            crud: contacts_create::Deps::from_env().await.unwrap(),
-            send: contacts_send::Deps::from_env().await.unwrap(),
-            end: end_session::Deps::from_env().await.unwrap(),
-            incident_admin: update_incident::Deps::from_env().await.unwrap(),
-            app_update: update_app::Deps::from_env().await.unwrap(),
-            app_delete: delete_app::Deps::from_env().await.unwrap(),
-            hb_admin: admin_heartbeat_apps::Deps::from_env().await.unwrap(),
-            contacts_delete: contacts_delete::Deps::from_env().await.unwrap(),
+            start: as_function("start-session", start_session::Deps::from_env()).await,
+            add: as_function("add-event", add_event::Deps::from_env()).await,
+            keys: as_function("admin-api-keys", admin_api_keys::Deps::from_env()).await,
+            log_admin: as_function("admin-log-users", admin_log_users::Deps::from_env()).await,
+            logs: as_function("send-logs", send_logs::Deps::from_env()).await,
+            apps: as_function("register-app", register_app::Deps::from_env()).await,
+            report: as_function("report-incident", report_incident::Deps::from_env()).await,
+            beat: as_function("heartbeat", heartbeat::Deps::from_env()).await,
+            crud: as_function("contacts-create", contacts_create::Deps::from_env()).await,
+            send: as_function("contacts-send", contacts_send::Deps::from_env()).await,
+            end: as_function("end-session", end_session::Deps::from_env()).await,
+            incident_admin: as_function("update-incident", update_incident::Deps::from_env()).await,
+            app_update: as_function("update-app", update_app::Deps::from_env()).await,
+            app_delete: as_function("delete-app", delete_app::Deps::from_env()).await,
+            hb_admin: as_function(
+                "admin-heartbeat-apps",
+                admin_heartbeat_apps::Deps::from_env(),
+            )
+            .await,
+            contacts_delete: as_function("contacts-delete", contacts_delete::Deps::from_env())
+                .await,
         };
         // Fixtures, through the routes themselves with moto up.
         let (s, b) = w
@@ -618,13 +641,19 @@ async fn a_stopped_moto_gives_bounded_5xx_and_work_resumes_when_it_returns() {
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let keys =
         lookout_shared::auth::ApiKeys::new(ddb.clone(), stack.table("ApiKeysTable").unwrap());
+    // The handler signs as start-session's own role, with the production time limits.
+    let role_ddb = aws_sdk_dynamodb::Client::new(
+        &moto::function_config(&own.url, "start-session")
+            .await
+            .expect("the function's local IAM role"),
+    );
     let tracker = lookout_shared::tracker::Deps {
         store: lookout_shared::tracker::TrackerStore::new(
-            ddb.clone(),
+            role_ddb.clone(),
             stack.table("TrackerTable").unwrap(),
             Some(90),
         ),
-        keys: keys.clone(),
+        keys: lookout_shared::auth::ApiKeys::new(role_ddb, stack.table("ApiKeysTable").unwrap()),
     };
     let key = keys
         .issue(&lookout_shared::auth::Tenant::parse("acme").unwrap(), "t")

@@ -55,9 +55,11 @@ pub struct Fixture {
     pub log_admin: admin_log_users::Deps,
     pub log_query: query_logs::Deps,
     pub log_send: send_logs::Deps,
-    pub incidents: AdminDeps,
+    /// The incident admin functions' dependencies, by function.
+    pub incidents: BTreeMap<&'static str, AdminDeps>,
     pub report: report_incident::Deps,
-    pub crud: broadcast::Deps,
+    /// The contact functions' dependencies, by function.
+    pub crud: BTreeMap<&'static str, broadcast::Deps>,
     pub send: contacts_send::Deps,
     pub deliver: messenger_deliver::Deps,
     pub console: console::Deps,
@@ -67,6 +69,24 @@ pub struct Fixture {
     pub code: String,
     pub incident_id: String,
 }
+
+/// The functions built over [`AdminDeps`] (incident admin routes).
+pub const INCIDENT_ADMIN_FUNCTIONS: [&str; 7] = [
+    "register-app",
+    "list-apps",
+    "update-app",
+    "delete-app",
+    "list-incidents",
+    "get-incident",
+    "update-incident",
+];
+/// The functions built over `broadcast::Deps` (contacts and the failed list).
+pub const CONTACT_FUNCTIONS: [&str; 4] = [
+    "contacts-create",
+    "contacts-delete",
+    "contacts-list",
+    "get-failed-mess",
+];
 
 fn function_env(app: &TestApp, binary: &str) -> BTreeMap<String, String> {
     let f = template()
@@ -82,32 +102,26 @@ impl Fixture {
     /// A fresh stack with its seeds; leaked, so spawned handler tasks may borrow it.
     pub async fn spawn() -> &'static Self {
         let app = spawn_app().await;
-        let sdk = moto::sdk_config(&moto::endpoint().unwrap()).await;
-        let sqs = aws_sdk_sqs::Client::new(&sdk);
-        let scheduler = aws_sdk_scheduler::Client::new(&sdk);
-        let ddb = app.ddb.clone();
+        // Every handler signs as its own function's role, as on AWS.
+        let ddb_of = |b: &'static str| app.ddb_for(b);
         let table = |id: &str| app.stack.table(id).unwrap().to_owned();
         let admin =
             AdminAuth::from_sha256_hex(&lookout_shared::auth::sha256_hex(ADMIN_TOKEN.as_bytes()))
                 .unwrap();
-        let keys = app.tracker.keys.clone();
         let clock = Clock::system();
-
-        let hb_store = HeartbeatStore::new(ddb.clone(), table("HeartbeatTable"));
-        let mail = AdminMail::new(
-            Mailer::from_sdk(&sdk, app.stack.params["SenderEmail"].clone()),
-            format!("admin-{}@lookout.example.com", app.stack.prefix),
-        );
-        let logs = LogStore::new(ddb.clone(), table("LogUsersTable"), table("LogsTable"), 30);
-        let inc_store = IncidentStore::new(ddb.clone(), table("IncidentsTable"));
+        let hb_store = |ddb| HeartbeatStore::new(ddb, table("HeartbeatTable"));
+        let log_store = |ddb| LogStore::new(ddb, table("LogUsersTable"), table("LogsTable"), 30);
+        let inc_store = |ddb| IncidentStore::new(ddb, table("IncidentsTable"));
 
         let send_env = function_env(&app, "contacts-send");
         let queue_url = send_env[env::MESSENGER_QUEUE_URL].clone();
-        let store = BroadcastStore::new(
-            ddb.clone(),
-            send_env[env::MESSENGER_TABLE].clone(),
-            send_env[env::MESSENGER_RETENTION_DAYS].parse().unwrap(),
-        );
+        let msg_store = |ddb| {
+            BroadcastStore::new(
+                ddb,
+                send_env[env::MESSENGER_TABLE].clone(),
+                send_env[env::MESSENGER_RETENTION_DAYS].parse().unwrap(),
+            )
+        };
         let target = ScheduleTarget {
             group: send_env[env::MESSENGER_SCHEDULE_GROUP].clone(),
             role_arn: send_env[env::MESSENGER_SCHEDULER_ROLE_ARN].clone(),
@@ -117,58 +131,92 @@ impl Fixture {
         let mut config = MessengerConfig::emulated(Emulator::shared().unwrap().url());
         config.timeout = Duration::from_secs(5);
 
+        let mut incidents = BTreeMap::new();
+        for b in INCIDENT_ADMIN_FUNCTIONS {
+            incidents.insert(
+                b,
+                AdminDeps {
+                    admin: admin.clone(),
+                    store: inc_store(ddb_of(b).await),
+                },
+            );
+        }
+        let mut crud = BTreeMap::new();
+        for b in CONTACT_FUNCTIONS {
+            let ddb = ddb_of(b).await;
+            crud.insert(
+                b,
+                broadcast::Deps {
+                    keys: app.keys_for(b).await,
+                    store: msg_store(ddb),
+                },
+            );
+        }
+        let hb_sdk = app.sdk_for("heartbeat").await;
+        let send_sdk = app.sdk_for("contacts-send").await;
+        let deliver_sdk = app.sdk_for("messenger-deliver").await;
+        let sqs = aws_sdk_sqs::Client::new(&moto::sdk_config(&app.endpoint).await);
+
         let mut fx = Self {
             heartbeat: heartbeat::Deps {
-                keys: keys.clone(),
-                store: hb_store.clone(),
-                mail,
+                keys: app.keys_for("heartbeat").await,
+                store: hb_store(aws_sdk_dynamodb::Client::new(&hb_sdk)),
+                mail: AdminMail::new(
+                    Mailer::from_sdk(&hb_sdk, app.stack.params["SenderEmail"].clone()),
+                    format!("admin-{}@lookout.example.com", app.stack.prefix),
+                ),
                 clock: clock.clone(),
             },
             hb_admin: admin_heartbeat_apps::Deps {
                 admin: admin.clone(),
-                store: hb_store.clone(),
+                store: hb_store(ddb_of("admin-heartbeat-apps").await),
                 clock: clock.clone(),
             },
             hb_list: admin_list_heartbeat_apps::Deps {
                 admin: admin.clone(),
-                store: hb_store.clone(),
+                store: hb_store(ddb_of("admin-list-heartbeat-apps").await),
             },
             log_admin: admin_log_users::Deps {
                 admin: admin.clone(),
-                store: logs.clone(),
+                store: log_store(ddb_of("admin-log-users").await),
             },
             log_query: query_logs::Deps {
                 admin: admin.clone(),
-                store: logs.clone(),
+                store: log_store(ddb_of("query-logs").await),
             },
             log_send: send_logs::Deps {
-                store: logs.clone(),
+                store: log_store(ddb_of("send-logs").await),
             },
-            incidents: AdminDeps {
-                admin: admin.clone(),
-                store: inc_store.clone(),
+            incidents,
+            report: {
+                let ddb = ddb_of("report-incident").await;
+                report_incident::Deps {
+                    store: inc_store(ddb.clone()),
+                    mail: None,
+                    logs: Some(log_store(ddb.clone())),
+                    heartbeats: Some(hb_store(ddb)),
+                    console_url: None,
+                    telegram: None,
+                }
             },
-            report: report_incident::Deps {
-                store: inc_store,
-                mail: None,
-                logs: Some(logs.clone()),
-                heartbeats: Some(hb_store),
-                console_url: None,
-                telegram: None,
-            },
-            crud: broadcast::Deps {
-                keys: keys.clone(),
-                store: store.clone(),
-            },
+            crud,
             send: contacts_send::Deps {
-                keys,
-                store: store.clone(),
-                dispatcher: Dispatcher::new(sqs.clone(), &queue_url, Some((scheduler, target))),
+                keys: app.keys_for("contacts-send").await,
+                store: msg_store(aws_sdk_dynamodb::Client::new(&send_sdk)),
+                dispatcher: Dispatcher::new(
+                    aws_sdk_sqs::Client::new(&send_sdk),
+                    &queue_url,
+                    Some((aws_sdk_scheduler::Client::new(&send_sdk), target)),
+                ),
                 clock: Clock::manual(Timestamp::now()),
             },
             deliver: messenger_deliver::Deps {
-                store,
-                dispatcher: Dispatcher::new(sqs.clone(), &queue_url, None),
+                store: msg_store(aws_sdk_dynamodb::Client::new(&deliver_sdk)),
+                dispatcher: Dispatcher::new(
+                    aws_sdk_sqs::Client::new(&deliver_sdk),
+                    &queue_url,
+                    None,
+                ),
                 messenger: Messenger::new(config).unwrap(),
                 policy: messenger_deliver::RetryPolicy {
                     base: Duration::ZERO,
@@ -200,7 +248,7 @@ impl Fixture {
         let post = |path: &str, body: Value| http_request("POST", path, &[], &k, &body.to_string());
         let (s, b) = read(
             start_session::handle(
-                &self.app.tracker,
+                self.app.tracker("start-session"),
                 post(
                     "/start_session",
                     json!({"userId": "fuzz-user-1", "machineId": MACHINE, "startAt": "2023-02-02 16:22:15", "orgId": 1}),
@@ -212,7 +260,7 @@ impl Fixture {
         self.session_id = b["sessionId"].as_str().unwrap().to_owned();
         let (s, b) = read(
             add_event::handle(
-                &self.app.tracker,
+                self.app.tracker("add-event"),
                 post(
                     "/add_event",
                     json!({"sessionId": self.session_id, "events": [{"eventAt": "2023-02-03 10:00:00", "eventType": "exe", "payload": {"info": "x"}}]}),
@@ -253,7 +301,7 @@ impl Fixture {
         let admin = [("authorization", BEARER)];
         let (s, b) = read(
             register_app::handle(
-                &self.incidents,
+                &self.incidents["register-app"],
                 http_request(
                     "POST",
                     "/admin/apps",
@@ -283,7 +331,7 @@ impl Fixture {
         self.incident_id = b["id"].as_str().unwrap().to_owned();
         let (s, b) = read(
             contacts_create::handle(
-                &self.crud,
+                &self.crud["contacts-create"],
                 post(
                     "/api/contacts",
                     json!({"user_name": MSG_USER, "contact": {"name": CONTACT, "messangers": {"telegram": "12345", "whatsApp": "+15550001", "viber": "v-1"}}}),
@@ -334,13 +382,13 @@ impl Fixture {
         function: &str,
         req: Request,
     ) -> Result<Response<Body>, lambda_http::Error> {
-        let t = &self.app.tracker;
+        let t = |b: &str| self.app.tracker(b);
         match function {
-            "start-session" => start_session::handle(t, req).await,
-            "add-event" => add_event::handle(t, req).await,
-            "end-session" => end_session::handle(t, req).await,
-            "get-session" => get_session::handle(t, req).await,
-            "get-machine-events" => get_machine_events::handle(t, req).await,
+            "start-session" => start_session::handle(t(function), req).await,
+            "add-event" => add_event::handle(t(function), req).await,
+            "end-session" => end_session::handle(t(function), req).await,
+            "get-session" => get_session::handle(t(function), req).await,
+            "get-machine-events" => get_machine_events::handle(t(function), req).await,
             "admin-api-keys" => admin_api_keys::handle(&self.app.admin, req).await,
             "heartbeat" => heartbeat::handle(&self.heartbeat, req).await,
             "admin-heartbeat-apps" => admin_heartbeat_apps::handle(&self.hb_admin, req).await,
@@ -350,19 +398,23 @@ impl Fixture {
             "send-logs" => send_logs::handle(&self.log_send, req).await,
             "admin-log-users" => admin_log_users::handle(&self.log_admin, req).await,
             "query-logs" => query_logs::handle(&self.log_query, req).await,
-            "register-app" => register_app::handle(&self.incidents, req).await,
-            "list-apps" => list_apps::handle(&self.incidents, req).await,
-            "update-app" => update_app::handle(&self.incidents, req).await,
-            "delete-app" => delete_app::handle(&self.incidents, req).await,
+            "register-app" => register_app::handle(&self.incidents["register-app"], req).await,
+            "list-apps" => list_apps::handle(&self.incidents["list-apps"], req).await,
+            "update-app" => update_app::handle(&self.incidents["update-app"], req).await,
+            "delete-app" => delete_app::handle(&self.incidents["delete-app"], req).await,
             "report-incident" => report_incident::handle(&self.report, req).await,
-            "list-incidents" => list_incidents::handle(&self.incidents, req).await,
-            "get-incident" => get_incident::handle(&self.incidents, req).await,
-            "update-incident" => update_incident::handle(&self.incidents, req).await,
-            "contacts-create" => contacts_create::handle(&self.crud, req).await,
-            "contacts-delete" => contacts_delete::handle(&self.crud, req).await,
-            "contacts-list" => contacts_list::handle(&self.crud, req).await,
+            "list-incidents" => {
+                list_incidents::handle(&self.incidents["list-incidents"], req).await
+            }
+            "get-incident" => get_incident::handle(&self.incidents["get-incident"], req).await,
+            "update-incident" => {
+                update_incident::handle(&self.incidents["update-incident"], req).await
+            }
+            "contacts-create" => contacts_create::handle(&self.crud["contacts-create"], req).await,
+            "contacts-delete" => contacts_delete::handle(&self.crud["contacts-delete"], req).await,
+            "contacts-list" => contacts_list::handle(&self.crud["contacts-list"], req).await,
             "contacts-send" => contacts_send::handle(&self.send, req).await,
-            "get-failed-mess" => get_failed_mess::handle(&self.crud, req).await,
+            "get-failed-mess" => get_failed_mess::handle(&self.crud["get-failed-mess"], req).await,
             "console" => console::handle(&self.console, req).await,
             other => panic!("no function {other}"),
         }

@@ -47,32 +47,37 @@ pub struct Hb {
 pub async fn spawn() -> Hb {
     let app = spawn_app().await;
     let moto = moto::endpoint().unwrap();
-    let sdk = moto::sdk_config(&moto).await;
+    // The provisioning user's view, for tests' own reads; each handler signs as its own role.
     let store = HeartbeatStore::new(app.ddb.clone(), app.stack.table("HeartbeatTable").unwrap());
+    let store_of = |ddb| HeartbeatStore::new(ddb, app.stack.table("HeartbeatTable").unwrap());
     let admin_email = format!("admin-{}@lookout.example.com", app.stack.prefix);
-    let mail = AdminMail::new(
-        Mailer::from_sdk(&sdk, app.stack.params["SenderEmail"].clone()),
-        admin_email.clone(),
-    );
+    let mail_of = |sdk: &aws_config::SdkConfig| {
+        AdminMail::new(
+            Mailer::from_sdk(sdk, app.stack.params["SenderEmail"].clone()),
+            admin_email.clone(),
+        )
+    };
     let clock = Clock::manual(ts(T0));
+    let hb_sdk = app.sdk_for("heartbeat").await;
     let heartbeat = heartbeat::Deps {
-        keys: app.tracker.keys.clone(),
-        store: store.clone(),
-        mail: mail.clone(),
+        keys: app.keys_for("heartbeat").await,
+        store: store_of(aws_sdk_dynamodb::Client::new(&hb_sdk)),
+        mail: mail_of(&hb_sdk),
         clock: clock.clone(),
     };
     let admin = admin_heartbeat_apps::Deps {
         admin: app.admin.admin.clone(),
-        store: store.clone(),
+        store: store_of(app.ddb_for("admin-heartbeat-apps").await),
         clock: clock.clone(),
     };
     let list = admin_list_heartbeat_apps::Deps {
         admin: app.admin.admin.clone(),
-        store: store.clone(),
+        store: store_of(app.ddb_for("admin-list-heartbeat-apps").await),
     };
+    let scan_sdk = app.sdk_for("silent-app-scanner").await;
     let scanner = silent_app_scanner::Deps {
-        store: store.clone(),
-        mail,
+        store: store_of(aws_sdk_dynamodb::Client::new(&scan_sdk)),
+        mail: mail_of(&scan_sdk),
     };
     Hb {
         app,

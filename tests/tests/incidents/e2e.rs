@@ -1,6 +1,6 @@
 //! Incidents over HTTP through cargo lambda watch: register, report, mail, list, update.
 
-use lookout_tests::support::{live, sent_mail};
+use lookout_tests::support::{live, sent_mail, EMULATOR_ADMIN_CHAT};
 use serde_json::json;
 
 #[tokio::test]
@@ -46,6 +46,17 @@ async fn e2e_incident_lifecycle() {
         format!("[Lookout] CRIT in {name}: {title}")
     );
     assert!(mails[0].body.contains("trace 2"));
+    // Also announced in the Telegram admin chat: report-incident read the bot token from the
+    // messenger secret (Secrets Manager) at its cold start; no token is in its environment.
+    let announced: Vec<_> = l
+        .emulator_received()
+        .await
+        .into_iter()
+        .filter(|r| r.address == EMULATOR_ADMIN_CHAT && r.text.contains(&title))
+        .collect();
+    assert_eq!(announced.len(), 1, "{announced:?}");
+    assert_eq!(announced[0].messenger, "telegram");
+    assert_eq!(announced[0].credential, "emulator-bot-token");
 
     let (status, page) = l
         .get(

@@ -21,7 +21,8 @@ use serde_json::{json, Value};
 
 struct Incidents {
     app: TestApp,
-    admin: AdminDeps,
+    /// The incident admin functions' dependencies, by function (each signs as its own role).
+    admin: std::collections::BTreeMap<&'static str, AdminDeps>,
     report: report_incident::Deps,
     logs: LogStore,
     /// Admin address unique to this test (moto's mail is shared by all tests).
@@ -32,31 +33,52 @@ struct Incidents {
 
 async fn setup() -> Incidents {
     let app = spawn_app().await;
-    let store = IncidentStore::new(app.ddb.clone(), app.stack.table("IncidentsTable").unwrap());
-    let logs = LogStore::new(
-        app.ddb.clone(),
-        app.stack.table("LogUsersTable").unwrap(),
-        app.stack.table("LogsTable").unwrap(),
-        30,
-    );
-    let sdk = moto::sdk_config(&moto::endpoint().unwrap()).await;
+    // The provisioning user's view of the logs (tests seed and read them); each handler signs
+    // as its own function's role.
+    let logs_of = |ddb| {
+        LogStore::new(
+            ddb,
+            app.stack.table("LogUsersTable").unwrap(),
+            app.stack.table("LogsTable").unwrap(),
+            30,
+        )
+    };
+    let logs = logs_of(app.ddb.clone());
+    let store_of = |ddb| IncidentStore::new(ddb, app.stack.table("IncidentsTable").unwrap());
+    let mut admin = std::collections::BTreeMap::new();
+    for b in [
+        "register-app",
+        "list-apps",
+        "update-app",
+        "delete-app",
+        "list-incidents",
+        "get-incident",
+        "update-incident",
+    ] {
+        admin.insert(
+            b,
+            AdminDeps {
+                admin: AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap(),
+                store: store_of(app.ddb_for(b).await),
+            },
+        );
+    }
+    let sdk = app.sdk_for("report-incident").await;
+    let report_ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let sender = app.stack.params["SenderEmail"].clone();
     let admin_to = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
     let admin_chat = format!("-100{}", uuid::Uuid::new_v4().as_u128() % 1_000_000_000);
     Incidents {
-        admin: AdminDeps {
-            admin: AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap(),
-            store: store.clone(),
-        },
+        admin,
         report: report_incident::Deps {
-            store,
+            store: store_of(report_ddb.clone()),
             mail: Some(AdminMail::new(
                 Mailer::from_sdk(&sdk, sender),
                 admin_to.clone(),
             )),
-            logs: Some(logs.clone()),
+            logs: Some(logs_of(report_ddb.clone())),
             heartbeats: Some(HeartbeatStore::new(
-                app.ddb.clone(),
+                report_ddb,
                 app.stack.table("HeartbeatTable").unwrap(),
             )),
             console_url: Some("http://127.0.0.1:9000/console".into()),
@@ -81,7 +103,7 @@ impl Incidents {
     async fn register(&self, body: Value) -> (u16, Value) {
         read(
             register_app::handle(
-                &self.admin,
+                &self.admin["register-app"],
                 request(
                     "/admin/apps",
                     &[("authorization", BEARER)],
@@ -110,7 +132,7 @@ impl Incidents {
     async fn list(&self, q: &[(&str, &str)]) -> (u16, Value) {
         read(
             list_incidents::handle(
-                &self.admin,
+                &self.admin["list-incidents"],
                 http_request(
                     "GET",
                     "/admin/incidents",
@@ -126,7 +148,7 @@ impl Incidents {
     async fn get(&self, id: &str) -> (u16, Value) {
         read(
             get_incident::handle(
-                &self.admin,
+                &self.admin["get-incident"],
                 http_request(
                     "GET",
                     "/admin/incident",
@@ -142,7 +164,7 @@ impl Incidents {
     async fn patch(&self, body: Value) -> (u16, Value) {
         read(
             update_incident::handle(
-                &self.admin,
+                &self.admin["update-incident"],
                 http_request(
                     "PATCH",
                     "/admin/incident",
@@ -194,7 +216,7 @@ async fn apps_are_registered_listed_and_never_show_their_code_again() {
 
     let (status, list) = read(
         list_apps::handle(
-            &t.admin,
+            &t.admin["list-apps"],
             http_request("GET", "/admin/apps", &[], &[("authorization", BEARER)], ""),
         )
         .await,
@@ -222,14 +244,18 @@ async fn apps_are_registered_listed_and_never_show_their_code_again() {
     for auth in [vec![], vec![("authorization", "Bearer nope")]] {
         let (status, _) = read(
             register_app::handle(
-                &t.admin,
+                &t.admin["register-app"],
                 request("/admin/apps", &auth, &json!({"name": "Other"}).to_string()),
             )
             .await,
         );
         assert_eq!(status, 401);
         let (status, _) = read(
-            list_apps::handle(&t.admin, http_request("GET", "/admin/apps", &[], &auth, "")).await,
+            list_apps::handle(
+                &t.admin["list-apps"],
+                http_request("GET", "/admin/apps", &[], &auth, ""),
+            )
+            .await,
         );
         assert_eq!(status, 401);
     }
@@ -481,7 +507,12 @@ async fn incidents_are_enriched_with_the_apps_recent_logs() {
 #[tokio::test]
 async fn incidents_carry_the_apps_heartbeat_state() {
     let t = setup().await;
-    let beats = t.report.heartbeats.clone().unwrap();
+    // Seeded as the heartbeat route would store it (the provisioning user's client: the
+    // report-incident role may only read that table).
+    let beats = HeartbeatStore::new(
+        t.app.ddb.clone(),
+        t.app.stack.table("HeartbeatTable").unwrap(),
+    );
     let beat: HeartbeatIn =
         serde_json::from_value(json!({"app_id": 23, "message": "OK:200"})).unwrap();
     beats
@@ -600,7 +631,7 @@ async fn listing_filters_pages_and_validates() {
     }
     let (status, _) = read(
         list_incidents::handle(
-            &t.admin,
+            &t.admin["list-incidents"],
             http_request("GET", "/admin/incidents", &[], &[], ""),
         )
         .await,
@@ -690,7 +721,7 @@ async fn updates_keep_a_history() {
     }
     let (status, _) = read(
         update_incident::handle(
-            &t.admin,
+            &t.admin["update-incident"],
             http_request(
                 "PATCH",
                 "/admin/incident",
@@ -704,7 +735,7 @@ async fn updates_keep_a_history() {
     assert_eq!(status, 401);
     let (status, _) = read(
         get_incident::handle(
-            &t.admin,
+            &t.admin["get-incident"],
             http_request(
                 "GET",
                 "/admin/incident",
@@ -724,7 +755,7 @@ async fn codes_rotate_and_deleted_apps_cannot_report() {
     let old = t.code_for("MyApp").await;
     let put = |body: Value| {
         update_app::handle(
-            &t.admin,
+            &t.admin["update-app"],
             http_request(
                 "PUT",
                 "/admin/apps",
@@ -752,7 +783,7 @@ async fn codes_rotate_and_deleted_apps_cannot_report() {
 
     let del = |q: Vec<(&'static str, &'static str)>, body: &str| {
         delete_app::handle(
-            &t.admin,
+            &t.admin["delete-app"],
             http_request(
                 "DELETE",
                 "/admin/apps",

@@ -20,22 +20,28 @@ struct Logs {
 
 async fn setup() -> Logs {
     let app = spawn_app().await;
-    let store = LogStore::new(
-        app.ddb.clone(),
-        app.stack.table("LogUsersTable").unwrap(),
-        app.stack.table("LogsTable").unwrap(),
-        30,
-    );
+    // Each handler signs as its own function's role.
+    let store_of = |ddb| {
+        LogStore::new(
+            ddb,
+            app.stack.table("LogUsersTable").unwrap(),
+            app.stack.table("LogsTable").unwrap(),
+            30,
+        )
+    };
     let admin = AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap();
     Logs {
         ingest: send_logs::Deps {
-            store: store.clone(),
+            store: store_of(app.ddb_for("send-logs").await),
         },
         admin: admin_log_users::Deps {
             admin: admin.clone(),
-            store: store.clone(),
+            store: store_of(app.ddb_for("admin-log-users").await),
         },
-        query: query_logs::Deps { admin, store },
+        query: query_logs::Deps {
+            admin,
+            store: store_of(app.ddb_for("query-logs").await),
+        },
         app,
     }
 }

@@ -32,7 +32,8 @@ pub struct Msg {
     pub emulator: Emulator,
     /// The send route's clock (starts at the real now).
     pub clock: Clock,
-    pub crud: broadcast::Deps,
+    /// The contact functions' dependencies, by function (each signs as its own role).
+    pub crud: BTreeMap<&'static str, broadcast::Deps>,
     pub send: contacts_send::Deps,
     pub deliver: messenger_deliver::Deps,
     /// The ContactsSendFunction's environment, resolved from template.yaml.
@@ -55,17 +56,23 @@ pub fn function_env(app: &TestApp, binary: &str) -> BTreeMap<String, String> {
 
 pub async fn spawn() -> Msg {
     let app = spawn_app().await;
+    // The provisioning user's clients for tests' own reads; handlers sign as their roles.
     let sdk = moto::sdk_config(&moto::endpoint().unwrap()).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let scheduler = aws_sdk_scheduler::Client::new(&sdk);
+    let send_sdk = app.sdk_for("contacts-send").await;
+    let deliver_sdk = app.sdk_for("messenger-deliver").await;
     let emulator = Emulator::start("127.0.0.1:0").unwrap();
     let send_env = function_env(&app, "contacts-send");
     let deliver_env = function_env(&app, "messenger-deliver");
-    let store = BroadcastStore::new(
-        app.ddb.clone(),
-        send_env[env::MESSENGER_TABLE].clone(),
-        send_env[env::MESSENGER_RETENTION_DAYS].parse().unwrap(),
-    );
+    let store_of = |ddb| {
+        BroadcastStore::new(
+            ddb,
+            send_env[env::MESSENGER_TABLE].clone(),
+            send_env[env::MESSENGER_RETENTION_DAYS].parse().unwrap(),
+        )
+    };
+    let store = store_of(app.ddb.clone());
     assert_eq!(store.table(), deliver_env[env::MESSENGER_TABLE]);
     let target = ScheduleTarget {
         group: send_env[env::MESSENGER_SCHEDULE_GROUP].clone(),
@@ -76,25 +83,36 @@ pub async fn spawn() -> Msg {
     let queue_url = send_env[env::MESSENGER_QUEUE_URL].clone();
     assert_eq!(queue_url, deliver_env[env::MESSENGER_QUEUE_URL]);
     let clock = Clock::manual(Timestamp::now());
-    let crud = broadcast::Deps {
-        keys: app.tracker.keys.clone(),
-        store: store.clone(),
-    };
+    let mut crud = BTreeMap::new();
+    for b in [
+        "contacts-create",
+        "contacts-delete",
+        "contacts-list",
+        "get-failed-mess",
+    ] {
+        crud.insert(
+            b,
+            broadcast::Deps {
+                keys: app.keys_for(b).await,
+                store: store_of(app.ddb_for(b).await),
+            },
+        );
+    }
     let send = contacts_send::Deps {
-        keys: app.tracker.keys.clone(),
-        store: store.clone(),
+        keys: app.keys_for("contacts-send").await,
+        store: store_of(aws_sdk_dynamodb::Client::new(&send_sdk)),
         dispatcher: Dispatcher::new(
-            sqs.clone(),
+            aws_sdk_sqs::Client::new(&send_sdk),
             &queue_url,
-            Some((scheduler.clone(), target.clone())),
+            Some((aws_sdk_scheduler::Client::new(&send_sdk), target.clone())),
         ),
         clock: clock.clone(),
     };
     let mut config = MessengerConfig::emulated(emulator.url());
     config.timeout = Duration::from_secs(5);
     let deliver = messenger_deliver::Deps {
-        store,
-        dispatcher: Dispatcher::new(sqs.clone(), &queue_url, None),
+        store: store_of(aws_sdk_dynamodb::Client::new(&deliver_sdk)),
+        dispatcher: Dispatcher::new(aws_sdk_sqs::Client::new(&deliver_sdk), &queue_url, None),
         messenger: Messenger::new(config).unwrap(),
         policy: RetryPolicy {
             max_attempts: MAX_ATTEMPTS,
@@ -145,7 +163,7 @@ impl Msg {
     }
 
     pub fn table(&self) -> &str {
-        self.crud.store.table()
+        self.send.store.table()
     }
 
     // ------------------------------------------------------------ the routes
@@ -156,7 +174,7 @@ impl Msg {
 
     pub async fn create_raw(&self, key: &str, body: &str) -> (u16, Value) {
         let req = http_request("POST", "/api/contacts", &[], &key_header(key), body);
-        read(contacts_create::handle(&self.crud, req).await)
+        read(contacts_create::handle(&self.crud["contacts-create"], req).await)
     }
 
     pub async fn delete(&self, key: &str, body: &Value) -> (u16, Value) {
@@ -167,13 +185,13 @@ impl Msg {
             &key_header(key),
             &body.to_string(),
         );
-        read(contacts_delete::handle(&self.crud, req).await)
+        read(contacts_delete::handle(&self.crud["contacts-delete"], req).await)
     }
 
     /// GET with a JSON body (as the seed's client) and/or a query string.
     pub async fn list(&self, key: &str, query: &[(&str, &str)], body: &str) -> (u16, Value) {
         let req = http_request("GET", "/api/contacts", query, &key_header(key), body);
-        read(contacts_list::handle(&self.crud, req).await)
+        read(contacts_list::handle(&self.crud["contacts-list"], req).await)
     }
 
     pub async fn send(&self, key: &str, body: &Value) -> (u16, Value) {
@@ -187,7 +205,7 @@ impl Msg {
 
     pub async fn failed(&self, key: &str, query: &[(&str, &str)], body: &str) -> (u16, Value) {
         let req = http_request("GET", "/api/get_failed_mess", query, &key_header(key), body);
-        read(get_failed_mess::handle(&self.crud, req).await)
+        read(get_failed_mess::handle(&self.crud["get-failed-mess"], req).await)
     }
 
     /// Creates `contacts` for `user` with the test's key; asserts success.
