@@ -20,6 +20,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cfn-lint template.yaml
+	scripts/sam_validate.sh
 
 fmt:
 	cargo fmt --all

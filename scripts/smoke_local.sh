@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 
-export MOTO_PORT=${SMOKE_MOTO_PORT:-45660}
-export API_PORT=${SMOKE_API_PORT:-9660}
-export EMULATOR_PORT=${SMOKE_EMULATOR_PORT:-8660}
+# Below the kernel's ephemeral range (32768-60999 here), which the test suite's many client
+# connections and its own moto servers on free ports use: a port there may be taken.
+export MOTO_PORT=${SMOKE_MOTO_PORT:-24566}
+export API_PORT=${SMOKE_API_PORT:-29660}
+export EMULATOR_PORT=${SMOKE_EMULATOR_PORT:-28660}
 export LOOKOUT_LOCAL_DIR=${SMOKE_LOCAL_DIR:-target/smoke-stack}
 export LOOKOUT_PREFIX=smoke
 rm -rf "$LOOKOUT_LOCAL_DIR"

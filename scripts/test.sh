@@ -12,8 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 start=$(date +%s)
+# Each step says when it began (seconds since the start), so a slow step shows in CI's log.
+say() { printf '\033[1;34m==>\033[0m [%4ss] %s\n' "$(( $(date +%s) - start ))" "$*" >&2; }
 
 scripts/bootstrap.sh
 

@@ -221,3 +221,25 @@ fn messenger_tokens_are_in_secrets_manager_only() {
     .unwrap();
     assert_eq!(report.refused.len(), 1, "{:#?}", report.refused);
 }
+
+/// Failure 3 of issue #12, the rest: no address SES could never verify is a default (the
+/// deploy asks), and the stack can reuse an SES identity that already exists.
+#[test]
+fn admin_addresses_are_asked_and_the_sender_identity_can_be_reused() {
+    let (tpl, _) = real();
+    let defaults = tpl.parameter_defaults();
+    for p in ["AdminEmail", "SenderEmail"] {
+        assert!(tpl.parameter_names().contains(&p.to_owned()), "{p}");
+        assert!(!defaults.contains_key(p), "{p} must have no default");
+    }
+    assert_eq!(
+        tpl.resource_condition("AdminMailSender").as_deref(),
+        Some("CreateSenderIdentity")
+    );
+    let mut params = defaults.clone();
+    params.insert("AdminEmail".into(), "ops@example.net".into());
+    params.insert("SenderEmail".into(), "lookout@mail.example.org".into());
+    assert!(tpl.conditions(&params).unwrap()["CreateSenderIdentity"]);
+    params.insert("CreateSenderIdentity".into(), "false".into());
+    assert!(!tpl.conditions(&params).unwrap()["CreateSenderIdentity"]);
+}

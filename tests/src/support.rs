@@ -27,6 +27,25 @@ pub const TRACKER_FUNCTIONS: [&str; 5] = [
     "get-machine-events",
 ];
 
+/// The functions built over `incidents::AdminDeps` (incident admin routes).
+pub const INCIDENT_ADMIN_FUNCTIONS: [&str; 7] = [
+    "register-app",
+    "list-apps",
+    "update-app",
+    "delete-app",
+    "list-incidents",
+    "get-incident",
+    "update-incident",
+];
+
+/// The functions built over `broadcast::Deps` (contacts and the failed list).
+pub const CONTACT_FUNCTIONS: [&str; 4] = [
+    "contacts-create",
+    "contacts-delete",
+    "contacts-list",
+    "get-failed-mess",
+];
+
 /// A fresh copy of the stack's tables and the handlers' dependencies.
 ///
 /// As on AWS, every handler signs as its own function's IAM role (moto enforces IAM): build a

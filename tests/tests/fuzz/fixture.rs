@@ -21,7 +21,10 @@ use lookout_shared::{
     messenger::{Messenger, MessengerConfig},
     time::Timestamp,
 };
-use lookout_tests::support::{http_request, read, spawn_app, template, TestApp, ADMIN_TOKEN};
+use lookout_tests::support::{
+    http_request, read, spawn_app, template, TestApp, ADMIN_TOKEN, CONTACT_FUNCTIONS,
+    INCIDENT_ADMIN_FUNCTIONS,
+};
 use serde_json::{json, Value};
 
 /// The one runtime every fuzz test drives its cases on (`block_on` from the test threads).
@@ -69,24 +72,6 @@ pub struct Fixture {
     pub code: String,
     pub incident_id: String,
 }
-
-/// The functions built over [`AdminDeps`] (incident admin routes).
-pub const INCIDENT_ADMIN_FUNCTIONS: [&str; 7] = [
-    "register-app",
-    "list-apps",
-    "update-app",
-    "delete-app",
-    "list-incidents",
-    "get-incident",
-    "update-incident",
-];
-/// The functions built over `broadcast::Deps` (contacts and the failed list).
-pub const CONTACT_FUNCTIONS: [&str; 4] = [
-    "contacts-create",
-    "contacts-delete",
-    "contacts-list",
-    "get-failed-mess",
-];
 
 fn function_env(app: &TestApp, binary: &str) -> BTreeMap<String, String> {
     let f = template()

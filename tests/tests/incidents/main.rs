@@ -46,15 +46,7 @@ async fn setup() -> Incidents {
     let logs = logs_of(app.ddb.clone());
     let store_of = |ddb| IncidentStore::new(ddb, app.stack.table("IncidentsTable").unwrap());
     let mut admin = std::collections::BTreeMap::new();
-    for b in [
-        "register-app",
-        "list-apps",
-        "update-app",
-        "delete-app",
-        "list-incidents",
-        "get-incident",
-        "update-incident",
-    ] {
+    for b in lookout_tests::support::INCIDENT_ADMIN_FUNCTIONS {
         admin.insert(
             b,
             AdminDeps {

@@ -84,12 +84,7 @@ pub async fn spawn() -> Msg {
     assert_eq!(queue_url, deliver_env[env::MESSENGER_QUEUE_URL]);
     let clock = Clock::manual(Timestamp::now());
     let mut crud = BTreeMap::new();
-    for b in [
-        "contacts-create",
-        "contacts-delete",
-        "contacts-list",
-        "get-failed-mess",
-    ] {
+    for b in lookout_tests::support::CONTACT_FUNCTIONS {
         crud.insert(
             b,
             broadcast::Deps {
