@@ -72,6 +72,9 @@ pub struct Batch {
 #[derive(Debug, Deserialize)]
 pub struct LogLine {
     pub level: Level,
+    /// Text; the seed-000 client sends Python's raw `record.msg`, which may be any JSON value
+    /// (a number, an object): that is kept as its JSON text.
+    #[serde(deserialize_with = "message_text")]
     pub msg: String,
     pub event_at: Timestamp,
     #[serde(default)]
@@ -128,7 +131,17 @@ impl UserName {
 
 deserialize_via_parse!(UserName);
 
-/// Python logging's levels, lowercase; `warn`, `crit`, `fatal` are accepted as aliases.
+fn message_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Null => Err(serde::de::Error::custom("msg must not be null")),
+        other => Ok(other.to_string()),
+    }
+}
+
+/// Python logging's levels, lowercase; `warn`, `crit`, `fatal` are accepted as aliases, and so
+/// are Python's level numbers (the seed-000 client sends `record.levelno`: 30, 40, 50): a
+/// number names the highest standard level at or below it (35 → warning, 60 → critical).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
@@ -153,6 +166,18 @@ impl Level {
         }
     }
 
+    /// A Python logging level number.
+    pub fn from_number(n: i64) -> Result<Self, String> {
+        match n {
+            i64::MIN..=-1 => Err(format!("level {n} is negative")),
+            0..=19 => Ok(Self::Debug),
+            20..=29 => Ok(Self::Info),
+            30..=39 => Ok(Self::Warning),
+            40..=49 => Ok(Self::Error),
+            _ => Ok(Self::Critical),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Debug => "debug",
@@ -164,7 +189,19 @@ impl Level {
     }
 }
 
-deserialize_via_parse!(Level);
+impl<'de> Deserialize<'de> for Level {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Self::parse(&s),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(n) => Self::from_number(n),
+                None => Err(format!("level {n} is not a whole number")),
+            },
+            other => Err(format!("level must be a name or a number, not {other}")),
+        }
+        .map_err(serde::de::Error::custom)
+    }
+}
 
 // ---------------------------------------------------------------- tokens
 
@@ -800,6 +837,22 @@ mod tests {
                 - Timestamp::parse_str(&c.min_at).unwrap().unix_seconds();
             assert!(span <= CHUNK_MAX_SPAN_SECS);
         }
+    }
+
+    #[test]
+    fn levels_take_python_numbers() {
+        let level = |v: serde_json::Value| serde_json::from_value::<Level>(v);
+        assert_eq!(level(json!(30)).unwrap(), Level::Warning);
+        assert_eq!(level(json!(40)).unwrap(), Level::Error);
+        assert_eq!(level(json!(50)).unwrap(), Level::Critical);
+        assert_eq!(level(json!(35)).unwrap(), Level::Warning);
+        assert_eq!(level(json!(10)).unwrap(), Level::Debug);
+        assert_eq!(level(json!(20)).unwrap(), Level::Info);
+        assert_eq!(level(json!(60)).unwrap(), Level::Critical);
+        assert!(level(json!(-1)).is_err());
+        assert!(level(json!(40.5)).is_err());
+        assert!(level(json!(null)).is_err());
+        assert_eq!(level(json!("error")).unwrap(), Level::Error);
     }
 
     #[test]

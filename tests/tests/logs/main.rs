@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 mod e2e;
+mod seed_client;
 
 use lambda_http::{Body, Response};
 use lookout_shared::{
@@ -198,7 +199,11 @@ async fn bad_requests_get_the_seed_400_and_write_nothing() {
     for (path, value) in [
         ("level", json!("loud")),
         ("event_at", json!("yesterday")),
-        ("msg", json!(5)),
+        // A number is kept as text (the seed client sends Python's raw record.msg); null is not
+        // a message.
+        ("msg", json!(null)),
+        ("level", json!(-1)),
+        ("level", json!(40.5)),
     ] {
         let mut b = seed_batch("u1");
         b["data"]["logs"][0][path] = value;
