@@ -576,6 +576,18 @@ class Smoke:
             self.incident_id = reply.json["id"]
         iid = self.incident_id
 
+        # The seed-001 client's route: the same report again is a repeat (grouped), answered
+        # 200 with the "ok" that client reads.
+        reply = self.call("POST", "/v1/incidents/new", body={
+            "incident": {"title": title, "level": "info",
+                         "message": "Smoke test after a deploy; the test resolves it itself.",
+                         "logs": "smoke log 3"},
+            "app_name": name, "code": self.app_code})
+        self.r.expect("POST /v1/incidents/new", reply, 200,
+                      ("ok is true", lambda j: j["ok"] is True),
+                      ("grouped into the same incident",
+                       lambda j: j["grouped"] is True and j["id"] == iid))
+
         reply = self.poll(
             lambda: self.call("GET", "/admin/incidents", headers=self.admin,
                               query={"app": name, "limit": 10}),

@@ -144,9 +144,50 @@ impl Status {
     }
 }
 
-/// `logs` as the seed sends it: one string with newlines, a list of lines, or null.
+/// `logs` as the seed sends it: one string with newlines, a list of lines, or null. An incident
+/// is never refused for its logs' size (the seed's client sends as many lines as it is told
+/// to): beyond [`MAX_LOG_LINES`] lines or [`MAX_LOG_BYTES`] the newest lines are kept, and the
+/// second field counts the lines dropped (a line cut to fit counts as dropped too).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SentLogs(Vec<String>);
+pub struct SentLogs(Vec<String>, usize);
+
+impl SentLogs {
+    /// Lines dropped (or cut) to fit the limits; 0 when the logs were kept whole.
+    pub fn dropped(&self) -> usize {
+        self.1
+    }
+
+    /// The newest lines within the limits, and how many were dropped or cut.
+    pub fn fit(lines: Vec<String>) -> Self {
+        let total = lines.len();
+        let mut kept: Vec<String> = Vec::new();
+        let mut bytes = 0_usize;
+        let mut cut = 0_usize;
+        for line in lines.into_iter().rev() {
+            if kept.len() == MAX_LOG_LINES || bytes >= MAX_LOG_BYTES {
+                break;
+            }
+            let room = MAX_LOG_BYTES - bytes;
+            if line.len() <= room {
+                bytes += line.len();
+                kept.push(line);
+            } else {
+                // The newest line that does not fit whole keeps its end (where a message's
+                // cause usually is), cut at a character boundary.
+                let mut start = line.len() - room;
+                while !line.is_char_boundary(start) {
+                    start += 1;
+                }
+                kept.push(line[start..].to_owned());
+                cut = 1;
+                break;
+            }
+        }
+        kept.reverse();
+        let dropped = total - kept.len() + cut;
+        Self(kept, dropped)
+    }
+}
 
 impl<'de> Deserialize<'de> for SentLogs {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -169,21 +210,12 @@ impl<'de> Deserialize<'de> for SentLogs {
                 )))
             }
         };
-        if lines.len() > MAX_LOG_LINES {
-            return Err(D::Error::custom(format!(
-                "logs has {} lines; the limit is {MAX_LOG_LINES}",
-                lines.len()
-            )));
-        }
-        if lines.iter().map(String::len).sum::<usize>() > MAX_LOG_BYTES {
-            return Err(D::Error::custom("logs exceed 64 KB"));
-        }
-        Ok(Self(lines))
+        Ok(Self::fit(lines))
     }
 }
 
+/// Unknown fields are ignored, as the seed's server did.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct IncidentBody {
     pub title: String,
     #[serde(default)]
@@ -193,9 +225,8 @@ pub struct IncidentBody {
     pub logs: SentLogs,
 }
 
-/// `POST /incidents` body, exactly the seed's.
+/// `POST /incidents` body, exactly the seed's (unknown fields ignored, as the seed did).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct NewIncident {
     pub incident: IncidentBody,
     pub app_name: AppName,
@@ -389,6 +420,10 @@ pub struct Incident {
     /// Lines the reporter sent with the first occurrence.
     #[serde(default)]
     pub logs: Vec<String>,
+    /// How many of the reporter's lines were dropped (or cut) to fit the limits; the newest
+    /// were kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub logs_dropped: u64,
     pub count: u64,
     pub first_seen: String,
     pub last_seen: String,
@@ -450,14 +485,22 @@ pub struct IncidentPage {
     pub next_token: Option<String>,
 }
 
-/// What `report` did.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What `report` did. `ok` is always true: the seed-001 client (`dispatcher_maker`) reads it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Reported {
+    pub ok: bool,
     pub id: String,
     pub status: Status,
     pub count: u64,
     /// True when this occurrence was grouped into an existing incident.
     pub grouped: bool,
+    /// True when this report's logs were cut to fit the limits (the incident is kept).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub logs_truncated: bool,
 }
 
 /// Context gathered for a new incident.
@@ -669,7 +712,8 @@ impl IncidentStore {
                 .and_then(|v| v.as_s().ok())
                 .cloned();
             if let Some(id) = &current {
-                if let Some(grouped) = self.bump(id, &now_s).await? {
+                if let Some(mut grouped) = self.bump(id, &now_s).await? {
+                    grouped.logs_truncated = body.logs.dropped() > 0;
                     return Ok((grouped, None));
                 }
             }
@@ -690,6 +734,7 @@ impl IncidentStore {
                 assignee: String::new(),
                 notes: String::new(),
                 logs: body.logs.0.clone(),
+                logs_dropped: u64::try_from(body.logs.dropped()).unwrap_or(u64::MAX),
                 count: 1,
                 first_seen: now_s.clone(),
                 last_seen: now_s.clone(),
@@ -701,10 +746,12 @@ impl IncidentStore {
             match self.create(&gpk, current.as_deref(), &incident).await {
                 Ok(()) => {
                     let r = Reported {
+                        ok: true,
                         id: incident.id.clone(),
                         status: Status::Open,
                         count: 1,
                         grouped: false,
+                        logs_truncated: body.logs.dropped() > 0,
                     };
                     return Ok((r, Some(incident)));
                 }
@@ -752,10 +799,12 @@ impl IncidentStore {
                     .and_then(|s| Status::parse(s).ok())
                     .unwrap_or(Status::Open);
                 Ok(Some(Reported {
+                    ok: true,
                     id: id.to_owned(),
                     status,
                     count,
                     grouped: true,
+                    logs_truncated: false,
                 }))
             }
             Err(e) if ddb::is_conditional_check_failed(&e) => Ok(None),
@@ -1144,6 +1193,35 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn oversized_logs_keep_the_newest_lines_and_say_how_many_were_dropped() {
+        let many: Vec<String> = (0..800).map(|i| format!("line {i}")).collect();
+        let fit = SentLogs::fit(many);
+        assert_eq!(fit.0.len(), MAX_LOG_LINES);
+        assert_eq!(fit.0.first().map(String::as_str), Some("line 300"));
+        assert_eq!(fit.0.last().map(String::as_str), Some("line 799"));
+        assert_eq!(fit.dropped(), 300);
+
+        let wide: Vec<String> = (0..10)
+            .map(|i| format!("{i}{}", "x".repeat(10_000)))
+            .collect();
+        let fit = SentLogs::fit(wide);
+        assert!(fit.0.iter().map(String::len).sum::<usize>() <= MAX_LOG_BYTES);
+        assert_eq!(fit.0.last().map(|l| l.starts_with('9')), Some(true));
+        assert_eq!(
+            fit.dropped(),
+            10 - fit.0.len() + 1,
+            "one line was cut to fit"
+        );
+
+        let one = SentLogs::fit(vec!["é".repeat(40_000)]);
+        assert!(one.0[0].len() <= MAX_LOG_BYTES);
+        assert_eq!(one.dropped(), 1);
+
+        let small = SentLogs::fit(vec!["a".into(), "b".into()]);
+        assert_eq!((small.0.len(), small.dropped()), (2, 0));
     }
 
     #[test]

@@ -7,6 +7,14 @@
 //!   same app, title and level: count and last_seen grow, no new mail.
 //! - 400 bad input, 403 unknown app or wrong code.
 //!
+//! Replies carry `"ok": true`, which the seed's client (`dispatcher_maker`) reads. It posts to
+//! the URL it is given; the seed server's route `POST /v1/incidents/new` is served here too,
+//! with that server's answers: 200 `{"ok": true, …}` (new or grouped), 400
+//! `{"detail": "Required app fields are incorrect"}` for an unknown app or wrong code, 422
+//! `{"detail": [{"type", "loc", "msg"}]}` for invalid input. Logs beyond 500 lines or 64 KB
+//! never cost the incident: the newest lines are kept and `logs_truncated` says so (the record
+//! keeps `logs_dropped`).
+//!
 //! A new incident is also posted to the Telegram admin chat when `TELEGRAM_ADMIN_CHAT_ID` is set.
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
@@ -14,14 +22,15 @@ use lookout_shared::{
     aws, config,
     error::error_chain,
     heartbeat::{AppId, HeartbeatStore},
-    http::{json_response, parse_json, respond},
-    incidents::{mail_text, Enrichment, Incident, IncidentStore, NewIncident},
+    http::{canonical_path, json_response, parse_json},
+    incidents::{mail_text, Enrichment, Incident, IncidentStore, NewIncident, Reported},
     logs::{LogStore, UserName},
     mail::AdminMail,
     messenger::{Messenger, MessengerKind},
     time::Timestamp,
+    AppError,
 };
-use serde_json::Value;
+use serde_json::json;
 
 /// Lines of the app's own log attached to a new incident.
 pub const RECENT_LINES: usize = 20;
@@ -164,28 +173,56 @@ pub fn console_on_host(req: &Request) -> Option<String> {
     }
 }
 
+/// The seed-001 server's route, answered in that server's terms.
+pub const SEED_ROUTE: &str = "/v1/incidents/new";
+
+/// Bodies up to this size are read (Lambda's synchronous payload limit is 6 MB); logs beyond
+/// the stored limits are cut, never a reason to refuse the incident.
+pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
+
+async fn report(deps: &Deps, req: &Request) -> Result<(StatusCode, Reported), AppError> {
+    let mut input: NewIncident = parse_json(req, BODY_LIMIT)?;
+    input.validate()?;
+    let app = deps
+        .store
+        .authenticate_app(&input.app_name, &input.code)
+        .await?;
+    let (reported, created) = deps
+        .store
+        .report(&input, Timestamp::now(), || deps.enrich(&app.links))
+        .await?;
+    let status = match &created {
+        Some(incident) => {
+            let console = deps.console_url.clone().or_else(|| console_on_host(req));
+            deps.notify(incident, console.as_deref()).await;
+            StatusCode::CREATED
+        }
+        None => StatusCode::OK,
+    };
+    Ok((status, reported))
+}
+
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    respond(async {
-        let mut input: NewIncident = parse_json(&req, 256 * 1024)?;
-        input.validate()?;
-        let app = deps
-            .store
-            .authenticate_app(&input.app_name, &input.code)
-            .await?;
-        let (reported, created) = deps
-            .store
-            .report(&input, Timestamp::now(), || deps.enrich(&app.links))
-            .await?;
-        let status = match &created {
-            Some(incident) => {
-                let console = deps.console_url.clone().or_else(|| console_on_host(&req));
-                deps.notify(incident, console.as_deref()).await;
-                StatusCode::CREATED
-            }
-            None => StatusCode::OK,
-        };
-        let body: Value = serde_json::to_value(&reported).unwrap_or(Value::Null);
-        Ok(json_response(status, &body))
+    let outcome = report(deps, &req).await;
+    if canonical_path(req.uri().path()) != SEED_ROUTE {
+        return Ok(match outcome {
+            Ok((status, reported)) => json_response(status, &reported),
+            Err(err) => err.into_response(),
+        });
+    }
+    // The seed server's answers (FastAPI): 200 for every accepted report, `detail` otherwise.
+    Ok(match outcome {
+        Ok((_, reported)) => json_response(StatusCode::OK, &reported),
+        Err(AppError::Forbidden(_) | AppError::Unauthorized(_) | AppError::NotFound(_)) => {
+            json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({"detail": "Required app fields are incorrect"}),
+            )
+        }
+        Err(AppError::Validation(msg) | AppError::PayloadTooLarge(msg)) => json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({"detail": [{"type": "value_error", "loc": ["body"], "msg": msg}]}),
+        ),
+        Err(err) => err.into_response(),
     })
-    .await
 }

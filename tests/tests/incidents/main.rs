@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 mod e2e;
+mod seed_client;
 
 use lookout_dev::{emulator::Emulator, moto};
 use lookout_shared::{
