@@ -563,11 +563,13 @@ class Smoke:
             self.app_code = reply.json["code"]
 
         title = f"Lookout smoke test {self.run}"
-        reply = self.call("POST", "/incidents", body={
-            "incident": {"title": title, "level": "info",
-                         "message": "Smoke test after a deploy; the test resolves it itself.",
-                         "logs": "smoke log 1\nsmoke log 2"},
-            "app_name": name, "code": self.app_code})
+        def report(logs: str) -> dict:
+            return {"incident": {"title": title, "level": "info",
+                                 "message": "Smoke test after a deploy; the test resolves it itself.",
+                                 "logs": logs},
+                    "app_name": name, "code": self.app_code}
+
+        reply = self.call("POST", "/incidents", body=report("smoke log 1\nsmoke log 2"))
         if self.r.expect("POST /incidents", reply, 201,
                          ("id is set", lambda j: bool(j["id"])),
                          ('status is "open"', lambda j: j["status"] == "open"),
@@ -578,11 +580,7 @@ class Smoke:
 
         # The seed-001 client's route: the same report again is a repeat (grouped), answered
         # 200 with the "ok" that client reads.
-        reply = self.call("POST", "/v1/incidents/new", body={
-            "incident": {"title": title, "level": "info",
-                         "message": "Smoke test after a deploy; the test resolves it itself.",
-                         "logs": "smoke log 3"},
-            "app_name": name, "code": self.app_code})
+        reply = self.call("POST", "/v1/incidents/new", body=report("smoke log 3"))
         self.r.expect("POST /v1/incidents/new", reply, 200,
                       ("ok is true", lambda j: j["ok"] is True),
                       ("grouped into the same incident",
