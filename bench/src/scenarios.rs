@@ -405,7 +405,7 @@ impl Fixture {
         let input = CreateContacts::from_json(contact_body(name).to_string().as_bytes())
             .map_err(|e| anyhow!("{e}"))?;
         self.broadcast
-            .put_contacts(&self.tenant, &input.user_name, &input.contacts, now())
+            .put_contacts(&self.tenant, &input.user_name, &input.contacts, None, now())
             .await
             .context("creating a contact")
     }
@@ -414,7 +414,7 @@ impl Fixture {
     async fn new_delivery(&self) -> Result<String> {
         let user = UserName::parse(MSG_USER).map_err(|e| anyhow!(e))?;
         let bob = ContactName::parse("bob").map_err(|e| anyhow!(e))?;
-        let contacts = self
+        let (contacts, _) = self
             .broadcast
             .get_contacts(&self.tenant, &user, std::slice::from_ref(&bob))
             .await

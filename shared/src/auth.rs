@@ -28,13 +28,39 @@ pub fn bearer(req: &Request) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// The API key from `Authorization: Bearer` or `X-Api-Key`.
-pub fn api_key(req: &Request) -> Option<&str> {
-    bearer(req).or_else(|| {
-        header(req, "x-api-key")
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-    })
+/// The password of `Authorization: Basic base64(user:password)`; the user part is ignored.
+///
+/// This is what HTTP clients send for a base URL with credentials in it
+/// (`https://lookout:<api-key>@host`): requests, aiohttp and curl all turn the URL's user info
+/// into this header, so the seeds' clients, which have no setting for a header, can carry an API
+/// key with only their base URL changed.
+pub fn basic_password(req: &Request) -> Option<String> {
+    use base64::Engine as _;
+    let value = header(req, "authorization")?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (_, password) = text.split_once(':')?;
+    let password = password.trim();
+    (!password.is_empty()).then(|| password.to_owned())
+}
+
+/// The API key from `Authorization: Bearer`, `X-Api-Key`, or the password of
+/// `Authorization: Basic` (a base URL `https://lookout:<key>@host`).
+pub fn api_key(req: &Request) -> Option<std::borrow::Cow<'_, str>> {
+    bearer(req)
+        .or_else(|| {
+            header(req, "x-api-key")
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+        })
+        .map(std::borrow::Cow::Borrowed)
+        .or_else(|| basic_password(req).map(std::borrow::Cow::Owned))
 }
 
 /// Checks the admin bearer token against the configured SHA-256.
@@ -192,7 +218,7 @@ impl ApiKeys {
     /// 401 without a key or with an unknown or revoked one.
     pub async fn authenticate(&self, req: &Request) -> Result<Principal, AppError> {
         let key = api_key(req).ok_or_else(|| {
-            AppError::Unauthorized("API key required (Authorization: Bearer or X-Api-Key)".into())
+            AppError::Unauthorized("API key required (Authorization: Bearer, X-Api-Key, or the password of a base URL https://lookout:<key>@host)".into())
         })?;
         if key.len() > 256 {
             return Err(AppError::Unauthorized("invalid API key".into()));
@@ -253,9 +279,20 @@ mod tests {
 
     #[test]
     fn api_key_from_either_header() {
-        assert_eq!(api_key(&req_with("x-api-key", " k1 ")), Some("k1"));
-        assert_eq!(api_key(&req_with("authorization", "Bearer k2")), Some("k2"));
-        assert_eq!(api_key(&req_with("authorization", "Basic k2")), None);
+        let key = |name: &str, value: &str| api_key(&req_with(name, value)).map(|k| k.into_owned());
+        assert_eq!(key("x-api-key", " k1 ").as_deref(), Some("k1"));
+        assert_eq!(key("authorization", "Bearer k2").as_deref(), Some("k2"));
+        // base64("lookout:k3"), as requests/aiohttp/curl send for http://lookout:k3@host.
+        assert_eq!(
+            key("authorization", "Basic bG9va291dDprMw==").as_deref(),
+            Some("k3")
+        );
+        // base64(":k4"): no user name.
+        assert_eq!(key("authorization", "basic Oms0").as_deref(), Some("k4"));
+        // base64("lookout:"), base64("nocolon") and undecodable text carry no key.
+        assert_eq!(key("authorization", "Basic bG9va291dDo="), None);
+        assert_eq!(key("authorization", "Basic bm9jb2xvbg=="), None);
+        assert_eq!(key("authorization", "Basic k2"), None);
     }
 
     #[test]

@@ -34,7 +34,7 @@ use crate::{
     config::{self, ConfigError},
     ddb,
     messenger::{MessengerKind, MAX_TEXT_CHARS},
-    time::Timestamp,
+    time::{SentTime, Timestamp, Zone},
     AppError,
 };
 
@@ -199,7 +199,6 @@ impl Addresses {
 
 /// `{"telegram","whatsApp","viber"}` as sent: each optional, `""` or `null` meaning unset.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AddressesIn {
     #[serde(default)]
     telegram: Option<String>,
@@ -211,7 +210,6 @@ struct AddressesIn {
 
 /// A contact as the seed's POST sends it: `{"name", "messangers": {...}}`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ContactIn {
     name: ContactName,
     #[serde(alias = "messengers")]
@@ -297,33 +295,40 @@ fn no_duplicates<'a>(names: impl Iterator<Item = &'a ContactName>) -> Result<(),
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct CreateIn {
     user_name: UserName,
     #[serde(default)]
     contact: Option<Value>,
     #[serde(default)]
     contacts: Option<Value>,
-    /// The seed's own client repeated the contact's name here; accepted and ignored.
-    #[serde(default, rename = "name")]
-    _name: Option<Value>,
+    #[serde(default)]
+    time_zone: Option<Zone>,
 }
 
 /// `POST /api/contacts`: `{"user_name", "contact": {"name", "messangers": {...}}}`, or
-/// `"contacts": [...]` to create several.
+/// `"contacts": [...]` to create several. `"time_zone": "Europe/Moscow"` sets the user's
+/// default zone for the wall-clock times of later sends (with or without contacts).
 #[derive(Debug, Clone)]
 pub struct CreateContacts {
     pub user_name: UserName,
     pub contacts: Vec<Contact>,
+    pub time_zone: Option<Zone>,
 }
 
 impl CreateContacts {
     pub fn from_json(bytes: &[u8]) -> Result<Self, AppError> {
         let input: CreateIn = parse_body(bytes)?;
+        if input.time_zone.is_some() && input.contact.is_none() && input.contacts.is_none() {
+            return Ok(Self {
+                user_name: input.user_name,
+                contacts: Vec::new(),
+                time_zone: input.time_zone,
+            });
+        }
         let contacts: Vec<ContactIn> = one_or_many(
             input.contact,
             input.contacts,
-            "{\"name\", \"messangers\": {\"telegram\", \"whatsApp\", \"viber\"}}",
+            "{\"name\", \"messangers\": {\"telegram\", \"whatsApp\", \"viber\"}} (or only a time_zone)",
         )
         .map_err(AppError::Validation)?;
         let contacts = contacts
@@ -335,12 +340,12 @@ impl CreateContacts {
         Ok(Self {
             user_name: input.user_name,
             contacts,
+            time_zone: input.time_zone,
         })
     }
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct NamesIn {
     user_name: UserName,
     #[serde(default)]
@@ -374,7 +379,6 @@ impl DeleteContacts {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SendIn {
     user_name: UserName,
     #[serde(default)]
@@ -383,30 +387,49 @@ struct SendIn {
     contacts: Option<Value>,
     message: String,
     #[serde(default)]
-    time: Option<Timestamp>,
+    time: Option<SentTime>,
+    #[serde(default)]
+    time_zone: Option<Zone>,
 }
 
-/// `PUT /api/contacts`: `{"user_name", "contact"|"contacts": [names], "message", "time"}`.
-/// `time` (any accepted form, the seed's `[Y,M,D,h,m,s]` included, UTC) is when to send; now or
-/// earlier (or absent) sends at once.
+/// `PUT /api/contacts`: `{"user_name", "contact"|"contacts": [names], "message", "time",
+/// "time_zone"?}`. `time` (any accepted form, the seed's `[Y,M,D,h,m,s]` included) is when to
+/// send; now or earlier (or absent) sends at once. A wall-clock `time` (an array, or a string
+/// without offset) is read in `time_zone`, else in the user's default zone, else in UTC.
 #[derive(Debug, Clone)]
 pub struct SendMessage {
     pub user_name: UserName,
     pub names: Vec<ContactName>,
     pub message: String,
-    pub time: Option<Timestamp>,
+    pub time: Option<SentTime>,
+    pub time_zone: Option<Zone>,
 }
 
 impl SendMessage {
-    /// A hash of what was asked (user, contacts, text, requested time — `now` when absent), to
-    /// tell a repeated request from a different one under the same idempotency key.
+    /// When to send and the zone a wall-clock `time` was read in: the request's zone, else
+    /// the user's default, else UTC. `None` means now.
+    pub fn due(&self, user_default: Option<Zone>) -> Result<Option<(Timestamp, Zone)>, AppError> {
+        let zone = self.time_zone.or(user_default).unwrap_or(Zone::UTC);
+        self.time
+            .map(|t| t.in_zone(zone).map(|at| (at, zone)))
+            .transpose()
+            .map_err(AppError::Validation)
+    }
+
+    /// A hash of what was asked (user, contacts, text, requested time — `now` when absent —
+    /// and zone), to tell a repeated request from a different one under the same idempotency
+    /// key.
     pub fn fingerprint(&self) -> String {
         let mut parts = vec![self.user_name.as_str().to_owned(), self.message.clone()];
         parts.extend(self.names.iter().map(|n| n.as_str().to_owned()));
-        parts.push(
-            self.time
-                .map_or_else(|| "now".to_owned(), |t| t.to_rfc3339()),
-        );
+        parts.push(match self.time {
+            None => "now".to_owned(),
+            Some(SentTime::Instant(t)) => t.to_rfc3339(),
+            Some(SentTime::Wall(naive)) => format!("wall {naive}"),
+        });
+        if let Some(zone) = self.time_zone {
+            parts.push(zone.name().to_owned());
+        }
         let mut buf = Vec::new();
         for p in &parts {
             buf.extend_from_slice(&(p.len() as u64).to_be_bytes());
@@ -438,6 +461,7 @@ impl SendMessage {
             names,
             message: input.message,
             time: input.time,
+            time_zone: input.time_zone,
         })
     }
 }
@@ -475,7 +499,11 @@ pub fn get_params(
         let Value::Object(map) = v else {
             return Err(AppError::validation("request body must be a JSON object"));
         };
-        params.extend(map);
+        // Unknown body fields are ignored, as the seed did; the query string stays strict.
+        params.extend(
+            map.into_iter()
+                .filter(|(k, _)| k == "user_name" || extra.contains(&k.as_str())),
+        );
     }
     for (k, v) in query {
         let same = |prev: &Value| match prev {
@@ -687,6 +715,40 @@ struct ContactRecord {
     viber: Option<String>,
     #[serde(rename = "updatedAt")]
     updated_at: String,
+}
+
+/// A user's settings, stored beside the user's contacts under a sort key no contact name can
+/// take (contact names have no control characters).
+const USER_SETTINGS_SK: &str = "\u{1}settings";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct UserSettingsRecord {
+    pk: String,
+    sk: String,
+    #[serde(rename = "timeZone")]
+    time_zone: String,
+    #[serde(rename = "updatedAt")]
+    updated_at: String,
+}
+
+/// A user's settings: the default zone for wall-clock send times.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserSettings {
+    pub time_zone: Option<Zone>,
+}
+
+impl UserSettings {
+    fn from_item(item: HashMap<String, AttributeValue>) -> Result<Self, AppError> {
+        let rec: UserSettingsRecord = serde_dynamo::from_item(item)?;
+        // A zone the tz database no longer knows falls back to UTC rather than failing sends.
+        Ok(Self {
+            time_zone: Zone::parse(&rec.time_zone).ok(),
+        })
+    }
+}
+
+fn is_settings(item: &HashMap<String, AttributeValue>) -> bool {
+    matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk == USER_SETTINGS_SK)
 }
 
 impl ContactRecord {
@@ -943,10 +1005,11 @@ impl BroadcastStore {
         tenant: &Tenant,
         user: &UserName,
         contacts: &[Contact],
+        time_zone: Option<Zone>,
         now: Timestamp,
     ) -> Result<(), AppError> {
         let pk = contact_pk(tenant, user);
-        let requests = contacts
+        let mut requests = contacts
             .iter()
             .map(|c| {
                 let record = ContactRecord {
@@ -961,78 +1024,88 @@ impl BroadcastStore {
                 ddb::put_request(&record)
             })
             .collect::<Result<Vec<_>, AppError>>()?;
+        if let Some(zone) = time_zone {
+            requests.push(ddb::put_request(&UserSettingsRecord {
+                pk: pk.clone(),
+                sk: USER_SETTINGS_SK.to_owned(),
+                time_zone: zone.name().to_owned(),
+                updated_at: now.to_rfc3339(),
+            })?);
+        }
         ddb::batch_write_all(&self.client, &self.table, requests).await?;
         Ok(())
     }
 
-    /// Deletes contacts, all or none: 404 naming those that do not exist.
+    /// Deletes the named contacts that exist, in one transaction, and returns the names that
+    /// did not exist (the seed answered success for those too). A name deleted concurrently
+    /// by another request counts as not existing.
     pub async fn delete_contacts(
         &self,
         tenant: &Tenant,
         user: &UserName,
         names: &[ContactName],
-    ) -> Result<(), AppError> {
+    ) -> Result<Vec<ContactName>, AppError> {
         use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
         let pk = contact_pk(tenant, user);
-        let items = names
-            .iter()
-            .map(|name| {
-                let delete = Delete::builder()
-                    .table_name(&self.table)
-                    .key("pk", s(&pk))
-                    .key("sk", s(name.as_str()))
-                    .condition_expression("attribute_exists(pk)")
-                    .build()
-                    .map_err(AppError::internal)?;
-                Ok(TransactWriteItem::builder().delete(delete).build())
-            })
-            .collect::<Result<Vec<_>, AppError>>()?;
-        let res = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(err) if ddb::is_conditional_check_failed(&err) => {
-                // Name the missing ones (a cancellation reason per item, in order).
-                let reasons = err
-                    .as_service_error()
-                    .and_then(|e| match e {
-                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => {
-                            Some(t.cancellation_reasons().to_vec())
-                        }
-                        _ => None,
-                    })
-                    .unwrap_or_default();
-                let missing: Vec<String> = names
-                    .iter()
-                    .zip(reasons.iter())
-                    .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
-                    .map(|(n, _)| shown(n.as_str()))
-                    .collect();
-                let which = if missing.is_empty() {
-                    names.iter().map(|n| shown(n.as_str())).collect::<Vec<_>>()
-                } else {
-                    missing
-                };
-                Err(AppError::NotFound(format!(
-                    "no such contact of user {}: {}; nothing was deleted",
-                    shown(user.as_str()),
-                    which.join(", ")
-                )))
+        let mut pending: Vec<ContactName> = names.to_vec();
+        let mut missing: Vec<ContactName> = Vec::new();
+        // Each retry drops at least one name, so this ends; a bound keeps it cheap anyway.
+        for _ in 0..4 {
+            if pending.is_empty() {
+                return Ok(missing);
             }
-            Err(err) => Err(err.into()),
+            let items = pending
+                .iter()
+                .map(|name| {
+                    let delete = Delete::builder()
+                        .table_name(&self.table)
+                        .key("pk", s(&pk))
+                        .key("sk", s(name.as_str()))
+                        .condition_expression("attribute_exists(pk)")
+                        .build()
+                        .map_err(AppError::internal)?;
+                    Ok(TransactWriteItem::builder().delete(delete).build())
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
+            let res = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await;
+            let err = match res {
+                Ok(_) => return Ok(missing),
+                Err(err) => err,
+            };
+            // Which items failed their condition (a cancellation reason per item, in order)?
+            // Any other reason (a conflicting transaction) retries the same names.
+            let reasons = err
+                .as_service_error()
+                .and_then(|e| match e {
+                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => {
+                        Some(t.cancellation_reasons().to_vec())
+                    }
+                    _ => None,
+                })
+                .filter(|r| r.len() == pending.len())
+                .ok_or_else(|| AppError::from(err))?;
+            let (gone, still): (Vec<_>, Vec<_>) = pending
+                .into_iter()
+                .zip(reasons.iter())
+                .partition(|(_, r)| r.code() == Some("ConditionalCheckFailed"));
+            missing.extend(gone.into_iter().map(|(n, _)| n));
+            pending = still.into_iter().map(|(n, _)| n).collect();
         }
+        Err(AppError::internal(
+            "contact delete kept conflicting with other writes",
+        ))
     }
 
-    /// Every contact of `user`, by name.
     pub async fn list_contacts(
         &self,
         tenant: &Tenant,
         user: &UserName,
-    ) -> Result<BTreeMap<String, Addresses>, AppError> {
+    ) -> Result<(BTreeMap<String, Addresses>, UserSettings), AppError> {
         let query = self
             .client
             .query()
@@ -1041,38 +1114,47 @@ impl BroadcastStore {
             .expression_attribute_values(":pk", s(contact_pk(tenant, user)))
             .consistent_read(true);
         let mut out = BTreeMap::new();
+        let mut settings = UserSettings::default();
         for item in ddb::query_all(query).await? {
+            if is_settings(&item) {
+                settings = UserSettings::from_item(item)?;
+                continue;
+            }
             let rec: ContactRecord = serde_dynamo::from_item(item)?;
             out.insert(rec.name.clone(), rec.addresses());
         }
-        Ok(out)
+        Ok((out, settings))
     }
 
-    /// The named contacts of `user` that exist (strongly consistent).
+    /// The named contacts of `user` that exist, and the user's settings (read in the same
+    /// batch).
     pub async fn get_contacts(
         &self,
         tenant: &Tenant,
         user: &UserName,
         names: &[ContactName],
-    ) -> Result<HashMap<String, Addresses>, AppError> {
+    ) -> Result<(HashMap<String, Addresses>, UserSettings), AppError> {
         let pk = contact_pk(tenant, user);
         let mut out = HashMap::new();
-        for chunk in names.chunks(100) {
+        let mut settings = UserSettings::default();
+        let sort_keys: Vec<&str> = std::iter::once(USER_SETTINGS_SK)
+            .chain(names.iter().map(ContactName::as_str))
+            .collect();
+        for chunk in sort_keys.chunks(100) {
             let keys = chunk
                 .iter()
-                .map(|name| {
-                    HashMap::from([
-                        ("pk".to_owned(), s(&pk)),
-                        ("sk".to_owned(), s(name.as_str())),
-                    ])
-                })
+                .map(|sk| HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(*sk))]))
                 .collect::<Vec<_>>();
             for item in ddb::batch_get_all(&self.client, &self.table, keys).await? {
+                if is_settings(&item) {
+                    settings = UserSettings::from_item(item)?;
+                    continue;
+                }
                 let rec: ContactRecord = serde_dynamo::from_item(item)?;
                 out.insert(rec.name.clone(), rec.addresses());
             }
         }
-        Ok(out)
+        Ok((out, settings))
     }
 
     // ------------------------------------------------------------ sends
@@ -1831,13 +1913,42 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.names.len(), 3);
-        assert_eq!(s.time.unwrap().to_rfc3339(), "2019-11-30T14:00:06.000Z");
+        let due = |s: &SendMessage, zone: Option<&str>| {
+            s.due(zone.map(|z| Zone::parse(z).unwrap()))
+                .unwrap()
+                .map(|(t, z)| (t.to_rfc3339(), z.name()))
+        };
+        assert_eq!(
+            due(&s, None),
+            Some(("2019-11-30T14:00:06.000Z".into(), "UTC"))
+        );
+        // The user's default zone places the seed's wall-clock list.
+        assert_eq!(
+            due(&s, Some("Europe/Moscow")),
+            Some(("2019-11-30T11:00:06.000Z".into(), "Europe/Moscow"))
+        );
+        // The request's zone wins over the user's default; an instant ignores both.
+        let zoned = SendMessage::from_json(
+            br#"{"user_name": "test", "contact": "Artem", "message": "hi", "time": [2019, 11, 30, 14, 0, 6], "time_zone": "Asia/Tokyo"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            due(&zoned, Some("Europe/Moscow")),
+            Some(("2019-11-30T05:00:06.000Z".into(), "Asia/Tokyo"))
+        );
+        let instant = SendMessage::from_json(
+            br#"{"user_name": "test", "contact": "Artem", "message": "hi", "time": "2019-11-30T14:00:06Z", "time_zone": "Asia/Tokyo"}"#,
+        )
+        .unwrap();
+        assert_eq!(due(&instant, None).unwrap().0, "2019-11-30T14:00:06.000Z");
+        assert_ne!(zoned.fingerprint(), instant.fingerprint());
         let s = SendMessage::from_json(
             br#"{"user_name": "test", "contacts": "Artem", "message": "hi"}"#,
         )
         .unwrap();
         assert_eq!(s.names.len(), 1);
         assert!(s.time.is_none());
+        assert_eq!(due(&s, Some("Europe/Moscow")), None);
     }
 
     #[test]
@@ -1855,10 +1966,17 @@ mod tests {
             err(r#"{"user_name": "u", "contact": {"name": "a", "messangers": {}}}"#)
                 .contains("no messenger address")
         );
+        // Unknown fields are ignored (as the seed did), so a misspelt messenger leaves none.
         assert!(err(
             r#"{"user_name": "u", "contact": {"name": "a", "messangers": {"telegramm": "x"}}}"#
         )
-        .contains("unknown field"));
+        .contains("no messenger address"));
+        assert!(err(r#"{"user_name": "u", "time_zone": "Mars/Olympus"}"#).contains("IANA"));
+        let zone_only =
+            CreateContacts::from_json(br#"{"user_name": "u", "time_zone": "Europe/Moscow"}"#)
+                .unwrap();
+        assert!(zone_only.contacts.is_empty());
+        assert_eq!(zone_only.time_zone.map(|z| z.name()), Some("Europe/Moscow"));
         assert!(err(
             r#"{"user_name": "u", "contact": {"name": "a", "messangers": {"whatsApp": "call me"}}}"#
         )

@@ -124,9 +124,10 @@ fn text_ms(text: &str) -> Option<i64> {
 
 // ---------------------------------------------------------------- input types
 
-/// An app id: the seed's integer (non-negative), or a string of 1–128 letters, digits and
-/// `_ . : -`. Compared as text, so `23` and `"23"` are the same app; digit-only ids without
-/// leading zeros are returned as numbers.
+/// An app id: the seed's integer, or a string of 1–128 letters, digits and `_ . : -`. Compared
+/// as text, so `23` and `"23"` are the same app; integer ids without leading zeros are returned
+/// as numbers. As in the seed, which took any JSON scalar, a whole float is its integer
+/// (`23.0` is app 23), any other number its JSON text (`23.5`), and a boolean `true`/`false`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppId(String);
 
@@ -146,13 +147,24 @@ impl AppId {
 
     pub fn parse_json(v: &Value) -> Result<Self, String> {
         match v {
-            Value::Number(n) => n
-                .as_u64()
-                .map(|n| Self(n.to_string()))
-                .ok_or_else(|| format!("app_id {n} must be a non-negative integer")),
+            Value::Number(n) => {
+                let whole = n.as_f64().filter(|f| {
+                    f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 // 2^53: exact
+                });
+                let text = match (n.as_i64(), n.as_u64(), whole) {
+                    (Some(i), _, _) => i.to_string(),
+                    (None, Some(u), _) => u.to_string(),
+                    // Exact below 2^53, so the cast neither truncates nor saturates.
+                    #[allow(clippy::cast_possible_truncation)]
+                    (None, None, Some(f)) => (f as i64).to_string(),
+                    (None, None, None) => n.to_string(),
+                };
+                Self::parse_str(&text)
+            }
+            Value::Bool(b) => Ok(Self(b.to_string())),
             Value::String(s) => Self::parse_str(s),
             other => Err(format!(
-                "app_id must be an integer or a string, got {other}"
+                "app_id must be a number, a string or a boolean, got {other}"
             )),
         }
     }
@@ -163,7 +175,7 @@ impl AppId {
 
     /// The id as JSON: a number when it is one, text otherwise.
     pub fn to_json(&self) -> Value {
-        match self.0.parse::<u64>() {
+        match self.0.parse::<i64>() {
             Ok(n) if n.to_string() == self.0 => Value::from(n),
             _ => Value::String(self.0.clone()),
         }
@@ -217,12 +229,32 @@ impl<'de> Deserialize<'de> for BeatMessage {
     }
 }
 
-/// `POST /api/apps/` body, as in the seed: `{"app_id": 23, "message": "OK:200"}`.
+/// The seed stored any JSON value as the message: a number or a boolean is kept as its JSON
+/// text (`200` → `"200"`), `null` is no message; lists and objects are refused.
+fn lenient_message<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BeatMessage>, D::Error> {
+    let text = match Value::deserialize(d)? {
+        Value::Null => return Ok(None),
+        Value::String(s) => s,
+        v @ (Value::Number(_) | Value::Bool(_)) => v.to_string(),
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "message must be a string, got {other}"
+            )))
+        }
+    };
+    BeatMessage::parse(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// `POST /api/apps/` body, as in the seed: `{"app_id": 23, "message": "OK:200"}`. Unknown fields
+/// are ignored, as the seed did.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct HeartbeatIn {
     pub app_id: AppId,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_message")]
     pub message: Option<BeatMessage>,
 }
 
@@ -1244,9 +1276,14 @@ mod tests {
         assert_eq!(named.to_json(), json!("billing-api.prod"));
         let padded: AppId = serde_json::from_value(json!("007")).unwrap();
         assert_eq!(padded.to_json(), json!("007"));
+        // The seed took any scalar: whole floats are integers, other numbers and booleans text.
+        let id = |v: Value| serde_json::from_value::<AppId>(v).unwrap();
+        assert_eq!(id(json!(23.0)), n);
+        assert_eq!(id(json!(-1)).to_json(), json!(-1));
+        assert_eq!(id(json!(1.5)).as_str(), "1.5");
+        assert_eq!(id(json!(true)).as_str(), "true");
+        assert_eq!(id(json!(u64::MAX)).to_json(), json!(u64::MAX.to_string()));
         for bad in [
-            json!(-1),
-            json!(1.5),
             json!(""),
             json!("a#b"),
             json!("a b"),
@@ -1268,12 +1305,19 @@ mod tests {
         assert_eq!(ok.message.unwrap().as_str(), "OK:200");
         let bare: HeartbeatIn = serde_json::from_value(json!({"app_id": 23})).unwrap();
         assert!(bare.message.is_none());
+        // As the seed: unknown fields ignored, scalar messages kept as text, null is none.
+        let lenient: HeartbeatIn =
+            serde_json::from_value(json!({"app_id": 23, "message": 5, "status": "x"})).unwrap();
+        assert_eq!(lenient.message.unwrap().as_str(), "5");
+        let null: HeartbeatIn =
+            serde_json::from_value(json!({"app_id": 23, "message": null})).unwrap();
+        assert!(null.message.is_none());
         for bad in [
             json!({}),
             json!({"app_id": 23, "message": "a\nb"}),
             json!({"app_id": 23, "message": "x".repeat(1025)}),
-            json!({"app_id": 23, "message": 5}),
-            json!({"app_id": 23, "extra": 1}),
+            json!({"app_id": 23, "message": [5]}),
+            json!({"app_id": 23, "message": {"a": 1}}),
         ] {
             assert!(
                 serde_json::from_value::<HeartbeatIn>(bad.clone()).is_err(),

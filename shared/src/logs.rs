@@ -53,9 +53,8 @@ pub const TRANSACTION_CHUNKS: usize = 100;
 
 // ---------------------------------------------------------------- wire types (seed 000)
 
-/// `{"data": {...}}`.
+/// `{"data": {...}}`. Unknown fields are ignored here and inside, as the seed's server did.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SendLogs {
     pub data: Batch,
 }

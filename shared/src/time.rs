@@ -6,9 +6,13 @@
 //! - arrays `[Y, M, D, h, m, s]` (seconds may have a fraction; `[Y, M, D]` and `[Y, M, D, h, m]` too),
 //! - numbers: Unix seconds, or milliseconds when the value is beyond year 5138 in seconds.
 //!
+//! The naive forms (strings without offset, arrays) are wall-clock times: [`SentTime`] keeps
+//! them apart from absolute ones so they can be placed in an IANA time zone ([`Zone`]) instead
+//! of UTC (the messenger's `time` with a `time_zone`).
+//!
 //! The stored form (`2023-02-02T16:22:15.000Z`) has a fixed width, so it sorts as text.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Offset as _, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -50,25 +54,44 @@ impl Timestamp {
         self.0.to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 
+    /// Parses any accepted text form (naive ones as UTC).
+    pub fn parse_str(text: &str) -> Result<Self, String> {
+        SentTime::parse_str(text)?.in_zone(Zone::UTC)
+    }
+
+    /// Parses any accepted JSON form (naive ones as UTC).
+    pub fn parse_json(value: &Value) -> Result<Self, String> {
+        SentTime::parse_json(value)?.in_zone(Zone::UTC)
+    }
+}
+
+/// A time as a client sent it: an instant (an offset, `Z` or an epoch number) or a wall-clock
+/// time without zone (a naive string or `[Y,M,D,h,m,s]`), to be placed in a [`Zone`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentTime {
+    Instant(Timestamp),
+    Wall(NaiveDateTime),
+}
+
+impl SentTime {
     /// Parses any accepted text form.
     pub fn parse_str(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        let parsed = DateTime::parse_from_rfc3339(text)
-            .map(|dt| dt.with_timezone(&Utc))
-            .or_else(|_| {
-                ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
-                    .iter()
-                    .find_map(|fmt| NaiveDateTime::parse_from_str(text, fmt).ok())
-                    .or_else(|| {
-                        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                            .ok()
-                            .and_then(|d| d.and_hms_opt(0, 0, 0))
-                    })
-                    .map(|naive| Utc.from_utc_datetime(&naive))
-                    .ok_or(())
+        if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
+            return Timestamp::from_datetime(dt.with_timezone(&Utc))
+                .map(Self::Instant)
+                .ok_or_else(|| out_of_range(text));
+        }
+        ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+            .iter()
+            .find_map(|fmt| NaiveDateTime::parse_from_str(text, fmt).ok())
+            .or_else(|| {
+                NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
             })
-            .map_err(|()| format!("unrecognised timestamp {text:?}: use RFC 3339, 'YYYY-MM-DD HH:MM:SS' or [Y,M,D,h,m,s]"))?;
-        Self::from_datetime(parsed).ok_or_else(|| out_of_range(text))
+            .map(Self::Wall)
+            .ok_or_else(|| format!("unrecognised timestamp {text:?}: use RFC 3339, 'YYYY-MM-DD HH:MM:SS' or [Y,M,D,h,m,s]"))
     }
 
     /// Parses any accepted JSON form.
@@ -87,7 +110,9 @@ impl Timestamp {
                 #[allow(clippy::cast_possible_truncation)]
                 let dt = DateTime::<Utc>::from_timestamp_millis(millis as i64)
                     .ok_or_else(|| out_of_range(&n.to_string()))?;
-                Self::from_datetime(dt).ok_or_else(|| out_of_range(&n.to_string()))
+                Timestamp::from_datetime(dt)
+                    .map(Self::Instant)
+                    .ok_or_else(|| out_of_range(&n.to_string()))
             }
             Value::Array(parts) => Self::parse_parts(parts),
             _ => Err("timestamp must be a string, a number or [Y,M,D,h,m,s]".to_owned()),
@@ -120,10 +145,85 @@ impl Timestamp {
             ((seconds.fract() * 1000.0).round() as u32).min(999),
         );
         let year = i32::try_from(year).map_err(|_| out_of_range("year"))?;
-        let naive = NaiveDate::from_ymd_opt(year, month, day)
+        NaiveDate::from_ymd_opt(year, month, day)
             .and_then(|d| d.and_hms_milli_opt(hour, minute, whole, millis))
-            .ok_or_else(|| format!("timestamp {parts:?} is not a valid date and time"))?;
-        Self::from_datetime(Utc.from_utc_datetime(&naive)).ok_or_else(|| out_of_range("year"))
+            .map(Self::Wall)
+            .ok_or_else(|| format!("timestamp {parts:?} is not a valid date and time"))
+    }
+
+    /// Whether the zone matters (a wall-clock time).
+    pub fn is_wall(&self) -> bool {
+        matches!(self, Self::Wall(_))
+    }
+
+    /// The instant: absolute times as they are, wall-clock times read in `zone`. A wall time
+    /// that a DST change skips (02:30 when clocks jump from 02:00 to 03:00) is read with the
+    /// offset before the change, so it lands as far after the jump as it was after 02:00
+    /// (03:30); one that occurs twice (when clocks go back) is the first of the two. Python's
+    /// `zoneinfo` does the same (`fold=0`).
+    pub fn in_zone(self, zone: Zone) -> Result<Timestamp, String> {
+        let naive = match self {
+            Self::Instant(t) => return Ok(t),
+            Self::Wall(naive) => naive,
+        };
+        let utc = match zone.0.from_local_datetime(&naive) {
+            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+                t.with_timezone(&Utc)
+            }
+            chrono::LocalResult::None => {
+                let before = naive
+                    .checked_sub_signed(chrono::Duration::hours(24))
+                    .map(|earlier| zone.0.offset_from_utc_datetime(&earlier).fix())
+                    .ok_or_else(|| out_of_range(&naive.to_string()))?;
+                naive
+                    .checked_sub_signed(chrono::Duration::seconds(i64::from(
+                        before.local_minus_utc(),
+                    )))
+                    .map(|n| Utc.from_utc_datetime(&n))
+                    .ok_or_else(|| out_of_range(&naive.to_string()))?
+            }
+        };
+        Timestamp::from_datetime(utc).ok_or_else(|| out_of_range(&naive.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for SentTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Self::parse_json(&value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An IANA time zone (`Europe/Moscow`, `America/New_York`, `UTC`), from the tz database built
+/// into the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zone(chrono_tz::Tz);
+
+impl Zone {
+    pub const UTC: Self = Self(chrono_tz::Tz::UTC);
+
+    pub fn parse(name: &str) -> Result<Self, String> {
+        name.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            format!(
+                "time_zone {name:?} is not an IANA time zone name (such as \"Europe/Moscow\" or \"UTC\")"
+            )
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+}
+
+impl<'de> Deserialize<'de> for Zone {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Zone {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 
@@ -199,6 +299,92 @@ mod tests {
             json!([2023, "2", 2, 0, 0, 0]),
         ] {
             assert!(parse(bad.clone()).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    fn local(v: Value, zone: &str) -> String {
+        SentTime::parse_json(&v)
+            .unwrap()
+            .in_zone(Zone::parse(zone).unwrap())
+            .unwrap()
+            .to_rfc3339()
+    }
+
+    #[test]
+    fn wall_clock_times_are_read_in_their_zone_and_instants_are_not() {
+        // 09:00 in Moscow (UTC+3, no DST) is 06:00 UTC.
+        assert_eq!(
+            local(json!([2026, 12, 3, 9, 0, 0]), "Europe/Moscow"),
+            "2026-12-03T06:00:00.000Z"
+        );
+        assert_eq!(
+            local(json!("2026-12-03 09:00:00"), "Europe/Moscow"),
+            "2026-12-03T06:00:00.000Z"
+        );
+        // Instants carry their own offset: the zone does not move them.
+        assert_eq!(
+            local(json!("2026-12-03T09:00:00Z"), "Europe/Moscow"),
+            "2026-12-03T09:00:00.000Z"
+        );
+        assert_eq!(
+            local(json!(1_796_000_000), "Asia/Tokyo"),
+            "2026-11-30T00:53:20.000Z"
+        );
+        // Summer and winter time in New York.
+        assert_eq!(
+            local(json!([2026, 7, 1, 9, 0, 0]), "America/New_York"),
+            "2026-07-01T13:00:00.000Z"
+        );
+        assert_eq!(
+            local(json!([2026, 1, 1, 9, 0, 0]), "America/New_York"),
+            "2026-01-01T14:00:00.000Z"
+        );
+        assert_eq!(
+            local(json!([2026, 1, 1, 9, 0, 0]), "UTC"),
+            "2026-01-01T09:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn dst_gaps_and_repeats_resolve_like_python_zoneinfo() {
+        // Berlin, 2026-03-29: clocks jump 02:00 → 03:00. 02:30 does not exist: read with the
+        // winter offset (+1), it is 01:30 UTC, i.e. 03:30 summer time.
+        assert_eq!(
+            local(json!([2026, 3, 29, 2, 30, 0]), "Europe/Berlin"),
+            "2026-03-29T01:30:00.000Z"
+        );
+        assert_eq!(
+            local(json!([2026, 3, 29, 1, 59, 59]), "Europe/Berlin"),
+            "2026-03-29T00:59:59.000Z"
+        );
+        assert_eq!(
+            local(json!([2026, 3, 29, 3, 0, 0]), "Europe/Berlin"),
+            "2026-03-29T01:00:00.000Z"
+        );
+        // 2026-10-25: clocks go back 03:00 → 02:00, so 02:30 happens twice: the first (+2).
+        assert_eq!(
+            local(json!([2026, 10, 25, 2, 30, 0]), "Europe/Berlin"),
+            "2026-10-25T00:30:00.000Z"
+        );
+        assert_eq!(
+            local(json!([2026, 10, 25, 3, 30, 0]), "Europe/Berlin"),
+            "2026-10-25T02:30:00.000Z"
+        );
+        // Lord Howe Island moves by 30 minutes: 02:15 on 2026-10-04 is skipped (02:00 → 02:30).
+        assert_eq!(
+            local(json!([2026, 10, 4, 2, 15, 0]), "Australia/Lord_Howe"),
+            "2026-10-03T15:45:00.000Z"
+        );
+    }
+
+    #[test]
+    fn zones_are_iana_names() {
+        assert_eq!(
+            Zone::parse(" Europe/Moscow ").unwrap().name(),
+            "Europe/Moscow"
+        );
+        for bad in ["", "MSK+3", "Europe/Mordor", "+03:00", "europe/moscow"] {
+            assert!(Zone::parse(bad).is_err(), "{bad:?}");
         }
     }
 

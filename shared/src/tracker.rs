@@ -112,9 +112,11 @@ impl<'de> Deserialize<'de> for Payload {
 }
 
 // ---------------------------------------------------------------- API types
+//
+// Unknown fields are ignored, as the seed did (its clients may send more than it read).
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct StartSession {
     pub user_id: Id,
     pub machine_id: Id,
@@ -124,7 +126,7 @@ pub struct StartSession {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct NewEvent {
     pub event_at: Timestamp,
     pub event_type: Id,
@@ -133,7 +135,7 @@ pub struct NewEvent {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct AddEvents {
     pub session_id: Id,
     pub events: Vec<NewEvent>,
@@ -155,20 +157,20 @@ impl AddEvents {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct EndSession {
     pub session_id: Id,
     pub end_at: Timestamp,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct GetSession {
     pub session_id: Id,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct GetMachineEvents {
     pub machine_id: Id,
     #[serde(default)]

@@ -2,6 +2,10 @@
 //! `{"user_name", "contact": {"name", "messangers": {"telegram", "whatsApp", "viber"}}}`
 //! (or `"contacts": [...]` for several) → `{"success": true}`.
 //!
+//! `"time_zone": "Europe/Moscow"` (an IANA name; with or without contacts) sets the user's
+//! default zone: later sends read a wall-clock `time` in it. The reply then echoes
+//! `"time_zone"`.
+//!
 //! Creates the contacts of `user_name` within the caller's tenant, or replaces contacts of the
 //! same name (a retried request writes the same items). Each contact needs at least one
 //! address; `""` or `null` leave a messenger unset.
@@ -25,15 +29,20 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                 &caller.tenant,
                 &input.user_name,
                 &input.contacts,
+                input.time_zone,
                 Timestamp::now(),
             )
             .await?;
         tracing::info!(
             tenant = caller.tenant.as_str(),
             contacts = input.contacts.len(),
+            time_zone = input.time_zone.map(|z| z.name()),
             "contacts saved"
         );
-        Ok(ok(&json!({"success": true})))
+        Ok(ok(&match input.time_zone {
+            Some(zone) => json!({"success": true, "time_zone": zone}),
+            None => json!({"success": true}),
+        }))
     })
     .await
 }

@@ -1,7 +1,8 @@
 //! `DELETE /api/contacts` (API key) with `{"user_name", "contact": "name"}` (or a list of
-//! names, or `"contacts"`) → `{"success": true}`.
+//! names, or `"contacts"`) → `{"success": true, "not_found": [...]}`.
 //!
-//! All or nothing: if any named contact does not exist, 404 names it and nothing is deleted.
+//! The named contacts that exist are deleted in one transaction. As in the seed, naming a
+//! contact that does not exist is no error: the reply lists such names in `"not_found"`.
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_shared::{
@@ -16,10 +17,11 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         let caller = deps.keys.authenticate(&req).await?;
         let input = DeleteContacts::from_json(body_bytes(&req))?;
-        deps.store
+        let missing = deps
+            .store
             .delete_contacts(&caller.tenant, &input.user_name, &input.names)
             .await?;
-        Ok(ok(&json!({"success": true})))
+        Ok(ok(&json!({"success": true, "not_found": missing})))
     })
     .await
 }

@@ -23,12 +23,15 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         let caller = deps.keys.authenticate(&req).await?;
         let (user, _) = get_params(body_bytes(&req), &query_pairs(&req), &[])?;
-        let contacts = deps.store.list_contacts(&caller.tenant, &user).await?;
+        let (contacts, settings) = deps.store.list_contacts(&caller.tenant, &user).await?;
         let contacts: Map<String, Value> = contacts
             .into_iter()
             .map(|(name, a)| (name, a.to_seed_json()))
             .collect();
-        Ok(ok(&json!({ "contacts": contacts })))
+        Ok(ok(&match settings.time_zone {
+            Some(zone) => json!({ "contacts": contacts, "time_zone": zone }),
+            None => json!({ "contacts": contacts }),
+        }))
     })
     .await
 }

@@ -1,6 +1,7 @@
 //! `PUT /api/contacts` (API key) with the seed's body
 //! `{"user_name", "contact"|"contacts": [names], "message", "time": [Y,M,D,h,m,s]}` →
-//! `{"success": true, "sendId", "scheduled", "scheduledAt", "deliveries"}`.
+//! `{"success": true, "wrong_contacts": [], "sendId", "scheduled", "scheduledAt", "timeZone",
+//! "deliveries"}`.
 //!
 //! Stores the send and one pending delivery per (contact, messenger), then puts one `fanout`
 //! job on the messenger queue: at once when `time` is now, past or absent, otherwise through a
@@ -17,7 +18,14 @@
 //! it), and the same key with a different request gets 409. Without the header every PUT is a
 //! new send, as in the seed.
 //!
-//! Every named contact must exist (404 names the unknown ones; nothing is stored or queued).
+//! As in the seed, names that are not contacts of the user do not stop the others: the known
+//! ones are sent to and the reply is `"success": false` with `"wrong_contacts": [{"name",
+//! "error": "no contact in base"}]` (an empty list when all were known). When none is known,
+//! 404 names them and nothing is stored or queued.
+//!
+//! A wall-clock `time` (`[Y,M,D,h,m,s]` or a string without offset) is read in the request's
+//! `time_zone`, else in the user's default zone (set with `POST /api/contacts`), else in UTC;
+//! the reply's `timeZone` says which was used.
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_shared::{
@@ -69,30 +77,35 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         let caller = deps.keys.authenticate(&req).await?;
         let key = IdempotencyKey::from_headers(req.headers())?;
         let input = SendMessage::from_json(body_bytes(&req))?;
-        let mut found = deps
+        let (mut found, settings) = deps
             .store
             .get_contacts(&caller.tenant, &input.user_name, &input.names)
             .await?;
+        let due = input.due(settings.time_zone)?;
         let missing: Vec<&str> = input
             .names
             .iter()
             .filter(|n| !found.contains_key(n.as_str()))
             .map(ContactName::as_str)
             .collect();
-        if !missing.is_empty() {
+        if missing.len() == input.names.len() {
             return Err(AppError::NotFound(format!(
                 "no such contact of user {:?}: {}; nothing was sent",
                 input.user_name.as_str(),
                 missing.join(", ")
             )));
         }
+        let wrong_contacts: Vec<_> = missing
+            .iter()
+            .map(|name| json!({"name": name, "error": "no contact in base"}))
+            .collect();
         let contacts: Vec<_> = input
             .names
             .iter()
             .filter_map(|n| found.remove(n.as_str()).map(|a| (n.clone(), a)))
             .collect();
         let now = deps.clock.now();
-        let at = input.time.unwrap_or(now);
+        let at = due.map_or(now, |(at, _)| at);
         let (send_id, send, deliveries) = match &key {
             None => {
                 let (id, send, deliveries) = deps
@@ -161,10 +174,12 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             "send accepted"
         );
         Ok(ok(&json!({
-            "success": true,
+            "success": wrong_contacts.is_empty(),
+            "wrong_contacts": wrong_contacts,
             "sendId": send_id,
             "scheduled": send.scheduled,
             "scheduledAt": send.scheduled_at,
+            "timeZone": due.map(|(_, zone)| zone),
             "deliveries": deliveries,
         })))
     })

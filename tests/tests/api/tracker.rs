@@ -113,10 +113,6 @@ async fn start_session_rejects_bad_input_and_writes_nothing() {
             json!({"userId": 5, "machineId": "m", "startAt": "2023-01-01"}),
             "invalid type",
         ),
-        (
-            json!({"userId": "u", "machineId": "m", "startAt": "2023-01-01", "extra": 1}),
-            "unknown field",
-        ),
         (json!([1, 2]), "invalid"),
     ];
     for (body, expect) in cases {
@@ -569,4 +565,58 @@ async fn machine_events_span_sessions_in_time_order_and_page() {
     }
     let (status, empty) = machine(&app, &app.api_key, json!({"machineId": "unknown"})).await;
     assert_eq!((status, empty["events"].clone()), (200, json!([])));
+}
+
+#[tokio::test]
+async fn the_seeds_epoch_seconds_and_extra_fields_are_accepted() {
+    // Seed 004 took epoch seconds (int or float) and ignored fields it did not read.
+    let app = spawn_app().await;
+    let (status, body) = start(
+        &app,
+        &app.api_key,
+        json!({"userId": "u-1", "machineId": "m-epoch", "startAt": 1_675_354_935, "orgId": 7, "appVersion": "2.1"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["sessionId"].as_str().unwrap().to_owned();
+    let (status, body) = add(
+        &app,
+        &app.api_key,
+        json!({"sessionId": id, "client": "tracker-py", "events": [
+            {"eventAt": 1_675_354_940.25, "eventType": "exe", "payload": {"a": 1}, "seq": 1},
+            {"eventAt": "2023-02-02 16:22:21", "eventType": "exit"}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = end(
+        &app,
+        &app.api_key,
+        json!({"sessionId": id, "endAt": 1_675_354_999.0, "reason": "quit"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, s) = get(
+        &app,
+        &app.api_key,
+        json!({"sessionId": id, "verbose": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(s["startAt"], "2023-02-02T16:22:15.000Z");
+    assert_eq!(s["endAt"], "2023-02-02T16:23:19.000Z");
+    let at: Vec<&str> = s["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventAt"].as_str().unwrap())
+        .collect();
+    assert_eq!(at, ["2023-02-02T16:22:20.250Z", "2023-02-02T16:22:21.000Z"]);
+    assert!(
+        s["events"][0].get("seq").is_none(),
+        "unknown fields are not stored"
+    );
+    let (status, m) = machine(&app, &app.api_key, json!({"machineId": "m-epoch", "x": 1})).await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["events"].as_array().unwrap().len(), 2);
 }

@@ -95,7 +95,10 @@ async fn e2e_contacts_send_now_and_later_through_the_pump() {
         Some(&json!({"user_name": "test", "contact": "Temp"})),
     )
     .await;
-    assert_eq!((status, body), (200, json!({"success": true})));
+    assert_eq!(
+        (status, body),
+        (200, json!({"success": true, "not_found": []}))
+    );
     let want = json!({"contacts": {
         "Artem": {"telegram": telegram, "whatsApp": whatsapp, "viber": ""},
         "Lera": {"telegram": "", "whatsApp": "", "viber": viber},

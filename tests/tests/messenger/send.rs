@@ -246,7 +246,7 @@ async fn sends_to_unknown_contacts_or_with_bad_input_store_and_enqueue_nothing()
     let (status, reply) = t
         .send(
             t.key(),
-            &json!({"user_name": "test", "contact": ["Artem", "Ghost", "Nobody"], "message": "hi"}),
+            &json!({"user_name": "test", "contact": ["Ghost", "Nobody"], "message": "hi"}),
         )
         .await;
     assert_eq!(status, 404, "{reply}");
@@ -299,10 +299,6 @@ async fn sends_to_unknown_contacts_or_with_bad_input_store_and_enqueue_nothing()
         (
             json!({"user_name": "test", "contact": [1], "message": "x"}),
             "contact #1",
-        ),
-        (
-            json!({"user_name": "test", "contact": "Artem", "message": "x", "priority": "high"}),
-            "unknown field",
         ),
     ];
     for (body, reason) in cases {
@@ -400,4 +396,130 @@ async fn a_retried_send_with_an_idempotency_key_is_one_send_and_one_message_per_
     // A bad key is bad input.
     let (status, reply) = send_keyed(&t, "has space", &body).await;
     assert_eq!(status, 400, "{reply}");
+}
+
+#[tokio::test]
+async fn unknown_names_beside_known_ones_are_reported_and_the_known_ones_sent() {
+    // As in the seed: success false, one wrong_contacts entry per unknown name, and the known
+    // contacts' deliveries stored and queued all the same.
+    let t = spawn().await;
+    given_the_seed_contacts(&t).await;
+    let (status, reply) = t
+        .send(
+            t.key(),
+            &json!({"user_name": "test", "contacts": ["Artem", "Ghost", "Lera", "Nobody"], "message": "hi"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["success"], false);
+    assert_eq!(
+        reply["wrong_contacts"],
+        json!([
+            {"name": "Ghost", "error": "no contact in base"},
+            {"name": "Nobody", "error": "no contact in base"},
+        ])
+    );
+    assert_eq!(reply["deliveries"], 3);
+    let send_id = reply["sendId"].as_str().unwrap();
+    let mut contacts: Vec<String> = t
+        .deliveries(send_id)
+        .await
+        .iter()
+        .map(|d| s(d, "contact"))
+        .collect();
+    contacts.dedup();
+    assert_eq!(contacts, ["Artem", "Lera"]);
+    assert_eq!(t.depth(&t.queue_url).await, 1, "one fanout queued");
+
+    // All known: success true and an empty list, which the seed's client reads.
+    let (status, reply) = t
+        .send(
+            t.key(),
+            &json!({"user_name": "test", "contacts": ["Lera"], "message": "hi"}),
+        )
+        .await;
+    assert_eq!((status, &reply["success"]), (200, &json!(true)), "{reply}");
+    assert_eq!(reply["wrong_contacts"], json!([]));
+}
+
+#[tokio::test]
+async fn wall_clock_times_are_read_in_the_requests_zone_else_the_users_default() {
+    let t = spawn().await;
+    given_the_seed_contacts(&t).await;
+    // 09:00 in Moscow on a day far ahead (UTC+3 all year) is 06:00 UTC.
+    let body = |zone: Option<&str>| {
+        let mut b = json!({"user_name": "test", "contact": "Lera", "message": "morning", "time": [2100, 1, 5, 9, 0, 0]});
+        if let Some(z) = zone {
+            b["time_zone"] = json!(z);
+        }
+        b
+    };
+    let (status, reply) = t.send(t.key(), &body(None)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (&reply["scheduledAt"], &reply["timeZone"]),
+        (&json!("2100-01-05T09:00:00.000Z"), &json!("UTC")),
+        "no zone anywhere: UTC, as before"
+    );
+    let (status, reply) = t.send(t.key(), &body(Some("Europe/Moscow"))).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (&reply["scheduledAt"], &reply["timeZone"]),
+        (&json!("2100-01-05T06:00:00.000Z"), &json!("Europe/Moscow"))
+    );
+    let scheduled = t
+        .scheduler
+        .get_schedule()
+        .group_name(&t.group)
+        .name(lookout_shared::broadcast::schedule_name(
+            &lookout_shared::broadcast::SendId::parse(reply["sendId"].as_str().unwrap()).unwrap(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        scheduled.schedule_expression(),
+        Some("at(2100-01-05T06:00:00)")
+    );
+
+    // The user's default zone, set once with POST /api/contacts, applies to later sends; the
+    // request's own zone still wins, and an instant with an offset ignores both.
+    let (status, reply) = t
+        .create(
+            t.key(),
+            &json!({"user_name": "test", "time_zone": "Asia/Tokyo"}),
+        )
+        .await;
+    assert_eq!(
+        (status, reply),
+        (200, json!({"success": true, "time_zone": "Asia/Tokyo"}))
+    );
+    let (_, listed) = t.list(t.key(), &[("user_name", "test")], "").await;
+    assert_eq!(listed["time_zone"], "Asia/Tokyo");
+    assert_eq!(listed["contacts"].as_object().unwrap().len(), 2, "{listed}");
+    let (_, reply) = t.send(t.key(), &body(None)).await;
+    assert_eq!(
+        (&reply["scheduledAt"], &reply["timeZone"]),
+        (&json!("2100-01-05T00:00:00.000Z"), &json!("Asia/Tokyo"))
+    );
+    let (_, reply) = t.send(t.key(), &body(Some("Europe/Moscow"))).await;
+    assert_eq!(reply["scheduledAt"], "2100-01-05T06:00:00.000Z");
+    let mut instant = body(None);
+    instant["time"] = json!("2100-01-05T09:00:00+01:00");
+    let (_, reply) = t.send(t.key(), &instant).await;
+    assert_eq!(reply["scheduledAt"], "2100-01-05T08:00:00.000Z");
+
+    // A zone that is not an IANA name is a 400 that stores nothing.
+    let before = t.items().await.len();
+    let (status, reply) = t.send(t.key(), &body(Some("Moscow"))).await;
+    assert_eq!(status, 400, "{reply}");
+    assert!(
+        reply["message"].as_str().unwrap().contains("IANA"),
+        "{reply}"
+    );
+    let (status, reply) = t
+        .create(t.key(), &json!({"user_name": "test", "time_zone": "GMT+3"}))
+        .await;
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(t.items().await.len(), before, "nothing written");
 }
