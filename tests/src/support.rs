@@ -495,6 +495,184 @@ impl Live {
     }
 }
 
+// ------------------------------------------------------------------ the seeds' clients, byte for byte
+
+/// A reply read off the wire.
+#[derive(Debug, Clone)]
+pub struct RawReply {
+    pub status: u16,
+    /// Header names in lowercase, in the order sent.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON (what `json.loads(await req.text())` / `res.json()` would read).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, self.body))
+    }
+}
+
+/// One HTTP/1.1 exchange with exactly these request bytes (a fresh connection each time).
+pub async fn raw_exchange(base: &str, request: &[u8]) -> RawReply {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0_u8; 8192];
+    // Room for watch compiling a function on its first request.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    loop {
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut chunk))
+            .await
+            .expect("an answer from watch")
+            .unwrap();
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let head = &text[..end];
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length || n == 0 {
+                let mut lines = head.lines();
+                let status = lines
+                    .next()
+                    .and_then(|l| l.split(' ').nth(1))
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| panic!("no status line: {head}"));
+                let headers = lines
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_owned()))
+                    .collect();
+                let body = String::from_utf8_lossy(&buf[end + 4..]).to_string();
+                return RawReply {
+                    status,
+                    headers,
+                    body,
+                };
+            }
+        }
+        assert!(
+            n > 0,
+            "connection closed early: {}",
+            String::from_utf8_lossy(&buf)
+        );
+    }
+}
+
+/// `Authorization: Basic …` for a base URL `http://lookout:<key>@host`: what requests, aiohttp
+/// and curl send for credentials in the URL.
+pub fn basic_for_url_key(key: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("lookout:{key}"))
+    )
+}
+
+fn host_of(base: &str) -> &str {
+    base.trim_start_matches("http://")
+}
+
+/// The bytes python-requests 2.x writes for `requests.<method>(url, json=body)` with the key in
+/// the URL (recorded from requests 2.34.2).
+pub fn requests_bytes(method: &str, base: &str, path: &str, key: &str, body: &str) -> Vec<u8> {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: python-requests/2.34.2\r\nAccept-Encoding: gzip, deflate\r\nAccept: */*\r\nConnection: keep-alive\r\nContent-Length: {}\r\nContent-Type: application/json\r\nAuthorization: {}\r\n\r\n{body}",
+        host_of(base),
+        body.len(),
+        basic_for_url_key(key)
+    )
+    .into_bytes()
+}
+
+/// The bytes aiohttp 3.x writes for `session.request(method, url, json=body)` with the key in
+/// the URL (recorded from aiohttp 3.14.5; the method is upper-cased, GET keeps its body).
+pub fn aiohttp_bytes(method: &str, base: &str, path: &str, key: &str, body: &str) -> Vec<u8> {
+    format!(
+        "{} {path} HTTP/1.1\r\nHost: {}\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\nUser-Agent: Python/3.11 aiohttp/3.14.5\r\nAuthorization: {}\r\nContent-Length: {}\r\nContent-Type: application/json\r\n\r\n{body}",
+        method.to_ascii_uppercase(),
+        host_of(base),
+        basic_for_url_key(key),
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The bytes curl 7.88 writes for `curl --header "Content-Type: application/json" --request
+/// <method> --data '<body>' http://lookout:<key>@host<path>` (the seeds' READMEs' form).
+pub fn curl_bytes(method: &str, base: &str, path: &str, key: &str, body: &str) -> Vec<u8> {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        host_of(base),
+        basic_for_url_key(key),
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A JSON string as Python's `json.dumps` writes it (non-ASCII as `\uXXXX`).
+pub fn python_json_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            c => {
+                let mut buf = [0_u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+static PUMP_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// One test at a time drives the live stack's messenger queue and schedule group: a second pump
+/// would take the first test's messages (and leave them invisible for their backoff) and fire
+/// its schedules. Hold the guard for the whole test.
+pub async fn pump_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    PUMP_TURN.lock().await
+}
+
+/// The local event pump for this live stack's messenger: its consumer and schedule group only,
+/// no long polling.
+pub async fn messenger_pump(l: &Live) -> lookout_dev::pump::Pump {
+    let group = l.stack.schedule_groups["MessengerScheduleGroup"].clone();
+    let functions = template()
+        .functions()
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.binary == "messenger-deliver")
+        .collect();
+    let mut config = lookout_dev::pump::PumpConfig::new(l.stack.clone(), functions, l.base.clone());
+    config.sqs_wait_seconds = 0;
+    config.schedule_group = Some(group);
+    let sdk = moto::sdk_config(&l.moto).await;
+    lookout_dev::pump::Pump::new(config, &sdk).unwrap()
+}
+
 // ------------------------------------------------------------------ mail and invocations
 
 /// A mail SES accepted, as moto records it (`GET {moto}/moto-api/data.json`, `ses.Message`).

@@ -7,4 +7,5 @@ mod ddb_helpers;
 mod routes;
 mod tracker;
 mod tracker_e2e;
+mod tracker_seed_client;
 mod wiring;

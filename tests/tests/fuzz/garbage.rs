@@ -338,14 +338,10 @@ pub fn enum_value() -> Vec<Value> {
     ]
 }
 
-/// A heartbeat app id: a non-negative integer or 1-128 of `A-Za-z0-9_.:-`.
+/// A heartbeat app id: any number or boolean (as the seed), or 1-128 of `A-Za-z0-9_.:-`.
 pub fn app_id() -> Vec<Value> {
     vec![
         Value::Null,
-        json!(-1),
-        json!(1.5),
-        json!(-9_223_372_036_854_775_808_i64),
-        json!(true),
         json!([]),
         json!({}),
         json!(""),

@@ -8,3 +8,4 @@ mod e2e;
 mod harness;
 mod heartbeat;
 mod scanner;
+mod seed_client;

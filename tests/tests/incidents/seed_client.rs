@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use lookout_tests::support::{live, Live};
+use lookout_tests::support::{live, python_json_str, Live};
 
 /// What python-requests sends for `requests.post(url, json=body)`.
 async fn requests_post(l: &Live, path: &str, body: &str) -> (u16, String, Value) {
@@ -39,27 +39,6 @@ fn client_body(title: &str, level: &str, logs: &str, app: &str, code: &str) -> S
         python_json_str(title),
         python_json_str(logs)
     )
-}
-
-/// A JSON string as Python's `json.dumps` writes it (non-ASCII escaped).
-fn python_json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
-            c => {
-                let mut buf = [0_u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[tokio::test]

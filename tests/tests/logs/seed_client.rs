@@ -5,62 +5,14 @@
 //! (not always a string), and times from `utcnow().strftime("%Y-%m-%dT%H:%M:%S")` (UTC, no
 //! offset). The client needs exactly 200; it follows the 308 with the same POST.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use lookout_tests::support::live;
+use lookout_tests::support::{live, raw_exchange};
 
-/// One HTTP/1.1 exchange with exactly these bytes; returns status, headers and body.
+/// One exchange: status, headers and body.
 async fn exchange(base: &str, request: &[u8]) -> (u16, Vec<(String, String)>, String) {
-    let addr = base.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request).await.unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0_u8; 8192];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
-    loop {
-        let n = tokio::time::timeout_at(deadline, stream.read(&mut chunk))
-            .await
-            .expect("an answer from watch")
-            .unwrap();
-        buf.extend_from_slice(&chunk[..n]);
-        let text = String::from_utf8_lossy(&buf).to_string();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let head = &text[..end];
-            let length = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().ok())?
-                })
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + length || n == 0 {
-                let mut lines = head.lines();
-                let status = lines
-                    .next()
-                    .unwrap()
-                    .split(' ')
-                    .nth(1)
-                    .unwrap()
-                    .parse()
-                    .unwrap();
-                let headers = lines
-                    .filter_map(|l| l.split_once(':'))
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_owned()))
-                    .collect();
-                let body = String::from_utf8_lossy(&buf[end + 4..]).to_string();
-                return (status, headers, body);
-            }
-        }
-        assert!(
-            n > 0,
-            "connection closed early: {}",
-            String::from_utf8_lossy(&buf)
-        );
-    }
+    let reply = raw_exchange(base, request).await;
+    (reply.status, reply.headers, reply.body)
 }
 
 /// The request urllib3 1.25 writes for `urlopen("POST", host + "//send_logs", body=…,

@@ -8,8 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use lookout_dev::emulator::Received;
 use lookout_dev::moto;
-use lookout_dev::pump::{Pump, PumpConfig};
-use lookout_tests::support::{live, template, Live};
+use lookout_tests::support::{live, messenger_pump, pump_turn, Live};
 use serde_json::{json, Value};
 
 async fn call(
@@ -50,6 +49,7 @@ fn calls_to(received: &[Received], address: &str) -> Vec<(String, bool, String)>
 #[tokio::test]
 async fn e2e_contacts_send_now_and_later_through_the_pump() {
     let l = live().await;
+    let _turn = pump_turn().await;
     let run = uuid::Uuid::new_v4().simple().to_string();
     let key = l.issue_key(&format!("msg-{}", &run[..8])).await;
     let telegram = format!("@e2e_{}", &run[..8]);
@@ -167,17 +167,8 @@ async fn e2e_contacts_send_now_and_later_through_the_pump() {
 
     // The pump serves only this stack's consumer and schedule group.
     let group = l.stack.schedule_groups["MessengerScheduleGroup"].clone();
-    let functions = template()
-        .functions()
-        .unwrap()
-        .into_iter()
-        .filter(|f| f.binary == "messenger-deliver")
-        .collect();
-    let mut config = PumpConfig::new(l.stack.clone(), functions, l.base.clone());
-    config.sqs_wait_seconds = 0;
-    config.schedule_group = Some(group.clone());
     let sdk = moto::sdk_config(&l.moto).await;
-    let mut pump = Pump::new(config, &sdk).unwrap();
+    let mut pump = messenger_pump(&l).await;
     let attempts: usize = l.stack.params["MessengerMaxAttempts"].parse().unwrap();
 
     // Now: Artem's two messengers get "Hello there"; Viber fails `attempts` times.

@@ -8,4 +8,5 @@ mod contacts;
 mod e2e;
 mod failed;
 mod harness;
+mod seed_client;
 mod send;
