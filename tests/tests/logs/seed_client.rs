@@ -87,6 +87,11 @@ async fn e2e_the_bot_logging_client_works_unchanged() {
     let (status, _, reply) =
         exchange(&l.base, &urllib3_request("/send_logs", &host, &token, &big)).await;
     assert_eq!(status, 200, "{reply}");
+    // The client's retry: on a non-200 (a timeout, a 500) it puts the batch back and sends the
+    // same bytes once more after 1 s. Resent, it is stored once.
+    let (status, _, reply) =
+        exchange(&l.base, &urllib3_request("/send_logs", &host, &token, &big)).await;
+    assert_eq!(status, 200, "{reply}");
 
     // Stored as sent: levels by name, offset-less times as UTC, the number kept as text.
     let (status, logs) = l
