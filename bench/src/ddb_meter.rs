@@ -4,7 +4,7 @@
 //! bodies by DynamoDB's sizing rules (moto reports a flat 1.0 in `ConsumedCapacity`, so that
 //! is ignored):
 //!
-//! - item size = attribute name lengths + value sizes ([`lookout_shared::ddb::item_size`]);
+//! - item size = attribute name lengths + value sizes ([`lookout_core::ddb::item_size`]);
 //! - reads: 1 RCU per started 4 KB strongly consistent, ½ eventually consistent (the
 //!   default); GetItem of a missing item still costs the minimum; Query/Scan add up the items
 //!   returned (a filter or projection makes this a lower bound); transactions cost double;
@@ -312,7 +312,7 @@ pub fn item(v: &Value) -> HashMap<String, AttributeValue> {
 
 /// Billed size of a DynamoDB JSON item; 0 for none.
 pub fn size(v: Option<&Value>) -> usize {
-    v.map_or(0, |v| lookout_shared::ddb::item_size(&item(v)))
+    v.map_or(0, |v| lookout_core::ddb::item_size(&item(v)))
 }
 
 fn read_units(bytes: usize, consistent: bool) -> f64 {

@@ -9,15 +9,15 @@
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
+use lookout_core::auth::{ApiKeys, Tenant};
+use lookout_core::time::Timestamp;
 use lookout_dev::provision::{Stack, LOCAL_ACCOUNT};
 use lookout_dev::template::Function;
-use lookout_shared::auth::{ApiKeys, Tenant};
-use lookout_shared::broadcast::{BroadcastStore, ContactName, CreateContacts, Job, UserName};
-use lookout_shared::heartbeat::{HeartbeatIn, HeartbeatStore};
-use lookout_shared::incidents::{AppIn, Enrichment, IncidentStore, NewIncident};
-use lookout_shared::logs::{self, LogStore, SendLogs};
-use lookout_shared::time::Timestamp;
-use lookout_shared::tracker::{AddEvents, StartSession, TrackerStore};
+use lookout_heartbeats::{HeartbeatIn, HeartbeatStore};
+use lookout_incidents::{AppIn, Enrichment, IncidentStore, NewIncident};
+use lookout_logs::{self as logs, LogStore, SendLogs};
+use lookout_messenger::broadcast::{BroadcastStore, ContactName, CreateContacts, Job, UserName};
+use lookout_tracker::{AddEvents, StartSession, TrackerStore};
 use serde_json::{json, Value};
 
 pub const TENANT: &str = "bench";

@@ -34,9 +34,9 @@ pub const ADMIN_USER: &str = "lookout-local-admin";
 pub const ADMIN_KEY_ID: &str = "AKIALOOKOUTLOCAL0001";
 pub const ADMIN_SECRET: &str = "lookout-local-admin-secret-not-a-real-one";
 
-/// Environment variable that, set (locally only), makes `lookout_shared::aws::sdk_config` sign
+/// Environment variable that, set (locally only), makes `lookout_core::aws::sdk_config` sign
 /// with the profile named after the function (`AWS_LAMBDA_FUNCTION_NAME`).
-pub const ROLE_PROFILES_ENV: &str = lookout_shared::aws::LOCAL_ROLE_PROFILES;
+pub const ROLE_PROFILES_ENV: &str = lookout_core::aws::LOCAL_ROLE_PROFILES;
 
 /// Temporary credentials of one function's role.
 #[derive(Clone, Serialize, Deserialize)]

@@ -104,7 +104,7 @@ pub async fn function_sdk_config(endpoint: &str, creds: &iam::RoleCredentials) -
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
         .credentials_provider(creds)
-        .timeout_config(lookout_shared::aws::timeouts())
+        .timeout_config(lookout_core::aws::timeouts())
         .load()
         .await
 }

@@ -9,11 +9,9 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Request, Response};
+use lookout_core::auth::{sha256_hex, AdminAuth, ApiKeys, Tenant};
 use lookout_dev::{moto, provision, provision::Stack, template::Template};
-use lookout_shared::{
-    auth::{sha256_hex, AdminAuth, ApiKeys, Tenant},
-    tracker::{self, TrackerStore},
-};
+use lookout_tracker::{self as tracker, TrackerStore};
 use serde_json::{json, Value};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";

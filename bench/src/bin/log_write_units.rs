@@ -14,11 +14,10 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 
 use anyhow::{anyhow, bail, Context, Result};
+use lookout_core::{auth::sha256_hex, time::Timestamp};
 use lookout_dev::{moto, provision, template::Template};
-use lookout_shared::{
-    auth::sha256_hex,
-    logs::{baseline_items, batch_items, write_units, Batch, Level, LogQuery, LogStore, UserName},
-    time::Timestamp,
+use lookout_logs::{
+    baseline_items, batch_items, write_units, Batch, Level, LogQuery, LogStore, UserName,
 };
 use serde_json::{json, Value};
 

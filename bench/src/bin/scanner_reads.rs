@@ -18,13 +18,13 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
-use lookout_dev::{moto, provision, template::Template};
-use lookout_shared::{
+use lookout_core::{
     auth::{sha256_hex, Tenant},
-    heartbeat::{read_units, HeartbeatIn, HeartbeatStore, ScanReport},
-    mail::{AdminMail, Mailer},
     time::Timestamp,
 };
+use lookout_dev::{moto, provision, template::Template};
+use lookout_heartbeats::{read_units, HeartbeatIn, HeartbeatStore, ScanReport};
+use lookout_mail::{AdminMail, Mailer};
 use serde_json::json;
 use tokio::task::JoinSet;
 

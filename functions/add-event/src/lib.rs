@@ -2,12 +2,10 @@
 //! 404 for an unknown session, 409 once it has ended.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
-    http::{ok, parse_json, respond},
-    tracker::{AddEvents, Received},
-};
+use lookout_core::http::{ok, parse_json, respond};
+use lookout_tracker::{AddEvents, Received};
 
-pub use lookout_shared::tracker::Deps;
+pub use lookout_tracker::Deps;
 
 /// Up to 1000 events of up to 32 KB each fit under Lambda's 6 MB payload limit.
 pub const BODY_LIMIT: usize = 5 * 1024 * 1024;

@@ -2,7 +2,7 @@
 //! shown this once; only its SHA-256 is stored.
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
-use lookout_shared::{
+use lookout_core::{
     auth::{AdminAuth, ApiKeys, Tenant},
     aws, config,
     http::{json_response, parse_json, respond},

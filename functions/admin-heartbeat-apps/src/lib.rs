@@ -5,12 +5,13 @@
 //! pauses, resumes or retires a registered app (404 otherwise). The reply is the app's status.
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
-use lookout_shared::{
+use lookout_core::{
     auth::AdminAuth,
     aws, config,
-    heartbeat::{AdminAppIn, Clock, HeartbeatStore},
     http::{json_response, parse_json, respond},
+    time::Clock,
 };
+use lookout_heartbeats::{AdminAppIn, HeartbeatStore};
 
 #[derive(Debug, Clone)]
 pub struct Deps {

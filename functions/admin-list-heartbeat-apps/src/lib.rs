@@ -2,13 +2,13 @@
 //! token) → `{"tenant","apps":[{app_id,state,last_heartbeat,last_message,due_by,…}],"next_token"?}`.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_shared::{
+use lookout_core::{
     auth::AdminAuth,
     aws, config,
-    heartbeat::{HeartbeatStore, ListQuery},
     http::{ok, respond},
     AppError,
 };
+use lookout_heartbeats::{HeartbeatStore, ListQuery};
 
 const PARAMS: [&str; 4] = ["tenant", "state", "limit", "next_token"];
 

@@ -7,12 +7,12 @@
 //! `X-User-Token`; the server keeps only the SHA-256 of that.
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
-use lookout_shared::{
+use lookout_core::{
     auth::AdminAuth,
     aws, config,
     http::{json_response, parse_json, respond},
-    logs::{LogStore, UserName},
 };
+use lookout_logs::{LogStore, UserName};
 use serde::Deserialize;
 
 #[derive(Debug, Clone)]

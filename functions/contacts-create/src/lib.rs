@@ -11,14 +11,14 @@
 //! address; `""` or `null` leave a messenger unset.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
-    broadcast::CreateContacts,
+use lookout_core::{
     http::{body_bytes, ok, respond},
     time::Timestamp,
 };
+use lookout_messenger::broadcast::CreateContacts;
 use serde_json::json;
 
-pub use lookout_shared::broadcast::Deps;
+pub use lookout_messenger::broadcast::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

@@ -5,13 +5,11 @@
 //! contact that does not exist is no error: the reply lists such names in `"not_found"`.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
-    broadcast::DeleteContacts,
-    http::{body_bytes, ok, respond},
-};
+use lookout_core::http::{body_bytes, ok, respond};
+use lookout_messenger::broadcast::DeleteContacts;
 use serde_json::json;
 
-pub use lookout_shared::broadcast::Deps;
+pub use lookout_messenger::broadcast::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

@@ -3,13 +3,11 @@
 //! (`""` for an unset messenger, as in the seed).
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_shared::{
-    broadcast::get_params,
-    http::{body_bytes, ok, respond},
-};
+use lookout_core::http::{body_bytes, ok, respond};
+use lookout_messenger::broadcast::get_params;
 use serde_json::{json, Map, Value};
 
-pub use lookout_shared::broadcast::Deps;
+pub use lookout_messenger::broadcast::Deps;
 
 /// The query string as (name, value) pairs.
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {

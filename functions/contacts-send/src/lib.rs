@@ -28,19 +28,18 @@
 //! the reply's `timeZone` says which was used.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
+use lookout_core::{
     auth::ApiKeys,
-    aws,
-    broadcast::{
-        env, schedule_name, BroadcastStore, ContactName, DeliveryRecord, Dispatcher,
-        IdempotencyKey, Job, KeyedSend, ScheduleTarget, SendId, SendMessage, SendRecord,
-    },
-    config,
+    aws, config,
     error::error_chain,
-    heartbeat::Clock,
     http::{body_bytes, ok, respond},
+    time::Clock,
     time::Timestamp,
     AppError,
+};
+use lookout_messenger::broadcast::{
+    env, schedule_name, BroadcastStore, ContactName, DeliveryRecord, Dispatcher, IdempotencyKey,
+    Job, KeyedSend, ScheduleTarget, SendId, SendMessage, SendRecord,
 };
 use serde_json::json;
 

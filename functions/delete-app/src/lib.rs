@@ -2,14 +2,14 @@
 //! Its incidents stay; its code stops working. 404 for an unknown app.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_shared::{
+use lookout_core::{
     http::{body_bytes, ok, parse_json, respond},
-    incidents::{query_params, AppName},
     AppError,
 };
+use lookout_incidents::{query_params, AppName};
 use serde::Deserialize;
 
-pub use lookout_shared::incidents::AdminDeps as Deps;
+pub use lookout_incidents::AdminDeps as Deps;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

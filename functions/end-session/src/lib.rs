@@ -2,12 +2,10 @@
 //! 404 for an unknown session, 409 if it already ended.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
-    http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT},
-    tracker::{EndSession, Received},
-};
+use lookout_core::http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT};
+use lookout_tracker::{EndSession, Received};
 
-pub use lookout_shared::tracker::Deps;
+pub use lookout_tracker::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

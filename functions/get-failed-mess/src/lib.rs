@@ -8,14 +8,14 @@
 //! good: rejected by the messenger, still failing after the last retry, or interrupted.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_shared::{
-    broadcast::{get_params, MAX_FAILED_PAGE},
+use lookout_core::{
     http::{body_bytes, ok, respond},
     AppError,
 };
+use lookout_messenger::broadcast::{get_params, MAX_FAILED_PAGE};
 use serde_json::Value;
 
-pub use lookout_shared::broadcast::Deps;
+pub use lookout_messenger::broadcast::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

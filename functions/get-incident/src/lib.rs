@@ -1,13 +1,13 @@
 //! `GET /admin/incident?id=…` (admin) → the incident with its change history; 404 if unknown.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_shared::{
+use lookout_core::{
     http::{ok, respond},
-    incidents::query_params,
     AppError,
 };
+use lookout_incidents::query_params;
 
-pub use lookout_shared::incidents::AdminDeps as Deps;
+pub use lookout_incidents::AdminDeps as Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

@@ -2,12 +2,10 @@
 //! sessions ordered by `eventAt`, with `nextToken` when more remain.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
-    http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT},
-    tracker::GetMachineEvents,
-};
+use lookout_core::http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT};
+use lookout_tracker::GetMachineEvents;
 
-pub use lookout_shared::tracker::Deps;
+pub use lookout_tracker::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

@@ -1,12 +1,10 @@
 //! `POST /get_session {"sessionId"}` → the session with its events sorted by `eventAt`.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
-    http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT},
-    tracker::GetSession,
-};
+use lookout_core::http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT};
+use lookout_tracker::GetSession;
 
-pub use lookout_shared::tracker::Deps;
+pub use lookout_tracker::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

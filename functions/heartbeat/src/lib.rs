@@ -11,14 +11,15 @@
 //! A beat from a `down` app makes it `up` and mails the admin that it is back.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
+use lookout_core::{
     auth::ApiKeys,
     aws, config,
-    heartbeat::{Clock, HeartbeatIn, HeartbeatStore},
     http::{canonical_path, ok, parse_json, permanent_redirect, respond},
-    mail::AdminMail,
+    time::Clock,
     AppError,
 };
+use lookout_heartbeats::{HeartbeatIn, HeartbeatStore};
+use lookout_mail::AdminMail;
 
 /// A heartbeat is tiny; anything bigger is not one.
 pub const BODY_LIMIT: usize = 8 * 1024;
@@ -76,7 +77,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         if let Some(mail) = &beaten.mail {
             // The beat is recorded either way; an unsent mail is resent by the scanner.
             if let Err(err) = deps.store.deliver(&deps.mail, mail).await {
-                tracing::error!(error = %lookout_shared::error::error_chain(&err), "recovery mail not sent yet");
+                tracing::error!(error = %lookout_core::error::error_chain(&err), "recovery mail not sent yet");
             }
         }
         Ok(ok(&beaten.reply))

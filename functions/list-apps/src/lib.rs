@@ -1,12 +1,10 @@
 //! `GET /admin/apps` (admin) → `{"apps":[…]}` by name; codes are never shown.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_shared::{
-    http::{ok, respond},
-    incidents::query_params,
-};
+use lookout_core::http::{ok, respond};
+use lookout_incidents::query_params;
 
-pub use lookout_shared::incidents::AdminDeps as Deps;
+pub use lookout_incidents::AdminDeps as Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

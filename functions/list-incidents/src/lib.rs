@@ -2,14 +2,14 @@
 //! `{"incidents":[…],"next_token"?}`, most recently seen first.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_shared::{
+use lookout_core::{
     http::{ok, respond},
-    incidents::{query_params, AppName, IncidentLevel, IncidentQuery, Status, MAX_PAGE},
     time::Timestamp,
     AppError,
 };
+use lookout_incidents::{query_params, AppName, IncidentLevel, IncidentQuery, Status, MAX_PAGE};
 
-pub use lookout_shared::incidents::AdminDeps as Deps;
+pub use lookout_incidents::AdminDeps as Deps;
 
 fn parse(req: &Request) -> Result<IncidentQuery, AppError> {
     let params = req.query_string_parameters();

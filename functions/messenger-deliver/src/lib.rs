@@ -23,15 +23,17 @@ use std::time::Duration;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::{Error, LambdaEvent};
-use lookout_shared::{
+use lookout_core::{
     aws,
-    broadcast::{env, BroadcastStore, Claim, DeliveryId, Dispatcher, Job, SendId, Status},
     config::{self, ConfigError},
     error::error_chain,
-    heartbeat::Clock,
-    messenger::Messenger,
+    time::Clock,
     AppError,
 };
+use lookout_messenger::broadcast::{
+    env, BroadcastStore, Claim, DeliveryId, Dispatcher, Job, SendId, Status,
+};
+use lookout_messenger::messenger::Messenger;
 use rand::Rng;
 
 /// How often and how fast a delivery is retried.
@@ -249,7 +251,7 @@ pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outc
         }
         Claim::Busy(until) => {
             // Another consumer holds the attempt: look again when its lease ends.
-            let wait = lookout_shared::time::Timestamp::parse_str(&until)
+            let wait = lookout_core::time::Timestamp::parse_str(&until)
                 .ok()
                 .and_then(|u| (u.datetime() - now.datetime()).to_std().ok())
                 .unwrap_or_default()

@@ -5,14 +5,14 @@
 //! "next_token"?}`; `from`/`to` take any accepted timestamp form; `limit` 1..=1000 (default 100).
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_shared::{
+use lookout_core::{
     auth::{bearer, AdminAuth},
     aws, config,
     http::{header, ok, respond},
-    logs::{Level, LogQuery, LogStore, UserName, MAX_PAGE},
     time::Timestamp,
     AppError,
 };
+use lookout_logs::{Level, LogQuery, LogStore, UserName, MAX_PAGE};
 
 #[derive(Debug, Clone)]
 pub struct Deps {

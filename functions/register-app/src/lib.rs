@@ -2,13 +2,13 @@
 //! (admin) → 201 with the app and its generated `code`, shown this once. 409 if the name is taken.
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
-use lookout_shared::{
+use lookout_core::{
     http::{json_response, parse_json, respond},
-    incidents::AppIn,
     AppError,
 };
+use lookout_incidents::AppIn;
 
-pub use lookout_shared::incidents::AdminDeps as Deps;
+pub use lookout_incidents::AdminDeps as Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

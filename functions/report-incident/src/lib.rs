@@ -18,18 +18,18 @@
 //! A new incident is also posted to the Telegram admin chat when `TELEGRAM_ADMIN_CHAT_ID` is set.
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
-use lookout_shared::{
+use lookout_core::{
     aws, config,
     error::error_chain,
-    heartbeat::{AppId, HeartbeatStore},
     http::{canonical_path, json_response, parse_json},
-    incidents::{mail_text, Enrichment, Incident, IncidentStore, NewIncident, Reported},
-    logs::{LogStore, UserName},
-    mail::AdminMail,
-    messenger::{Messenger, MessengerKind},
     time::Timestamp,
     AppError,
 };
+use lookout_heartbeats::{AppId, HeartbeatStore};
+use lookout_incidents::{mail_text, Enrichment, Incident, IncidentStore, NewIncident, Reported};
+use lookout_logs::{LogStore, UserName};
+use lookout_mail::AdminMail;
+use lookout_messenger::messenger::{Messenger, MessengerKind};
 use serde_json::json;
 
 /// Lines of the app's own log attached to a new incident.
@@ -94,7 +94,7 @@ impl Deps {
         })
     }
 
-    async fn enrich(&self, links: &lookout_shared::incidents::AppLinks) -> Enrichment {
+    async fn enrich(&self, links: &lookout_incidents::AppLinks) -> Enrichment {
         let mut e = Enrichment::default();
         if let (Some(store), Some(user)) = (&self.logs, links.log_user.as_deref()) {
             match UserName::parse(user) {

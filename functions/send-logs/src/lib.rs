@@ -15,13 +15,13 @@ use lambda_http::{
     http::{HeaderValue, StatusCode},
     Body, Error, Request, Response,
 };
-use lookout_shared::{
+use lookout_core::{
     aws, config,
     error::error_chain,
     http::{body_bytes, header, json_response, starts_object},
-    logs::{LogStore, SendLogs, MAX_BODY_BYTES},
     time::Timestamp,
 };
+use lookout_logs::{LogStore, SendLogs, MAX_BODY_BYTES};
 use serde::Serialize;
 
 #[derive(Debug, Clone)]

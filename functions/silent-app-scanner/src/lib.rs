@@ -6,12 +6,9 @@
 //! is left).
 
 use lambda_runtime::{Error, LambdaEvent};
-use lookout_shared::{
-    aws, config,
-    heartbeat::{HeartbeatStore, ScanReport},
-    mail::AdminMail,
-    time::Timestamp,
-};
+use lookout_core::{aws, config, time::Timestamp};
+use lookout_heartbeats::{HeartbeatStore, ScanReport};
+use lookout_mail::AdminMail;
 use serde_json::Value;
 
 #[derive(Debug, Clone)]

@@ -1,12 +1,10 @@
 //! `POST /start_session {"userId","machineId","startAt","orgId"}` → `{"sessionId","message":"request received"}`.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
-    http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT},
-    tracker::{StartSession, Started},
-};
+use lookout_core::http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT};
+use lookout_tracker::{StartSession, Started};
 
-pub use lookout_shared::tracker::Deps;
+pub use lookout_tracker::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

@@ -3,12 +3,10 @@
 //! an unknown app.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
-    http::{ok, parse_json, respond},
-    incidents::{AppIn, AppWithCode},
-};
+use lookout_core::http::{ok, parse_json, respond};
+use lookout_incidents::{AppIn, AppWithCode};
 
-pub use lookout_shared::incidents::AdminDeps as Deps;
+pub use lookout_incidents::AdminDeps as Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

@@ -2,13 +2,13 @@
 //! its history; each changed field is one history entry. 404 unknown, 409 on a concurrent change.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_shared::{
+use lookout_core::{
     http::{ok, parse_json, respond},
-    incidents::IncidentUpdate,
     AppError,
 };
+use lookout_incidents::IncidentUpdate;
 
-pub use lookout_shared::incidents::AdminDeps as Deps;
+pub use lookout_incidents::AdminDeps as Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

@@ -1,7 +1,7 @@
 //! POST /admin/api_keys in-process: admin auth, validation, only the hash is stored.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use lookout_shared::auth::sha256_hex;
+use lookout_core::auth::sha256_hex;
 use serde_json::json;
 
 use lookout_tests::support::{read, request, spawn_app, ADMIN_TOKEN};

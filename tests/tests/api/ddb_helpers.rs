@@ -1,7 +1,7 @@
 //! shared::ddb against moto.
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-use lookout_shared::ddb::batch_write_all;
+use lookout_core::ddb::batch_write_all;
 
 use lookout_tests::support::spawn_app;
 

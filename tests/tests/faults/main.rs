@@ -10,7 +10,7 @@
 //! - succeed with its whole effect, when only best-effort steps after the commit failed.
 //!
 //! One more test stops the real moto_server process (SIGSTOP) mid-run: requests get a 5xx
-//! within the SDK time limits of `lookout_shared::aws` instead of hanging, and succeed once it
+//! within the SDK time limits of `lookout_core::aws` instead of hanging, and succeed once it
 //! resumes (SIGCONT).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use lambda_http::{Body, Request, Response};
+use lookout_core::auth::sha256_hex;
 use lookout_dev::{moto, provision, provision::Stack};
-use lookout_shared::auth::sha256_hex;
 use lookout_tests::faults::FaultProxy;
 use lookout_tests::support::{http_request, messenger_params, scan_all, template, ADMIN_TOKEN};
 use serde_json::{json, Value};
@@ -636,27 +636,26 @@ async fn a_stopped_moto_gives_bounded_5xx_and_work_resumes_when_it_returns() {
     // The production client settings (time limits included), pointed at this moto.
     let sdk = sdk
         .into_builder()
-        .timeout_config(lookout_shared::aws::timeouts())
+        .timeout_config(lookout_core::aws::timeouts())
         .build();
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    let keys =
-        lookout_shared::auth::ApiKeys::new(ddb.clone(), stack.table("ApiKeysTable").unwrap());
+    let keys = lookout_core::auth::ApiKeys::new(ddb.clone(), stack.table("ApiKeysTable").unwrap());
     // The handler signs as start-session's own role, with the production time limits.
     let role_ddb = aws_sdk_dynamodb::Client::new(
         &moto::function_config(&own.url, "start-session")
             .await
             .expect("the function's local IAM role"),
     );
-    let tracker = lookout_shared::tracker::Deps {
-        store: lookout_shared::tracker::TrackerStore::new(
+    let tracker = lookout_tracker::Deps {
+        store: lookout_tracker::TrackerStore::new(
             role_ddb.clone(),
             stack.table("TrackerTable").unwrap(),
             Some(90),
         ),
-        keys: lookout_shared::auth::ApiKeys::new(role_ddb, stack.table("ApiKeysTable").unwrap()),
+        keys: lookout_core::auth::ApiKeys::new(role_ddb, stack.table("ApiKeysTable").unwrap()),
     };
     let key = keys
-        .issue(&lookout_shared::auth::Tenant::parse("acme").unwrap(), "t")
+        .issue(&lookout_core::auth::Tenant::parse("acme").unwrap(), "t")
         .await
         .unwrap()
         .api_key;
@@ -702,7 +701,7 @@ async fn a_stopped_moto_gives_bounded_5xx_and_work_resumes_when_it_returns() {
         json!({"error": "internal", "message": "internal server error"})
     );
     assert!(
-        waited < lookout_shared::aws::OPERATION_TIMEOUT * 2 + Duration::from_secs(1),
+        waited < lookout_core::aws::OPERATION_TIMEOUT * 2 + Duration::from_secs(1),
         "a stopped moto held the request for {waited:?}"
     );
 

@@ -10,17 +10,14 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::{Body, Request, Response};
+use lookout_core::{auth::AdminAuth, time::Clock, time::Timestamp};
 use lookout_dev::{emulator::Emulator, moto};
-use lookout_shared::{
-    auth::AdminAuth,
-    broadcast::{self, env, BroadcastStore, Dispatcher, ScheduleTarget},
-    heartbeat::{Clock, HeartbeatStore},
-    incidents::{AdminDeps, IncidentStore},
-    logs::{LogStore, UserName},
-    mail::{AdminMail, Mailer},
-    messenger::{Messenger, MessengerConfig},
-    time::Timestamp,
-};
+use lookout_heartbeats::HeartbeatStore;
+use lookout_incidents::{AdminDeps, IncidentStore};
+use lookout_logs::{LogStore, UserName};
+use lookout_mail::{AdminMail, Mailer};
+use lookout_messenger::broadcast::{self, env, BroadcastStore, Dispatcher, ScheduleTarget};
+use lookout_messenger::messenger::{Messenger, MessengerConfig};
 use lookout_tests::support::{
     http_request, read, spawn_app, template, TestApp, ADMIN_TOKEN, CONTACT_FUNCTIONS,
     INCIDENT_ADMIN_FUNCTIONS,
@@ -91,7 +88,7 @@ impl Fixture {
         let ddb_of = |b: &'static str| app.ddb_for(b);
         let table = |id: &str| app.stack.table(id).unwrap().to_owned();
         let admin =
-            AdminAuth::from_sha256_hex(&lookout_shared::auth::sha256_hex(ADMIN_TOKEN.as_bytes()))
+            AdminAuth::from_sha256_hex(&lookout_core::auth::sha256_hex(ADMIN_TOKEN.as_bytes()))
                 .unwrap();
         let clock = Clock::system();
         let hb_store = |ddb| HeartbeatStore::new(ddb, table("HeartbeatTable"));

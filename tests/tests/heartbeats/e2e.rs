@@ -23,9 +23,9 @@ async fn mails_about(l: &Live, tenant: &str) -> Vec<SentMail> {
 
 /// RFC 3339 for the wall clock plus `secs` (functions under watch use the system clock).
 fn in_secs(secs: i64) -> String {
-    let now = lookout_shared::time::Timestamp::now();
+    let now = lookout_core::time::Timestamp::now();
     let ms = now.datetime().timestamp_millis() + secs * 1000;
-    lookout_shared::time::Timestamp::parse_json(&json!(ms))
+    lookout_core::time::Timestamp::parse_json(&json!(ms))
         .unwrap()
         .to_rfc3339()
 }

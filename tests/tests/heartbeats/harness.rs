@@ -6,12 +6,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::{Context, LambdaEvent};
+use lookout_core::{time::Clock, time::Timestamp};
 use lookout_dev::moto;
-use lookout_shared::{
-    heartbeat::{Clock, HeartbeatStore, ScanReport},
-    mail::{AdminMail, Mailer},
-    time::Timestamp,
-};
+use lookout_heartbeats::{HeartbeatStore, ScanReport};
+use lookout_mail::{AdminMail, Mailer};
 use serde_json::{json, Value};
 
 use lookout_tests::support::{

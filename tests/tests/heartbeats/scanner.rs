@@ -3,10 +3,8 @@
 //! retried after its lease, and reads limited to due apps.
 
 use lambda_runtime::{Context, LambdaEvent};
-use lookout_shared::{
-    heartbeat::{DUE_SHARDS, MAIL_LEASE_MS},
-    mail::{AdminMail, Mailer},
-};
+use lookout_heartbeats::{DUE_SHARDS, MAIL_LEASE_MS};
+use lookout_mail::{AdminMail, Mailer};
 use serde_json::json;
 
 use crate::harness::{at, ms, n, s, scheduled_event, spawn};

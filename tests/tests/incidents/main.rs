@@ -5,16 +5,16 @@
 mod e2e;
 mod seed_client;
 
-use lookout_dev::{emulator::Emulator, moto};
-use lookout_shared::{
+use lookout_core::{
     auth::{sha256_hex, AdminAuth, Tenant},
-    heartbeat::{HeartbeatIn, HeartbeatStore},
-    incidents::{AdminDeps, IncidentStore},
-    logs::LogStore,
-    mail::{AdminMail, Mailer},
-    messenger::{Messenger, MessengerConfig},
     time::Timestamp,
 };
+use lookout_dev::{emulator::Emulator, moto};
+use lookout_heartbeats::{HeartbeatIn, HeartbeatStore};
+use lookout_incidents::{AdminDeps, IncidentStore};
+use lookout_logs::LogStore;
+use lookout_mail::{AdminMail, Mailer};
+use lookout_messenger::messenger::{Messenger, MessengerConfig};
 use lookout_tests::support::{
     http_request, read, request, sent_mail, spawn_app, SentMail, TestApp, ADMIN_TOKEN,
 };
@@ -439,10 +439,7 @@ async fn incidents_are_enriched_with_the_apps_recent_logs() {
     assert_eq!(status, 201, "{created}");
     let token = t
         .logs
-        .issue_token(
-            &lookout_shared::logs::UserName::parse("billing").unwrap(),
-            false,
-        )
+        .issue_token(&lookout_logs::UserName::parse("billing").unwrap(), false)
         .await
         .unwrap();
     let logs: Vec<Value> = (0..30)

@@ -5,10 +5,8 @@ mod e2e;
 mod seed_client;
 
 use lambda_http::{Body, Response};
-use lookout_shared::{
-    auth::{sha256_hex, AdminAuth},
-    logs::{self, LogStore},
-};
+use lookout_core::auth::{sha256_hex, AdminAuth};
+use lookout_logs::{self as logs, LogStore};
 use lookout_tests::support::{http_request, read, request, spawn_app, TestApp, ADMIN_TOKEN};
 use serde_json::{json, Value};
 

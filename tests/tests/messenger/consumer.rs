@@ -172,8 +172,11 @@ async fn a_failing_record_is_reported_alone_and_retried_until_recorded_as_failed
         error.contains("tooManyRequests") && error.contains("gave up after 3 attempts"),
         "{error}"
     );
-    let due = lookout_shared::time::Timestamp::parse_str(&s(&viber, "scheduledAt")).unwrap();
-    assert_eq!(f["time"], json!(lookout_shared::broadcast::time_parts(due)));
+    let due = lookout_core::time::Timestamp::parse_str(&s(&viber, "scheduledAt")).unwrap();
+    assert_eq!(
+        f["time"],
+        json!(lookout_messenger::broadcast::time_parts(due))
+    );
 }
 
 #[tokio::test]

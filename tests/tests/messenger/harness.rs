@@ -10,13 +10,10 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
 use lambda_runtime::{Context, LambdaEvent};
+use lookout_core::{time::Clock, time::Timestamp};
 use lookout_dev::{emulator::Emulator, moto, template::Resolve};
-use lookout_shared::{
-    broadcast::{self, env, BroadcastStore, Dispatcher, ScheduleTarget},
-    heartbeat::Clock,
-    messenger::{Messenger, MessengerConfig},
-    time::Timestamp,
-};
+use lookout_messenger::broadcast::{self, env, BroadcastStore, Dispatcher, ScheduleTarget};
+use lookout_messenger::messenger::{Messenger, MessengerConfig};
 use messenger_deliver::RetryPolicy;
 use serde_json::{json, Value};
 

@@ -35,7 +35,7 @@ use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use lambda_runtime::{Context, LambdaEvent};
-use lookout_shared::auth::sha256_hex;
+use lookout_core::auth::sha256_hex;
 use lookout_tests::support::{http_request, read};
 use serde_json::{json, Value};
 

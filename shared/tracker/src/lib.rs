@@ -12,6 +12,7 @@
 //! Event ids are derived from the event's content, so a retried `add_event` overwrites
 //! instead of duplicating.
 
+use lookout_core::deserialize_via_parse;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{auth::Tenant, config, ddb, time::Timestamp, AppError};
+use lookout_core::{auth::Tenant, config, ddb, time::Timestamp, AppError};
 
 /// Events per `add_event` request.
 pub const MAX_EVENTS_PER_REQUEST: usize = 1000;
@@ -697,19 +698,19 @@ mod tests {
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub store: TrackerStore,
-    pub keys: crate::auth::ApiKeys,
+    pub keys: lookout_core::auth::ApiKeys,
 }
 
 impl Deps {
     pub fn new(client: Client) -> Result<Self, config::ConfigError> {
         Ok(Self {
             store: TrackerStore::from_env(client.clone())?,
-            keys: crate::auth::ApiKeys::from_env(client)?,
+            keys: lookout_core::auth::ApiKeys::from_env(client)?,
         })
     }
 
     pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = crate::aws::sdk_config().await;
-        Self::new(crate::aws::dynamodb(&sdk))
+        let sdk = lookout_core::aws::sdk_config().await;
+        Self::new(lookout_core::aws::dynamodb(&sdk))
     }
 }

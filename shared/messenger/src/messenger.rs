@@ -14,8 +14,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use lookout_shared::messenger::{Messenger, MessengerKind};
-//! let sdk = lookout_shared::aws::sdk_config().await;
+//! use lookout_messenger::messenger::{Messenger, MessengerKind};
+//! let sdk = lookout_core::aws::sdk_config().await;
 //! let messenger = Messenger::load(&sdk).await?;
 //! messenger.send(MessengerKind::Telegram, "-1001234567890", "disk full on db-1").await?;
 //! # Ok(()) }
@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::config::{self, ConfigError};
+use lookout_core::config::{self, ConfigError};
 
 /// Longest text any of the three accepts in one message (Telegram's and WhatsApp's limit).
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -216,7 +216,7 @@ impl MessengerTokens {
             .map_err(|e| {
                 ConfigError(format!(
                     "reading the messenger secret: {}",
-                    crate::error::error_chain(&e)
+                    lookout_core::error::error_chain(&e)
                 ))
             })?;
         match out.secret_string() {
@@ -519,7 +519,7 @@ async fn call(
         kind,
         status: None,
         // Without the URL: Telegram's holds the bot token.
-        detail: crate::error::error_chain(&err.without_url()),
+        detail: lookout_core::error::error_chain(&err.without_url()),
     };
     let resp = req.send().await.map_err(unavailable)?;
     let status = resp.status().as_u16();

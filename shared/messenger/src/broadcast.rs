@@ -18,6 +18,7 @@
 //! `pending → sending → sent | failed`, and `sending → pending` for a transient failure that
 //! is retried. Every transition is a conditional write; see [`BroadcastStore::claim`].
 
+use lookout_core::deserialize_via_parse;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -29,14 +30,15 @@ use chrono::{Datelike, Timelike};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::{
+use lookout_core::{
     auth::{ApiKeys, Tenant},
     config::{self, ConfigError},
     ddb,
-    messenger::{MessengerKind, MAX_TEXT_CHARS},
     time::{SentTime, Timestamp, Zone},
     AppError,
 };
+
+use crate::messenger::{MessengerKind, MAX_TEXT_CHARS};
 
 /// Environment variable names (template.yaml sets them).
 pub mod env {
@@ -435,7 +437,7 @@ impl SendMessage {
             buf.extend_from_slice(&(p.len() as u64).to_be_bytes());
             buf.extend_from_slice(p.as_bytes());
         }
-        crate::auth::sha256_hex(&buf)
+        lookout_core::auth::sha256_hex(&buf)
     }
 
     pub fn from_json(bytes: &[u8]) -> Result<Self, AppError> {
@@ -476,7 +478,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppErro
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::validation("request body must be a JSON object"));
     }
-    if !crate::http::starts_object(bytes) {
+    if !lookout_core::http::starts_object(bytes) {
         return Err(AppError::validation(
             "invalid JSON body: expected a JSON object",
         ));
@@ -574,7 +576,8 @@ impl SendId {
 impl SendId {
     /// The id of the send a tenant makes under a client-chosen idempotency key.
     pub fn for_key(tenant: &Tenant, key: &IdempotencyKey) -> Self {
-        let hash = crate::auth::sha256_hex(format!("{}\n{}", tenant.as_str(), key.0).as_bytes());
+        let hash =
+            lookout_core::auth::sha256_hex(format!("{}\n{}", tenant.as_str(), key.0).as_bytes());
         Self(hash[..32].to_owned())
     }
 }
@@ -1245,7 +1248,7 @@ impl BroadcastStore {
         if let Err(err) = ddb::batch_write_all(&self.client, &self.table, requests).await {
             // More than one call's worth may have landed: take it back before failing.
             if let Err(undo) = self.discard_send(send, deliveries).await {
-                tracing::error!(send = send.pk.as_str(), error = %crate::error::error_chain(&undo),
+                tracing::error!(send = send.pk.as_str(), error = %lookout_core::error::error_chain(&undo),
                     "could not remove a partly stored send; it is never queued and expires with its TTL");
             }
             return Err(err);
@@ -1876,8 +1879,8 @@ pub struct Deps {
 
 impl Deps {
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = crate::aws::sdk_config().await;
-        let ddb = crate::aws::dynamodb(&sdk);
+        let sdk = lookout_core::aws::sdk_config().await;
+        let ddb = lookout_core::aws::dynamodb(&sdk);
         Ok(Self {
             keys: ApiKeys::from_env(ddb.clone())?,
             store: BroadcastStore::from_env(ddb)?,

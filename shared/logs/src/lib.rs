@@ -20,6 +20,7 @@
 //! line), and chunking is a pure function of the batch, so a retried batch rewrites the same
 //! items while two different batches never share one.
 
+use lookout_core::deserialize_via_parse;
 use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::{types::AttributeValue, Client};
@@ -29,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::{
+use lookout_core::{
     auth::{ct_eq, sha256_hex},
     config, ddb,
     time::Timestamp,
@@ -384,7 +385,7 @@ fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, AppEr
         .collect()
 }
 
-pub use crate::ddb::{item_size, write_units};
+pub use lookout_core::ddb::{item_size, write_units};
 
 /// Items of a batch as stored (for the cost benchmark; the store uses the same function).
 pub fn batch_items(batch: Batch) -> Result<Vec<HashMap<String, AttributeValue>>, AppError> {

@@ -22,8 +22,6 @@
 //! resends. See docs/heartbeats.md for why this gives one mail per transition.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 
 use aws_sdk_dynamodb::{
     operation::{put_item::PutItemError, update_item::UpdateItemError},
@@ -37,7 +35,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{auth::Tenant, config, mail::AdminMail, time::Timestamp, AppError};
+use lookout_core::{auth::Tenant, config, time::Timestamp, AppError};
+use lookout_mail::AdminMail;
+
+/// The clock moved to core; kept here for callers of `heartbeat::Clock`.
+pub use lookout_core::time::Clock;
 
 /// Defaults of a new app: the seed's one minute, plus one minute of grace.
 pub const DEFAULT_PERIOD_SECONDS: u32 = 60;
@@ -70,39 +72,6 @@ const QUERY_PAGE: i32 = 100;
 const MAX_CAS_ATTEMPTS: usize = 8;
 
 // ---------------------------------------------------------------- clock
-
-/// Where "now" comes from: the system clock, or a settable one in tests.
-#[derive(Debug, Clone, Default)]
-pub struct Clock {
-    manual: Option<Arc<AtomicI64>>,
-}
-
-impl Clock {
-    pub fn system() -> Self {
-        Self::default()
-    }
-
-    /// A clock that stands at `at` until [`Clock::set`] moves it.
-    pub fn manual(at: Timestamp) -> Self {
-        Self {
-            manual: Some(Arc::new(AtomicI64::new(millis(at)))),
-        }
-    }
-
-    /// Moves a manual clock (no effect on the system clock).
-    pub fn set(&self, at: Timestamp) {
-        if let Some(m) = &self.manual {
-            m.store(millis(at), Ordering::SeqCst);
-        }
-    }
-
-    pub fn now(&self) -> Timestamp {
-        match &self.manual {
-            Some(m) => from_millis(m.load(Ordering::SeqCst)),
-            None => Timestamp::now(),
-        }
-    }
-}
 
 fn millis(t: Timestamp) -> i64 {
     t.datetime().timestamp_millis()
@@ -989,7 +958,7 @@ impl HeartbeatStore {
                     Ok(p) => p,
                     Err(err) => {
                         report.errors += 1;
-                        tracing::error!(shard, error = %crate::error::error_chain(&err), "due query failed");
+                        tracing::error!(shard, error = %lookout_core::error::error_chain(&err), "due query failed");
                         continue 'shards;
                     }
                 };
@@ -1077,7 +1046,7 @@ impl HeartbeatStore {
                 }
                 Err(err) => {
                     report.errors += 1;
-                    tracing::error!(app = %old.pk, error = %crate::error::error_chain(&err), "scanner write failed");
+                    tracing::error!(app = %old.pk, error = %lookout_core::error::error_chain(&err), "scanner write failed");
                     return;
                 }
             }
@@ -1093,7 +1062,7 @@ impl HeartbeatStore {
                     Ok(()) => report.mails_sent += 1,
                     Err(err) => {
                         report.mail_errors += 1;
-                        tracing::error!(app = %rec.pk, error = %crate::error::error_chain(&err), "transition mail not sent; retried after the lease");
+                        tracing::error!(app = %rec.pk, error = %lookout_core::error::error_chain(&err), "transition mail not sent; retried after the lease");
                     }
                 }
             }
@@ -1157,7 +1126,12 @@ impl HeartbeatStore {
             .next_token
             .as_deref()
             .map(|t| {
-                crate::ddb::decode_page_token(t, &TOKEN_KEYS, ("tenant", tenant), "next_token")
+                lookout_core::ddb::decode_page_token(
+                    t,
+                    &TOKEN_KEYS,
+                    ("tenant", tenant),
+                    "next_token",
+                )
             })
             .transpose()?;
         let page = self
@@ -1192,7 +1166,7 @@ impl HeartbeatStore {
             apps,
             next_token: page
                 .last_evaluated_key
-                .map(|k| crate::ddb::encode_page_token(&k, &TOKEN_KEYS)),
+                .map(|k| lookout_core::ddb::encode_page_token(&k, &TOKEN_KEYS)),
         })
     }
 
@@ -1205,7 +1179,7 @@ impl HeartbeatStore {
             .iter()
             .map(|pk| HashMap::from([("pk".to_owned(), AttributeValue::S(pk.clone()))]))
             .collect::<Vec<_>>();
-        for item in crate::ddb::batch_get_all(&self.client, &self.table, keys).await? {
+        for item in lookout_core::ddb::batch_get_all(&self.client, &self.table, keys).await? {
             let rec: AppRecord = serde_dynamo::from_item(item)?;
             out.insert(rec.pk.clone(), rec);
         }
@@ -1213,7 +1187,7 @@ impl HeartbeatStore {
     }
 }
 
-pub use crate::ddb::{item_size, read_units};
+pub use lookout_core::ddb::{item_size, read_units};
 
 fn apply_admin(rec: &mut AppRecord, input: &AdminAppIn, now: Timestamp) -> Result<(), AppError> {
     if input.period_seconds.is_some() || input.grace_seconds.is_some() {
@@ -1383,9 +1357,9 @@ mod tests {
                 .map(|(k, v)| (k.to_owned(), AttributeValue::S(v.to_owned())))
                 .collect();
         let decode = |t: &str, tenant: &str| {
-            crate::ddb::decode_page_token(t, &TOKEN_KEYS, ("tenant", tenant), "next_token")
+            lookout_core::ddb::decode_page_token(t, &TOKEN_KEYS, ("tenant", tenant), "next_token")
         };
-        let token = crate::ddb::encode_page_token(&key, &TOKEN_KEYS);
+        let token = lookout_core::ddb::encode_page_token(&key, &TOKEN_KEYS);
         assert_eq!(decode(&token, "acme").unwrap(), key);
         assert!(decode(&token, "other").is_err());
         assert!(decode("zz", "acme").is_err());

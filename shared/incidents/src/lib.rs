@@ -25,7 +25,7 @@ use rand::RngCore;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::{
+use lookout_core::{
     auth::{ct_eq, sha256_hex},
     config, ddb,
     time::Timestamp,
@@ -1237,16 +1237,16 @@ mod tests {
 /// What the admin incident/app functions need, built once per cold start.
 #[derive(Debug, Clone)]
 pub struct AdminDeps {
-    pub admin: crate::auth::AdminAuth,
+    pub admin: lookout_core::auth::AdminAuth,
     pub store: IncidentStore,
 }
 
 impl AdminDeps {
     pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = crate::aws::sdk_config().await;
+        let sdk = lookout_core::aws::sdk_config().await;
         Ok(Self {
-            admin: crate::auth::AdminAuth::from_env()?,
-            store: IncidentStore::from_env(crate::aws::dynamodb(&sdk))?,
+            admin: lookout_core::auth::AdminAuth::from_env()?,
+            store: IncidentStore::from_env(lookout_core::aws::dynamodb(&sdk))?,
         })
     }
 }

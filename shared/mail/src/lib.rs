@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! # async fn demo(sdk: &aws_config::SdkConfig) -> Result<(), Box<dyn std::error::Error>> {
-//! let admin = lookout_shared::mail::AdminMail::from_env(sdk)?;
+//! let admin = lookout_mail::AdminMail::from_env(sdk)?;
 //! admin.send("[Lookout] test", "hello").await?;
 //! # Ok(()) }
 //! ```
@@ -14,7 +14,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
-use crate::{config, AppError};
+use lookout_core::{config, AppError};
 
 /// Longest subject we send (SES allows more; mail clients show less).
 pub const MAX_SUBJECT_CHARS: usize = 200;

@@ -15,6 +15,8 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Offset as _, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 /// A point in time between 1970 and 9999, UTC, millisecond precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -224,6 +226,41 @@ impl<'de> Deserialize<'de> for Zone {
 impl Serialize for Zone {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.name())
+    }
+}
+
+/// Where "now" comes from: the system clock, or a settable one in tests.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    manual: Option<Arc<AtomicI64>>,
+}
+
+impl Clock {
+    pub fn system() -> Self {
+        Self::default()
+    }
+
+    /// A clock that stands at `at` until [`Clock::set`] moves it.
+    pub fn manual(at: Timestamp) -> Self {
+        Self {
+            manual: Some(Arc::new(AtomicI64::new(at.0.timestamp_millis()))),
+        }
+    }
+
+    /// Moves a manual clock (no effect on the system clock).
+    pub fn set(&self, at: Timestamp) {
+        if let Some(m) = &self.manual {
+            m.store(at.0.timestamp_millis(), Ordering::SeqCst);
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        match &self.manual {
+            Some(m) => DateTime::from_timestamp_millis(m.load(Ordering::SeqCst))
+                .and_then(Timestamp::from_datetime)
+                .unwrap_or_else(Timestamp::now),
+            None => Timestamp::now(),
+        }
     }
 }
 
