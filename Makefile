@@ -14,7 +14,7 @@ bootstrap:
 
 ## Release build of every function for Lambda (arm64, provided.al2023).
 build-arm64:
-	cargo lambda build --release --arm64 $(foreach d,$(wildcard functions/*),--package $(notdir $(d)))
+	cargo lambda build --release --arm64 $(foreach d,$(wildcard functions/*/*),--package $(notdir $(d)))
 
 lint:
 	cargo fmt --all -- --check

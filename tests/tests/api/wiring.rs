@@ -55,12 +55,27 @@ fn watch_router_equals_template_routes() {
 
 #[test]
 fn every_template_function_has_a_crate_with_that_binary() {
+    // functions/<domain>/<binary>/: one crate per Lambda, grouped by domain.
+    let domains: Vec<std::path::PathBuf> = std::fs::read_dir(workspace_root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     for f in template().functions().unwrap() {
-        let manifest = workspace_root()
-            .join("functions")
-            .join(&f.binary)
-            .join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest)
+        let found: Vec<std::path::PathBuf> = domains
+            .iter()
+            .map(|d| d.join(&f.binary).join("Cargo.toml"))
+            .filter(|m| m.exists())
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "{}: want exactly one crate functions/<domain>/{}, found {found:?}",
+            f.logical_id,
+            f.binary
+        );
+        let manifest = &found[0];
+        let text = std::fs::read_to_string(manifest)
             .unwrap_or_else(|_| panic!("{} has no crate at {}", f.logical_id, manifest.display()));
         assert!(
             text.contains(&format!("name = \"{}\"", f.binary)),
