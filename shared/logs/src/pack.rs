@@ -1,0 +1,141 @@
+//! Packing a batch into chunk items (pure: no I/O).
+
+use super::*;
+
+/// The batch's identity: a hash of everything in it. A retried batch gets the same id (and so
+/// rewrites the same items); any other batch, even from the same process with the same
+/// `post_time`, gets its own.
+pub(crate) fn batch_id(batch: &Batch) -> String {
+    let mut h = Sha256::new();
+    let mut part = |p: &str| {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    };
+    part(batch.user.as_str());
+    part(&batch.pid.to_string());
+    part(&batch.p_name);
+    part(&batch.post_time.to_rfc3339());
+    for l in &batch.logs {
+        part(&l.event_at.to_rfc3339());
+        part(l.level.as_str());
+        part(&l.msg);
+        part(&l.p_description);
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+/// Packed size of one line inside the `lines` JSON (close enough for chunking).
+pub(crate) fn packed_len(l: &PackedLine) -> usize {
+    l.0.len() + l.1.as_str().len() + l.2.len() + l.3.len() + 16
+}
+
+/// Chunk items for a batch: lines sorted by time, cut at the size target or the span limit.
+/// A pure function of the batch, so retries produce the same keys.
+pub(crate) fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, AppError> {
+    let pk = user_pk(&batch.user);
+    let id = batch_id(&batch);
+    let mut lines: Vec<(Timestamp, PackedLine)> = batch
+        .logs
+        .into_iter()
+        .map(|l| {
+            (
+                l.event_at,
+                (l.event_at.to_rfc3339(), l.level, l.msg, l.p_description),
+            )
+        })
+        .collect();
+    // Stable: lines with equal times keep their order.
+    lines.sort_by_key(|(at, _)| *at);
+
+    let mut groups: Vec<Vec<(Timestamp, PackedLine)>> = Vec::new();
+    let mut size = 0;
+    for line in lines {
+        let len = packed_len(&line.1);
+        let start_new = match groups.last().and_then(|g| g.first()) {
+            None => true,
+            Some((first, _)) => {
+                size + len > CHUNK_TARGET_BYTES
+                    || line.0.unix_seconds() - first.unix_seconds() > CHUNK_MAX_SPAN_SECS
+            }
+        };
+        if start_new {
+            groups.push(Vec::new());
+            size = 0;
+        }
+        size += len;
+        if let Some(g) = groups.last_mut() {
+            g.push(line);
+        }
+    }
+
+    groups
+        .into_iter()
+        .enumerate()
+        .map(|(no, group)| {
+            let min_at = group.first().map(|(_, l)| l.0.clone()).unwrap_or_default();
+            let max_at = group.last().map(|(_, l)| l.0.clone()).unwrap_or_default();
+            let levels = group.iter().map(|(_, l)| l.1.as_str().to_owned()).collect();
+            let packed: Vec<PackedLine> = group.into_iter().map(|(_, l)| l).collect();
+            Ok(ChunkRecord {
+                pk: pk.clone(),
+                sk: format!("{min_at}#{id}#{no:04}"),
+                pid: batch.pid,
+                p_name: batch.p_name.clone(),
+                post_time: batch.post_time.to_rfc3339(),
+                min_at,
+                max_at,
+                levels,
+                n: packed.len(),
+                lines: serde_json::to_string(&packed).map_err(AppError::internal)?,
+                expires_at,
+            })
+        })
+        .collect()
+}
+
+pub use lookout_core::ddb::{item_size, write_units};
+
+/// Items of a batch as stored (for the cost benchmark; the store uses the same function).
+pub fn batch_items(batch: Batch) -> Result<Vec<HashMap<String, AttributeValue>>, AppError> {
+    pack(batch, Some(0))?
+        .iter()
+        .map(|c| serde_dynamo::to_item(c).map_err(AppError::from))
+        .collect()
+}
+
+/// The one-item-per-line layout the packed one is measured against.
+pub fn baseline_items(batch: &Batch) -> Vec<HashMap<String, AttributeValue>> {
+    let id = batch_id(batch);
+    batch
+        .logs
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let at = l.event_at.to_rfc3339();
+            HashMap::from([
+                ("pk".to_owned(), AttributeValue::S(user_pk(&batch.user))),
+                (
+                    "sk".to_owned(),
+                    AttributeValue::S(format!("{at}#{id}#{i:05}")),
+                ),
+                ("pid".to_owned(), AttributeValue::N(batch.pid.to_string())),
+                ("pName".to_owned(), AttributeValue::S(batch.p_name.clone())),
+                (
+                    "postTime".to_owned(),
+                    AttributeValue::S(batch.post_time.to_rfc3339()),
+                ),
+                ("eventAt".to_owned(), AttributeValue::S(at)),
+                (
+                    "level".to_owned(),
+                    AttributeValue::S(l.level.as_str().to_owned()),
+                ),
+                ("msg".to_owned(), AttributeValue::S(l.msg.clone())),
+                (
+                    "pDescription".to_owned(),
+                    AttributeValue::S(l.p_description.clone()),
+                ),
+                ("expiresAt".to_owned(), AttributeValue::N("0".into())),
+            ])
+        })
+        .collect()
+}

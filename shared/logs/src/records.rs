@@ -1,0 +1,60 @@
+//! What is stored and returned: chunk records, query types and keys.
+
+use super::*;
+
+/// One packed line: `[eventAt, level, msg, p_description]`.
+pub(crate) type PackedLine = (String, Level, String, String);
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ChunkRecord {
+    pub(crate) pk: String,
+    pub(crate) sk: String,
+    pub(crate) pid: u64,
+    pub(crate) p_name: String,
+    pub(crate) post_time: String,
+    pub(crate) min_at: String,
+    pub(crate) max_at: String,
+    pub(crate) levels: BTreeSet<String>,
+    pub(crate) n: usize,
+    pub(crate) lines: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expires_at: Option<i64>,
+}
+
+/// A stored line as the query returns it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogOut {
+    pub event_at: String,
+    pub level: String,
+    pub msg: String,
+    pub p_description: String,
+    pub p_name: String,
+    pub pid: u64,
+    pub post_time: String,
+}
+
+/// A page of query results.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LogPage {
+    pub user: String,
+    pub logs: Vec<LogOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// Query filters.
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    pub p_name: Option<String>,
+    pub pid: Option<u64>,
+    pub levels: Vec<Level>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub limit: usize,
+    pub next_token: Option<String>,
+}
+
+pub(crate) fn user_pk(user: &UserName) -> String {
+    format!("U#{}", user.as_str())
+}

@@ -1,0 +1,333 @@
+//! The tracker's DynamoDB store.
+
+use super::*;
+
+/// What the tracker functions need, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct TrackerStore {
+    pub(crate) client: Client,
+    pub(crate) table: String,
+    pub(crate) retention_days: Option<i64>,
+}
+
+impl TrackerStore {
+    pub fn new(client: Client, table: impl Into<String>, retention_days: Option<i64>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            retention_days,
+        }
+    }
+
+    /// `TRACKER_TABLE`, and optional `TRACKER_RETENTION_DAYS` (items expire via TTL).
+    pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
+        let retention = match config::optional("TRACKER_RETENTION_DAYS") {
+            None => None,
+            Some(v) => Some(v.parse::<i64>().ok().filter(|d| *d > 0).ok_or_else(|| {
+                config::ConfigError("TRACKER_RETENTION_DAYS must be a positive integer".into())
+            })?),
+        };
+        Ok(Self::new(
+            client,
+            config::required(config::names::TRACKER_TABLE)?,
+            retention,
+        ))
+    }
+
+    pub(crate) fn expires_at(&self) -> Option<i64> {
+        self.retention_days
+            .map(|d| Timestamp::now().unix_seconds() + d * 86_400)
+    }
+
+    pub async fn start_session(
+        &self,
+        tenant: &Tenant,
+        input: StartSession,
+    ) -> Result<String, AppError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let record = SessionRecord {
+            pk: session_pk(&id),
+            sk: META.into(),
+            session_id: id.clone(),
+            tenant: tenant.as_str().to_owned(),
+            user_id: input.user_id.0,
+            machine_id: input.machine_id.0,
+            org_id: input.org_id.map_or(Value::Null, |o| o.0).to_string(),
+            start_at: input.start_at.to_rfc3339(),
+            end_at: None,
+            created_at: Timestamp::now().to_rfc3339(),
+            expires_at: self.expires_at(),
+        };
+        if !ddb::put_new(&self.client, &self.table, &record).await? {
+            return Err(AppError::internal("a fresh session id collided"));
+        }
+        Ok(id)
+    }
+
+    pub(crate) async fn load_session(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+    ) -> Result<SessionRecord, AppError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(session_pk(id)))
+            .key("sk", AttributeValue::S(META.into()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        match out.item {
+            Some(item) => {
+                let rec: SessionRecord = serde_dynamo::from_item(item)?;
+                if rec.tenant == tenant.as_str() {
+                    Ok(rec)
+                } else {
+                    Err(not_found())
+                }
+            }
+            None => Err(not_found()),
+        }
+    }
+
+    /// Adds events atomically per chunk of 99: each chunk's transaction also checks that the
+    /// session exists, belongs to the caller and has not ended (404 / 409 otherwise).
+    pub async fn add_events(&self, tenant: &Tenant, input: AddEvents) -> Result<usize, AppError> {
+        input.validate()?;
+        let session_id = input.session_id.0;
+        // The machine id is needed for the GSI key; reading it also answers 404/409 early.
+        let session = self.load_session(tenant, &session_id).await?;
+        if session.end_at.is_some() {
+            return Err(ended());
+        }
+        let gsi1pk = machine_pk(tenant, &session.machine_id);
+        let expires_at = self.expires_at();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut records = Vec::with_capacity(input.events.len());
+        for ev in input.events {
+            let at = ev.event_at.to_rfc3339();
+            let payload = ev.payload.to_json();
+            let base = event_id(&session_id, &at, ev.event_type.as_str(), &payload, 0);
+            let occurrence = seen.entry(base).and_modify(|n| *n += 1).or_insert(0);
+            let id = event_id(
+                &session_id,
+                &at,
+                ev.event_type.as_str(),
+                &payload,
+                *occurrence,
+            );
+            records.push(EventRecord {
+                pk: session_pk(&session_id),
+                sk: format!("EVENT#{at}#{id}"),
+                gsi1pk: gsi1pk.clone(),
+                gsi1sk: format!("{at}#{session_id}#{id}"),
+                session_id: session_id.clone(),
+                event_at: at,
+                event_type: ev.event_type.0,
+                payload,
+                expires_at,
+            });
+        }
+        let count = records.len();
+        for chunk in records.chunks(EVENTS_PER_TRANSACTION) {
+            let mut items = Vec::with_capacity(chunk.len() + 1);
+            items.push(self.touch_open_session(tenant, &session_id, expires_at)?);
+            for rec in chunk {
+                items.push(ddb::transact_put(&self.table, rec)?);
+            }
+            let res = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await;
+            if let Err(err) = res {
+                if ddb::is_conditional_check_failed(&err) {
+                    // Ended (or vanished) between our read and this write.
+                    let current = self.load_session(tenant, &session_id).await?;
+                    if current.end_at.is_some() {
+                        return Err(ended());
+                    }
+                }
+                return Err(err.into());
+            }
+        }
+        Ok(count)
+    }
+
+    /// The session-side half of an add_event transaction: checks it is open and ours, and
+    /// pushes its expiry forward so events never outlive their session.
+    pub(crate) fn touch_open_session(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+        expires_at: Option<i64>,
+    ) -> Result<TransactWriteItem, AppError> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(session_pk(session_id)))
+            .key("sk", AttributeValue::S(META.into()))
+            .condition_expression(
+                "attribute_exists(pk) AND tenant = :t AND attribute_not_exists(endAt)",
+            )
+            .expression_attribute_values(":t", AttributeValue::S(tenant.as_str().to_owned()))
+            .expression_attribute_values(":now", AttributeValue::S(Timestamp::now().to_rfc3339()));
+        update = match expires_at {
+            Some(exp) => update
+                .update_expression("SET updatedAt = :now, expiresAt = :exp")
+                .expression_attribute_values(":exp", AttributeValue::N(exp.to_string())),
+            None => update.update_expression("SET updatedAt = :now"),
+        };
+        Ok(TransactWriteItem::builder()
+            .update(update.build().map_err(AppError::internal)?)
+            .build())
+    }
+
+    /// Ends a session: 404 unknown, 409 already ended, 400 when `endAt` precedes `startAt`.
+    pub async fn end_session(&self, tenant: &Tenant, input: EndSession) -> Result<(), AppError> {
+        let end_at = input.end_at.to_rfc3339();
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(session_pk(input.session_id.as_str())))
+            .key("sk", AttributeValue::S(META.into()))
+            .update_expression("SET endAt = :e")
+            .condition_expression(
+                "attribute_exists(pk) AND tenant = :t AND attribute_not_exists(endAt) AND startAt <= :e",
+            )
+            .expression_attribute_values(":e", AttributeValue::S(end_at))
+            .expression_attribute_values(":t", AttributeValue::S(tenant.as_str().to_owned()))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(err) if ddb::is_conditional_check_failed(&err) => {
+                let current = self.load_session(tenant, input.session_id.as_str()).await?;
+                if current.end_at.is_some() {
+                    Err(AppError::Conflict("session already ended".into()))
+                } else {
+                    Err(AppError::validation(format!(
+                        "endAt must not precede the session's startAt {}",
+                        current.start_at
+                    )))
+                }
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The session and all its events, sorted by `eventAt`.
+    pub async fn get_session(
+        &self,
+        tenant: &Tenant,
+        input: GetSession,
+    ) -> Result<SessionOut, AppError> {
+        let mut session: Option<SessionRecord> = None;
+        let mut events = Vec::new();
+        let mut start_key = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(session_pk(input.session_id.as_str())),
+                )
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await?;
+            for item in out.items.unwrap_or_default() {
+                let is_meta = matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk == META);
+                if is_meta {
+                    session = Some(serde_dynamo::from_item(item)?);
+                } else {
+                    let rec: EventRecord = serde_dynamo::from_item(item)?;
+                    events.push(rec.into_out(false));
+                }
+            }
+            start_key = out.last_evaluated_key;
+            if start_key.is_none() {
+                break;
+            }
+        }
+        let session = session
+            .filter(|s| s.tenant == tenant.as_str())
+            .ok_or_else(not_found)?;
+        Ok(SessionOut {
+            session_id: session.session_id,
+            user_id: session.user_id,
+            machine_id: session.machine_id,
+            org_id: serde_json::from_str(&session.org_id).unwrap_or(Value::Null),
+            start_at: session.start_at,
+            end_at: session.end_at,
+            events,
+        })
+    }
+
+    /// Events of every session of a machine, oldest first, a page at a time.
+    pub async fn machine_events(
+        &self,
+        tenant: &Tenant,
+        input: GetMachineEvents,
+    ) -> Result<MachineEventsOut, AppError> {
+        let limit = input.limit.unwrap_or(MAX_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(AppError::validation(format!(
+                "limit must be 1..={MAX_PAGE}"
+            )));
+        }
+        let pk = machine_pk(tenant, input.machine_id.as_str());
+        let mut start_key = match input.next_token.as_deref() {
+            Some(token) => Some(ddb::decode_page_token(
+                token,
+                &TOKEN_KEYS,
+                ("gsi1pk", &pk),
+                "nextToken",
+            )?),
+            None => None,
+        };
+        let mut events = Vec::new();
+        loop {
+            let want = limit - events.len();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI)
+                .key_condition_expression("gsi1pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .limit(i32::try_from(want).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await?;
+            for item in out.items.unwrap_or_default() {
+                let rec: EventRecord = serde_dynamo::from_item(item)?;
+                events.push(rec.into_out(true));
+            }
+            start_key = out.last_evaluated_key;
+            if start_key.is_none() || events.len() >= limit {
+                break;
+            }
+        }
+        Ok(MachineEventsOut {
+            machine_id: input.machine_id.0,
+            events,
+            next_token: start_key.map(|k| ddb::encode_page_token(&k, &TOKEN_KEYS)),
+        })
+    }
+}
+
+pub(crate) fn not_found() -> AppError {
+    AppError::NotFound("session not found".into())
+}
+
+pub(crate) fn ended() -> AppError {
+    AppError::Conflict("session has ended; no events can be added".into())
+}
+
+pub(crate) const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];

@@ -1,0 +1,55 @@
+use super::*;
+use serde_json::json;
+
+#[test]
+fn event_ids_are_stable_and_distinct() {
+    let a = event_id("s", "t", "x", "{}", 0);
+    assert_eq!(a, event_id("s", "t", "x", "{}", 0));
+    assert_ne!(a, event_id("s", "t", "x", "{}", 1));
+    assert_ne!(a, event_id("s", "t", "x", "{\"a\":1}", 0));
+    // Length-prefixing keeps field boundaries unambiguous.
+    assert_ne!(
+        event_id("s", "tx", "", "{}", 0),
+        event_id("s", "t", "x", "{}", 0)
+    );
+}
+
+#[test]
+fn input_validation_explains_itself() {
+    let err = serde_json::from_value::<StartSession>(
+        json!({"userId":"", "machineId":"m", "startAt":"2023-01-01"}),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("must not be empty"), "{err}");
+    let err = serde_json::from_value::<StartSession>(
+        json!({"userId":"u", "machineId":"m", "startAt":"2023-01-01", "orgId": [1]}),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("orgId"), "{err}");
+    let big = "x".repeat(MAX_PAYLOAD_BYTES);
+    let err = serde_json::from_value::<NewEvent>(
+        json!({"eventAt":"2023-01-01","eventType":"t","payload":{"a":big}}),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("payload is"), "{err}");
+    let ok = serde_json::from_value::<StartSession>(
+        json!({"userId":"u", "machineId":"m", "startAt":"2023-01-01", "orgId": 11232}),
+    )
+    .unwrap();
+    assert_eq!(ok.org_id, Some(OrgId(json!(11232))));
+}
+
+#[test]
+fn page_tokens_roundtrip_and_are_bound_to_their_query() {
+    let key: HashMap<String, AttributeValue> = TOKEN_KEYS
+        .iter()
+        .map(|k| ((*k).to_owned(), AttributeValue::S(format!("{k}-v"))))
+        .chain([("gsi1pk".to_owned(), AttributeValue::S("MACHINE#t#m".into()))])
+        .collect();
+    let decode =
+        |t: &str, pk: &str| ddb::decode_page_token(t, &TOKEN_KEYS, ("gsi1pk", pk), "nextToken");
+    let token = ddb::encode_page_token(&key, &TOKEN_KEYS);
+    assert_eq!(decode(&token, "MACHINE#t#m").unwrap(), key);
+    assert!(decode(&token, "MACHINE#other#m").is_err());
+    assert!(decode("zz", "MACHINE#t#m").is_err());
+}
