@@ -1,0 +1,262 @@
+//! What clients send: app ids, messages, heartbeat and admin bodies, listing queries.
+
+use super::*;
+
+/// An app id: the seed's integer, or a string of 1–128 letters, digits and `_ . : -`. Compared
+/// as text, so `23` and `"23"` are the same app; integer ids without leading zeros are returned
+/// as numbers. As in the seed, which took any JSON scalar, a whole float is its integer
+/// (`23.0` is app 23), any other number its JSON text (`23.5`), and a boolean `true`/`false`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppId(pub(crate) String);
+
+impl AppId {
+    pub fn parse_str(s: &str) -> Result<Self, String> {
+        let ok = (1..=MAX_APP_ID_CHARS).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "app_id {s:?} must be 1-{MAX_APP_ID_CHARS} letters, digits, '_', '.', ':' or '-'"
+            ))
+        }
+    }
+
+    pub fn parse_json(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Number(n) => {
+                let whole = n.as_f64().filter(|f| {
+                    f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 // 2^53: exact
+                });
+                let text = match (n.as_i64(), n.as_u64(), whole) {
+                    (Some(i), _, _) => i.to_string(),
+                    (None, Some(u), _) => u.to_string(),
+                    // Exact below 2^53, so the cast neither truncates nor saturates.
+                    #[allow(clippy::cast_possible_truncation)]
+                    (None, None, Some(f)) => (f as i64).to_string(),
+                    (None, None, None) => n.to_string(),
+                };
+                Self::parse_str(&text)
+            }
+            Value::Bool(b) => Ok(Self(b.to_string())),
+            Value::String(s) => Self::parse_str(s),
+            other => Err(format!(
+                "app_id must be a number, a string or a boolean, got {other}"
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as JSON: a number when it is one, text otherwise.
+    pub fn to_json(&self) -> Value {
+        match self.0.parse::<i64>() {
+            Ok(n) if n.to_string() == self.0 => Value::from(n),
+            _ => Value::String(self.0.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for AppId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for AppId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse_json(&Value::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for AppId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+/// A heartbeat's status message: at most 1024 characters, no control characters but tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct BeatMessage(pub(crate) String);
+
+impl BeatMessage {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(format!(
+                "message must be at most {MAX_MESSAGE_CHARS} characters"
+            ));
+        }
+        if s.chars().any(|c| c.is_control() && c != '\t') {
+            return Err("message must not contain control characters".into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for BeatMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The seed stored any JSON value as the message: a number or a boolean is kept as its JSON
+/// text (`200` → `"200"`), `null` is no message; lists and objects are refused.
+pub(crate) fn lenient_message<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BeatMessage>, D::Error> {
+    let text = match Value::deserialize(d)? {
+        Value::Null => return Ok(None),
+        Value::String(s) => s,
+        v @ (Value::Number(_) | Value::Bool(_)) => v.to_string(),
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "message must be a string, got {other}"
+            )))
+        }
+    };
+    BeatMessage::parse(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// `POST /api/apps/` body, as in the seed: `{"app_id": 23, "message": "OK:200"}`. Unknown fields
+/// are ignored, as the seed did.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HeartbeatIn {
+    pub app_id: AppId,
+    #[serde(default, deserialize_with = "lenient_message")]
+    pub message: Option<BeatMessage>,
+}
+
+/// Where an app stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppState {
+    /// Watched; heartbeats arrive in time.
+    Up,
+    /// Watched; silent past period + grace (the admin was mailed).
+    Down,
+    /// Not watched for now; heartbeats are recorded.
+    Paused,
+    /// Not watched any more; heartbeats are recorded; deleted after 90 days.
+    Retired,
+}
+
+impl AppState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Up => "up",
+            Self::Down => "down",
+            Self::Paused => "paused",
+            Self::Retired => "retired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "up" => Ok(Self::Up),
+            "down" => Ok(Self::Down),
+            "paused" => Ok(Self::Paused),
+            "retired" => Ok(Self::Retired),
+            _ => Err(format!(
+                "state {s:?} must be one of up, down, paused, retired"
+            )),
+        }
+    }
+}
+
+/// What an admin does to an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminAction {
+    /// Stop watching (no alerts) until resumed.
+    Pause,
+    /// Watch again, with a fresh period + grace from now.
+    Resume,
+    /// Stop watching for good; the app is deleted 90 days later unless resumed.
+    Retire,
+}
+
+/// `POST /admin/heartbeat_apps` body: registers an app or changes its settings and state.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminAppIn {
+    pub tenant: Tenant,
+    pub app_id: AppId,
+    #[serde(default)]
+    pub action: Option<AdminAction>,
+    #[serde(default)]
+    pub period_seconds: Option<u32>,
+    #[serde(default)]
+    pub grace_seconds: Option<u32>,
+}
+
+impl AdminAppIn {
+    pub fn validate(&self) -> Result<(), AppError> {
+        if let Some(p) = self.period_seconds {
+            if !(MIN_PERIOD_SECONDS..=MAX_PERIOD_SECONDS).contains(&p) {
+                return Err(AppError::validation(format!(
+                    "period_seconds must be {MIN_PERIOD_SECONDS}..={MAX_PERIOD_SECONDS}"
+                )));
+            }
+        }
+        if let Some(g) = self.grace_seconds {
+            if g > MAX_GRACE_SECONDS {
+                return Err(AppError::validation(format!(
+                    "grace_seconds must be 0..={MAX_GRACE_SECONDS}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Admin listing query (`GET /admin/heartbeat_apps?tenant=&state=&limit=&next_token=`).
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub tenant: Tenant,
+    pub state: Option<AppState>,
+    pub limit: usize,
+    pub next_token: Option<String>,
+}
+
+impl ListQuery {
+    /// From query-string values; every problem is a 400 naming the parameter.
+    pub fn parse(
+        tenant: Option<&str>,
+        state: Option<&str>,
+        limit: Option<&str>,
+        next_token: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let tenant = tenant.ok_or_else(|| {
+            AppError::validation("query parameter tenant is required (?tenant=...)")
+        })?;
+        let tenant = Tenant::parse(tenant).map_err(AppError::Validation)?;
+        let state = state
+            .map(AppState::parse)
+            .transpose()
+            .map_err(AppError::Validation)?;
+        let limit = match limit {
+            None => MAX_PAGE,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE).contains(n))
+                .ok_or_else(|| AppError::validation(format!("limit must be 1..={MAX_PAGE}")))?,
+        };
+        Ok(Self {
+            tenant,
+            state,
+            limit,
+            next_token: next_token.map(str::to_owned),
+        })
+    }
+}

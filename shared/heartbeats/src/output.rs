@@ -1,0 +1,76 @@
+//! What clients get back: heartbeat replies, app views and lists, scan reports.
+
+use super::*;
+
+/// Reply to a heartbeat.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HeartbeatReply {
+    /// Always `"ok"` when the beat was recorded.
+    pub status: String,
+    pub app_id: Value,
+    pub state: AppState,
+    pub received_at: String,
+    /// When the next beat is due at the latest (period + grace); `null` unless `up`.
+    pub due_by: Option<String>,
+}
+
+/// An app as the admin sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AppView {
+    pub tenant: String,
+    pub app_id: Value,
+    pub state: AppState,
+    pub period_seconds: u32,
+    pub grace_seconds: u32,
+    pub last_heartbeat: Option<String>,
+    pub last_message: Option<String>,
+    pub heartbeats: u64,
+    pub due_by: Option<String>,
+    pub down_since: Option<String>,
+    pub state_changed_at: String,
+    pub created_at: String,
+    /// A transition mail is not confirmed sent yet (it will be retried).
+    pub mail_pending: bool,
+}
+
+/// One page of the admin listing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AppList {
+    pub tenant: String,
+    pub apps: Vec<AppView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// What one scanner run did (the scanner's Lambda result).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanReport {
+    /// The `now` of the run.
+    pub now: String,
+    /// Query calls on the `due` index.
+    pub queries: u64,
+    /// Items those queries read (`ScannedCount`).
+    pub items_read: u64,
+    /// Read capacity they consumed, as DynamoDB reports it (moto reports 1 per call).
+    pub read_capacity: f64,
+    /// Read units by DynamoDB's rules from the sizes of the items read (per call: ½ unit per
+    /// started 4 KB, eventually consistent, at least ½): what AWS would charge.
+    pub estimated_read_units: f64,
+    /// Apps found due.
+    pub due: u64,
+    /// up → down transitions this run made.
+    pub went_down: u64,
+    /// Unsent mails (a crashed or failed earlier send) this run sent again.
+    pub retried: u64,
+    pub mails_sent: u64,
+    pub mail_errors: u64,
+    /// Mails given up after [`MAX_MAIL_ATTEMPTS`].
+    pub mails_dropped: u64,
+    /// Writes that lost a race and were re-decided.
+    pub conflicts: u64,
+    /// Failed DynamoDB calls.
+    pub errors: u64,
+    /// Stopped at [`MAX_DUE_PER_RUN`]; the rest is handled by the next run.
+    pub truncated: bool,
+}

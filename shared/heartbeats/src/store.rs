@@ -1,0 +1,547 @@
+//! The heartbeats' DynamoDB store: beats, admin changes, listings and the due-index scan.
+
+use super::*;
+
+/// The heartbeat table, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct HeartbeatStore {
+    pub(crate) client: Client,
+    pub(crate) table: String,
+}
+
+impl HeartbeatStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// `HEARTBEAT_TABLE`.
+    pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
+        Ok(Self::new(
+            client,
+            config::required(config::names::HEARTBEAT_TABLE)?,
+        ))
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Whole-item put, conditioned on the version `rec` was derived from (`None`: the item
+    /// must not exist yet).
+    pub(crate) async fn put_if(
+        &self,
+        rec: &AppRecord,
+        expected: Option<u64>,
+    ) -> Result<Put, AppError> {
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(rec)?))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        req = match expected {
+            None => req.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => req
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+        };
+        match req.send().await {
+            Ok(_) => Ok(Put::Written),
+            Err(err) => match err.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(e) => Ok(Put::Conflict(
+                    e.item
+                        .map(serde_dynamo::from_item)
+                        .transpose()?
+                        .map(Box::new),
+                )),
+                other => Err(AppError::internal(other)),
+            },
+        }
+    }
+
+    pub(crate) async fn get(&self, pk: &str) -> Result<Option<AppRecord>, AppError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    }
+
+    /// One app's current state as the admin sees it; `None` if it never beat nor was registered.
+    pub async fn app_view(
+        &self,
+        tenant: &str,
+        app_id: &AppId,
+    ) -> Result<Option<AppView>, AppError> {
+        Ok(self
+            .get(&app_pk(tenant, app_id.as_str()))
+            .await?
+            .map(|r| r.view()))
+    }
+
+    /// Records a heartbeat of the caller's app, registering unknown apps with the defaults.
+    ///
+    /// The common case (an `up` app without an unsent mail) is one UpdateItem. Anything else
+    /// (new app, recovery, paused/retired, unsent mail) is decided from the current item that
+    /// the failed condition returns, and written with a versioned put.
+    pub async fn heartbeat(
+        &self,
+        tenant: &Tenant,
+        beat: &HeartbeatIn,
+        now: Timestamp,
+    ) -> Result<Beaten, AppError> {
+        let pk = app_pk(tenant.as_str(), beat.app_id.as_str());
+        let mut current = match self.fast_beat(&pk, beat, now).await? {
+            FastBeat::Done(rec) => {
+                return Ok(Beaten {
+                    reply: rec.heartbeat_reply(now),
+                    mail: None,
+                })
+            }
+            FastBeat::NotApplicable(current) => current,
+        };
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let (new, expected, recovered) = match current {
+                None => {
+                    let mut rec = AppRecord::new(
+                        tenant,
+                        &beat.app_id,
+                        now,
+                        DEFAULT_PERIOD_SECONDS,
+                        DEFAULT_GRACE_SECONDS,
+                    );
+                    rec.record_beat(beat, now);
+                    rec.refresh_due();
+                    (rec, None, false)
+                }
+                Some(old) => {
+                    let mut rec = (*old).clone();
+                    rec.version += 1;
+                    let recovered = old.state == AppState::Down;
+                    if recovered {
+                        rec.state = AppState::Up;
+                        rec.state_changed_at = now.to_rfc3339();
+                        rec.down_since = None;
+                        rec.record_beat(beat, now);
+                        let (subject, body) = rec.up_mail(old.down_since.as_deref(), now);
+                        rec.put_outbox(MailKind::Up, subject, body, now);
+                    } else {
+                        rec.record_beat(beat, now);
+                    }
+                    rec.refresh_due();
+                    (rec, Some(old.version), recovered)
+                }
+            };
+            match self.put_if(&new, expected).await? {
+                Put::Written => {
+                    return Ok(Beaten {
+                        reply: new.heartbeat_reply(now),
+                        mail: if recovered { new.pending() } else { None },
+                    })
+                }
+                Put::Conflict(now_stored) => current = now_stored,
+            }
+        }
+        Err(contention())
+    }
+
+    /// The one-write path for an `up` app without an unsent mail.
+    pub(crate) async fn fast_beat(
+        &self,
+        pk: &str,
+        beat: &HeartbeatIn,
+        now: Timestamp,
+    ) -> Result<FastBeat, AppError> {
+        let mut expr = "SET lastBeatAt = :now, beats = beats + :one, version = version + :one, \
+                        deadline = :nowms + windowMs, dueAt = :nowms + windowMs"
+            .to_owned();
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk.to_owned()))
+            .condition_expression("#st = :up AND attribute_not_exists(outbox)")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":up", AttributeValue::S("up".into()))
+            .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
+            .expression_attribute_values(":nowms", AttributeValue::N(millis(now).to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match &beat.message {
+            Some(m) => {
+                expr.push_str(", lastMessage = :msg");
+                req = req.expression_attribute_values(":msg", AttributeValue::S(m.0.clone()));
+            }
+            None => expr.push_str(" REMOVE lastMessage"),
+        }
+        match req.update_expression(expr).send().await {
+            Ok(out) => {
+                let item = out
+                    .attributes
+                    .ok_or_else(|| AppError::internal("UpdateItem returned no attributes"))?;
+                Ok(FastBeat::Done(Box::new(serde_dynamo::from_item(item)?)))
+            }
+            Err(err) => match err.into_service_error() {
+                UpdateItemError::ConditionalCheckFailedException(e) => Ok(FastBeat::NotApplicable(
+                    e.item
+                        .map(serde_dynamo::from_item)
+                        .transpose()?
+                        .map(Box::new),
+                )),
+                other => Err(AppError::internal(other)),
+            },
+        }
+    }
+
+    /// Sends a transition mail to the admin, then clears it from the item. When the send
+    /// fails the mail stays in the item and the scanner sends it again after its lease.
+    pub async fn deliver(&self, admin: &AdminMail, mail: &PendingMail) -> Result<(), AppError> {
+        admin.send(&mail.subject, &mail.body).await?;
+        tracing::info!(
+            app = %mail.written.pk,
+            kind = ?mail.kind,
+            seq = mail.seq,
+            "transition mail sent"
+        );
+        self.clear_outbox(mail).await
+    }
+
+    pub(crate) async fn clear_outbox(&self, mail: &PendingMail) -> Result<(), AppError> {
+        let mut current = Some(Box::new(mail.written.clone()));
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let Some(old) = current else { return Ok(()) };
+            if old.outbox.as_ref().map(|o| o.seq) != Some(mail.seq) {
+                // Replaced by a newer transition (or already cleared): nothing to do.
+                return Ok(());
+            }
+            let mut rec = (*old).clone();
+            rec.version += 1;
+            rec.outbox = None;
+            rec.lease_until = None;
+            rec.refresh_due();
+            match self.put_if(&rec, Some(old.version)).await? {
+                Put::Written => return Ok(()),
+                Put::Conflict(now_stored) => current = now_stored,
+            }
+        }
+        Err(contention())
+    }
+
+    // ------------------------------------------------------------ scanner
+
+    /// One scanner run at `now`: queries each shard of the `due` index for `dueAt <= now`,
+    /// marks silent `up` apps `down` and mails the admin, and resends mails whose sender died.
+    /// Failures are counted in the report and logged; they never stop the run.
+    pub async fn scan(&self, admin: &AdminMail, now: Timestamp) -> ScanReport {
+        let mut report = ScanReport {
+            now: now.to_rfc3339(),
+            ..ScanReport::default()
+        };
+        'shards: for shard in 0..DUE_SHARDS {
+            let shard = format!("DUE#{shard}");
+            let mut start = None;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(DUE_INDEX)
+                    .key_condition_expression("dueShard = :s AND dueAt <= :now")
+                    .expression_attribute_values(":s", AttributeValue::S(shard.clone()))
+                    .expression_attribute_values(":now", AttributeValue::N(millis(now).to_string()))
+                    .limit(QUERY_PAGE)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await;
+                let page = match page {
+                    Ok(p) => p,
+                    Err(err) => {
+                        report.errors += 1;
+                        tracing::error!(shard, error = %lookout_core::error::error_chain(&err), "due query failed");
+                        continue 'shards;
+                    }
+                };
+                report.queries += 1;
+                report.items_read += u64::try_from(page.scanned_count).unwrap_or(0);
+                report.read_capacity += page
+                    .consumed_capacity
+                    .as_ref()
+                    .and_then(|c| c.capacity_units)
+                    .unwrap_or(0.0);
+                let items = page.items.unwrap_or_default();
+                report.estimated_read_units += read_units(&items);
+                for item in items {
+                    if usize::try_from(report.due).unwrap_or(usize::MAX) >= MAX_DUE_PER_RUN {
+                        report.truncated = true;
+                        break 'shards;
+                    }
+                    report.due += 1;
+                    let rec: Result<AppRecord, _> = serde_dynamo::from_item(item);
+                    match rec {
+                        Ok(rec) => self.handle_due(admin, rec, now, &mut report).await,
+                        Err(err) => {
+                            report.errors += 1;
+                            tracing::error!(error = %err, "unreadable heartbeat item");
+                        }
+                    }
+                }
+                start = page.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        report
+    }
+
+    /// Acts on one due app. `snapshot` comes from the index (eventually consistent): every
+    /// decision is written conditioned on its version, and re-decided from the current item
+    /// when that fails, so concurrent runs (and heartbeats) never both win.
+    pub(crate) async fn handle_due(
+        &self,
+        admin: &AdminMail,
+        snapshot: AppRecord,
+        now: Timestamp,
+        report: &mut ScanReport,
+    ) {
+        let now_ms = millis(now);
+        let mut current = Some(Box::new(snapshot));
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let Some(old) = current.take() else { return };
+            let mut rec = (*old).clone();
+            rec.version += 1;
+            let went_down = old.state == AppState::Up && old.deadline < now_ms;
+            let retry =
+                !went_down && old.outbox.is_some() && old.lease_until.is_some_and(|l| l <= now_ms);
+            if went_down {
+                rec.state = AppState::Down;
+                rec.state_changed_at = now.to_rfc3339();
+                rec.down_since = Some(ms_text(old.deadline));
+                let (subject, body) = rec.down_mail(now);
+                rec.put_outbox(MailKind::Down, subject, body, now);
+            } else if retry {
+                let attempts = old.outbox.as_ref().map_or(0, |o| o.attempts);
+                if attempts >= MAX_MAIL_ATTEMPTS {
+                    tracing::error!(app = %old.pk, attempts, outbox = ?old.outbox, "giving up on a transition mail");
+                    rec.outbox = None;
+                    rec.lease_until = None;
+                } else {
+                    if let Some(o) = rec.outbox.as_mut() {
+                        o.attempts += 1;
+                    }
+                    rec.lease_until = Some(now_ms + MAIL_LEASE_MS);
+                }
+            } else {
+                // Not due any more (a beat arrived, or the index lagged behind the item).
+                return;
+            }
+            rec.refresh_due();
+            match self.put_if(&rec, Some(old.version)).await {
+                Ok(Put::Written) => {}
+                Ok(Put::Conflict(now_stored)) => {
+                    report.conflicts += 1;
+                    current = now_stored;
+                    continue;
+                }
+                Err(err) => {
+                    report.errors += 1;
+                    tracing::error!(app = %old.pk, error = %lookout_core::error::error_chain(&err), "scanner write failed");
+                    return;
+                }
+            }
+            if went_down {
+                report.went_down += 1;
+            } else if rec.outbox.is_some() {
+                report.retried += 1;
+            } else {
+                report.mails_dropped += 1;
+            }
+            if let Some(mail) = rec.pending() {
+                match self.deliver(admin, &mail).await {
+                    Ok(()) => report.mails_sent += 1,
+                    Err(err) => {
+                        report.mail_errors += 1;
+                        tracing::error!(app = %rec.pk, error = %lookout_core::error::error_chain(&err), "transition mail not sent; retried after the lease");
+                    }
+                }
+            }
+            return;
+        }
+        report.errors += 1;
+        tracing::error!("too many conflicts on one due app");
+    }
+
+    // ------------------------------------------------------------ admin
+
+    /// Registers an app (no action: created with the given or default settings when missing)
+    /// or changes its settings and state. Returns the app and whether it was created.
+    pub async fn admin_update(
+        &self,
+        input: &AdminAppIn,
+        now: Timestamp,
+    ) -> Result<(AppView, bool), AppError> {
+        input.validate()?;
+        let pk = app_pk(input.tenant.as_str(), input.app_id.as_str());
+        let mut current = self.get(&pk).await?.map(Box::new);
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let (rec, expected) = match current {
+                None if input.action.is_some() => {
+                    return Err(AppError::NotFound(format!(
+                        "app {} of tenant {} is not registered; register it first (no action)",
+                        input.app_id,
+                        input.tenant.as_str()
+                    )))
+                }
+                None => (
+                    AppRecord::new(
+                        &input.tenant,
+                        &input.app_id,
+                        now,
+                        input.period_seconds.unwrap_or(DEFAULT_PERIOD_SECONDS),
+                        input.grace_seconds.unwrap_or(DEFAULT_GRACE_SECONDS),
+                    ),
+                    None,
+                ),
+                Some(old) => {
+                    let mut rec = (*old).clone();
+                    rec.version += 1;
+                    apply_admin(&mut rec, input, now)?;
+                    rec.refresh_due();
+                    (rec, Some(old.version))
+                }
+            };
+            match self.put_if(&rec, expected).await? {
+                Put::Written => return Ok((rec.view(), expected.is_none())),
+                Put::Conflict(now_stored) => current = now_stored,
+            }
+        }
+        Err(contention())
+    }
+
+    /// One page of a tenant's apps, ordered by app id.
+    pub async fn list(&self, q: &ListQuery) -> Result<AppList, AppError> {
+        let tenant = q.tenant.as_str();
+        let start = q
+            .next_token
+            .as_deref()
+            .map(|t| {
+                lookout_core::ddb::decode_page_token(
+                    t,
+                    &TOKEN_KEYS,
+                    ("tenant", tenant),
+                    "next_token",
+                )
+            })
+            .transpose()?;
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(TENANT_INDEX)
+            .key_condition_expression("tenant = :t")
+            .expression_attribute_values(":t", AttributeValue::S(tenant.to_owned()))
+            .limit(i32::try_from(q.limit).unwrap_or(QUERY_PAGE))
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let pks: Vec<String> = page
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|mut item| match item.remove("pk") {
+                Some(AttributeValue::S(pk)) => Some(pk),
+                _ => None,
+            })
+            .collect();
+        let mut records = self.batch_get(&pks).await?;
+        let apps = pks
+            .iter()
+            .filter_map(|pk| records.remove(pk))
+            .filter(|r| q.state.is_none_or(|s| r.state == s))
+            .map(|r| r.view())
+            .collect();
+        Ok(AppList {
+            tenant: tenant.to_owned(),
+            apps,
+            next_token: page
+                .last_evaluated_key
+                .map(|k| lookout_core::ddb::encode_page_token(&k, &TOKEN_KEYS)),
+        })
+    }
+
+    pub(crate) async fn batch_get(
+        &self,
+        pks: &[String],
+    ) -> Result<HashMap<String, AppRecord>, AppError> {
+        let mut out = HashMap::new();
+        if pks.is_empty() {
+            return Ok(out);
+        }
+        let keys = pks
+            .iter()
+            .map(|pk| HashMap::from([("pk".to_owned(), AttributeValue::S(pk.clone()))]))
+            .collect::<Vec<_>>();
+        for item in lookout_core::ddb::batch_get_all(&self.client, &self.table, keys).await? {
+            let rec: AppRecord = serde_dynamo::from_item(item)?;
+            out.insert(rec.pk.clone(), rec);
+        }
+        Ok(out)
+    }
+}
+
+pub use lookout_core::ddb::{item_size, read_units};
+
+pub(crate) fn apply_admin(
+    rec: &mut AppRecord,
+    input: &AdminAppIn,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    if input.period_seconds.is_some() || input.grace_seconds.is_some() {
+        rec.period_seconds = input.period_seconds.unwrap_or(rec.period_seconds);
+        rec.grace_seconds = input.grace_seconds.unwrap_or(rec.grace_seconds);
+        rec.window_ms = window_ms(rec.period_seconds, rec.grace_seconds);
+        if rec.state == AppState::Up {
+            rec.deadline = rec.watch_start() + rec.window_ms;
+        }
+    }
+    let changed = |rec: &mut AppRecord, state: AppState| {
+        rec.state = state;
+        rec.state_changed_at = now.to_rfc3339();
+        rec.down_since = None;
+    };
+    match (input.action, rec.state) {
+        (None, _)
+        | (Some(AdminAction::Pause), AppState::Paused)
+        | (Some(AdminAction::Resume), AppState::Up | AppState::Down)
+        | (Some(AdminAction::Retire), AppState::Retired) => {}
+        (Some(AdminAction::Pause), AppState::Retired) => {
+            return Err(AppError::Conflict(
+                "app is retired; resume it before pausing".into(),
+            ))
+        }
+        (Some(AdminAction::Pause), AppState::Up | AppState::Down) => {
+            changed(rec, AppState::Paused);
+        }
+        (Some(AdminAction::Resume), AppState::Paused | AppState::Retired) => {
+            changed(rec, AppState::Up);
+            rec.expires_at = None;
+            rec.deadline = millis(now) + rec.window_ms;
+        }
+        (Some(AdminAction::Retire), AppState::Up | AppState::Down | AppState::Paused) => {
+            changed(rec, AppState::Retired);
+            rec.expires_at = Some(now.unix_seconds() + RETIRED_RETENTION_DAYS * 86_400);
+        }
+    }
+    Ok(())
+}
+
+pub(crate) const TOKEN_KEYS: [&str; 3] = ["pk", "tenant", "appId"];

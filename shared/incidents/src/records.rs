@@ -1,0 +1,167 @@
+//! What is stored and returned: app, incident and history records, their views, and the
+//! grouping key of repeated incidents (pure).
+
+use super::*;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AppRecord {
+    pub(crate) pk: String,
+    pub(crate) sk: String,
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) description: String,
+    pub(crate) code_sha256: String,
+    #[serde(flatten)]
+    pub(crate) links: AppLinks,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+}
+
+/// An app as the admin sees it (never its code).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AppView {
+    pub name: String,
+    pub description: String,
+    #[serde(flatten)]
+    pub links: AppLinks,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<AppRecord> for AppView {
+    fn from(r: AppRecord) -> Self {
+        Self {
+            name: r.name,
+            description: r.description,
+            links: r.links,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// An app just registered or with a new code: the code is shown this once.
+#[derive(Debug, Serialize)]
+pub struct AppWithCode {
+    #[serde(flatten)]
+    pub app: AppView,
+    pub code: String,
+}
+
+/// An incident as stored and returned.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Incident {
+    pub id: String,
+    pub app_name: String,
+    pub title: String,
+    pub message: String,
+    pub level: IncidentLevel,
+    pub status: Status,
+    #[serde(default)]
+    pub assignee: String,
+    #[serde(default)]
+    pub notes: String,
+    /// Lines the reporter sent with the first occurrence.
+    #[serde(default)]
+    pub logs: Vec<String>,
+    /// How many of the reporter's lines were dropped (or cut) to fit the limits; the newest
+    /// were kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub logs_dropped: u64,
+    pub count: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// Enrichment at creation: the app's latest log lines, when the app is linked to a log user.
+    #[serde(default)]
+    pub recent_logs: Vec<Value>,
+    /// Enrichment at creation: the app's heartbeat state, when linked.
+    #[serde(default)]
+    pub heartbeat: Option<Value>,
+    /// Whether the admin mail went out (`false` with `notify_error` when SES failed).
+    #[serde(default)]
+    pub notified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_error: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct IncidentRecord {
+    pub(crate) pk: String,
+    pub(crate) sk: String,
+    pub(crate) gsi1pk: String,
+    pub(crate) gsi1sk: String,
+    pub(crate) gsi2pk: String,
+    pub(crate) gsi2sk: String,
+    #[serde(flatten)]
+    pub(crate) incident: Incident,
+}
+
+/// One change of an incident.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Change {
+    pub at: String,
+    pub field: String,
+    pub from: Value,
+    pub to: Value,
+    pub by: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ChangeRecord {
+    pub(crate) pk: String,
+    pub(crate) sk: String,
+    #[serde(flatten)]
+    pub(crate) change: Change,
+}
+
+/// `GET /admin/incident` reply: the incident and its history, oldest change first.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IncidentDetail {
+    #[serde(flatten)]
+    pub incident: Incident,
+    pub history: Vec<Change>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IncidentPage {
+    pub incidents: Vec<Incident>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+pub(crate) fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What `report` did. `ok` is always true: the seed-001 client (`dispatcher_maker`) reads it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Reported {
+    pub ok: bool,
+    pub id: String,
+    pub status: Status,
+    pub count: u64,
+    /// True when this occurrence was grouped into an existing incident.
+    pub grouped: bool,
+    /// True when this report's logs were cut to fit the limits (the incident is kept).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub logs_truncated: bool,
+}
+
+/// Context gathered for a new incident.
+#[derive(Debug, Clone, Default)]
+pub struct Enrichment {
+    pub recent_logs: Vec<Value>,
+    pub heartbeat: Option<Value>,
+}
+
+pub(crate) fn group_pk(app: &str, title: &str, level: IncidentLevel) -> String {
+    let h = sha256_hex(format!("{title}\u{0}{}", level.as_str()).as_bytes());
+    format!("GROUP#{app}#{}", &h[..24])
+}
+
+pub(crate) fn new_code() -> String {
+    let mut b = [0_u8; 16];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}

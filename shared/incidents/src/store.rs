@@ -1,0 +1,596 @@
+//! The incidents' DynamoDB store: apps and codes, reports (grouped), history, queries.
+
+use super::*;
+
+#[derive(Debug, Clone)]
+pub struct IncidentStore {
+    pub(crate) client: Client,
+    pub(crate) table: String,
+}
+
+impl IncidentStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
+        Ok(Self::new(client, config::required("INCIDENTS_TABLE")?))
+    }
+
+    pub(crate) async fn app_record(&self, name: &AppName) -> Result<Option<AppRecord>, AppError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(APPS_PK.into()))
+            .key("sk", AttributeValue::S(name.as_str().to_owned()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item
+            .map(|i| serde_dynamo::from_item(i).map_err(AppError::from))
+            .transpose()
+    }
+
+    /// Registers an app; 409 if the name is taken. The code is returned once.
+    pub async fn register_app(&self, input: AppIn) -> Result<AppWithCode, AppError> {
+        let code = new_code();
+        let now = Timestamp::now().to_rfc3339();
+        let rec = AppRecord {
+            pk: APPS_PK.into(),
+            sk: input.name.as_str().to_owned(),
+            name: input.name.as_str().to_owned(),
+            description: input.description.unwrap_or_default(),
+            code_sha256: sha256_hex(code.as_bytes()),
+            links: AppLinks {
+                log_user: input.links.log_user.filter(|v| !v.is_empty()),
+                log_process: input.links.log_process.filter(|v| !v.is_empty()),
+                heartbeat_tenant: input.links.heartbeat_tenant.filter(|v| !v.is_empty()),
+                heartbeat_app_id: input.links.heartbeat_app_id.filter(|v| !v.is_empty()),
+            },
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        if !ddb::put_new(&self.client, &self.table, &rec).await? {
+            return Err(AppError::Conflict(format!(
+                "app {:?} already exists",
+                input.name.as_str()
+            )));
+        }
+        Ok(AppWithCode {
+            app: rec.into(),
+            code,
+        })
+    }
+
+    /// Updates description/links (fields given replace the stored ones) and optionally rotates
+    /// the code. 404 for an unknown app.
+    pub async fn update_app(&self, input: AppIn) -> Result<(AppView, Option<String>), AppError> {
+        let mut rec = self
+            .app_record(&input.name)
+            .await?
+            .ok_or_else(|| app_not_found(&input.name))?;
+        if let Some(d) = input.description {
+            rec.description = d;
+        }
+        let l = input.links;
+        for (new, old) in [
+            (l.log_user, &mut rec.links.log_user),
+            (l.log_process, &mut rec.links.log_process),
+            (l.heartbeat_tenant, &mut rec.links.heartbeat_tenant),
+            (l.heartbeat_app_id, &mut rec.links.heartbeat_app_id),
+        ] {
+            if let Some(v) = new {
+                *old = (!v.is_empty()).then_some(v);
+            }
+        }
+        let code = input.rotate_code.then(new_code);
+        if let Some(c) = &code {
+            rec.code_sha256 = sha256_hex(c.as_bytes());
+        }
+        let previous = rec.updated_at.clone();
+        rec.updated_at = Timestamp::now().to_rfc3339();
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(&rec)?))
+            .condition_expression("updatedAt = :prev")
+            .expression_attribute_values(":prev", AttributeValue::S(previous))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok((rec.into(), code)),
+            Err(e) if ddb::is_conditional_check_failed(&e) => Err(AppError::Conflict(
+                "the app changed meanwhile; retry".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes an app (its incidents stay). 404 for an unknown app.
+    pub async fn delete_app(&self, name: &AppName) -> Result<(), AppError> {
+        let res = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(APPS_PK.into()))
+            .key("sk", AttributeValue::S(name.as_str().to_owned()))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if ddb::is_conditional_check_failed(&e) => Err(app_not_found(name)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every app, by name (one Query on the `APPS` partition).
+    pub async fn list_apps(&self) -> Result<Vec<AppView>, AppError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(APPS_PK.into()));
+        ddb::query_all(query)
+            .await?
+            .into_iter()
+            .map(|item| {
+                Ok(AppView::from(serde_dynamo::from_item::<_, AppRecord>(
+                    item,
+                )?))
+            })
+            .collect()
+    }
+
+    /// Checks an incident reporter's (app, code): 403 for an unknown app or a wrong code.
+    pub async fn authenticate_app(&self, name: &AppName, code: &str) -> Result<AppView, AppError> {
+        let presented = sha256_hex(code.trim().as_bytes());
+        match self.app_record(name).await? {
+            Some(rec) if ct_eq(presented.as_bytes(), rec.code_sha256.as_bytes()) => Ok(rec.into()),
+            _ => Err(AppError::Forbidden("app_name and code do not match".into())),
+        }
+    }
+
+    /// Records an occurrence: groups it into the current unresolved incident with the same
+    /// app, title and level, or creates a new one. `enrich` runs only for new incidents.
+    pub async fn report<F, Fut>(
+        &self,
+        input: &NewIncident,
+        now: Timestamp,
+        enrich: F,
+    ) -> Result<(Reported, Option<Incident>), AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Enrichment>,
+    {
+        let body = &input.incident;
+        let gpk = group_pk(input.app_name.as_str(), &body.title, body.level);
+        let now_s = now.to_rfc3339();
+        let mut enrich = Some(enrich);
+        let mut enrichment: Option<Enrichment> = None;
+        for _ in 0..5 {
+            let group = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(gpk.clone()))
+                .key("sk", AttributeValue::S("GROUP".into()))
+                .consistent_read(true)
+                .send()
+                .await?
+                .item;
+            let current = group
+                .as_ref()
+                .and_then(|g| g.get("currentId"))
+                .and_then(|v| v.as_s().ok())
+                .cloned();
+            if let Some(id) = &current {
+                if let Some(mut grouped) = self.bump(id, &now_s).await? {
+                    grouped.logs_truncated = body.logs.dropped() > 0;
+                    return Ok((grouped, None));
+                }
+            }
+            if enrichment.is_none() {
+                enrichment = Some(match enrich.take() {
+                    Some(f) => f().await,
+                    None => Enrichment::default(),
+                });
+            }
+            let e = enrichment.clone().unwrap_or_default();
+            let incident = Incident {
+                id: uuid::Uuid::new_v4().to_string(),
+                app_name: input.app_name.as_str().to_owned(),
+                title: body.title.clone(),
+                message: body.message.clone(),
+                level: body.level,
+                status: Status::Open,
+                assignee: String::new(),
+                notes: String::new(),
+                logs: body.logs.0.clone(),
+                logs_dropped: u64::try_from(body.logs.dropped()).unwrap_or(u64::MAX),
+                count: 1,
+                first_seen: now_s.clone(),
+                last_seen: now_s.clone(),
+                recent_logs: e.recent_logs,
+                heartbeat: e.heartbeat,
+                notified: false,
+                notify_error: None,
+            };
+            match self.create(&gpk, current.as_deref(), &incident).await {
+                Ok(()) => {
+                    let r = Reported {
+                        ok: true,
+                        id: incident.id.clone(),
+                        status: Status::Open,
+                        count: 1,
+                        grouped: false,
+                        logs_truncated: body.logs.dropped() > 0,
+                    };
+                    return Ok((r, Some(incident)));
+                }
+                // Someone moved the group pointer meanwhile: look again.
+                Err(CreateError::Raced) => {}
+                Err(CreateError::Other(e)) => return Err(e),
+            }
+        }
+        Err(AppError::internal(
+            "incident grouping kept racing; giving up",
+        ))
+    }
+
+    /// Adds an occurrence to incident `id` unless it is resolved (then `None`).
+    pub(crate) async fn bump(&self, id: &str, now: &str) -> Result<Option<Reported>, AppError> {
+        let sort = format!("{now}#{id}");
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(format!("INC#{id}")))
+            .key("sk", AttributeValue::S(META.into()))
+            .update_expression("SET #c = #c + :one, last_seen = :now, gsi1sk = :s, gsi2sk = :s")
+            .condition_expression("attribute_exists(pk) AND #st <> :resolved")
+            .expression_attribute_names("#c", "count")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":now", AttributeValue::S(now.to_owned()))
+            .expression_attribute_values(":s", AttributeValue::S(sort))
+            .expression_attribute_values(":resolved", AttributeValue::S("resolved".into()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match res {
+            Ok(out) => {
+                let attrs = out.attributes.unwrap_or_default();
+                let count = attrs
+                    .get("count")
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let status = attrs
+                    .get("status")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|s| Status::parse(s).ok())
+                    .unwrap_or(Status::Open);
+                Ok(Some(Reported {
+                    ok: true,
+                    id: id.to_owned(),
+                    status,
+                    count,
+                    grouped: true,
+                    logs_truncated: false,
+                }))
+            }
+            Err(e) if ddb::is_conditional_check_failed(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub(crate) async fn create(
+        &self,
+        gpk: &str,
+        previous: Option<&str>,
+        incident: &Incident,
+    ) -> Result<(), CreateError> {
+        let sort = format!("{}#{}", incident.last_seen, incident.id);
+        let rec = IncidentRecord {
+            pk: format!("INC#{}", incident.id),
+            sk: META.into(),
+            gsi1pk: format!("APP#{}", incident.app_name),
+            gsi1sk: sort.clone(),
+            gsi2pk: ALL.into(),
+            gsi2sk: sort,
+            incident: incident.clone(),
+        };
+        let item = serde_dynamo::to_item(&rec).map_err(|e| CreateError::Other(e.into()))?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| CreateError::Other(AppError::internal(e)))?;
+        let mut group = Update::builder()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(gpk.to_owned()))
+            .key("sk", AttributeValue::S("GROUP".into()))
+            .update_expression("SET currentId = :new")
+            .expression_attribute_values(":new", AttributeValue::S(incident.id.clone()));
+        group = match previous {
+            Some(prev) => group
+                .condition_expression("currentId = :prev")
+                .expression_attribute_values(":prev", AttributeValue::S(prev.to_owned())),
+            None => group.condition_expression("attribute_not_exists(currentId)"),
+        };
+        let group = group
+            .build()
+            .map_err(|e| CreateError::Other(AppError::internal(e)))?;
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(group).build())
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if ddb::is_conditional_check_failed(&e) => Err(CreateError::Raced),
+            Err(e) => Err(CreateError::Other(e.into())),
+        }
+    }
+
+    /// Records whether the admin was notified about `id`.
+    pub async fn mark_notified(&self, id: &str, error: Option<String>) -> Result<(), AppError> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(format!("INC#{id}")))
+            .key("sk", AttributeValue::S(META.into()))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":n", AttributeValue::Bool(error.is_none()));
+        req = match error {
+            Some(e) => req
+                .update_expression("SET notified = :n, notify_error = :e")
+                .expression_attribute_values(":e", AttributeValue::S(e)),
+            None => req.update_expression("SET notified = :n REMOVE notify_error"),
+        };
+        req.send().await?;
+        Ok(())
+    }
+
+    /// The incident and its history; 404 if unknown.
+    pub async fn get(&self, id: &str) -> Result<IncidentDetail, AppError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(format!("INC#{id}")))
+            .consistent_read(true);
+        let mut incident = None;
+        let mut history = Vec::new();
+        for item in ddb::query_all(query).await? {
+            match item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+            {
+                Some(META) => {
+                    incident = Some(serde_dynamo::from_item::<_, IncidentRecord>(item)?.incident)
+                }
+                _ => history.push(serde_dynamo::from_item::<_, ChangeRecord>(item)?.change),
+            }
+        }
+        let incident = incident.ok_or_else(|| AppError::NotFound("incident not found".into()))?;
+        Ok(IncidentDetail { incident, history })
+    }
+
+    /// Applies status/assignee/notes changes and appends them to the history, atomically.
+    pub async fn update(&self, input: IncidentUpdate) -> Result<IncidentDetail, AppError> {
+        let detail = self.get(&input.id).await?;
+        let current = detail.incident.clone();
+        let by = input.by.clone().unwrap_or_else(|| "admin".into());
+        let now = Timestamp::now();
+        let mut sets = Vec::new();
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut changes = Vec::new();
+        let mut field = |name: &str, from: Value, to: Value| {
+            if from != to {
+                let n = changes.len();
+                sets.push(format!("#f{n} = :v{n}"));
+                names.insert(format!("#f{n}"), name.to_owned());
+                values.insert(
+                    format!(":v{n}"),
+                    match &to {
+                        Value::String(s) => AttributeValue::S(s.clone()),
+                        other => AttributeValue::S(other.to_string()),
+                    },
+                );
+                changes.push(Change {
+                    at: now.to_rfc3339(),
+                    field: name.to_owned(),
+                    from,
+                    to,
+                    by: by.clone(),
+                });
+            }
+        };
+        if let Some(s) = input.status {
+            field(
+                "status",
+                Value::from(current.status.as_str()),
+                Value::from(s.as_str()),
+            );
+        }
+        if let Some(a) = &input.assignee {
+            field(
+                "assignee",
+                Value::from(current.assignee.as_str()),
+                Value::from(a.as_str()),
+            );
+        }
+        if let Some(n) = &input.notes {
+            field(
+                "notes",
+                Value::from(current.notes.as_str()),
+                Value::from(n.as_str()),
+            );
+        }
+        if changes.is_empty() {
+            return Ok(detail);
+        }
+        let applied = changes.clone();
+        values.insert(":seen".into(), AttributeValue::S(current.last_seen.clone()));
+        values.insert(
+            ":count".into(),
+            AttributeValue::N(current.count.to_string()),
+        );
+        names.insert("#c".into(), "count".into());
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(format!("INC#{}", input.id)))
+            .key("sk", AttributeValue::S(META.into()))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            // Optimistic: nobody else changed the fields we compared against.
+            .condition_expression("last_seen = :seen AND #c = :count")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(AppError::internal)?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        for (n, change) in changes.into_iter().enumerate() {
+            let rec = ChangeRecord {
+                pk: format!("INC#{}", input.id),
+                sk: format!("HIST#{}#{n:02}", change.at),
+                change,
+            };
+            items.push(ddb::transact_put(&self.table, &rec)?);
+        }
+        let res = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match res {
+            // The answer is built from what was read and written, not read back: once the
+            // transaction is in, nothing may turn the request into a failure.
+            Ok(_) => {
+                let mut out = detail;
+                if let Some(s) = input.status {
+                    out.incident.status = s;
+                }
+                if let Some(a) = input.assignee {
+                    out.incident.assignee = a;
+                }
+                if let Some(n) = input.notes {
+                    out.incident.notes = n;
+                }
+                out.history.extend(applied);
+                Ok(out)
+            }
+            Err(e) if ddb::is_conditional_check_failed(&e) => Err(AppError::Conflict(
+                "the incident changed meanwhile; reload and retry".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Incidents, most recently seen first, filtered; one Query on a GSI.
+    pub async fn list(&self, q: IncidentQuery) -> Result<IncidentPage, AppError> {
+        let limit = if q.limit == 0 { 50 } else { q.limit };
+        if limit > MAX_PAGE {
+            return Err(AppError::validation(format!(
+                "limit must be 1..={MAX_PAGE}"
+            )));
+        }
+        let (index, pk_name, sk_name, pk) = match &q.app {
+            Some(app) => (
+                "by-app",
+                "gsi1pk",
+                "gsi1sk",
+                format!("APP#{}", app.as_str()),
+            ),
+            None => ("by-time", "gsi2pk", "gsi2sk", ALL.to_owned()),
+        };
+        let lo = q.from.map_or_else(|| "0".to_owned(), |t| t.to_rfc3339());
+        let hi =
+            q.to.map_or_else(|| "~".to_owned(), |t| format!("{}~", t.to_rfc3339()));
+        let mut values = HashMap::from([
+            (":pk".to_owned(), AttributeValue::S(pk.clone())),
+            (":lo".to_owned(), AttributeValue::S(lo)),
+            (":hi".to_owned(), AttributeValue::S(hi)),
+        ]);
+        let mut names = HashMap::new();
+        let mut filters = Vec::new();
+        if let Some(l) = q.level {
+            filters.push("#lv = :lv");
+            names.insert("#lv".to_owned(), "level".to_owned());
+            values.insert(":lv".into(), AttributeValue::S(l.as_str().into()));
+        }
+        if let Some(s) = q.status {
+            filters.push("#st = :st");
+            names.insert("#st".to_owned(), "status".to_owned());
+            values.insert(":st".into(), AttributeValue::S(s.as_str().into()));
+        }
+        let mut start = q
+            .next_token
+            .as_deref()
+            .map(|t| {
+                ddb::decode_page_token(
+                    t,
+                    &["pk", "sk", pk_name, sk_name],
+                    (pk_name, &pk),
+                    "next_token",
+                )
+            })
+            .transpose()?;
+        let mut incidents = Vec::new();
+        loop {
+            let mut req = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(format!(
+                    "{pk_name} = :pk AND {sk_name} BETWEEN :lo AND :hi"
+                ))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit - incidents.len()).unwrap_or(1))
+                .set_exclusive_start_key(start.take());
+            if !filters.is_empty() {
+                req = req
+                    .filter_expression(filters.join(" AND "))
+                    .set_expression_attribute_names(Some(names.clone()));
+            }
+            let page = req.send().await?;
+            for item in page.items.unwrap_or_default() {
+                incidents.push(serde_dynamo::from_item::<_, IncidentRecord>(item)?.incident);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() || incidents.len() >= limit {
+                break;
+            }
+        }
+        Ok(IncidentPage {
+            incidents,
+            next_token: start.map(|k| ddb::encode_page_token(&k, &["pk", "sk", pk_name, sk_name])),
+        })
+    }
+}
+
+pub(crate) enum CreateError {
+    Raced,
+    Other(AppError),
+}
+
+pub(crate) fn app_not_found(name: &AppName) -> AppError {
+    AppError::NotFound(format!("app {:?} not found", name.as_str()))
+}

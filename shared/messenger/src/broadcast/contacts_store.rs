@@ -1,0 +1,219 @@
+//! The store (one DynamoDB table): contacts and user settings.
+
+use super::*;
+
+/// Contacts, sends and deliveries in DynamoDB.
+#[derive(Debug, Clone)]
+pub struct BroadcastStore {
+    pub(crate) client: Client,
+    pub(crate) table: String,
+    pub(crate) retention_days: i64,
+}
+
+pub(crate) fn contact_pk(tenant: &Tenant, user: &UserName) -> String {
+    format!("CT#{}#{}", tenant.as_str(), user.as_str())
+}
+
+pub(crate) fn failed_pk(tenant: &str, user: &str) -> String {
+    format!("F#{tenant}#{user}")
+}
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+impl BroadcastStore {
+    pub fn new(client: Client, table: impl Into<String>, retention_days: i64) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            retention_days,
+        }
+    }
+
+    /// `MESSENGER_TABLE`, `MESSENGER_RETENTION_DAYS` (default 30).
+    pub fn from_env(client: Client) -> Result<Self, ConfigError> {
+        let days = match config::optional(env::MESSENGER_RETENTION_DAYS) {
+            None => 30,
+            Some(v) => v.parse::<i64>().ok().filter(|d| *d > 0).ok_or_else(|| {
+                ConfigError(format!(
+                    "{} must be a positive integer",
+                    env::MESSENGER_RETENTION_DAYS
+                ))
+            })?,
+        };
+        Ok(Self::new(
+            client,
+            config::required(env::MESSENGER_TABLE)?,
+            days,
+        ))
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    // ------------------------------------------------------------ contacts
+
+    /// Creates or replaces contacts (a retried request writes the same items).
+    pub async fn put_contacts(
+        &self,
+        tenant: &Tenant,
+        user: &UserName,
+        contacts: &[Contact],
+        time_zone: Option<Zone>,
+        now: Timestamp,
+    ) -> Result<(), AppError> {
+        let pk = contact_pk(tenant, user);
+        let mut requests = contacts
+            .iter()
+            .map(|c| {
+                let record = ContactRecord {
+                    pk: pk.clone(),
+                    sk: c.name.as_str().to_owned(),
+                    name: c.name.as_str().to_owned(),
+                    telegram: c.addresses.telegram.clone(),
+                    whatsapp: c.addresses.whatsapp.clone(),
+                    viber: c.addresses.viber.clone(),
+                    updated_at: now.to_rfc3339(),
+                };
+                ddb::put_request(&record)
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        if let Some(zone) = time_zone {
+            requests.push(ddb::put_request(&UserSettingsRecord {
+                pk: pk.clone(),
+                sk: USER_SETTINGS_SK.to_owned(),
+                time_zone: zone.name().to_owned(),
+                updated_at: now.to_rfc3339(),
+            })?);
+        }
+        ddb::batch_write_all(&self.client, &self.table, requests).await?;
+        Ok(())
+    }
+
+    /// Deletes the named contacts that exist, in one transaction, and returns the names that
+    /// did not exist (the seed answered success for those too). A name deleted concurrently
+    /// by another request counts as not existing.
+    pub async fn delete_contacts(
+        &self,
+        tenant: &Tenant,
+        user: &UserName,
+        names: &[ContactName],
+    ) -> Result<Vec<ContactName>, AppError> {
+        use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+        let pk = contact_pk(tenant, user);
+        let mut pending: Vec<ContactName> = names.to_vec();
+        let mut missing: Vec<ContactName> = Vec::new();
+        // Each retry drops at least one name, so this ends; a bound keeps it cheap anyway.
+        for _ in 0..4 {
+            if pending.is_empty() {
+                return Ok(missing);
+            }
+            let items = pending
+                .iter()
+                .map(|name| {
+                    let delete = Delete::builder()
+                        .table_name(&self.table)
+                        .key("pk", s(&pk))
+                        .key("sk", s(name.as_str()))
+                        .condition_expression("attribute_exists(pk)")
+                        .build()
+                        .map_err(AppError::internal)?;
+                    Ok(TransactWriteItem::builder().delete(delete).build())
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
+            let res = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await;
+            let err = match res {
+                Ok(_) => return Ok(missing),
+                Err(err) => err,
+            };
+            // Which items failed their condition (a cancellation reason per item, in order)?
+            // Any other reason (a conflicting transaction) retries the same names.
+            let reasons = err
+                .as_service_error()
+                .and_then(|e| match e {
+                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => {
+                        Some(t.cancellation_reasons().to_vec())
+                    }
+                    _ => None,
+                })
+                .filter(|r| r.len() == pending.len())
+                .ok_or_else(|| AppError::from(err))?;
+            let (gone, still): (Vec<_>, Vec<_>) = pending
+                .into_iter()
+                .zip(reasons.iter())
+                .partition(|(_, r)| r.code() == Some("ConditionalCheckFailed"));
+            missing.extend(gone.into_iter().map(|(n, _)| n));
+            pending = still.into_iter().map(|(n, _)| n).collect();
+        }
+        Err(AppError::internal(
+            "contact delete kept conflicting with other writes",
+        ))
+    }
+
+    pub async fn list_contacts(
+        &self,
+        tenant: &Tenant,
+        user: &UserName,
+    ) -> Result<(BTreeMap<String, Addresses>, UserSettings), AppError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(contact_pk(tenant, user)))
+            .consistent_read(true);
+        let mut out = BTreeMap::new();
+        let mut settings = UserSettings::default();
+        for item in ddb::query_all(query).await? {
+            if is_settings(&item) {
+                settings = UserSettings::from_item(item)?;
+                continue;
+            }
+            let rec: ContactRecord = serde_dynamo::from_item(item)?;
+            out.insert(rec.name.clone(), rec.addresses());
+        }
+        Ok((out, settings))
+    }
+
+    /// The named contacts of `user` that exist, and the user's settings (read in the same
+    /// batch).
+    pub async fn get_contacts(
+        &self,
+        tenant: &Tenant,
+        user: &UserName,
+        names: &[ContactName],
+    ) -> Result<(HashMap<String, Addresses>, UserSettings), AppError> {
+        let pk = contact_pk(tenant, user);
+        let mut out = HashMap::new();
+        let mut settings = UserSettings::default();
+        let sort_keys: Vec<&str> = std::iter::once(USER_SETTINGS_SK)
+            .chain(names.iter().map(ContactName::as_str))
+            .collect();
+        for chunk in sort_keys.chunks(100) {
+            let keys = chunk
+                .iter()
+                .map(|sk| HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(*sk))]))
+                .collect::<Vec<_>>();
+            for item in ddb::batch_get_all(&self.client, &self.table, keys).await? {
+                if is_settings(&item) {
+                    settings = UserSettings::from_item(item)?;
+                    continue;
+                }
+                let rec: ContactRecord = serde_dynamo::from_item(item)?;
+                out.insert(rec.name.clone(), rec.addresses());
+            }
+        }
+        Ok((out, settings))
+    }
+}

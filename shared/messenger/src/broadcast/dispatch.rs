@@ -1,0 +1,187 @@
+//! The queue and the scheduler: jobs now through SQS, later through EventBridge Scheduler.
+
+use super::*;
+
+/// Puts jobs on the messenger queue, now or (through EventBridge Scheduler) later.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    pub(crate) sqs: aws_sdk_sqs::Client,
+    pub(crate) scheduler: Option<aws_sdk_scheduler::Client>,
+    pub(crate) queue_url: String,
+    pub(crate) schedule: Option<ScheduleTarget>,
+}
+
+/// Where one-time schedules go: the group, the role Scheduler assumes, the queue's ARN.
+#[derive(Debug, Clone)]
+pub struct ScheduleTarget {
+    pub group: String,
+    pub role_arn: String,
+    pub queue_arn: String,
+    /// Where Scheduler puts a job it could not deliver to the queue.
+    pub dead_letter_arn: Option<String>,
+}
+
+impl ScheduleTarget {
+    /// `MESSENGER_SCHEDULE_GROUP`, `MESSENGER_SCHEDULER_ROLE_ARN`, `MESSENGER_QUEUE_ARN`,
+    /// `MESSENGER_DLQ_ARN` (optional).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            group: config::required(env::MESSENGER_SCHEDULE_GROUP)?,
+            role_arn: config::required(env::MESSENGER_SCHEDULER_ROLE_ARN)?,
+            queue_arn: config::required(env::MESSENGER_QUEUE_ARN)?,
+            dead_letter_arn: config::optional(env::MESSENGER_DLQ_ARN),
+        })
+    }
+}
+
+/// The one-time schedule expression for `at`, rounded up to the second (never early).
+pub fn at_expression(at: Timestamp) -> String {
+    let dt = at.datetime();
+    let whole = if dt.timestamp_subsec_millis() > 0 {
+        dt + chrono::Duration::seconds(1)
+    } else {
+        dt
+    };
+    format!("at({})", whole.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// Name of a send's schedule (unique per send, so a retried create is a conflict, not a copy).
+pub fn schedule_name(send: &SendId) -> String {
+    format!("send-{}", send.as_str())
+}
+
+impl Dispatcher {
+    pub fn new(
+        sqs: aws_sdk_sqs::Client,
+        queue_url: impl Into<String>,
+        scheduler: Option<(aws_sdk_scheduler::Client, ScheduleTarget)>,
+    ) -> Self {
+        let (scheduler, schedule) = match scheduler {
+            Some((c, t)) => (Some(c), Some(t)),
+            None => (None, None),
+        };
+        Self {
+            sqs,
+            scheduler,
+            queue_url: queue_url.into(),
+            schedule,
+        }
+    }
+
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    /// One job on the queue.
+    pub async fn enqueue(&self, job: &Job) -> Result<(), AppError> {
+        self.sqs
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(job.to_json())
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Many jobs, ten per call; fails if any could not be enqueued (the caller retries all:
+    /// duplicates are harmless, deliveries are idempotent).
+    pub async fn enqueue_all(&self, jobs: &[Job]) -> Result<(), AppError> {
+        use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+        for chunk in jobs.chunks(10) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, job)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(job.to_json())
+                        .build()
+                        .map_err(AppError::internal)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .sqs
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await?;
+            if !out.failed.is_empty() {
+                return Err(AppError::internal(format!(
+                    "SendMessageBatch: {} of {} jobs not enqueued ({:?})",
+                    out.failed.len(),
+                    chunk.len(),
+                    out.failed.first().map(|f| f.code())
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A one-time EventBridge Scheduler schedule that puts `job` on the queue at `at` (UTC),
+    /// then deletes itself. Creating it again (a retried request) is not an error.
+    pub async fn schedule(&self, name: &str, job: &Job, at: Timestamp) -> Result<(), AppError> {
+        use aws_sdk_scheduler::types::{
+            ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
+            RetryPolicy, Target,
+        };
+        let (Some(client), Some(t)) = (&self.scheduler, &self.schedule) else {
+            return Err(AppError::internal("scheduling is not configured"));
+        };
+        let mut target = Target::builder()
+            .arn(&t.queue_arn)
+            .role_arn(&t.role_arn)
+            .input(job.to_json())
+            .retry_policy(
+                RetryPolicy::builder()
+                    .maximum_event_age_in_seconds(86_400)
+                    .maximum_retry_attempts(185)
+                    .build(),
+            );
+        if let Some(dlq) = &t.dead_letter_arn {
+            target = target.dead_letter_config(DeadLetterConfig::builder().arn(dlq).build());
+        }
+        let res = client
+            .create_schedule()
+            .name(name)
+            .group_name(&t.group)
+            .schedule_expression(at_expression(at))
+            .schedule_expression_timezone("UTC")
+            .flexible_time_window(
+                FlexibleTimeWindow::builder()
+                    .mode(FlexibleTimeWindowMode::Off)
+                    .build()
+                    .map_err(AppError::internal)?,
+            )
+            .action_after_completion(ActionAfterCompletion::Delete)
+            .client_token(name)
+            .description("Lookout messenger broadcast (seed 003)")
+            .target(target.build().map_err(AppError::internal)?)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conflict_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Makes a received message visible again after `after` (0 = at once).
+    pub async fn retry_after(&self, receipt_handle: &str, after: Duration) -> Result<(), AppError> {
+        let secs = i32::try_from(after.as_secs().min(12 * 3600)).unwrap_or(12 * 3600);
+        self.sqs
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(secs)
+            .send()
+            .await?;
+        Ok(())
+    }
+}

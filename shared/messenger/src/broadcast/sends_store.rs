@@ -1,0 +1,241 @@
+//! The store: sends and their deliveries, written together or not at all.
+
+use super::*;
+
+impl BroadcastStore {
+    // ------------------------------------------------------------ sends
+
+    /// Stores a send and one pending delivery per (contact, messenger). Returns the send's
+    /// record and its deliveries. `contacts` are in the order the client named them.
+    pub async fn create_send(
+        &self,
+        tenant: &Tenant,
+        user: &UserName,
+        contacts: &[(ContactName, Addresses)],
+        message: &str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(SendId, SendRecord, Vec<DeliveryRecord>), AppError> {
+        let send_id = SendId::new();
+        let (send, deliveries) =
+            self.send_records(&send_id, tenant, user, contacts, message, at, now)?;
+        let mut requests = vec![ddb::put_request(&send)?];
+        for d in &deliveries {
+            requests.push(ddb::put_request(d)?);
+        }
+        self.write_or_undo(requests, &send, &deliveries).await?;
+        Ok((send_id, send, deliveries))
+    }
+
+    /// [`create_send`](Self::create_send) under a client's idempotency key: the send's id is
+    /// derived from (tenant, key), and its record is written first, on the condition that it
+    /// does not exist. A request repeating the key finds it and gets
+    /// [`KeyedSend::Replay`] (same request) or a 409 (a different request under the same key).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_send_once(
+        &self,
+        send_id: SendId,
+        fingerprint: &str,
+        tenant: &Tenant,
+        user: &UserName,
+        contacts: &[(ContactName, Addresses)],
+        message: &str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<KeyedSend, AppError> {
+        let (mut send, deliveries) =
+            self.send_records(&send_id, tenant, user, contacts, message, at, now)?;
+        send.request_hash = Some(fingerprint.to_owned());
+        if !ddb::put_new(&self.client, &self.table, &send).await? {
+            let existing = self
+                .get_send(&send_id)
+                .await?
+                .ok_or_else(|| AppError::internal("a keyed send vanished between two reads"))?;
+            if existing.tenant != send.tenant
+                || existing.request_hash.as_deref() != Some(fingerprint)
+            {
+                return Err(AppError::Conflict(
+                    "this Idempotency-Key was already used for a different request".into(),
+                ));
+            }
+            // An earlier attempt may have stored the send but not all its deliveries (it then
+            // failed, so it never queued them and no consumer has seen them): add the missing
+            // ones, each only if still absent.
+            let stored = self.deliveries(&send_id).await?;
+            for d in deliveries
+                .iter()
+                .filter(|d| !stored.iter().any(|s| s.sk == d.sk))
+            {
+                ddb::put_new(&self.client, &self.table, d).await?;
+            }
+            return Ok(KeyedSend::Replay(send_id, existing));
+        }
+        let requests = deliveries
+            .iter()
+            .map(ddb::put_request)
+            .collect::<Result<Vec<_>, AppError>>()?;
+        self.write_or_undo(requests, &send, &deliveries).await?;
+        Ok(KeyedSend::Created(send_id, send, deliveries))
+    }
+
+    /// Writes a send's items; if that fails part-way, removes them again before failing.
+    pub(crate) async fn write_or_undo(
+        &self,
+        requests: Vec<WriteRequest>,
+        send: &SendRecord,
+        deliveries: &[DeliveryRecord],
+    ) -> Result<(), AppError> {
+        if requests.is_empty() {
+            return Ok(());
+        }
+        if let Err(err) = ddb::batch_write_all(&self.client, &self.table, requests).await {
+            // More than one call's worth may have landed: take it back before failing.
+            if let Err(undo) = self.discard_send(send, deliveries).await {
+                tracing::error!(send = send.pk.as_str(), error = %lookout_core::error::error_chain(&undo),
+                    "could not remove a partly stored send; it is never queued and expires with its TTL");
+            }
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    /// The items of a new send (not yet stored).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send_records(
+        &self,
+        send_id: &SendId,
+        tenant: &Tenant,
+        user: &UserName,
+        contacts: &[(ContactName, Addresses)],
+        message: &str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(SendRecord, Vec<DeliveryRecord>), AppError> {
+        let expires_at = at.max(now).unix_seconds() + self.retention_days * 86_400;
+        let scheduled = at > now;
+        let mut deliveries = Vec::new();
+        for (contact, addresses) in contacts {
+            for (kind, address) in addresses.iter() {
+                let n = u16::try_from(deliveries.len())
+                    .ok()
+                    .filter(|n| usize::from(*n) < MAX_DELIVERIES)
+                    .ok_or_else(|| AppError::validation("too many deliveries in one send"))?;
+                let id = DeliveryId {
+                    send: send_id.clone(),
+                    n,
+                };
+                deliveries.push(DeliveryRecord {
+                    pk: send_id.pk(),
+                    sk: id.sk(),
+                    delivery_id: id.to_string(),
+                    tenant: tenant.as_str().to_owned(),
+                    user_name: user.as_str().to_owned(),
+                    contact: contact.as_str().to_owned(),
+                    messenger: kind,
+                    address: address.to_owned(),
+                    scheduled_at: at.to_rfc3339(),
+                    status: Status::Pending,
+                    attempts: 0,
+                    created_at: now.to_rfc3339(),
+                    updated_at: now.to_rfc3339(),
+                    lease_until: None,
+                    last_error: None,
+                    sent_at: None,
+                    provider_id: None,
+                    failed_at: None,
+                    interrupted: false,
+                    url: None,
+                    message: None,
+                    failed_pk: None,
+                    failed_sk: None,
+                    expires_at,
+                });
+            }
+        }
+        let send = SendRecord {
+            request_hash: None,
+            pk: send_id.pk(),
+            sk: "SEND".to_owned(),
+            tenant: tenant.as_str().to_owned(),
+            user_name: user.as_str().to_owned(),
+            message: message.to_owned(),
+            scheduled_at: at.to_rfc3339(),
+            created_at: now.to_rfc3339(),
+            scheduled,
+            deliveries: deliveries.len(),
+            expires_at,
+        };
+        Ok((send, deliveries))
+    }
+
+    /// Removes a send and its deliveries again: the send route's undo when it cannot queue
+    /// the send after storing it, so a failed request leaves nothing behind.
+    pub async fn discard_send(
+        &self,
+        send: &SendRecord,
+        deliveries: &[DeliveryRecord],
+    ) -> Result<(), AppError> {
+        let key = |pk: &str, sk: &str| {
+            DeleteRequest::builder()
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .build()
+                .map(|d| WriteRequest::builder().delete_request(d).build())
+                .map_err(AppError::internal)
+        };
+        let mut requests = vec![key(&send.pk, &send.sk)?];
+        for d in deliveries {
+            requests.push(key(&d.pk, &d.sk)?);
+        }
+        ddb::batch_write_all(&self.client, &self.table, requests).await?;
+        Ok(())
+    }
+
+    /// A send (strongly consistent); `None` if unknown.
+    pub async fn get_send(&self, id: &SendId) -> Result<Option<SendRecord>, AppError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(id.pk()))
+            .key("sk", s("SEND"))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item
+            .map(|i| serde_dynamo::from_item(i).map_err(AppError::from))
+            .transpose()
+    }
+
+    /// Every delivery of a send, in order.
+    pub async fn deliveries(&self, id: &SendId) -> Result<Vec<DeliveryRecord>, AppError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :d)")
+            .expression_attribute_values(":pk", s(id.pk()))
+            .expression_attribute_values(":d", s("D#"))
+            .consistent_read(true);
+        ddb::query_all(query)
+            .await?
+            .into_iter()
+            .map(|item| serde_dynamo::from_item(item).map_err(AppError::from))
+            .collect()
+    }
+
+    /// One delivery (strongly consistent).
+    pub async fn get_delivery(&self, id: &DeliveryId) -> Result<Option<DeliveryRecord>, AppError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(id.key().into_iter().collect()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item
+            .map(|i| serde_dynamo::from_item(i).map_err(AppError::from))
+            .transpose()
+    }
+}
