@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 pub const APIGW_HTTP_PER_M: f64 = 1.00;
 pub const LAMBDA_GB_S: f64 = 0.000_013_333_4;
@@ -116,7 +116,7 @@ pub struct Sizing {
 pub fn sizing(template: &Path) -> Result<Sizing> {
     let text = std::fs::read_to_string(template)
         .with_context(|| format!("reading {}", template.display()))?;
-    let root: Value = serde_yaml::from_str(&text).context("parsing template.yaml")?;
+    let root: Value = yaml_serde::from_str(&text).context("parsing template.yaml")?;
     let global = root["Globals"]["Function"]["MemorySize"]
         .as_u64()
         .unwrap_or(128);

@@ -527,7 +527,7 @@ fn grants(
             other => vec![other.clone()],
         };
         for (slot, res) in resources.into_iter().enumerate() {
-            let yaml: serde_yaml::Value = serde_yaml::to_value(&res)?;
+            let yaml: yaml_serde::Value = yaml_serde::to_value(&res)?;
             let resource = r
                 .resolve(&yaml)
                 .with_context(|| format!("{} statement {i}", role.logical_id))?;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
-use serde_yaml::{Mapping, Value};
+use yaml_serde::{Mapping, Value};
 
 /// The parsed template.
 #[derive(Debug, Clone)]
@@ -61,7 +61,7 @@ impl Template {
     }
 
     pub fn parse(text: &str) -> Result<Self> {
-        let root: Value = serde_yaml::from_str(text).context("parsing template YAML")?;
+        let root: Value = yaml_serde::from_str(text).context("parsing template YAML")?;
         Ok(Self { root })
     }
 
@@ -520,16 +520,16 @@ mod tests {
 
     #[test]
     fn resolves_short_and_long_intrinsics() {
-        let v: Value = serde_yaml::from_str("!Ref Foo").unwrap();
+        let v: Value = yaml_serde::from_str("!Ref Foo").unwrap();
         assert_eq!(Fixed.resolve(&v).unwrap(), "ref:Foo");
-        let v: Value = serde_yaml::from_str("{'Fn::GetAtt': [Q, Arn]}").unwrap();
+        let v: Value = yaml_serde::from_str("{'Fn::GetAtt': [Q, Arn]}").unwrap();
         assert_eq!(Fixed.resolve(&v).unwrap(), "att:Q:Arn");
-        let v: Value = serde_yaml::from_str("!Sub '${T.Arn}/index/x-${AWS::Region}'").unwrap();
+        let v: Value = yaml_serde::from_str("!Sub '${T.Arn}/index/x-${AWS::Region}'").unwrap();
         assert_eq!(
             Fixed.resolve(&v).unwrap(),
             "att:T:Arn/index/x-ref:AWS::Region"
         );
-        let v: Value = serde_yaml::from_str("!GetAtt Q.Arn").unwrap();
+        let v: Value = yaml_serde::from_str("!GetAtt Q.Arn").unwrap();
         assert_eq!(ref_target(&v).unwrap(), "Q");
     }
 }
