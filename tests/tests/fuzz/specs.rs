@@ -299,18 +299,28 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                         nested(),
                     ],
                 ),
+                // A level is a name or a whole non-negative number (Python's levelno).
                 field(
                     "/data/logs/0/level",
                     true,
-                    with(enum_value(), [Value::Null]),
+                    vec![
+                        json!("nonsense"),
+                        json!(""),
+                        json!("OPEN!"),
+                        json!(-1),
+                        json!(1.5),
+                        json!(true),
+                        json!([]),
+                        json!({}),
+                        huge(),
+                        Value::Null,
+                    ],
                 ),
+                // Any JSON value but null is a message (non-strings are kept as their JSON text).
                 field(
                     "/data/logs/0/msg",
                     true,
-                    with(
-                        not_string(),
-                        [Value::Null, long(64 * 1024 + 1), long(1_100_000)],
-                    ),
+                    vec![Value::Null, long(64 * 1024 + 1), long(1_100_000)],
                 ),
                 field("/data/logs/0/event_at", true, time()),
                 field(
