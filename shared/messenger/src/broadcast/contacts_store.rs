@@ -197,22 +197,18 @@ impl BroadcastStore {
         let pk = contact_pk(tenant, user);
         let mut out = HashMap::new();
         let mut settings = UserSettings::default();
-        let sort_keys: Vec<&str> = std::iter::once(USER_SETTINGS_SK)
+        // One batch read (ddb::batch_get_all splits it into DynamoDB's 100-key requests).
+        let keys = std::iter::once(USER_SETTINGS_SK)
             .chain(names.iter().map(ContactName::as_str))
-            .collect();
-        for chunk in sort_keys.chunks(100) {
-            let keys = chunk
-                .iter()
-                .map(|sk| HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(*sk))]))
-                .collect::<Vec<_>>();
-            for item in ddb::batch_get_all(&self.client, &self.table, keys).await? {
-                if is_settings(&item) {
-                    settings = UserSettings::from_item(item)?;
-                    continue;
-                }
-                let rec: ContactRecord = serde_dynamo::from_item(item)?;
-                out.insert(rec.name.clone(), rec.addresses());
+            .map(|sk| HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(sk))]))
+            .collect::<Vec<_>>();
+        for item in ddb::batch_get_all(&self.client, &self.table, keys).await? {
+            if is_settings(&item) {
+                settings = UserSettings::from_item(item)?;
+                continue;
             }
+            let rec: ContactRecord = serde_dynamo::from_item(item)?;
+            out.insert(rec.name.clone(), rec.addresses());
         }
         Ok((out, settings))
     }
