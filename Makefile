@@ -12,9 +12,10 @@ test:
 bootstrap:
 	scripts/bootstrap.sh
 
-## Release build of every function for Lambda (arm64, provided.al2023).
+## Release build of what deploys (arm64, provided.al2023): each domain's bootstrap binary,
+## which serves all of that domain's functions (as `sam build` builds them).
 build-arm64:
-	cargo lambda build --release --arm64 $(foreach d,$(wildcard functions/*/*),--package $(notdir $(d)))
+	cargo lambda build --release --arm64 $(foreach d,$(wildcard functions/*/bootstrap),--package $(notdir $(patsubst %/bootstrap,%,$(d)))-bootstrap)
 
 lint:
 	cargo fmt --all -- --check

@@ -37,7 +37,10 @@ if [ "${LOOKOUT_SKIP_ARM64:-}" != 1 ]; then
   say "cargo lambda build --release --arm64 (every function, LTO off for CI time)"
   export CARGO_PROFILE_RELEASE_LTO=false
   packages=()
-  for dir in functions/*/*/; do packages+=(--package "$(basename "$dir")"); done
+  for dir in functions/*/bootstrap/; do
+    domain=${dir#functions/}
+    packages+=(--package "${domain%%/*}-bootstrap")
+  done
   cargo lambda build --release --arm64 --locked "${packages[@]}"
   unset CARGO_PROFILE_RELEASE_LTO
 fi

@@ -15,9 +15,9 @@ pub mod provision;
 pub mod pump;
 pub mod template;
 
-/// Installs the aws-lc-rs crypto provider as the process default (idempotent). Call before
+/// Installs the ring crypto provider as the process default (idempotent). Call before
 /// building a reqwest client: with the workspace's unified features reqwest's rustls has no
 /// provider of its own.
 pub fn init_tls() {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

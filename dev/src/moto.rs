@@ -9,7 +9,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{anyhow, Context, Result};
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 
 use crate::iam;
 use crate::template::workspace_root;
@@ -82,7 +82,7 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         None,
         "lookout-local-admin",
     );
-    aws_config::defaults(BehaviorVersion::latest())
+    lookout_core::aws::loader()
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
         .credentials_provider(creds)
@@ -100,7 +100,7 @@ pub async fn function_sdk_config(endpoint: &str, creds: &iam::RoleCredentials) -
         None,
         "lookout-local-role",
     );
-    aws_config::defaults(BehaviorVersion::latest())
+    lookout_core::aws::loader()
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
         .credentials_provider(creds)

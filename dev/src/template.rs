@@ -44,8 +44,12 @@ pub struct ScheduleSource {
 #[derive(Debug, Clone)]
 pub struct Function {
     pub logical_id: String,
-    /// The cargo binary (`Metadata.BuildProperties.Binary`), also the watch function name.
+    /// The function's name: its `Handler`, the binary of its own crate
+    /// (`functions/<domain>/<handler>`) that watch serves locally, and its local role profile.
     pub binary: String,
+    /// The deploy binary `sam build` builds for it (`Metadata.BuildProperties.Binary`): its
+    /// domain's `<domain>-bootstrap`, which runs the handler `_HANDLER` names.
+    pub bootstrap: String,
     /// Environment variables (Globals merged under the function's own), unresolved.
     pub env: BTreeMap<String, Value>,
     pub routes: Vec<Route>,
@@ -199,7 +203,7 @@ impl Template {
             if res.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
                 continue;
             }
-            let binary = res
+            let bootstrap = res
                 .get("Metadata")
                 .and_then(|m| m.get("BuildProperties"))
                 .and_then(|b| b.get("Binary"))
@@ -207,6 +211,11 @@ impl Template {
                 .ok_or_else(|| anyhow!("{id}: Metadata.BuildProperties.Binary is missing"))?
                 .to_owned();
             let props = res.get("Properties").cloned().unwrap_or_default();
+            let binary = props
+                .get("Handler")
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow!("{id}: Properties.Handler is missing"))?
+                .to_owned();
             let mut env = BTreeMap::new();
             let own = props
                 .get("Environment")
@@ -222,6 +231,7 @@ impl Template {
             let mut f = Function {
                 logical_id: id.to_owned(),
                 binary,
+                bootstrap,
                 env,
                 routes: Vec::new(),
                 sqs: Vec::new(),

@@ -243,8 +243,9 @@ Resources:
     Type: AWS::Serverless::Function
     Metadata:
       BuildProperties:
-        Binary: worker
+        Binary: test-bootstrap
     Properties:
+      Handler: worker
       Events:
         Work:
           Type: SQS
@@ -269,8 +270,9 @@ Resources:
     Type: AWS::Serverless::Function
     Metadata:
       BuildProperties:
-        Binary: worker
+        Binary: test-bootstrap
     Properties:
+      Handler: worker
       Events:
         Work:
           Type: SQS
@@ -520,8 +522,9 @@ Resources:
     Type: AWS::Serverless::Function
     Metadata:
       BuildProperties:
-        Binary: ticker
+        Binary: test-bootstrap
     Properties:
+      Handler: ticker
       Events:
         EveryMinute:
           Type: Schedule
@@ -531,8 +534,9 @@ Resources:
     Type: AWS::Serverless::Function
     Metadata:
       BuildProperties:
-        Binary: nightly
+        Binary: test-bootstrap
     Properties:
+      Handler: nightly
       Events:
         Nightly:
           Type: ScheduleV2

@@ -48,7 +48,7 @@ use anyhow::{anyhow, bail, ensure, Context, Result};
 use lookout_bench::cost::{self, Sizing, Usage};
 use lookout_bench::ddb_meter::{Meter, OpStats, Tally};
 use lookout_bench::runtime_api::{Invocation, Report, RuntimeApi};
-use lookout_bench::scenarios::{Call, Family, Fixture};
+use lookout_bench::scenarios::{Call, Expect, Family, Fixture, Request};
 use lookout_bench::stats::{median, percentile};
 use lookout_core::auth::sha256_hex;
 use lookout_dev::emulator::Emulator;
@@ -78,6 +78,9 @@ usage: coldstart [--runs N] [--warmup N] [--warm N] [--metered N] [--functions a
   --timeout SECS    longest one invocation may take (default 30)";
 
 const BASELINE: &str = "handler.py";
+/// The floor (bench/floor): a minimal lambda_http binary answering 200, no AWS.
+const FLOOR_PACKAGE: &str = "lookout-floor";
+const FLOOR_BINARY: &str = "floor";
 /// Linux's USER_HZ: the unit of utime/stime in /proc/<pid>/stat.
 const CLOCK_TICKS_PER_S: f64 = 100.0;
 
@@ -214,6 +217,7 @@ fn lambda_env(
     kind: Kind,
     memory_mb: u32,
     task_root: &Path,
+    handler: &str,
 ) -> BTreeMap<String, String> {
     let mut env: BTreeMap<String, String> = [
         ("AWS_LAMBDA_FUNCTION_NAME", name.to_owned()),
@@ -238,8 +242,9 @@ fn lambda_env(
         env.insert("PATH".into(), path);
     }
     match kind {
+        // A Rust function's `Handler` picks its handler in the domain's deploy binary.
         Kind::Rust => {
-            env.insert("_HANDLER".into(), "bootstrap".into());
+            env.insert("_HANDLER".into(), handler.to_owned());
         }
         Kind::Python => {
             env.insert("_HANDLER".into(), "handler.handler".into());
@@ -537,8 +542,27 @@ fn ms(d: Duration) -> f64 {
 /// One cold start.
 async fn cold_run(t: &Target, fx: &Fixture, moto_url: &str, timeout: Duration) -> Result<Sample> {
     let call = fx.call(&t.function).await?;
-    let mut p = Process::spawn(t, moto_url, &call, timeout).await?;
-    let answer = match p.answer(&call).await {
+    cold_with(t, &call, moto_url, timeout).await
+}
+
+/// The floor's request: any API Gateway request, answered 200.
+fn floor_call() -> Call {
+    Call {
+        request: Request::Http {
+            method: "GET".into(),
+            path: "/".into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+        },
+        expect: Expect::Status(200),
+    }
+}
+
+/// One cold start of `t` answering `call`.
+async fn cold_with(t: &Target, call: &Call, moto_url: &str, timeout: Duration) -> Result<Sample> {
+    let mut p = Process::spawn(t, moto_url, call, timeout).await?;
+    let answer = match p.answer(call).await {
         Ok(a) => a,
         Err(err) => return with_output(p, err).await,
     };
@@ -784,6 +808,9 @@ struct RunInfo {
     moto: String,
     python: String,
     host: String,
+    /// The floor's cold starts (bench/floor), measured in the same loop as the functions.
+    floor: Option<ColdSummary>,
+    floor_size: Option<u64>,
 }
 
 fn size_cell(t: &Target) -> String {
@@ -797,6 +824,52 @@ fn size_cell(t: &Target) -> String {
                 s
             }
         },
+    )
+}
+
+/// Every function's init and cold start as a multiple of the floor's (bench/floor: lambda_http
+/// answering 200, no AWS client, no logging), all from the same interleaved cold loop.
+fn floor_section(out: &mut impl std::io::Write, ctx: &RunInfo, targets: &[Target]) -> Result<()> {
+    let Some(floor) = ctx.floor else {
+        writeln!(out, "== Against the floor: the floor failed, no ratios\n")?;
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "== Against the floor (bench/floor: lambda_http answering 200, no AWS; {} binary; init \
+         {:.1} ms, cold {:.1} ms, RSS {}; ratio = function / floor)\n",
+        ctx.floor_size
+            .map_or_else(|| "-".into(), |b| mib(b as f64 / 1024.0)),
+        floor.init_median,
+        floor.time_median,
+        mib(floor.rss_median_kib)
+    )?;
+    let mut rows = Vec::new();
+    for t in targets.iter().filter(|t| t.kind == Kind::Rust && ok(t)) {
+        let Some(c) = cold_summary(&t.cold) else {
+            continue;
+        };
+        rows.push(vec![
+            t.name.clone(),
+            format!("{:.1} ms", c.init_median),
+            format!("{:.2}x", c.init_median / floor.init_median),
+            format!("{:.1} ms", c.time_median),
+            format!("{:.2}x", c.time_median / floor.time_median),
+            format!("{:.2}x", c.rss_median_kib / floor.rss_median_kib),
+        ]);
+    }
+    table(
+        out,
+        &[
+            "target",
+            "init med",
+            "init / floor",
+            "cold med",
+            "cold / floor",
+            "RSS / floor",
+        ],
+        &rows,
+        1,
     )
 }
 
@@ -889,6 +962,7 @@ fn write_report(
         rows.push(row);
     }
     table(out, &header, &rows, 3)?;
+    floor_section(out, ctx, targets)?;
 
     // 2. AWS requests per operation
     writeln!(
@@ -1180,6 +1254,12 @@ fn json_report(ctx: &RunInfo, targets: &[Target]) -> Value {
         "moto": ctx.moto,
         "python": ctx.python,
         "host": ctx.host,
+        "floor": ctx.floor.map(|f| json!({
+            "size_bytes": ctx.floor_size,
+            "time_median_ms": f.time_median,
+            "init_median_ms": f.init_median,
+            "rss_median_kib": f.rss_median_kib,
+        })),
         "targets": items,
     })
 }
@@ -1221,7 +1301,15 @@ async fn main() -> Result<()> {
         None => known,
     };
     if args.build {
-        build(&chosen).await?;
+        let mut packages: Vec<String> = functions
+            .iter()
+            .filter(|f| chosen.contains(&f.binary))
+            .map(|f| f.bootstrap.clone())
+            .collect();
+        packages.sort();
+        packages.dedup();
+        packages.push(FLOOR_PACKAGE.to_owned());
+        build(&packages).await?;
     }
     let bin_dir = bin_dir(&args);
 
@@ -1268,7 +1356,7 @@ async fn main() -> Result<()> {
             }
             let f = function_by_binary(&functions, binary)?;
             let name = format!("python-{}", family.name());
-            let mut env = lambda_env(&name, Kind::Python, memory(binary), task_root);
+            let mut env = lambda_env(&name, Kind::Python, memory(binary), task_root, "");
             env.extend(stack.function_env(f)?);
             env.insert("BASELINE_OP".into(), binary.to_owned());
             let request = fx.call(f).await?.label();
@@ -1293,11 +1381,12 @@ async fn main() -> Result<()> {
     for name in &chosen {
         let f = function_by_binary(&functions, name)?;
         let family = Family::of(name).ok_or_else(|| anyhow!("no family for {name}"))?;
-        let program = bin_dir.join(name);
+        // What deploys: the domain's bootstrap binary, told its handler by `_HANDLER`.
+        let program = bin_dir.join(&f.bootstrap);
         let size = std::fs::metadata(&program)
             .with_context(|| format!("{} (build it or pass --bin-dir)", program.display()))?
             .len();
-        let mut env = lambda_env(name, Kind::Rust, memory(name), &bin_dir);
+        let mut env = lambda_env(name, Kind::Rust, memory(name), &bin_dir, name);
         env.extend(stack.function_env(f)?);
         let request = fx.call(f).await?.label();
         targets.push(Target {
@@ -1319,6 +1408,33 @@ async fn main() -> Result<()> {
     }
     // Rust first within a family, its baseline next to it.
     targets.sort_by_key(|t| (t.family, t.kind == Kind::Python, t.name.clone()));
+    // The floor, cold-started in the same loop as the functions (not a function: no scenario,
+    // no warm or metered runs, no cost).
+    let mut floor = {
+        let program = bin_dir.join(FLOOR_BINARY);
+        let size = std::fs::metadata(&program)
+            .with_context(|| format!("{} (build it or pass --bin-dir)", program.display()))?
+            .len();
+        let f = functions
+            .first()
+            .ok_or_else(|| anyhow!("template.yaml has no function"))?;
+        Target {
+            name: FLOOR_BINARY.to_owned(),
+            kind: Kind::Rust,
+            family: Family::Admin,
+            function: f.clone(),
+            program,
+            args: Vec::new(),
+            env: lambda_env(FLOOR_BINARY, Kind::Rust, 128, &bin_dir, "bootstrap"),
+            size_bytes: Some(size),
+            memory_mb: 128,
+            request: floor_call().label(),
+            cold: Vec::new(),
+            warm: None,
+            aws: None,
+            failure: None,
+        }
+    };
 
     // 1. cold starts, interleaved
     let total = args.warmup + args.runs;
@@ -1334,6 +1450,13 @@ async fn main() -> Result<()> {
             },
             if warm_up { args.warmup } else { args.runs }
         );
+        let result = cold_with(&floor, &floor_call(), &moto_url, args.timeout).await;
+        if let Some(sample) = record(&mut floor, "cold start", result) {
+            eprintln!("  {:<28} {:>8.1} ms (floor)", floor.name, sample.total_ms);
+            if !warm_up {
+                floor.cold.push(sample);
+            }
+        }
         for t in &mut targets {
             if t.failure.is_some() {
                 continue;
@@ -1381,6 +1504,8 @@ async fn main() -> Result<()> {
         metered: args.metered,
         moto: moto_url,
         python: python_version,
+        floor: cold_summary(&floor.cold).filter(|_| floor.failure.is_none()),
+        floor_size: floor.size_bytes,
         host: format!(
             "{} {}, {} CPUs",
             std::env::consts::ARCH,
@@ -1398,6 +1523,7 @@ async fn main() -> Result<()> {
     }
     let failed: Vec<&str> = targets
         .iter()
+        .chain(std::iter::once(&floor))
         .filter(|t| t.failure.is_some())
         .map(|t| t.name.as_str())
         .collect();

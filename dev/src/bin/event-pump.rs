@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use aws_config::BehaviorVersion;
 use lookout_dev::provision::Stack;
 use lookout_dev::pump::{Pump, PumpConfig};
 use lookout_dev::template::{workspace_root, Template};
@@ -57,7 +56,7 @@ async fn main() -> Result<()> {
     )
     .with_context(|| format!("parsing {}", stack.display()))?;
     let functions = Template::load(&template)?.functions()?;
-    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let sdk = lookout_core::aws::loader().load().await;
     let mut config = PumpConfig::new(stack, functions, invoke_url);
     config.rate_scale = rate_scale;
     config.schedule_group = schedule_group;

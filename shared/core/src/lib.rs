@@ -27,6 +27,7 @@ macro_rules! deserialize_via_parse {
 
 pub mod auth;
 pub mod aws;
+pub mod bootstrap;
 pub mod config;
 pub mod ddb;
 pub mod error;

@@ -127,9 +127,9 @@ pub struct Messenger {
 
 impl Messenger {
     pub fn new(config: MessengerConfig) -> Result<Self, ConfigError> {
-        // reqwest's rustls uses the process-wide crypto provider: the AWS SDK's aws-lc-rs one
+        // reqwest's rustls uses the process-wide crypto provider: ring, as the AWS clients do
         // (installing it twice is harmless, the second call just reports the first).
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))

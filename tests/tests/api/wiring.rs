@@ -54,18 +54,22 @@ fn watch_router_equals_template_routes() {
 }
 
 #[test]
-fn every_template_function_has_a_crate_with_that_binary() {
-    // functions/<domain>/<binary>/: one crate per Lambda, grouped by domain.
-    let domains: Vec<std::path::PathBuf> = std::fs::read_dir(workspace_root().join("functions"))
+fn every_template_function_has_a_crate_and_its_domain_bootstrap_serves_it() {
+    // functions/<domain>/<handler>/: one crate per Lambda (watch serves its binary locally),
+    // grouped by domain; functions/<domain>/bootstrap/: the domain's deploy binary, which
+    // `sam build` builds once for all the domain's functions and which runs `_HANDLER`.
+    let root = workspace_root().join("functions");
+    let domains: Vec<String> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
+    let mut served: BTreeSet<(String, String)> = BTreeSet::new();
     for f in template().functions().unwrap() {
-        let found: Vec<std::path::PathBuf> = domains
+        let found: Vec<&String> = domains
             .iter()
-            .map(|d| d.join(&f.binary).join("Cargo.toml"))
-            .filter(|m| m.exists())
+            .filter(|d| root.join(d).join(&f.binary).join("Cargo.toml").exists())
             .collect();
         assert_eq!(
             found.len(),
@@ -74,13 +78,103 @@ fn every_template_function_has_a_crate_with_that_binary() {
             f.logical_id,
             f.binary
         );
-        let manifest = &found[0];
-        let text = std::fs::read_to_string(manifest)
-            .unwrap_or_else(|_| panic!("{} has no crate at {}", f.logical_id, manifest.display()));
+        let domain = found[0];
+        let manifest =
+            std::fs::read_to_string(root.join(domain).join(&f.binary).join("Cargo.toml")).unwrap();
         assert!(
-            text.contains(&format!("name = \"{}\"", f.binary)),
-            "{}",
-            manifest.display()
+            manifest.contains(&format!("name = \"{}\"", f.binary)),
+            "{}: its crate's binary is named after its Handler",
+            f.logical_id
         );
+        assert_eq!(
+            f.bootstrap,
+            format!("{domain}-bootstrap"),
+            "{}: built as its domain's deploy binary",
+            f.logical_id
+        );
+        served.insert((domain.clone(), f.binary.clone()));
     }
+    // Each bootstrap serves exactly its domain's template functions, each by its own crate.
+    for domain in &domains {
+        let dir = root.join(domain).join("bootstrap");
+        let main = std::fs::read_to_string(dir.join("src/main.rs")).unwrap();
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        let arms: BTreeSet<(String, String)> = main
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"'))
+            .filter_map(|l| l.split_once("\" => "))
+            .map(|(handler, call)| {
+                let krate = handler.replace('-', "_");
+                assert_eq!(
+                    call,
+                    format!("{krate}::serve().await,"),
+                    "{domain}: {handler}"
+                );
+                assert!(
+                    manifest.contains(&format!("{handler} = {{ path = \"../{handler}\" }}")),
+                    "{domain}-bootstrap depends on the crate of {handler}"
+                );
+                (domain.clone(), handler.to_owned())
+            })
+            .collect();
+        let want: BTreeSet<(String, String)> = served
+            .iter()
+            .filter(|(d, _)| d == domain)
+            .cloned()
+            .collect();
+        assert_eq!(
+            arms, want,
+            "{domain}-bootstrap serves its domain's functions"
+        );
+        assert!(main.contains("const HANDLERS: &[&str] = &["));
+        for (_, handler) in &want {
+            assert!(main.contains(&format!("\"{handler}\"")));
+        }
+    }
+}
+
+#[test]
+fn a_domains_functions_share_one_build_definition() {
+    // `sam build` builds functions with equal CodeUri, Runtime, Architectures and Metadata once
+    // (samcli's FunctionBuildDefinition ignores Handler for provided.* runtimes): one Metadata
+    // block per domain means one cargo build per domain, not one per function.
+    let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
+    let mut blocks: std::collections::BTreeMap<String, String> = Default::default();
+    let (mut resource, mut in_metadata) = (String::new(), false);
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if indent == 2 && line.trim_end().ends_with(':') {
+            resource = line.trim().trim_end_matches(':').to_owned();
+            in_metadata = false;
+        } else if indent == 4 {
+            in_metadata = line.trim() == "Metadata:";
+        } else if in_metadata && indent > 4 {
+            let block = blocks.entry(resource.clone()).or_default();
+            block.push_str(line.trim());
+            block.push('\n');
+        }
+    }
+    let functions = template().functions().unwrap();
+    let mut by_block: std::collections::BTreeMap<&str, BTreeSet<&str>> = Default::default();
+    for f in &functions {
+        let block = &blocks[&f.logical_id];
+        assert_eq!(
+            block,
+            &format!(
+                "BuildMethod: rust-cargolambda\nBuildProperties:\nBinary: {}\n",
+                f.bootstrap
+            ),
+            "{}",
+            f.logical_id
+        );
+        by_block.entry(block).or_default().insert(&f.bootstrap);
+    }
+    let domains = std::fs::read_dir(workspace_root().join("functions"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        by_block.len(),
+        domains,
+        "one build per domain: {by_block:?}"
+    );
 }

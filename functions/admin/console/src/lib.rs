@@ -155,10 +155,10 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 
 /// Serves the console. Never fails: unknown paths are 404, other methods 405.
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    Ok(serve(deps, &req))
+    Ok(respond(deps, &req))
 }
 
-fn serve(deps: &Deps, req: &Request) -> Response<Body> {
+fn respond(deps: &Deps, req: &Request) -> Response<Body> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         resp.headers_mut()
@@ -200,6 +200,15 @@ fn serve(deps: &Deps, req: &Request) -> Response<Body> {
         h.insert(ETAG, etag);
     }
     with_headers(resp, asset.content_type)
+}
+
+/// Serves this function on the Lambda runtime API: what its own binary and the domain's
+/// deploy binary (`admin-bootstrap`, by `_HANDLER`) run once tracing is set up.
+pub async fn serve() -> Result<(), lambda_http::Error> {
+    use lambda_http::{run, service_fn};
+    // No AWS clients: the console is static; it calls the API from the browser.
+    let deps = Deps::new();
+    run(service_fn(|req| handle(&deps, req))).await
 }
 
 #[cfg(test)]

@@ -53,6 +53,14 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<ScanReport
     Ok(report)
 }
 
+/// Serves this function on the Lambda runtime API: what its own binary and the domain's
+/// deploy binary (`heartbeats-bootstrap`, by `_HANDLER`) run once tracing is set up.
+pub async fn serve() -> Result<(), lambda_runtime::Error> {
+    use lambda_runtime::{run, service_fn};
+    let deps = Deps::from_env().await?;
+    run(service_fn(|event| handle(&deps, event))).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,7 @@
-use lambda_runtime::{run, service_fn, tracing, Error};
-use silent_app_scanner::{handle, Deps};
+use lambda_runtime::{tracing, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let deps = Deps::from_env().await?;
-    run(service_fn(|event| handle(&deps, event))).await
+    silent_app_scanner::serve().await
 }

@@ -128,3 +128,11 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     })
     .await
 }
+
+/// Serves this function on the Lambda runtime API: what its own binary and the domain's
+/// deploy binary (`logs-bootstrap`, by `_HANDLER`) run once tracing is set up.
+pub async fn serve() -> Result<(), lambda_http::Error> {
+    use lambda_http::{run, service_fn};
+    let deps = Deps::from_env().await?;
+    run(service_fn(|req| handle(&deps, req))).await
+}

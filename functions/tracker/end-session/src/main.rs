@@ -1,9 +1,7 @@
-use end_session::{handle, Deps};
-use lambda_http::{run, service_fn, tracing, Error};
+use lambda_http::{tracing, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let deps = Deps::from_env().await?;
-    run(service_fn(|req| handle(&deps, req))).await
+    end_session::serve().await
 }
