@@ -4,6 +4,9 @@
 # AWS requests and capacity units, cost model), DynamoDB write units of log ingestion and the
 # scanner's reads. The report goes to stdout and bench/results/latest.txt (+ latest.json).
 #
+# First the deploy build (bench/build.sh: cold and incremental `sam build`, zipped artifacts);
+# LOOKOUT_BENCH_BUILD=0 skips it.
+#
 #   bench/run.sh [coldstart flags...]     default: --runs 5 --warm 200 --metered 5
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +17,10 @@ args=("$@")
 {
   echo "# make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(uname -m)"
   echo
+  if [ "${LOOKOUT_BENCH_BUILD:-1}" != 0 ]; then
+    bench/build.sh
+    echo
+  fi
   cargo run --quiet --release -p lookout-bench --bin coldstart -- "${args[@]}" --json "$out/latest.json"
   echo
   echo "== log_write_units"
