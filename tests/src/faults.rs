@@ -5,7 +5,9 @@
 //! a client sees when the server dies mid-request), [`FaultProxy::fail_after`] lets the next
 //! `n` requests through first, so a test can stop "moto" between any two calls of a multi-step
 //! operation. moto itself keeps running, so the test can then read what was really stored.
-//! [`FaultProxy::up`] heals it. Every request is logged by AWS operation name.
+//! [`FaultProxy::hang`] takes requests and never answers them, what a stopped (SIGSTOP) or
+//! overloaded endpoint does. [`FaultProxy::up`] heals it. Every request is logged by AWS
+//! operation name.
 
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +22,16 @@ enum Mode {
     /// Forward this many more requests, then behave as `Down`.
     FailAfter(usize),
     Down,
+    /// Take every request and answer none (until the mode changes; then the connection dies).
+    Hang,
+}
+
+/// What happens to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Pass,
+    Refuse,
+    Hang,
 }
 
 #[derive(Debug)]
@@ -71,6 +83,11 @@ impl FaultProxy {
         self.state.lock().unwrap().mode = Mode::Down;
     }
 
+    /// Takes every request and answers none, until [`up`](Self::up).
+    pub fn hang(&self) {
+        self.state.lock().unwrap().mode = Mode::Hang;
+    }
+
     /// Lets `n` more requests through, then fails every one after them.
     pub fn fail_after(&self, n: usize) {
         self.state.lock().unwrap().mode = Mode::FailAfter(n);
@@ -100,27 +117,29 @@ impl FaultProxy {
     }
 }
 
-fn admit(state: &Mutex<State>, op: String) -> bool {
+fn admit(state: &Mutex<State>, op: String) -> Verdict {
     let mut s = state.lock().unwrap();
-    let pass = match &s.mode {
-        Mode::Up => true,
-        Mode::FailOps(ops) => !ops.contains(&op),
-        Mode::Down => false,
+    let verdict = match &s.mode {
+        Mode::Up => Verdict::Pass,
+        Mode::FailOps(ops) if ops.contains(&op) => Verdict::Refuse,
+        Mode::FailOps(_) => Verdict::Pass,
+        Mode::Down => Verdict::Refuse,
+        Mode::Hang => Verdict::Hang,
         Mode::FailAfter(0) => {
             s.mode = Mode::Down;
-            false
+            Verdict::Refuse
         }
         Mode::FailAfter(n) => {
             s.mode = Mode::FailAfter(*n - 1);
-            true
+            Verdict::Pass
         }
     };
-    if pass {
+    if verdict == Verdict::Pass {
         s.forwarded.push(op);
     } else {
         s.refused.push(op);
     }
-    pass
+    verdict
 }
 
 struct Head {
@@ -207,9 +226,17 @@ async fn serve(
 ) {
     let mut buf = Vec::new();
     while let Some(req) = read_request(&mut sock, &mut buf).await {
-        if !admit(&state, operation(&req)) {
-            // "moto stopped": the connection dies without an answer.
-            return;
+        match admit(&state, operation(&req)) {
+            Verdict::Pass => {}
+            // "moto died": the connection closes without an answer.
+            Verdict::Refuse => return,
+            // "moto stopped": no answer for as long as it hangs.
+            Verdict::Hang => {
+                while state.lock().unwrap().mode == Mode::Hang {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                return;
+            }
         }
         let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
         let mut fwd = http.request(method, format!("{upstream}{}", req.target));

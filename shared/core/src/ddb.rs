@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, WriteRequest},
 };
 
-use crate::AppError;
+use crate::error::{InvalidInput, StoreError};
 
 /// BatchWriteItem's limit per call.
 pub const BATCH_WRITE_MAX: usize = 25;
@@ -22,7 +22,7 @@ pub async fn batch_write_all(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     requests: Vec<WriteRequest>,
-) -> Result<BatchStats, AppError> {
+) -> Result<BatchStats, StoreError> {
     let mut stats = BatchStats::default();
     let mut pending = requests;
     while !pending.is_empty() {
@@ -45,7 +45,7 @@ pub async fn batch_write_all(
             if !chunk.is_empty() {
                 stats.retried_items += chunk.len();
                 if attempt >= MAX_ATTEMPTS {
-                    return Err(AppError::internal(format!(
+                    return Err(StoreError::Throttled(format!(
                         "{} items still unprocessed after {attempt} attempts",
                         chunk.len()
                     )));
@@ -67,7 +67,7 @@ pub async fn batch_get_all(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     keys: Vec<HashMap<String, AttributeValue>>,
-) -> Result<Vec<HashMap<String, AttributeValue>>, AppError> {
+) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(BATCH_GET_MAX) {
         let mut request = Some(
@@ -75,7 +75,7 @@ pub async fn batch_get_all(
                 .set_keys(Some(chunk.to_vec()))
                 .consistent_read(true)
                 .build()
-                .map_err(AppError::internal)?,
+                .map_err(StoreError::from)?,
         );
         let mut attempt = 0;
         while let Some(req) = request.take() {
@@ -96,7 +96,7 @@ pub async fn batch_get_all(
                 .filter(|k| !k.keys().is_empty());
             if request.is_some() {
                 if attempt >= MAX_ATTEMPTS {
-                    return Err(AppError::internal(format!(
+                    return Err(StoreError::Throttled(format!(
                         "BatchGetItem left keys unprocessed after {attempt} attempts"
                     )));
                 }
@@ -116,8 +116,8 @@ pub struct BatchStats {
 
 fn batch_error(
     err: SdkError<BatchWriteItemError, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> AppError {
-    AppError::Internal(Box::new(err))
+) -> StoreError {
+    StoreError::from(err)
 }
 
 /// 25 ms, 50 ms, 100 ms … capped at 1.6 s.
@@ -128,7 +128,7 @@ pub fn backoff(attempt: u32) -> Duration {
 /// Every item a Query returns, following `LastEvaluatedKey` through all pages.
 pub async fn query_all(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-) -> Result<Vec<std::collections::HashMap<String, AttributeValue>>, AppError> {
+) -> Result<Vec<std::collections::HashMap<String, AttributeValue>>, StoreError> {
     let mut out = Vec::new();
     let mut start = None;
     loop {
@@ -142,11 +142,10 @@ pub async fn query_all(
 }
 
 /// A BatchWriteItem put of `record`.
-pub fn put_request<T: serde::Serialize>(record: &T) -> Result<WriteRequest, AppError> {
+pub fn put_request<T: serde::Serialize>(record: &T) -> Result<WriteRequest, StoreError> {
     let put = aws_sdk_dynamodb::types::PutRequest::builder()
         .set_item(Some(serde_dynamo::to_item(record)?))
-        .build()
-        .map_err(AppError::internal)?;
+        .build()?;
     Ok(WriteRequest::builder().put_request(put).build())
 }
 
@@ -154,12 +153,11 @@ pub fn put_request<T: serde::Serialize>(record: &T) -> Result<WriteRequest, AppE
 pub fn transact_put<T: serde::Serialize>(
     table: &str,
     record: &T,
-) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, AppError> {
+) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
     let put = aws_sdk_dynamodb::types::Put::builder()
         .table_name(table)
         .set_item(Some(serde_dynamo::to_item(record)?))
-        .build()
-        .map_err(AppError::internal)?;
+        .build()?;
     Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
         .put(put)
         .build())
@@ -171,7 +169,7 @@ pub async fn put_new<T: serde::Serialize>(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     record: &T,
-) -> Result<bool, AppError> {
+) -> Result<bool, StoreError> {
     let res = client
         .put_item()
         .table_name(table)
@@ -221,8 +219,8 @@ pub fn decode_page_token(
     names: &[&str],
     bound: (&str, &str),
     param: &str,
-) -> Result<HashMap<String, AttributeValue>, AppError> {
-    let invalid = || AppError::Validation(format!("{param} is invalid"));
+) -> Result<HashMap<String, AttributeValue>, InvalidInput> {
+    let invalid = || InvalidInput(format!("{param} is invalid"));
     let bytes = hex::decode(token.trim()).map_err(|_| invalid())?;
     let map: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     if map.len() != names.len()

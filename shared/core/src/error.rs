@@ -104,6 +104,67 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
     out
 }
 
+/// A storage failure: a DynamoDB call that failed, an item that does not match its record, or
+/// a broken invariant. Never the client's fault: every API family maps it to the generic 5xx.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DynamoDB call failed")]
+    Call(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    #[error("stored item does not match its record")]
+    Item(#[source] serde_dynamo::Error),
+    /// DynamoDB kept items or keys unprocessed (throttled) through every retry.
+    #[error("{0}")]
+    Throttled(String),
+    #[error("{0}")]
+    Invariant(String),
+}
+
+impl StoreError {
+    pub fn invariant(msg: impl Into<String>) -> Self {
+        Self::Invariant(msg.into())
+    }
+}
+
+impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        Self::Call(Box::new(err))
+    }
+}
+
+impl From<serde_dynamo::Error> for StoreError {
+    fn from(err: serde_dynamo::Error) -> Self {
+        Self::Item(err)
+    }
+}
+
+impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
+    fn from(err: aws_sdk_dynamodb::error::BuildError) -> Self {
+        Self::Call(Box::new(err))
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        Self::Internal(Box::new(err))
+    }
+}
+
+/// Input that parsed but breaks a rule (a bad page token, a limit out of range): the client's
+/// fault, a 400 in every API family.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInput(pub String);
+
+impl From<InvalidInput> for AppError {
+    fn from(err: InvalidInput) -> Self {
+        Self::Validation(err.0)
+    }
+}
+
 impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for AppError
 where
     E: std::error::Error + Send + Sync + 'static,

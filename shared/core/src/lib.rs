@@ -34,4 +34,4 @@ pub mod error;
 pub mod http;
 pub mod time;
 
-pub use error::AppError;
+pub use error::{AppError, InvalidInput, StoreError};

@@ -200,17 +200,17 @@ pub struct AdminAppIn {
 }
 
 impl AdminAppIn {
-    pub fn validate(&self) -> Result<(), AppError> {
+    pub fn validate(&self) -> Result<(), HeartbeatError> {
         if let Some(p) = self.period_seconds {
             if !(MIN_PERIOD_SECONDS..=MAX_PERIOD_SECONDS).contains(&p) {
-                return Err(AppError::validation(format!(
+                return Err(HeartbeatError::Invalid(format!(
                     "period_seconds must be {MIN_PERIOD_SECONDS}..={MAX_PERIOD_SECONDS}"
                 )));
             }
         }
         if let Some(g) = self.grace_seconds {
             if g > MAX_GRACE_SECONDS {
-                return Err(AppError::validation(format!(
+                return Err(HeartbeatError::Invalid(format!(
                     "grace_seconds must be 0..={MAX_GRACE_SECONDS}"
                 )));
             }
@@ -235,22 +235,22 @@ impl ListQuery {
         state: Option<&str>,
         limit: Option<&str>,
         next_token: Option<&str>,
-    ) -> Result<Self, AppError> {
+    ) -> Result<Self, HeartbeatError> {
         let tenant = tenant.ok_or_else(|| {
-            AppError::validation("query parameter tenant is required (?tenant=...)")
+            HeartbeatError::Invalid("query parameter tenant is required (?tenant=...)".into())
         })?;
-        let tenant = Tenant::parse(tenant).map_err(AppError::Validation)?;
+        let tenant = Tenant::parse(tenant).map_err(HeartbeatError::Invalid)?;
         let state = state
             .map(AppState::parse)
             .transpose()
-            .map_err(AppError::Validation)?;
+            .map_err(HeartbeatError::Invalid)?;
         let limit = match limit {
             None => MAX_PAGE,
             Some(l) => l
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (1..=MAX_PAGE).contains(n))
-                .ok_or_else(|| AppError::validation(format!("limit must be 1..={MAX_PAGE}")))?,
+                .ok_or_else(|| HeartbeatError::Invalid(format!("limit must be 1..={MAX_PAGE}")))?,
         };
         Ok(Self {
             tenant,

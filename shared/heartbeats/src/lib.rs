@@ -35,14 +35,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use lookout_core::{auth::Tenant, config, time::Timestamp, AppError};
+use lookout_core::{auth::Tenant, config, time::Timestamp, StoreError};
 use lookout_mail::AdminMail;
 
-// By concern: input, output, the record and its transitions (pure), the store.
+// By concern: input, output, the record and its transitions (pure), the store, and what they
+// fail with (mapped to HTTP once, in `error`).
+mod error;
 mod input;
 mod output;
 mod record;
 mod store;
+pub use error::HeartbeatError;
 pub use input::*;
 pub use output::*;
 pub use record::*;

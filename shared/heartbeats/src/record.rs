@@ -278,6 +278,6 @@ pub(crate) enum Put {
     Conflict(Option<Box<AppRecord>>),
 }
 
-pub(crate) fn contention() -> AppError {
-    AppError::internal("too many concurrent updates of one app; retry")
+pub(crate) fn contention() -> HeartbeatError {
+    HeartbeatError::Contention
 }

@@ -35,7 +35,7 @@ impl HeartbeatStore {
         &self,
         rec: &AppRecord,
         expected: Option<u64>,
-    ) -> Result<Put, AppError> {
+    ) -> Result<Put, HeartbeatError> {
         let mut req = self
             .client
             .put_item()
@@ -57,12 +57,12 @@ impl HeartbeatStore {
                         .transpose()?
                         .map(Box::new),
                 )),
-                other => Err(AppError::internal(other)),
+                other => Err(StoreError::Call(Box::new(other)).into()),
             },
         }
     }
 
-    pub(crate) async fn get(&self, pk: &str) -> Result<Option<AppRecord>, AppError> {
+    pub(crate) async fn get(&self, pk: &str) -> Result<Option<AppRecord>, HeartbeatError> {
         let out = self
             .client
             .get_item()
@@ -79,7 +79,7 @@ impl HeartbeatStore {
         &self,
         tenant: &str,
         app_id: &AppId,
-    ) -> Result<Option<AppView>, AppError> {
+    ) -> Result<Option<AppView>, HeartbeatError> {
         Ok(self
             .get(&app_pk(tenant, app_id.as_str()))
             .await?
@@ -96,7 +96,7 @@ impl HeartbeatStore {
         tenant: &Tenant,
         beat: &HeartbeatIn,
         now: Timestamp,
-    ) -> Result<Beaten, AppError> {
+    ) -> Result<Beaten, HeartbeatError> {
         let pk = app_pk(tenant.as_str(), beat.app_id.as_str());
         let mut current = match self.fast_beat(&pk, beat, now).await? {
             FastBeat::Done(rec) => {
@@ -158,7 +158,7 @@ impl HeartbeatStore {
         pk: &str,
         beat: &HeartbeatIn,
         now: Timestamp,
-    ) -> Result<FastBeat, AppError> {
+    ) -> Result<FastBeat, HeartbeatError> {
         let mut expr = "SET lastBeatAt = :now, beats = beats + :one, version = version + :one, \
                         deadline = :nowms + windowMs, dueAt = :nowms + windowMs"
             .to_owned();
@@ -186,7 +186,7 @@ impl HeartbeatStore {
             Ok(out) => {
                 let item = out
                     .attributes
-                    .ok_or_else(|| AppError::internal("UpdateItem returned no attributes"))?;
+                    .ok_or_else(|| StoreError::invariant("UpdateItem returned no attributes"))?;
                 Ok(FastBeat::Done(Box::new(serde_dynamo::from_item(item)?)))
             }
             Err(err) => match err.into_service_error() {
@@ -196,14 +196,18 @@ impl HeartbeatStore {
                         .transpose()?
                         .map(Box::new),
                 )),
-                other => Err(AppError::internal(other)),
+                other => Err(StoreError::Call(Box::new(other)).into()),
             },
         }
     }
 
     /// Sends a transition mail to the admin, then clears it from the item. When the send
     /// fails the mail stays in the item and the scanner sends it again after its lease.
-    pub async fn deliver(&self, admin: &AdminMail, mail: &PendingMail) -> Result<(), AppError> {
+    pub async fn deliver(
+        &self,
+        admin: &AdminMail,
+        mail: &PendingMail,
+    ) -> Result<(), HeartbeatError> {
         admin.send(&mail.subject, &mail.body).await?;
         tracing::info!(
             app = %mail.written.pk,
@@ -214,7 +218,7 @@ impl HeartbeatStore {
         self.clear_outbox(mail).await
     }
 
-    pub(crate) async fn clear_outbox(&self, mail: &PendingMail) -> Result<(), AppError> {
+    pub(crate) async fn clear_outbox(&self, mail: &PendingMail) -> Result<(), HeartbeatError> {
         let mut current = Some(Box::new(mail.written.clone()));
         for _ in 0..MAX_CAS_ATTEMPTS {
             let Some(old) = current else { return Ok(()) };
@@ -388,18 +392,17 @@ impl HeartbeatStore {
         &self,
         input: &AdminAppIn,
         now: Timestamp,
-    ) -> Result<(AppView, bool), AppError> {
+    ) -> Result<(AppView, bool), HeartbeatError> {
         input.validate()?;
         let pk = app_pk(input.tenant.as_str(), input.app_id.as_str());
         let mut current = self.get(&pk).await?.map(Box::new);
         for _ in 0..MAX_CAS_ATTEMPTS {
             let (rec, expected) = match current {
                 None if input.action.is_some() => {
-                    return Err(AppError::NotFound(format!(
-                        "app {} of tenant {} is not registered; register it first (no action)",
-                        input.app_id,
-                        input.tenant.as_str()
-                    )))
+                    return Err(HeartbeatError::NotRegistered {
+                        tenant: input.tenant.as_str().to_owned(),
+                        app_id: input.app_id.to_string(),
+                    })
                 }
                 None => (
                     AppRecord::new(
@@ -428,7 +431,7 @@ impl HeartbeatStore {
     }
 
     /// One page of a tenant's apps, ordered by app id.
-    pub async fn list(&self, q: &ListQuery) -> Result<AppList, AppError> {
+    pub async fn list(&self, q: &ListQuery) -> Result<AppList, HeartbeatError> {
         let tenant = q.tenant.as_str();
         let start = q
             .next_token
@@ -481,7 +484,7 @@ impl HeartbeatStore {
     pub(crate) async fn batch_get(
         &self,
         pks: &[String],
-    ) -> Result<HashMap<String, AppRecord>, AppError> {
+    ) -> Result<HashMap<String, AppRecord>, HeartbeatError> {
         let mut out = HashMap::new();
         if pks.is_empty() {
             return Ok(out);
@@ -504,7 +507,7 @@ pub(crate) fn apply_admin(
     rec: &mut AppRecord,
     input: &AdminAppIn,
     now: Timestamp,
-) -> Result<(), AppError> {
+) -> Result<(), HeartbeatError> {
     if input.period_seconds.is_some() || input.grace_seconds.is_some() {
         rec.period_seconds = input.period_seconds.unwrap_or(rec.period_seconds);
         rec.grace_seconds = input.grace_seconds.unwrap_or(rec.grace_seconds);
@@ -524,7 +527,7 @@ pub(crate) fn apply_admin(
         | (Some(AdminAction::Resume), AppState::Up | AppState::Down)
         | (Some(AdminAction::Retire), AppState::Retired) => {}
         (Some(AdminAction::Pause), AppState::Retired) => {
-            return Err(AppError::Conflict(
+            return Err(HeartbeatError::StateConflict(
                 "app is retired; resume it before pausing".into(),
             ))
         }

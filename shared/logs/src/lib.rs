@@ -34,15 +34,17 @@ use lookout_core::{
     auth::{ct_eq, sha256_hex},
     config, ddb,
     time::Timestamp,
-    AppError,
+    StoreError,
 };
 
-// By concern: input, tokens, records, packing (pure), store.
+// By concern: input, tokens, records, packing (pure), store, and what they fail with.
+mod error;
 mod input;
 mod pack;
 mod records;
 mod store;
 mod tokens;
+pub use error::LogsError;
 pub use input::*;
 pub use pack::*;
 pub use records::*;

@@ -31,7 +31,7 @@ pub(crate) fn packed_len(l: &PackedLine) -> usize {
 
 /// Chunk items for a batch: lines sorted by time, cut at the size target or the span limit.
 /// A pure function of the batch, so retries produce the same keys.
-pub(crate) fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, AppError> {
+pub(crate) fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, LogsError> {
     let pk = user_pk(&batch.user);
     let id = batch_id(&batch);
     let mut lines: Vec<(Timestamp, PackedLine)> = batch
@@ -86,7 +86,8 @@ pub(crate) fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRec
                 max_at,
                 levels,
                 n: packed.len(),
-                lines: serde_json::to_string(&packed).map_err(AppError::internal)?,
+                lines: serde_json::to_string(&packed)
+                    .map_err(|e| StoreError::invariant(format!("packing lines: {e}")))?,
                 expires_at,
             })
         })
@@ -96,10 +97,10 @@ pub(crate) fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRec
 pub use lookout_core::ddb::{item_size, write_units};
 
 /// Items of a batch as stored (for the cost benchmark; the store uses the same function).
-pub fn batch_items(batch: Batch) -> Result<Vec<HashMap<String, AttributeValue>>, AppError> {
+pub fn batch_items(batch: Batch) -> Result<Vec<HashMap<String, AttributeValue>>, LogsError> {
     pack(batch, Some(0))?
         .iter()
-        .map(|c| serde_dynamo::to_item(c).map_err(AppError::from))
+        .map(|c| serde_dynamo::to_item(c).map_err(LogsError::from))
         .collect()
 }
 

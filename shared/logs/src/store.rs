@@ -48,7 +48,7 @@ impl LogStore {
         &self,
         user: &UserName,
         rotate: bool,
-    ) -> Result<IssuedToken, AppError> {
+    ) -> Result<IssuedToken, LogsError> {
         let mut secret = [0_u8; 24];
         rand::rng().fill_bytes(&mut secret);
         let token = hex::encode(secret);
@@ -69,10 +69,7 @@ impl LogStore {
             match res {
                 Ok(_) => {}
                 Err(err) if ddb::is_conditional_check_failed(&err) => {
-                    return Err(AppError::NotFound(format!(
-                        "log user {:?} does not exist",
-                        user.as_str()
-                    )))
+                    return Err(LogsError::UnknownUser(user.as_str().to_owned()))
                 }
                 Err(err) => return Err(err.into()),
             }
@@ -84,10 +81,7 @@ impl LogStore {
                 rotated_at: now,
             };
             if !ddb::put_new(&self.client, &self.users_table, &record).await? {
-                return Err(AppError::Conflict(format!(
-                    "log user {:?} already exists; send \"rotate\": true to replace its token",
-                    user.as_str()
-                )));
+                return Err(LogsError::UserExists(user.as_str().to_owned()));
             }
         }
         Ok(IssuedToken {
@@ -99,7 +93,7 @@ impl LogStore {
     }
 
     /// True when `x_user_token` is `user`'s current token (constant-time compare).
-    pub async fn verify(&self, user: &UserName, x_user_token: &str) -> Result<bool, AppError> {
+    pub async fn verify(&self, user: &UserName, x_user_token: &str) -> Result<bool, LogsError> {
         let out = self
             .client
             .get_item()
@@ -130,7 +124,7 @@ impl LogStore {
     /// over more than ~100 hours) is written in several calls: a failure part-way leaves some
     /// of its chunks stored, and the client's retry rewrites the same items, so it ends with
     /// every line exactly once.
-    pub async fn store(&self, batch: Batch, now: Timestamp) -> Result<usize, AppError> {
+    pub async fn store(&self, batch: Batch, now: Timestamp) -> Result<usize, LogsError> {
         let lines = batch.logs.len();
         if lines == 0 {
             return Ok(0);
@@ -141,7 +135,7 @@ impl LogStore {
             let puts = chunks
                 .iter()
                 .map(|chunk| ddb::transact_put(&self.logs_table, chunk))
-                .collect::<Result<Vec<_>, AppError>>()?;
+                .collect::<Result<Vec<_>, StoreError>>()?;
             self.client
                 .transact_write_items()
                 .set_transact_items(Some(puts))
@@ -152,7 +146,7 @@ impl LogStore {
         let requests = chunks
             .iter()
             .map(ddb::put_request)
-            .collect::<Result<Vec<_>, AppError>>()?;
+            .collect::<Result<Vec<_>, StoreError>>()?;
         ddb::batch_write_all(&self.client, &self.logs_table, requests).await?;
         Ok(lines)
     }
@@ -164,7 +158,7 @@ impl LogStore {
         user: &UserName,
         p_name: Option<&str>,
         n: usize,
-    ) -> Result<Vec<LogOut>, AppError> {
+    ) -> Result<Vec<LogOut>, LogsError> {
         let mut out: Vec<LogOut> = Vec::new();
         let mut start = None;
         while out.len() < n {
@@ -185,8 +179,8 @@ impl LogStore {
             let page = req.send().await?;
             for item in page.items.unwrap_or_default() {
                 let chunk: ChunkRecord = serde_dynamo::from_item(item)?;
-                let packed: Vec<PackedLine> =
-                    serde_json::from_str(&chunk.lines).map_err(AppError::internal)?;
+                let packed: Vec<PackedLine> = serde_json::from_str(&chunk.lines)
+                    .map_err(|e| StoreError::invariant(format!("stored lines: {e}")))?;
                 for (at, level, msg, desc) in packed.into_iter().rev() {
                     out.push(LogOut {
                         event_at: at,
@@ -212,12 +206,10 @@ impl LogStore {
     }
 
     /// A page of `user`'s lines matching `q`, oldest chunk first.
-    pub async fn query(&self, user: &UserName, q: LogQuery) -> Result<LogPage, AppError> {
+    pub async fn query(&self, user: &UserName, q: LogQuery) -> Result<LogPage, LogsError> {
         let limit = if q.limit == 0 { 100 } else { q.limit };
         if limit > MAX_PAGE {
-            return Err(AppError::validation(format!(
-                "limit must be 1..={MAX_PAGE}"
-            )));
+            return Err(LogsError::Invalid(format!("limit must be 1..={MAX_PAGE}")));
         }
         let pk = user_pk(user);
         let from = q.from.map(|t| t.to_rfc3339());
@@ -306,8 +298,8 @@ impl LogStore {
                 } else {
                     0
                 };
-                let packed: Vec<PackedLine> =
-                    serde_json::from_str(&chunk.lines).map_err(AppError::internal)?;
+                let packed: Vec<PackedLine> = serde_json::from_str(&chunk.lines)
+                    .map_err(|e| StoreError::invariant(format!("stored lines: {e}")))?;
                 for (i, (at, level, msg, desc)) in packed.into_iter().enumerate().skip(first) {
                     if from.as_ref().is_some_and(|f| at < *f)
                         || to.as_ref().is_some_and(|t| at > *t)
@@ -350,8 +342,8 @@ pub(crate) fn encode_token(pk: &str, sk: &str, line: usize) -> String {
     hex::encode(serde_json::json!({"pk": pk, "sk": sk, "i": line}).to_string())
 }
 
-pub(crate) fn decode_token(token: &str, pk: &str) -> Result<(String, usize), AppError> {
-    let invalid = || AppError::validation("next_token is invalid");
+pub(crate) fn decode_token(token: &str, pk: &str) -> Result<(String, usize), LogsError> {
+    let invalid = || LogsError::Invalid("next_token is invalid".into());
     let bytes = hex::decode(token).map_err(|_| invalid())?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     match (v["pk"].as_str(), v["sk"].as_str(), v["i"].as_u64()) {

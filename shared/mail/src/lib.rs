@@ -52,8 +52,8 @@ impl Mailer {
 
     /// Sends one UTF-8 plain-text mail to `to`; returns SES's message id. Line breaks in the
     /// subject become spaces, and it is cut to [`MAX_SUBJECT_CHARS`].
-    pub async fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, AppError> {
-        check_address(to).map_err(AppError::internal)?;
+    pub async fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, MailError> {
+        check_address(to).map_err(MailError::Address)?;
         let subject: String = subject
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
@@ -64,7 +64,10 @@ impl Mailer {
                 .data(data)
                 .charset("UTF-8")
                 .build()
-                .map_err(AppError::internal)
+                .map_err(|err| MailError::Send {
+                    to: to.to_owned(),
+                    source: Box::new(err),
+                })
         };
         let message = Message::builder()
             .subject(content(&subject)?)
@@ -78,23 +81,33 @@ impl Mailer {
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await
-            .map_err(|err| {
-                AppError::internal(MailError {
-                    to: to.to_owned(),
-                    source: Box::new(err),
-                })
+            .map_err(|err| MailError::Send {
+                to: to.to_owned(),
+                source: Box::new(err),
             })?;
         Ok(out.message_id.unwrap_or_default())
     }
 }
 
-/// SES refused or could not be reached.
+/// Why a mail was not sent. Never the API client's fault: a 5xx wherever it surfaces.
 #[derive(Debug, thiserror::Error)]
-#[error("sending mail to {to}")]
-pub struct MailError {
-    to: String,
-    #[source]
-    source: Box<dyn std::error::Error + Send + Sync + 'static>,
+pub enum MailError {
+    /// The recipient is not a bare mail address (a configuration fault).
+    #[error("{0}")]
+    Address(String),
+    /// SES refused or could not be reached.
+    #[error("sending mail to {to}")]
+    Send {
+        to: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+impl From<MailError> for AppError {
+    fn from(err: MailError) -> Self {
+        Self::internal(err)
+    }
 }
 
 /// Mail to the admin (`ADMIN_EMAIL`).
@@ -119,7 +132,7 @@ impl AdminMail {
         Ok(Self::new(Mailer::from_env(sdk)?, to))
     }
 
-    pub async fn send(&self, subject: &str, text: &str) -> Result<String, AppError> {
+    pub async fn send(&self, subject: &str, text: &str) -> Result<String, MailError> {
         self.mailer.send(&self.to, subject, text).await
     }
 }

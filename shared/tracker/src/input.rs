@@ -108,12 +108,14 @@ pub struct AddEvents {
 }
 
 impl AddEvents {
-    pub fn validate(&self) -> Result<(), AppError> {
+    pub fn validate(&self) -> Result<(), TrackerError> {
         if self.events.is_empty() {
-            return Err(AppError::validation("events must hold at least one event"));
+            return Err(TrackerError::Invalid(
+                "events must hold at least one event".into(),
+            ));
         }
         if self.events.len() > MAX_EVENTS_PER_REQUEST {
-            return Err(AppError::validation(format!(
+            return Err(TrackerError::Invalid(format!(
                 "events holds {} events, the limit is {MAX_EVENTS_PER_REQUEST}",
                 self.events.len()
             )));

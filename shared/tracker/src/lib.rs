@@ -23,13 +23,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use lookout_core::{auth::Tenant, config, ddb, time::Timestamp, AppError};
+use lookout_core::{auth::Tenant, config, ddb, time::Timestamp, StoreError};
 
 // By concern: what clients send and get back (validated types), what is stored (records and
-// keys), and the store that reads and writes them.
+// keys), the store that reads and writes them, and what they fail with (mapped to HTTP once,
+// in `error`).
+mod error;
 mod input;
 mod records;
 mod store;
+pub use error::TrackerError;
 pub use input::*;
 pub(crate) use records::*;
 pub use store::*;

@@ -43,7 +43,7 @@ impl TrackerStore {
         &self,
         tenant: &Tenant,
         input: StartSession,
-    ) -> Result<String, AppError> {
+    ) -> Result<String, TrackerError> {
         let id = uuid::Uuid::new_v4().to_string();
         let record = SessionRecord {
             pk: session_pk(&id),
@@ -59,7 +59,7 @@ impl TrackerStore {
             expires_at: self.expires_at(),
         };
         if !ddb::put_new(&self.client, &self.table, &record).await? {
-            return Err(AppError::internal("a fresh session id collided"));
+            return Err(StoreError::invariant("a fresh session id collided").into());
         }
         Ok(id)
     }
@@ -68,7 +68,7 @@ impl TrackerStore {
         &self,
         tenant: &Tenant,
         id: &str,
-    ) -> Result<SessionRecord, AppError> {
+    ) -> Result<SessionRecord, TrackerError> {
         let out = self
             .client
             .get_item()
@@ -84,22 +84,26 @@ impl TrackerStore {
                 if rec.tenant == tenant.as_str() {
                     Ok(rec)
                 } else {
-                    Err(not_found())
+                    Err(TrackerError::SessionNotFound)
                 }
             }
-            None => Err(not_found()),
+            None => Err(TrackerError::SessionNotFound),
         }
     }
 
     /// Adds events atomically per chunk of 99: each chunk's transaction also checks that the
     /// session exists, belongs to the caller and has not ended (404 / 409 otherwise).
-    pub async fn add_events(&self, tenant: &Tenant, input: AddEvents) -> Result<usize, AppError> {
+    pub async fn add_events(
+        &self,
+        tenant: &Tenant,
+        input: AddEvents,
+    ) -> Result<usize, TrackerError> {
         input.validate()?;
         let session_id = input.session_id.0;
         // The machine id is needed for the GSI key; reading it also answers 404/409 early.
         let session = self.load_session(tenant, &session_id).await?;
         if session.end_at.is_some() {
-            return Err(ended());
+            return Err(TrackerError::SessionEnded);
         }
         let gsi1pk = machine_pk(tenant, &session.machine_id);
         let expires_at = self.expires_at();
@@ -147,7 +151,7 @@ impl TrackerStore {
                     // Ended (or vanished) between our read and this write.
                     let current = self.load_session(tenant, &session_id).await?;
                     if current.end_at.is_some() {
-                        return Err(ended());
+                        return Err(TrackerError::SessionEnded);
                     }
                 }
                 return Err(err.into());
@@ -163,7 +167,7 @@ impl TrackerStore {
         tenant: &Tenant,
         session_id: &str,
         expires_at: Option<i64>,
-    ) -> Result<TransactWriteItem, AppError> {
+    ) -> Result<TransactWriteItem, TrackerError> {
         let mut update = Update::builder()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(session_pk(session_id)))
@@ -180,12 +184,16 @@ impl TrackerStore {
             None => update.update_expression("SET updatedAt = :now"),
         };
         Ok(TransactWriteItem::builder()
-            .update(update.build().map_err(AppError::internal)?)
+            .update(update.build().map_err(StoreError::from)?)
             .build())
     }
 
     /// Ends a session: 404 unknown, 409 already ended, 400 when `endAt` precedes `startAt`.
-    pub async fn end_session(&self, tenant: &Tenant, input: EndSession) -> Result<(), AppError> {
+    pub async fn end_session(
+        &self,
+        tenant: &Tenant,
+        input: EndSession,
+    ) -> Result<(), TrackerError> {
         let end_at = input.end_at.to_rfc3339();
         let res = self
             .client
@@ -206,9 +214,9 @@ impl TrackerStore {
             Err(err) if ddb::is_conditional_check_failed(&err) => {
                 let current = self.load_session(tenant, input.session_id.as_str()).await?;
                 if current.end_at.is_some() {
-                    Err(AppError::Conflict("session already ended".into()))
+                    Err(TrackerError::AlreadyEnded)
                 } else {
-                    Err(AppError::validation(format!(
+                    Err(TrackerError::Invalid(format!(
                         "endAt must not precede the session's startAt {}",
                         current.start_at
                     )))
@@ -223,7 +231,7 @@ impl TrackerStore {
         &self,
         tenant: &Tenant,
         input: GetSession,
-    ) -> Result<SessionOut, AppError> {
+    ) -> Result<SessionOut, TrackerError> {
         let mut session: Option<SessionRecord> = None;
         let mut events = Vec::new();
         let mut start_key = None;
@@ -257,7 +265,7 @@ impl TrackerStore {
         }
         let session = session
             .filter(|s| s.tenant == tenant.as_str())
-            .ok_or_else(not_found)?;
+            .ok_or(TrackerError::SessionNotFound)?;
         Ok(SessionOut {
             session_id: session.session_id,
             user_id: session.user_id,
@@ -274,10 +282,10 @@ impl TrackerStore {
         &self,
         tenant: &Tenant,
         input: GetMachineEvents,
-    ) -> Result<MachineEventsOut, AppError> {
+    ) -> Result<MachineEventsOut, TrackerError> {
         let limit = input.limit.unwrap_or(MAX_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(AppError::validation(format!(
+            return Err(TrackerError::Invalid(format!(
                 "limit must be 1..={MAX_PAGE}"
             )));
         }
@@ -320,14 +328,6 @@ impl TrackerStore {
             next_token: start_key.map(|k| ddb::encode_page_token(&k, &TOKEN_KEYS)),
         })
     }
-}
-
-pub(crate) fn not_found() -> AppError {
-    AppError::NotFound("session not found".into())
-}
-
-pub(crate) fn ended() -> AppError {
-    AppError::Conflict("session has ended; no events can be added".into())
 }
 
 pub(crate) const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];

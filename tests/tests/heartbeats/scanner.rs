@@ -77,29 +77,56 @@ async fn a_silent_app_gets_exactly_one_down_mail() {
 
 #[tokio::test]
 async fn concurrent_scanner_runs_send_one_mail() {
+    // Three runs at once over the same two due apps, in rounds (fresh apps each round) until
+    // the runs have really raced: some run's versioned write lost (`conflicts`) and it
+    // re-decided from the current item. Every round: each app goes down once, one mail each.
     let hb = spawn().await;
-    hb.beat_at(0, &json!({"app_id": 23})).await;
-    hb.beat_at(0, &json!({"app_id": 24})).await;
+    let mut conflicts = 0;
+    let mut rounds: i64 = 0;
+    let mut mails: usize = 0;
+    while conflicts == 0 && rounds < 30 {
+        let base = rounds * 10_000;
+        let (x, y) = (1000 + 2 * rounds, 1001 + 2 * rounds);
+        hb.beat_at(base, &json!({"app_id": x})).await;
+        hb.beat_at(base, &json!({"app_id": y})).await;
 
-    let (a, b, c) = tokio::join!(hb.scan_at(200), hb.scan_at(200), hb.scan_at(201));
+        let (a, b, c) = tokio::join!(
+            hb.scan_at(base + 200),
+            hb.scan_at(base + 200),
+            hb.scan_at(base + 201)
+        );
 
-    // All three runs usually see both apps due and race; the losers' versioned writes fail
-    // and they re-decide from the current item.
-    assert_eq!(
-        a.went_down + b.went_down + c.went_down,
-        2,
-        "{a:?} {b:?} {c:?}"
+        assert_eq!(
+            a.went_down + b.went_down + c.went_down,
+            2,
+            "{a:?} {b:?} {c:?}"
+        );
+        assert_eq!(a.mails_sent + b.mails_sent + c.mails_sent, 2);
+        mails += 2;
+        let mut subjects: Vec<String> = hb
+            .mails()
+            .await
+            .into_iter()
+            .map(|m| m.subject)
+            .filter(|s| s.contains(&format!("app {x} ")) || s.contains(&format!("app {y} ")))
+            .collect();
+        subjects.sort();
+        assert_eq!(
+            subjects,
+            vec![
+                format!("[Lookout] DOWN: app {x} (acme) is silent"),
+                format!("[Lookout] DOWN: app {y} (acme) is silent")
+            ]
+        );
+        conflicts += a.conflicts + b.conflicts + c.conflicts;
+        rounds += 1;
+    }
+    assert!(
+        conflicts > 0,
+        "{rounds} rounds of three concurrent runs never raced: the test proved nothing"
     );
-    assert_eq!(a.mails_sent + b.mails_sent + c.mails_sent, 2);
-    let mut subjects: Vec<String> = hb.mails().await.into_iter().map(|m| m.subject).collect();
-    subjects.sort();
-    assert_eq!(
-        subjects,
-        vec![
-            "[Lookout] DOWN: app 23 (acme) is silent",
-            "[Lookout] DOWN: app 24 (acme) is silent"
-        ]
-    );
+    assert_eq!(hb.mails().await.len(), mails);
+    eprintln!("raced in round {rounds}: {conflicts} lost writes re-decided, one mail per app");
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ use lookout_core::{
     http::{body_bytes, header, json_response, starts_object},
     time::Timestamp,
 };
-use lookout_logs::{LogStore, SendLogs, MAX_BODY_BYTES};
+use lookout_logs::{LogStore, LogsError, SendLogs, MAX_BODY_BYTES};
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
@@ -66,66 +66,58 @@ fn reply(status: StatusCode, detail: Option<&str>) -> Response<Body> {
     resp
 }
 
-pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    let bytes = body_bytes(&req);
-    if bytes.len() > MAX_BODY_BYTES {
-        tracing::warn!(bytes = bytes.len(), "send_logs body too large");
-        return Ok(reply(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Some("body is larger than 1 MB"),
-        ));
-    }
-    if !starts_object(bytes) {
-        tracing::warn!("send_logs body is not a JSON object");
-        return Ok(reply(
-            StatusCode::BAD_REQUEST,
-            Some("invalid JSON body: expected a JSON object"),
-        ));
-    }
-    let input: SendLogs = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(err) => {
-            tracing::warn!(error = %err, "send_logs bad request");
-            return Ok(reply(StatusCode::BAD_REQUEST, Some(&err.to_string())));
+/// The seed-000 family's one error mapping: each [`LogsError`] as the seed's reply (storage
+/// faults as the bare 500, their details only in the log).
+fn seed_reply(err: &LogsError) -> Response<Body> {
+    let status = match err {
+        LogsError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        LogsError::Invalid(_) => StatusCode::BAD_REQUEST,
+        LogsError::Forbidden(_) | LogsError::UnknownUser(_) => StatusCode::FORBIDDEN,
+        LogsError::UserExists(_) | LogsError::Store(_) => {
+            tracing::error!(error = %error_chain(err), "send_logs failed");
+            return reply(StatusCode::INTERNAL_SERVER_ERROR, None);
         }
     };
-    if let Err(why) = input.data.validate() {
-        tracing::warn!(error = %why, "send_logs bad request");
-        return Ok(reply(StatusCode::BAD_REQUEST, Some(&why)));
+    tracing::warn!(status = status.as_u16(), error = %err, "send_logs rejected");
+    reply(status, Some(&err.to_string()))
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    Ok(match accept(deps, &req).await {
+        Ok(lines) => {
+            tracing::info!(lines, "logs stored");
+            reply(StatusCode::OK, None)
+        }
+        Err(err) => seed_reply(&err),
+    })
+}
+
+/// Checks and stores one batch: the number of lines stored.
+async fn accept(deps: &Deps, req: &Request) -> Result<usize, LogsError> {
+    let bytes = body_bytes(req);
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(LogsError::TooLarge);
     }
-    let token = header(&req, "x-user-token")
+    if !starts_object(bytes) {
+        return Err(LogsError::Invalid(
+            "invalid JSON body: expected a JSON object".into(),
+        ));
+    }
+    let input: SendLogs =
+        serde_json::from_slice(bytes).map_err(|e| LogsError::Invalid(e.to_string()))?;
+    input.data.validate().map_err(LogsError::Invalid)?;
+    let token = header(req, "x-user-token")
         .map(str::trim)
         .unwrap_or_default();
     if token.is_empty() {
-        return Ok(reply(
-            StatusCode::FORBIDDEN,
-            Some("X-User-Token is missing"),
+        return Err(LogsError::Forbidden("X-User-Token is missing".into()));
+    }
+    if !deps.store.verify(&input.data.user, token).await? {
+        return Err(LogsError::Forbidden(
+            "user and X-User-Token do not match".into(),
         ));
     }
-    match deps.store.verify(&input.data.user, token).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!(user = input.data.user.as_str(), "send_logs token rejected");
-            return Ok(reply(
-                StatusCode::FORBIDDEN,
-                Some("user and X-User-Token do not match"),
-            ));
-        }
-        Err(err) => {
-            tracing::error!(error = %error_chain(&err), "send_logs auth lookup failed");
-            return Ok(reply(StatusCode::INTERNAL_SERVER_ERROR, None));
-        }
-    }
-    match deps.store.store(input.data, Timestamp::now()).await {
-        Ok(lines) => {
-            tracing::info!(lines, "logs stored");
-            Ok(reply(StatusCode::OK, None))
-        }
-        Err(err) => {
-            tracing::error!(error = %error_chain(&err), "send_logs store failed");
-            Ok(reply(StatusCode::INTERNAL_SERVER_ERROR, None))
-        }
-    }
+    deps.store.store(input.data, Timestamp::now()).await
 }
 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's

@@ -83,7 +83,7 @@ impl BroadcastStore {
                 };
                 ddb::put_request(&record)
             })
-            .collect::<Result<Vec<_>, AppError>>()?;
+            .collect::<Result<Vec<_>, lookout_core::StoreError>>()?;
         if let Some(zone) = time_zone {
             requests.push(ddb::put_request(&UserSettingsRecord {
                 pk: pk.clone(),

@@ -73,7 +73,7 @@ impl BroadcastStore {
         let requests = deliveries
             .iter()
             .map(ddb::put_request)
-            .collect::<Result<Vec<_>, AppError>>()?;
+            .collect::<Result<Vec<_>, lookout_core::StoreError>>()?;
         self.write_or_undo(requests, &send, &deliveries).await?;
         Ok(KeyedSend::Created(send_id, send, deliveries))
     }
@@ -94,7 +94,7 @@ impl BroadcastStore {
                 tracing::error!(send = send.pk.as_str(), error = %lookout_core::error::error_chain(&undo),
                     "could not remove a partly stored send; it is never queued and expires with its TTL");
             }
-            return Err(err);
+            return Err(err.into());
         }
         Ok(())
     }

@@ -1,0 +1,80 @@
+//! What the tracker fails with, and the one place that becomes HTTP for its API family.
+
+use lookout_core::{AppError, InvalidInput, StoreError};
+
+/// Every failure of a tracker operation. The store and the input rules return it; only
+/// [`From<TrackerError> for AppError`](AppError) below picks statuses.
+#[derive(Debug, thiserror::Error)]
+pub enum TrackerError {
+    /// Parsed, but breaks a rule (an empty event list, `endAt` before `startAt`, a bad page
+    /// token or limit).
+    #[error("{0}")]
+    Invalid(String),
+    /// No session with this id for this tenant (another tenant's session is not found either).
+    #[error("session not found")]
+    SessionNotFound,
+    /// `end_session` on a session that has ended.
+    #[error("session already ended")]
+    AlreadyEnded,
+    /// Events for a session that has ended.
+    #[error("session has ended; no events can be added")]
+    SessionEnded,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<InvalidInput> for TrackerError {
+    fn from(err: InvalidInput) -> Self {
+        Self::Invalid(err.0)
+    }
+}
+
+impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for TrackerError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+impl From<serde_dynamo::Error> for TrackerError {
+    fn from(err: serde_dynamo::Error) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+/// The tracker routes' statuses (seed 004): 400, 404, 409, and the generic 5xx for storage.
+impl From<TrackerError> for AppError {
+    fn from(err: TrackerError) -> Self {
+        match err {
+            TrackerError::Invalid(msg) => Self::Validation(msg),
+            TrackerError::SessionNotFound => Self::NotFound(err.to_string()),
+            TrackerError::AlreadyEnded | TrackerError::SessionEnded => {
+                Self::Conflict(err.to_string())
+            }
+            TrackerError::Store(err) => err.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_failure_gets_its_status_and_storage_stays_generic() {
+        let status = |e: TrackerError| AppError::from(e).status().as_u16();
+        assert_eq!(status(TrackerError::Invalid("x".into())), 400);
+        assert_eq!(status(TrackerError::SessionNotFound), 404);
+        assert_eq!(status(TrackerError::AlreadyEnded), 409);
+        assert_eq!(status(TrackerError::SessionEnded), 409);
+        let store = AppError::from(TrackerError::Store(StoreError::invariant("secret detail")));
+        assert_eq!(store.status().as_u16(), 500);
+        let body = store.into_response();
+        assert!(!std::str::from_utf8(body.body().as_ref())
+            .unwrap_or_default()
+            .contains("secret detail"));
+    }
+}
