@@ -31,10 +31,10 @@ say "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 if [ "${LOOKOUT_SKIP_ARM64:-}" != 1 ]; then
-  # Proves every function builds for Lambda (aarch64, release). LTO is off here only: with
-  # thin LTO each of the ~30 binaries spends about a minute in its link on CI's 2 cores;
-  # `make build-arm64` (deploys) keeps the profile's LTO.
-  say "cargo lambda build --release --arm64 (every function, LTO off for CI time)"
+  # Proves every function builds for Lambda (aarch64, release): the six domain deploy binaries
+  # `sam build` builds. LTO is off here only (CI time); `sam build` and `make build-arm64` keep
+  # the profile's thin LTO (bench/build.sh measures that build).
+  say "cargo lambda build --release --arm64 (each domain's deploy binary, LTO off for CI time)"
   export CARGO_PROFILE_RELEASE_LTO=false
   packages=()
   for dir in functions/*/bootstrap/; do
@@ -49,11 +49,58 @@ export LOOKOUT_IAM_AUDIT_DIR="$PWD/target/iam-audit"
 rm -rf "$LOOKOUT_IAM_AUDIT_DIR"
 mkdir -p "$LOOKOUT_IAM_AUDIT_DIR"
 
-say "cargo test --workspace"
-cargo test --workspace --locked
+say "cargo test --workspace --no-run (every test binary), and the function binaries watch serves"
+cargo test --workspace --locked --no-run
+# What `cargo lambda watch` runs (`cargo run --bin <function>` at the root: the same features),
+# built once here instead of on the tests' first requests.
+bins=()
+for dir in functions/*/*/; do
+  name=$(basename "$dir")
+  [ "$name" = bootstrap ] || bins+=(--bin "$name")
+done
+cargo build --locked "${bins[@]}"
 
-say "smoke test (scripts/smoke.sh) against a local stack"
-scripts/smoke_local.sh
+# The test binaries wait on moto, watch and the pump far more than they compute, so they run in
+# two lanes at once, next to the smoke test (a third lane with its own local stack). Each test
+# binary starts its own moto and watch on free ports; each lane's output goes to its log, shown
+# when the lane fails (and its tail when it passes).
+lanes=target/test-lanes
+rm -rf "$lanes" && mkdir -p "$lanes"
+lane() {
+  local name=$1
+  shift
+  if "$@" >"$lanes/$name.log" 2>&1; then
+    echo "passed" >"$lanes/$name.status"
+  else
+    echo "failed" >"$lanes/$name.status"
+  fi
+}
+lane_a() {
+  cargo test --locked -p lookout-tests --test faults --test console --test heartbeats \
+    --test incidents --test logs --test tenancy
+}
+lane_b() {
+  cargo test --locked --workspace --exclude lookout-tests &&
+    cargo test --locked -p lookout-tests --lib --test api --test concurrency --test fuzz \
+      --test messenger
+}
+say "tests in lanes: A (faults, console, heartbeats, incidents, logs, tenancy), B (every crate's own tests, api, concurrency, fuzz, messenger), C (smoke test against a local stack)"
+lane a lane_a &
+lane b lane_b &
+lane c scripts/smoke_local.sh &
+wait
+failed=0
+for name in a b c; do
+  status=$(cat "$lanes/$name.status" 2>/dev/null || echo "failed")
+  say "lane $name: $status"
+  if [ "$status" = passed ]; then
+    grep -E "^test result|passed|checks" "$lanes/$name.log" | tail -15 >&2 || true
+  else
+    cat "$lanes/$name.log" >&2
+    failed=1
+  fi
+done
+[ "$failed" = 0 ] || { echo "tests failed (logs in $lanes)" >&2; exit 1; }
 
 say "IAM: every AWS request of the run against template.yaml's policies"
 cargo run --quiet --locked -p lookout-dev --bin devstack -- iam-check "$LOOKOUT_IAM_AUDIT_DIR"
