@@ -42,8 +42,14 @@ ADMIN_TOKEN=$(cat $LOCAL/admin-token)
 ADMIN_SHA=$(printf %s "$ADMIN_TOKEN" | sha256sum | cut -d' ' -f1)
 
 say "building dev tools and functions"
-cargo build --quiet -p lookout-dev --bins
-cargo build --quiet --workspace --bins
+# By binary name from the root, as watch builds them (`cargo run --bin <function>`): one
+# feature resolution for all, so nothing is compiled twice (`-p` would resolve differently).
+bins=(--bin devstack --bin event-pump --bin messenger-emulator)
+for dir in functions/*/*/; do
+  name=$(basename "$dir")
+  [ "$name" = bootstrap ] || bins+=(--bin "$name")
+done
+cargo build --quiet "${bins[@]}"
 
 # Seed 003: the messenger emulator stands in for Telegram, WhatsApp and Viber (Viber always
 # fails, as the seed's did); the messenger base URLs below point the stack at it.

@@ -49,11 +49,14 @@ export LOOKOUT_IAM_AUDIT_DIR="$PWD/target/iam-audit"
 rm -rf "$LOOKOUT_IAM_AUDIT_DIR"
 mkdir -p "$LOOKOUT_IAM_AUDIT_DIR"
 
-say "cargo test --workspace --no-run (every test binary), and the function binaries watch serves"
-cargo test --workspace --locked --no-run
-# What `cargo lambda watch` runs (`cargo run --bin <function>` at the root: the same features),
-# built once here instead of on the tests' first requests.
-bins=()
+say "cargo test --workspace --no-run (every test binary), and the binaries watch and the smoke stack run"
+lanes=target/test-lanes
+rm -rf "$lanes" && mkdir -p "$lanes"
+cargo test --workspace --locked --no-run --message-format=json-render-diagnostics >"$lanes/build.json"
+# By binary name from the root: what `cargo lambda watch` (`cargo run --bin <function>`) and
+# scripts/start.sh build, with the same features as the tests (no dev-dependencies anywhere),
+# so nothing compiles twice and no test waits for a build.
+bins=(--bin devstack --bin event-pump --bin messenger-emulator)
 for dir in functions/*/*/; do
   name=$(basename "$dir")
   [ "$name" = bootstrap ] || bins+=(--bin "$name")
@@ -61,11 +64,36 @@ done
 cargo build --locked "${bins[@]}"
 
 # The test binaries wait on moto, watch and the pump far more than they compute, so they run in
-# two lanes at once, next to the smoke test (a third lane with its own local stack). Each test
-# binary starts its own moto and watch on free ports; each lane's output goes to its log, shown
-# when the lane fails (and its tail when it passes).
-lanes=target/test-lanes
-rm -rf "$lanes" && mkdir -p "$lanes"
+# two lanes at once, beside the smoke test (a third lane with its own local stack). Each test
+# binary starts its own moto and watch on free ports. The lanes run the built executables
+# directly, each in its package's directory as cargo would, so no lane takes cargo's build lock.
+python3 - "$lanes" <<'PY'
+import json, os, sys
+lanes = sys.argv[1]
+lane_a = {"faults", "console", "heartbeats", "incidents", "logs", "tenancy"}
+out = {"a": [], "b": []}
+for line in open(os.path.join(lanes, "build.json")):
+    msg = json.loads(line)
+    if msg.get("reason") != "compiler-artifact" or not msg.get("executable"):
+        continue
+    if not msg["profile"]["test"]:
+        continue
+    target = msg["target"]
+    pkg_dir = os.path.dirname(msg["manifest_path"])
+    lane = "a" if target["kind"] == ["test"] and target["name"] in lane_a else "b"
+    out[lane].append(f"{pkg_dir}\t{msg['executable']}\t{target['name']}")
+for lane, rows in out.items():
+    with open(os.path.join(lanes, f"{lane}.list"), "w") as f:
+        f.write("\n".join(sorted(rows, key=lambda r: r.split("\t")[2])) + "\n")
+PY
+run_list() {
+  local list=$1 dir exe name
+  while IFS=$'\t' read -r dir exe name; do
+    [ -n "$exe" ] || continue
+    echo "     Running $name ($exe)"
+    (cd "$dir" && "$exe") || return 1
+  done <"$list"
+}
 lane() {
   local name=$1
   shift
@@ -75,17 +103,11 @@ lane() {
     echo "failed" >"$lanes/$name.status"
   fi
 }
-lane_a() {
-  cargo test --locked -p lookout-tests --test faults --test console --test heartbeats \
-    --test incidents --test logs --test tenancy
-}
 lane_b() {
-  cargo test --locked --workspace --exclude lookout-tests &&
-    cargo test --locked -p lookout-tests --lib --test api --test concurrency --test fuzz \
-      --test messenger
+  run_list "$lanes/b.list" && cargo test --workspace --locked --doc
 }
-say "tests in lanes: A (faults, console, heartbeats, incidents, logs, tenancy), B (every crate's own tests, api, concurrency, fuzz, messenger), C (smoke test against a local stack)"
-lane a lane_a &
+say "tests in lanes: A ($(cut -f3 "$lanes/a.list" | xargs)), B (the other $(wc -l <"$lanes/b.list") test binaries, then doc tests), C (smoke test against a local stack)"
+lane a run_list "$lanes/a.list" &
 lane b lane_b &
 lane c scripts/smoke_local.sh &
 wait
@@ -94,7 +116,7 @@ for name in a b c; do
   status=$(cat "$lanes/$name.status" 2>/dev/null || echo "failed")
   say "lane $name: $status"
   if [ "$status" = passed ]; then
-    grep -E "^test result|passed|checks" "$lanes/$name.log" | tail -15 >&2 || true
+    grep -E "^test result|Running|passed|checks" "$lanes/$name.log" | grep -v " 0 passed" | tail -40 >&2 || true
   else
     cat "$lanes/$name.log" >&2
     failed=1
@@ -103,6 +125,6 @@ done
 [ "$failed" = 0 ] || { echo "tests failed (logs in $lanes)" >&2; exit 1; }
 
 say "IAM: every AWS request of the run against template.yaml's policies"
-cargo run --quiet --locked -p lookout-dev --bin devstack -- iam-check "$LOOKOUT_IAM_AUDIT_DIR"
+target/debug/devstack iam-check "$LOOKOUT_IAM_AUDIT_DIR"
 
 say "all checks passed in $(( $(date +%s) - start ))s"

@@ -20,7 +20,40 @@ pub fn optional(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// Names of the tables and other resources a function uses, as template.yaml passes them.
+/// An optional integer setting within `range`, `default` when unset: the one parser of every
+/// numeric setting (retention days, attempts, delays), so each is checked the same way.
+pub fn int_in<T>(
+    name: &str,
+    range: std::ops::RangeInclusive<T>,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    match optional(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "{name} must be an integer in {}..={}",
+                    range.start(),
+                    range.end()
+                ))
+            }),
+    }
+}
+
+/// Days items are kept (DynamoDB TTL): a positive number of days, `default` when unset.
+pub fn retention_days(name: &str, default: i64) -> Result<i64, ConfigError> {
+    int_in(name, 1..=36_500, default)
+}
+
+/// Every environment variable a function reads, as template.yaml passes them: one registry, so
+/// a name is written once.
 pub mod names {
     /// Sessions and their events (seed 004).
     pub const TRACKER_TABLE: &str = "TRACKER_TABLE";
@@ -34,4 +67,56 @@ pub mod names {
     pub const MAIL_SENDER: &str = "MAIL_SENDER";
     /// Where admin mail goes.
     pub const ADMIN_EMAIL: &str = "ADMIN_EMAIL";
+    /// Days sessions and events are kept (optional: kept for good when unset).
+    pub const TRACKER_RETENTION_DAYS: &str = "TRACKER_RETENTION_DAYS";
+    /// Log users and their tokens (seed 000).
+    pub const LOG_USERS_TABLE: &str = "LOG_USERS_TABLE";
+    /// Log lines, packed in chunks.
+    pub const LOGS_TABLE: &str = "LOGS_TABLE";
+    /// Days log lines are kept (default 30).
+    pub const LOG_RETENTION_DAYS: &str = "LOG_RETENTION_DAYS";
+    /// Apps and incidents (seed 001).
+    pub const INCIDENTS_TABLE: &str = "INCIDENTS_TABLE";
+    /// The console's public URL, for links in incident mail (optional).
+    pub const CONSOLE_URL: &str = "CONSOLE_URL";
+    /// A Telegram chat that also gets new incidents (optional).
+    pub const TELEGRAM_ADMIN_CHAT_ID: &str = "TELEGRAM_ADMIN_CHAT_ID";
+    /// Contacts, sends and deliveries (seed 003).
+    pub const MESSENGER_TABLE: &str = "MESSENGER_TABLE";
+    pub const MESSENGER_QUEUE_URL: &str = "MESSENGER_QUEUE_URL";
+    pub const MESSENGER_QUEUE_ARN: &str = "MESSENGER_QUEUE_ARN";
+    pub const MESSENGER_DLQ_ARN: &str = "MESSENGER_DLQ_ARN";
+    pub const MESSENGER_SCHEDULE_GROUP: &str = "MESSENGER_SCHEDULE_GROUP";
+    pub const MESSENGER_SCHEDULER_ROLE_ARN: &str = "MESSENGER_SCHEDULER_ROLE_ARN";
+    /// Days sends and deliveries are kept after they were due (default 30).
+    pub const MESSENGER_RETENTION_DAYS: &str = "MESSENGER_RETENTION_DAYS";
+    /// Delivery attempts before a message is failed (1..=20, default 5).
+    pub const MESSENGER_MAX_ATTEMPTS: &str = "MESSENGER_MAX_ATTEMPTS";
+    /// First retry delay, doubled per attempt (0..=900 s, default 30).
+    pub const MESSENGER_RETRY_BASE_SECONDS: &str = "MESSENGER_RETRY_BASE_SECONDS";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_settings_are_checked_against_their_range() {
+        // Names no other test or process sets.
+        std::env::remove_var("LOOKOUT_TEST_INT_UNSET");
+        assert_eq!(int_in("LOOKOUT_TEST_INT_UNSET", 1..=20, 5).ok(), Some(5));
+        std::env::set_var("LOOKOUT_TEST_INT_OK", " 7 ");
+        assert_eq!(int_in("LOOKOUT_TEST_INT_OK", 1..=20, 5).ok(), Some(7));
+        for bad in ["0", "21", "-3", "x", "1.5"] {
+            std::env::set_var("LOOKOUT_TEST_INT_BAD", bad);
+            let err = int_in("LOOKOUT_TEST_INT_BAD", 1_u32..=20, 5);
+            assert_eq!(
+                err.err().map(|e| e.0),
+                Some("LOOKOUT_TEST_INT_BAD must be an integer in 1..=20".to_owned()),
+                "{bad}"
+            );
+        }
+        std::env::set_var("LOOKOUT_TEST_DAYS", "0");
+        assert!(retention_days("LOOKOUT_TEST_DAYS", 30).is_err());
+    }
 }

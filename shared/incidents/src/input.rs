@@ -193,13 +193,15 @@ pub struct NewIncident {
 }
 
 impl NewIncident {
-    pub fn validate(&mut self) -> Result<(), AppError> {
-        self.incident.title =
-            text(&self.incident.title, "title", MAX_TITLE, true).map_err(AppError::Validation)?;
+    pub fn validate(&mut self) -> Result<(), IncidentsError> {
+        self.incident.title = text(&self.incident.title, "title", MAX_TITLE, true)
+            .map_err(IncidentsError::Invalid)?;
         self.incident.message = text(&self.incident.message, "message", MAX_MESSAGE, false)
-            .map_err(AppError::Validation)?;
+            .map_err(IncidentsError::Invalid)?;
         if self.code.trim().is_empty() || self.code.len() > 256 {
-            return Err(AppError::validation("code must be 1-256 characters"));
+            return Err(IncidentsError::Invalid(
+                "code must be 1-256 characters".into(),
+            ));
         }
         Ok(())
     }
@@ -233,10 +235,10 @@ pub struct AppIn {
 }
 
 impl AppIn {
-    pub fn validate(&mut self) -> Result<(), AppError> {
+    pub fn validate(&mut self) -> Result<(), IncidentsError> {
         if let Some(d) = &self.description {
             self.description =
-                Some(text(d, "description", 500, false).map_err(AppError::Validation)?);
+                Some(text(d, "description", 500, false).map_err(IncidentsError::Invalid)?);
         }
         let l = &mut self.links;
         for (field, name) in [
@@ -247,13 +249,13 @@ impl AppIn {
         ] {
             if let Some(v) = field.as_deref() {
                 // An empty string clears the link on update.
-                *field = Some(text(v, name, 128, false).map_err(AppError::Validation)?);
+                *field = Some(text(v, name, 128, false).map_err(IncidentsError::Invalid)?);
             }
         }
         let set = |f: &Option<String>| f.as_deref().is_some_and(|v| !v.is_empty());
         if set(&l.heartbeat_tenant) != set(&l.heartbeat_app_id) {
-            return Err(AppError::validation(
-                "heartbeat_tenant and heartbeat_app_id go together",
+            return Err(IncidentsError::Invalid(
+                "heartbeat_tenant and heartbeat_app_id go together".into(),
             ));
         }
         Ok(())
@@ -284,20 +286,20 @@ pub(crate) fn status_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Statu
 }
 
 impl IncidentUpdate {
-    pub fn validate(&mut self) -> Result<(), AppError> {
+    pub fn validate(&mut self) -> Result<(), IncidentsError> {
         if self.status.is_none() && self.assignee.is_none() && self.notes.is_none() {
-            return Err(AppError::validation(
-                "nothing to change: give status, assignee or notes",
+            return Err(IncidentsError::Invalid(
+                "nothing to change: give status, assignee or notes".into(),
             ));
         }
         if let Some(a) = &self.assignee {
-            self.assignee = Some(text(a, "assignee", 128, false).map_err(AppError::Validation)?);
+            self.assignee = Some(text(a, "assignee", 128, false).map_err(IncidentsError::Invalid)?);
         }
         if let Some(n) = &self.notes {
-            self.notes = Some(text(n, "notes", MAX_NOTES, false).map_err(AppError::Validation)?);
+            self.notes = Some(text(n, "notes", MAX_NOTES, false).map_err(IncidentsError::Invalid)?);
         }
         if let Some(b) = &self.by {
-            self.by = Some(text(b, "by", 128, false).map_err(AppError::Validation)?);
+            self.by = Some(text(b, "by", 128, false).map_err(IncidentsError::Invalid)?);
         }
         Ok(())
     }

@@ -32,11 +32,14 @@ use lookout_core::{
     AppError,
 };
 
-// By concern: input, records, the store, notification.
+// By concern: input, records, the store, notification, and what they fail with (mapped to HTTP
+// once, in `error`).
+mod error;
 mod input;
 mod notify;
 mod records;
 mod store;
+pub use error::IncidentsError;
 pub use input::*;
 pub use notify::*;
 pub use records::*;

@@ -17,10 +17,16 @@ impl IncidentStore {
     }
 
     pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
-        Ok(Self::new(client, config::required("INCIDENTS_TABLE")?))
+        Ok(Self::new(
+            client,
+            config::required(config::names::INCIDENTS_TABLE)?,
+        ))
     }
 
-    pub(crate) async fn app_record(&self, name: &AppName) -> Result<Option<AppRecord>, AppError> {
+    pub(crate) async fn app_record(
+        &self,
+        name: &AppName,
+    ) -> Result<Option<AppRecord>, IncidentsError> {
         let out = self
             .client
             .get_item()
@@ -31,12 +37,12 @@ impl IncidentStore {
             .send()
             .await?;
         out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(AppError::from))
+            .map(|i| serde_dynamo::from_item(i).map_err(IncidentsError::from))
             .transpose()
     }
 
     /// Registers an app; 409 if the name is taken. The code is returned once.
-    pub async fn register_app(&self, input: AppIn) -> Result<AppWithCode, AppError> {
+    pub async fn register_app(&self, input: AppIn) -> Result<AppWithCode, IncidentsError> {
         let code = new_code();
         let now = Timestamp::now().to_rfc3339();
         let rec = AppRecord {
@@ -55,10 +61,7 @@ impl IncidentStore {
             updated_at: now,
         };
         if !ddb::put_new(&self.client, &self.table, &rec).await? {
-            return Err(AppError::Conflict(format!(
-                "app {:?} already exists",
-                input.name.as_str()
-            )));
+            return Err(IncidentsError::AppExists(input.name.as_str().to_owned()));
         }
         Ok(AppWithCode {
             app: rec.into(),
@@ -68,7 +71,10 @@ impl IncidentStore {
 
     /// Updates description/links (fields given replace the stored ones) and optionally rotates
     /// the code. 404 for an unknown app.
-    pub async fn update_app(&self, input: AppIn) -> Result<(AppView, Option<String>), AppError> {
+    pub async fn update_app(
+        &self,
+        input: AppIn,
+    ) -> Result<(AppView, Option<String>), IncidentsError> {
         let mut rec = self
             .app_record(&input.name)
             .await?
@@ -104,15 +110,15 @@ impl IncidentStore {
             .await;
         match res {
             Ok(_) => Ok((rec.into(), code)),
-            Err(e) if ddb::is_conditional_check_failed(&e) => Err(AppError::Conflict(
-                "the app changed meanwhile; retry".into(),
-            )),
+            Err(e) if ddb::is_conditional_check_failed(&e) => {
+                Err(IncidentsError::Changed("the app changed meanwhile; retry"))
+            }
             Err(e) => Err(e.into()),
         }
     }
 
     /// Deletes an app (its incidents stay). 404 for an unknown app.
-    pub async fn delete_app(&self, name: &AppName) -> Result<(), AppError> {
+    pub async fn delete_app(&self, name: &AppName) -> Result<(), IncidentsError> {
         let res = self
             .client
             .delete_item()
@@ -130,7 +136,7 @@ impl IncidentStore {
     }
 
     /// Every app, by name (one Query on the `APPS` partition).
-    pub async fn list_apps(&self) -> Result<Vec<AppView>, AppError> {
+    pub async fn list_apps(&self) -> Result<Vec<AppView>, IncidentsError> {
         let query = self
             .client
             .query()
@@ -149,11 +155,15 @@ impl IncidentStore {
     }
 
     /// Checks an incident reporter's (app, code): 403 for an unknown app or a wrong code.
-    pub async fn authenticate_app(&self, name: &AppName, code: &str) -> Result<AppView, AppError> {
+    pub async fn authenticate_app(
+        &self,
+        name: &AppName,
+        code: &str,
+    ) -> Result<AppView, IncidentsError> {
         let presented = sha256_hex(code.trim().as_bytes());
         match self.app_record(name).await? {
             Some(rec) if ct_eq(presented.as_bytes(), rec.code_sha256.as_bytes()) => Ok(rec.into()),
-            _ => Err(AppError::Forbidden("app_name and code do not match".into())),
+            _ => Err(IncidentsError::BadCode),
         }
     }
 
@@ -164,7 +174,7 @@ impl IncidentStore {
         input: &NewIncident,
         now: Timestamp,
         enrich: F,
-    ) -> Result<(Reported, Option<Incident>), AppError>
+    ) -> Result<(Reported, Option<Incident>), IncidentsError>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Enrichment>,
@@ -239,13 +249,15 @@ impl IncidentStore {
                 Err(CreateError::Other(e)) => return Err(e),
             }
         }
-        Err(AppError::internal(
-            "incident grouping kept racing; giving up",
-        ))
+        Err(IncidentsError::GroupingRaced)
     }
 
     /// Adds an occurrence to incident `id` unless it is resolved (then `None`).
-    pub(crate) async fn bump(&self, id: &str, now: &str) -> Result<Option<Reported>, AppError> {
+    pub(crate) async fn bump(
+        &self,
+        id: &str,
+        now: &str,
+    ) -> Result<Option<Reported>, IncidentsError> {
         let sort = format!("{now}#{id}");
         let res = self
             .client
@@ -313,7 +325,7 @@ impl IncidentStore {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| CreateError::Other(AppError::internal(e)))?;
+            .map_err(|e| CreateError::Other(e.into()))?;
         let mut group = Update::builder()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(gpk.to_owned()))
@@ -326,9 +338,7 @@ impl IncidentStore {
                 .expression_attribute_values(":prev", AttributeValue::S(prev.to_owned())),
             None => group.condition_expression("attribute_not_exists(currentId)"),
         };
-        let group = group
-            .build()
-            .map_err(|e| CreateError::Other(AppError::internal(e)))?;
+        let group = group.build().map_err(|e| CreateError::Other(e.into()))?;
         let res = self
             .client
             .transact_write_items()
@@ -344,7 +354,11 @@ impl IncidentStore {
     }
 
     /// Records whether the admin was notified about `id`.
-    pub async fn mark_notified(&self, id: &str, error: Option<String>) -> Result<(), AppError> {
+    pub async fn mark_notified(
+        &self,
+        id: &str,
+        error: Option<String>,
+    ) -> Result<(), IncidentsError> {
         let mut req = self
             .client
             .update_item()
@@ -364,7 +378,7 @@ impl IncidentStore {
     }
 
     /// The incident and its history; 404 if unknown.
-    pub async fn get(&self, id: &str) -> Result<IncidentDetail, AppError> {
+    pub async fn get(&self, id: &str) -> Result<IncidentDetail, IncidentsError> {
         let query = self
             .client
             .query()
@@ -386,12 +400,12 @@ impl IncidentStore {
                 _ => history.push(serde_dynamo::from_item::<_, ChangeRecord>(item)?.change),
             }
         }
-        let incident = incident.ok_or_else(|| AppError::NotFound("incident not found".into()))?;
+        let incident = incident.ok_or(IncidentsError::IncidentNotFound)?;
         Ok(IncidentDetail { incident, history })
     }
 
     /// Applies status/assignee/notes changes and appends them to the history, atomically.
-    pub async fn update(&self, input: IncidentUpdate) -> Result<IncidentDetail, AppError> {
+    pub async fn update(&self, input: IncidentUpdate) -> Result<IncidentDetail, IncidentsError> {
         let detail = self.get(&input.id).await?;
         let current = detail.incident.clone();
         let by = input.by.clone().unwrap_or_else(|| "admin".into());
@@ -461,8 +475,7 @@ impl IncidentStore {
             .condition_expression("last_seen = :seen AND #c = :count")
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(AppError::internal)?;
+            .build()?;
         let mut items = vec![TransactWriteItem::builder().update(update).build()];
         for (n, change) in changes.into_iter().enumerate() {
             let rec = ChangeRecord {
@@ -495,18 +508,18 @@ impl IncidentStore {
                 out.history.extend(applied);
                 Ok(out)
             }
-            Err(e) if ddb::is_conditional_check_failed(&e) => Err(AppError::Conflict(
-                "the incident changed meanwhile; reload and retry".into(),
+            Err(e) if ddb::is_conditional_check_failed(&e) => Err(IncidentsError::Changed(
+                "the incident changed meanwhile; reload and retry",
             )),
             Err(e) => Err(e.into()),
         }
     }
 
     /// Incidents, most recently seen first, filtered; one Query on a GSI.
-    pub async fn list(&self, q: IncidentQuery) -> Result<IncidentPage, AppError> {
+    pub async fn list(&self, q: IncidentQuery) -> Result<IncidentPage, IncidentsError> {
         let limit = if q.limit == 0 { 50 } else { q.limit };
         if limit > MAX_PAGE {
-            return Err(AppError::validation(format!(
+            return Err(IncidentsError::Invalid(format!(
                 "limit must be 1..={MAX_PAGE}"
             )));
         }
@@ -588,9 +601,9 @@ impl IncidentStore {
 
 pub(crate) enum CreateError {
     Raced,
-    Other(AppError),
+    Other(IncidentsError),
 }
 
-pub(crate) fn app_not_found(name: &AppName) -> AppError {
-    AppError::NotFound(format!("app {:?} not found", name.as_str()))
+pub(crate) fn app_not_found(name: &AppName) -> IncidentsError {
+    IncidentsError::AppNotFound(name.as_str().to_owned())
 }

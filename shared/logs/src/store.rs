@@ -28,16 +28,11 @@ impl LogStore {
 
     /// `LOG_USERS_TABLE`, `LOGS_TABLE`, `LOG_RETENTION_DAYS` (default 30).
     pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
-        let days = match config::optional("LOG_RETENTION_DAYS") {
-            None => 30,
-            Some(v) => v.parse::<i64>().ok().filter(|d| *d > 0).ok_or_else(|| {
-                config::ConfigError("LOG_RETENTION_DAYS must be a positive integer".into())
-            })?,
-        };
+        let days = config::retention_days(config::names::LOG_RETENTION_DAYS, 30)?;
         Ok(Self::new(
             client,
-            config::required("LOG_USERS_TABLE")?,
-            config::required("LOGS_TABLE")?,
+            config::required(config::names::LOG_USERS_TABLE)?,
+            config::required(config::names::LOGS_TABLE)?,
             days,
         ))
     }

@@ -35,23 +35,15 @@ use lookout_core::{
     config::{self, ConfigError},
     ddb,
     time::{SentTime, Timestamp, Zone},
-    AppError,
 };
 
 use crate::messenger::{MessengerKind, MAX_TEXT_CHARS};
 
-/// Environment variable names (template.yaml sets them).
-pub mod env {
-    pub const MESSENGER_TABLE: &str = "MESSENGER_TABLE";
-    pub const MESSENGER_QUEUE_URL: &str = "MESSENGER_QUEUE_URL";
-    pub const MESSENGER_QUEUE_ARN: &str = "MESSENGER_QUEUE_ARN";
-    pub const MESSENGER_DLQ_ARN: &str = "MESSENGER_DLQ_ARN";
-    pub const MESSENGER_SCHEDULE_GROUP: &str = "MESSENGER_SCHEDULE_GROUP";
-    pub const MESSENGER_SCHEDULER_ROLE_ARN: &str = "MESSENGER_SCHEDULER_ROLE_ARN";
-    pub const MESSENGER_RETENTION_DAYS: &str = "MESSENGER_RETENTION_DAYS";
-    pub const MESSENGER_MAX_ATTEMPTS: &str = "MESSENGER_MAX_ATTEMPTS";
-    pub const MESSENGER_RETRY_BASE_SECONDS: &str = "MESSENGER_RETRY_BASE_SECONDS";
-}
+mod error;
+pub use error::BroadcastError;
+
+/// Environment variable names (template.yaml sets them): core's registry.
+pub use lookout_core::config::names as env;
 
 /// Longest user or contact name.
 pub const MAX_NAME_CHARS: usize = 64;

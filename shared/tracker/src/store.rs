@@ -21,11 +21,12 @@ impl TrackerStore {
 
     /// `TRACKER_TABLE`, and optional `TRACKER_RETENTION_DAYS` (items expire via TTL).
     pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
-        let retention = match config::optional("TRACKER_RETENTION_DAYS") {
+        let retention = match config::optional(config::names::TRACKER_RETENTION_DAYS) {
             None => None,
-            Some(v) => Some(v.parse::<i64>().ok().filter(|d| *d > 0).ok_or_else(|| {
-                config::ConfigError("TRACKER_RETENTION_DAYS must be a positive integer".into())
-            })?),
+            Some(_) => Some(config::retention_days(
+                config::names::TRACKER_RETENTION_DAYS,
+                0,
+            )?),
         };
         Ok(Self::new(
             client,

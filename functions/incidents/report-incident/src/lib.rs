@@ -68,7 +68,7 @@ impl Deps {
                 Some(_) => Some(AdminMail::from_env(&sdk)?),
                 None => None,
             },
-            logs: match config::optional("LOGS_TABLE") {
+            logs: match config::optional(config::names::LOGS_TABLE) {
                 Some(_) => Some(LogStore::from_env(ddb.clone())?),
                 None => None,
             },
@@ -76,8 +76,8 @@ impl Deps {
                 Some(_) => Some(HeartbeatStore::from_env(ddb)?),
                 None => None,
             },
-            console_url: config::optional("CONSOLE_URL"),
-            telegram: match config::optional("TELEGRAM_ADMIN_CHAT_ID") {
+            console_url: config::optional(config::names::CONSOLE_URL),
+            telegram: match config::optional(config::names::TELEGRAM_ADMIN_CHAT_ID) {
                 Some(chat_id) => {
                     let messenger = Messenger::load(&sdk).await?;
                     if !messenger.is_configured(MessengerKind::Telegram) {

@@ -209,7 +209,7 @@ async fn dispatch_or_undo(
             tracing::error!(send_id = send_id.as_str(), error = %error_chain(&undo),
                 "could not remove an unqueued send; it is never delivered and expires with its TTL");
         }
-        return Err(err);
+        return Err(err.into());
     }
     Ok(())
 }

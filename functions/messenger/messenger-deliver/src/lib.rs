@@ -66,24 +66,12 @@ impl RetryPolicy {
     /// (0..=900, default 30).
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut p = Self::default();
-        if let Some(v) = config::optional(env::MESSENGER_MAX_ATTEMPTS) {
-            p.max_attempts = v
-                .parse()
-                .ok()
-                .filter(|n| (1..=20).contains(n))
-                .ok_or_else(|| {
-                    ConfigError(format!("{} must be 1..=20", env::MESSENGER_MAX_ATTEMPTS))
-                })?;
-        }
-        if let Some(v) = config::optional(env::MESSENGER_RETRY_BASE_SECONDS) {
-            let secs: u64 = v.parse().ok().filter(|s| *s <= 900).ok_or_else(|| {
-                ConfigError(format!(
-                    "{} must be 0..=900",
-                    env::MESSENGER_RETRY_BASE_SECONDS
-                ))
-            })?;
-            p.base = Duration::from_secs(secs);
-        }
+        p.max_attempts = config::int_in(env::MESSENGER_MAX_ATTEMPTS, 1..=20, p.max_attempts)?;
+        p.base = Duration::from_secs(config::int_in(
+            env::MESSENGER_RETRY_BASE_SECONDS,
+            0..=900,
+            p.base.as_secs(),
+        )?);
         Ok(p)
     }
 

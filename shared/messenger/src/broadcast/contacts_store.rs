@@ -37,15 +37,7 @@ impl BroadcastStore {
 
     /// `MESSENGER_TABLE`, `MESSENGER_RETENTION_DAYS` (default 30).
     pub fn from_env(client: Client) -> Result<Self, ConfigError> {
-        let days = match config::optional(env::MESSENGER_RETENTION_DAYS) {
-            None => 30,
-            Some(v) => v.parse::<i64>().ok().filter(|d| *d > 0).ok_or_else(|| {
-                ConfigError(format!(
-                    "{} must be a positive integer",
-                    env::MESSENGER_RETENTION_DAYS
-                ))
-            })?,
-        };
+        let days = config::retention_days(env::MESSENGER_RETENTION_DAYS, 30)?;
         Ok(Self::new(
             client,
             config::required(env::MESSENGER_TABLE)?,
@@ -67,7 +59,7 @@ impl BroadcastStore {
         contacts: &[Contact],
         time_zone: Option<Zone>,
         now: Timestamp,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), BroadcastError> {
         let pk = contact_pk(tenant, user);
         let mut requests = contacts
             .iter()
@@ -104,7 +96,7 @@ impl BroadcastStore {
         tenant: &Tenant,
         user: &UserName,
         names: &[ContactName],
-    ) -> Result<Vec<ContactName>, AppError> {
+    ) -> Result<Vec<ContactName>, BroadcastError> {
         use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
         let pk = contact_pk(tenant, user);
         let mut pending: Vec<ContactName> = names.to_vec();
@@ -123,10 +115,10 @@ impl BroadcastStore {
                         .key("sk", s(name.as_str()))
                         .condition_expression("attribute_exists(pk)")
                         .build()
-                        .map_err(AppError::internal)?;
+                        .map_err(BroadcastError::fault)?;
                     Ok(TransactWriteItem::builder().delete(delete).build())
                 })
-                .collect::<Result<Vec<_>, AppError>>()?;
+                .collect::<Result<Vec<_>, BroadcastError>>()?;
             let res = self
                 .client
                 .transact_write_items()
@@ -148,7 +140,7 @@ impl BroadcastStore {
                     _ => None,
                 })
                 .filter(|r| r.len() == pending.len())
-                .ok_or_else(|| AppError::from(err))?;
+                .ok_or_else(|| BroadcastError::from(err))?;
             let (gone, still): (Vec<_>, Vec<_>) = pending
                 .into_iter()
                 .zip(reasons.iter())
@@ -156,7 +148,7 @@ impl BroadcastStore {
             missing.extend(gone.into_iter().map(|(n, _)| n));
             pending = still.into_iter().map(|(n, _)| n).collect();
         }
-        Err(AppError::internal(
+        Err(BroadcastError::fault(
             "contact delete kept conflicting with other writes",
         ))
     }
@@ -165,7 +157,7 @@ impl BroadcastStore {
         &self,
         tenant: &Tenant,
         user: &UserName,
-    ) -> Result<(BTreeMap<String, Addresses>, UserSettings), AppError> {
+    ) -> Result<(BTreeMap<String, Addresses>, UserSettings), BroadcastError> {
         let query = self
             .client
             .query()
@@ -193,7 +185,7 @@ impl BroadcastStore {
         tenant: &Tenant,
         user: &UserName,
         names: &[ContactName],
-    ) -> Result<(HashMap<String, Addresses>, UserSettings), AppError> {
+    ) -> Result<(HashMap<String, Addresses>, UserSettings), BroadcastError> {
         let pk = contact_pk(tenant, user);
         let mut out = HashMap::new();
         let mut settings = UserSettings::default();

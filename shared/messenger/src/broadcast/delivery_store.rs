@@ -19,7 +19,7 @@ impl BroadcastStore {
         id: &DeliveryId,
         now: Timestamp,
         lease: Duration,
-    ) -> Result<Claim, AppError> {
+    ) -> Result<Claim, BroadcastError> {
         let lease_until = lease_end(now, lease);
         let res = self
             .client
@@ -43,7 +43,7 @@ impl BroadcastStore {
             Ok(out) => {
                 let item = out
                     .attributes
-                    .ok_or_else(|| AppError::internal("UpdateItem returned no attributes"))?;
+                    .ok_or_else(|| BroadcastError::fault("UpdateItem returned no attributes"))?;
                 Ok(Claim::Claimed(Box::new(serde_dynamo::from_item(item)?)))
             }
             Err(err) if ddb::is_conditional_check_failed(&err) => {
@@ -84,7 +84,7 @@ impl BroadcastStore {
         claimed: &DeliveryRecord,
         now: Timestamp,
         provider_id: Option<&str>,
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, BroadcastError> {
         let mut req = self
             .client
             .update_item()
@@ -119,7 +119,7 @@ impl BroadcastStore {
         claimed: &DeliveryRecord,
         now: Timestamp,
         error: &str,
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, BroadcastError> {
         let res = self
             .client
             .update_item()
@@ -149,7 +149,7 @@ impl BroadcastStore {
         error: &str,
         url: Option<&str>,
         message: &str,
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, BroadcastError> {
         self.transition_failed(claimed, now, error, url, Some(message), false)
             .await
     }
@@ -162,7 +162,7 @@ impl BroadcastStore {
         url: Option<&str>,
         message: Option<&str>,
         interrupted: bool,
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, BroadcastError> {
         let message = match message {
             Some(m) => m.to_owned(),
             None => self
@@ -219,9 +219,9 @@ impl BroadcastStore {
         user: &UserName,
         limit: usize,
         next_token: Option<&str>,
-    ) -> Result<FailedPage, AppError> {
+    ) -> Result<FailedPage, BroadcastError> {
         if !(1..=MAX_FAILED_PAGE).contains(&limit) {
-            return Err(AppError::Validation(format!(
+            return Err(BroadcastError::Invalid(format!(
                 "limit must be 1..={MAX_FAILED_PAGE}"
             )));
         }
@@ -244,7 +244,7 @@ impl BroadcastStore {
         let mut data = Vec::new();
         for item in out.items.unwrap_or_default() {
             let d: DeliveryRecord = serde_dynamo::from_item(item)?;
-            let at = Timestamp::parse_str(&d.scheduled_at).map_err(AppError::internal)?;
+            let at = Timestamp::parse_str(&d.scheduled_at).map_err(BroadcastError::fault)?;
             data.push(FailedOut {
                 sender: d.user_name,
                 message: d.message.unwrap_or_default(),
@@ -276,7 +276,7 @@ pub(crate) fn lease_end(now: Timestamp, lease: Duration) -> String {
 /// `Ok(true)` when the write happened, `Ok(false)` when its condition did not hold.
 pub(crate) fn conditional<T, E, R>(
     res: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
-) -> Result<bool, AppError>
+) -> Result<bool, BroadcastError>
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,

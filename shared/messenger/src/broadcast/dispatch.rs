@@ -73,7 +73,7 @@ impl Dispatcher {
     }
 
     /// One job on the queue.
-    pub async fn enqueue(&self, job: &Job) -> Result<(), AppError> {
+    pub async fn enqueue(&self, job: &Job) -> Result<(), BroadcastError> {
         self.sqs
             .send_message()
             .queue_url(&self.queue_url)
@@ -85,7 +85,7 @@ impl Dispatcher {
 
     /// Many jobs, ten per call; fails if any could not be enqueued (the caller retries all:
     /// duplicates are harmless, deliveries are idempotent).
-    pub async fn enqueue_all(&self, jobs: &[Job]) -> Result<(), AppError> {
+    pub async fn enqueue_all(&self, jobs: &[Job]) -> Result<(), BroadcastError> {
         use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
         for chunk in jobs.chunks(10) {
             let entries = chunk
@@ -96,7 +96,7 @@ impl Dispatcher {
                         .id(i.to_string())
                         .message_body(job.to_json())
                         .build()
-                        .map_err(AppError::internal)
+                        .map_err(BroadcastError::fault)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let out = self
@@ -107,7 +107,7 @@ impl Dispatcher {
                 .send()
                 .await?;
             if !out.failed.is_empty() {
-                return Err(AppError::internal(format!(
+                return Err(BroadcastError::fault(format!(
                     "SendMessageBatch: {} of {} jobs not enqueued ({:?})",
                     out.failed.len(),
                     chunk.len(),
@@ -120,13 +120,18 @@ impl Dispatcher {
 
     /// A one-time EventBridge Scheduler schedule that puts `job` on the queue at `at` (UTC),
     /// then deletes itself. Creating it again (a retried request) is not an error.
-    pub async fn schedule(&self, name: &str, job: &Job, at: Timestamp) -> Result<(), AppError> {
+    pub async fn schedule(
+        &self,
+        name: &str,
+        job: &Job,
+        at: Timestamp,
+    ) -> Result<(), BroadcastError> {
         use aws_sdk_scheduler::types::{
             ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
             RetryPolicy, Target,
         };
         let (Some(client), Some(t)) = (&self.scheduler, &self.schedule) else {
-            return Err(AppError::internal("scheduling is not configured"));
+            return Err(BroadcastError::fault("scheduling is not configured"));
         };
         let mut target = Target::builder()
             .arn(&t.queue_arn)
@@ -151,12 +156,12 @@ impl Dispatcher {
                 FlexibleTimeWindow::builder()
                     .mode(FlexibleTimeWindowMode::Off)
                     .build()
-                    .map_err(AppError::internal)?,
+                    .map_err(BroadcastError::fault)?,
             )
             .action_after_completion(ActionAfterCompletion::Delete)
             .client_token(name)
             .description("Lookout messenger broadcast (seed 003)")
-            .target(target.build().map_err(AppError::internal)?)
+            .target(target.build().map_err(BroadcastError::fault)?)
             .send()
             .await;
         match res {
@@ -173,7 +178,11 @@ impl Dispatcher {
     }
 
     /// Makes a received message visible again after `after` (0 = at once).
-    pub async fn retry_after(&self, receipt_handle: &str, after: Duration) -> Result<(), AppError> {
+    pub async fn retry_after(
+        &self,
+        receipt_handle: &str,
+        after: Duration,
+    ) -> Result<(), BroadcastError> {
         let secs = i32::try_from(after.as_secs().min(12 * 3600)).unwrap_or(12 * 3600);
         self.sqs
             .change_message_visibility()

@@ -45,9 +45,9 @@ impl IdempotencyKey {
     pub const HEADER: &'static str = "idempotency-key";
     pub const MAX_LEN: usize = 255;
 
-    pub fn parse(s: &str) -> Result<Self, AppError> {
+    pub fn parse(s: &str) -> Result<Self, BroadcastError> {
         if s.is_empty() || s.len() > Self::MAX_LEN || !s.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AppError::validation(format!(
+            return Err(BroadcastError::invalid(format!(
                 "Idempotency-Key must be 1-{} visible ASCII characters",
                 Self::MAX_LEN
             )));
@@ -56,12 +56,14 @@ impl IdempotencyKey {
     }
 
     /// The request's key, if it sent one.
-    pub fn from_headers(headers: &lambda_http::http::HeaderMap) -> Result<Option<Self>, AppError> {
+    pub fn from_headers(
+        headers: &lambda_http::http::HeaderMap,
+    ) -> Result<Option<Self>, BroadcastError> {
         match headers.get(Self::HEADER) {
             None => Ok(None),
             Some(v) => v
                 .to_str()
-                .map_err(|_| AppError::validation("Idempotency-Key must be visible ASCII"))
+                .map_err(|_| BroadcastError::invalid("Idempotency-Key must be visible ASCII"))
                 .and_then(Self::parse)
                 .map(Some),
         }

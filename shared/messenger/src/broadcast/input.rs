@@ -257,7 +257,7 @@ pub struct CreateContacts {
 }
 
 impl CreateContacts {
-    pub fn from_json(bytes: &[u8]) -> Result<Self, AppError> {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, BroadcastError> {
         let input: CreateIn = parse_body(bytes)?;
         if input.time_zone.is_some() && input.contact.is_none() && input.contacts.is_none() {
             return Ok(Self {
@@ -271,13 +271,13 @@ impl CreateContacts {
             input.contacts,
             "{\"name\", \"messangers\": {\"telegram\", \"whatsApp\", \"viber\"}} (or only a time_zone)",
         )
-        .map_err(AppError::Validation)?;
+        .map_err(BroadcastError::Invalid)?;
         let contacts = contacts
             .into_iter()
             .map(Contact::try_from)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(AppError::Validation)?;
-        no_duplicates(contacts.iter().map(|c| &c.name)).map_err(AppError::Validation)?;
+            .map_err(BroadcastError::Invalid)?;
+        no_duplicates(contacts.iter().map(|c| &c.name)).map_err(BroadcastError::Invalid)?;
         Ok(Self {
             user_name: input.user_name,
             contacts,
@@ -303,15 +303,15 @@ pub struct DeleteContacts {
 }
 
 impl DeleteContacts {
-    pub fn from_json(bytes: &[u8]) -> Result<Self, AppError> {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, BroadcastError> {
         let input: NamesIn = parse_body(bytes)?;
         let names: Vec<ContactName> = one_or_many(
             input.contact,
             input.contacts,
             "a contact name or a list of names",
         )
-        .map_err(AppError::Validation)?;
-        no_duplicates(names.iter()).map_err(AppError::Validation)?;
+        .map_err(BroadcastError::Invalid)?;
+        no_duplicates(names.iter()).map_err(BroadcastError::Invalid)?;
         Ok(Self {
             user_name: input.user_name,
             names,
@@ -349,12 +349,15 @@ pub struct SendMessage {
 impl SendMessage {
     /// When to send and the zone a wall-clock `time` was read in: the request's zone, else
     /// the user's default, else UTC. `None` means now.
-    pub fn due(&self, user_default: Option<Zone>) -> Result<Option<(Timestamp, Zone)>, AppError> {
+    pub fn due(
+        &self,
+        user_default: Option<Zone>,
+    ) -> Result<Option<(Timestamp, Zone)>, BroadcastError> {
         let zone = self.time_zone.or(user_default).unwrap_or(Zone::UTC);
         self.time
             .map(|t| t.in_zone(zone).map(|at| (at, zone)))
             .transpose()
-            .map_err(AppError::Validation)
+            .map_err(BroadcastError::Invalid)
     }
 
     /// A hash of what was asked (user, contacts, text, requested time — `now` when absent —
@@ -379,21 +382,21 @@ impl SendMessage {
         lookout_core::auth::sha256_hex(&buf)
     }
 
-    pub fn from_json(bytes: &[u8]) -> Result<Self, AppError> {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, BroadcastError> {
         let input: SendIn = parse_body(bytes)?;
         let names: Vec<ContactName> = one_or_many(
             input.contact,
             input.contacts,
             "a contact name or a list of names",
         )
-        .map_err(AppError::Validation)?;
-        no_duplicates(names.iter()).map_err(AppError::Validation)?;
+        .map_err(BroadcastError::Invalid)?;
+        no_duplicates(names.iter()).map_err(BroadcastError::Invalid)?;
         let chars = input.message.chars().count();
         if input.message.trim().is_empty() {
-            return Err(AppError::validation("message must not be empty"));
+            return Err(BroadcastError::invalid("message must not be empty"));
         }
         if chars > MAX_TEXT_CHARS {
-            return Err(AppError::Validation(format!(
+            return Err(BroadcastError::Invalid(format!(
                 "message is {chars} characters; the limit is {MAX_TEXT_CHARS}"
             )));
         }
@@ -407,23 +410,27 @@ impl SendMessage {
     }
 }
 
-pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, BroadcastError> {
     if bytes.len() > BODY_LIMIT {
-        return Err(AppError::PayloadTooLarge(format!(
+        return Err(BroadcastError::TooLarge(format!(
             "request body is {} bytes, the limit is {BODY_LIMIT}",
             bytes.len()
         )));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(AppError::validation("request body must be a JSON object"));
+        return Err(BroadcastError::invalid(
+            "request body must be a JSON object",
+        ));
     }
     if !lookout_core::http::starts_object(bytes) {
-        return Err(AppError::validation(
+        return Err(BroadcastError::invalid(
             "invalid JSON body: expected a JSON object",
         ));
     }
     serde_json::from_slice(bytes)
-        .map_err(|err| AppError::Validation(format!("invalid JSON body: {err}")))
+        .map_err(|err| BroadcastError::Invalid(format!("invalid JSON body: {err}")))
 }
 
 /// The seed's GET routes take `{"user_name"}` as a JSON body or `?user_name=` (API Gateway
@@ -433,12 +440,14 @@ pub fn get_params(
     body: &[u8],
     query: &[(String, String)],
     extra: &[&str],
-) -> Result<(UserName, BTreeMap<String, Value>), AppError> {
+) -> Result<(UserName, BTreeMap<String, Value>), BroadcastError> {
     let mut params: BTreeMap<String, Value> = BTreeMap::new();
     if !body.iter().all(u8::is_ascii_whitespace) {
         let v: Value = parse_body(body)?;
         let Value::Object(map) = v else {
-            return Err(AppError::validation("request body must be a JSON object"));
+            return Err(BroadcastError::invalid(
+                "request body must be a JSON object",
+            ));
         };
         // Unknown body fields are ignored, as the seed did; the query string stays strict.
         params.extend(
@@ -453,7 +462,7 @@ pub fn get_params(
         };
         match params.get(k) {
             Some(prev) if !same(prev) => {
-                return Err(AppError::Validation(format!(
+                return Err(BroadcastError::Invalid(format!(
                     "{k} differs between the query string and the body"
                 )))
             }
@@ -466,17 +475,17 @@ pub fn get_params(
     if let Some(k) = params.keys().find(|k| !known(k)) {
         let mut names = vec!["user_name"];
         names.extend(extra);
-        return Err(AppError::Validation(format!(
+        return Err(BroadcastError::Invalid(format!(
             "unknown parameter {}; known: {}",
             shown(k),
             names.join(", ")
         )));
     }
     let user = match params.remove("user_name") {
-        Some(Value::String(s)) => UserName::parse(&s).map_err(AppError::Validation)?,
-        Some(_) => return Err(AppError::validation("user_name must be a string")),
+        Some(Value::String(s)) => UserName::parse(&s).map_err(BroadcastError::Invalid)?,
+        Some(_) => return Err(BroadcastError::invalid("user_name must be a string")),
         None => {
-            return Err(AppError::validation(
+            return Err(BroadcastError::invalid(
                 "user_name is required (JSON body or query string)",
             ))
         }

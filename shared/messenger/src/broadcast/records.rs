@@ -39,7 +39,7 @@ pub struct UserSettings {
 }
 
 impl UserSettings {
-    pub(crate) fn from_item(item: HashMap<String, AttributeValue>) -> Result<Self, AppError> {
+    pub(crate) fn from_item(item: HashMap<String, AttributeValue>) -> Result<Self, BroadcastError> {
         let rec: UserSettingsRecord = serde_dynamo::from_item(item)?;
         // A zone the tz database no longer knows falls back to UTC rather than failing sends.
         Ok(Self {
@@ -174,8 +174,8 @@ pub struct DeliveryRecord {
 }
 
 impl DeliveryRecord {
-    pub fn id(&self) -> Result<DeliveryId, AppError> {
-        DeliveryId::parse(&self.delivery_id).map_err(AppError::internal)
+    pub fn id(&self) -> Result<DeliveryId, BroadcastError> {
+        DeliveryId::parse(&self.delivery_id).map_err(BroadcastError::fault)
     }
 
     pub fn lease_expired(&self, now: Timestamp) -> bool {

@@ -15,7 +15,7 @@ impl BroadcastStore {
         message: &str,
         at: Timestamp,
         now: Timestamp,
-    ) -> Result<(SendId, SendRecord, Vec<DeliveryRecord>), AppError> {
+    ) -> Result<(SendId, SendRecord, Vec<DeliveryRecord>), BroadcastError> {
         let send_id = SendId::new();
         let (send, deliveries) =
             self.send_records(&send_id, tenant, user, contacts, message, at, now)?;
@@ -42,7 +42,7 @@ impl BroadcastStore {
         message: &str,
         at: Timestamp,
         now: Timestamp,
-    ) -> Result<KeyedSend, AppError> {
+    ) -> Result<KeyedSend, BroadcastError> {
         let (mut send, deliveries) =
             self.send_records(&send_id, tenant, user, contacts, message, at, now)?;
         send.request_hash = Some(fingerprint.to_owned());
@@ -50,13 +50,11 @@ impl BroadcastStore {
             let existing = self
                 .get_send(&send_id)
                 .await?
-                .ok_or_else(|| AppError::internal("a keyed send vanished between two reads"))?;
+                .ok_or_else(|| BroadcastError::fault("a keyed send vanished between two reads"))?;
             if existing.tenant != send.tenant
                 || existing.request_hash.as_deref() != Some(fingerprint)
             {
-                return Err(AppError::Conflict(
-                    "this Idempotency-Key was already used for a different request".into(),
-                ));
+                return Err(BroadcastError::KeyReused);
             }
             // An earlier attempt may have stored the send but not all its deliveries (it then
             // failed, so it never queued them and no consumer has seen them): add the missing
@@ -84,7 +82,7 @@ impl BroadcastStore {
         requests: Vec<WriteRequest>,
         send: &SendRecord,
         deliveries: &[DeliveryRecord],
-    ) -> Result<(), AppError> {
+    ) -> Result<(), BroadcastError> {
         if requests.is_empty() {
             return Ok(());
         }
@@ -110,7 +108,7 @@ impl BroadcastStore {
         message: &str,
         at: Timestamp,
         now: Timestamp,
-    ) -> Result<(SendRecord, Vec<DeliveryRecord>), AppError> {
+    ) -> Result<(SendRecord, Vec<DeliveryRecord>), BroadcastError> {
         let expires_at = at.max(now).unix_seconds() + self.retention_days * 86_400;
         let scheduled = at > now;
         let mut deliveries = Vec::new();
@@ -119,7 +117,7 @@ impl BroadcastStore {
                 let n = u16::try_from(deliveries.len())
                     .ok()
                     .filter(|n| usize::from(*n) < MAX_DELIVERIES)
-                    .ok_or_else(|| AppError::validation("too many deliveries in one send"))?;
+                    .ok_or_else(|| BroadcastError::invalid("too many deliveries in one send"))?;
                 let id = DeliveryId {
                     send: send_id.clone(),
                     n,
@@ -174,14 +172,14 @@ impl BroadcastStore {
         &self,
         send: &SendRecord,
         deliveries: &[DeliveryRecord],
-    ) -> Result<(), AppError> {
+    ) -> Result<(), BroadcastError> {
         let key = |pk: &str, sk: &str| {
             DeleteRequest::builder()
                 .key("pk", s(pk))
                 .key("sk", s(sk))
                 .build()
                 .map(|d| WriteRequest::builder().delete_request(d).build())
-                .map_err(AppError::internal)
+                .map_err(BroadcastError::fault)
         };
         let mut requests = vec![key(&send.pk, &send.sk)?];
         for d in deliveries {
@@ -192,7 +190,7 @@ impl BroadcastStore {
     }
 
     /// A send (strongly consistent); `None` if unknown.
-    pub async fn get_send(&self, id: &SendId) -> Result<Option<SendRecord>, AppError> {
+    pub async fn get_send(&self, id: &SendId) -> Result<Option<SendRecord>, BroadcastError> {
         let out = self
             .client
             .get_item()
@@ -203,12 +201,12 @@ impl BroadcastStore {
             .send()
             .await?;
         out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(AppError::from))
+            .map(|i| serde_dynamo::from_item(i).map_err(BroadcastError::from))
             .transpose()
     }
 
     /// Every delivery of a send, in order.
-    pub async fn deliveries(&self, id: &SendId) -> Result<Vec<DeliveryRecord>, AppError> {
+    pub async fn deliveries(&self, id: &SendId) -> Result<Vec<DeliveryRecord>, BroadcastError> {
         let query = self
             .client
             .query()
@@ -220,12 +218,15 @@ impl BroadcastStore {
         ddb::query_all(query)
             .await?
             .into_iter()
-            .map(|item| serde_dynamo::from_item(item).map_err(AppError::from))
+            .map(|item| serde_dynamo::from_item(item).map_err(BroadcastError::from))
             .collect()
     }
 
     /// One delivery (strongly consistent).
-    pub async fn get_delivery(&self, id: &DeliveryId) -> Result<Option<DeliveryRecord>, AppError> {
+    pub async fn get_delivery(
+        &self,
+        id: &DeliveryId,
+    ) -> Result<Option<DeliveryRecord>, BroadcastError> {
         let out = self
             .client
             .get_item()
@@ -235,7 +236,7 @@ impl BroadcastStore {
             .send()
             .await?;
         out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(AppError::from))
+            .map(|i| serde_dynamo::from_item(i).map_err(BroadcastError::from))
             .transpose()
     }
 }

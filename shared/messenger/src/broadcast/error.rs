@@ -1,0 +1,95 @@
+//! What the broadcast side (contacts, sends, deliveries, dispatch) fails with, and the one
+//! place it becomes HTTP for the seed-003 routes.
+
+use lookout_core::{AppError, InvalidInput, StoreError};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BroadcastError {
+    /// Parsed, but breaks a rule (names, messengers, times, limits, page tokens).
+    #[error("{0}")]
+    Invalid(String),
+    /// The request body is over the limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// An `Idempotency-Key` reused with a different request.
+    #[error("this Idempotency-Key was already used for a different request")]
+    KeyReused,
+    /// Queueing or scheduling a send failed (SQS, EventBridge Scheduler), or a stored value
+    /// broke an invariant.
+    #[error("{0}")]
+    Fault(#[source] BoxError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl BroadcastError {
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Self::Invalid(msg.into())
+    }
+
+    pub fn fault(err: impl Into<BoxError>) -> Self {
+        Self::Fault(err.into())
+    }
+}
+
+impl From<InvalidInput> for BroadcastError {
+    fn from(err: InvalidInput) -> Self {
+        Self::Invalid(err.0)
+    }
+}
+
+/// Any AWS call (DynamoDB, SQS, Scheduler: one SDK error type).
+impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for BroadcastError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+impl From<serde_dynamo::Error> for BroadcastError {
+    fn from(err: serde_dynamo::Error) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+impl From<aws_sdk_dynamodb::error::BuildError> for BroadcastError {
+    fn from(err: aws_sdk_dynamodb::error::BuildError) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+/// The seed-003 routes' statuses (`/api/contacts`, `/api/get_failed_mess`).
+impl From<BroadcastError> for AppError {
+    fn from(err: BroadcastError) -> Self {
+        match err {
+            BroadcastError::Invalid(msg) => Self::Validation(msg),
+            BroadcastError::TooLarge(msg) => Self::PayloadTooLarge(msg),
+            BroadcastError::KeyReused => Self::Conflict(err.to_string()),
+            BroadcastError::Fault(err) => Self::Internal(err),
+            BroadcastError::Store(err) => err.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_failure_gets_its_status() {
+        let status = |e: BroadcastError| AppError::from(e).status().as_u16();
+        assert_eq!(status(BroadcastError::invalid("x")), 400);
+        assert_eq!(status(BroadcastError::TooLarge("x".into())), 413);
+        assert_eq!(status(BroadcastError::KeyReused), 409);
+        assert_eq!(status(BroadcastError::fault("queue down")), 500);
+        assert_eq!(
+            status(BroadcastError::Store(StoreError::invariant("x"))),
+            500
+        );
+    }
+}
