@@ -14,18 +14,23 @@ out=bench/results
 mkdir -p "$out"
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(--runs 5 --warm 200 --metered 5)
+# Each benchmark runs even when an earlier one failed (a failed target is reported, not
+# hidden); the command fails at the end if any did.
+status=0
 {
-  echo "# make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(uname -m)"
+  echo "# make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(uname -m), commit $(git rev-parse --short HEAD)"
   echo
   if [ "${LOOKOUT_BENCH_BUILD:-1}" != 0 ]; then
-    bench/build.sh
+    bench/build.sh || { echo "bench/build.sh FAILED"; status=1; }
     echo
   fi
-  cargo run --quiet --release -p lookout-bench --bin coldstart -- "${args[@]}" --json "$out/latest.json"
+  cargo run --quiet --release -p lookout-bench --bin coldstart -- "${args[@]}" --json "$out/latest.json" \
+    || { echo "coldstart FAILED"; status=1; }
   echo
   echo "== log_write_units"
-  cargo run --quiet --release -p lookout-bench --bin log_write_units
+  cargo run --quiet --release -p lookout-bench --bin log_write_units || { echo "FAILED"; status=1; }
   echo
   echo "== scanner_reads"
-  cargo run --quiet --release -p lookout-bench --bin scanner_reads
+  cargo run --quiet --release -p lookout-bench --bin scanner_reads || { echo "FAILED"; status=1; }
+  exit $status
 } | tee "$out/latest.txt"
