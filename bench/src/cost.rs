@@ -129,7 +129,9 @@ pub fn sizing(template: &Path) -> Result<Sizing> {
             continue;
         }
         let props = &r["Properties"];
-        let Some(binary) = r["Metadata"]["BuildProperties"]["Binary"].as_str() else {
+        // Keyed by the function's name, its `Handler` (the deploy binary, Metadata's
+        // `Binary`, is shared by a domain's functions).
+        let Some(binary) = props["Handler"].as_str() else {
             continue;
         };
         let mem = props["MemorySize"].as_u64().unwrap_or(global);
