@@ -1,6 +1,27 @@
 //! What the domains' deploy binaries (`functions/<domain>/bootstrap`) share: each serves every
 //! function of its domain and picks the handler from `_HANDLER`, the template's `Handler`.
 
+/// The `main` of a domain's deploy binary: `"handler" => crate` for each function it serves
+/// (each crate has `serve()`); `_HANDLER` picks one, anything else fails the init with
+/// [`unknown_handler`]. The binary's crate must depend on tokio and lambda_http.
+#[macro_export]
+macro_rules! bootstrap_main {
+    ($($handler:literal => $krate:ident),+ $(,)?) => {
+        /// The `Handler` values this binary serves (template.yaml's, checked by the wiring test).
+        const HANDLERS: &[&str] = &[$($handler),+];
+
+        #[::tokio::main]
+        async fn main() -> Result<(), ::lambda_http::Error> {
+            ::lambda_http::tracing::init_default_subscriber();
+            let handler = std::env::var("_HANDLER").unwrap_or_default();
+            match handler.as_str() {
+                $($handler => $krate::serve().await,)+
+                other => Err($crate::bootstrap::unknown_handler(other, HANDLERS).into()),
+            }
+        }
+    };
+}
+
 /// The error of a deploy binary started with a `_HANDLER` it does not serve (a template whose
 /// `Handler` names no function of the binary's domain): the Lambda's init fails and says why.
 pub fn unknown_handler(handler: &str, served: &[&str]) -> String {

@@ -153,6 +153,49 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// The conversions every domain error enum shares: [`InvalidInput`] into its `Invalid(String)`
+/// variant; an AWS SDK error (any service), a DynamoDB item that does not match its record and
+/// a request that does not build into its `Store(StoreError)` variant. So `?` works on all of
+/// them in domain code.
+#[macro_export]
+macro_rules! domain_error_conversions {
+    ($error:ty) => {
+        impl From<$crate::error::InvalidInput> for $error {
+            fn from(err: $crate::error::InvalidInput) -> Self {
+                Self::Invalid(err.0)
+            }
+        }
+
+        impl<E, R> From<$crate::error::__private::SdkError<E, R>> for $error
+        where
+            E: std::error::Error + Send + Sync + 'static,
+            R: std::fmt::Debug + Send + Sync + 'static,
+        {
+            fn from(err: $crate::error::__private::SdkError<E, R>) -> Self {
+                Self::Store(err.into())
+            }
+        }
+
+        impl From<$crate::error::__private::ItemError> for $error {
+            fn from(err: $crate::error::__private::ItemError) -> Self {
+                Self::Store(err.into())
+            }
+        }
+
+        impl From<$crate::error::__private::BuildError> for $error {
+            fn from(err: $crate::error::__private::BuildError) -> Self {
+                Self::Store(err.into())
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use aws_sdk_dynamodb::error::{BuildError, SdkError};
+    pub use serde_dynamo::Error as ItemError;
+}
+
 /// Input that parsed but breaks a rule (a bad page token, a limit out of range): the client's
 /// fault, a 400 in every API family.
 #[derive(Debug, thiserror::Error)]

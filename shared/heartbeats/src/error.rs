@@ -1,6 +1,6 @@
 //! What the heartbeat store fails with, and the one place it becomes HTTP for its routes.
 
-use lookout_core::{AppError, InvalidInput, StoreError};
+use lookout_core::{AppError, StoreError};
 use lookout_mail::MailError;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,27 +23,7 @@ pub enum HeartbeatError {
     Store(#[from] StoreError),
 }
 
-impl From<InvalidInput> for HeartbeatError {
-    fn from(err: InvalidInput) -> Self {
-        Self::Invalid(err.0)
-    }
-}
-
-impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for HeartbeatError
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self::Store(err.into())
-    }
-}
-
-impl From<serde_dynamo::Error> for HeartbeatError {
-    fn from(err: serde_dynamo::Error) -> Self {
-        Self::Store(err.into())
-    }
-}
+lookout_core::domain_error_conversions!(HeartbeatError);
 
 /// The heartbeat routes (`/api/apps`, `/admin/heartbeat_apps`).
 impl From<HeartbeatError> for AppError {

@@ -1,7 +1,7 @@
 //! What the incident store fails with, and the one place it becomes HTTP for the incident
 //! routes (the reporters' `/incidents`, the admin's `/admin/apps` and `/admin/incident(s)`).
 
-use lookout_core::{AppError, InvalidInput, StoreError};
+use lookout_core::{AppError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IncidentsError {
@@ -27,33 +27,7 @@ pub enum IncidentsError {
     Store(#[from] StoreError),
 }
 
-impl From<InvalidInput> for IncidentsError {
-    fn from(err: InvalidInput) -> Self {
-        Self::Invalid(err.0)
-    }
-}
-
-impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for IncidentsError
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self::Store(err.into())
-    }
-}
-
-impl From<serde_dynamo::Error> for IncidentsError {
-    fn from(err: serde_dynamo::Error) -> Self {
-        Self::Store(err.into())
-    }
-}
-
-impl From<aws_sdk_dynamodb::error::BuildError> for IncidentsError {
-    fn from(err: aws_sdk_dynamodb::error::BuildError) -> Self {
-        Self::Store(err.into())
-    }
-}
+lookout_core::domain_error_conversions!(IncidentsError);
 
 /// The incident routes' statuses.
 impl From<IncidentsError> for AppError {

@@ -2,7 +2,7 @@
 //! query routes). `/send_logs` answers in seed 000's format instead: its function maps the same
 //! enum to the seed's replies, in one place too.
 
-use lookout_core::{AppError, InvalidInput, StoreError};
+use lookout_core::{AppError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogsError {
@@ -25,27 +25,7 @@ pub enum LogsError {
     Store(#[from] StoreError),
 }
 
-impl From<InvalidInput> for LogsError {
-    fn from(err: InvalidInput) -> Self {
-        Self::Invalid(err.0)
-    }
-}
-
-impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for LogsError
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self::Store(err.into())
-    }
-}
-
-impl From<serde_dynamo::Error> for LogsError {
-    fn from(err: serde_dynamo::Error) -> Self {
-        Self::Store(err.into())
-    }
-}
+lookout_core::domain_error_conversions!(LogsError);
 
 /// Lookout's own log routes (`/admin/log_users`, `GET /logs`).
 impl From<LogsError> for AppError {

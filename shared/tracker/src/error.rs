@@ -1,6 +1,6 @@
 //! What the tracker fails with, and the one place that becomes HTTP for its API family.
 
-use lookout_core::{AppError, InvalidInput, StoreError};
+use lookout_core::{AppError, StoreError};
 
 /// Every failure of a tracker operation. The store and the input rules return it; only
 /// [`From<TrackerError> for AppError`](AppError) below picks statuses.
@@ -23,27 +23,7 @@ pub enum TrackerError {
     Store(#[from] StoreError),
 }
 
-impl From<InvalidInput> for TrackerError {
-    fn from(err: InvalidInput) -> Self {
-        Self::Invalid(err.0)
-    }
-}
-
-impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for TrackerError
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self::Store(err.into())
-    }
-}
-
-impl From<serde_dynamo::Error> for TrackerError {
-    fn from(err: serde_dynamo::Error) -> Self {
-        Self::Store(err.into())
-    }
-}
+lookout_core::domain_error_conversions!(TrackerError);
 
 /// The tracker routes' statuses (seed 004): 400, 404, 409, and the generic 5xx for storage.
 impl From<TrackerError> for AppError {

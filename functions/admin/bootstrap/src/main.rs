@@ -2,18 +2,7 @@
 //! function stays its own Lambda and runs the handler its template `Handler` names, which a
 //! `provided.al2023` runtime passes as `_HANDLER`.
 
-use lambda_http::{tracing, Error};
-
-/// The `Handler` values this binary serves (template.yaml's, checked by the wiring test).
-const HANDLERS: &[&str] = &["admin-api-keys", "console"];
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let handler = std::env::var("_HANDLER").unwrap_or_default();
-    match handler.as_str() {
-        "admin-api-keys" => admin_api_keys::serve().await,
-        "console" => console::serve().await,
-        other => Err(lookout_core::bootstrap::unknown_handler(other, HANDLERS).into()),
-    }
+lookout_core::bootstrap_main! {
+    "admin-api-keys" => admin_api_keys,
+    "console" => console,
 }

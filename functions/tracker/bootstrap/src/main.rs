@@ -2,27 +2,10 @@
 //! function stays its own Lambda and runs the handler its template `Handler` names, which a
 //! `provided.al2023` runtime passes as `_HANDLER`.
 
-use lambda_http::{tracing, Error};
-
-/// The `Handler` values this binary serves (template.yaml's, checked by the wiring test).
-const HANDLERS: &[&str] = &[
-    "add-event",
-    "end-session",
-    "get-machine-events",
-    "get-session",
-    "start-session",
-];
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let handler = std::env::var("_HANDLER").unwrap_or_default();
-    match handler.as_str() {
-        "add-event" => add_event::serve().await,
-        "end-session" => end_session::serve().await,
-        "get-machine-events" => get_machine_events::serve().await,
-        "get-session" => get_session::serve().await,
-        "start-session" => start_session::serve().await,
-        other => Err(lookout_core::bootstrap::unknown_handler(other, HANDLERS).into()),
-    }
+lookout_core::bootstrap_main! {
+    "add-event" => add_event,
+    "end-session" => end_session,
+    "get-machine-events" => get_machine_events,
+    "get-session" => get_session,
+    "start-session" => start_session,
 }

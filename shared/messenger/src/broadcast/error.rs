@@ -1,7 +1,7 @@
 //! What the broadcast side (contacts, sends, deliveries, dispatch) fails with, and the one
 //! place it becomes HTTP for the seed-003 routes.
 
-use lookout_core::{AppError, InvalidInput, StoreError};
+use lookout_core::{AppError, StoreError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -34,34 +34,7 @@ impl BroadcastError {
     }
 }
 
-impl From<InvalidInput> for BroadcastError {
-    fn from(err: InvalidInput) -> Self {
-        Self::Invalid(err.0)
-    }
-}
-
-/// Any AWS call (DynamoDB, SQS, Scheduler: one SDK error type).
-impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for BroadcastError
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self::Store(err.into())
-    }
-}
-
-impl From<serde_dynamo::Error> for BroadcastError {
-    fn from(err: serde_dynamo::Error) -> Self {
-        Self::Store(err.into())
-    }
-}
-
-impl From<aws_sdk_dynamodb::error::BuildError> for BroadcastError {
-    fn from(err: aws_sdk_dynamodb::error::BuildError) -> Self {
-        Self::Store(err.into())
-    }
-}
+lookout_core::domain_error_conversions!(BroadcastError);
 
 /// The seed-003 routes' statuses (`/api/contacts`, `/api/get_failed_mess`).
 impl From<BroadcastError> for AppError {
