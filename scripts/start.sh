@@ -42,13 +42,7 @@ ADMIN_TOKEN=$(cat $LOCAL/admin-token)
 ADMIN_SHA=$(printf %s "$ADMIN_TOKEN" | sha256sum | cut -d' ' -f1)
 
 say "building dev tools and functions"
-# By binary name from the root, as watch builds them (`cargo run --bin <function>`): one
-# feature resolution for all, so nothing is compiled twice (`-p` would resolve differently).
-bins=(--bin devstack --bin event-pump --bin messenger-emulator)
-for dir in functions/*/*/; do
-  name=$(basename "$dir")
-  [ "$name" = bootstrap ] || bins+=(--bin "$name")
-done
+mapfile -t bins < <(scripts/local_bins.sh)
 cargo build --quiet "${bins[@]}"
 
 # Seed 003: the messenger emulator stands in for Telegram, WhatsApp and Viber (Viber always

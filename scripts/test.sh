@@ -53,14 +53,9 @@ say "cargo test --workspace --no-run (every test binary), and the binaries watch
 lanes=target/test-lanes
 rm -rf "$lanes" && mkdir -p "$lanes"
 cargo test --workspace --locked --no-run --message-format=json-render-diagnostics >"$lanes/build.json"
-# By binary name from the root: what `cargo lambda watch` (`cargo run --bin <function>`) and
-# scripts/start.sh build, with the same features as the tests (no dev-dependencies anywhere),
-# so nothing compiles twice and no test waits for a build.
-bins=(--bin devstack --bin event-pump --bin messenger-emulator)
-for dir in functions/*/*/; do
-  name=$(basename "$dir")
-  [ "$name" = bootstrap ] || bins+=(--bin "$name")
-done
+# What watch and scripts/start.sh run (scripts/local_bins.sh), with the same features as the
+# tests (no dev-dependencies anywhere), so nothing compiles twice and no test waits for a build.
+mapfile -t bins < <(scripts/local_bins.sh)
 cargo build --locked "${bins[@]}"
 
 # The test binaries wait on moto, watch and the pump far more than they compute, so they run in

@@ -70,9 +70,9 @@ pub fn loader() -> ConfigLoader {
 ///
 /// On Lambda everything `aws_config`'s provider chains would find is in the environment
 /// (region, the execution role's credentials, and locally `AWS_ENDPOINT_URL`), so the
-/// configuration is built from it directly ([`from_lambda_env`]), which halves a function's
-/// init time. Elsewhere, and for local runs that sign with a named profile, `aws_config` loads
-/// it.
+/// configuration is built from it directly ([`from_lambda_env`]), without the provider chains'
+/// set-up (start-session's init 2.76 → 2.42 ms in the init probe of this change). Elsewhere,
+/// and for local runs that sign with a named profile, `aws_config` loads it.
 pub async fn sdk_config() -> SdkConfig {
     if std::env::var_os(LOCAL_ROLE_PROFILES).is_none() {
         if let Some(config) = from_lambda_env(|name| std::env::var(name).ok()) {

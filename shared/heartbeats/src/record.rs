@@ -277,7 +277,3 @@ pub(crate) enum Put {
     /// The condition failed; the item as it is now (`None`: it does not exist).
     Conflict(Option<Box<AppRecord>>),
 }
-
-pub(crate) fn contention() -> HeartbeatError {
-    HeartbeatError::Contention
-}

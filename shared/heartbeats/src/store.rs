@@ -149,7 +149,7 @@ impl HeartbeatStore {
                 Put::Conflict(now_stored) => current = now_stored,
             }
         }
-        Err(contention())
+        Err(HeartbeatError::Contention)
     }
 
     /// The one-write path for an `up` app without an unsent mail.
@@ -236,7 +236,7 @@ impl HeartbeatStore {
                 Put::Conflict(now_stored) => current = now_stored,
             }
         }
-        Err(contention())
+        Err(HeartbeatError::Contention)
     }
 
     // ------------------------------------------------------------ scanner
@@ -427,7 +427,7 @@ impl HeartbeatStore {
                 Put::Conflict(now_stored) => current = now_stored,
             }
         }
-        Err(contention())
+        Err(HeartbeatError::Contention)
     }
 
     /// One page of a tenant's apps, ordered by app id.
