@@ -9,8 +9,9 @@
 //! fall silent, then N apps that beat at T0 + 10 min (healthy). The scanner runs at
 //! T0 + 10 min 30 s (the 10 silent apps are due: 10 down mails) and again 30 s later (nothing
 //! due). Per run: Query calls, items read (`ScannedCount`), and read units by DynamoDB's rules
-//! computed from the sizes of the items read (moto reports a flat 1 unit per call, so its
-//! ConsumedCapacity is printed too but says nothing). Wall time is not reported: moto
+//! from the sizes of the items read, counted by the bench's DynamoDB meter between the store
+//! and moto (moto reports a flat 1 unit per call, so its ConsumedCapacity is printed too but
+//! says nothing). Wall time is not reported: moto
 //! evaluates every query against the whole table, DynamoDB does not.
 
 use std::collections::BTreeMap;
@@ -18,12 +19,13 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
+use lookout_bench::ddb_meter::{Meter, Tally};
 use lookout_core::{
     auth::{sha256_hex, Tenant},
     time::Timestamp,
 };
 use lookout_dev::{moto, provision, template::Template};
-use lookout_heartbeats::{read_units, HeartbeatIn, HeartbeatStore, ScanReport};
+use lookout_heartbeats::{HeartbeatIn, HeartbeatStore, ScanReport};
 use lookout_mail::{AdminMail, Mailer};
 use serde_json::json;
 use tokio::task::JoinSet;
@@ -40,6 +42,9 @@ struct Row {
     healthy: usize,
     due_run: ScanReport,
     idle_run: ScanReport,
+    /// Read units of each run, by DynamoDB's rules (the meter).
+    due_units: f64,
+    idle_units: f64,
     scan_items: u64,
     scan_calls: u64,
     scan_units: f64,
@@ -62,18 +67,32 @@ async fn main() -> Result<()> {
     let mut rows = Vec::new();
     for healthy in sizes {
         eprintln!("scanner_reads: {SILENT} silent + {healthy} healthy apps ...");
-        rows.push(run(&tpl, &sdk, healthy).await?);
+        rows.push(run(&tpl, &sdk, &endpoint, healthy).await?);
     }
     report(&rows)
 }
 
-async fn run(tpl: &Template, sdk: &aws_config::SdkConfig, healthy: usize) -> Result<Row> {
+/// Read units of the DynamoDB calls in `tally`.
+fn units(tally: &Tally) -> f64 {
+    tally
+        .iter()
+        .filter(|(op, _)| op.starts_with("dynamodb:"))
+        .map(|(_, s)| s.rcu)
+        .sum()
+}
+
+async fn run(
+    tpl: &Template,
+    sdk: &aws_config::SdkConfig,
+    endpoint: &str,
+    healthy: usize,
+) -> Result<Row> {
     let prefix = format!("bench{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let params = BTreeMap::from([("AdminTokenSha256".to_owned(), sha256_hex(prefix.as_bytes()))]);
     let stack = provision::provision(tpl, sdk, &prefix, &params).await?;
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let table = stack.table("HeartbeatTable")?.to_owned();
-    let store = Arc::new(HeartbeatStore::new(ddb.clone(), &table));
+    let store = Arc::new(HeartbeatStore::new(ddb, &table));
     let sender = stack
         .params
         .get("SenderEmail")
@@ -87,8 +106,15 @@ async fn run(tpl: &Template, sdk: &aws_config::SdkConfig, healthy: usize) -> Res
     beat_all(&store, &tenant, "silent", SILENT, at(0)?).await?;
     beat_all(&store, &tenant, "healthy", healthy, at(600)?).await?;
 
-    let due_run = store.scan(&mail, at(630)?).await;
-    let idle_run = store.scan(&mail, at(660)?).await;
+    // The scans' DynamoDB calls go through the meter.
+    let meter = Meter::start(endpoint).await?;
+    let metered = aws_sdk_dynamodb::Client::new(&moto::sdk_config(&meter.url()).await);
+    let scanner = HeartbeatStore::new(metered.clone(), &table);
+    let _ = meter.take();
+    let due_run = scanner.scan(&mail, at(630)?).await;
+    let due_tally = meter.take();
+    let idle_run = scanner.scan(&mail, at(660)?).await;
+    let idle_tally = meter.take();
     if due_run.went_down != SILENT as u64 || due_run.mails_sent != SILENT as u64 {
         bail!("expected {SILENT} silent apps to go down with a mail each: {due_run:?}");
     }
@@ -100,7 +126,7 @@ async fn run(tpl: &Template, sdk: &aws_config::SdkConfig, healthy: usize) -> Res
     let (mut scan_items, mut scan_calls, mut scan_units) = (0_u64, 0_u64, 0.0);
     let mut start = None;
     loop {
-        let page = ddb
+        let page = metered
             .scan()
             .table_name(&table)
             .set_exclusive_start_key(start)
@@ -109,14 +135,16 @@ async fn run(tpl: &Template, sdk: &aws_config::SdkConfig, healthy: usize) -> Res
             .context("Scan")?;
         scan_calls += 1;
         scan_items += u64::try_from(page.scanned_count).unwrap_or(0);
-        scan_units += read_units(page.items());
         start = page.last_evaluated_key;
         if start.is_none() {
             break;
         }
     }
+    scan_units += units(&meter.take());
     Ok(Row {
         healthy,
+        due_units: units(&due_tally),
+        idle_units: units(&idle_tally),
         due_run,
         idle_run,
         scan_items,
@@ -173,14 +201,17 @@ fn report(rows: &[Row]) -> Result<()> {
     )?;
     writeln!(out, "|---:|---|---:|---:|---:|---:|---|")?;
     for r in rows {
-        for (name, run) in [("10 due", &r.due_run), ("none due", &r.idle_run)] {
+        for (name, run, units) in [
+            ("10 due", &r.due_run, r.due_units),
+            ("none due", &r.idle_run, r.idle_units),
+        ] {
             writeln!(
                 out,
                 "| {} | {name} | {} | {} | {:.1} | {:.1} | {} / {} / {:.1} |",
                 r.healthy,
                 run.queries,
                 run.items_read,
-                run.estimated_read_units,
+                units,
                 run.read_capacity,
                 r.scan_calls,
                 r.scan_items,
@@ -196,9 +227,21 @@ fn report(rows: &[Row]) -> Result<()> {
                 "\nratios {} → {} healthy apps (×{grow:.0}):",
                 first.healthy, last.healthy
             )?;
-            for (name, a, b) in [
-                ("10 due", &first.due_run, &last.due_run),
-                ("none due", &first.idle_run, &last.idle_run),
+            for (name, a, b, ua, ub) in [
+                (
+                    "10 due",
+                    &first.due_run,
+                    &last.due_run,
+                    first.due_units,
+                    last.due_units,
+                ),
+                (
+                    "none due",
+                    &first.idle_run,
+                    &last.idle_run,
+                    first.idle_units,
+                    last.idle_units,
+                ),
             ] {
                 let items = if a.items_read == 0 {
                     format!("{} → {}", a.items_read, b.items_read)
@@ -209,7 +252,7 @@ fn report(rows: &[Row]) -> Result<()> {
                     out,
                     "  scanner, {name}: Query calls ×{:.2}, items read {items}, read units ×{:.2}",
                     ratio(b.queries as f64, a.queries),
-                    b.estimated_read_units / a.estimated_read_units,
+                    ub / ua,
                 )?;
             }
             writeln!(

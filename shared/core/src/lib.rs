@@ -35,3 +35,7 @@ pub mod http;
 pub mod time;
 
 pub use error::{AppError, InvalidInput, StoreError};
+
+/// The future a port's method returns (ports are used as `Arc<dyn Trait>`, so their async
+/// methods return boxed futures).
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

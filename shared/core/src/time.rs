@@ -229,38 +229,65 @@ impl Serialize for Zone {
     }
 }
 
-/// Where "now" comes from: the system clock, or a settable one in tests.
-#[derive(Debug, Clone, Default)]
-pub struct Clock {
-    manual: Option<Arc<AtomicI64>>,
+/// Where "now" comes from (a port): the system clock in functions, a [`ManualClock`] in tests
+/// and in the local event pump.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> Timestamp;
 }
 
-impl Clock {
-    pub fn system() -> Self {
-        Self::default()
+/// A clock shared by a function's `Deps` and its tasks.
+pub type SharedClock = Arc<dyn Clock>;
+
+/// The system clock, shared.
+pub fn system_clock() -> SharedClock {
+    Arc::new(SystemClock)
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that stands where it was last set; clones share the time.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    pub fn new(at: Timestamp) -> Self {
+        Self(Arc::new(AtomicI64::new(at.0.timestamp_millis())))
     }
 
-    /// A clock that stands at `at` until [`Clock::set`] moves it.
-    pub fn manual(at: Timestamp) -> Self {
-        Self {
-            manual: Some(Arc::new(AtomicI64::new(at.0.timestamp_millis()))),
-        }
-    }
-
-    /// Moves a manual clock (no effect on the system clock).
     pub fn set(&self, at: Timestamp) {
-        if let Some(m) = &self.manual {
-            m.store(at.0.timestamp_millis(), Ordering::SeqCst);
-        }
+        self.0.store(at.0.timestamp_millis(), Ordering::SeqCst);
     }
 
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// Where the clock stands.
     pub fn now(&self) -> Timestamp {
-        match &self.manual {
-            Some(m) => DateTime::from_timestamp_millis(m.load(Ordering::SeqCst))
-                .and_then(Timestamp::from_datetime)
-                .unwrap_or_else(Timestamp::now),
-            None => Timestamp::now(),
-        }
+        DateTime::from_timestamp_millis(self.0.load(Ordering::SeqCst))
+            .and_then(Timestamp::from_datetime)
+            .unwrap_or_else(Timestamp::now)
+    }
+
+    /// This clock as a [`SharedClock`] (still moved by `set` on any clone).
+    pub fn shared(&self) -> SharedClock {
+        Arc::new(self.clone())
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        ManualClock::now(self)
     }
 }
 

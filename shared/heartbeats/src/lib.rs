@@ -36,7 +36,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use lookout_core::{auth::Tenant, config, time::Timestamp, StoreError};
-use lookout_mail::AdminMail;
+use lookout_mail::AdminMailer;
 
 // By concern: input, output, the record and its transitions (pure), the store, and what they
 // fail with (mapped to HTTP once, in `error`).
@@ -44,15 +44,14 @@ mod error;
 mod input;
 mod output;
 mod record;
+mod state;
 mod store;
 pub use error::HeartbeatError;
 pub use input::*;
 pub use output::*;
 pub use record::*;
+use state::*;
 pub use store::*;
-
-/// The clock moved to core; kept here for callers of `heartbeat::Clock`.
-pub use lookout_core::time::Clock;
 
 /// Defaults of a new app: the seed's one minute, plus one minute of grace.
 pub const DEFAULT_PERIOD_SECONDS: u32 = 60;
@@ -94,14 +93,6 @@ fn from_millis(ms: i64) -> Timestamp {
     DateTime::from_timestamp_millis(ms)
         .and_then(Timestamp::from_datetime)
         .unwrap_or_else(Timestamp::now)
-}
-
-fn ms_text(ms: i64) -> String {
-    from_millis(ms).to_rfc3339()
-}
-
-fn text_ms(text: &str) -> Option<i64> {
-    Timestamp::parse_str(text).ok().map(millis)
 }
 
 #[cfg(test)]

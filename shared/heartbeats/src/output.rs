@@ -9,9 +9,9 @@ pub struct HeartbeatReply {
     pub status: String,
     pub app_id: Value,
     pub state: AppState,
-    pub received_at: String,
+    pub received_at: Timestamp,
     /// When the next beat is due at the latest (period + grace); `null` unless `up`.
-    pub due_by: Option<String>,
+    pub due_by: Option<Timestamp>,
 }
 
 /// An app as the admin sees it.
@@ -22,13 +22,13 @@ pub struct AppView {
     pub state: AppState,
     pub period_seconds: u32,
     pub grace_seconds: u32,
-    pub last_heartbeat: Option<String>,
+    pub last_heartbeat: Option<Timestamp>,
     pub last_message: Option<String>,
     pub heartbeats: u64,
-    pub due_by: Option<String>,
-    pub down_since: Option<String>,
-    pub state_changed_at: String,
-    pub created_at: String,
+    pub due_by: Option<Timestamp>,
+    pub down_since: Option<Timestamp>,
+    pub state_changed_at: Timestamp,
+    pub created_at: Timestamp,
     /// A transition mail is not confirmed sent yet (it will be retried).
     pub mail_pending: bool,
 }
@@ -54,9 +54,6 @@ pub struct ScanReport {
     pub items_read: u64,
     /// Read capacity they consumed, as DynamoDB reports it (moto reports 1 per call).
     pub read_capacity: f64,
-    /// Read units by DynamoDB's rules from the sizes of the items read (per call: ½ unit per
-    /// started 4 KB, eventually consistent, at least ½): what AWS would charge.
-    pub estimated_read_units: f64,
     /// Apps found due.
     pub due: u64,
     /// up → down transitions this run made.

@@ -36,16 +36,16 @@ pub(crate) struct AppRecord {
     pub(crate) window_ms: i64,
     /// Epoch ms after which an `up` app is silent.
     pub(crate) deadline: i64,
-    pub(crate) created_at: String,
-    pub(crate) state_changed_at: String,
+    pub(crate) created_at: Timestamp,
+    pub(crate) state_changed_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) last_beat_at: Option<String>,
+    pub(crate) last_beat_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) last_message: Option<String>,
     #[serde(default)]
     pub(crate) beats: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) down_since: Option<String>,
+    pub(crate) down_since: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) due_shard: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,8 +88,8 @@ impl AppRecord {
             grace_seconds: grace,
             window_ms,
             deadline: millis(now) + window_ms,
-            created_at: now.to_rfc3339(),
-            state_changed_at: now.to_rfc3339(),
+            created_at: now,
+            state_changed_at: now,
             last_beat_at: None,
             last_message: None,
             beats: 0,
@@ -121,7 +121,7 @@ impl AppRecord {
     }
 
     pub(crate) fn record_beat(&mut self, beat: &HeartbeatIn, now: Timestamp) {
-        self.last_beat_at = Some(now.to_rfc3339());
+        self.last_beat_at = Some(now);
         self.last_message = beat.message.as_ref().map(|m| m.0.clone());
         self.beats += 1;
         if self.state == AppState::Up {
@@ -131,9 +131,8 @@ impl AppRecord {
 
     /// Start of the current watch: the last beat, or when the app became `up`.
     pub(crate) fn watch_start(&self) -> i64 {
-        let changed = text_ms(&self.state_changed_at).unwrap_or(0);
-        let beat = self.last_beat_at.as_deref().and_then(text_ms).unwrap_or(0);
-        changed.max(beat)
+        let beat = self.last_beat_at.unwrap_or(self.state_changed_at);
+        millis(self.state_changed_at.max(beat))
     }
 
     /// Stores a transition mail (owned by this writer for [`MAIL_LEASE_MS`]).
@@ -169,8 +168,8 @@ impl AppRecord {
             status: "ok".into(),
             app_id: self.app_id().to_json(),
             state: self.state,
-            received_at: now.to_rfc3339(),
-            due_by: (self.state == AppState::Up).then(|| ms_text(self.deadline)),
+            received_at: now,
+            due_by: (self.state == AppState::Up).then(|| from_millis(self.deadline)),
         }
     }
 
@@ -181,13 +180,13 @@ impl AppRecord {
             state: self.state,
             period_seconds: self.period_seconds,
             grace_seconds: self.grace_seconds,
-            last_heartbeat: self.last_beat_at.clone(),
+            last_heartbeat: self.last_beat_at,
             last_message: self.last_message.clone(),
             heartbeats: self.beats,
-            due_by: (self.state == AppState::Up).then(|| ms_text(self.deadline)),
-            down_since: self.down_since.clone(),
-            state_changed_at: self.state_changed_at.clone(),
-            created_at: self.created_at.clone(),
+            due_by: (self.state == AppState::Up).then(|| from_millis(self.deadline)),
+            down_since: self.down_since,
+            state_changed_at: self.state_changed_at,
+            created_at: self.created_at,
             mail_pending: self.outbox.is_some(),
         }
     }
@@ -207,25 +206,28 @@ impl AppRecord {
              POST /admin/heartbeat_apps {{\"tenant\":\"{tenant}\",\"app_id\":...,\"action\":\"pause\"}}.\n",
             app = self.app_id,
             tenant = self.tenant,
-            last = self.last_beat_at.as_deref().unwrap_or("never"),
+            last = self.last_beat_at.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
             msg = self.last_message.as_deref().unwrap_or("-"),
             period = self.period_seconds,
             grace = self.grace_seconds,
-            deadline = ms_text(self.deadline),
+            deadline = from_millis(self.deadline),
         );
         (subject, body)
     }
 
-    pub(crate) fn up_mail(&self, down_since: Option<&str>, now: Timestamp) -> (String, String) {
+    pub(crate) fn up_mail(
+        &self,
+        down_since: Option<Timestamp>,
+        now: Timestamp,
+    ) -> (String, String) {
         let subject = format!(
             "[Lookout] UP: app {} ({}) is back",
             self.app_id, self.tenant
         );
         let outage = down_since
-            .and_then(text_ms)
             .map(|since| {
-                let minutes = (millis(now) - since).max(0) / 60_000;
-                format!("{} (about {minutes} min)", ms_text(since))
+                let minutes = (millis(now) - millis(since)).max(0) / 60_000;
+                format!("{since} (about {minutes} min)")
             })
             .unwrap_or_else(|| "-".into());
         let body = format!(

@@ -108,37 +108,11 @@ impl HeartbeatStore {
             FastBeat::NotApplicable(current) => current,
         };
         for _ in 0..MAX_CAS_ATTEMPTS {
-            let (new, expected, recovered) = match current {
-                None => {
-                    let mut rec = AppRecord::new(
-                        tenant,
-                        &beat.app_id,
-                        now,
-                        DEFAULT_PERIOD_SECONDS,
-                        DEFAULT_GRACE_SECONDS,
-                    );
-                    rec.record_beat(beat, now);
-                    rec.refresh_due();
-                    (rec, None, false)
-                }
-                Some(old) => {
-                    let mut rec = (*old).clone();
-                    rec.version += 1;
-                    let recovered = old.state == AppState::Down;
-                    if recovered {
-                        rec.state = AppState::Up;
-                        rec.state_changed_at = now.to_rfc3339();
-                        rec.down_since = None;
-                        rec.record_beat(beat, now);
-                        let (subject, body) = rec.up_mail(old.down_since.as_deref(), now);
-                        rec.put_outbox(MailKind::Up, subject, body, now);
-                    } else {
-                        rec.record_beat(beat, now);
-                    }
-                    rec.refresh_due();
-                    (rec, Some(old.version), recovered)
-                }
-            };
+            let BeatStep {
+                rec: new,
+                expected,
+                recovered,
+            } = on_beat(current.as_deref(), tenant, beat, now);
             match self.put_if(&new, expected).await? {
                 Put::Written => {
                     return Ok(Beaten {
@@ -205,16 +179,10 @@ impl HeartbeatStore {
     /// fails the mail stays in the item and the scanner sends it again after its lease.
     pub async fn deliver(
         &self,
-        admin: &AdminMail,
+        admin: &dyn AdminMailer,
         mail: &PendingMail,
     ) -> Result<(), HeartbeatError> {
-        admin.send(&mail.subject, &mail.body).await?;
-        tracing::info!(
-            app = %mail.written.pk,
-            kind = ?mail.kind,
-            seq = mail.seq,
-            "transition mail sent"
-        );
+        send_mail(admin, mail).await?;
         self.clear_outbox(mail).await
     }
 
@@ -222,15 +190,9 @@ impl HeartbeatStore {
         let mut current = Some(Box::new(mail.written.clone()));
         for _ in 0..MAX_CAS_ATTEMPTS {
             let Some(old) = current else { return Ok(()) };
-            if old.outbox.as_ref().map(|o| o.seq) != Some(mail.seq) {
-                // Replaced by a newer transition (or already cleared): nothing to do.
+            let Some(rec) = mail_sent(&old, mail.seq) else {
                 return Ok(());
-            }
-            let mut rec = (*old).clone();
-            rec.version += 1;
-            rec.outbox = None;
-            rec.lease_until = None;
-            rec.refresh_due();
+            };
             match self.put_if(&rec, Some(old.version)).await? {
                 Put::Written => return Ok(()),
                 Put::Conflict(now_stored) => current = now_stored,
@@ -244,7 +206,7 @@ impl HeartbeatStore {
     /// One scanner run at `now`: queries each shard of the `due` index for `dueAt <= now`,
     /// marks silent `up` apps `down` and mails the admin, and resends mails whose sender died.
     /// Failures are counted in the report and logged; they never stop the run.
-    pub async fn scan(&self, admin: &AdminMail, now: Timestamp) -> ScanReport {
+    pub async fn scan(&self, admin: &dyn AdminMailer, now: Timestamp) -> ScanReport {
         let mut report = ScanReport {
             now: now.to_rfc3339(),
             ..ScanReport::default()
@@ -282,7 +244,6 @@ impl HeartbeatStore {
                     .and_then(|c| c.capacity_units)
                     .unwrap_or(0.0);
                 let items = page.items.unwrap_or_default();
-                report.estimated_read_units += read_units(&items);
                 for item in items {
                     if usize::try_from(report.due).unwrap_or(usize::MAX) >= MAX_DUE_PER_RUN {
                         report.truncated = true;
@@ -312,43 +273,24 @@ impl HeartbeatStore {
     /// when that fails, so concurrent runs (and heartbeats) never both win.
     pub(crate) async fn handle_due(
         &self,
-        admin: &AdminMail,
+        admin: &dyn AdminMailer,
         snapshot: AppRecord,
         now: Timestamp,
         report: &mut ScanReport,
     ) {
-        let now_ms = millis(now);
         let mut current = Some(Box::new(snapshot));
         for _ in 0..MAX_CAS_ATTEMPTS {
             let Some(old) = current.take() else { return };
-            let mut rec = (*old).clone();
-            rec.version += 1;
-            let went_down = old.state == AppState::Up && old.deadline < now_ms;
-            let retry =
-                !went_down && old.outbox.is_some() && old.lease_until.is_some_and(|l| l <= now_ms);
-            if went_down {
-                rec.state = AppState::Down;
-                rec.state_changed_at = now.to_rfc3339();
-                rec.down_since = Some(ms_text(old.deadline));
-                let (subject, body) = rec.down_mail(now);
-                rec.put_outbox(MailKind::Down, subject, body, now);
-            } else if retry {
-                let attempts = old.outbox.as_ref().map_or(0, |o| o.attempts);
-                if attempts >= MAX_MAIL_ATTEMPTS {
-                    tracing::error!(app = %old.pk, attempts, outbox = ?old.outbox, "giving up on a transition mail");
-                    rec.outbox = None;
-                    rec.lease_until = None;
-                } else {
-                    if let Some(o) = rec.outbox.as_mut() {
-                        o.attempts += 1;
-                    }
-                    rec.lease_until = Some(now_ms + MAIL_LEASE_MS);
+            let step = on_due(&old, now);
+            let (rec, went_down) = match step {
+                DueStep::Nothing => return,
+                DueStep::WentDown(rec) => (rec, true),
+                DueStep::RetryMail(rec) => (rec, false),
+                DueStep::DropMail(rec) => {
+                    tracing::error!(app = %old.pk, outbox = ?old.outbox, "giving up on a transition mail");
+                    (rec, false)
                 }
-            } else {
-                // Not due any more (a beat arrived, or the index lagged behind the item).
-                return;
-            }
-            rec.refresh_due();
+            };
             match self.put_if(&rec, Some(old.version)).await {
                 Ok(Put::Written) => {}
                 Ok(Put::Conflict(now_stored)) => {
@@ -499,52 +441,6 @@ impl HeartbeatStore {
         }
         Ok(out)
     }
-}
-
-pub use lookout_core::ddb::{item_size, read_units};
-
-pub(crate) fn apply_admin(
-    rec: &mut AppRecord,
-    input: &AdminAppIn,
-    now: Timestamp,
-) -> Result<(), HeartbeatError> {
-    if input.period_seconds.is_some() || input.grace_seconds.is_some() {
-        rec.period_seconds = input.period_seconds.unwrap_or(rec.period_seconds);
-        rec.grace_seconds = input.grace_seconds.unwrap_or(rec.grace_seconds);
-        rec.window_ms = window_ms(rec.period_seconds, rec.grace_seconds);
-        if rec.state == AppState::Up {
-            rec.deadline = rec.watch_start() + rec.window_ms;
-        }
-    }
-    let changed = |rec: &mut AppRecord, state: AppState| {
-        rec.state = state;
-        rec.state_changed_at = now.to_rfc3339();
-        rec.down_since = None;
-    };
-    match (input.action, rec.state) {
-        (None, _)
-        | (Some(AdminAction::Pause), AppState::Paused)
-        | (Some(AdminAction::Resume), AppState::Up | AppState::Down)
-        | (Some(AdminAction::Retire), AppState::Retired) => {}
-        (Some(AdminAction::Pause), AppState::Retired) => {
-            return Err(HeartbeatError::StateConflict(
-                "app is retired; resume it before pausing".into(),
-            ))
-        }
-        (Some(AdminAction::Pause), AppState::Up | AppState::Down) => {
-            changed(rec, AppState::Paused);
-        }
-        (Some(AdminAction::Resume), AppState::Paused | AppState::Retired) => {
-            changed(rec, AppState::Up);
-            rec.expires_at = None;
-            rec.deadline = millis(now) + rec.window_ms;
-        }
-        (Some(AdminAction::Retire), AppState::Up | AppState::Down | AppState::Paused) => {
-            changed(rec, AppState::Retired);
-            rec.expires_at = Some(now.unix_seconds() + RETIRED_RETENTION_DAYS * 86_400);
-        }
-    }
-    Ok(())
 }
 
 pub(crate) const TOKEN_KEYS: [&str; 3] = ["pk", "tenant", "appId"];

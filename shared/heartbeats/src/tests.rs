@@ -1,4 +1,6 @@
 use super::*;
+use lookout_core::time::ManualClock;
+use lookout_mail::MemoryMail;
 use serde_json::json;
 
 fn ts(s: &str) -> Timestamp {
@@ -96,10 +98,259 @@ fn shards_spread_and_are_stable() {
 
 #[test]
 fn manual_clock_moves_only_when_set() {
-    let clock = Clock::manual(ts("2030-01-01T00:00:00Z"));
+    let clock = ManualClock::new(ts("2030-01-01T00:00:00Z"));
     assert_eq!(clock.now(), ts("2030-01-01T00:00:00Z"));
     clock.set(ts("2030-01-01T00:05:00Z"));
     assert_eq!(clock.now(), ts("2030-01-01T00:05:00Z"));
+    clock.advance(std::time::Duration::from_secs(60));
+    assert_eq!(clock.shared().now(), ts("2030-01-01T00:06:00Z"));
+}
+
+// ------------------------------------------------ the state machine, without DynamoDB
+
+/// One app's item as the store keeps it, driven through the pure steps the store uses, with a
+/// manual clock and the in-memory mailer: the scanner sees the item only when it is due (as
+/// the sparse `due` index shows it), and whoever makes a transition sends its mail and then
+/// clears the outbox.
+struct Sim {
+    item: Option<AppRecord>,
+    clock: ManualClock,
+    mail: MemoryMail,
+    tenant: Tenant,
+}
+
+const T0: &str = "2030-01-01T00:00:00Z";
+
+impl Sim {
+    fn new() -> Self {
+        Self {
+            item: None,
+            clock: ManualClock::new(ts(T0)),
+            mail: MemoryMail::default(),
+            tenant: Tenant::parse("acme").unwrap(),
+        }
+    }
+
+    /// Moves the clock to `T0 + ms`.
+    fn at_ms(&self, ms: i64) {
+        self.clock.set(from_millis(millis(ts(T0)) + ms));
+    }
+
+    fn rec(&self) -> &AppRecord {
+        self.item.as_ref().unwrap()
+    }
+
+    async fn beat(&mut self, message: &str) -> HeartbeatReply {
+        let beat: HeartbeatIn =
+            serde_json::from_value(json!({"app_id": 7, "message": message})).unwrap();
+        let now = self.clock.now();
+        let step = on_beat(self.item.as_ref(), &self.tenant, &beat, now);
+        assert_eq!(step.expected, self.item.as_ref().map(|r| r.version));
+        self.item = Some(step.rec.clone());
+        if step.recovered {
+            self.send(step.rec.pending().unwrap()).await;
+        }
+        step.rec.heartbeat_reply(now)
+    }
+
+    /// One scanner run; what it did with the app.
+    async fn scan(&mut self) -> &'static str {
+        let now = self.clock.now();
+        let rec = self.rec().clone();
+        if rec.due_at.is_none_or(|d| d > millis(now)) {
+            return "not due";
+        }
+        let (rec, what) = match on_due(&rec, now) {
+            DueStep::Nothing => return "nothing",
+            DueStep::WentDown(r) => (r, "went down"),
+            DueStep::RetryMail(r) => (r, "retried mail"),
+            DueStep::DropMail(r) => (r, "dropped mail"),
+        };
+        self.item = Some((*rec).clone());
+        if let Some(mail) = rec.pending() {
+            self.send(mail).await;
+        }
+        what
+    }
+
+    async fn send(&mut self, mail: PendingMail) {
+        if send_mail(&self.mail, &mail).await.is_ok() {
+            if let Some(cleared) = mail_sent(self.rec(), mail.seq) {
+                self.item = Some(cleared);
+            }
+        }
+    }
+
+    fn subjects(&self) -> Vec<String> {
+        self.mail.sent().into_iter().map(|m| m.subject).collect()
+    }
+}
+
+#[tokio::test]
+async fn up_then_late_then_down_then_back_with_one_mail_per_transition() {
+    let mut sim = Sim::new();
+    let reply = sim.beat("OK").await;
+    assert_eq!(reply.state, AppState::Up);
+    assert_eq!(
+        reply.due_by,
+        Some(ts("2030-01-01T00:02:00Z")),
+        "period 60 s + grace 60 s"
+    );
+
+    // Late: past the period, inside the grace. Still up, not even due.
+    sim.at_ms(90_000);
+    assert_eq!(sim.scan().await, "not due");
+    assert_eq!(sim.rec().state, AppState::Up);
+
+    // A beat in the grace moves the deadline.
+    sim.beat("still OK").await;
+    assert_eq!(sim.rec().deadline, millis(ts(T0)) + 90_000 + 120_000);
+    sim.at_ms(90_000 + 120_000);
+    assert_eq!(
+        sim.scan().await,
+        "nothing",
+        "due in the index at the deadline, down only after it"
+    );
+    sim.at_ms(90_000 + 120_001);
+    assert_eq!(sim.scan().await, "went down");
+    assert_eq!(sim.rec().state, AppState::Down);
+    assert_eq!(
+        sim.rec().down_since,
+        Some(from_millis(millis(ts(T0)) + 210_000))
+    );
+    assert!(sim.rec().outbox.is_none(), "the mail was sent and cleared");
+    assert_eq!(sim.rec().due_at, None, "a down app leaves the due index");
+
+    // Later runs do not mail again.
+    sim.at_ms(3_600_000);
+    assert_eq!(sim.scan().await, "not due");
+    assert_eq!(sim.subjects().len(), 1);
+
+    let reply = sim.beat("back").await;
+    assert_eq!(reply.state, AppState::Up);
+    assert_eq!(
+        sim.subjects(),
+        [
+            "[Lookout] DOWN: app 7 (acme) is silent",
+            "[Lookout] UP: app 7 (acme) is back"
+        ]
+    );
+    let up = &sim.mail.sent()[1].text;
+    assert!(
+        up.contains("Down since:     2030-01-01T00:03:30.000Z (about 56 min)"),
+        "{up}"
+    );
+    assert!(up.contains("Message:        back"), "{up}");
+    assert_eq!(sim.rec().down_since, None);
+    assert_eq!(sim.rec().beats, 3);
+}
+
+#[tokio::test]
+async fn an_unsent_mail_is_retried_after_its_lease_then_given_up() {
+    let mut sim = Sim::new();
+    sim.beat("OK").await;
+    sim.mail.set_failing(true);
+    sim.at_ms(120_001);
+    assert_eq!(sim.scan().await, "went down");
+    let outbox = sim.rec().outbox.clone().unwrap();
+    assert_eq!((outbox.kind, outbox.attempts), (MailKind::Down, 1));
+    assert_eq!(
+        sim.rec().due_at,
+        Some(millis(ts(T0)) + 120_001 + MAIL_LEASE_MS)
+    );
+
+    // Inside the lease the writer may still be sending: nobody else does.
+    sim.at_ms(120_001 + MAIL_LEASE_MS - 1);
+    assert_eq!(sim.scan().await, "not due");
+    let mut t = 120_001;
+    for attempt in 2..=MAX_MAIL_ATTEMPTS {
+        t += MAIL_LEASE_MS;
+        sim.at_ms(t);
+        assert_eq!(sim.scan().await, "retried mail");
+        assert_eq!(sim.rec().outbox.as_ref().unwrap().attempts, attempt);
+    }
+    t += MAIL_LEASE_MS;
+    sim.at_ms(t);
+    assert_eq!(sim.scan().await, "dropped mail");
+    assert!(sim.rec().outbox.is_none());
+    assert_eq!(sim.rec().due_at, None);
+    assert_eq!(
+        sim.rec().state,
+        AppState::Down,
+        "giving up a mail changes no state"
+    );
+    assert!(sim.subjects().is_empty());
+
+    // SES is back: the recovery is mailed at once.
+    sim.mail.set_failing(false);
+    sim.beat("back").await;
+    assert_eq!(sim.subjects(), ["[Lookout] UP: app 7 (acme) is back"]);
+}
+
+#[tokio::test]
+async fn a_recovery_replaces_an_unsent_down_mail_and_the_late_send_clears_nothing() {
+    let mut sim = Sim::new();
+    sim.beat("OK").await;
+    sim.mail.set_failing(true);
+    sim.at_ms(120_001);
+    sim.scan().await;
+    let down = sim.rec().pending().unwrap();
+    sim.at_ms(130_000);
+    sim.beat("back").await;
+    let up = sim.rec().outbox.clone().unwrap();
+    assert_eq!(up.kind, MailKind::Up);
+    assert_ne!(up.seq, down.seq);
+    assert!(
+        mail_sent(sim.rec(), down.seq).is_none(),
+        "the old mail's send must not clear the new one"
+    );
+    assert!(mail_sent(sim.rec(), up.seq).is_some());
+}
+
+#[test]
+fn pause_stops_watching_resume_restarts_the_deadline_and_period_changes_move_it() {
+    let now = ts(T0);
+    let tenant = Tenant::parse("acme").unwrap();
+    let mut rec = AppRecord::new(&tenant, &AppId("7".into()), now, 60, 60);
+    let admin = |action: Option<AdminAction>, period: Option<u32>| AdminAppIn {
+        tenant: tenant.clone(),
+        app_id: AppId("7".into()),
+        action,
+        period_seconds: period,
+        grace_seconds: None,
+    };
+    apply_admin(
+        &mut rec,
+        &admin(None, Some(300)),
+        from_millis(millis(now) + 10_000),
+    )
+    .unwrap();
+    assert_eq!(
+        rec.deadline,
+        millis(now) + 360_000,
+        "from the start of the watch"
+    );
+
+    let later = from_millis(millis(now) + 3_600_000);
+    apply_admin(&mut rec, &admin(Some(AdminAction::Pause), None), now).unwrap();
+    rec.refresh_due();
+    assert_eq!((rec.state, rec.due_at), (AppState::Paused, None));
+    assert_eq!(
+        on_due(&rec, later),
+        DueStep::Nothing,
+        "a paused app never goes down"
+    );
+
+    apply_admin(&mut rec, &admin(Some(AdminAction::Resume), None), later).unwrap();
+    assert_eq!(rec.state, AppState::Up);
+    assert_eq!(rec.deadline, millis(later) + 360_000);
+
+    apply_admin(&mut rec, &admin(Some(AdminAction::Retire), None), later).unwrap();
+    assert_eq!(rec.expires_at, Some(later.unix_seconds() + 90 * 86_400));
+    assert!(matches!(
+        apply_admin(&mut rec, &admin(Some(AdminAction::Pause), None), later),
+        Err(HeartbeatError::StateConflict(_))
+    ));
 }
 
 #[test]

@@ -35,11 +35,13 @@ use lookout_core::{
 // By concern: input, records, the store, notification, and what they fail with (mapped to HTTP
 // once, in `error`).
 mod error;
+mod grouping;
 mod input;
 mod notify;
 mod records;
 mod store;
 pub use error::IncidentsError;
+use grouping::*;
 pub use input::*;
 pub use notify::*;
 pub use records::*;

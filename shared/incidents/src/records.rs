@@ -155,11 +155,6 @@ pub struct Enrichment {
     pub heartbeat: Option<Value>,
 }
 
-pub(crate) fn group_pk(app: &str, title: &str, level: IncidentLevel) -> String {
-    let h = sha256_hex(format!("{title}\u{0}{}", level.as_str()).as_bytes());
-    format!("GROUP#{app}#{}", &h[..24])
-}
-
 pub(crate) fn new_code() -> String {
     let mut b = [0_u8; 16];
     rand::rng().fill_bytes(&mut b);

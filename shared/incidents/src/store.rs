@@ -200,39 +200,28 @@ impl IncidentStore {
                 .and_then(|g| g.get("currentId"))
                 .and_then(|v| v.as_s().ok())
                 .cloned();
-            if let Some(id) = &current {
-                if let Some(mut grouped) = self.bump(id, &now_s).await? {
-                    grouped.logs_truncated = body.logs.dropped() > 0;
-                    return Ok((grouped, None));
+            // The bump's condition finds out whether the current incident is resolved.
+            let mut found = current.as_deref().map(|id| (id, Status::Open));
+            if let Some(Grouping::Join(id)) = found.map(|f| next(Some(f))) {
+                match self.bump(&id, &now_s).await? {
+                    Some(mut grouped) => {
+                        grouped.logs_truncated = body.logs.dropped() > 0;
+                        return Ok((grouped, None));
+                    }
+                    None => found = current.as_deref().map(|id| (id, Status::Resolved)),
                 }
             }
+            let Grouping::Open { previous } = next(found) else {
+                continue;
+            };
             if enrichment.is_none() {
                 enrichment = Some(match enrich.take() {
                     Some(f) => f().await,
                     None => Enrichment::default(),
                 });
             }
-            let e = enrichment.clone().unwrap_or_default();
-            let incident = Incident {
-                id: uuid::Uuid::new_v4().to_string(),
-                app_name: input.app_name.as_str().to_owned(),
-                title: body.title.clone(),
-                message: body.message.clone(),
-                level: body.level,
-                status: Status::Open,
-                assignee: String::new(),
-                notes: String::new(),
-                logs: body.logs.0.clone(),
-                logs_dropped: u64::try_from(body.logs.dropped()).unwrap_or(u64::MAX),
-                count: 1,
-                first_seen: now_s.clone(),
-                last_seen: now_s.clone(),
-                recent_logs: e.recent_logs,
-                heartbeat: e.heartbeat,
-                notified: false,
-                notify_error: None,
-            };
-            match self.create(&gpk, current.as_deref(), &incident).await {
+            let incident = open_incident(input, now, enrichment.clone().unwrap_or_default());
+            match self.create(&gpk, previous.as_deref(), &incident).await {
                 Ok(()) => {
                     let r = Reported {
                         ok: true,

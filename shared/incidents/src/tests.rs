@@ -64,3 +64,71 @@ fn groups_differ_by_app_title_and_level() {
     assert_ne!(a, group_pk("app", "t2", IncidentLevel::Error));
     assert_ne!(a, group_pk("app2", "t", IncidentLevel::Error));
 }
+
+// ------------------------------------------------ grouping, without DynamoDB
+
+fn report(app: &str, title: &str, level: &str) -> NewIncident {
+    let mut v: NewIncident = serde_json::from_value(json!({
+        "incident": {"title": title, "message": "m", "level": level, "logs": ["a"]},
+        "app_name": app, "code": "123456"
+    }))
+    .unwrap();
+    v.validate().unwrap();
+    v
+}
+
+fn key(r: &NewIncident) -> String {
+    group_pk(r.app_name.as_str(), &r.incident.title, r.incident.level)
+}
+
+#[test]
+fn one_group_per_app_title_and_level() {
+    let base = key(&report("billing", "DB down", "error"));
+    assert_eq!(
+        base,
+        key(&report("billing", " DB down ", "error")),
+        "titles are trimmed"
+    );
+    assert!(base.starts_with("GROUP#billing#"));
+    for other in [
+        report("billing", "DB down", "critical"),
+        report("billing", "DB Down", "error"),
+        report("shop", "DB down", "error"),
+    ] {
+        assert_ne!(key(&other), base, "{other:?}");
+    }
+}
+
+#[test]
+fn a_report_joins_the_unresolved_incident_and_opens_a_new_one_after_resolution() {
+    use lookout_core::time::ManualClock;
+    let clock = ManualClock::new(Timestamp::parse_str("2030-01-01T00:00:00Z").unwrap());
+    let r = report("billing", "DB down", "error");
+
+    // The group's life: nothing → open → (reports join) → resolved → a new one.
+    assert_eq!(next(None), Grouping::Open { previous: None });
+    let first = open_incident(&r, clock.now(), Enrichment::default());
+    assert_eq!((first.count, first.status), (1, Status::Open));
+    assert_eq!(first.first_seen, "2030-01-01T00:00:00.000Z");
+    assert_eq!(first.last_seen, first.first_seen);
+    for status in [Status::Open, Status::Acknowledged] {
+        assert_eq!(
+            next(Some((&first.id, status))),
+            Grouping::Join(first.id.clone())
+        );
+    }
+    assert_eq!(
+        next(Some((&first.id, Status::Resolved))),
+        Grouping::Open {
+            previous: Some(first.id.clone())
+        }
+    );
+    clock.advance(std::time::Duration::from_secs(3600));
+    let second = open_incident(&r, clock.now(), Enrichment::default());
+    assert_ne!(second.id, first.id);
+    assert_eq!(second.first_seen, "2030-01-01T01:00:00.000Z");
+    assert_eq!(
+        (second.logs.as_slice(), second.logs_dropped),
+        (["a".to_owned()].as_slice(), 0)
+    );
+}

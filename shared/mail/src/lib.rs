@@ -14,7 +14,10 @@
 use aws_config::SdkConfig;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
-use lookout_core::{config, AppError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use lookout_core::{config, AppError, BoxFuture};
 
 /// Longest subject we send (SES allows more; mail clients show less).
 pub const MAX_SUBJECT_CHARS: usize = 200;
@@ -137,6 +140,80 @@ impl AdminMail {
     }
 }
 
+/// Mail to the admin, as a port: SES in the functions ([`AdminMail`]), [`MemoryMail`] in unit
+/// tests of the state machines that mail (heartbeat transitions, new incidents).
+pub trait AdminMailer: Send + Sync + std::fmt::Debug {
+    /// Sends one plain-text mail to the admin; returns the provider's message id.
+    fn send_admin<'a>(
+        &'a self,
+        subject: &'a str,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<String, MailError>>;
+}
+
+impl AdminMailer for AdminMail {
+    fn send_admin<'a>(
+        &'a self,
+        subject: &'a str,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<String, MailError>> {
+        Box::pin(self.send(subject, text))
+    }
+}
+
+/// One mail a [`MemoryMail`] took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMail {
+    pub subject: String,
+    pub text: String,
+}
+
+/// The in-memory admin mailbox: keeps what is sent, or refuses everything while
+/// [`set_failing`](Self::set_failing) is on. Clones share the mailbox.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryMail {
+    sent: Arc<Mutex<Vec<SentMail>>>,
+    failing: Arc<AtomicBool>,
+}
+
+impl MemoryMail {
+    /// Every mail taken so far, oldest first.
+    pub fn sent(&self) -> Vec<SentMail> {
+        self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// While on, every send fails (as SES does in an outage).
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+}
+
+impl AdminMailer for MemoryMail {
+    fn send_admin<'a>(
+        &'a self,
+        subject: &'a str,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<String, MailError>> {
+        Box::pin(async move {
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(MailError::Send {
+                    to: "admin".into(),
+                    source: "the in-memory mailbox is failing".into(),
+                });
+            }
+            let mut sent = self
+                .sent
+                .lock()
+                .map_err(|_| MailError::Address("the in-memory mailbox is poisoned".into()))?;
+            sent.push(SentMail {
+                subject: subject.to_owned(),
+                text: text.to_owned(),
+            });
+            Ok(format!("memory-{}", sent.len()))
+        })
+    }
+}
+
 /// A single bare address `local@domain` (no display name, no spaces or line breaks).
 pub fn check_address(addr: &str) -> Result<(), String> {
     let ok = addr.len() <= 254
@@ -168,5 +245,18 @@ mod tests {
         ] {
             assert!(check_address(bad).is_err(), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_memory_mailbox_keeps_mail_or_fails_while_told_to() {
+        let mail = MemoryMail::default();
+        let port: &dyn AdminMailer = &mail;
+        port.send_admin("one", "1").await.unwrap();
+        mail.set_failing(true);
+        assert!(port.send_admin("two", "2").await.is_err());
+        mail.set_failing(false);
+        port.send_admin("three", "3").await.unwrap();
+        let subjects: Vec<_> = mail.sent().into_iter().map(|m| m.subject).collect();
+        assert_eq!(subjects, ["one", "three"]);
     }
 }

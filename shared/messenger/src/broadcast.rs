@@ -58,6 +58,7 @@ pub const FAILED_INDEX: &str = "failed";
 
 // By concern: input, ids, records, the store (contacts, sends, deliveries), dispatch.
 mod contacts_store;
+mod delivery;
 mod delivery_store;
 mod dispatch;
 mod ids;
@@ -65,6 +66,7 @@ mod input;
 mod records;
 mod sends_store;
 pub use contacts_store::*;
+pub use delivery::*;
 pub use dispatch::*;
 pub use ids::*;
 pub use input::*;

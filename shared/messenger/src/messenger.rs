@@ -77,10 +77,12 @@ impl std::fmt::Display for MessengerKind {
     }
 }
 
-// By concern: settings (where and how), the client, outcomes (pure).
+// By concern: settings (where and how), the client, outcomes (pure), the port.
 mod outcome;
+mod port;
 mod settings;
 use outcome::*;
+pub use port::*;
 pub use settings::*;
 
 /// A message the messenger accepted.

@@ -10,19 +10,26 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::{Body, Request, Response};
-use lookout_core::{auth::AdminAuth, time::Clock, time::Timestamp};
+use lookout_core::{
+    auth::AdminAuth,
+    time::Timestamp,
+    time::{system_clock, ManualClock},
+};
 use lookout_dev::{emulator::Emulator, moto};
 use lookout_heartbeats::HeartbeatStore;
 use lookout_incidents::{AdminDeps, IncidentStore};
 use lookout_logs::{LogStore, UserName};
 use lookout_mail::{AdminMail, Mailer};
-use lookout_messenger::broadcast::{self, env, BroadcastStore, Dispatcher, ScheduleTarget};
+use lookout_messenger::broadcast::{
+    self, env, BroadcastStore, Dispatcher, RetryPolicy, ScheduleTarget,
+};
 use lookout_messenger::messenger::{Messenger, MessengerConfig};
 use lookout_tests::support::{
     http_request, read, spawn_app, template, TestApp, ADMIN_TOKEN, CONTACT_FUNCTIONS,
     INCIDENT_ADMIN_FUNCTIONS,
 };
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// The one runtime every fuzz test drives its cases on (`block_on` from the test threads).
 pub fn rt() -> &'static tokio::runtime::Runtime {
@@ -90,7 +97,7 @@ impl Fixture {
         let admin =
             AdminAuth::from_sha256_hex(&lookout_core::auth::sha256_hex(ADMIN_TOKEN.as_bytes()))
                 .unwrap();
-        let clock = Clock::system();
+        let clock = system_clock();
         let hb_store = |ddb| HeartbeatStore::new(ddb, table("HeartbeatTable"));
         let log_store = |ddb| LogStore::new(ddb, table("LogUsersTable"), table("LogsTable"), 30);
         let inc_store = |ddb| IncidentStore::new(ddb, table("IncidentsTable"));
@@ -139,6 +146,11 @@ impl Fixture {
         let deliver_sdk = app.sdk_for("messenger-deliver").await;
         let sqs = aws_sdk_sqs::Client::new(&moto::sdk_config(&app.endpoint).await);
 
+        let send_dispatch = Arc::new(Dispatcher::new(
+            aws_sdk_sqs::Client::new(&send_sdk),
+            &queue_url,
+            Some((aws_sdk_scheduler::Client::new(&send_sdk), target)),
+        ));
         let mut fx = Self {
             heartbeat: heartbeat::Deps {
                 keys: app.keys_for("heartbeat").await,
@@ -179,30 +191,28 @@ impl Fixture {
                     heartbeats: Some(hb_store(ddb)),
                     console_url: None,
                     telegram: None,
+                    clock: clock.clone(),
                 }
             },
             crud,
             send: contacts_send::Deps {
                 keys: app.keys_for("contacts-send").await,
                 store: msg_store(aws_sdk_dynamodb::Client::new(&send_sdk)),
-                dispatcher: Dispatcher::new(
-                    aws_sdk_sqs::Client::new(&send_sdk),
-                    &queue_url,
-                    Some((aws_sdk_scheduler::Client::new(&send_sdk), target)),
-                ),
-                clock: Clock::manual(Timestamp::now()),
+                queue: send_dispatch.clone(),
+                scheduler: send_dispatch,
+                clock: ManualClock::new(Timestamp::now()).shared(),
             },
             deliver: messenger_deliver::Deps {
                 store: msg_store(aws_sdk_dynamodb::Client::new(&deliver_sdk)),
-                dispatcher: Dispatcher::new(
+                queue: Arc::new(Dispatcher::new(
                     aws_sdk_sqs::Client::new(&deliver_sdk),
                     &queue_url,
                     None,
-                ),
-                messenger: Messenger::new(config).unwrap(),
-                policy: messenger_deliver::RetryPolicy {
+                )),
+                messenger: Arc::new(Messenger::new(config).unwrap()),
+                policy: RetryPolicy {
                     base: Duration::ZERO,
-                    ..messenger_deliver::RetryPolicy::default()
+                    ..RetryPolicy::default()
                 },
                 clock,
             },

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::{Context, LambdaEvent};
-use lookout_core::{time::Clock, time::Timestamp};
+use lookout_core::{time::ManualClock, time::Timestamp};
 use lookout_dev::moto;
 use lookout_heartbeats::{HeartbeatStore, ScanReport};
 use lookout_mail::{AdminMail, Mailer};
@@ -33,7 +33,7 @@ pub fn at(secs: i64) -> String {
 pub struct Hb {
     pub app: TestApp,
     pub moto: String,
-    pub clock: Clock,
+    pub clock: ManualClock,
     pub admin_email: String,
     pub store: HeartbeatStore,
     pub heartbeat: heartbeat::Deps,
@@ -55,18 +55,18 @@ pub async fn spawn() -> Hb {
             admin_email.clone(),
         )
     };
-    let clock = Clock::manual(ts(T0));
+    let clock = ManualClock::new(ts(T0));
     let hb_sdk = app.sdk_for("heartbeat").await;
     let heartbeat = heartbeat::Deps {
         keys: app.keys_for("heartbeat").await,
         store: store_of(aws_sdk_dynamodb::Client::new(&hb_sdk)),
         mail: mail_of(&hb_sdk),
-        clock: clock.clone(),
+        clock: clock.shared(),
     };
     let admin = admin_heartbeat_apps::Deps {
         admin: app.admin.admin.clone(),
         store: store_of(app.ddb_for("admin-heartbeat-apps").await),
-        clock: clock.clone(),
+        clock: clock.shared(),
     };
     let list = admin_list_heartbeat_apps::Deps {
         admin: app.admin.admin.clone(),

@@ -65,10 +65,10 @@ async fn setup() -> Incidents {
         admin,
         report: report_incident::Deps {
             store: store_of(report_ddb.clone()),
-            mail: Some(AdminMail::new(
+            mail: Some(std::sync::Arc::new(AdminMail::new(
                 Mailer::from_sdk(&sdk, sender),
                 admin_to.clone(),
-            )),
+            ))),
             logs: Some(logs_of(report_ddb.clone())),
             heartbeats: Some(HeartbeatStore::new(
                 report_ddb,
@@ -76,12 +76,13 @@ async fn setup() -> Incidents {
             )),
             console_url: Some("http://127.0.0.1:9000/console".into()),
             telegram: Some(report_incident::TelegramAdmin {
-                messenger: Messenger::new(MessengerConfig::emulated(
-                    Emulator::shared().unwrap().url(),
-                ))
-                .unwrap(),
+                messenger: std::sync::Arc::new(
+                    Messenger::new(MessengerConfig::emulated(Emulator::shared().unwrap().url()))
+                        .unwrap(),
+                ),
                 chat_id: admin_chat.clone(),
             }),
+            clock: lookout_core::time::system_clock(),
         },
         logs,
         admin_to,

@@ -10,12 +10,17 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
 use lambda_runtime::{Context, LambdaEvent};
-use lookout_core::{time::Clock, time::Timestamp};
+use lookout_core::{
+    time::Timestamp,
+    time::{system_clock, ManualClock},
+};
 use lookout_dev::{emulator::Emulator, moto, template::Resolve};
-use lookout_messenger::broadcast::{self, env, BroadcastStore, Dispatcher, ScheduleTarget};
+use lookout_messenger::broadcast::{
+    self, env, BroadcastStore, Dispatcher, RetryPolicy, ScheduleTarget,
+};
 use lookout_messenger::messenger::{Messenger, MessengerConfig};
-use messenger_deliver::RetryPolicy;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 use lookout_tests::support::{http_request, read, spawn_app, template, TestApp};
 
@@ -28,7 +33,7 @@ pub struct Msg {
     pub scheduler: aws_sdk_scheduler::Client,
     pub emulator: Emulator,
     /// The send route's clock (starts at the real now).
-    pub clock: Clock,
+    pub clock: ManualClock,
     /// The contact functions' dependencies, by function (each signs as its own role).
     pub crud: BTreeMap<&'static str, broadcast::Deps>,
     pub send: contacts_send::Deps,
@@ -79,7 +84,7 @@ pub async fn spawn() -> Msg {
     };
     let queue_url = send_env[env::MESSENGER_QUEUE_URL].clone();
     assert_eq!(queue_url, deliver_env[env::MESSENGER_QUEUE_URL]);
-    let clock = Clock::manual(Timestamp::now());
+    let clock = ManualClock::new(Timestamp::now());
     let mut crud = BTreeMap::new();
     for b in lookout_tests::support::CONTACT_FUNCTIONS {
         crud.insert(
@@ -90,28 +95,34 @@ pub async fn spawn() -> Msg {
             },
         );
     }
+    let send_dispatch = Arc::new(Dispatcher::new(
+        aws_sdk_sqs::Client::new(&send_sdk),
+        &queue_url,
+        Some((aws_sdk_scheduler::Client::new(&send_sdk), target.clone())),
+    ));
     let send = contacts_send::Deps {
         keys: app.keys_for("contacts-send").await,
         store: store_of(aws_sdk_dynamodb::Client::new(&send_sdk)),
-        dispatcher: Dispatcher::new(
-            aws_sdk_sqs::Client::new(&send_sdk),
-            &queue_url,
-            Some((aws_sdk_scheduler::Client::new(&send_sdk), target.clone())),
-        ),
-        clock: clock.clone(),
+        queue: send_dispatch.clone(),
+        scheduler: send_dispatch,
+        clock: clock.shared(),
     };
     let mut config = MessengerConfig::emulated(emulator.url());
     config.timeout = Duration::from_secs(5);
     let deliver = messenger_deliver::Deps {
         store: store_of(aws_sdk_dynamodb::Client::new(&deliver_sdk)),
-        dispatcher: Dispatcher::new(aws_sdk_sqs::Client::new(&deliver_sdk), &queue_url, None),
-        messenger: Messenger::new(config).unwrap(),
+        queue: Arc::new(Dispatcher::new(
+            aws_sdk_sqs::Client::new(&deliver_sdk),
+            &queue_url,
+            None,
+        )),
+        messenger: Arc::new(Messenger::new(config).unwrap()),
         policy: RetryPolicy {
             max_attempts: MAX_ATTEMPTS,
             base: Duration::ZERO,
             ..RetryPolicy::default()
         },
-        clock: Clock::system(),
+        clock: system_clock(),
     };
     let dlq_url = app
         .stack

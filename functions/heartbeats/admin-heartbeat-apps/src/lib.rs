@@ -9,7 +9,7 @@ use lookout_core::{
     auth::AdminAuth,
     aws, config,
     http::{json_response, parse_json, respond},
-    time::Clock,
+    time::{system_clock, SharedClock},
 };
 use lookout_heartbeats::{AdminAppIn, HeartbeatStore};
 
@@ -17,7 +17,7 @@ use lookout_heartbeats::{AdminAppIn, HeartbeatStore};
 pub struct Deps {
     pub admin: AdminAuth,
     pub store: HeartbeatStore,
-    pub clock: Clock,
+    pub clock: SharedClock,
 }
 
 impl Deps {
@@ -26,7 +26,7 @@ impl Deps {
         Ok(Self {
             admin: AdminAuth::from_env()?,
             store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
-            clock: Clock::system(),
+            clock: system_clock(),
         })
     }
 }

@@ -15,7 +15,7 @@ use lookout_core::{
     auth::ApiKeys,
     aws, config,
     http::{canonical_path, ok, parse_json, permanent_redirect, respond},
-    time::Clock,
+    time::{system_clock, SharedClock},
     AppError,
 };
 use lookout_heartbeats::{HeartbeatIn, HeartbeatStore};
@@ -29,7 +29,7 @@ pub struct Deps {
     pub keys: ApiKeys,
     pub store: HeartbeatStore,
     pub mail: AdminMail,
-    pub clock: Clock,
+    pub clock: SharedClock,
 }
 
 impl Deps {
@@ -40,7 +40,7 @@ impl Deps {
             keys: ApiKeys::from_env(ddb.clone())?,
             store: HeartbeatStore::from_env(ddb)?,
             mail: AdminMail::from_env(&sdk)?,
-            clock: Clock::system(),
+            clock: system_clock(),
         })
     }
 }

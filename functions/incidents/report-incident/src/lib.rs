@@ -22,15 +22,16 @@ use lookout_core::{
     aws, config,
     error::error_chain,
     http::{canonical_path, json_response, parse_json},
-    time::Timestamp,
+    time::{system_clock, SharedClock},
     AppError,
 };
 use lookout_heartbeats::{AppId, HeartbeatStore};
 use lookout_incidents::{mail_text, Enrichment, Incident, IncidentStore, NewIncident, Reported};
 use lookout_logs::{LogStore, UserName};
-use lookout_mail::AdminMail;
-use lookout_messenger::messenger::{Messenger, MessengerKind};
+use lookout_mail::{AdminMail, AdminMailer};
+use lookout_messenger::messenger::{Messenger, MessengerApi, MessengerKind};
 use serde_json::json;
+use std::sync::Arc;
 
 /// Lines of the app's own log attached to a new incident.
 pub const RECENT_LINES: usize = 20;
@@ -39,7 +40,7 @@ pub const RECENT_LINES: usize = 20;
 pub struct Deps {
     pub store: IncidentStore,
     /// Admin mail; `None` when `ADMIN_EMAIL` is not configured.
-    pub mail: Option<AdminMail>,
+    pub mail: Option<Arc<dyn AdminMailer>>,
     /// Log store for enrichment; `None` when `LOGS_TABLE` is not configured.
     pub logs: Option<LogStore>,
     /// Heartbeat store for enrichment; `None` when `HEARTBEAT_TABLE` is not configured.
@@ -49,12 +50,13 @@ pub struct Deps {
     pub console_url: Option<String>,
     /// Telegram admin chat; `None` unless `TELEGRAM_ADMIN_CHAT_ID` is set.
     pub telegram: Option<TelegramAdmin>,
+    pub clock: SharedClock,
 }
 
 /// Where new incidents are also announced: a Telegram chat, through the messenger adapter.
 #[derive(Debug, Clone)]
 pub struct TelegramAdmin {
-    pub messenger: Messenger,
+    pub messenger: Arc<dyn MessengerApi>,
     pub chat_id: String,
 }
 
@@ -65,7 +67,7 @@ impl Deps {
         Ok(Self {
             store: IncidentStore::from_env(ddb.clone())?,
             mail: match config::optional(config::names::ADMIN_EMAIL) {
-                Some(_) => Some(AdminMail::from_env(&sdk)?),
+                Some(_) => Some(Arc::new(AdminMail::from_env(&sdk)?)),
                 None => None,
             },
             logs: match config::optional(config::names::LOGS_TABLE) {
@@ -87,10 +89,14 @@ impl Deps {
                                 .into(),
                         ));
                     }
-                    Some(TelegramAdmin { messenger, chat_id })
+                    Some(TelegramAdmin {
+                        messenger: Arc::new(messenger),
+                        chat_id,
+                    })
                 }
                 None => None,
             },
+            clock: system_clock(),
         })
     }
 
@@ -135,29 +141,50 @@ impl Deps {
     }
 
     async fn notify(&self, incident: &Incident, console_url: Option<&str>) {
-        let (subject, text) = mail_text(incident, console_url);
-        if let Some(tg) = &self.telegram {
-            let short = format!("{subject}\n{}\nid: {}", incident.message, incident.id);
-            if let Err(err) = tg
-                .messenger
-                .send(MessengerKind::Telegram, &tg.chat_id, &short)
-                .await
-            {
-                tracing::error!(error = %err, id = incident.id, "telegram admin message failed");
-            }
-        }
-        let Some(mail) = &self.mail else { return };
-        let outcome = match mail.send(&subject, &text).await {
-            Ok(_) => None,
-            Err(err) => {
-                tracing::error!(error = %error_chain(&err), id = incident.id, "incident mail failed");
-                Some("mail could not be sent".to_owned())
-            }
+        let Some(outcome) = announce(
+            self.mail.as_deref(),
+            self.telegram.as_ref(),
+            incident,
+            console_url,
+        )
+        .await
+        else {
+            return;
         };
         if let Err(err) = self.store.mark_notified(&incident.id, outcome).await {
             tracing::error!(error = %error_chain(&err), id = incident.id, "recording notification failed");
         }
     }
+}
+
+/// Tells the admin about a new incident: a short message to the Telegram admin chat (best
+/// effort) and the mail. Returns the mail's outcome to record (`None` inside: sent;
+/// `Some(reason)`: not sent), or `None` when no mail is configured.
+pub async fn announce(
+    mail: Option<&dyn AdminMailer>,
+    telegram: Option<&TelegramAdmin>,
+    incident: &Incident,
+    console_url: Option<&str>,
+) -> Option<Option<String>> {
+    let (subject, text) = mail_text(incident, console_url);
+    if let Some(tg) = telegram {
+        let short = format!("{subject}\n{}\nid: {}", incident.message, incident.id);
+        if let Err(err) = tg
+            .messenger
+            .send(MessengerKind::Telegram, &tg.chat_id, &short)
+            .await
+        {
+            tracing::error!(error = %err, id = incident.id, "telegram admin message failed");
+        }
+    }
+    let mail = mail?;
+    Some(match mail.send_admin(&subject, &text).await {
+        Ok(_) => None,
+        Err(err) => {
+            tracing::error!(error = %error_chain(&err), id = incident.id, "incident mail failed");
+            Some("mail could not be sent".to_owned())
+        }
+    })
 }
 
 /// `https://{API host}/console` for a request that came through API Gateway.
@@ -189,7 +216,7 @@ async fn report(deps: &Deps, req: &Request) -> Result<(StatusCode, Reported), Ap
         .await?;
     let (reported, created) = deps
         .store
-        .report(&input, Timestamp::now(), || deps.enrich(&app.links))
+        .report(&input, deps.clock.now(), || deps.enrich(&app.links))
         .await?;
     let status = match &created {
         Some(incident) => {
@@ -233,4 +260,76 @@ pub async fn serve() -> Result<(), lambda_http::Error> {
     use lambda_http::{run, service_fn};
     let deps = Deps::from_env().await?;
     run(service_fn(|req| handle(&deps, req))).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lookout_mail::MemoryMail;
+    use lookout_messenger::messenger::{MemoryMessenger, SendError};
+
+    fn incident() -> Incident {
+        serde_json::from_value(json!({
+            "id": "0b3c", "app_name": "billing", "title": "DB down", "message": "timeout",
+            "level": "critical", "status": "open", "assignee": "", "notes": "", "logs": [],
+            "logs_dropped": 0, "count": 1, "first_seen": "2030-01-01T00:00:00.000Z",
+            "last_seen": "2030-01-01T00:00:00.000Z", "recent_logs": [], "notified": false
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_new_incident_is_mailed_and_sent_to_the_admin_chat() {
+        let mail = MemoryMail::default();
+        let chat = MemoryMessenger::default();
+        let tg = TelegramAdmin {
+            messenger: Arc::new(chat.clone()),
+            chat_id: "-100777".into(),
+        };
+        let i = incident();
+        let outcome = announce(Some(&mail), Some(&tg), &i, Some("https://x/console")).await;
+        assert_eq!(outcome, Some(None), "mailed");
+        let sent = mail.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].subject, "[Lookout] CRIT in billing: DB down");
+        assert!(sent[0]
+            .text
+            .contains("Console: https://x/console#incident/0b3c"));
+        let msgs = chat.sent();
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(
+            (msgs[0].kind, msgs[0].address.as_str()),
+            (MessengerKind::Telegram, "-100777")
+        );
+        assert_eq!(
+            msgs[0].text,
+            "[Lookout] CRIT in billing: DB down\ntimeout\nid: 0b3c"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_chat_message_does_not_stop_the_mail_and_a_failed_mail_is_recorded() {
+        let mail = MemoryMail::default();
+        let chat = MemoryMessenger::default();
+        chat.then(Err(SendError::NotConfigured(MessengerKind::Telegram)));
+        let tg = TelegramAdmin {
+            messenger: Arc::new(chat),
+            chat_id: "-1".into(),
+        };
+        assert_eq!(
+            announce(Some(&mail), Some(&tg), &incident(), None).await,
+            Some(None)
+        );
+        assert_eq!(mail.sent().len(), 1);
+        mail.set_failing(true);
+        assert_eq!(
+            announce(Some(&mail), None, &incident(), None).await,
+            Some(Some("mail could not be sent".into()))
+        );
+        assert_eq!(
+            announce(None, None, &incident(), None).await,
+            None,
+            "no mail configured"
+        );
+    }
 }

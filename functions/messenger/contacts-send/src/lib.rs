@@ -33,40 +33,43 @@ use lookout_core::{
     aws, config,
     error::error_chain,
     http::{body_bytes, ok, respond},
-    time::Clock,
-    time::Timestamp,
+    time::{system_clock, SharedClock, Timestamp},
     AppError,
 };
 use lookout_messenger::broadcast::{
-    env, schedule_name, BroadcastStore, ContactName, DeliveryRecord, Dispatcher, IdempotencyKey,
-    Job, KeyedSend, ScheduleTarget, SendId, SendMessage, SendRecord,
+    env, queue_fanout, BroadcastStore, ContactName, DeliveryRecord, Dispatcher, IdempotencyKey,
+    JobQueue, JobScheduler, KeyedSend, ScheduleTarget, SendId, SendMessage, SendRecord,
 };
 use serde_json::json;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub keys: ApiKeys,
     pub store: BroadcastStore,
-    pub dispatcher: Dispatcher,
-    pub clock: Clock,
+    pub queue: Arc<dyn JobQueue>,
+    pub scheduler: Arc<dyn JobScheduler>,
+    pub clock: SharedClock,
 }
 
 impl Deps {
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let sdk = aws::sdk_config().await;
         let ddb = aws::dynamodb(&sdk);
+        let dispatcher = Arc::new(Dispatcher::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            config::required(env::MESSENGER_QUEUE_URL)?,
+            Some((
+                aws_sdk_scheduler::Client::new(&sdk),
+                ScheduleTarget::from_env()?,
+            )),
+        ));
         Ok(Self {
             keys: ApiKeys::from_env(ddb.clone())?,
             store: BroadcastStore::from_env(ddb)?,
-            dispatcher: Dispatcher::new(
-                aws_sdk_sqs::Client::new(&sdk),
-                config::required(env::MESSENGER_QUEUE_URL)?,
-                Some((
-                    aws_sdk_scheduler::Client::new(&sdk),
-                    ScheduleTarget::from_env()?,
-                )),
-            ),
-            clock: Clock::system(),
+            queue: dispatcher.clone(),
+            scheduler: dispatcher,
+            clock: system_clock(),
         })
     }
 }
@@ -119,7 +122,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                     )
                     .await?;
                 let n = deliveries.len();
-                dispatch_or_undo(deps, &id, &send, &deliveries, at).await?;
+                dispatch_or_undo(deps, &id, &send, &deliveries, at, now).await?;
                 (id, send, n)
             }
             Some(key) => {
@@ -140,7 +143,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                 {
                     KeyedSend::Created(id, send, deliveries) => {
                         let n = deliveries.len();
-                        dispatch_or_undo(deps, &id, &send, &deliveries, at).await?;
+                        dispatch_or_undo(deps, &id, &send, &deliveries, at, now).await?;
                         (id, send, n)
                     }
                     KeyedSend::Replay(id, send) => {
@@ -148,16 +151,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                         // queue it. A second fanout or schedule is harmless (deliveries are
                         // claimed once; a schedule's name is its client token).
                         let at = Timestamp::parse_str(&send.scheduled_at).unwrap_or(now);
-                        let job = Job::Fanout {
-                            send_id: id.clone(),
-                        };
-                        if at > now {
-                            deps.dispatcher
-                                .schedule(&schedule_name(&id), &job, at)
-                                .await?;
-                        } else {
-                            deps.dispatcher.enqueue(&job).await?;
-                        }
+                        queue_fanout(&*deps.queue, &*deps.scheduler, &id, at, now).await?;
                         tracing::info!(send_id = id.as_str(), "idempotent replay");
                         let n = send.deliveries;
                         (id, send, n)
@@ -193,17 +187,9 @@ async fn dispatch_or_undo(
     send: &SendRecord,
     deliveries: &[DeliveryRecord],
     at: Timestamp,
+    now: Timestamp,
 ) -> Result<(), AppError> {
-    let job = Job::Fanout {
-        send_id: send_id.clone(),
-    };
-    let dispatched = if send.scheduled {
-        deps.dispatcher
-            .schedule(&schedule_name(send_id), &job, at)
-            .await
-    } else {
-        deps.dispatcher.enqueue(&job).await
-    };
+    let dispatched = queue_fanout(&*deps.queue, &*deps.scheduler, send_id, at, now).await;
     if let Err(err) = dispatched {
         if let Err(undo) = deps.store.discard_send(send, deliveries).await {
             tracing::error!(send_id = send_id.as_str(), error = %error_chain(&undo),

@@ -19,6 +19,7 @@
 //! moves it to the dead-letter queue after `maxReceiveCount` receives.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -27,74 +28,23 @@ use lookout_core::{
     aws,
     config::{self, ConfigError},
     error::error_chain,
-    time::Clock,
+    time::{system_clock, SharedClock},
     AppError,
 };
 use lookout_messenger::broadcast::{
-    env, BroadcastStore, Claim, DeliveryId, Dispatcher, Job, SendId, Status,
+    env, BroadcastStore, Claim, DeliveryId, Dispatcher, Job, JobQueue, RetryPolicy, SendId, Status,
+    Step,
 };
-use lookout_messenger::messenger::Messenger;
-use rand::Rng;
-
-/// How often and how fast a delivery is retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts before a transiently failing delivery is recorded as failed.
-    pub max_attempts: u32,
-    /// Delay after the first failed attempt; doubled after each further one.
-    pub base: Duration,
-    /// Longest delay.
-    pub cap: Duration,
-    /// How long a claimed attempt may take before another consumer treats it as interrupted.
-    /// Longer than the function's timeout.
-    pub lease: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            base: Duration::from_secs(30),
-            cap: Duration::from_secs(15 * 60),
-            lease: Duration::from_secs(120),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// `MESSENGER_MAX_ATTEMPTS` (1..=20, default 5), `MESSENGER_RETRY_BASE_SECONDS`
-    /// (0..=900, default 30).
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let mut p = Self::default();
-        p.max_attempts = config::int_in(env::MESSENGER_MAX_ATTEMPTS, 1..=20, p.max_attempts)?;
-        p.base = Duration::from_secs(config::int_in(
-            env::MESSENGER_RETRY_BASE_SECONDS,
-            0..=900,
-            p.base.as_secs(),
-        )?);
-        Ok(p)
-    }
-
-    /// Backoff after failed attempt number `attempt` (1-based): `base × 2^(attempt-1)`, capped,
-    /// with jitter in its upper half so retries of one outage spread out.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let full = self
-            .base
-            .saturating_mul(1_u32 << attempt.saturating_sub(1).min(16))
-            .min(self.cap);
-        let half = full / 2;
-        let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(0);
-        half + Duration::from_millis(rand::rng().random_range(0..=jitter_ms))
-    }
-}
+use lookout_messenger::messenger::{LazyMessenger, MessengerApi};
 
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub store: BroadcastStore,
-    pub dispatcher: Dispatcher,
-    pub messenger: Messenger,
+    /// The messenger queue (fanout's jobs, retry delays).
+    pub queue: Arc<dyn JobQueue>,
+    pub messenger: Arc<dyn MessengerApi>,
     pub policy: RetryPolicy,
-    pub clock: Clock,
+    pub clock: SharedClock,
 }
 
 impl Deps {
@@ -102,14 +52,15 @@ impl Deps {
         let sdk = aws::sdk_config().await;
         Ok(Self {
             store: BroadcastStore::from_env(aws::dynamodb(&sdk))?,
-            dispatcher: Dispatcher::new(
+            queue: Arc::new(Dispatcher::new(
                 aws_sdk_sqs::Client::new(&sdk),
                 config::required(env::MESSENGER_QUEUE_URL)?,
                 None,
-            ),
-            messenger: Messenger::load(&sdk).await?,
+            )),
+            // The tokens' secret is read on the first delivery, not at cold start.
+            messenger: Arc::new(LazyMessenger::new(&sdk)),
             policy: RetryPolicy::from_env()?,
-            clock: Clock::system(),
+            clock: system_clock(),
         })
     }
 }
@@ -188,7 +139,7 @@ pub async fn process(deps: &Deps, record: &SqsMessage) -> Outcome {
         }
     };
     if let (Outcome::Retry(Some(after)), Some(handle)) = (outcome, &record.receipt_handle) {
-        if let Err(err) = deps.dispatcher.retry_after(handle, after).await {
+        if let Err(err) = deps.queue.retry_after(handle, after).await {
             // The message still comes back, after the queue's visibility timeout.
             tracing::warn!(message_id, error = %error_chain(&err), "could not set the retry delay");
         }
@@ -212,7 +163,7 @@ pub async fn fanout(deps: &Deps, send_id: &SendId) -> Result<Outcome, AppError> 
         .filter(|d| d.status == Status::Pending)
         .map(|d| d.id().map(|delivery_id| Job::Deliver { delivery_id }))
         .collect::<Result<Vec<_>, _>>()?;
-    deps.dispatcher.enqueue_all(&jobs).await?;
+    deps.queue.enqueue_all(&jobs).await?;
     tracing::info!(
         send_id = send_id.as_str(),
         deliveries = deliveries.len(),
@@ -260,7 +211,7 @@ pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outc
         }
     };
     let kind = claimed.messenger;
-    let url = deps.messenger.endpoint(kind);
+    let url = deps.messenger.endpoint(kind).await;
     let Some(send) = deps.store.get_send(&id.send).await? else {
         deps.store
             .mark_failed(
@@ -278,11 +229,11 @@ pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outc
         .send(kind, &claimed.address, &send.message)
         .await;
     let now = deps.clock.now();
-    match result {
-        Ok(delivered) => {
+    match deps.policy.step(claimed.attempts, result) {
+        Step::Sent { provider_id } => {
             let recorded = deps
                 .store
-                .mark_sent(&claimed, now, delivered.provider_id.as_deref())
+                .mark_sent(&claimed, now, provider_id.as_deref())
                 .await?;
             if !recorded {
                 tracing::warn!(delivery_id, "sent, but the delivery had moved on meanwhile");
@@ -290,20 +241,12 @@ pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outc
             tracing::info!(delivery_id, messenger = %kind, attempt = claimed.attempts, "delivered");
             Ok(Outcome::Ack)
         }
-        Err(err) if err.is_transient() && claimed.attempts < deps.policy.max_attempts => {
-            deps.store
-                .mark_retry(&claimed, now, &err.to_string())
-                .await?;
-            let after = deps.policy.delay(claimed.attempts);
-            tracing::warn!(delivery_id, messenger = %kind, attempt = claimed.attempts, error = %err, retry_in = ?after, "delivery failed; will retry");
+        Step::Retry { after, error } => {
+            deps.store.mark_retry(&claimed, now, &error).await?;
+            tracing::warn!(delivery_id, messenger = %kind, attempt = claimed.attempts, %error, retry_in = ?after, "delivery failed; will retry");
             Ok(Outcome::Retry(Some(after)))
         }
-        Err(err) => {
-            let reason = if err.is_transient() {
-                format!("{err} (gave up after {} attempts)", claimed.attempts)
-            } else {
-                err.to_string()
-            };
+        Step::Failed { reason } => {
             deps.store
                 .mark_failed(&claimed, now, &reason, url.as_deref(), &send.message)
                 .await?;
@@ -319,27 +262,4 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     use lambda_runtime::{run, service_fn};
     let deps = Deps::from_env().await?;
     run(service_fn(|event| handle(&deps, event))).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_caps() {
-        let p = RetryPolicy {
-            base: Duration::from_secs(10),
-            ..RetryPolicy::default()
-        };
-        for (attempt, full) in [(1, 10), (2, 20), (3, 40), (10, 900), (40, 900)] {
-            let d = p.delay(attempt);
-            let full = Duration::from_secs(full);
-            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
-        }
-        let zero = RetryPolicy {
-            base: Duration::ZERO,
-            ..RetryPolicy::default()
-        };
-        assert_eq!(zero.delay(3), Duration::ZERO);
-    }
 }

@@ -1,6 +1,163 @@
 //! The queue and the scheduler: jobs now through SQS, later through EventBridge Scheduler.
+//!
+//! Both are ports ([`JobQueue`], [`JobScheduler`]): [`Dispatcher`] is the AWS adapter,
+//! [`MemoryDispatch`] the in-memory one that unit tests read back.
 
 use super::*;
+use lookout_core::BoxFuture;
+use std::sync::{Arc, Mutex};
+
+/// Puts jobs on the messenger queue (a port).
+pub trait JobQueue: Send + Sync + std::fmt::Debug {
+    /// One job, visible at once.
+    fn enqueue<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<(), BroadcastError>>;
+    /// Many jobs; fails if any was not enqueued (the caller retries all: deliveries are
+    /// idempotent).
+    fn enqueue_all<'a>(&'a self, jobs: &'a [Job]) -> BoxFuture<'a, Result<(), BroadcastError>>;
+    /// Makes a received job visible again after `after` (0 = at once).
+    fn retry_after<'a>(
+        &'a self,
+        receipt_handle: &'a str,
+        after: Duration,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>>;
+}
+
+/// Puts a job on the queue at a later time (a port).
+pub trait JobScheduler: Send + Sync + std::fmt::Debug {
+    /// A one-time schedule named `name` (unique per send: creating it again is not an error).
+    fn schedule<'a>(
+        &'a self,
+        name: &'a str,
+        job: &'a Job,
+        at: Timestamp,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>>;
+}
+
+impl JobQueue for Dispatcher {
+    fn enqueue<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(Dispatcher::enqueue(self, job))
+    }
+    fn enqueue_all<'a>(&'a self, jobs: &'a [Job]) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(Dispatcher::enqueue_all(self, jobs))
+    }
+    fn retry_after<'a>(
+        &'a self,
+        receipt_handle: &'a str,
+        after: Duration,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(Dispatcher::retry_after(self, receipt_handle, after))
+    }
+}
+
+impl JobScheduler for Dispatcher {
+    fn schedule<'a>(
+        &'a self,
+        name: &'a str,
+        job: &'a Job,
+        at: Timestamp,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(Dispatcher::schedule(self, name, job, at))
+    }
+}
+
+/// Queues a send's fanout: on the queue at once when `at` is not later than `now`, else by
+/// a one-time schedule (named after the send) at `at`. Returns whether it was scheduled.
+pub async fn queue_fanout(
+    queue: &dyn JobQueue,
+    scheduler: &dyn JobScheduler,
+    send_id: &SendId,
+    at: Timestamp,
+    now: Timestamp,
+) -> Result<bool, BroadcastError> {
+    let job = Job::Fanout {
+        send_id: send_id.clone(),
+    };
+    if at > now {
+        scheduler
+            .schedule(&schedule_name(send_id), &job, at)
+            .await?;
+        Ok(true)
+    } else {
+        queue.enqueue(&job).await?;
+        Ok(false)
+    }
+}
+
+/// What a [`MemoryDispatch`] was asked to do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dispatched {
+    Enqueued(Job),
+    Scheduled {
+        name: String,
+        job: Job,
+        at: Timestamp,
+    },
+    RetryAfter {
+        receipt_handle: String,
+        after: Duration,
+    },
+}
+
+/// The in-memory queue and scheduler: records every call; clones share the record.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryDispatch {
+    log: Arc<Mutex<Vec<Dispatched>>>,
+}
+
+impl MemoryDispatch {
+    pub fn log(&self) -> Vec<Dispatched> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    fn push(&self, d: Dispatched) -> Result<(), BroadcastError> {
+        self.log
+            .lock()
+            .map_err(|_| BroadcastError::fault("the in-memory dispatch is poisoned"))?
+            .push(d);
+        Ok(())
+    }
+}
+
+impl JobQueue for MemoryDispatch {
+    fn enqueue<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(async move { self.push(Dispatched::Enqueued(job.clone())) })
+    }
+    fn enqueue_all<'a>(&'a self, jobs: &'a [Job]) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(async move {
+            jobs.iter()
+                .try_for_each(|j| self.push(Dispatched::Enqueued(j.clone())))
+        })
+    }
+    fn retry_after<'a>(
+        &'a self,
+        receipt_handle: &'a str,
+        after: Duration,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(async move {
+            self.push(Dispatched::RetryAfter {
+                receipt_handle: receipt_handle.to_owned(),
+                after,
+            })
+        })
+    }
+}
+
+impl JobScheduler for MemoryDispatch {
+    fn schedule<'a>(
+        &'a self,
+        name: &'a str,
+        job: &'a Job,
+        at: Timestamp,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(async move {
+            self.push(Dispatched::Scheduled {
+                name: name.to_owned(),
+                job: job.clone(),
+                at,
+            })
+        })
+    }
+}
 
 /// Puts jobs on the messenger queue, now or (through EventBridge Scheduler) later.
 #[derive(Debug, Clone)]

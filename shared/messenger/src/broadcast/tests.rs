@@ -190,3 +190,159 @@ fn schedules_never_fire_early() {
         [2019, 11, 30, 13, 19, 18]
     );
 }
+
+// ------------------------------------------------ delivery retries and dispatch, in memory
+
+use crate::messenger::{Delivered, MemoryMessenger, MessengerApi, SendError};
+
+#[test]
+fn backoff_doubles_with_jitter_and_caps() {
+    let p = RetryPolicy {
+        base: Duration::from_secs(10),
+        ..RetryPolicy::default()
+    };
+    for (attempt, full) in [(1, 10), (2, 20), (3, 40), (10, 900), (40, 900)] {
+        let d = p.delay(attempt);
+        let full = Duration::from_secs(full);
+        assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+    }
+    let zero = RetryPolicy {
+        base: Duration::ZERO,
+        ..RetryPolicy::default()
+    };
+    assert_eq!(zero.delay(3), Duration::ZERO);
+}
+
+fn unavailable(status: Option<u16>) -> Result<Delivered, SendError> {
+    Err(SendError::Unavailable {
+        kind: MessengerKind::Telegram,
+        status,
+        detail: "try later".into(),
+    })
+}
+
+/// Attempts one delivery through `messenger` until a step is final, as the consumer does
+/// (one attempt per receive of the job); every step in order.
+async fn attempts(messenger: &dyn MessengerApi, policy: &RetryPolicy) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for attempt in 1..=policy.max_attempts + 1 {
+        let result = messenger
+            .send(MessengerKind::Telegram, "-100123", "disk full")
+            .await;
+        let step = policy.step(attempt, result);
+        let last = !matches!(step, Step::Retry { .. });
+        steps.push(step);
+        if last {
+            break;
+        }
+    }
+    steps
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_with_growing_backoff_until_sent() {
+    let messenger = MemoryMessenger::default();
+    messenger
+        .then(unavailable(Some(503)))
+        .then(unavailable(None))
+        .then(Ok(Delivered {
+            provider_id: Some("42".into()),
+        }));
+    let policy = RetryPolicy::default();
+    let steps = attempts(&messenger, &policy).await;
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    for (i, full) in [(0, 30), (1, 60)] {
+        let Step::Retry { after, error } = &steps[i] else {
+            panic!("attempt {}: {:?}", i + 1, steps[i]);
+        };
+        let full = Duration::from_secs(full);
+        assert!(*after >= full / 2 && *after <= full, "{after:?}");
+        assert!(error.starts_with("telegram unavailable"), "{error}");
+    }
+    assert_eq!(
+        steps[2],
+        Step::Sent {
+            provider_id: Some("42".into())
+        }
+    );
+    let sent = messenger.sent();
+    assert_eq!(sent.len(), 3);
+    assert!(sent
+        .iter()
+        .all(|s| s.address == "-100123" && s.text == "disk full"));
+}
+
+#[tokio::test]
+async fn the_last_transient_failure_and_any_rejection_fail_for_good() {
+    let messenger = MemoryMessenger::default();
+    for _ in 0..3 {
+        messenger.then(unavailable(Some(429)));
+    }
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        ..RetryPolicy::default()
+    };
+    let steps = attempts(&messenger, &policy).await;
+    assert_eq!(steps.len(), 3);
+    assert!(matches!(steps[1], Step::Retry { .. }));
+    assert_eq!(
+        steps[2],
+        Step::Failed {
+            reason: "telegram unavailable (429): try later (gave up after 3 attempts)".into()
+        }
+    );
+
+    let rejecting = MemoryMessenger::default();
+    rejecting.then(Err(SendError::Rejected {
+        kind: MessengerKind::Telegram,
+        status: 400,
+        detail: "chat not found".into(),
+    }));
+    let steps = attempts(&rejecting, &policy).await;
+    assert_eq!(
+        steps,
+        [Step::Failed {
+            reason: "telegram rejected the message (400): chat not found".into()
+        }]
+    );
+    assert_eq!(rejecting.sent().len(), 1, "a rejection is never sent again");
+}
+
+#[tokio::test]
+async fn a_send_is_queued_now_or_scheduled_for_later() {
+    let dispatch = MemoryDispatch::default();
+    let now = ts("2030-01-01T00:00:00Z");
+    let (a, b, c) = (SendId::new(), SendId::new(), SendId::new());
+    let later = ts("2030-01-01T00:00:00.001Z");
+    assert!(!queue_fanout(&dispatch, &dispatch, &a, now, now)
+        .await
+        .unwrap());
+    assert!(
+        !queue_fanout(&dispatch, &dispatch, &b, ts("2029-01-01T00:00:00Z"), now)
+            .await
+            .unwrap()
+    );
+    assert!(queue_fanout(&dispatch, &dispatch, &c, later, now)
+        .await
+        .unwrap());
+    let fanout = |id: &SendId| Job::Fanout {
+        send_id: id.clone(),
+    };
+    assert_eq!(
+        dispatch.log(),
+        [
+            Dispatched::Enqueued(fanout(&a)),
+            Dispatched::Enqueued(fanout(&b)),
+            Dispatched::Scheduled {
+                name: format!("send-{}", c.as_str()),
+                job: fanout(&c),
+                at: later,
+            },
+        ]
+    );
+    assert_eq!(
+        at_expression(later),
+        "at(2030-01-01T00:00:01)",
+        "never early"
+    );
+}

@@ -1,0 +1,186 @@
+//! The app's state machine, pure: what a beat, a due time or an admin action does to the
+//! record. The store reads the item, asks these functions and writes the result conditioned on
+//! the version it read; the unit tests drive them with a manual clock and the in-memory mailer.
+//!
+//! ```text
+//!          beat (deadline moves)          silent past period + grace
+//!   ┌──────────── up ──────────────────────────────────────┐
+//!   │              ▲ beat (recovery mail)                   ▼
+//!   │              └──────────────────────────────────── down (down mail)
+//!   └── pause / retire (admin) → paused / retired → resume → up
+//! ```
+//! An app is *late* between its period and period + grace: still `up`, not yet due.
+
+use super::*;
+
+/// What a beat makes of the app: the record to write, the version it must still have
+/// (`None`: create it), and whether the beat ended an outage.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BeatStep {
+    pub(crate) rec: AppRecord,
+    pub(crate) expected: Option<u64>,
+    pub(crate) recovered: bool,
+}
+
+/// A beat of `tenant`'s app at `now`, given the stored record (`None`: first beat).
+pub(crate) fn on_beat(
+    old: Option<&AppRecord>,
+    tenant: &Tenant,
+    beat: &HeartbeatIn,
+    now: Timestamp,
+) -> BeatStep {
+    let Some(old) = old else {
+        let mut rec = AppRecord::new(
+            tenant,
+            &beat.app_id,
+            now,
+            DEFAULT_PERIOD_SECONDS,
+            DEFAULT_GRACE_SECONDS,
+        );
+        rec.record_beat(beat, now);
+        rec.refresh_due();
+        return BeatStep {
+            rec,
+            expected: None,
+            recovered: false,
+        };
+    };
+    let mut rec = old.clone();
+    rec.version += 1;
+    let recovered = old.state == AppState::Down;
+    if recovered {
+        rec.state = AppState::Up;
+        rec.state_changed_at = now;
+        rec.down_since = None;
+        rec.record_beat(beat, now);
+        let (subject, body) = rec.up_mail(old.down_since, now);
+        rec.put_outbox(MailKind::Up, subject, body, now);
+    } else {
+        rec.record_beat(beat, now);
+    }
+    rec.refresh_due();
+    BeatStep {
+        rec,
+        expected: Some(old.version),
+        recovered,
+    }
+}
+
+/// What the scanner does with an app found due.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum DueStep {
+    /// Not due any more (a beat arrived, or the index lagged behind the item).
+    Nothing,
+    /// Silent past its deadline: `down`, with the down mail in the outbox.
+    WentDown(Box<AppRecord>),
+    /// An unsent mail whose lease ended: sent again under a new lease.
+    RetryMail(Box<AppRecord>),
+    /// An unsent mail tried [`MAX_MAIL_ATTEMPTS`] times: given up.
+    DropMail(Box<AppRecord>),
+}
+
+/// The scanner's decision for `old` at `now`; the record returned has the next version.
+pub(crate) fn on_due(old: &AppRecord, now: Timestamp) -> DueStep {
+    let now_ms = millis(now);
+    let mut rec = old.clone();
+    rec.version += 1;
+    let step = if old.state == AppState::Up && old.deadline < now_ms {
+        rec.state = AppState::Down;
+        rec.state_changed_at = now;
+        rec.down_since = Some(from_millis(old.deadline));
+        let (subject, body) = rec.down_mail(now);
+        rec.put_outbox(MailKind::Down, subject, body, now);
+        DueStep::WentDown
+    } else if old.outbox.is_some() && old.lease_until.is_some_and(|l| l <= now_ms) {
+        let attempts = old.outbox.as_ref().map_or(0, |o| o.attempts);
+        if attempts >= MAX_MAIL_ATTEMPTS {
+            rec.outbox = None;
+            rec.lease_until = None;
+            DueStep::DropMail
+        } else {
+            if let Some(o) = rec.outbox.as_mut() {
+                o.attempts += 1;
+            }
+            rec.lease_until = Some(now_ms + MAIL_LEASE_MS);
+            DueStep::RetryMail
+        }
+    } else {
+        return DueStep::Nothing;
+    };
+    rec.refresh_due();
+    step(Box::new(rec))
+}
+
+/// The record once `mail` was sent: its outbox cleared (`None` when a newer transition
+/// replaced it, or it is cleared already: nothing to write).
+pub(crate) fn mail_sent(current: &AppRecord, mail_seq: u64) -> Option<AppRecord> {
+    if current.outbox.as_ref().map(|o| o.seq) != Some(mail_seq) {
+        return None;
+    }
+    let mut rec = current.clone();
+    rec.version += 1;
+    rec.outbox = None;
+    rec.lease_until = None;
+    rec.refresh_due();
+    Some(rec)
+}
+
+/// Sends a transition mail through the admin mailer port.
+pub(crate) async fn send_mail(
+    admin: &dyn AdminMailer,
+    mail: &PendingMail,
+) -> Result<(), HeartbeatError> {
+    admin.send_admin(&mail.subject, &mail.body).await?;
+    tracing::info!(
+        app = %mail.written.pk,
+        kind = ?mail.kind,
+        seq = mail.seq,
+        "transition mail sent"
+    );
+    Ok(())
+}
+
+/// An admin action or settings change on `rec` at `now` (the version is the caller's).
+pub(crate) fn apply_admin(
+    rec: &mut AppRecord,
+    input: &AdminAppIn,
+    now: Timestamp,
+) -> Result<(), HeartbeatError> {
+    if input.period_seconds.is_some() || input.grace_seconds.is_some() {
+        rec.period_seconds = input.period_seconds.unwrap_or(rec.period_seconds);
+        rec.grace_seconds = input.grace_seconds.unwrap_or(rec.grace_seconds);
+        rec.window_ms = window_ms(rec.period_seconds, rec.grace_seconds);
+        if rec.state == AppState::Up {
+            rec.deadline = rec.watch_start() + rec.window_ms;
+        }
+    }
+    let changed = |rec: &mut AppRecord, state: AppState| {
+        rec.state = state;
+        rec.state_changed_at = now;
+        rec.down_since = None;
+    };
+    match (input.action, rec.state) {
+        (None, _)
+        | (Some(AdminAction::Pause), AppState::Paused)
+        | (Some(AdminAction::Resume), AppState::Up | AppState::Down)
+        | (Some(AdminAction::Retire), AppState::Retired) => {}
+        (Some(AdminAction::Pause), AppState::Retired) => {
+            return Err(HeartbeatError::StateConflict(
+                "app is retired; resume it before pausing".into(),
+            ))
+        }
+        (Some(AdminAction::Pause), AppState::Up | AppState::Down) => {
+            changed(rec, AppState::Paused);
+        }
+        (Some(AdminAction::Resume), AppState::Paused | AppState::Retired) => {
+            changed(rec, AppState::Up);
+            rec.expires_at = None;
+            rec.deadline = millis(now) + rec.window_ms;
+        }
+        (Some(AdminAction::Retire), AppState::Up | AppState::Down | AppState::Paused) => {
+            changed(rec, AppState::Retired);
+            rec.expires_at = Some(now.unix_seconds() + RETIRED_RETENTION_DAYS * 86_400);
+        }
+    }
+    Ok(())
+}
