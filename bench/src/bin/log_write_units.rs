@@ -14,12 +14,12 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 
 use anyhow::{anyhow, bail, Context, Result};
+use aws_sdk_dynamodb::types::AttributeValue;
 use lookout_core::{auth::sha256_hex, time::Timestamp};
 use lookout_dev::{moto, provision, template::Template};
-use lookout_logs::{
-    baseline_items, batch_items, write_units, Batch, Level, LogQuery, LogStore, UserName,
-};
+use lookout_logs::{pack, write_units, Batch, Level, LogQuery, LogStore, UserName};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 const LEVELS: [&str; 5] = ["debug", "info", "warning", "error", "critical"];
 
@@ -45,6 +45,42 @@ fn make_batch(user: &str, batch_no: usize, n: usize) -> Result<(Batch, usize)> {
         "logs": logs
     });
     Ok((serde_json::from_value(batch)?, line_bytes))
+}
+
+/// The items `/send_logs` writes for `batch` (the store's own packing).
+fn packed_items(batch: Batch) -> Result<Vec<HashMap<String, AttributeValue>>> {
+    pack(batch, Some(0))
+        .map_err(|e| anyhow!("{e}"))?
+        .iter()
+        .map(|c| serde_dynamo::to_item(c).context("chunk item"))
+        .collect()
+}
+
+/// The one-item-per-line layout the packed one is measured against: the same attributes per
+/// line, keyed like the store's chunks (`U#<user>` / `<eventAt>#<batch id>#<line>`).
+fn baseline_items(batch: &Batch) -> Vec<HashMap<String, AttributeValue>> {
+    let s = |v: String| AttributeValue::S(v);
+    let batch_id = "0123456789abcdef"; // the store's batch ids are 16 hex digits
+    batch
+        .logs
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let at = l.event_at.to_rfc3339();
+            HashMap::from([
+                ("pk".to_owned(), s(format!("U#{}", batch.user.as_str()))),
+                ("sk".to_owned(), s(format!("{at}#{batch_id}#{i:05}"))),
+                ("pid".to_owned(), AttributeValue::N(batch.pid.to_string())),
+                ("pName".to_owned(), s(batch.p_name.clone())),
+                ("postTime".to_owned(), s(batch.post_time.to_rfc3339())),
+                ("eventAt".to_owned(), s(at)),
+                ("level".to_owned(), s(l.level.as_str().to_owned())),
+                ("msg".to_owned(), s(l.msg.clone())),
+                ("pDescription".to_owned(), s(l.p_description.clone())),
+                ("expiresAt".to_owned(), AttributeValue::N("0".into())),
+            ])
+        })
+        .collect()
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> Result<usize> {
@@ -77,7 +113,7 @@ async fn main() -> Result<()> {
             .iter()
             .map(write_units)
             .sum::<usize>();
-        let stored = batch_items(batch)?;
+        let stored = packed_items(batch)?;
         items += stored.len();
         packed += stored.iter().map(write_units).sum::<usize>();
         done += n;

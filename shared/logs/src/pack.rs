@@ -31,7 +31,7 @@ pub(crate) fn packed_len(l: &PackedLine) -> usize {
 
 /// Chunk items for a batch: lines sorted by time, cut at the size target or the span limit.
 /// A pure function of the batch, so retries produce the same keys.
-pub(crate) fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, LogsError> {
+pub fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, LogsError> {
     let pk = user_pk(&batch.user);
     let id = batch_id(&batch);
     let mut lines: Vec<(Timestamp, PackedLine)> = batch
@@ -95,48 +95,3 @@ pub(crate) fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRec
 }
 
 pub use lookout_core::ddb::{item_size, write_units};
-
-/// Items of a batch as stored (for the cost benchmark; the store uses the same function).
-pub fn batch_items(batch: Batch) -> Result<Vec<HashMap<String, AttributeValue>>, LogsError> {
-    pack(batch, Some(0))?
-        .iter()
-        .map(|c| serde_dynamo::to_item(c).map_err(LogsError::from))
-        .collect()
-}
-
-/// The one-item-per-line layout the packed one is measured against.
-pub fn baseline_items(batch: &Batch) -> Vec<HashMap<String, AttributeValue>> {
-    let id = batch_id(batch);
-    batch
-        .logs
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let at = l.event_at.to_rfc3339();
-            HashMap::from([
-                ("pk".to_owned(), AttributeValue::S(user_pk(&batch.user))),
-                (
-                    "sk".to_owned(),
-                    AttributeValue::S(format!("{at}#{id}#{i:05}")),
-                ),
-                ("pid".to_owned(), AttributeValue::N(batch.pid.to_string())),
-                ("pName".to_owned(), AttributeValue::S(batch.p_name.clone())),
-                (
-                    "postTime".to_owned(),
-                    AttributeValue::S(batch.post_time.to_rfc3339()),
-                ),
-                ("eventAt".to_owned(), AttributeValue::S(at)),
-                (
-                    "level".to_owned(),
-                    AttributeValue::S(l.level.as_str().to_owned()),
-                ),
-                ("msg".to_owned(), AttributeValue::S(l.msg.clone())),
-                (
-                    "pDescription".to_owned(),
-                    AttributeValue::S(l.p_description.clone()),
-                ),
-                ("expiresAt".to_owned(), AttributeValue::N("0".into())),
-            ])
-        })
-        .collect()
-}

@@ -7,7 +7,7 @@ pub(crate) type PackedLine = (String, Level, String, String);
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ChunkRecord {
+pub struct ChunkRecord {
     pub(crate) pk: String,
     pub(crate) sk: String,
     pub(crate) pid: u64,
