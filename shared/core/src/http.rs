@@ -97,9 +97,19 @@ pub fn canonical_path(path: &str) -> String {
 /// 308 Permanent Redirect to `location` (method and body are kept by the client), with a
 /// JSON body saying where.
 pub fn permanent_redirect(location: &str) -> Response<Body> {
+    #[derive(serde::Serialize)]
+    struct Moved<'a> {
+        error: &'static str,
+        message: String,
+        location: &'a str,
+    }
     let mut resp = json_response(
         StatusCode::PERMANENT_REDIRECT,
-        &serde_json::json!({"error": "moved", "message": format!("use {location}"), "location": location}),
+        &Moved {
+            error: "moved",
+            message: format!("use {location}"),
+            location,
+        },
     );
     if let Ok(value) = HeaderValue::from_str(location) {
         resp.headers_mut()

@@ -18,6 +18,12 @@ pub(crate) struct AppRecord {
     pub(crate) updated_at: String,
 }
 
+/// `GET /admin/apps`: every app.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AppList {
+    pub apps: Vec<AppView>,
+}
+
 /// An app as the admin sees it (never its code).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AppView {

@@ -28,7 +28,7 @@ use aws_sdk_dynamodb::{
 };
 use chrono::{Datelike, Timelike};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use lookout_core::{
     auth::{ApiKeys, Tenant},
@@ -64,6 +64,7 @@ mod dispatch;
 mod ids;
 mod input;
 mod records;
+mod replies;
 mod sends_store;
 pub use contacts_store::*;
 pub use delivery::*;
@@ -71,6 +72,7 @@ pub use dispatch::*;
 pub use ids::*;
 pub use input::*;
 pub use records::*;
+pub use replies::*;
 
 /// The HTTP routes' dependencies.
 #[derive(Debug, Clone)]

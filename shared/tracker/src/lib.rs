@@ -60,15 +60,12 @@ pub struct Deps {
 }
 
 impl Deps {
-    pub fn new(client: Client) -> Result<Self, config::ConfigError> {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sdk = lookout_core::aws::sdk_config().await;
+        let client = lookout_core::aws::dynamodb(&sdk);
         Ok(Self {
             store: TrackerStore::from_env(client.clone())?,
             keys: lookout_core::auth::ApiKeys::from_env(client)?,
         })
-    }
-
-    pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = lookout_core::aws::sdk_config().await;
-        Self::new(lookout_core::aws::dynamodb(&sdk))
     }
 }

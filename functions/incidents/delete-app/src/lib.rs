@@ -7,9 +7,15 @@ use lookout_core::{
     AppError,
 };
 use lookout_incidents::{query_params, AppName};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use lookout_incidents::AdminDeps as Deps;
+
+/// The reply: which app was deleted.
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    pub deleted: AppName,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,7 +34,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             None => return Err(AppError::validation("name is required")),
         };
         deps.store.delete_app(&name).await?;
-        Ok(ok(&serde_json::json!({ "deleted": name })))
+        Ok(ok(&Deleted { deleted: name }))
     })
     .await
 }

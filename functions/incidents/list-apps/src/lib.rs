@@ -2,7 +2,7 @@
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::http::{ok, respond};
-use lookout_incidents::query_params;
+use lookout_incidents::{query_params, AppList};
 
 pub use lookout_incidents::AdminDeps as Deps;
 
@@ -12,7 +12,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         let params = req.query_string_parameters();
         let _no_params = query_params(&params, &[])?;
         let apps = deps.store.list_apps().await?;
-        Ok(ok(&serde_json::json!({ "apps": apps })))
+        Ok(ok(&AppList { apps }))
     })
     .await
 }

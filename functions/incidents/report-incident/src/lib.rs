@@ -30,7 +30,6 @@ use lookout_incidents::{mail_text, Enrichment, Incident, IncidentStore, NewIncid
 use lookout_logs::{LogStore, UserName};
 use lookout_mail::{AdminMail, AdminMailer};
 use lookout_messenger::messenger::{Messenger, MessengerApi, MessengerKind};
-use serde_json::json;
 use std::sync::Arc;
 
 /// Lines of the app's own log attached to a new incident.
@@ -229,6 +228,21 @@ async fn report(deps: &Deps, req: &Request) -> Result<(StatusCode, Reported), Ap
     Ok((status, reported))
 }
 
+/// The seed server's (FastAPI's) error body: `{"detail": …}`.
+#[derive(Debug, serde::Serialize)]
+pub struct SeedDetail<T> {
+    pub detail: T,
+}
+
+/// One of FastAPI's validation errors.
+#[derive(Debug, serde::Serialize)]
+pub struct SeedValueError {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub loc: [&'static str; 1],
+    pub msg: String,
+}
+
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     let outcome = report(deps, &req).await;
     if canonical_path(req.uri().path()) != SEED_ROUTE {
@@ -243,12 +257,20 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         Err(AppError::Forbidden(_) | AppError::Unauthorized(_) | AppError::NotFound(_)) => {
             json_response(
                 StatusCode::BAD_REQUEST,
-                &json!({"detail": "Required app fields are incorrect"}),
+                &SeedDetail {
+                    detail: "Required app fields are incorrect",
+                },
             )
         }
         Err(AppError::Validation(msg) | AppError::PayloadTooLarge(msg)) => json_response(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &json!({"detail": [{"type": "value_error", "loc": ["body"], "msg": msg}]}),
+            &SeedDetail {
+                detail: [SeedValueError {
+                    kind: "value_error",
+                    loc: ["body"],
+                    msg,
+                }],
+            },
         ),
         Err(err) => err.into_response(),
     })
@@ -267,6 +289,7 @@ mod tests {
     use super::*;
     use lookout_mail::MemoryMail;
     use lookout_messenger::messenger::{MemoryMessenger, SendError};
+    use serde_json::json;
 
     fn incident() -> Incident {
         serde_json::from_value(json!({

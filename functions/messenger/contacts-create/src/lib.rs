@@ -15,8 +15,7 @@ use lookout_core::{
     http::{body_bytes, ok, respond},
     time::Timestamp,
 };
-use lookout_messenger::broadcast::CreateContacts;
-use serde_json::json;
+use lookout_messenger::broadcast::{ContactsSaved, CreateContacts};
 
 pub use lookout_messenger::broadcast::Deps;
 
@@ -39,9 +38,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             time_zone = input.time_zone.map(|z| z.name()),
             "contacts saved"
         );
-        Ok(ok(&match input.time_zone {
-            Some(zone) => json!({"success": true, "time_zone": zone}),
-            None => json!({"success": true}),
+        Ok(ok(&ContactsSaved {
+            success: true,
+            time_zone: input.time_zone,
         }))
     })
     .await

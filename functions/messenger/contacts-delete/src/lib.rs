@@ -6,8 +6,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::http::{body_bytes, ok, respond};
-use lookout_messenger::broadcast::DeleteContacts;
-use serde_json::json;
+use lookout_messenger::broadcast::{ContactsDeleted, DeleteContacts};
 
 pub use lookout_messenger::broadcast::Deps;
 
@@ -19,7 +18,10 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .store
             .delete_contacts(&caller.tenant, &input.user_name, &input.names)
             .await?;
-        Ok(ok(&json!({"success": true, "not_found": missing})))
+        Ok(ok(&ContactsDeleted {
+            success: true,
+            not_found: missing,
+        }))
     })
     .await
 }

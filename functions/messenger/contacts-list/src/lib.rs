@@ -4,8 +4,7 @@
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::http::{body_bytes, ok, respond};
-use lookout_messenger::broadcast::get_params;
-use serde_json::{json, Map, Value};
+use lookout_messenger::broadcast::{get_params, ContactList, SeedAddresses};
 
 pub use lookout_messenger::broadcast::Deps;
 
@@ -22,13 +21,12 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         let caller = deps.keys.authenticate(&req).await?;
         let (user, _) = get_params(body_bytes(&req), &query_pairs(&req), &[])?;
         let (contacts, settings) = deps.store.list_contacts(&caller.tenant, &user).await?;
-        let contacts: Map<String, Value> = contacts
-            .into_iter()
-            .map(|(name, a)| (name, a.to_seed_json()))
-            .collect();
-        Ok(ok(&match settings.time_zone {
-            Some(zone) => json!({ "contacts": contacts, "time_zone": zone }),
-            None => json!({ "contacts": contacts }),
+        Ok(ok(&ContactList {
+            contacts: contacts
+                .iter()
+                .map(|(name, a)| (name.clone(), SeedAddresses::from(a)))
+                .collect(),
+            time_zone: settings.time_zone,
         }))
     })
     .await

@@ -38,9 +38,9 @@ use lookout_core::{
 };
 use lookout_messenger::broadcast::{
     env, queue_fanout, BroadcastStore, ContactName, DeliveryRecord, Dispatcher, IdempotencyKey,
-    JobQueue, JobScheduler, KeyedSend, ScheduleTarget, SendId, SendMessage, SendRecord,
+    JobQueue, JobScheduler, KeyedSend, ScheduleTarget, SendAccepted, SendId, SendMessage,
+    SendRecord, WrongContact,
 };
-use serde_json::json;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -99,7 +99,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         }
         let wrong_contacts: Vec<_> = missing
             .iter()
-            .map(|name| json!({"name": name, "error": "no contact in base"}))
+            .map(|name| WrongContact::unknown(name))
             .collect();
         let contacts: Vec<_> = input
             .names
@@ -150,8 +150,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                         // Queue it again: the first request may have stored it and failed to
                         // queue it. A second fanout or schedule is harmless (deliveries are
                         // claimed once; a schedule's name is its client token).
-                        let at = Timestamp::parse_str(&send.scheduled_at).unwrap_or(now);
-                        queue_fanout(&*deps.queue, &*deps.scheduler, &id, at, now).await?;
+                        queue_fanout(&*deps.queue, &*deps.scheduler, &id, send.scheduled_at, now)
+                            .await?;
                         tracing::info!(send_id = id.as_str(), "idempotent replay");
                         let n = send.deliveries;
                         (id, send, n)
@@ -166,15 +166,15 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             scheduled = send.scheduled,
             "send accepted"
         );
-        Ok(ok(&json!({
-            "success": wrong_contacts.is_empty(),
-            "wrong_contacts": wrong_contacts,
-            "sendId": send_id,
-            "scheduled": send.scheduled,
-            "scheduledAt": send.scheduled_at,
-            "timeZone": due.map(|(_, zone)| zone),
-            "deliveries": deliveries,
-        })))
+        Ok(ok(&SendAccepted {
+            success: wrong_contacts.is_empty(),
+            wrong_contacts,
+            send_id,
+            scheduled: send.scheduled,
+            scheduled_at: send.scheduled_at,
+            time_zone: due.map(|(_, zone)| zone),
+            deliveries,
+        }))
     })
     .await
 }

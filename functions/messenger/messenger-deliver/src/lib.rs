@@ -190,9 +190,8 @@ pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outc
         }
         Claim::Busy(until) => {
             // Another consumer holds the attempt: look again when its lease ends.
-            let wait = lookout_core::time::Timestamp::parse_str(&until)
-                .ok()
-                .and_then(|u| (u.datetime() - now.datetime()).to_std().ok())
+            let wait = (until.datetime() - now.datetime())
+                .to_std()
                 .unwrap_or_default()
                 + Duration::from_secs(1);
             tracing::info!(delivery_id, receives, %until, "delivery busy elsewhere; retried later");

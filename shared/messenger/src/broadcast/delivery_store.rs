@@ -34,7 +34,7 @@ impl BroadcastStore {
             .expression_attribute_values(":sending", s(Status::Sending.as_str()))
             .expression_attribute_values(":pending", s(Status::Pending.as_str()))
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":lease", s(&lease_until))
+            .expression_attribute_values(":lease", s(lease_until.to_rfc3339()))
             .expression_attribute_values(":now", s(now.to_rfc3339()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
@@ -53,9 +53,9 @@ impl BroadcastStore {
                 match current.status {
                     Status::Sent | Status::Failed => Ok(Claim::Done(current.status)),
                     // Changed between our write and our read: look again on the next receive.
-                    Status::Pending => Ok(Claim::Busy(now.to_rfc3339())),
+                    Status::Pending => Ok(Claim::Busy(now)),
                     Status::Sending if !current.lease_expired(now) => {
-                        Ok(Claim::Busy(current.lease_until.clone().unwrap_or_default()))
+                        Ok(Claim::Busy(current.lease_until.unwrap_or(now)))
                     }
                     Status::Sending => {
                         let reason = "the previous attempt was interrupted before its outcome was \
@@ -67,7 +67,7 @@ impl BroadcastStore {
                             let failed = self.get_delivery(id).await?.unwrap_or(current);
                             Ok(Claim::Interrupted(Box::new(failed)))
                         } else {
-                            Ok(Claim::Busy(now.to_rfc3339()))
+                            Ok(Claim::Busy(now))
                         }
                     }
                 }
@@ -201,7 +201,10 @@ impl BroadcastStore {
             req.condition_expression("#s = :sending AND leaseUntil = :lease")
                 .expression_attribute_values(
                     ":lease",
-                    s(current.lease_until.clone().unwrap_or_default()),
+                    s(current
+                        .lease_until
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default()),
                 )
         } else {
             req.condition_expression("#s = :sending AND attempts = :a")
@@ -244,17 +247,16 @@ impl BroadcastStore {
         let mut data = Vec::new();
         for item in out.items.unwrap_or_default() {
             let d: DeliveryRecord = serde_dynamo::from_item(item)?;
-            let at = Timestamp::parse_str(&d.scheduled_at).map_err(BroadcastError::fault)?;
             data.push(FailedOut {
                 sender: d.user_name,
                 message: d.message.unwrap_or_default(),
                 contact: d.contact,
                 url: d.url.unwrap_or_default(),
-                time: time_parts(at),
+                time: time_parts(d.scheduled_at),
                 messenger: d.messenger,
                 address: d.address,
                 error: d.last_error.unwrap_or_default(),
-                failed_at: d.failed_at.unwrap_or_default(),
+                failed_at: d.failed_at.unwrap_or(d.updated_at),
                 attempts: d.attempts,
                 delivery_id: d.delivery_id,
             });
@@ -266,11 +268,9 @@ impl BroadcastStore {
     }
 }
 
-pub(crate) fn lease_end(now: Timestamp, lease: Duration) -> String {
+pub(crate) fn lease_end(now: Timestamp, lease: Duration) -> Timestamp {
     let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::zero());
-    Timestamp::from_datetime(now.datetime() + lease)
-        .unwrap_or(now)
-        .to_rfc3339()
+    Timestamp::from_datetime(now.datetime() + lease).unwrap_or(now)
 }
 
 /// `Ok(true)` when the write happened, `Ok(false)` when its condition did not hold.

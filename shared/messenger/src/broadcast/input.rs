@@ -125,15 +125,6 @@ impl Addresses {
             .into_iter()
             .filter_map(|k| self.get(k).map(|a| (k, a)))
     }
-
-    /// The seed's reply shape: every messenger present, `""` when unset.
-    pub fn to_seed_json(&self) -> Value {
-        json!({
-            "telegram": self.telegram.as_deref().unwrap_or(""),
-            "whatsApp": self.whatsapp.as_deref().unwrap_or(""),
-            "viber": self.viber.as_deref().unwrap_or(""),
-        })
-    }
 }
 
 /// `{"telegram","whatsApp","viber"}` as sent: each optional, `""` or `null` meaning unset.

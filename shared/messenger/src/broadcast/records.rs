@@ -72,9 +72,9 @@ pub struct SendRecord {
     pub user_name: String,
     pub message: String,
     #[serde(rename = "scheduledAt")]
-    pub scheduled_at: String,
+    pub scheduled_at: Timestamp,
     #[serde(rename = "createdAt")]
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub scheduled: bool,
     pub deliveries: usize,
     #[serde(rename = "expiresAt")]
@@ -132,23 +132,23 @@ pub struct DeliveryRecord {
     pub messenger: MessengerKind,
     pub address: String,
     #[serde(rename = "scheduledAt")]
-    pub scheduled_at: String,
+    pub scheduled_at: Timestamp,
     pub status: Status,
     pub attempts: u32,
     #[serde(rename = "createdAt")]
-    pub created_at: String,
+    pub created_at: Timestamp,
     #[serde(rename = "updatedAt")]
-    pub updated_at: String,
+    pub updated_at: Timestamp,
     #[serde(
         rename = "leaseUntil",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub lease_until: Option<String>,
+    pub lease_until: Option<Timestamp>,
     #[serde(rename = "lastError", default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     #[serde(rename = "sentAt", default, skip_serializing_if = "Option::is_none")]
-    pub sent_at: Option<String>,
+    pub sent_at: Option<Timestamp>,
     #[serde(
         rename = "providerId",
         default,
@@ -156,7 +156,7 @@ pub struct DeliveryRecord {
     )]
     pub provider_id: Option<String>,
     #[serde(rename = "failedAt", default, skip_serializing_if = "Option::is_none")]
-    pub failed_at: Option<String>,
+    pub failed_at: Option<Timestamp>,
     /// Set with `failed` when an attempt was cut off (its outcome is unknown).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
@@ -179,9 +179,7 @@ impl DeliveryRecord {
     }
 
     pub fn lease_expired(&self, now: Timestamp) -> bool {
-        self.lease_until
-            .as_deref()
-            .is_none_or(|l| l <= now.to_rfc3339().as_str())
+        self.lease_until.is_none_or(|l| l <= now)
     }
 }
 
@@ -198,7 +196,7 @@ pub struct FailedOut {
     pub address: String,
     pub error: String,
     #[serde(rename = "failedAt")]
-    pub failed_at: String,
+    pub failed_at: Timestamp,
     pub attempts: u32,
     #[serde(rename = "deliveryId")]
     pub delivery_id: String,
@@ -233,7 +231,7 @@ pub enum Claim {
     /// Already `sent` or `failed`: a redelivered job, nothing to do.
     Done(Status),
     /// Another consumer is sending it right now (its lease runs until the given time).
-    Busy(String),
+    Busy(Timestamp),
     /// A previous attempt was cut off between claim and outcome; recorded as failed instead of
     /// sent again (at most once).
     Interrupted(Box<DeliveryRecord>),

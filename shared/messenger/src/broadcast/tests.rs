@@ -1,4 +1,5 @@
 use super::*;
+use serde_json::json;
 
 fn ts(s: &str) -> Timestamp {
     Timestamp::parse_str(s).unwrap()
