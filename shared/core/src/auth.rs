@@ -149,7 +149,7 @@ struct ApiKeyRecord {
     tenant: String,
     label: String,
     #[serde(rename = "createdAt")]
-    created_at: String,
+    created_at: Timestamp,
     #[serde(default)]
     revoked: bool,
 }
@@ -164,7 +164,7 @@ pub struct IssuedKey {
     pub tenant: String,
     pub label: String,
     #[serde(rename = "createdAt")]
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// API keys in DynamoDB (`API_KEYS_TABLE`), keyed by the SHA-256 of the key.
@@ -200,7 +200,7 @@ impl ApiKeys {
             key_id: key_id.clone(),
             tenant: tenant.as_str().to_owned(),
             label: label.to_owned(),
-            created_at: Timestamp::now().to_rfc3339(),
+            created_at: Timestamp::now(),
             revoked: false,
         };
         if !crate::ddb::put_new(&self.client, &self.table, &record).await? {

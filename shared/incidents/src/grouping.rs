@@ -36,7 +36,6 @@ pub(crate) fn next(current: Option<(&str, Status)>) -> Grouping {
 /// A new incident from `input` at `now`, with the enrichment gathered for it.
 pub(crate) fn open_incident(input: &NewIncident, now: Timestamp, e: Enrichment) -> Incident {
     let body = &input.incident;
-    let now = now.to_rfc3339();
     Incident {
         id: uuid::Uuid::new_v4().to_string(),
         app_name: input.app_name.as_str().to_owned(),
@@ -49,7 +48,7 @@ pub(crate) fn open_incident(input: &NewIncident, now: Timestamp, e: Enrichment) 
         logs: body.logs.0.clone(),
         logs_dropped: u64::try_from(body.logs.dropped()).unwrap_or(u64::MAX),
         count: 1,
-        first_seen: now.clone(),
+        first_seen: now,
         last_seen: now,
         recent_logs: e.recent_logs,
         heartbeat: e.heartbeat,

@@ -14,8 +14,8 @@ pub(crate) struct AppRecord {
     pub(crate) code_sha256: String,
     #[serde(flatten)]
     pub(crate) links: AppLinks,
-    pub(crate) created_at: String,
-    pub(crate) updated_at: String,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
 }
 
 /// `GET /admin/apps`: every app.
@@ -31,8 +31,8 @@ pub struct AppView {
     pub description: String,
     #[serde(flatten)]
     pub links: AppLinks,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl From<AppRecord> for AppView {
@@ -76,8 +76,8 @@ pub struct Incident {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub logs_dropped: u64,
     pub count: u64,
-    pub first_seen: String,
-    pub last_seen: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
     /// Enrichment at creation: the app's latest log lines, when the app is linked to a log user.
     #[serde(default)]
     pub recent_logs: Vec<Value>,
@@ -106,7 +106,7 @@ pub(crate) struct IncidentRecord {
 /// One change of an incident.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Change {
-    pub at: String,
+    pub at: Timestamp,
     pub field: String,
     pub from: Value,
     pub to: Value,

@@ -44,7 +44,7 @@ impl IncidentStore {
     /// Registers an app; 409 if the name is taken. The code is returned once.
     pub async fn register_app(&self, input: AppIn) -> Result<AppWithCode, IncidentsError> {
         let code = new_code();
-        let now = Timestamp::now().to_rfc3339();
+        let now = Timestamp::now();
         let rec = AppRecord {
             pk: APPS_PK.into(),
             sk: input.name.as_str().to_owned(),
@@ -57,7 +57,7 @@ impl IncidentStore {
                 heartbeat_tenant: input.links.heartbeat_tenant.filter(|v| !v.is_empty()),
                 heartbeat_app_id: input.links.heartbeat_app_id.filter(|v| !v.is_empty()),
             },
-            created_at: now.clone(),
+            created_at: now,
             updated_at: now,
         };
         if !ddb::put_new(&self.client, &self.table, &rec).await? {
@@ -97,8 +97,8 @@ impl IncidentStore {
         if let Some(c) = &code {
             rec.code_sha256 = sha256_hex(c.as_bytes());
         }
-        let previous = rec.updated_at.clone();
-        rec.updated_at = Timestamp::now().to_rfc3339();
+        let previous = rec.updated_at.to_rfc3339();
+        rec.updated_at = Timestamp::now();
         let res = self
             .client
             .put_item()
@@ -416,7 +416,7 @@ impl IncidentStore {
                     },
                 );
                 changes.push(Change {
-                    at: now.to_rfc3339(),
+                    at: now,
                     field: name.to_owned(),
                     from,
                     to,
@@ -449,7 +449,10 @@ impl IncidentStore {
             return Ok(detail);
         }
         let applied = changes.clone();
-        values.insert(":seen".into(), AttributeValue::S(current.last_seen.clone()));
+        values.insert(
+            ":seen".into(),
+            AttributeValue::S(current.last_seen.to_rfc3339()),
+        );
         values.insert(
             ":count".into(),
             AttributeValue::N(current.count.to_string()),

@@ -109,7 +109,7 @@ fn a_report_joins_the_unresolved_incident_and_opens_a_new_one_after_resolution()
     assert_eq!(next(None), Grouping::Open { previous: None });
     let first = open_incident(&r, clock.now(), Enrichment::default());
     assert_eq!((first.count, first.status), (1, Status::Open));
-    assert_eq!(first.first_seen, "2030-01-01T00:00:00.000Z");
+    assert_eq!(first.first_seen.to_rfc3339(), "2030-01-01T00:00:00.000Z");
     assert_eq!(first.last_seen, first.first_seen);
     for status in [Status::Open, Status::Acknowledged] {
         assert_eq!(
@@ -126,7 +126,7 @@ fn a_report_joins_the_unresolved_incident_and_opens_a_new_one_after_resolution()
     clock.advance(std::time::Duration::from_secs(3600));
     let second = open_incident(&r, clock.now(), Enrichment::default());
     assert_ne!(second.id, first.id);
-    assert_eq!(second.first_seen, "2030-01-01T01:00:00.000Z");
+    assert_eq!(second.first_seen.to_rfc3339(), "2030-01-01T01:00:00.000Z");
     assert_eq!(
         (second.logs.as_slice(), second.logs_dropped),
         (["a".to_owned()].as_slice(), 0)

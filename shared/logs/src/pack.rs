@@ -24,9 +24,12 @@ pub(crate) fn batch_id(batch: &Batch) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
+/// Length of a stored time (`2023-02-02T16:22:15.000Z`).
+const STORED_TIME_LEN: usize = 24;
+
 /// Packed size of one line inside the `lines` JSON (close enough for chunking).
 pub(crate) fn packed_len(l: &PackedLine) -> usize {
-    l.0.len() + l.1.as_str().len() + l.2.len() + l.3.len() + 16
+    STORED_TIME_LEN + l.1.as_str().len() + l.2.len() + l.3.len() + 16
 }
 
 /// Chunk items for a batch: lines sorted by time, cut at the size target or the span limit.
@@ -34,28 +37,23 @@ pub(crate) fn packed_len(l: &PackedLine) -> usize {
 pub fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, LogsError> {
     let pk = user_pk(&batch.user);
     let id = batch_id(&batch);
-    let mut lines: Vec<(Timestamp, PackedLine)> = batch
+    let mut lines: Vec<PackedLine> = batch
         .logs
         .into_iter()
-        .map(|l| {
-            (
-                l.event_at,
-                (l.event_at.to_rfc3339(), l.level, l.msg, l.p_description),
-            )
-        })
+        .map(|l| (l.event_at, l.level, l.msg, l.p_description))
         .collect();
     // Stable: lines with equal times keep their order.
-    lines.sort_by_key(|(at, _)| *at);
+    lines.sort_by_key(|l| l.0);
 
-    let mut groups: Vec<Vec<(Timestamp, PackedLine)>> = Vec::new();
+    let mut groups: Vec<Vec<PackedLine>> = Vec::new();
     let mut size = 0;
     for line in lines {
-        let len = packed_len(&line.1);
+        let len = packed_len(&line);
         let start_new = match groups.last().and_then(|g| g.first()) {
             None => true,
-            Some((first, _)) => {
+            Some(first) => {
                 size + len > CHUNK_TARGET_BYTES
-                    || line.0.unix_seconds() - first.unix_seconds() > CHUNK_MAX_SPAN_SECS
+                    || line.0.unix_seconds() - first.0.unix_seconds() > CHUNK_MAX_SPAN_SECS
             }
         };
         if start_new {
@@ -71,25 +69,29 @@ pub fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, L
     groups
         .into_iter()
         .enumerate()
-        .map(|(no, group)| {
-            let min_at = group.first().map(|(_, l)| l.0.clone()).unwrap_or_default();
-            let max_at = group.last().map(|(_, l)| l.0.clone()).unwrap_or_default();
-            let levels = group.iter().map(|(_, l)| l.1.as_str().to_owned()).collect();
-            let packed: Vec<PackedLine> = group.into_iter().map(|(_, l)| l).collect();
-            Ok(ChunkRecord {
+        .filter_map(|(no, packed)| {
+            let (min_at, max_at) = (packed.first()?.0, packed.last()?.0);
+            let levels = packed.iter().map(|l| l.1.as_str().to_owned()).collect();
+            Some(Ok(ChunkRecord {
                 pk: pk.clone(),
                 sk: format!("{min_at}#{id}#{no:04}"),
                 pid: batch.pid,
                 p_name: batch.p_name.clone(),
-                post_time: batch.post_time.to_rfc3339(),
+                post_time: batch.post_time,
                 min_at,
                 max_at,
                 levels,
                 n: packed.len(),
-                lines: serde_json::to_string(&packed)
-                    .map_err(|e| StoreError::invariant(format!("packing lines: {e}")))?,
+                lines: match serde_json::to_string(&packed) {
+                    Ok(lines) => lines,
+                    Err(e) => {
+                        return Some(Err(
+                            StoreError::invariant(format!("packing lines: {e}")).into()
+                        ))
+                    }
+                },
                 expires_at,
-            })
+            }))
         })
         .collect()
 }

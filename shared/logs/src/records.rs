@@ -3,7 +3,7 @@
 use super::*;
 
 /// One packed line: `[eventAt, level, msg, p_description]`.
-pub(crate) type PackedLine = (String, Level, String, String);
+pub(crate) type PackedLine = (Timestamp, Level, String, String);
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -12,9 +12,9 @@ pub struct ChunkRecord {
     pub(crate) sk: String,
     pub(crate) pid: u64,
     pub(crate) p_name: String,
-    pub(crate) post_time: String,
-    pub(crate) min_at: String,
-    pub(crate) max_at: String,
+    pub(crate) post_time: Timestamp,
+    pub(crate) min_at: Timestamp,
+    pub(crate) max_at: Timestamp,
     pub(crate) levels: BTreeSet<String>,
     pub(crate) n: usize,
     pub(crate) lines: String,
@@ -25,13 +25,13 @@ pub struct ChunkRecord {
 /// A stored line as the query returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LogOut {
-    pub event_at: String,
+    pub event_at: Timestamp,
     pub level: String,
     pub msg: String,
     pub p_description: String,
     pub p_name: String,
     pub pid: u64,
-    pub post_time: String,
+    pub post_time: Timestamp,
 }
 
 /// A page of query results.

@@ -48,7 +48,7 @@ impl LogStore {
         rand::rng().fill_bytes(&mut secret);
         let token = hex::encode(secret);
         let x = x_user_token(&token);
-        let now = Timestamp::now().to_rfc3339();
+        let now = Timestamp::now();
         if rotate {
             let res = self
                 .client
@@ -58,7 +58,7 @@ impl LogStore {
                 .update_expression("SET tokenSha256 = :h, rotatedAt = :now")
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_values(":h", AttributeValue::S(stored_hash(&x)))
-                .expression_attribute_values(":now", AttributeValue::S(now))
+                .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
                 .send()
                 .await;
             match res {
@@ -72,7 +72,7 @@ impl LogStore {
             let record = UserRecord {
                 pk: user.as_str().to_owned(),
                 token_sha256: stored_hash(&x),
-                created_at: now.clone(),
+                created_at: now,
                 rotated_at: now,
             };
             if !ddb::put_new(&self.client, &self.users_table, &record).await? {
@@ -184,7 +184,7 @@ impl LogStore {
                         p_description: desc,
                         p_name: chunk.p_name.clone(),
                         pid: chunk.pid,
-                        post_time: chunk.post_time.clone(),
+                        post_time: chunk.post_time,
                     });
                 }
             }
@@ -194,7 +194,7 @@ impl LogStore {
             }
         }
         // Chunks of different batches may overlap in time: order what we have, keep the newest.
-        out.sort_by(|a, b| b.event_at.cmp(&a.event_at));
+        out.sort_by_key(|l| std::cmp::Reverse(l.event_at));
         out.truncate(n);
         out.reverse();
         Ok(out)
@@ -207,8 +207,7 @@ impl LogStore {
             return Err(LogsError::Invalid(format!("limit must be 1..={MAX_PAGE}")));
         }
         let pk = user_pk(user);
-        let from = q.from.map(|t| t.to_rfc3339());
-        let to = q.to.map(|t| t.to_rfc3339());
+        let (from, to) = (q.from, q.to);
         let (mut lower, mut skip) = match &q.next_token {
             Some(t) => {
                 let (sk, skip) = decode_token(t, &pk)?;
@@ -227,9 +226,7 @@ impl LogStore {
             }
         };
         // '~' sorts after every character used in a key.
-        let upper = to
-            .clone()
-            .map_or_else(|| "~".to_owned(), |t| format!("{t}~"));
+        let upper = to.map_or_else(|| "~".to_owned(), |t| format!("{t}~"));
         if lower > upper {
             // A token past `to` (another query's, or forged): nothing is left to return, and
             // DynamoDB refuses a BETWEEN whose bounds are reversed.
@@ -247,7 +244,7 @@ impl LogStore {
         ]);
         if let Some(f) = &from {
             filters.push("maxAt >= :from".to_owned());
-            values.insert(":from".into(), AttributeValue::S(f.clone()));
+            values.insert(":from".into(), AttributeValue::S(f.to_rfc3339()));
         }
         if let Some(p) = &q.p_name {
             filters.push("pName = :pname".to_owned());
@@ -313,7 +310,7 @@ impl LogStore {
                         p_description: desc,
                         p_name: chunk.p_name.clone(),
                         pid: chunk.pid,
-                        post_time: chunk.post_time.clone(),
+                        post_time: chunk.post_time,
                     });
                 }
             }
@@ -323,7 +320,7 @@ impl LogStore {
             }
         }
         // Lines from overlapping batches interleave: return each page in time order.
-        logs.sort_by(|a, b| a.event_at.cmp(&b.event_at));
+        logs.sort_by_key(|l| l.event_at);
         lower.clear();
         Ok(LogPage {
             user: user.as_str().to_owned(),

@@ -17,8 +17,8 @@ pub fn stored_hash(x_user_token: &str) -> String {
 pub(crate) struct UserRecord {
     pub(crate) pk: String,
     pub(crate) token_sha256: String,
-    pub(crate) created_at: String,
-    pub(crate) rotated_at: String,
+    pub(crate) created_at: Timestamp,
+    pub(crate) rotated_at: Timestamp,
 }
 
 /// A token just issued; shown once.

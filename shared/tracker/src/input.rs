@@ -178,7 +178,7 @@ impl Default for Received {
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct EventOut {
-    pub event_at: String,
+    pub event_at: Timestamp,
     pub event_type: String,
     pub payload: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,8 +192,8 @@ pub struct SessionOut {
     pub user_id: String,
     pub machine_id: String,
     pub org_id: Value,
-    pub start_at: String,
-    pub end_at: Option<String>,
+    pub start_at: Timestamp,
+    pub end_at: Option<Timestamp>,
     pub events: Vec<EventOut>,
 }
 

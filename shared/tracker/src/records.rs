@@ -13,10 +13,10 @@ pub(crate) struct SessionRecord {
     pub(crate) machine_id: String,
     /// JSON text of the orgId as sent (`null` when absent).
     pub(crate) org_id: String,
-    pub(crate) start_at: String,
+    pub(crate) start_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) end_at: Option<String>,
-    pub(crate) created_at: String,
+    pub(crate) end_at: Option<Timestamp>,
+    pub(crate) created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expires_at: Option<i64>,
 }
@@ -29,7 +29,7 @@ pub(crate) struct EventRecord {
     pub(crate) gsi1pk: String,
     pub(crate) gsi1sk: String,
     pub(crate) session_id: String,
-    pub(crate) event_at: String,
+    pub(crate) event_at: Timestamp,
     pub(crate) event_type: String,
     /// JSON text of the payload, returned exactly as stored.
     pub(crate) payload: String,

@@ -54,9 +54,9 @@ impl TrackerStore {
             user_id: input.user_id.0,
             machine_id: input.machine_id.0,
             org_id: input.org_id.map_or(Value::Null, |o| o.0).to_string(),
-            start_at: input.start_at.to_rfc3339(),
+            start_at: input.start_at,
             end_at: None,
-            created_at: Timestamp::now().to_rfc3339(),
+            created_at: Timestamp::now(),
             expires_at: self.expires_at(),
         };
         if !ddb::put_new(&self.client, &self.table, &record).await? {
@@ -128,7 +128,7 @@ impl TrackerStore {
                 gsi1pk: gsi1pk.clone(),
                 gsi1sk: format!("{at}#{session_id}#{id}"),
                 session_id: session_id.clone(),
-                event_at: at,
+                event_at: ev.event_at,
                 event_type: ev.event_type.0,
                 payload,
                 expires_at,

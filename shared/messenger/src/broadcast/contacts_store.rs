@@ -71,7 +71,7 @@ impl BroadcastStore {
                     telegram: c.addresses.telegram.clone(),
                     whatsapp: c.addresses.whatsapp.clone(),
                     viber: c.addresses.viber.clone(),
-                    updated_at: now.to_rfc3339(),
+                    updated_at: now,
                 };
                 ddb::put_request(&record)
             })
@@ -81,7 +81,7 @@ impl BroadcastStore {
                 pk: pk.clone(),
                 sk: USER_SETTINGS_SK.to_owned(),
                 time_zone: zone.name().to_owned(),
-                updated_at: now.to_rfc3339(),
+                updated_at: now,
             })?);
         }
         ddb::batch_write_all(&self.client, &self.table, requests).await?;

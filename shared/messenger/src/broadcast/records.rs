@@ -15,7 +15,7 @@ pub(crate) struct ContactRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) viber: Option<String>,
     #[serde(rename = "updatedAt")]
-    pub(crate) updated_at: String,
+    pub(crate) updated_at: Timestamp,
 }
 
 /// A user's settings, stored beside the user's contacts under a sort key no contact name can
@@ -29,7 +29,7 @@ pub(crate) struct UserSettingsRecord {
     #[serde(rename = "timeZone")]
     pub(crate) time_zone: String,
     #[serde(rename = "updatedAt")]
-    pub(crate) updated_at: String,
+    pub(crate) updated_at: Timestamp,
 }
 
 /// A user's settings: the default zone for wall-clock send times.
