@@ -390,3 +390,75 @@ async fn poison_messages_end_in_the_dead_letter_queue() {
     assert_eq!(dead.len(), 4, "{dead:?}");
     assert!(dead.contains(&"not json".to_owned()));
 }
+
+#[tokio::test]
+async fn an_unreadable_secret_fails_the_invocation_and_claims_nothing_until_it_is_fixed() {
+    use lookout_core::config::ConfigError;
+    use lookout_messenger::messenger::{
+        LazyMessenger, Messenger, MessengerConfig, MessengerTokens,
+    };
+
+    let mut t = spawn().await;
+    let sdk = lookout_dev::moto::sdk_config(&t.app.endpoint).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let arn = t.app.stack.secrets["MessengerSecret"].clone();
+    let put = |text: &'static str| {
+        let (secrets, arn) = (secrets.clone(), arn.clone());
+        async move {
+            secrets
+                .put_secret_value()
+                .secret_id(arn)
+                .secret_string(text)
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    put("telegram_bot_token=oops").await;
+    // The consumer's messenger as deployed (settings read on first use), over the stack's
+    // secret in moto and the emulator's URLs.
+    let (reader, secret, url) = (secrets.clone(), arn.clone(), t.emulator.url().to_owned());
+    t.deliver.messenger = std::sync::Arc::new(LazyMessenger::with_loader(move || {
+        let (reader, secret, url) = (reader.clone(), secret.clone(), url.clone());
+        Box::pin(async move {
+            let out = reader
+                .get_secret_value()
+                .secret_id(secret)
+                .send()
+                .await
+                .map_err(|e| ConfigError(e.to_string()))?;
+            MessengerTokens::parse(out.secret_string().unwrap_or_default())?;
+            Messenger::new(MessengerConfig::emulated(&url))
+        })
+    }));
+    t.given_contacts("test", &[contact("Artem", "-1001234567", "", "")])
+        .await;
+    let send_id = t.send_now("test", &["Artem"], "disk full").await;
+    let fanout = t.receive().await;
+    assert_eq!(fanout.len(), 1);
+
+    let failed = messenger_deliver::handle(&t.deliver, t.event(&fanout)).await;
+    let err = failed.expect_err("no settings: the invocation fails");
+    assert!(err.to_string().contains("messenger secret"), "{err}");
+    let deliveries = t.deliveries(&send_id).await;
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(
+        (s(&deliveries[0], "status"), num(&deliveries[0], "attempts")),
+        ("pending".to_owned(), 0),
+        "nothing claimed, no attempt used"
+    );
+    assert!(t.receive().await.is_empty(), "no deliver job enqueued");
+
+    // The operator fixes the secret; the batch comes back and is delivered.
+    put(lookout_tests::support::EMULATOR_TOKENS).await;
+    let response = messenger_deliver::handle(&t.deliver, t.event(&fanout))
+        .await
+        .expect("settings loaded on the next invocation");
+    assert!(response.batch_item_failures.is_empty());
+    t.ack(&fanout, &response).await;
+    t.drain().await;
+    assert_eq!(
+        accepted(&t.emulator.received()),
+        [("telegram".into(), "-1001234567".into(), "disk full".into())]
+    );
+}

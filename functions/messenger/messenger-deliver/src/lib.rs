@@ -76,6 +76,9 @@ pub enum Outcome {
 }
 
 pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
+    // Settings first (the secret is read by the first invocation): without them nothing is
+    // claimed, and the failed invocation returns the whole batch to the queue.
+    deps.messenger.ready().await?;
     let mut tasks = tokio::task::JoinSet::new();
     let mut ids = HashMap::new();
     for record in event.payload.records {

@@ -11,6 +11,10 @@ use super::*;
 
 /// Sends text messages (a port).
 pub trait MessengerApi: Send + Sync + std::fmt::Debug {
+    /// Whether the settings are in hand (loading them if needed); `Err` says why not.
+    fn ready(&self) -> BoxFuture<'_, Result<(), ConfigError>> {
+        Box::pin(async { Ok(()) })
+    }
     /// Where a message of `kind` goes, fit for records (no tokens); `None` when `kind` is not
     /// configured.
     fn endpoint(&self, kind: MessengerKind) -> BoxFuture<'_, Option<String>>;
@@ -39,30 +43,57 @@ impl MessengerApi for Messenger {
 }
 
 /// A [`Messenger`] loaded ([`Messenger::load`]) on its first use and kept for the life of the
-/// instance. A failed load is tried again on the next use; meanwhile sends fail transiently
-/// (the delivery is retried), so a Secrets Manager hiccup never fails a cold start.
-#[derive(Debug, Clone)]
+/// instance, so the secret is read by the first invocation rather than during init. A failed
+/// load is tried again on the next use. The consumer checks [`MessengerApi::ready`] before it
+/// claims anything: an unreadable or invalid secret fails the invocation (the batch comes
+/// back, the function's error metric shows it) without using up any delivery's attempts.
+#[derive(Clone)]
 pub struct LazyMessenger {
-    sdk: aws_config::SdkConfig,
+    load: Arc<MessengerLoader>,
     cell: Arc<tokio::sync::OnceCell<Messenger>>,
 }
 
+/// How a [`LazyMessenger`] gets its [`Messenger`].
+pub type MessengerLoader =
+    dyn Fn() -> BoxFuture<'static, Result<Messenger, ConfigError>> + Send + Sync;
+
+impl std::fmt::Debug for LazyMessenger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyMessenger")
+            .field("loaded", &self.cell.get())
+            .finish_non_exhaustive()
+    }
+}
+
 impl LazyMessenger {
+    /// [`Messenger::load`] with `sdk`: base URLs from the environment, tokens from the secret.
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        let sdk = sdk.clone();
+        Self::with_loader(move || {
+            let sdk = sdk.clone();
+            Box::pin(async move { Messenger::load(&sdk).await })
+        })
+    }
+
+    /// Loads with `load` (tried again after a failure).
+    pub fn with_loader(
+        load: impl Fn() -> BoxFuture<'static, Result<Messenger, ConfigError>> + Send + Sync + 'static,
+    ) -> Self {
         Self {
-            sdk: sdk.clone(),
+            load: Arc::new(load),
             cell: Arc::default(),
         }
     }
 
     async fn get(&self) -> Result<&Messenger, ConfigError> {
-        self.cell
-            .get_or_try_init(|| Messenger::load(&self.sdk))
-            .await
+        self.cell.get_or_try_init(|| (self.load)()).await
     }
 }
 
 impl MessengerApi for LazyMessenger {
+    fn ready(&self) -> BoxFuture<'_, Result<(), ConfigError>> {
+        Box::pin(async move { self.get().await.map(|_| ()) })
+    }
     fn endpoint(&self, kind: MessengerKind) -> BoxFuture<'_, Option<String>> {
         Box::pin(async move { self.get().await.ok()?.endpoint(kind) })
     }
