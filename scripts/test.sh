@@ -43,6 +43,18 @@ if [ "${LOOKOUT_SKIP_ARM64:-}" != 1 ]; then
   done
   cargo lambda build --release --arm64 --locked "${packages[@]}"
   unset CARGO_PROFILE_RELEASE_LTO
+  # .cargo/config.toml links them non-PIE (no relocations for the loader at a cold start):
+  # check the ELF type of what `sam build` would ship.
+  python3 - target/lambda/*-bootstrap/bootstrap <<'PY'
+import struct, sys
+for path in sys.argv[1:]:
+    with open(path, "rb") as f:
+        head = f.read(20)
+    kind = struct.unpack_from("<H", head, 16)[0]
+    if head[:4] != b"\x7fELF" or kind != 2:
+        sys.exit(f"{path}: not a non-PIE executable (e_type {kind}); see .cargo/config.toml")
+print(f"{len(sys.argv) - 1} deploy binaries are non-PIE executables")
+PY
 fi
 
 export LOOKOUT_IAM_AUDIT_DIR="$PWD/target/iam-audit"

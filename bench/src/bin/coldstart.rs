@@ -30,8 +30,8 @@
 //! and idle cost.
 //!
 //! Before measuring, the command runs `cargo build --release -p <function>…` (skip with
-//! `--no-build`) and reads the binaries from `--bin-dir` (default `$CARGO_TARGET_DIR/release`
-//! or `target/release`).
+//! `--no-build`) and reads the binaries from `--bin-dir` (default `target/<host triple>/release`:
+//! built with `--target <host>` and the deploy target's rustflags from .cargo/config.toml).
 //!
 //! Local numbers, not Lambda's: no TLS (moto speaks plain HTTP), no sandbox, a full CPU
 //! instead of Lambda's share at 128 MB, and moto's own latency is part of every sample. The
@@ -71,7 +71,7 @@ usage: coldstart [--runs N] [--warmup N] [--warm N] [--metered N] [--functions a
   --metered N       warm invocations per target through the request meter (default 5)
   --functions a,b   only these functions (binary names; default: every function)
   --json FILE       also write every sample and summary as JSON
-  --bin-dir DIR     where the release binaries are (default $CARGO_TARGET_DIR/release or target/release)
+  --bin-dir DIR     where the release binaries are (default target/<host triple>/release)
   --no-build        do not run `cargo build --release -p <function>...` first
   --no-baseline     skip the Python baselines
   --python PATH     interpreter for the baselines (default $PYTHON or python3; shims are resolved)
@@ -303,16 +303,53 @@ print(total)
     Ok((PathBuf::from(exe), version.to_owned(), size.trim().parse()?))
 }
 
+/// This machine's target triple (Linux, glibc: what the bench runs on).
+fn host_triple() -> &'static str {
+    match std::env::consts::ARCH {
+        "aarch64" => "aarch64-unknown-linux-gnu",
+        _ => "x86_64-unknown-linux-gnu",
+    }
+}
+
+/// The deploy target's rustflags (`[target.aarch64-unknown-linux-gnu]` in .cargo/config.toml:
+/// non-PIE executables). The bench builds its host binaries with the same flags, so it
+/// measures the start-up of what deploys.
+fn deploy_rustflags() -> Result<String> {
+    let path = workspace_root().join(".cargo/config.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path:?}"))?;
+    let config: toml::Value = toml::from_str(&text).with_context(|| format!("parsing {path:?}"))?;
+    let flags = config
+        .get("target")
+        .and_then(|t| t.get("aarch64-unknown-linux-gnu"))
+        .and_then(|t| t.get("rustflags"))
+        .and_then(toml::Value::as_array)
+        .ok_or_else(|| anyhow!("{path:?} has no rustflags for aarch64-unknown-linux-gnu"))?;
+    Ok(flags
+        .iter()
+        .filter_map(toml::Value::as_str)
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
 async fn build(binaries: &[String]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
+    let flags = deploy_rustflags()?;
+    let triple = host_triple();
     cmd.current_dir(workspace_root())
-        .args(["build", "--release"]);
+        .args(["build", "--release", "--target", triple])
+        .env(
+            format!(
+                "CARGO_TARGET_{}_RUSTFLAGS",
+                triple.to_uppercase().replace('-', "_")
+            ),
+            &flags,
+        );
     for b in binaries {
         cmd.args(["-p", b]);
     }
     eprintln!(
-        "building: cargo build --release -p {}",
+        "building: cargo build --release --target {triple} -p {} (rustflags {flags:?}, as the deploy target)",
         binaries.join(" -p ")
     );
     let status = cmd
@@ -328,6 +365,7 @@ fn bin_dir(args: &Args) -> PathBuf {
     args.bin_dir.clone().unwrap_or_else(|| {
         std::env::var_os("CARGO_TARGET_DIR")
             .map_or_else(|| workspace_root().join("target"), PathBuf::from)
+            .join(host_triple())
             .join("release")
     })
 }
