@@ -15,7 +15,7 @@ bootstrap:
 ## Release build of what deploys (arm64, provided.al2023): each domain's bootstrap binary,
 ## which serves all of that domain's functions (as `sam build` builds them).
 build-arm64:
-	cargo lambda build --release --arm64 $(foreach d,$(wildcard functions/*/bootstrap),--package $(notdir $(patsubst %/bootstrap,%,$(d)))-bootstrap)
+	cargo lambda build --release --arm64 $(foreach b,$(shell sed -n 's/^ *Binary: *//p' template.yaml | sort -u),--package $(b))
 
 lint:
 	cargo fmt --all -- --check

@@ -31,21 +31,22 @@ say "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 if [ "${LOOKOUT_SKIP_ARM64:-}" != 1 ]; then
-  # Proves every function builds for Lambda (aarch64, release): the six domain deploy binaries
-  # `sam build` builds. LTO is off here only (CI time); `sam build` and `make build-arm64` keep
+  # Proves every function builds for Lambda (aarch64, release): the deploy binaries `sam build`
+  # builds. LTO is off here only (CI time); `sam build` and `make build-arm64` keep
   # the profile's thin LTO (bench/build.sh measures that build).
   say "cargo lambda build --release --arm64 (each domain's deploy binary, LTO off for CI time)"
   export CARGO_PROFILE_RELEASE_LTO=false
+  # What template.yaml builds (Metadata.BuildProperties.Binary): the domains' deploy binaries
+  # and the functions built as their own binary.
   packages=()
-  for dir in functions/*/bootstrap/; do
-    domain=${dir#functions/}
-    packages+=(--package "${domain%%/*}-bootstrap")
-  done
+  while read -r binary; do
+    packages+=(--package "$binary")
+  done < <(sed -n 's/^ *Binary: *//p' template.yaml | sort -u)
   cargo lambda build --release --arm64 --locked "${packages[@]}"
   unset CARGO_PROFILE_RELEASE_LTO
   # .cargo/config.toml links them non-PIE (no relocations for the loader at a cold start):
   # check the ELF type of what `sam build` would ship.
-  python3 - target/lambda/*-bootstrap/bootstrap <<'PY'
+  python3 - target/lambda/*/bootstrap <<'PY'
 import struct, sys
 for path in sys.argv[1:]:
     with open(path, "rb") as f:

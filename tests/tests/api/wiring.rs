@@ -53,11 +53,17 @@ fn watch_router_equals_template_routes() {
     assert_eq!(from_cargo, from_template);
 }
 
+/// Functions deployed as their own binary instead of their domain's bootstrap: the queue
+/// consumer, the only function with the messengers' HTTPS client and Secrets Manager, which
+/// would otherwise make the messenger's HTTP functions load them at every cold start.
+const OWN_BINARY: &[&str] = &["messenger-deliver"];
+
 #[test]
 fn every_template_function_has_a_crate_and_its_domain_bootstrap_serves_it() {
     // functions/<domain>/<handler>/: one crate per Lambda (watch serves its binary locally),
     // grouped by domain; functions/<domain>/bootstrap/: the domain's deploy binary, which
-    // `sam build` builds once for all the domain's functions and which runs `_HANDLER`.
+    // `sam build` builds once for all the domain's functions and which runs `_HANDLER`
+    // (except [`OWN_BINARY`], deployed as the function's own binary).
     let root = workspace_root().join("functions");
     let domains: Vec<String> = std::fs::read_dir(&root)
         .unwrap()
@@ -86,6 +92,10 @@ fn every_template_function_has_a_crate_and_its_domain_bootstrap_serves_it() {
             "{}: its crate's binary is named after its Handler",
             f.logical_id
         );
+        if OWN_BINARY.contains(&f.binary.as_str()) {
+            assert_eq!(f.bootstrap, f.binary, "{}: its own binary", f.logical_id);
+            continue;
+        }
         assert_eq!(
             f.bootstrap,
             format!("{domain}-bootstrap"),
@@ -133,7 +143,8 @@ fn every_template_function_has_a_crate_and_its_domain_bootstrap_serves_it() {
 fn a_domains_functions_share_one_build_definition() {
     // `sam build` builds functions with equal CodeUri, Runtime, Architectures and Metadata once
     // (samcli's FunctionBuildDefinition ignores Handler for provided.* runtimes): one Metadata
-    // block per domain means one cargo build per domain, not one per function.
+    // block per domain means one cargo build per domain, not one per function (plus one per
+    // function built as its own binary).
     let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
     let mut blocks: std::collections::BTreeMap<String, String> = Default::default();
     let (mut resource, mut in_metadata) = (String::new(), false);
@@ -170,7 +181,7 @@ fn a_domains_functions_share_one_build_definition() {
         .count();
     assert_eq!(
         by_block.len(),
-        domains,
-        "one build per domain: {by_block:?}"
+        domains + OWN_BINARY.len(),
+        "one build per domain and per own-binary function: {by_block:?}"
     );
 }

@@ -1,6 +1,8 @@
-//! One binary for every messenger function (`sam build` builds it once for all of them); each
-//! function stays its own Lambda and runs the handler its template `Handler` names, which a
-//! `provided.al2023` runtime passes as `_HANDLER`.
+//! One binary for the messenger's HTTP functions (`sam build` builds it once for all of them);
+//! each function stays its own Lambda and runs the handler its template `Handler` names, which a
+//! `provided.al2023` runtime passes as `_HANDLER`. The queue consumer (`messenger-deliver`) is
+//! built as its own binary: it alone links the messengers' HTTPS client and Secrets Manager,
+//! which the HTTP functions would otherwise load at every cold start.
 
 lookout_core::bootstrap_main! {
     "contacts-create" => contacts_create,
@@ -8,5 +10,4 @@ lookout_core::bootstrap_main! {
     "contacts-list" => contacts_list,
     "contacts-send" => contacts_send,
     "get-failed-mess" => get_failed_mess,
-    "messenger-deliver" => messenger_deliver,
 }

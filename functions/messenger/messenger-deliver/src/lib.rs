@@ -258,8 +258,8 @@ pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outc
     }
 }
 
-/// Serves this function on the Lambda runtime API: what its own binary and the domain's
-/// deploy binary (`messenger-bootstrap`, by `_HANDLER`) run once tracing is set up.
+/// Serves this function on the Lambda runtime API: what its own binary, which is also its
+/// deploy binary (template.yaml's `Binary: messenger-deliver`), runs once tracing is set up.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
     use lambda_runtime::{run, service_fn};
     let deps = Deps::from_env().await?;
