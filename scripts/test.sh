@@ -32,11 +32,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 if [ "${LOOKOUT_SKIP_ARM64:-}" != 1 ]; then
   # Proves every function builds for Lambda (aarch64, release): the deploy binaries `sam build`
-  # builds. LTO off and opt-level 1 here only (CI time: this proves they compile and link for
+  # builds. LTO off and opt-level 0 here only (CI time: this proves they compile and link for
   # Lambda, non-PIE); `sam build` and `make build-arm64` keep the release profile (thin LTO,
   # opt-level "s"), and bench/build.sh measures that build.
-  say "cargo lambda build --release --arm64 (every deploy binary; LTO off, opt-level 1 for CI time)"
-  export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+  say "cargo lambda build --release --arm64 (every deploy binary; LTO off, opt-level 0 for CI time)"
+  export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_OPT_LEVEL=0
   # What template.yaml builds (Metadata.BuildProperties.Binary): the domains' deploy binaries
   # and the functions built as their own binary.
   packages=()
