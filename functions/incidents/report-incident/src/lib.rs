@@ -29,7 +29,7 @@ use lookout_heartbeats::{AppId, HeartbeatStore};
 use lookout_incidents::{mail_text, Enrichment, Incident, IncidentStore, NewIncident, Reported};
 use lookout_logs::{LogStore, UserName};
 use lookout_mail::{AdminMail, AdminMailer};
-use lookout_messenger::messenger::{Messenger, MessengerApi, MessengerKind};
+use lookout_messenger::messenger::{LazyMessenger, MessengerApi, MessengerKind};
 use std::sync::Arc;
 
 /// Lines of the app's own log attached to a new incident.
@@ -78,23 +78,14 @@ impl Deps {
                 None => None,
             },
             console_url: config::optional(config::names::CONSOLE_URL),
-            telegram: match config::optional(config::names::TELEGRAM_ADMIN_CHAT_ID) {
-                Some(chat_id) => {
-                    let messenger = Messenger::load(&sdk).await?;
-                    if !messenger.is_configured(MessengerKind::Telegram) {
-                        return Err(config::ConfigError(
-                            "TELEGRAM_ADMIN_CHAT_ID is set but the messenger secret has no \
-                             telegram_bot_token"
-                                .into(),
-                        ));
-                    }
-                    Some(TelegramAdmin {
-                        messenger: Arc::new(messenger),
-                        chat_id,
-                    })
+            // The bot token is read from the messenger secret on the first new incident, not
+            // during init; without it the chat message fails (logged) and the mail still goes.
+            telegram: config::optional(config::names::TELEGRAM_ADMIN_CHAT_ID).map(|chat_id| {
+                TelegramAdmin {
+                    messenger: Arc::new(LazyMessenger::new(&sdk)),
+                    chat_id,
                 }
-                None => None,
-            },
+            }),
             clock: system_clock(),
         })
     }
