@@ -31,6 +31,17 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Re
     resp
 }
 
+/// A JSON response that carries a secret (an API key, an app code, a log token): also
+/// `Cache-Control: no-store`, so no cache or proxy between the API and the client keeps it.
+pub fn secret_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
+    let mut resp = json_response(status, value);
+    resp.headers_mut().insert(
+        lambda_http::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    resp
+}
+
 /// 200 with a JSON body.
 pub fn ok<T: Serialize + ?Sized>(value: &T) -> Response<Body> {
     json_response(StatusCode::OK, value)

@@ -11,13 +11,23 @@ async fn issues_a_key_that_works_and_stores_only_its_hash() {
     let app = spawn_app().await;
     let bearer = format!("Bearer {ADMIN_TOKEN}");
     let body = json!({"tenant": "initech", "label": "ci runner"}).to_string();
-    let (status, issued) = read(
-        admin_api_keys::handle(
-            &app.admin,
-            request("/admin/api_keys", &[("authorization", &bearer)], &body),
-        )
-        .await,
+    let resp = admin_api_keys::handle(
+        &app.admin,
+        request("/admin/api_keys", &[("authorization", &bearer)], &body),
+    )
+    .await;
+    let cache = resp
+        .as_ref()
+        .unwrap()
+        .headers()
+        .get("cache-control")
+        .cloned();
+    assert_eq!(
+        cache.unwrap(),
+        "no-store",
+        "a reply with a key is never cached"
     );
+    let (status, issued) = read(resp);
     assert_eq!(status, 201, "{issued}");
     let key = issued["apiKey"].as_str().unwrap();
     assert!(key.starts_with("lk_") && key.len() == 67, "{key}");

@@ -64,17 +64,27 @@ fn raw(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, String, Option
 
 impl Logs {
     async fn create_user(&self, user: &str) -> Value {
-        let (status, body) = read(
-            admin_log_users::handle(
-                &self.admin,
-                request(
-                    "/admin/log_users",
-                    &[("authorization", &format!("Bearer {ADMIN_TOKEN}"))],
-                    &json!({"user": user}).to_string(),
-                ),
-            )
-            .await,
+        let resp = admin_log_users::handle(
+            &self.admin,
+            request(
+                "/admin/log_users",
+                &[("authorization", &format!("Bearer {ADMIN_TOKEN}"))],
+                &json!({"user": user}).to_string(),
+            ),
+        )
+        .await;
+        let cache = resp
+            .as_ref()
+            .unwrap()
+            .headers()
+            .get("cache-control")
+            .cloned();
+        assert_eq!(
+            cache.unwrap(),
+            "no-store",
+            "a reply with a token is never cached"
         );
+        let (status, body) = read(resp);
         assert_eq!(status, 201, "{body}");
         body
     }

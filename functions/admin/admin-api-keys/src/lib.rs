@@ -5,7 +5,7 @@ use lambda_http::{http::StatusCode, Body, Error, Request, Response};
 use lookout_core::{
     auth::{AdminAuth, ApiKeys, Tenant},
     aws, config,
-    http::{json_response, parse_json, respond},
+    http::{parse_json, respond, secret_response},
     AppError,
 };
 use serde::Deserialize;
@@ -46,7 +46,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             )));
         }
         let issued = deps.keys.issue(&input.tenant, &input.label).await?;
-        Ok(json_response(StatusCode::CREATED, &issued))
+        Ok(secret_response(StatusCode::CREATED, &issued))
     })
     .await
 }

@@ -3,7 +3,7 @@
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
 use lookout_core::{
-    http::{json_response, parse_json, respond},
+    http::{parse_json, respond, secret_response},
     AppError,
 };
 use lookout_incidents::AppIn;
@@ -21,7 +21,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         }
         input.validate()?;
         let created = deps.store.register_app(input).await?;
-        Ok(json_response(StatusCode::CREATED, &created))
+        Ok(secret_response(StatusCode::CREATED, &created))
     })
     .await
 }

@@ -2,8 +2,8 @@
 //! new `code` when rotated (the old code stops working). An empty string clears a link. 404 for
 //! an unknown app.
 
-use lambda_http::{Body, Error, Request, Response};
-use lookout_core::http::{ok, parse_json, respond};
+use lambda_http::{http::StatusCode, Body, Error, Request, Response};
+use lookout_core::http::{ok, parse_json, respond, secret_response};
 use lookout_incidents::{AppIn, AppWithCode};
 
 pub use lookout_incidents::AdminDeps as Deps;
@@ -15,7 +15,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         input.validate()?;
         let (app, code) = deps.store.update_app(input).await?;
         Ok(match code {
-            Some(code) => ok(&AppWithCode { app, code }),
+            Some(code) => secret_response(StatusCode::OK, &AppWithCode { app, code }),
             None => ok(&app),
         })
     })

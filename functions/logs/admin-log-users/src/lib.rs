@@ -10,7 +10,7 @@ use lambda_http::{http::StatusCode, Body, Error, Request, Response};
 use lookout_core::{
     auth::AdminAuth,
     aws, config,
-    http::{json_response, parse_json, respond},
+    http::{parse_json, respond, secret_response},
 };
 use lookout_logs::{LogStore, UserName};
 use serde::Deserialize;
@@ -49,7 +49,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         } else {
             StatusCode::CREATED
         };
-        Ok(json_response(status, &issued))
+        Ok(secret_response(status, &issued))
     })
     .await
 }
