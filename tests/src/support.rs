@@ -286,6 +286,23 @@ pub fn read(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, Value) {
     (resp.status().as_u16(), body)
 }
 
+/// [`read`] of a reply that carries a secret when it succeeds (an API key, an app code, a log
+/// token): a 2xx must also say `Cache-Control: no-store`.
+pub fn read_secret(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, Value) {
+    if let Ok(r) = &resp {
+        if r.status().is_success() {
+            assert_eq!(
+                r.headers()
+                    .get("cache-control")
+                    .map(|v| v.to_str().unwrap()),
+                Some("no-store"),
+                "a reply with a secret is never cached"
+            );
+        }
+    }
+    read(resp)
+}
+
 // ------------------------------------------------------------------ end to end
 
 /// The stack served by `cargo lambda watch`: either the one the caller runs

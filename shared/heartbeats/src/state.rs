@@ -125,21 +125,6 @@ pub(crate) fn mail_sent(current: &AppRecord, mail_seq: u64) -> Option<AppRecord>
     Some(rec)
 }
 
-/// Sends a transition mail through the admin mailer port.
-pub(crate) async fn send_mail(
-    admin: &dyn AdminMailer,
-    mail: &PendingMail,
-) -> Result<(), HeartbeatError> {
-    admin.send_admin(&mail.subject, &mail.body).await?;
-    tracing::info!(
-        app = %mail.written.pk,
-        kind = ?mail.kind,
-        seq = mail.seq,
-        "transition mail sent"
-    );
-    Ok(())
-}
-
 /// An admin action or settings change on `rec` at `now` (the version is the caller's).
 pub(crate) fn apply_admin(
     rec: &mut AppRecord,

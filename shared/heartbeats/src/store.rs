@@ -443,4 +443,19 @@ impl HeartbeatStore {
     }
 }
 
+/// Sends a transition mail through the admin mailer port.
+pub(crate) async fn send_mail(
+    admin: &dyn AdminMailer,
+    mail: &PendingMail,
+) -> Result<(), HeartbeatError> {
+    admin.send_admin(&mail.subject, &mail.body).await?;
+    tracing::info!(
+        app = %mail.written.pk,
+        kind = ?mail.kind,
+        seq = mail.seq,
+        "transition mail sent"
+    );
+    Ok(())
+}
+
 pub(crate) const TOKEN_KEYS: [&str; 3] = ["pk", "tenant", "appId"];

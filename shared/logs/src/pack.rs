@@ -69,10 +69,14 @@ pub fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, L
     groups
         .into_iter()
         .enumerate()
-        .filter_map(|(no, packed)| {
-            let (min_at, max_at) = (packed.first()?.0, packed.last()?.0);
+        .map(|(no, packed)| {
+            // A group starts with the line that opens it: never empty.
+            let (Some(first), Some(last)) = (packed.first(), packed.last()) else {
+                return Err(StoreError::invariant("an empty chunk").into());
+            };
+            let (min_at, max_at) = (first.0, last.0);
             let levels = packed.iter().map(|l| l.1.as_str().to_owned()).collect();
-            Some(Ok(ChunkRecord {
+            Ok(ChunkRecord {
                 pk: pk.clone(),
                 sk: format!("{min_at}#{id}#{no:04}"),
                 pid: batch.pid,
@@ -82,16 +86,10 @@ pub fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, L
                 max_at,
                 levels,
                 n: packed.len(),
-                lines: match serde_json::to_string(&packed) {
-                    Ok(lines) => lines,
-                    Err(e) => {
-                        return Some(Err(
-                            StoreError::invariant(format!("packing lines: {e}")).into()
-                        ))
-                    }
-                },
+                lines: serde_json::to_string(&packed)
+                    .map_err(|e| StoreError::invariant(format!("packing lines: {e}")))?,
                 expires_at,
-            }))
+            })
         })
         .collect()
 }
