@@ -14,6 +14,11 @@ moto checks actions, not resources. So every request made with a role's credenti
 recorded (role, action, the resources its parameters name) as a JSON line in
 `$LOOKOUT_IAM_AUDIT_DIR/moto-<pid>.jsonl` when that variable is set; `devstack iam-check`
 then checks each against the actions *and resources* the role's policy names.
+
+DynamoDB requests are served one at a time (`serialize_dynamodb`). moto checks a write's
+condition and applies it in separate steps without a lock, so two concurrent conditional
+writes (or transactions) could both pass their conditions; DynamoDB never allows that, and the
+grouping and claim code relies on it.
 """
 import argparse
 import json
@@ -131,6 +136,21 @@ def enable_iam(audit_dir: "str | None") -> None:
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
 
 
+def serialize_dynamodb() -> None:
+    """Makes each DynamoDB request atomic, as on AWS: moto evaluates a condition and writes
+    the item in two steps, and its threaded server would otherwise interleave them."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.Lock()
+    original = DynamoHandler.call_action
+
+    def call_action(self):  # type: ignore[no-untyped-def]
+        with lock:
+            return original(self)
+
+    DynamoHandler.call_action = call_action
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
@@ -146,6 +166,7 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
 
+    serialize_dynamodb()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"

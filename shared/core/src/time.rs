@@ -215,6 +215,11 @@ impl Zone {
     pub fn name(&self) -> &'static str {
         self.0.name()
     }
+
+    /// The zone's rules, for calendar arithmetic (cron schedules).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0
+    }
 }
 
 impl<'de> Deserialize<'de> for Zone {

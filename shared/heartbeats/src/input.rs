@@ -197,6 +197,24 @@ pub struct AdminAppIn {
     pub period_seconds: Option<u32>,
     #[serde(default)]
     pub grace_seconds: Option<u32>,
+    /// A cron expression (five fields) instead of the period; `""` goes back to the period.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// The schedule's IANA time zone (default UTC).
+    #[serde(default)]
+    pub tz: Option<String>,
+    /// Started runs must finish within this (0 removes the limit).
+    #[serde(default)]
+    pub max_runtime_seconds: Option<u32>,
+    /// Successes faster than this count as failures (0 removes it).
+    #[serde(default)]
+    pub min_runtime_seconds: Option<u32>,
+    /// Successes sooner than this after the previous one count as failures (0 removes it).
+    #[serde(default)]
+    pub min_interval_seconds: Option<u32>,
+    /// Down when `failures` of the last `runs` runs failed (default 1 of 1).
+    #[serde(default)]
+    pub fail_tolerance: Option<Tolerance>,
 }
 
 impl AdminAppIn {
@@ -214,6 +232,51 @@ impl AdminAppIn {
                     "grace_seconds must be 0..={MAX_GRACE_SECONDS}"
                 )));
             }
+        }
+        for (name, value) in [
+            ("max_runtime_seconds", self.max_runtime_seconds),
+            ("min_runtime_seconds", self.min_runtime_seconds),
+            ("min_interval_seconds", self.min_interval_seconds),
+        ] {
+            if value.is_some_and(|v| v > MAX_PERIOD_SECONDS) {
+                return Err(HeartbeatError::Invalid(format!(
+                    "{name} must be 0..={MAX_PERIOD_SECONDS} (0 removes it)"
+                )));
+            }
+        }
+        if let Some(t) = &self.fail_tolerance {
+            t.validate().map_err(HeartbeatError::Invalid)?;
+        }
+        if self.tz.is_some() && self.schedule.is_none() {
+            return Err(HeartbeatError::Invalid(
+                "tz is the zone of a schedule: send it with schedule".into(),
+            ));
+        }
+        if let Some(expr) = self.schedule.as_deref().filter(|e| !e.is_empty()) {
+            CronSpec::parse(expr, self.tz.as_deref()).map_err(HeartbeatError::Invalid)?;
+        }
+        Ok(())
+    }
+
+    /// Applies the schedule and run settings to `rec` (validated first).
+    pub(crate) fn apply_settings(&self, rec: &mut AppRecord) -> Result<(), HeartbeatError> {
+        self.validate()?;
+        if let Some(expr) = &self.schedule {
+            rec.cron = match expr.as_str() {
+                "" => None,
+                e => Some(CronSpec::parse(e, self.tz.as_deref()).map_err(HeartbeatError::Invalid)?),
+            };
+        }
+        let set = |slot: &mut Option<u32>, value: Option<u32>| {
+            if let Some(v) = value {
+                *slot = (v > 0).then_some(v);
+            }
+        };
+        set(&mut rec.max_runtime_seconds, self.max_runtime_seconds);
+        set(&mut rec.min_runtime_seconds, self.min_runtime_seconds);
+        set(&mut rec.min_interval_seconds, self.min_interval_seconds);
+        if let Some(t) = self.fail_tolerance {
+            rec.fail_tolerance = Some(t);
         }
         Ok(())
     }

@@ -44,14 +44,41 @@ mod error;
 mod input;
 mod output;
 mod record;
+mod runs;
+mod schedule;
 mod state;
 mod store;
 pub use error::HeartbeatError;
 pub use input::*;
 pub use output::*;
 pub use record::*;
+pub use runs::*;
+pub use schedule::*;
 use state::*;
 pub use store::*;
+
+/// What the API-key routes (`POST /api/apps`, `POST /api/apps/{signal}`) need: the API keys,
+/// the store, the admin mailer for transition mails, and the clock.
+#[derive(Debug, Clone)]
+pub struct ApiDeps {
+    pub keys: lookout_core::auth::ApiKeys,
+    pub store: HeartbeatStore,
+    pub mail: lookout_mail::AdminMail,
+    pub clock: lookout_core::time::SharedClock,
+}
+
+impl ApiDeps {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sdk = lookout_core::aws::sdk_config().await;
+        let ddb = lookout_core::aws::dynamodb(&sdk);
+        Ok(Self {
+            keys: lookout_core::auth::ApiKeys::from_env(ddb.clone())?,
+            store: HeartbeatStore::from_env(ddb)?,
+            mail: lookout_mail::AdminMail::from_env(&sdk)?,
+            clock: lookout_core::time::system_clock(),
+        })
+    }
+}
 
 /// Defaults of a new app: the seed's one minute, plus one minute of grace.
 pub const DEFAULT_PERIOD_SECONDS: u32 = 60;

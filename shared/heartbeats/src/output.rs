@@ -31,6 +31,36 @@ pub struct AppView {
     pub created_at: Timestamp,
     /// A transition mail is not confirmed sent yet (it will be retried).
     pub mail_pending: bool,
+    /// The cron schedule, when the app has one instead of the period, and its zone.
+    pub schedule: Option<String>,
+    pub tz: Option<String>,
+    pub max_runtime_seconds: Option<u32>,
+    pub min_runtime_seconds: Option<u32>,
+    pub min_interval_seconds: Option<u32>,
+    pub fail_tolerance: Tolerance,
+    pub snoozed_until: Option<Timestamp>,
+    /// Why the app is down (silent, a failed run, a run past its maximum runtime).
+    pub down_reason: Option<String>,
+    /// Started runs not finished yet, oldest first.
+    pub open_runs: Vec<OpenRun>,
+    /// The last finished runs with their durations, newest first.
+    pub runs: Vec<Run>,
+}
+
+/// Reply to a job signal (`POST /api/apps/{signal}`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SignalReply {
+    pub status: String,
+    pub app_id: Value,
+    pub signal: String,
+    /// The run this signal started or finished (generated for a start without one).
+    pub run_id: Option<String>,
+    /// The run a success, fail or exit signal finished, as judged.
+    pub run: Option<Run>,
+    pub state: AppState,
+    pub received_at: Timestamp,
+    pub due_by: Option<Timestamp>,
+    pub snoozed_until: Option<Timestamp>,
 }
 
 /// One page of the admin listing.

@@ -56,6 +56,29 @@ pub(crate) struct AppRecord {
     pub(crate) lease_until: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expires_at: Option<i64>,
+    /// A cron schedule instead of the period (the grace still applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) cron: Option<CronSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_runtime_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) min_runtime_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) min_interval_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_tolerance: Option<Tolerance>,
+    /// Started runs not finished yet (oldest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) open_runs: Vec<OpenRun>,
+    /// The last [`MAX_RUNS`] finished runs (oldest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) runs: Vec<Run>,
+    /// No transition to `down` before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) snoozed_until: Option<Timestamp>,
+    /// Why the app is `down` (silent, a failed or overlong run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) down_reason: Option<String>,
 }
 
 pub(crate) fn app_pk(tenant: &str, app_id: &str) -> String {
@@ -87,7 +110,7 @@ impl AppRecord {
             period_seconds: period,
             grace_seconds: grace,
             window_ms,
-            deadline: millis(now) + window_ms,
+            deadline: 0,
             created_at: now,
             state_changed_at: now,
             last_beat_at: None,
@@ -99,7 +122,17 @@ impl AppRecord {
             outbox: None,
             lease_until: None,
             expires_at: None,
+            cron: None,
+            max_runtime_seconds: None,
+            min_runtime_seconds: None,
+            min_interval_seconds: None,
+            fail_tolerance: None,
+            open_runs: Vec::new(),
+            runs: Vec::new(),
+            snoozed_until: None,
+            down_reason: None,
         };
+        rec.deadline = rec.next_deadline(now);
         rec.refresh_due();
         rec
     }
@@ -108,10 +141,61 @@ impl AppRecord {
         AppId(self.app_id.clone())
     }
 
-    /// Sets `dueAt`/`dueShard` from the state: an `up` app is due at its deadline, an unsent
-    /// mail at the end of its lease; anything else is not in the `due` index.
+    /// The deadline of a watch that starts at `from`: the period and grace later, or, with a
+    /// schedule, the grace after the first scheduled time that follows `from`.
+    pub(crate) fn next_deadline(&self, from: Timestamp) -> i64 {
+        let grace_ms = i64::from(self.grace_seconds) * 1000;
+        self.cron
+            .as_ref()
+            .and_then(|c| c.next_after(from))
+            .map_or(millis(from) + self.window_ms, |t| millis(t) + grace_ms)
+    }
+
+    /// When the oldest open run exceeds `max_runtime_seconds`, if that is set.
+    pub(crate) fn run_timeout(&self) -> Option<(i64, &OpenRun)> {
+        let max_ms = i64::from(self.max_runtime_seconds?) * 1000;
+        self.open_runs
+            .iter()
+            .map(|r| (millis(r.started_at) + max_ms, r))
+            .min_by_key(|(t, _)| *t)
+    }
+
+    pub(crate) fn tolerance(&self) -> Tolerance {
+        self.fail_tolerance.unwrap_or(Tolerance {
+            failures: 1,
+            runs: 1,
+        })
+    }
+
+    pub(crate) fn push_run(&mut self, run: Run) {
+        self.runs.push(run);
+        if self.runs.len() > MAX_RUNS {
+            let extra = self.runs.len() - MAX_RUNS;
+            self.runs.drain(..extra);
+        }
+    }
+
+    /// `up` → `down` at `now` (silent since `since`), with the down mail in the outbox.
+    pub(crate) fn go_down(&mut self, now: Timestamp, since: Timestamp, reason: String) {
+        self.state = AppState::Down;
+        self.state_changed_at = now;
+        self.down_since = Some(since);
+        self.down_reason = Some(reason);
+        let (subject, body) = self.down_mail(now);
+        self.put_outbox(MailKind::Down, subject, body, now);
+    }
+
+    /// Sets `dueAt`/`dueShard` from the state: an `up` app is due at its deadline (or when an
+    /// open run times out, if sooner; never before a snooze ends), an unsent mail at the end of
+    /// its lease; anything else is not in the `due` index.
     pub(crate) fn refresh_due(&mut self) {
-        let deadline = (self.state == AppState::Up).then_some(self.deadline);
+        let deadline = (self.state == AppState::Up).then(|| {
+            let due = match self.run_timeout() {
+                Some((t, _)) => t.min(self.deadline),
+                None => self.deadline,
+            };
+            self.snoozed_until.map_or(due, |u| due.max(millis(u)))
+        });
         let retry = self.outbox.as_ref().and(self.lease_until);
         self.due_at = match (deadline, retry) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -125,7 +209,7 @@ impl AppRecord {
         self.last_message = beat.message.as_ref().map(|m| m.0.clone());
         self.beats += 1;
         if self.state == AppState::Up {
-            self.deadline = millis(now) + self.window_ms;
+            self.deadline = self.next_deadline(now);
         }
     }
 
@@ -188,29 +272,58 @@ impl AppRecord {
             state_changed_at: self.state_changed_at,
             created_at: self.created_at,
             mail_pending: self.outbox.is_some(),
+            schedule: self.cron.as_ref().map(|c| c.expr.clone()),
+            tz: self.cron.as_ref().map(|c| c.tz.clone()),
+            max_runtime_seconds: self.max_runtime_seconds,
+            min_runtime_seconds: self.min_runtime_seconds,
+            min_interval_seconds: self.min_interval_seconds,
+            fail_tolerance: self.tolerance(),
+            snoozed_until: self.snoozed_until,
+            down_reason: self.down_reason.clone(),
+            open_runs: self.open_runs.clone(),
+            runs: self.runs.iter().rev().cloned().collect(),
         }
     }
 
     pub(crate) fn down_mail(&self, now: Timestamp) -> (String, String) {
-        let subject = format!(
-            "[Lookout] DOWN: app {} ({}) is silent",
-            self.app_id, self.tenant
-        );
+        let reason = self.down_reason.as_deref().unwrap_or(SILENT);
+        let (subject, headline) = if reason.starts_with(SILENT) {
+            (
+                format!(
+                    "[Lookout] DOWN: app {} ({}) is silent",
+                    self.app_id, self.tenant
+                ),
+                format!(
+                    "App {} of tenant {} stopped sending heartbeats.",
+                    self.app_id, self.tenant
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "[Lookout] DOWN: app {} ({}): {reason}",
+                    self.app_id, self.tenant
+                ),
+                format!("App {} of tenant {} is down.", self.app_id, self.tenant),
+            )
+        };
         let body = format!(
-            "App {app} of tenant {tenant} stopped sending heartbeats.\n\n\
+            "{headline}\n\n\
+             Why:            {reason}\n\
              Last heartbeat: {last}\n\
              Last message:   {msg}\n\
-             Expected every {period} s with {grace} s of grace: overdue since {deadline}.\n\
+             Expected {expected} with {grace} s of grace.\n\
              Detected at:    {now}\n\n\
              One more mail follows when it is back. Pause or retire the app with\n\
              POST /admin/heartbeat_apps {{\"tenant\":\"{tenant}\",\"app_id\":...,\"action\":\"pause\"}}.\n",
-            app = self.app_id,
             tenant = self.tenant,
             last = self.last_beat_at.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
             msg = self.last_message.as_deref().unwrap_or("-"),
-            period = self.period_seconds,
+            expected = match &self.cron {
+                Some(c) => format!("at \"{}\" ({})", c.expr, c.tz),
+                None => format!("every {} s", self.period_seconds),
+            },
             grace = self.grace_seconds,
-            deadline = from_millis(self.deadline),
         );
         (subject, body)
     }
@@ -242,6 +355,9 @@ impl AppRecord {
         (subject, body)
     }
 }
+
+/// How the reason of a silence starts.
+pub(crate) const SILENT: &str = "silent";
 
 pub(crate) fn window_ms(period: u32, grace: u32) -> i64 {
     (i64::from(period) + i64::from(grace)) * 1000

@@ -48,10 +48,14 @@ pub(crate) fn on_beat(
     let mut rec = old.clone();
     rec.version += 1;
     let recovered = old.state == AppState::Down;
+    if rec.snoozed_until.is_some_and(|u| u <= now) {
+        rec.snoozed_until = None;
+    }
     if recovered {
         rec.state = AppState::Up;
         rec.state_changed_at = now;
         rec.down_since = None;
+        rec.down_reason = None;
         rec.record_beat(beat, now);
         let (subject, body) = rec.up_mail(old.down_since, now);
         rec.put_outbox(MailKind::Up, subject, body, now);
@@ -71,12 +75,15 @@ pub(crate) fn on_beat(
 pub(crate) enum DueStep {
     /// Not due any more (a beat arrived, or the index lagged behind the item).
     Nothing,
-    /// Silent past its deadline: `down`, with the down mail in the outbox.
+    /// Silent past its deadline, or a run past its maximum runtime: `down`, with the down
+    /// mail in the outbox.
     WentDown(Box<AppRecord>),
     /// An unsent mail whose lease ended: sent again under a new lease.
     RetryMail(Box<AppRecord>),
     /// An unsent mail tried [`MAX_MAIL_ATTEMPTS`] times: given up.
     DropMail(Box<AppRecord>),
+    /// A snooze ended before the deadline: written without it, due at the deadline.
+    Rearm(Box<AppRecord>),
 }
 
 /// The scanner's decision for `old` at `now`; the record returned has the next version.
@@ -84,12 +91,34 @@ pub(crate) fn on_due(old: &AppRecord, now: Timestamp) -> DueStep {
     let now_ms = millis(now);
     let mut rec = old.clone();
     rec.version += 1;
-    let step = if old.state == AppState::Up && old.deadline < now_ms {
-        rec.state = AppState::Down;
-        rec.state_changed_at = now;
-        rec.down_since = Some(from_millis(old.deadline));
-        let (subject, body) = rec.down_mail(now);
-        rec.put_outbox(MailKind::Down, subject, body, now);
+    let snoozed = old.snoozed_until.is_some_and(|u| millis(u) > now_ms);
+    let timed_out = old
+        .run_timeout()
+        .filter(|(t, _)| *t < now_ms)
+        .map(|(_, run)| run.clone());
+    let step = if old.state == AppState::Up && !snoozed && timed_out.is_some() {
+        if let Some(open) = timed_out {
+            rec.open_runs.retain(|r| r.run_id != open.run_id);
+            let max = old.max_runtime_seconds.unwrap_or(0);
+            let reason = format!(
+                "run {} started at {} did not finish within {max} s",
+                open.run_id, open.started_at
+            );
+            rec.push_run(Run {
+                run_id: Some(open.run_id),
+                started_at: Some(open.started_at),
+                finished_at: now,
+                duration_ms: None,
+                outcome: RunOutcome::Timeout,
+                exit_code: None,
+                reason: Some(reason.clone()),
+            });
+            rec.go_down(now, now, reason);
+        }
+        DueStep::WentDown
+    } else if old.state == AppState::Up && !snoozed && old.deadline < now_ms {
+        let deadline = from_millis(old.deadline);
+        rec.go_down(now, deadline, format!("{SILENT}: overdue since {deadline}"));
         DueStep::WentDown
     } else if old.outbox.is_some() && old.lease_until.is_some_and(|l| l <= now_ms) {
         let attempts = old.outbox.as_ref().map_or(0, |o| o.attempts);
@@ -104,6 +133,10 @@ pub(crate) fn on_due(old: &AppRecord, now: Timestamp) -> DueStep {
             rec.lease_until = Some(now_ms + MAIL_LEASE_MS);
             DueStep::RetryMail
         }
+    } else if old.snoozed_until.is_some_and(|u| millis(u) <= now_ms) {
+        // A snooze ended before the deadline: due again at the deadline.
+        rec.snoozed_until = None;
+        DueStep::Rearm
     } else {
         return DueStep::Nothing;
     };
@@ -135,14 +168,16 @@ pub(crate) fn apply_admin(
         rec.period_seconds = input.period_seconds.unwrap_or(rec.period_seconds);
         rec.grace_seconds = input.grace_seconds.unwrap_or(rec.grace_seconds);
         rec.window_ms = window_ms(rec.period_seconds, rec.grace_seconds);
-        if rec.state == AppState::Up {
-            rec.deadline = rec.watch_start() + rec.window_ms;
-        }
+    }
+    input.apply_settings(rec)?;
+    if rec.state == AppState::Up {
+        rec.deadline = rec.next_deadline(from_millis(rec.watch_start()));
     }
     let changed = |rec: &mut AppRecord, state: AppState| {
         rec.state = state;
         rec.state_changed_at = now;
         rec.down_since = None;
+        rec.down_reason = None;
     };
     match (input.action, rec.state) {
         (None, _)
@@ -160,7 +195,7 @@ pub(crate) fn apply_admin(
         (Some(AdminAction::Resume), AppState::Paused | AppState::Retired) => {
             changed(rec, AppState::Up);
             rec.expires_at = None;
-            rec.deadline = millis(now) + rec.window_ms;
+            rec.deadline = rec.next_deadline(now);
         }
         (Some(AdminAction::Retire), AppState::Up | AppState::Down | AppState::Paused) => {
             changed(rec, AppState::Retired);

@@ -126,6 +126,43 @@ impl HeartbeatStore {
         Err(HeartbeatError::Contention)
     }
 
+    /// Records a job signal of the caller's app (registering unknown apps with the defaults);
+    /// returns the reply and the transition mail to send, if it made one.
+    pub async fn signal(
+        &self,
+        tenant: &Tenant,
+        kind: SignalKind,
+        input: &SignalIn,
+        now: Timestamp,
+    ) -> Result<(SignalReply, Option<PendingMail>), HeartbeatError> {
+        input.validate(kind, now)?;
+        let pk = app_pk(tenant.as_str(), input.app_id.as_str());
+        let mut current = self.get(&pk).await?.map(Box::new);
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let step = on_signal(current.as_deref(), tenant, kind, input, now);
+            match self.put_if(&step.rec, step.expected).await? {
+                Put::Written => {
+                    let rec = &step.rec;
+                    let reply = SignalReply {
+                        status: "ok".into(),
+                        app_id: rec.app_id().to_json(),
+                        signal: kind.as_str().to_owned(),
+                        run_id: step.run_id.clone(),
+                        run: step.run.clone(),
+                        state: rec.state,
+                        received_at: now,
+                        due_by: (rec.state == AppState::Up).then(|| from_millis(rec.deadline)),
+                        snoozed_until: rec.snoozed_until,
+                    };
+                    let mail = if step.mailed { rec.pending() } else { None };
+                    return Ok((reply, mail));
+                }
+                Put::Conflict(now_stored) => current = now_stored,
+            }
+        }
+        Err(HeartbeatError::Contention)
+    }
+
     /// The one-write path for an `up` app without an unsent mail.
     pub(crate) async fn fast_beat(
         &self,
@@ -141,7 +178,12 @@ impl HeartbeatStore {
             .update_item()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(pk.to_owned()))
-            .condition_expression("#st = :up AND attribute_not_exists(outbox)")
+            // Schedules, open runs and snoozes move the deadline in ways this expression does
+            // not know: those apps take the versioned path.
+            .condition_expression(
+                "#st = :up AND attribute_not_exists(outbox) AND attribute_not_exists(cron) \
+                 AND attribute_not_exists(openRuns) AND attribute_not_exists(snoozedUntil)",
+            )
             .expression_attribute_names("#st", "state")
             .expression_attribute_values(":up", AttributeValue::S("up".into()))
             .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
@@ -290,6 +332,7 @@ impl HeartbeatStore {
                     tracing::error!(app = %old.pk, outbox = ?old.outbox, "giving up on a transition mail");
                     (rec, false)
                 }
+                DueStep::Rearm(rec) => (rec, false),
             };
             match self.put_if(&rec, Some(old.version)).await {
                 Ok(Put::Written) => {}
@@ -308,7 +351,7 @@ impl HeartbeatStore {
                 report.went_down += 1;
             } else if rec.outbox.is_some() {
                 report.retried += 1;
-            } else {
+            } else if old.outbox.is_some() {
                 report.mails_dropped += 1;
             }
             if let Some(mail) = rec.pending() {
@@ -346,16 +389,19 @@ impl HeartbeatStore {
                         app_id: input.app_id.to_string(),
                     })
                 }
-                None => (
-                    AppRecord::new(
+                None => {
+                    let mut rec = AppRecord::new(
                         &input.tenant,
                         &input.app_id,
                         now,
                         input.period_seconds.unwrap_or(DEFAULT_PERIOD_SECONDS),
                         input.grace_seconds.unwrap_or(DEFAULT_GRACE_SECONDS),
-                    ),
-                    None,
-                ),
+                    );
+                    input.apply_settings(&mut rec)?;
+                    rec.deadline = rec.next_deadline(now);
+                    rec.refresh_due();
+                    (rec, None)
+                }
                 Some(old) => {
                     let mut rec = (*old).clone();
                     rec.version += 1;

@@ -165,6 +165,7 @@ impl Sim {
             DueStep::WentDown(r) => (r, "went down"),
             DueStep::RetryMail(r) => (r, "retried mail"),
             DueStep::DropMail(r) => (r, "dropped mail"),
+            DueStep::Rearm(r) => (r, "rearmed"),
         };
         self.item = Some((*rec).clone());
         if let Some(mail) = rec.pending() {
@@ -318,6 +319,12 @@ fn pause_stops_watching_resume_restarts_the_deadline_and_period_changes_move_it(
         action,
         period_seconds: period,
         grace_seconds: None,
+        schedule: None,
+        tz: None,
+        max_runtime_seconds: None,
+        min_runtime_seconds: None,
+        min_interval_seconds: None,
+        fail_tolerance: None,
     };
     apply_admin(
         &mut rec,

@@ -258,3 +258,64 @@ async fn e2e_seed_url_shapes_reach_their_functions() {
     // (A known path with another method also lands on $default in API Gateway; watch's router
     // answers that itself, so it is checked in-process: heartbeat's `non_post_is_not_found`.)
 }
+
+#[tokio::test]
+async fn e2e_job_signals_through_the_route() {
+    let l = live().await;
+    let tenant = tenant();
+    let key = l.issue_key(&tenant).await;
+
+    let (status, started) = l
+        .post(
+            "/api/apps/start",
+            &key,
+            &json!({"app_id": "backup", "run_id": "r1"}),
+        )
+        .await;
+    assert_eq!(
+        (status, started["run_id"].clone()),
+        (200, json!("r1")),
+        "{started}"
+    );
+    let (status, failed) = l
+        .post(
+            "/api/apps/fail",
+            &key,
+            &json!({"app_id": "backup", "run_id": "r1", "exit_code": 2}),
+        )
+        .await;
+    assert_eq!(status, 200, "{failed}");
+    assert_eq!(
+        (failed["state"].clone(), failed["run"]["outcome"].clone()),
+        (json!("down"), json!("fail"))
+    );
+    assert!(failed["run"]["duration_ms"].as_i64().unwrap() >= 0);
+    let (status, back) = l
+        .post(
+            "/api/apps/exit",
+            &key,
+            &json!({"app_id": "backup", "exit_code": 0}),
+        )
+        .await;
+    assert_eq!(
+        (status, back["state"].clone()),
+        (200, json!("up")),
+        "{back}"
+    );
+    let subjects: Vec<String> = mails_about(&l, &tenant)
+        .await
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            format!("[Lookout] DOWN: app backup ({tenant}): run failed with exit code 2"),
+            format!("[Lookout] UP: app backup ({tenant}) is back"),
+        ]
+    );
+    let (status, reply) = l
+        .post("/api/apps/reboot", &key, &json!({"app_id": 1}))
+        .await;
+    assert_eq!(status, 404, "{reply}");
+}

@@ -37,6 +37,7 @@ pub struct Hb {
     pub admin_email: String,
     pub store: HeartbeatStore,
     pub heartbeat: heartbeat::Deps,
+    pub signal: heartbeat_signal::Deps,
     pub admin: admin_heartbeat_apps::Deps,
     pub list: admin_list_heartbeat_apps::Deps,
     pub scanner: silent_app_scanner::Deps,
@@ -63,6 +64,13 @@ pub async fn spawn() -> Hb {
         mail: mail_of(&hb_sdk),
         clock: clock.shared(),
     };
+    let sig_sdk = app.sdk_for("heartbeat-signal").await;
+    let signal = heartbeat_signal::Deps {
+        keys: app.keys_for("heartbeat-signal").await,
+        store: store_of(aws_sdk_dynamodb::Client::new(&sig_sdk)),
+        mail: mail_of(&sig_sdk),
+        clock: clock.shared(),
+    };
     let admin = admin_heartbeat_apps::Deps {
         admin: app.admin.admin.clone(),
         store: store_of(app.ddb_for("admin-heartbeat-apps").await),
@@ -84,6 +92,7 @@ pub async fn spawn() -> Hb {
         admin_email,
         store,
         heartbeat,
+        signal,
         admin,
         list,
         scanner,
@@ -130,6 +139,35 @@ impl Hb {
     pub async fn beat_at(&self, secs: i64, body: &Value) -> (u16, Value) {
         self.clock.set(ts(&at(secs)));
         self.beat_with(&self.app.api_key, body).await
+    }
+
+    /// `POST /api/apps/{signal}` of tenant `acme` at `T0 + secs`.
+    pub async fn signal_at(&self, secs: i64, signal: &str, body: &Value) -> (u16, Value) {
+        self.clock.set(ts(&at(secs)));
+        read(
+            heartbeat_signal::handle(
+                &self.signal,
+                request(
+                    &format!("/api/apps/{signal}"),
+                    &[("x-api-key", &self.app.api_key)],
+                    &body.to_string(),
+                ),
+            )
+            .await,
+        )
+    }
+
+    /// The app as the admin listing shows it (tenant `acme`).
+    pub async fn view(&self, app_id: &str) -> Value {
+        let (status, list) = self.list(&[("tenant", "acme")]).await;
+        assert_eq!(status, 200, "{list}");
+        list["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["app_id"].to_string().trim_matches('"') == app_id)
+            .cloned()
+            .unwrap_or_else(|| panic!("app {app_id} not listed: {list}"))
     }
 
     /// `POST /admin/heartbeat_apps` with the admin token at `T0 + secs`.

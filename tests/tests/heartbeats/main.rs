@@ -9,3 +9,4 @@ mod harness;
 mod heartbeat;
 mod scanner;
 mod seed_client;
+mod signals;

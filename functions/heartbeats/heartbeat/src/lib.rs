@@ -12,38 +12,15 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
-    auth::ApiKeys,
-    aws, config,
     http::{canonical_path, ok, parse_json, permanent_redirect, respond},
-    time::{system_clock, SharedClock},
     AppError,
 };
-use lookout_heartbeats::{HeartbeatIn, HeartbeatStore};
-use lookout_mail::AdminMail;
+use lookout_heartbeats::HeartbeatIn;
 
 /// A heartbeat is tiny; anything bigger is not one.
 pub const BODY_LIMIT: usize = 8 * 1024;
 
-#[derive(Debug, Clone)]
-pub struct Deps {
-    pub keys: ApiKeys,
-    pub store: HeartbeatStore,
-    pub mail: AdminMail,
-    pub clock: SharedClock,
-}
-
-impl Deps {
-    pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = aws::sdk_config().await;
-        let ddb = aws::dynamodb(&sdk);
-        Ok(Self {
-            keys: ApiKeys::from_env(ddb.clone())?,
-            store: HeartbeatStore::from_env(ddb)?,
-            mail: AdminMail::from_env(&sdk)?,
-            clock: system_clock(),
-        })
-    }
-}
+pub use lookout_heartbeats::ApiDeps as Deps;
 
 /// The canonical path of the heartbeat route.
 pub const ROUTE: &str = "/api/apps";

@@ -1,0 +1,363 @@
+//! Job signals through `POST /api/apps/{signal}` in-process with a manual clock: overlapping
+//! runs, durations, failures and their tolerance, runtime assertions, snooze, cron schedules in
+//! a time zone (DST included), and what bad input stores (nothing).
+
+use serde_json::{json, Value};
+
+use crate::harness::{at, ms, n, spawn, Hb};
+
+async fn admin(hb: &Hb, secs: i64, body: Value) -> Value {
+    let (status, reply) = hb.admin_at(secs, &body).await;
+    assert!(status == 200 || status == 201, "{status} {reply}");
+    reply
+}
+
+fn run_ids(view: &Value) -> Vec<String> {
+    view["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap_or("-").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn overlapping_runs_pair_by_run_id_and_keep_their_durations() {
+    let hb = spawn().await;
+    for (secs, run) in [(0, "a"), (10, "b")] {
+        let (status, reply) = hb
+            .signal_at(secs, "start", &json!({"app_id": "backup", "run_id": run}))
+            .await;
+        assert_eq!(status, 200, "{reply}");
+        assert_eq!(reply["run_id"], json!(run));
+        assert_eq!(reply["run"], Value::Null);
+    }
+    // b ends first, then a: each with its own start.
+    let (_, b) = hb
+        .signal_at(25, "success", &json!({"app_id": "backup", "run_id": "b"}))
+        .await;
+    let (_, a) = hb
+        .signal_at(
+            40,
+            "exit",
+            &json!({"app_id": "backup", "run_id": "a", "exit_code": 0}),
+        )
+        .await;
+    assert_eq!(
+        (
+            &b["run"]["duration_ms"],
+            &b["run"]["outcome"],
+            &b["run"]["started_at"]
+        ),
+        (&json!(15_000), &json!("success"), &json!(at(10)))
+    );
+    assert_eq!(
+        (&a["run"]["duration_ms"], &a["run"]["exit_code"]),
+        (&json!(40_000), &json!(0))
+    );
+    assert_eq!(a["state"], json!("up"));
+    // A start without a run id gets one; its end without one pairs with the latest start.
+    let (_, started) = hb
+        .signal_at(100, "start", &json!({"app_id": "backup"}))
+        .await;
+    let generated = started["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(generated.len(), 32, "{started}");
+    let (_, ended) = hb
+        .signal_at(
+            103,
+            "success",
+            &json!({"app_id": "backup", "message": "3 GB"}),
+        )
+        .await;
+    assert_eq!(ended["run"]["run_id"], json!(generated));
+    assert_eq!(ended["run"]["duration_ms"], json!(3_000));
+    assert_eq!(ended["due_by"], json!(at(103 + 120)), "a success is a beat");
+
+    let view = hb.view("backup").await;
+    assert_eq!(
+        run_ids(&view),
+        [generated.as_str(), "a", "b"],
+        "newest first"
+    );
+    assert_eq!(view["open_runs"], json!([]));
+    assert_eq!(view["last_message"], json!("3 GB"));
+    assert!(hb.mails().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_failure_takes_the_app_down_and_a_success_brings_it_back() {
+    let hb = spawn().await;
+    hb.signal_at(0, "success", &json!({"app_id": 7})).await;
+
+    let (status, failed) = hb
+        .signal_at(60, "fail", &json!({"app_id": 7, "exit_code": 3}))
+        .await;
+
+    assert_eq!(status, 200, "{failed}");
+    assert_eq!(failed["state"], json!("down"));
+    assert_eq!(failed["run"]["outcome"], json!("fail"));
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0].subject,
+        "[Lookout] DOWN: app 7 (acme): run failed with exit code 3"
+    );
+    assert_eq!(
+        hb.view("7").await["down_reason"],
+        json!("run failed with exit code 3")
+    );
+    // Another failure while down: recorded, no second mail.
+    hb.signal_at(70, "fail", &json!({"app_id": 7})).await;
+    assert_eq!(hb.mails().await.len(), 1);
+
+    let (_, back) = hb.signal_at(90, "success", &json!({"app_id": 7})).await;
+    assert_eq!(back["state"], json!("up"));
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[1].subject, "[Lookout] UP: app 7 (acme) is back");
+    assert_eq!(hb.view("7").await["runs"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn failures_within_the_tolerance_do_not_page() {
+    let hb = spawn().await;
+    admin(
+        &hb,
+        0,
+        json!({"tenant": "acme", "app_id": "etl", "fail_tolerance": {"failures": 2, "runs": 3}}),
+    )
+    .await;
+    // fail, success, success, fail: never 2 failures among the last 3 runs.
+    for (secs, signal) in [(10, "fail"), (20, "success"), (30, "success"), (40, "fail")] {
+        let (_, r) = hb.signal_at(secs, signal, &json!({"app_id": "etl"})).await;
+        assert_eq!(r["state"], json!("up"), "{signal} at {secs}: {r}");
+    }
+    assert!(hb.mails().await.is_empty());
+    // fail again: 2 of the last 3 (success, fail, fail).
+    let (_, r) = hb.signal_at(50, "fail", &json!({"app_id": "etl"})).await;
+    assert_eq!(r["state"], json!("down"), "{r}");
+    assert_eq!(hb.mails().await.len(), 1);
+}
+
+#[tokio::test]
+async fn runtime_and_interval_assertions() {
+    let hb = spawn().await;
+    admin(
+        &hb,
+        0,
+        json!({"tenant": "acme", "app_id": "sync", "period_seconds": 3600,
+               "max_runtime_seconds": 300, "min_runtime_seconds": 5, "min_interval_seconds": 600}),
+    )
+    .await;
+
+    // Finished suspiciously fast: a failure, with the reason.
+    hb.signal_at(0, "start", &json!({"app_id": "sync", "run_id": "r1"}))
+        .await;
+    let (_, fast) = hb
+        .signal_at(2, "success", &json!({"app_id": "sync", "run_id": "r1"}))
+        .await;
+    assert_eq!(fast["run"]["outcome"], json!("fail"), "{fast}");
+    assert!(fast["run"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("faster than the minimum runtime of 5 s"));
+    assert_eq!(fast["state"], json!("down"));
+    hb.signal_at(20, "start", &json!({"app_id": "sync", "run_id": "r2"}))
+        .await;
+    let (_, ok) = hb
+        .signal_at(40, "success", &json!({"app_id": "sync", "run_id": "r2"}))
+        .await;
+    assert_eq!(
+        (&ok["run"]["outcome"], &ok["state"]),
+        (&json!("success"), &json!("up"))
+    );
+    // Runs too often: a success 100 s after the previous one.
+    let (_, often) = hb
+        .signal_at(140, "success", &json!({"app_id": "sync"}))
+        .await;
+    assert!(often["run"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("expected at least 600 s between runs"));
+    assert_eq!(often["state"], json!("down"));
+    hb.signal_at(800, "success", &json!({"app_id": "sync"}))
+        .await;
+
+    // Started, never finished: due when it exceeds 300 s; the scanner takes it down.
+    hb.signal_at(1000, "start", &json!({"app_id": "sync", "run_id": "stuck"}))
+        .await;
+    let item = hb.item("acme", "sync").await.unwrap();
+    assert_eq!(n(&item, "dueAt"), ms(1300), "due at the run's timeout");
+    assert_eq!(hb.scan_at(1299).await.went_down, 0);
+    let report = hb.scan_at(1301).await;
+    assert_eq!(report.went_down, 1, "{report:?}");
+    let view = hb.view("sync").await;
+    assert_eq!(view["state"], json!("down"));
+    assert_eq!(view["runs"][0]["outcome"], json!("timeout"));
+    assert_eq!(view["runs"][0]["run_id"], json!("stuck"));
+    let subjects: Vec<String> = hb.mails().await.into_iter().map(|m| m.subject).collect();
+    assert_eq!(subjects.len(), 5, "{subjects:?}");
+    assert!(
+        subjects[4].contains("run stuck started at") && subjects[4].contains("within 300 s"),
+        "{subjects:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_snooze_set_by_the_apps_own_key_silences_it_until_it_ends() {
+    let hb = spawn().await;
+    hb.beat_at(0, &json!({"app_id": 5})).await;
+    let (status, r) = hb
+        .signal_at(10, "snooze", &json!({"app_id": 5, "until": at(1000)}))
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["snoozed_until"], json!(at(1000)));
+
+    // Silent past its deadline (120 s) and failing: no down while snoozed.
+    hb.signal_at(200, "fail", &json!({"app_id": 5})).await;
+    assert_eq!(hb.scan_at(500).await.went_down, 0);
+    assert_eq!(hb.view("5").await["state"], json!("up"));
+    assert!(hb.mails().await.is_empty());
+
+    // The snooze ends: down at the next scan.
+    assert_eq!(hb.scan_at(1001).await.went_down, 1);
+    assert_eq!(hb.mails().await.len(), 1);
+
+    // Too far ahead is refused and stores nothing new.
+    let before = hb.item("acme", "5").await;
+    let (status, r) = hb
+        .signal_at(
+            1100,
+            "snooze",
+            &json!({"app_id": 5, "until": at(1100 + 31 * 86_400)}),
+        )
+        .await;
+    assert_eq!(status, 400, "{r}");
+    assert_eq!(hb.item("acme", "5").await, before);
+}
+
+#[tokio::test]
+async fn a_cron_schedule_in_a_time_zone_sets_the_deadline_across_dst() {
+    let hb = spawn().await;
+    // T0 is 2030-01-01T00:00Z. A 02:30 Berlin job with 10 minutes of grace.
+    let reply = admin(
+        &hb,
+        0,
+        json!({"tenant": "acme", "app_id": "nightly", "schedule": "30 2 * * *",
+               "tz": "Europe/Berlin", "grace_seconds": 600}),
+    )
+    .await;
+    assert_eq!(
+        (&reply["schedule"], &reply["tz"]),
+        (&json!("30 2 * * *"), &json!("Europe/Berlin")),
+        "{reply}"
+    );
+    // 02:30 CET = 01:30 UTC, plus grace.
+    assert_eq!(reply["due_by"], json!("2030-01-01T01:40:00.000Z"));
+
+    // Spring forward (2030-03-31): 02:30 does not exist; expected at 03:00 CEST = 01:00 UTC.
+    let before_gap = secs_at("2030-03-31T00:00:00Z");
+    let (_, r) = hb
+        .signal_at(before_gap, "success", &json!({"app_id": "nightly"}))
+        .await;
+    assert_eq!(r["due_by"], json!("2030-03-31T01:10:00.000Z"), "{r}");
+    assert_eq!(
+        hb.scan_at(secs_at("2030-03-31T01:09:00Z")).await.went_down,
+        0
+    );
+    assert_eq!(
+        hb.scan_at(secs_at("2030-03-31T01:11:00Z")).await.went_down,
+        1
+    );
+
+    // Fall back (2030-10-27): 02:30 happens twice; expected once, at the first (00:30 UTC).
+    let (_, r) = hb
+        .signal_at(
+            secs_at("2030-10-26T12:00:00Z"),
+            "success",
+            &json!({"app_id": "nightly"}),
+        )
+        .await;
+    assert_eq!(r["state"], json!("up"));
+    assert_eq!(r["due_by"], json!("2030-10-27T00:40:00.000Z"));
+    // Ran at the first 02:30: next expected the following night, not an hour later.
+    let (_, r) = hb
+        .signal_at(
+            secs_at("2030-10-27T00:31:00Z"),
+            "success",
+            &json!({"app_id": "nightly"}),
+        )
+        .await;
+    assert_eq!(r["due_by"], json!("2030-10-28T01:40:00.000Z"));
+    // Plain heartbeats follow the schedule too.
+    let (_, r) = hb
+        .beat_at(
+            secs_at("2030-10-28T01:35:00Z"),
+            &json!({"app_id": "nightly"}),
+        )
+        .await;
+    assert_eq!(r["due_by"], json!("2030-10-29T01:40:00.000Z"));
+
+    // Back to the period.
+    let reply = admin(
+        &hb,
+        secs_at("2030-10-28T02:00:00Z"),
+        json!({"tenant": "acme", "app_id": "nightly", "schedule": ""}),
+    )
+    .await;
+    assert_eq!(reply["schedule"], Value::Null);
+    assert_eq!(reply["due_by"], json!("2030-10-28T01:46:00.000Z"));
+}
+
+fn secs_at(t: &str) -> i64 {
+    (crate::harness::ts(t).datetime().timestamp_millis() - ms(0)) / 1000
+}
+
+#[tokio::test]
+async fn bad_signals_are_refused_and_store_nothing() {
+    let hb = spawn().await;
+    for (signal, body, status, needle) in [
+        ("restart", json!({"app_id": 1}), 404, "must be one of start"),
+        ("exit", json!({"app_id": 1}), 400, "exit needs exit_code"),
+        (
+            "start",
+            json!({"app_id": 1, "run_id": "a b"}),
+            400,
+            "run_id",
+        ),
+        ("start", json!({"run_id": "a"}), 400, "app_id"),
+        (
+            "fail",
+            json!({"app_id": 1, "exit_code": "x"}),
+            400,
+            "invalid JSON body",
+        ),
+    ] {
+        let (got, reply) = hb.signal_at(0, signal, &body).await;
+        assert_eq!(got, status, "{signal} {body}: {reply}");
+        assert!(reply.to_string().contains(needle), "{reply}");
+    }
+    let (got, reply) = read_unauthenticated(&hb).await;
+    assert_eq!(got, 401, "{reply}");
+    for body in [
+        json!({"tenant": "acme", "app_id": 1, "schedule": "0 3 * *"}),
+        json!({"tenant": "acme", "app_id": 1, "schedule": "0 3 * * *", "tz": "Mars/Base"}),
+        json!({"tenant": "acme", "app_id": 1, "tz": "UTC"}),
+        json!({"tenant": "acme", "app_id": 1, "fail_tolerance": {"failures": 3, "runs": 2}}),
+        json!({"tenant": "acme", "app_id": 1, "max_runtime_seconds": 999_999_999}),
+    ] {
+        let (got, reply) = hb.admin_at(0, &body).await;
+        assert_eq!(got, 400, "{body}: {reply}");
+    }
+    assert!(hb.items().await.is_empty());
+}
+
+async fn read_unauthenticated(hb: &Hb) -> (u16, Value) {
+    lookout_tests::support::read(
+        heartbeat_signal::handle(
+            &hb.signal,
+            lookout_tests::support::request("/api/apps/start", &[], r#"{"app_id": 1}"#),
+        )
+        .await,
+    )
+}
