@@ -40,6 +40,7 @@ use lookout_mail::AdminMailer;
 
 // By concern: input, output, the record and its transitions (pure), the store, and what they
 // fail with (mapped to HTTP once, in `error`).
+mod badge;
 mod error;
 mod input;
 mod output;
@@ -48,6 +49,7 @@ mod runs;
 mod schedule;
 mod state;
 mod store;
+pub use badge::*;
 pub use error::HeartbeatError;
 pub use input::*;
 pub use output::*;

@@ -45,6 +45,8 @@ pub struct AppView {
     pub open_runs: Vec<OpenRun>,
     /// The last finished runs with their durations, newest first.
     pub runs: Vec<Run>,
+    /// The public status badge (SVG), relative to the API's base URL.
+    pub badge_path: Option<String>,
 }
 
 /// Reply to a job signal (`POST /api/apps/{signal}`).

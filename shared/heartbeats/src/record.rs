@@ -79,6 +79,10 @@ pub(crate) struct AppRecord {
     /// Why the app is `down` (silent, a failed or overlong run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) down_reason: Option<String>,
+    /// The public status badge's token (`GET /badge/<token>.svg`); apps from before badges
+    /// get one at their next admin change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) badge_token: Option<String>,
 }
 
 pub(crate) fn app_pk(tenant: &str, app_id: &str) -> String {
@@ -131,6 +135,7 @@ impl AppRecord {
             runs: Vec::new(),
             snoozed_until: None,
             down_reason: None,
+            badge_token: Some(new_badge_token()),
         };
         rec.deadline = rec.next_deadline(now);
         rec.refresh_due();
@@ -282,6 +287,7 @@ impl AppRecord {
             down_reason: self.down_reason.clone(),
             open_runs: self.open_runs.clone(),
             runs: self.runs.iter().rev().cloned().collect(),
+            badge_path: self.badge_token.as_ref().map(|t| format!("/badge/{t}.svg")),
         }
     }
 

@@ -405,6 +405,7 @@ impl HeartbeatStore {
                 Some(old) => {
                     let mut rec = (*old).clone();
                     rec.version += 1;
+                    rec.badge_token.get_or_insert_with(new_badge_token);
                     apply_admin(&mut rec, input, now)?;
                     rec.refresh_due();
                     (rec, Some(old.version))

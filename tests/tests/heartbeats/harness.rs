@@ -38,6 +38,7 @@ pub struct Hb {
     pub store: HeartbeatStore,
     pub heartbeat: heartbeat::Deps,
     pub signal: heartbeat_signal::Deps,
+    pub badge: heartbeat_badge::Deps,
     pub admin: admin_heartbeat_apps::Deps,
     pub list: admin_list_heartbeat_apps::Deps,
     pub scanner: silent_app_scanner::Deps,
@@ -71,6 +72,10 @@ pub async fn spawn() -> Hb {
         mail: mail_of(&sig_sdk),
         clock: clock.shared(),
     };
+    let badge = heartbeat_badge::Deps {
+        store: store_of(app.ddb_for("heartbeat-badge").await),
+        clock: clock.shared(),
+    };
     let admin = admin_heartbeat_apps::Deps {
         admin: app.admin.admin.clone(),
         store: store_of(app.ddb_for("admin-heartbeat-apps").await),
@@ -93,6 +98,7 @@ pub async fn spawn() -> Hb {
         store,
         heartbeat,
         signal,
+        badge,
         admin,
         list,
         scanner,
@@ -155,6 +161,22 @@ impl Hb {
             )
             .await,
         )
+    }
+
+    /// `GET <path>` of the badge function at `T0 + secs`: status, headers and body text.
+    pub async fn badge_at(
+        &self,
+        secs: i64,
+        path: &str,
+    ) -> (u16, lambda_http::http::HeaderMap, String) {
+        self.clock.set(ts(&at(secs)));
+        let resp = heartbeat_badge::handle(&self.badge, http_request("GET", path, &[], &[], ""))
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = String::from_utf8(resp.body().to_vec()).unwrap();
+        (status, headers, body)
     }
 
     /// The app as the admin listing shows it (tenant `acme`).

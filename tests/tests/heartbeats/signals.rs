@@ -361,3 +361,31 @@ async fn read_unauthenticated(hb: &Hb) -> (u16, Value) {
         .await,
     )
 }
+
+#[tokio::test]
+async fn the_public_badge_shows_the_status_by_an_unguessable_path() {
+    let hb = spawn().await;
+    hb.beat_at(0, &json!({"app_id": "api"})).await;
+    let path = hb.view("api").await["badge_path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(path.starts_with("/badge/") && path.ends_with(".svg") && path.len() == 7 + 32 + 4);
+
+    let (status, headers, svg) = hb.badge_at(10, &path).await;
+    assert_eq!(status, 200, "{svg}");
+    assert_eq!(headers["content-type"], "image/svg+xml; charset=utf-8");
+    assert_eq!(headers["cache-control"], "public, max-age=60");
+    assert!(svg.contains("<title>api: up</title>"), "{svg}");
+    // Late within the grace, down once the scanner marked it.
+    assert!(hb.badge_at(90, &path).await.2.contains("api: late"));
+    hb.scan_at(200).await;
+    assert!(hb.badge_at(200, &path).await.2.contains("api: down"));
+
+    // Another app's badge is another token; unknown and malformed tokens are refused.
+    hb.beat_at(0, &json!({"app_id": "web"})).await;
+    assert_ne!(hb.view("web").await["badge_path"], json!(path));
+    let unknown = format!("/badge/{}.svg", "0".repeat(32));
+    assert_eq!(hb.badge_at(0, &unknown).await.0, 404);
+    assert_eq!(hb.badge_at(0, "/badge/..%2Fadmin").await.0, 400);
+}

@@ -6,6 +6,7 @@ lookout_core::bootstrap_main! {
     "admin-heartbeat-apps" => admin_heartbeat_apps,
     "admin-list-heartbeat-apps" => admin_list_heartbeat_apps,
     "heartbeat" => heartbeat,
+    "heartbeat-badge" => heartbeat_badge,
     "heartbeat-signal" => heartbeat_signal,
     "silent-app-scanner" => silent_app_scanner,
 }
