@@ -36,6 +36,7 @@ pub(crate) fn next(current: Option<(&str, Status)>) -> Grouping {
 /// A new incident from `input` at `now`, with the enrichment gathered for it.
 pub(crate) fn open_incident(input: &NewIncident, now: Timestamp, e: Enrichment) -> Incident {
     let body = &input.incident;
+    let e = e.bounded();
     Incident {
         id: uuid::Uuid::new_v4().to_string(),
         app_name: input.app_name.as_str().to_owned(),

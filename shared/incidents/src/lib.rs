@@ -39,12 +39,14 @@ mod grouping;
 mod input;
 mod notify;
 mod records;
+mod snapshot;
 mod store;
 pub use error::IncidentsError;
 use grouping::*;
 pub use input::*;
 pub use notify::*;
 pub use records::*;
+pub use snapshot::*;
 pub use store::*;
 
 pub const MAX_TITLE: usize = 200;

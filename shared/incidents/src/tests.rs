@@ -132,3 +132,57 @@ fn a_report_joins_the_unresolved_incident_and_opens_a_new_one_after_resolution()
         (["a".to_owned()].as_slice(), 0)
     );
 }
+
+#[test]
+fn an_incident_with_every_field_at_its_limit_fits_one_item() {
+    // The reporter's fields at their limits: 64 KB of logs, a 10 000-byte message, a
+    // 200-character title; the snapshot: 20 log lines of 64 KB and a heartbeat state with 20
+    // runs and a long message (each of those alone used to pass 400 KB).
+    let mut r: NewIncident = serde_json::from_value(json!({
+        "incident": {
+            "title": "t".repeat(MAX_TITLE),
+            "message": "m".repeat(MAX_MESSAGE),
+            "level": "crit",
+            "logs": (0..100).map(|i| format!("{i:03}{}", "l".repeat(2000))).collect::<Vec<_>>(),
+        },
+        "app_name": "billing", "code": "x"
+    }))
+    .unwrap();
+    r.validate().unwrap();
+    let huge = "é".repeat(32 * 1024); // 64 KB of two-byte characters
+    let lines: Vec<Value> = (0..20)
+        .map(|i| json!({"level": "info", "msg": format!("{i:02}{huge}"), "event_at": "2030-01-01T00:00:00.000Z", "p_description": "d".repeat(1024)}))
+        .collect();
+    let runs: Vec<Value> = (0..200)
+        .map(|i| json!({"run_id": format!("run-{i:03}"), "outcome": "fail", "reason": "r".repeat(1000)}))
+        .collect();
+    let heartbeat = json!({"app_id": "a", "last_message": "x".repeat(1024), "runs": runs});
+    let e = Enrichment {
+        recent_logs: lines,
+        heartbeat: Some(heartbeat),
+    };
+    assert!(serde_json::to_vec(&e.recent_logs).unwrap().len() > 1_000_000);
+
+    let incident = open_incident(&r, Timestamp::parse_str("2030-01-01T00:00:00Z").unwrap(), e);
+
+    let size = serde_json::to_vec(&incident).unwrap().len();
+    assert!(size <= MAX_INCIDENT_ITEM_BYTES, "{size} bytes");
+    assert!(serde_json::to_vec(&incident.recent_logs).unwrap().len() <= MAX_SNAPSHOT_LOG_BYTES);
+    // The newest lines are the ones kept, each cut with a mark.
+    let last = incident.recent_logs.last().unwrap()["msg"]
+        .as_str()
+        .unwrap();
+    assert!(
+        last.starts_with("19") && last.ends_with("…[cut]"),
+        "{}",
+        &last[..10]
+    );
+    assert!(last.len() <= MAX_SNAPSHOT_FIELD_BYTES);
+    let hb = incident.heartbeat.as_ref().unwrap();
+    assert!(serde_json::to_vec(hb).unwrap().len() <= MAX_SNAPSHOT_HEARTBEAT_BYTES);
+    assert_eq!(
+        hb["runs"][0]["run_id"],
+        json!("run-000"),
+        "the newest runs are kept"
+    );
+}

@@ -496,6 +496,52 @@ async fn incidents_are_enriched_with_the_apps_recent_logs() {
 }
 
 #[tokio::test]
+async fn an_incident_with_huge_recent_log_lines_is_kept_with_a_bounded_snapshot() {
+    let t = setup().await;
+    let (_, created) = t
+        .register(json!({"name": "Huge", "log_user": "huge"}))
+        .await;
+    let token = t
+        .logs
+        .issue_token(&lookout_logs::UserName::parse("huge").unwrap(), false)
+        .await
+        .unwrap();
+    // 20 lines of 64 KB (in two batches under the 1 MB body limit): 1.3 MB of context, which
+    // DynamoDB (and moto) refuse in one 400 KB item.
+    for batch in 0..2 {
+        let logs: Vec<Value> = (0..10)
+            .map(|i| json!({"level": "error", "msg": format!("{batch}{i}{}", "x".repeat(64 * 1024 - 2)), "event_at": 1_700_000_000 + batch * 10 + i}))
+            .collect();
+        let body = json!({"data": {"user": "huge", "pid": 1, "p_name": "api", "post_time": 1_700_000_100, "logs": logs}});
+        let resp = send_logs::handle(
+            &send_logs::Deps {
+                store: t.logs.clone(),
+            },
+            request(
+                "/send_logs",
+                &[("x-user-token", &token.x_user_token)],
+                &body.to_string(),
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+
+    let (status, body) = t
+        .report(seed_incident("Huge", created["code"].as_str().unwrap()))
+        .await;
+
+    assert_eq!(status, 201, "{body}");
+    let (_, detail) = t.get(body["id"].as_str().unwrap()).await;
+    let recent = detail["recent_logs"].as_array().unwrap();
+    assert!(!recent.is_empty());
+    let newest = recent.last().unwrap()["msg"].as_str().unwrap();
+    assert!(newest.starts_with("19") && newest.ends_with("…[cut]"));
+    assert!(serde_json::to_vec(recent).unwrap().len() <= lookout_incidents::MAX_SNAPSHOT_LOG_BYTES);
+}
+
+#[tokio::test]
 async fn incidents_carry_the_apps_heartbeat_state() {
     let t = setup().await;
     // Seeded as the heartbeat route would store it (the provisioning user's client: the
