@@ -688,6 +688,21 @@ pub async fn messenger_pump(l: &Live) -> lookout_dev::pump::Pump {
     lookout_dev::pump::Pump::new(config, &sdk).unwrap()
 }
 
+/// The local event pump for this live stack's app-events queue only (heartbeat transitions →
+/// `app-incidents`), no long polling. Several may run at once: each message is taken once.
+pub async fn app_events_pump(l: &Live) -> lookout_dev::pump::Pump {
+    let functions = template()
+        .functions()
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.binary == "app-incidents")
+        .collect();
+    let mut config = lookout_dev::pump::PumpConfig::new(l.stack.clone(), functions, l.base.clone());
+    config.sqs_wait_seconds = 0;
+    let sdk = moto::sdk_config(&l.moto).await;
+    lookout_dev::pump::Pump::new(config, &sdk).unwrap()
+}
+
 // ------------------------------------------------------------------ mail and invocations
 
 /// A mail SES accepted, as moto records it (`GET {moto}/moto-api/data.json`, `ses.Message`).

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! For every size N a fresh copy of template.yaml's tables gets 10 apps that beat at T0 and
-//! fall silent, then N apps that beat at T0 + 10 min (healthy). The scanner runs at
+//! fall silent, then N apps that beat at T0 + 10 min (healthy): half on the default period,
+//! half on an hourly cron schedule in Europe/Berlin with 10 minutes of grace. The scanner runs at
 //! T0 + 10 min 30 s (the 10 silent apps are due: 10 down mails) and again 30 s later (nothing
 //! due). Per run: Query calls, items read (`ScannedCount`), and read units by DynamoDB's rules
 //! from the sizes of the items read, counted by the bench's DynamoDB meter between the store
@@ -25,7 +26,7 @@ use lookout_core::{
     time::Timestamp,
 };
 use lookout_dev::{moto, provision, template::Template};
-use lookout_heartbeats::{HeartbeatIn, HeartbeatStore, ScanReport};
+use lookout_heartbeats::{AdminAppIn, HeartbeatIn, HeartbeatStore, Notify, ScanReport};
 use lookout_mail::{AdminMail, Mailer};
 use serde_json::json;
 use tokio::task::JoinSet;
@@ -103,17 +104,30 @@ async fn run(
     );
     let tenant = Tenant::parse("bench").map_err(|e| anyhow!(e))?;
 
-    beat_all(&store, &tenant, "silent", SILENT, at(0)?).await?;
-    beat_all(&store, &tenant, "healthy", healthy, at(600)?).await?;
+    beat_all(&store, &tenant, "silent", SILENT, at(0)?, false).await?;
+    beat_all(&store, &tenant, "healthy", healthy / 2, at(600)?, false).await?;
+    beat_all(
+        &store,
+        &tenant,
+        "cron",
+        healthy - healthy / 2,
+        at(600)?,
+        true,
+    )
+    .await?;
 
     // The scans' DynamoDB calls go through the meter.
     let meter = Meter::start(endpoint).await?;
     let metered = aws_sdk_dynamodb::Client::new(&moto::sdk_config(&meter.url()).await);
     let scanner = HeartbeatStore::new(metered.clone(), &table);
     let _ = meter.take();
-    let due_run = scanner.scan(&mail, at(630)?).await;
+    let to = Notify {
+        mail: &mail,
+        events: None,
+    };
+    let due_run = scanner.scan(to, at(630)?).await;
     let due_tally = meter.take();
-    let idle_run = scanner.scan(&mail, at(660)?).await;
+    let idle_run = scanner.scan(to, at(660)?).await;
     let idle_tally = meter.take();
     if due_run.went_down != SILENT as u64 || due_run.mails_sent != SILENT as u64 {
         bail!("expected {SILENT} silent apps to go down with a mail each: {due_run:?}");
@@ -159,6 +173,7 @@ async fn beat_all(
     name: &str,
     count: usize,
     now: Timestamp,
+    cron: bool,
 ) -> Result<()> {
     let mut tasks = JoinSet::new();
     for i in 0..count {
@@ -169,8 +184,22 @@ async fn beat_all(
         }
         let beat: HeartbeatIn =
             serde_json::from_value(json!({"app_id": format!("{name}-{i}"), "message": "OK:200"}))?;
+        let schedule: Option<AdminAppIn> = cron
+            .then(|| {
+                serde_json::from_value(
+                    json!({"tenant": tenant.as_str(), "app_id": format!("{name}-{i}"),
+                    "schedule": "0 * * * *", "tz": "Europe/Berlin", "grace_seconds": 600}),
+                )
+            })
+            .transpose()?;
         let (store, tenant) = (Arc::clone(store), tenant.clone());
         tasks.spawn(async move {
+            if let Some(admin) = schedule {
+                store
+                    .admin_update(&admin, now)
+                    .await
+                    .map_err(|e| anyhow!("register: {e}"))?;
+            }
             store
                 .heartbeat(&tenant, &beat, now)
                 .await

@@ -63,6 +63,8 @@ pub mod names {
     pub const ADMIN_TOKEN_SHA256: &str = "ADMIN_TOKEN_SHA256";
     /// Apps and their heartbeats (seed 002).
     pub const HEARTBEAT_TABLE: &str = "HEARTBEAT_TABLE";
+    /// Heartbeat apps' down/up transitions, for the incidents domain (optional).
+    pub const APP_EVENTS_QUEUE_URL: &str = "APP_EVENTS_QUEUE_URL";
     /// Verified SES sender of admin mail.
     pub const MAIL_SENDER: &str = "MAIL_SENDER";
     /// Where admin mail goes.

@@ -31,6 +31,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod ddb;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod time;
 

@@ -42,6 +42,7 @@ use lookout_mail::AdminMailer;
 // fail with (mapped to HTTP once, in `error`).
 mod badge;
 mod error;
+mod events;
 mod input;
 mod output;
 mod record;
@@ -51,6 +52,7 @@ mod state;
 mod store;
 pub use badge::*;
 pub use error::HeartbeatError;
+pub use events::*;
 pub use input::*;
 pub use output::*;
 pub use record::*;
@@ -66,7 +68,19 @@ pub struct ApiDeps {
     pub keys: lookout_core::auth::ApiKeys,
     pub store: HeartbeatStore,
     pub mail: lookout_mail::AdminMail,
+    /// The app-events queue, when configured (`APP_EVENTS_QUEUE_URL`).
+    pub events: Option<std::sync::Arc<dyn TransitionSink>>,
     pub clock: lookout_core::time::SharedClock,
+}
+
+impl ApiDeps {
+    /// Where this function's transitions go.
+    pub fn notify(&self) -> Notify<'_> {
+        Notify {
+            mail: &self.mail,
+            events: self.events.as_deref(),
+        }
+    }
 }
 
 impl ApiDeps {
@@ -77,6 +91,7 @@ impl ApiDeps {
             keys: lookout_core::auth::ApiKeys::from_env(ddb.clone())?,
             store: HeartbeatStore::from_env(ddb)?,
             mail: lookout_mail::AdminMail::from_env(&sdk)?,
+            events: SqsTransitions::from_env(&sdk),
             clock: lookout_core::time::system_clock(),
         })
     }

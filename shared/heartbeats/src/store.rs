@@ -217,14 +217,14 @@ impl HeartbeatStore {
         }
     }
 
-    /// Sends a transition mail to the admin, then clears it from the item. When the send
-    /// fails the mail stays in the item and the scanner sends it again after its lease.
-    pub async fn deliver(
-        &self,
-        admin: &dyn AdminMailer,
-        mail: &PendingMail,
-    ) -> Result<(), HeartbeatError> {
-        send_mail(admin, mail).await?;
+    /// Publishes the transition to the events queue (when configured), sends its mail to the
+    /// admin, then clears it from the item. When either fails the mail stays in the item and
+    /// the scanner delivers it again after its lease.
+    pub async fn deliver(&self, to: Notify<'_>, mail: &PendingMail) -> Result<(), HeartbeatError> {
+        if let Some(events) = to.events {
+            events.publish(&mail.transition()).await?;
+        }
+        send_mail(to.mail, mail).await?;
         self.clear_outbox(mail).await
     }
 
@@ -248,7 +248,7 @@ impl HeartbeatStore {
     /// One scanner run at `now`: queries each shard of the `due` index for `dueAt <= now`,
     /// marks silent `up` apps `down` and mails the admin, and resends mails whose sender died.
     /// Failures are counted in the report and logged; they never stop the run.
-    pub async fn scan(&self, admin: &dyn AdminMailer, now: Timestamp) -> ScanReport {
+    pub async fn scan(&self, to: Notify<'_>, now: Timestamp) -> ScanReport {
         let mut report = ScanReport {
             now: now.to_rfc3339(),
             ..ScanReport::default()
@@ -294,7 +294,7 @@ impl HeartbeatStore {
                     report.due += 1;
                     let rec: Result<AppRecord, _> = serde_dynamo::from_item(item);
                     match rec {
-                        Ok(rec) => self.handle_due(admin, rec, now, &mut report).await,
+                        Ok(rec) => self.handle_due(to, rec, now, &mut report).await,
                         Err(err) => {
                             report.errors += 1;
                             tracing::error!(error = %err, "unreadable heartbeat item");
@@ -315,7 +315,7 @@ impl HeartbeatStore {
     /// when that fails, so concurrent runs (and heartbeats) never both win.
     pub(crate) async fn handle_due(
         &self,
-        admin: &dyn AdminMailer,
+        to: Notify<'_>,
         snapshot: AppRecord,
         now: Timestamp,
         report: &mut ScanReport,
@@ -355,7 +355,7 @@ impl HeartbeatStore {
                 report.mails_dropped += 1;
             }
             if let Some(mail) = rec.pending() {
-                match self.deliver(admin, &mail).await {
+                match self.deliver(to, &mail).await {
                     Ok(()) => report.mails_sent += 1,
                     Err(err) => {
                         report.mail_errors += 1;

@@ -41,6 +41,7 @@ mod notify;
 mod records;
 mod snapshot;
 mod store;
+mod transitions;
 pub use error::IncidentsError;
 use grouping::*;
 pub use input::*;
@@ -48,6 +49,7 @@ pub use notify::*;
 pub use records::*;
 pub use snapshot::*;
 pub use store::*;
+pub use transitions::*;
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_MESSAGE: usize = 10_000;

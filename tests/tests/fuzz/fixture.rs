@@ -159,6 +159,7 @@ impl Fixture {
                     Mailer::from_sdk(&hb_sdk, app.stack.params["SenderEmail"].clone()),
                     format!("admin-{}@lookout.example.com", app.stack.prefix),
                 ),
+                events: None,
                 clock: clock.clone(),
             },
             hb_admin: admin_heartbeat_apps::Deps {

@@ -8,9 +8,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::{Context, LambdaEvent};
 use lookout_core::{time::ManualClock, time::Timestamp};
 use lookout_dev::moto;
-use lookout_heartbeats::{HeartbeatStore, ScanReport};
+use lookout_heartbeats::{HeartbeatStore, ScanReport, SqsTransitions, TransitionSink};
 use lookout_mail::{AdminMail, Mailer};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 use lookout_tests::support::{
     http_request, read, request, sent_mail, spawn_app, SentMail, TestApp, ADMIN_TOKEN,
@@ -58,11 +59,20 @@ pub async fn spawn() -> Hb {
         )
     };
     let clock = ManualClock::new(ts(T0));
+    // Transitions go to this stack's app-events queue, sent as each function's role.
+    let queue_url = app.stack.queue("AppEventsQueue").unwrap().url.clone();
+    let events_of = |sdk: &aws_config::SdkConfig| -> Option<Arc<dyn TransitionSink>> {
+        Some(Arc::new(SqsTransitions::new(
+            aws_sdk_sqs::Client::new(sdk),
+            queue_url.clone(),
+        )))
+    };
     let hb_sdk = app.sdk_for("heartbeat").await;
     let heartbeat = heartbeat::Deps {
         keys: app.keys_for("heartbeat").await,
         store: store_of(aws_sdk_dynamodb::Client::new(&hb_sdk)),
         mail: mail_of(&hb_sdk),
+        events: events_of(&hb_sdk),
         clock: clock.shared(),
     };
     let sig_sdk = app.sdk_for("heartbeat-signal").await;
@@ -70,6 +80,7 @@ pub async fn spawn() -> Hb {
         keys: app.keys_for("heartbeat-signal").await,
         store: store_of(aws_sdk_dynamodb::Client::new(&sig_sdk)),
         mail: mail_of(&sig_sdk),
+        events: events_of(&sig_sdk),
         clock: clock.shared(),
     };
     let badge = heartbeat_badge::Deps {
@@ -89,6 +100,7 @@ pub async fn spawn() -> Hb {
     let scanner = silent_app_scanner::Deps {
         store: store_of(aws_sdk_dynamodb::Client::new(&scan_sdk)),
         mail: mail_of(&scan_sdk),
+        events: events_of(&scan_sdk),
     };
     Hb {
         app,

@@ -7,6 +7,7 @@ mod admin;
 mod e2e;
 mod harness;
 mod heartbeat;
+mod lifecycle;
 mod scanner;
 mod seed_client;
 mod signals;

@@ -251,6 +251,7 @@ async fn an_unsent_mail_is_sent_again_after_its_lease_exactly_once() {
             Mailer::from_sdk(&sdk, "unverified@nowhere.example.com"),
             hb.admin_email.clone(),
         ),
+        events: hb.scanner.events.clone(),
     };
     let failed = silent_app_scanner::handle(
         &broken,

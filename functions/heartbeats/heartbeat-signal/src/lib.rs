@@ -44,7 +44,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .await?;
         if let Some(mail) = &mail {
             // The signal is recorded either way; an unsent mail is resent by the scanner.
-            if let Err(err) = deps.store.deliver(&deps.mail, mail).await {
+            if let Err(err) = deps.store.deliver(deps.notify(), mail).await {
                 tracing::error!(error = %lookout_core::error::error_chain(&err), "transition mail not sent yet");
             }
         }

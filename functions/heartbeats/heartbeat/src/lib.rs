@@ -53,7 +53,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .await?;
         if let Some(mail) = &beaten.mail {
             // The beat is recorded either way; an unsent mail is resent by the scanner.
-            if let Err(err) = deps.store.deliver(&deps.mail, mail).await {
+            if let Err(err) = deps.store.deliver(deps.notify(), mail).await {
                 tracing::error!(error = %lookout_core::error::error_chain(&err), "recovery mail not sent yet");
             }
         }

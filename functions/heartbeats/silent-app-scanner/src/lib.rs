@@ -7,14 +7,17 @@
 
 use lambda_runtime::{Error, LambdaEvent};
 use lookout_core::{aws, config, time::Timestamp};
-use lookout_heartbeats::{HeartbeatStore, ScanReport};
+use lookout_heartbeats::{HeartbeatStore, Notify, ScanReport, SqsTransitions, TransitionSink};
 use lookout_mail::AdminMail;
 use serde_json::Value;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub store: HeartbeatStore,
     pub mail: AdminMail,
+    /// The app-events queue, when configured (`APP_EVENTS_QUEUE_URL`).
+    pub events: Option<Arc<dyn TransitionSink>>,
 }
 
 impl Deps {
@@ -23,6 +26,7 @@ impl Deps {
         Ok(Self {
             store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
             mail: AdminMail::from_env(&sdk)?,
+            events: SqsTransitions::from_env(&sdk),
         })
     }
 }
@@ -40,11 +44,15 @@ pub fn event_time(event: &Value) -> Result<Timestamp, String> {
 
 pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<ScanReport, Error> {
     let now = event_time(&event.payload)?;
-    let report = deps.store.scan(&deps.mail, now).await;
+    let to = Notify {
+        mail: &deps.mail,
+        events: deps.events.as_deref(),
+    };
+    let report = deps.store.scan(to, now).await;
     if report.errors > 0 || report.mail_errors > 0 {
         tracing::error!(?report, "scan finished with failures");
         return Err(format!(
-            "scan at {} finished with {} DynamoDB failures and {} unsent mails (retried later)",
+            "scan at {} finished with {} DynamoDB failures and {} undelivered transitions (retried later)",
             report.now, report.errors, report.mail_errors
         )
         .into());

@@ -3,6 +3,7 @@
 //! `provided.al2023` runtime passes as `_HANDLER`.
 
 lookout_core::bootstrap_main! {
+    "app-incidents" => app_incidents,
     "delete-app" => delete_app,
     "get-incident" => get_incident,
     "list-apps" => list_apps,
