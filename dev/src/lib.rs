@@ -21,3 +21,35 @@ pub mod template;
 pub fn init_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+/// One `KEY=value` line of an env file for `cargo lambda watch --env-file` (dotenv syntax):
+/// values with anything but plain characters are quoted, so JSON parameters survive.
+pub fn env_line(key: &str, value: &str) -> String {
+    let plain = value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_-./:@,+=%".contains(&b));
+    if plain {
+        format!("{key}={value}\n")
+    } else if !value.contains('\'') {
+        format!("{key}='{value}'\n")
+    } else {
+        let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("{key}=\"{escaped}\"\n")
+    }
+}
+
+#[cfg(test)]
+mod env_line_tests {
+    use super::env_line;
+
+    #[test]
+    fn values_are_quoted_when_needed() {
+        assert_eq!(env_line("A", "http://x:1/y"), "A=http://x:1/y\n");
+        assert_eq!(env_line("A", ""), "A=\n");
+        assert_eq!(
+            env_line("A", r#"{"telegram": "1"}"#),
+            "A='{\"telegram\": \"1\"}'\n"
+        );
+        assert_eq!(env_line("A", "it's"), "A=\"it's\"\n");
+    }
+}

@@ -65,11 +65,20 @@ pub fn template() -> Template {
     Template::workspace_default().expect("template.yaml parses")
 }
 
+/// The Telegram chat every test stack sends admin alerts to (`AdminAlertContacts`).
+pub const ADMIN_ALERT_CHAT: &str = "777000111";
+
 fn admin_params() -> BTreeMap<String, String> {
-    BTreeMap::from([(
-        "AdminTokenSha256".to_owned(),
-        sha256_hex(ADMIN_TOKEN.as_bytes()),
-    )])
+    BTreeMap::from([
+        (
+            "AdminTokenSha256".to_owned(),
+            sha256_hex(ADMIN_TOKEN.as_bytes()),
+        ),
+        (
+            "AdminAlertContacts".to_owned(),
+            format!(r#"{{"telegram": "{ADMIN_ALERT_CHAT}"}}"#),
+        ),
+    ])
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -388,7 +397,7 @@ fn start_live() -> Live {
     let env_file = scratch.join(format!("{prefix}.env"));
     let mut f = std::fs::File::create(&env_file).unwrap();
     for (k, v) in &env {
-        writeln!(f, "{k}={v}").unwrap();
+        write!(f, "{}", lookout_dev::env_line(k, v)).unwrap();
     }
     let port = free_port();
     // The shell stops watch when our stdin closes, i.e. when this test process ends.

@@ -96,7 +96,10 @@ async fn run_provision(args: &[String]) -> Result<()> {
     env.extend(moto::function_env(&endpoint, &creds_path));
     std::fs::write(&stack_out, serde_json::to_string_pretty(&stack)?)
         .with_context(|| format!("writing {}", stack_out.display()))?;
-    let env_text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    let env_text: String = env
+        .iter()
+        .map(|(k, v)| lookout_dev::env_line(k, v))
+        .collect();
     std::fs::write(&env_out, env_text).with_context(|| format!("writing {}", env_out.display()))?;
     eprintln!(
         "provisioned {} tables, {} queues, {} function roles under prefix {prefix:?} at {endpoint}",

@@ -35,3 +35,40 @@ pub struct AppTransition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<Value>,
 }
+
+/// An alert for the admin's messenger recipients (heartbeats → the messenger queue, where the
+/// messenger consumer turns it into a send to the configured admin contacts, with the
+/// broadcasts' retries, failed list and idempotency). `alert_id` is the idempotency key: the
+/// same alert queued twice is sent once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminAlert {
+    #[serde(rename = "alertId")]
+    pub alert_id: String,
+    pub text: String,
+}
+
+/// Longest alert text (a Telegram message holds 4096 characters).
+pub const MAX_ALERT_CHARS: usize = 4000;
+
+impl AdminAlert {
+    /// An alert; text beyond [`MAX_ALERT_CHARS`] is cut and ends in `…`.
+    pub fn new(alert_id: impl Into<String>, text: &str) -> Self {
+        let text = if text.chars().count() > MAX_ALERT_CHARS {
+            let mut cut: String = text.chars().take(MAX_ALERT_CHARS - 1).collect();
+            cut.push('…');
+            cut
+        } else {
+            text.to_owned()
+        };
+        Self {
+            alert_id: alert_id.into(),
+            text,
+        }
+    }
+
+    /// The messenger queue's job body: `{"type":"alert","alertId":…,"text":…}`.
+    pub fn job_body(&self) -> String {
+        serde_json::json!({"type": "alert", "alertId": self.alert_id, "text": self.text})
+            .to_string()
+    }
+}

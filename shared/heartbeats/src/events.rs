@@ -7,15 +7,17 @@
 
 use std::sync::{Arc, Mutex};
 
-use lookout_core::events::{AppTransition, TransitionKind};
+use lookout_core::events::{AdminAlert, AppTransition, TransitionKind};
 use lookout_core::BoxFuture;
 
 use super::*;
 
-/// Publishes app transitions (SQS in functions, memory in unit tests).
+/// Publishes app transitions and admin alerts (SQS in functions, memory in unit tests).
 pub trait TransitionSink: Send + Sync + std::fmt::Debug {
     fn publish<'a>(&'a self, event: &'a AppTransition)
         -> BoxFuture<'a, Result<(), HeartbeatError>>;
+    /// Queues an alert for the admin's messenger recipients.
+    fn alert<'a>(&'a self, alert: &'a AdminAlert) -> BoxFuture<'a, Result<(), HeartbeatError>>;
 }
 
 /// Where a transition is announced: the admin's mail and, when configured, the events queue.
@@ -33,26 +35,47 @@ impl std::fmt::Debug for Notify<'_> {
     }
 }
 
-/// The app-events queue (`APP_EVENTS_QUEUE_URL`).
+/// The app-events queue (`APP_EVENTS_QUEUE_URL`) and, for alerts, the messenger queue
+/// (`MESSENGER_QUEUE_URL`); either may be absent.
 #[derive(Debug, Clone)]
 pub struct SqsTransitions {
     client: aws_sdk_sqs::Client,
-    queue_url: String,
+    queue_url: Option<String>,
+    alerts_url: Option<String>,
 }
 
 impl SqsTransitions {
-    pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
+    pub fn new(
+        client: aws_sdk_sqs::Client,
+        queue_url: Option<String>,
+        alerts_url: Option<String>,
+    ) -> Self {
         Self {
             client,
-            queue_url: queue_url.into(),
+            queue_url,
+            alerts_url,
         }
     }
 
-    /// `None` when `APP_EVENTS_QUEUE_URL` is not set (no incidents for heartbeat apps).
+    /// `None` when neither queue is configured.
     pub fn from_env(sdk: &aws_config::SdkConfig) -> Option<Arc<dyn TransitionSink>> {
-        config::optional(config::names::APP_EVENTS_QUEUE_URL).map(|url| {
-            Arc::new(Self::new(aws_sdk_sqs::Client::new(sdk), url)) as Arc<dyn TransitionSink>
+        let events = config::optional(config::names::APP_EVENTS_QUEUE_URL);
+        let alerts = config::optional(config::names::MESSENGER_QUEUE_URL);
+        (events.is_some() || alerts.is_some()).then(|| {
+            Arc::new(Self::new(aws_sdk_sqs::Client::new(sdk), events, alerts))
+                as Arc<dyn TransitionSink>
         })
+    }
+
+    async fn send(&self, url: &str, body: String) -> Result<(), HeartbeatError> {
+        self.client
+            .send_message()
+            .queue_url(url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| StoreError::Call(Box::new(e)))?;
+        Ok(())
     }
 }
 
@@ -62,15 +85,20 @@ impl TransitionSink for SqsTransitions {
         event: &'a AppTransition,
     ) -> BoxFuture<'a, Result<(), HeartbeatError>> {
         Box::pin(async move {
+            let Some(url) = &self.queue_url else {
+                return Ok(());
+            };
             let body = serde_json::to_string(event).map_err(|e| StoreError::Call(Box::new(e)))?;
-            self.client
-                .send_message()
-                .queue_url(&self.queue_url)
-                .message_body(body)
-                .send()
-                .await
-                .map_err(|e| StoreError::Call(Box::new(e)))?;
-            Ok(())
+            self.send(url, body).await
+        })
+    }
+
+    fn alert<'a>(&'a self, alert: &'a AdminAlert) -> BoxFuture<'a, Result<(), HeartbeatError>> {
+        Box::pin(async move {
+            match &self.alerts_url {
+                Some(url) => self.send(url, alert.job_body()).await,
+                None => Ok(()),
+            }
         })
     }
 }
@@ -79,12 +107,17 @@ impl TransitionSink for SqsTransitions {
 #[derive(Debug, Default)]
 pub struct MemoryTransitions {
     published: Mutex<Vec<AppTransition>>,
+    alerts: Mutex<Vec<AdminAlert>>,
     failing: Mutex<bool>,
 }
 
 impl MemoryTransitions {
     pub fn published(&self) -> Vec<AppTransition> {
         self.published.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    pub fn alerts(&self) -> Vec<AdminAlert> {
+        self.alerts.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
     pub fn set_failing(&self, failing: bool) {
@@ -109,9 +142,30 @@ impl TransitionSink for MemoryTransitions {
             Ok(())
         })
     }
+
+    fn alert<'a>(&'a self, alert: &'a AdminAlert) -> BoxFuture<'a, Result<(), HeartbeatError>> {
+        Box::pin(async move {
+            if self.failing.lock().map(|f| *f).unwrap_or(false) {
+                return Err(StoreError::invariant("messenger queue unavailable").into());
+            }
+            if let Ok(mut a) = self.alerts.lock() {
+                a.push(alert.clone());
+            }
+            Ok(())
+        })
+    }
 }
 
 impl PendingMail {
+    /// The alert for the admin's messengers: the mail's subject and body, keyed by app and
+    /// transition.
+    pub fn alert(&self) -> AdminAlert {
+        AdminAlert::new(
+            format!("hb-{}-{}", &sha256_short(&self.written.pk), self.seq),
+            &format!("{}\n\n{}", self.subject, self.body),
+        )
+    }
+
     /// The transition this mail announces, as the events queue carries it.
     pub fn transition(&self) -> AppTransition {
         let rec = &self.written;
@@ -128,4 +182,9 @@ impl PendingMail {
             app: serde_json::to_value(rec.view()).ok(),
         }
     }
+}
+
+/// 16 hex characters of the SHA-256 of `s` (ids that must not carry user text).
+pub(crate) fn sha256_short(s: &str) -> String {
+    lookout_core::auth::sha256_hex(s.as_bytes())[..16].to_owned()
 }

@@ -41,6 +41,7 @@ use lookout_mail::AdminMailer;
 // By concern: input, output, the record and its transitions (pure), the store, and what they
 // fail with (mapped to HTTP once, in `error`).
 mod badge;
+mod digest;
 mod error;
 mod events;
 mod input;
@@ -51,6 +52,7 @@ mod schedule;
 mod state;
 mod store;
 pub use badge::*;
+pub use digest::*;
 pub use error::HeartbeatError;
 pub use events::*;
 pub use input::*;

@@ -92,7 +92,10 @@ pub struct ScanReport {
     pub went_down: u64,
     /// Unsent mails (a crashed or failed earlier send) this run sent again.
     pub retried: u64,
+    /// Mails sent: one per transition, or one per digest.
     pub mails_sent: u64,
+    /// Digests among them (one mail and one alert for many transitions).
+    pub digests: u64,
     pub mail_errors: u64,
     /// Mails given up after [`MAX_MAIL_ATTEMPTS`].
     pub mails_dropped: u64,

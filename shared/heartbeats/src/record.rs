@@ -79,6 +79,17 @@ pub(crate) struct AppRecord {
     /// Why the app is `down` (silent, a failed or overlong run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) down_reason: Option<String>,
+    /// When the last transition was announced (epoch ms), and which; flapping within
+    /// [`ALERT_COOLDOWN_MS`] of it is held (see [`AppRecord::announce`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_alert_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) announced: Option<MailKind>,
+    /// Transitions held since the last announcement, and until when they are held.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) held: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) hold_until: Option<i64>,
     /// The public status badge's token (`GET /badge/<token>.svg`); apps from before badges
     /// get one at their next admin change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,6 +147,10 @@ impl AppRecord {
             snoozed_until: None,
             down_reason: None,
             badge_token: Some(new_badge_token()),
+            last_alert_at: None,
+            announced: None,
+            held: 0,
+            hold_until: None,
         };
         rec.deadline = rec.next_deadline(now);
         rec.refresh_due();
@@ -180,14 +195,75 @@ impl AppRecord {
         }
     }
 
-    /// `up` → `down` at `now` (silent since `since`), with the down mail in the outbox.
-    pub(crate) fn go_down(&mut self, now: Timestamp, since: Timestamp, reason: String) {
+    /// `up` → `down` at `now` (silent since `since`), announced unless held (flapping).
+    pub(crate) fn go_down(&mut self, now: Timestamp, since: Timestamp, reason: String) -> bool {
         self.state = AppState::Down;
         self.state_changed_at = now;
         self.down_since = Some(since);
         self.down_reason = Some(reason);
         let (subject, body) = self.down_mail(now);
-        self.put_outbox(MailKind::Down, subject, body, now);
+        self.announce(MailKind::Down, subject, body, now)
+    }
+
+    /// Puts a transition's mail in the outbox unless it is no news or the app is flapping:
+    /// - no news: the admin was last told this very state (the opposite transition was held);
+    /// - flapping: a `down` less than [`ALERT_COOLDOWN_MS`] after the last announcement (an
+    ///   app that just came back goes down again).
+    ///
+    /// A recovery of an announced outage is always announced. A held transition is counted,
+    /// and the app is due when the cooldown ends, when [`AppRecord::settle`] announces the
+    /// state it is in by then if the admin was last told otherwise. True when announced now.
+    pub(crate) fn announce(
+        &mut self,
+        kind: MailKind,
+        subject: String,
+        body: String,
+        now: Timestamp,
+    ) -> bool {
+        let now_ms = millis(now);
+        let news = self.announced != Some(kind);
+        let cooling = self
+            .last_alert_at
+            .is_some_and(|last| now_ms - last < ALERT_COOLDOWN_MS);
+        if !news || (kind == MailKind::Down && cooling) {
+            self.held += 1;
+            if cooling {
+                self.hold_until = self.last_alert_at.map(|last| last + ALERT_COOLDOWN_MS);
+            }
+            return false;
+        }
+        self.put_outbox(kind, subject, body, now);
+        self.last_alert_at = Some(now_ms);
+        self.announced = Some(kind);
+        self.held = 0;
+        self.hold_until = None;
+        true
+    }
+
+    /// The end of a cooldown: announces the current state if it differs from the one the
+    /// admin was last told (the mail says how often it flapped); true when it did.
+    pub(crate) fn settle(&mut self, now: Timestamp) -> bool {
+        let flaps = self.held;
+        self.hold_until = None;
+        self.held = 0;
+        let current = match self.state {
+            AppState::Down => MailKind::Down,
+            AppState::Up => MailKind::Up,
+            AppState::Paused | AppState::Retired => return false,
+        };
+        if self.announced == Some(current) {
+            return false;
+        }
+        let (subject, body) = match current {
+            MailKind::Down => self.down_mail(now),
+            MailKind::Up => self.up_mail(self.down_since, now),
+        };
+        let body = format!(
+            "{body}\nIt changed state {flaps} times within {} minutes; those changes were not announced one by one.\n",
+            ALERT_COOLDOWN_MS / 60_000
+        );
+        self.last_alert_at = None;
+        self.announce(current, subject, body, now)
     }
 
     /// Sets `dueAt`/`dueShard` from the state: an `up` app is due at its deadline (or when an
@@ -202,10 +278,10 @@ impl AppRecord {
             self.snoozed_until.map_or(due, |u| due.max(millis(u)))
         });
         let retry = self.outbox.as_ref().and(self.lease_until);
-        self.due_at = match (deadline, retry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.due_at = [deadline, retry, self.hold_until]
+            .into_iter()
+            .flatten()
+            .min();
         self.due_shard = self.due_at.map(|_| shard_of(&self.pk));
     }
 
@@ -360,6 +436,13 @@ impl AppRecord {
         );
         (subject, body)
     }
+}
+
+/// A transition less than this after the last announced one is held, not announced (flapping).
+pub const ALERT_COOLDOWN_MS: i64 = 10 * 60_000;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// How the reason of a silence starts.

@@ -356,8 +356,7 @@ fn after_run(rec: &mut AppRecord, run: &Run, input: &SignalIn, now: Timestamp) -
             rec.down_reason = None;
             rec.record_beat(&beat, now);
             let (subject, body) = rec.up_mail(down_since, now);
-            rec.put_outbox(MailKind::Up, subject, body, now);
-            true
+            rec.announce(MailKind::Up, subject, body, now)
         }
         AppState::Up if down && rec.snoozed_until.is_none() => {
             rec.record_beat(&beat, now);
@@ -368,8 +367,7 @@ fn after_run(rec: &mut AppRecord, run: &Run, input: &SignalIn, now: Timestamp) -
                     None => "run failed".to_owned(),
                 },
             };
-            rec.go_down(now, now, reason);
-            true
+            rec.go_down(now, now, reason)
         }
         AppState::Up => {
             rec.record_beat(&beat, now);

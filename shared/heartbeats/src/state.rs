@@ -47,18 +47,18 @@ pub(crate) fn on_beat(
     };
     let mut rec = old.clone();
     rec.version += 1;
-    let recovered = old.state == AppState::Down;
+    let mut recovered = false;
     if rec.snoozed_until.is_some_and(|u| u <= now) {
         rec.snoozed_until = None;
     }
-    if recovered {
+    if old.state == AppState::Down {
         rec.state = AppState::Up;
         rec.state_changed_at = now;
         rec.down_since = None;
         rec.down_reason = None;
         rec.record_beat(beat, now);
         let (subject, body) = rec.up_mail(old.down_since, now);
-        rec.put_outbox(MailKind::Up, subject, body, now);
+        recovered = rec.announce(MailKind::Up, subject, body, now);
     } else {
         rec.record_beat(beat, now);
     }
@@ -84,6 +84,8 @@ pub(crate) enum DueStep {
     DropMail(Box<AppRecord>),
     /// A snooze ended before the deadline: written without it, due at the deadline.
     Rearm(Box<AppRecord>),
+    /// A cooldown ended: the held transitions summed up in one mail, if the state is news.
+    Settle(Box<AppRecord>),
 }
 
 /// The scanner's decision for `old` at `now`; the record returned has the next version.
@@ -133,6 +135,10 @@ pub(crate) fn on_due(old: &AppRecord, now: Timestamp) -> DueStep {
             rec.lease_until = Some(now_ms + MAIL_LEASE_MS);
             DueStep::RetryMail
         }
+    } else if old.hold_until.is_some_and(|h| h <= now_ms) {
+        // A flapping app's cooldown ended: announce where it is now, if news.
+        rec.settle(now);
+        DueStep::Settle
     } else if old.snoozed_until.is_some_and(|u| millis(u) <= now_ms) {
         // A snooze ended before the deadline: due again at the deadline.
         rec.snoozed_until = None;
@@ -173,11 +179,16 @@ pub(crate) fn apply_admin(
     if rec.state == AppState::Up {
         rec.deadline = rec.next_deadline(from_millis(rec.watch_start()));
     }
+    // An admin's change starts the app's announcements afresh.
     let changed = |rec: &mut AppRecord, state: AppState| {
         rec.state = state;
         rec.state_changed_at = now;
         rec.down_since = None;
         rec.down_reason = None;
+        rec.announced = None;
+        rec.last_alert_at = None;
+        rec.held = 0;
+        rec.hold_until = None;
     };
     match (input.action, rec.state) {
         (None, _)

@@ -217,12 +217,15 @@ impl HeartbeatStore {
         }
     }
 
-    /// Publishes the transition to the events queue (when configured), sends its mail to the
-    /// admin, then clears it from the item. When either fails the mail stays in the item and
+    /// Publishes the transition to the events queue and its alert to the messenger queue (when
+    /// configured), sends its mail to the admin, then clears it from the item. When either fails the mail stays in the item and
     /// the scanner delivers it again after its lease.
     pub async fn deliver(&self, to: Notify<'_>, mail: &PendingMail) -> Result<(), HeartbeatError> {
+        // The idempotent steps first (the consumers tell repeats by seq and alert id), the
+        // mail last: a retry after a failure re-sends at most what failed.
         if let Some(events) = to.events {
             events.publish(&mail.transition()).await?;
+            events.alert(&mail.alert()).await?;
         }
         send_mail(to.mail, mail).await?;
         self.clear_outbox(mail).await
@@ -253,6 +256,7 @@ impl HeartbeatStore {
             now: now.to_rfc3339(),
             ..ScanReport::default()
         };
+        let mut pending = Vec::new();
         'shards: for shard in 0..DUE_SHARDS {
             let shard = format!("DUE#{shard}");
             let mut start = None;
@@ -294,7 +298,11 @@ impl HeartbeatStore {
                     report.due += 1;
                     let rec: Result<AppRecord, _> = serde_dynamo::from_item(item);
                     match rec {
-                        Ok(rec) => self.handle_due(to, rec, now, &mut report).await,
+                        Ok(rec) => {
+                            if let Some(mail) = self.handle_due(rec, now, &mut report).await {
+                                pending.push(mail);
+                            }
+                        }
                         Err(err) => {
                             report.errors += 1;
                             tracing::error!(error = %err, "unreadable heartbeat item");
@@ -307,27 +315,30 @@ impl HeartbeatStore {
                 }
             }
         }
+        self.announce(to, pending, now, &mut report).await;
         report
     }
 
-    /// Acts on one due app. `snapshot` comes from the index (eventually consistent): every
-    /// decision is written conditioned on its version, and re-decided from the current item
-    /// when that fails, so concurrent runs (and heartbeats) never both win.
+    /// Acts on one due app; returns the transition mail to announce, if any. `snapshot` comes
+    /// from the index (eventually consistent): every decision is written conditioned on its
+    /// version, and re-decided from the current item when that fails, so concurrent runs (and
+    /// heartbeats) never both win.
     pub(crate) async fn handle_due(
         &self,
-        to: Notify<'_>,
         snapshot: AppRecord,
         now: Timestamp,
         report: &mut ScanReport,
-    ) {
+    ) -> Option<PendingMail> {
         let mut current = Some(Box::new(snapshot));
         for _ in 0..MAX_CAS_ATTEMPTS {
-            let Some(old) = current.take() else { return };
+            let old = current.take()?;
             let step = on_due(&old, now);
+            let retry = matches!(step, DueStep::RetryMail(_));
             let (rec, went_down) = match step {
-                DueStep::Nothing => return,
+                DueStep::Nothing => return None,
                 DueStep::WentDown(rec) => (rec, true),
                 DueStep::RetryMail(rec) => (rec, false),
+                DueStep::Settle(rec) => (rec, false),
                 DueStep::DropMail(rec) => {
                     tracing::error!(app = %old.pk, outbox = ?old.outbox, "giving up on a transition mail");
                     (rec, false)
@@ -344,29 +355,24 @@ impl HeartbeatStore {
                 Err(err) => {
                     report.errors += 1;
                     tracing::error!(app = %old.pk, error = %lookout_core::error::error_chain(&err), "scanner write failed");
-                    return;
+                    return None;
                 }
             }
+            // Announced by this step (a transition, a settled cooldown, a retry), not a mail
+            // that another writer still holds the lease of.
+            let fresh = rec.outbox.as_ref().is_some_and(|o| o.seq == rec.version);
             if went_down {
                 report.went_down += 1;
-            } else if rec.outbox.is_some() {
+            } else if retry {
                 report.retried += 1;
-            } else if old.outbox.is_some() {
+            } else if old.outbox.is_some() && rec.outbox.is_none() {
                 report.mails_dropped += 1;
             }
-            if let Some(mail) = rec.pending() {
-                match self.deliver(to, &mail).await {
-                    Ok(()) => report.mails_sent += 1,
-                    Err(err) => {
-                        report.mail_errors += 1;
-                        tracing::error!(app = %rec.pk, error = %lookout_core::error::error_chain(&err), "transition mail not sent; retried after the lease");
-                    }
-                }
-            }
-            return;
+            return if retry || fresh { rec.pending() } else { None };
         }
         report.errors += 1;
         tracing::error!("too many conflicts on one due app");
+        None
     }
 
     // ------------------------------------------------------------ admin

@@ -166,6 +166,7 @@ impl Sim {
             DueStep::RetryMail(r) => (r, "retried mail"),
             DueStep::DropMail(r) => (r, "dropped mail"),
             DueStep::Rearm(r) => (r, "rearmed"),
+            DueStep::Settle(r) => (r, "settled"),
         };
         self.item = Some((*rec).clone());
         if let Some(mail) = rec.pending() {
@@ -385,4 +386,71 @@ fn page_tokens_are_bound_to_their_tenant() {
     assert_eq!(decode(&token, "acme").unwrap(), key);
     assert!(decode(&token, "other").is_err());
     assert!(decode("zz", "acme").is_err());
+}
+
+#[tokio::test]
+async fn a_flapping_app_is_announced_once_per_cooldown_with_how_often_it_flapped() {
+    let mut sim = Sim::new();
+    sim.beat("OK").await;
+    // Down at 121 s (announced), back at 150 s (a recovery is always announced).
+    sim.at_ms(121_000);
+    assert_eq!(sim.scan().await, "went down");
+    sim.at_ms(150_000);
+    sim.beat("back").await;
+    assert_eq!(sim.subjects().len(), 2);
+
+    // Down again at 271 s, back at 300 s, down at 421 s: within 10 minutes of the last
+    // announcement, so held.
+    sim.at_ms(271_000);
+    assert_eq!(sim.scan().await, "went down");
+    sim.at_ms(300_000);
+    sim.beat("back again").await;
+    sim.at_ms(421_000);
+    assert_eq!(sim.scan().await, "went down");
+    assert_eq!(sim.subjects().len(), 2, "{:?}", sim.subjects());
+    assert_eq!(sim.rec().held, 3);
+    assert_eq!(
+        sim.rec().due_at,
+        Some(millis(ts(T0)) + 150_000 + ALERT_COOLDOWN_MS),
+        "due when the cooldown ends"
+    );
+
+    // The cooldown ends (10 min after the last announcement) with the app down: one mail says
+    // so, and how often it flapped.
+    sim.at_ms(150_000 + ALERT_COOLDOWN_MS);
+    assert_eq!(sim.scan().await, "settled");
+    let mails = sim.mail.sent();
+    assert_eq!(mails.len(), 3);
+    assert_eq!(mails[2].subject, "[Lookout] DOWN: app 7 (acme) is silent");
+    assert!(mails[2]
+        .text
+        .contains("changed state 3 times within 10 minutes"));
+    assert_eq!(sim.rec().due_at, None);
+}
+
+#[tokio::test]
+async fn a_flap_that_ends_where_the_admin_was_told_sends_nothing_more() {
+    let mut sim = Sim::new();
+    sim.beat("OK").await;
+    sim.at_ms(121_000);
+    sim.scan().await;
+    sim.at_ms(130_000);
+    sim.beat("back").await;
+    // Down (held) and back (no news) within the cooldown.
+    sim.at_ms(251_000);
+    assert_eq!(sim.scan().await, "went down");
+    sim.at_ms(260_000);
+    sim.beat("back").await;
+    for at in [370_000, 480_000, 600_000, 700_000] {
+        sim.at_ms(at);
+        sim.beat("fine").await;
+    }
+    sim.at_ms(130_000 + ALERT_COOLDOWN_MS);
+    assert_eq!(sim.scan().await, "settled");
+    assert_eq!(sim.subjects().len(), 2, "{:?}", sim.subjects());
+    assert_eq!(sim.rec().state, AppState::Up);
+    // It is watched as usual afterwards: the next silence is announced.
+    sim.at_ms(700_000 + 121_000);
+    assert_eq!(sim.scan().await, "went down");
+    assert_eq!(sim.subjects().len(), 3);
 }

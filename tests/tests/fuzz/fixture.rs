@@ -215,6 +215,7 @@ impl Fixture {
                     base: Duration::ZERO,
                     ..RetryPolicy::default()
                 },
+                alert_to: None,
                 clock,
             },
             console: console::Deps::new(),

@@ -331,16 +331,19 @@ async fn e2e_job_signals_through_the_route() {
     assert_eq!(status, 404, "{reply}");
 }
 
-/// Pumps the app-events queue until `done` holds (at most 60 s).
+/// Pumps the app-events and messenger queues until `done` holds (at most 90 s).
 async fn pump_until<F, Fut>(l: &Live, what: &str, mut done: F) -> Value
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<Value>>,
 {
-    let mut pump = lookout_tests::support::app_events_pump(l).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut events = lookout_tests::support::app_events_pump(l).await;
+    let _turn = lookout_tests::support::pump_turn().await;
+    let mut messenger = lookout_tests::support::messenger_pump(l).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     loop {
-        pump.tick(chrono::Utc::now()).await;
+        events.tick(chrono::Utc::now()).await;
+        messenger.tick(chrono::Utc::now()).await;
         if let Some(v) = done().await {
             return v;
         }
@@ -390,6 +393,10 @@ async fn e2e_an_outage_becomes_an_incident_and_the_recovery_resolves_it() {
     );
     assert_eq!(incident["heartbeat"]["last_message"], json!("OK"));
     let id = incident["id"].as_str().unwrap().to_owned();
+    // ... and the admin's Telegram chat (AdminAlertContacts) got the alert, through the
+    // messenger queue and messenger-deliver.
+    let down_alert = format!("[Lookout] DOWN: app svc ({tenant}) is silent");
+    alert_received(&l, &down_alert).await;
 
     // Up: the beat mails the recovery and queues it; the incident is resolved.
     l.post(
@@ -410,6 +417,7 @@ async fn e2e_an_outage_becomes_an_incident_and_the_recovery_resolves_it() {
     })
     .await;
     assert_eq!(detail["history"][0]["by"], json!("heartbeat"));
+    alert_received(&l, &format!("[Lookout] UP: app svc ({tenant}) is back")).await;
     let subjects: Vec<String> = mails_about(&l, &tenant)
         .await
         .into_iter()
@@ -422,4 +430,24 @@ async fn e2e_an_outage_becomes_an_incident_and_the_recovery_resolves_it() {
             format!("[Lookout] UP: app svc ({tenant}) is back"),
         ]
     );
+}
+
+/// Waits (pumping) until the admin's chat got one message starting with `first_line`.
+async fn alert_received(l: &Live, first_line: &str) {
+    let chat = lookout_tests::support::ADMIN_ALERT_CHAT;
+    let text = pump_until(l, first_line, || async {
+        l.emulator_received()
+            .await
+            .into_iter()
+            .find(|r| r.address == chat && r.text.starts_with(first_line))
+            .map(|r| Value::String(r.text))
+    })
+    .await;
+    let copies = l
+        .emulator_received()
+        .await
+        .into_iter()
+        .filter(|r| r.address == chat && r.text.starts_with(first_line))
+        .count();
+    assert_eq!(copies, 1, "{text}");
 }

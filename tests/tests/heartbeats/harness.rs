@@ -61,10 +61,12 @@ pub async fn spawn() -> Hb {
     let clock = ManualClock::new(ts(T0));
     // Transitions go to this stack's app-events queue, sent as each function's role.
     let queue_url = app.stack.queue("AppEventsQueue").unwrap().url.clone();
+    let alerts_url = app.stack.queue("MessengerQueue").unwrap().url.clone();
     let events_of = |sdk: &aws_config::SdkConfig| -> Option<Arc<dyn TransitionSink>> {
         Some(Arc::new(SqsTransitions::new(
             aws_sdk_sqs::Client::new(sdk),
-            queue_url.clone(),
+            Some(queue_url.clone()),
+            Some(alerts_url.clone()),
         )))
     };
     let hb_sdk = app.sdk_for("heartbeat").await;

@@ -5,7 +5,7 @@
 use lambda_runtime::{Context, LambdaEvent};
 use lookout_heartbeats::{DUE_SHARDS, MAIL_LEASE_MS};
 use lookout_mail::{AdminMail, Mailer};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::harness::{at, ms, n, s, scheduled_event, spawn};
 
@@ -172,8 +172,9 @@ async fn a_heartbeat_after_an_outage_sends_one_recovery_mail() {
     hb.scan_at(700).await;
     assert_eq!(hb.mails().await.len(), 2);
 
-    // Silent again: a new transition, a new mail.
-    let report = hb.scan_at(800).await;
+    // Silent again (more than the 10-minute alert cooldown after the recovery mail): a new
+    // transition, a new mail.
+    let report = hb.scan_at(1300).await;
     assert_eq!(report.went_down, 1);
     let mails = hb.mails().await;
     assert_eq!(mails.len(), 3);
@@ -319,7 +320,9 @@ async fn the_scanner_reads_only_due_apps() {
         (3, 3, 3),
         "{report:?}"
     );
-    assert_eq!(hb.mails().await.len(), 3);
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 1, "three at once are one digest");
+    assert_eq!(mails[0].subject, "[Lookout] 3 apps DOWN");
     let idle = hb.scan_at(160).await;
     assert_eq!(
         (idle.queries, idle.items_read),
@@ -340,4 +343,129 @@ async fn now_is_the_events_time() {
     assert!(bad.is_err());
     let report = hb.scan_at(121).await;
     assert_eq!(report.now, at(121));
+}
+
+/// Messages on one of this stack's queues (received and deleted).
+async fn drain(hb: &crate::harness::Hb, queue: &str) -> Vec<String> {
+    let sqs = aws_sdk_sqs::Client::new(&lookout_dev::moto::sdk_config(&hb.moto).await);
+    let url = hb.app.stack.queue(queue).unwrap().url.clone();
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let messages = got.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return out;
+        }
+        for m in messages {
+            sqs.delete_message()
+                .queue_url(&url)
+                .receipt_handle(m.receipt_handle.unwrap())
+                .send()
+                .await
+                .unwrap();
+            out.push(m.body.unwrap_or_default());
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_outage_of_fifty_apps_in_one_scan_is_one_digest_per_channel() {
+    let hb = spawn().await;
+    for id in 0..50 {
+        hb.beat_at(0, &json!({"app_id": format!("svc-{id:02}")}))
+            .await;
+    }
+    // A healthy one (it beat later): not in the digest.
+    hb.beat_at(100, &json!({"app_id": "healthy"})).await;
+
+    let report = hb.scan_at(121).await;
+
+    assert_eq!(
+        (
+            report.went_down,
+            report.mails_sent,
+            report.digests,
+            report.mail_errors
+        ),
+        (50, 1, 1, 0),
+        "{report:?}"
+    );
+    // Mail: one, listing every app.
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].subject, "[Lookout] 50 apps DOWN");
+    for id in 0..50 {
+        assert!(
+            mails[0]
+                .body
+                .contains(&format!("DOWN  svc-{id:02} (acme): silent")),
+            "{}",
+            mails[0].body
+        );
+    }
+    // Messengers: one alert job, the digest's text, keyed for idempotency.
+    let alerts = drain(&hb, "MessengerQueue").await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let alert: Value = serde_json::from_str(&alerts[0]).unwrap();
+    assert_eq!(alert["type"], json!("alert"));
+    assert!(alert["alertId"].as_str().unwrap().starts_with("digest-"));
+    assert!(alert["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("[Lookout] 50 apps DOWN"));
+    // Incidents: one event per app.
+    assert_eq!(drain(&hb, "AppEventsQueue").await.len(), 50);
+    assert!(!mails[0].body.contains("healthy"));
+    // Every outbox is cleared: the next run announces nothing again.
+    let again = hb.scan_at(200).await;
+    assert_eq!((again.due, again.mails_sent), (0, 0), "{again:?}");
+    assert_eq!(hb.mails().await.len(), 1);
+
+    // A recovery alone is one mail and one alert of its own.
+    hb.beat_at(500, &json!({"app_id": "svc-07"})).await;
+    let mails = hb.mails().await;
+    assert_eq!(
+        mails.last().unwrap().subject,
+        "[Lookout] UP: app svc-07 (acme) is back"
+    );
+    let alerts = drain(&hb, "MessengerQueue").await;
+    assert_eq!(alerts.len(), 1);
+    assert!(alerts[0].contains("UP: app svc-07"));
+}
+
+#[tokio::test]
+async fn a_flapping_app_is_summed_up_when_its_alert_cooldown_ends() {
+    let hb = spawn().await;
+    hb.beat_at(0, &json!({"app_id": "flaky"})).await;
+    hb.scan_at(121).await; // DOWN, announced
+    hb.beat_at(150, &json!({"app_id": "flaky"})).await; // UP, announced (a recovery)
+    hb.scan_at(271).await; // down again: held
+    hb.beat_at(300, &json!({"app_id": "flaky"})).await; // up: held (no news)
+    hb.scan_at(421).await; // down: held
+    let subjects: Vec<String> = hb.mails().await.into_iter().map(|m| m.subject).collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert_eq!(drain(&hb, "AppEventsQueue").await.len(), 2);
+    drain(&hb, "MessengerQueue").await;
+
+    // Ten minutes after the last announcement: one mail, alert and event for where it is.
+    let report = hb.scan_at(750).await;
+    assert_eq!(report.mails_sent, 1, "{report:?}");
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 3);
+    assert_eq!(
+        mails[2].subject,
+        "[Lookout] DOWN: app flaky (acme) is silent"
+    );
+    assert!(mails[2]
+        .body
+        .contains("changed state 3 times within 10 minutes"));
+    assert_eq!(drain(&hb, "MessengerQueue").await.len(), 1);
+    assert_eq!(drain(&hb, "AppEventsQueue").await.len(), 1);
+    assert_eq!(hb.scan_at(800).await.due, 0, "settled: not due any more");
 }

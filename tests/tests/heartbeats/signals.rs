@@ -141,12 +141,13 @@ async fn failures_within_the_tolerance_do_not_page() {
 
 #[tokio::test]
 async fn runtime_and_interval_assertions() {
+    // Transitions are spaced beyond the 10-minute alert cooldown, so each one is mailed.
     let hb = spawn().await;
     admin(
         &hb,
         0,
         json!({"tenant": "acme", "app_id": "sync", "period_seconds": 3600,
-               "max_runtime_seconds": 300, "min_runtime_seconds": 5, "min_interval_seconds": 600}),
+               "max_runtime_seconds": 300, "min_runtime_seconds": 5, "min_interval_seconds": 60}),
     )
     .await;
 
@@ -171,25 +172,35 @@ async fn runtime_and_interval_assertions() {
         (&ok["run"]["outcome"], &ok["state"]),
         (&json!("success"), &json!("up"))
     );
-    // Runs too often: a success 100 s after the previous one.
+    let (_, spaced) = hb
+        .signal_at(700, "success", &json!({"app_id": "sync"}))
+        .await;
+    assert_eq!(spaced["run"]["outcome"], json!("success"), "{spaced}");
+    // Runs too often: a success 30 s after the previous one.
     let (_, often) = hb
-        .signal_at(140, "success", &json!({"app_id": "sync"}))
+        .signal_at(730, "success", &json!({"app_id": "sync"}))
         .await;
     assert!(often["run"]["reason"]
         .as_str()
         .unwrap()
-        .contains("expected at least 600 s between runs"));
+        .contains("expected at least 60 s between runs"));
     assert_eq!(often["state"], json!("down"));
-    hb.signal_at(800, "success", &json!({"app_id": "sync"}))
+    let (_, back) = hb
+        .signal_at(800, "success", &json!({"app_id": "sync"}))
         .await;
+    assert_eq!(
+        back["state"],
+        json!("up"),
+        "100 s after the last success: {back}"
+    );
 
     // Started, never finished: due when it exceeds 300 s; the scanner takes it down.
-    hb.signal_at(1000, "start", &json!({"app_id": "sync", "run_id": "stuck"}))
+    hb.signal_at(1500, "start", &json!({"app_id": "sync", "run_id": "stuck"}))
         .await;
     let item = hb.item("acme", "sync").await.unwrap();
-    assert_eq!(n(&item, "dueAt"), ms(1300), "due at the run's timeout");
-    assert_eq!(hb.scan_at(1299).await.went_down, 0);
-    let report = hb.scan_at(1301).await;
+    assert_eq!(n(&item, "dueAt"), ms(1800), "due at the run's timeout");
+    assert_eq!(hb.scan_at(1799).await.went_down, 0);
+    let report = hb.scan_at(1801).await;
     assert_eq!(report.went_down, 1, "{report:?}");
     let view = hb.view("sync").await;
     assert_eq!(view["state"], json!("down"));

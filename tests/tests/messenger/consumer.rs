@@ -462,3 +462,42 @@ async fn an_unreadable_secret_fails_the_invocation_and_claims_nothing_until_it_i
         [("telegram".into(), "-1001234567".into(), "disk full".into())]
     );
 }
+
+#[tokio::test]
+async fn an_admin_alert_is_one_send_to_the_admin_contacts_however_often_it_is_queued() {
+    let t = spawn().await;
+    let alert = lookout_core::events::AdminAlert::new(
+        "hb-0123456789abcdef-7",
+        "[Lookout] DOWN: app 7 (acme) is silent\n\nApp 7 stopped sending heartbeats.",
+    );
+    for _ in 0..2 {
+        t.sqs
+            .send_message()
+            .queue_url(&t.queue_url)
+            .message_body(alert.job_body())
+            .send()
+            .await
+            .unwrap();
+    }
+    t.drain().await;
+
+    let received = t.emulator.received();
+    assert_eq!(
+        accepted(&received),
+        [(
+            "telegram".to_owned(),
+            lookout_tests::support::ADMIN_ALERT_CHAT.to_owned(),
+            alert.text.clone()
+        )],
+        "one message for two copies of the alert"
+    );
+    // A send of the internal alerts tenant, with one delivery, sent.
+    let sends: Vec<_> = t
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| s(i, "sk") == "SEND")
+        .collect();
+    assert_eq!(sends.len(), 1, "{sends:?}");
+    assert_eq!(s(&sends[0], "tenant"), "_alerts");
+}

@@ -122,6 +122,12 @@ pub async fn spawn() -> Msg {
             base: Duration::ZERO,
             ..RetryPolicy::default()
         },
+        alert_to: messenger_deliver::alert_contacts(
+            deliver_env
+                .get(messenger_deliver::ADMIN_ALERT_CONTACTS)
+                .map(String::as_str),
+        )
+        .unwrap(),
         clock: system_clock(),
     };
     let dlq_url = app

@@ -32,9 +32,11 @@ use lookout_core::{
     AppError,
 };
 use lookout_messenger::broadcast::{
-    env, BroadcastStore, Claim, DeliveryId, Dispatcher, Job, JobQueue, RetryPolicy, SendId, Status,
-    Step,
+    env, parse_address, Addresses, BroadcastStore, Claim, ContactName, DeliveryId, Dispatcher,
+    IdempotencyKey, Job, JobQueue, KeyedSend, RetryPolicy, SendId, Status, Step, UserName,
+    ALERTS_TENANT,
 };
+use lookout_messenger::messenger::MessengerKind;
 use lookout_messenger::messenger::{LazyMessenger, MessengerApi};
 
 #[derive(Debug, Clone)]
@@ -44,6 +46,9 @@ pub struct Deps {
     pub queue: Arc<dyn JobQueue>,
     pub messenger: Arc<dyn MessengerApi>,
     pub policy: RetryPolicy,
+    /// The admin's messenger addresses for alerts (`ADMIN_ALERT_CONTACTS`); `None`: alerts
+    /// are acknowledged unsent.
+    pub alert_to: Option<Addresses>,
     pub clock: SharedClock,
 }
 
@@ -60,9 +65,38 @@ impl Deps {
             // The tokens' secret is read on the first delivery, not at cold start.
             messenger: Arc::new(LazyMessenger::new(&sdk)),
             policy: RetryPolicy::from_env()?,
+            alert_to: alert_contacts(config::optional(ADMIN_ALERT_CONTACTS).as_deref())?,
             clock: system_clock(),
         })
     }
+}
+
+/// The admin's messenger addresses for alerts: JSON `{"telegram": "…", "whatsApp": "…",
+/// "viber": "…"}` (each optional); empty or unset disables alerts.
+pub const ADMIN_ALERT_CONTACTS: &str = "ADMIN_ALERT_CONTACTS";
+
+/// Parses and normalises `ADMIN_ALERT_CONTACTS` (a bad value fails the cold start).
+pub fn alert_contacts(raw: Option<&str>) -> Result<Option<Addresses>, ConfigError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = |why: String| ConfigError(format!("{ADMIN_ALERT_CONTACTS}: {why}"));
+    let mut to: Addresses = serde_json::from_str(raw).map_err(|e| bad(e.to_string()))?;
+    for kind in [
+        MessengerKind::Telegram,
+        MessengerKind::WhatsApp,
+        MessengerKind::Viber,
+    ] {
+        if let Some(addr) = to.get(kind) {
+            let normal = parse_address(kind, addr).map_err(bad)?;
+            match kind {
+                MessengerKind::Telegram => to.telegram = Some(normal),
+                MessengerKind::WhatsApp => to.whatsapp = Some(normal),
+                MessengerKind::Viber => to.viber = Some(normal),
+            }
+        }
+    }
+    Ok((to.telegram.is_some() || to.whatsapp.is_some() || to.viber.is_some()).then_some(to))
 }
 
 /// What to do with one record.
@@ -133,6 +167,7 @@ pub async fn process(deps: &Deps, record: &SqsMessage) -> Outcome {
         }
         Ok(Job::Fanout { send_id }) => fanout(deps, &send_id).await,
         Ok(Job::Deliver { delivery_id }) => deliver(deps, &delivery_id, receives).await,
+        Ok(Job::Alert { alert_id, text }) => alert(deps, &alert_id, &text).await,
     };
     let outcome = match outcome {
         Ok(o) => o,
@@ -174,6 +209,47 @@ pub async fn fanout(deps: &Deps, send_id: &SendId) -> Result<Outcome, AppError> 
         "send fanned out"
     );
     Ok(Outcome::Ack)
+}
+
+/// Turns an admin alert into a send to the admin's addresses (keyed by the alert id, so a
+/// repeated alert is one send) and fans it out: the deliveries then go like any broadcast's,
+/// with retries and the failed list.
+pub async fn alert(deps: &Deps, alert_id: &str, text: &str) -> Result<Outcome, AppError> {
+    let Some(to) = &deps.alert_to else {
+        tracing::info!(alert_id, "alert not sent: no ADMIN_ALERT_CONTACTS");
+        return Ok(Outcome::Ack);
+    };
+    let invalid = |e: String| AppError::internal(std::io::Error::other(e));
+    let tenant = lookout_core::auth::Tenant::parse(ALERTS_TENANT).map_err(invalid)?;
+    let key = match IdempotencyKey::parse(alert_id) {
+        Ok(k) => k,
+        Err(err) => {
+            tracing::error!(alert_id, error = %err, "bad alert id: left for the dead-letter queue");
+            return Ok(Outcome::Retry(Some(Duration::ZERO)));
+        }
+    };
+    let send_id = SendId::for_key(&tenant, &key);
+    let user = UserName::parse("lookout").map_err(invalid)?;
+    let contact = ContactName::parse("admin").map_err(invalid)?;
+    let now = deps.clock.now();
+    let fingerprint = lookout_core::auth::sha256_hex(text.as_bytes());
+    let created = deps
+        .store
+        .create_send_once(
+            send_id.clone(),
+            &fingerprint,
+            &tenant,
+            &user,
+            &[(contact, to.clone())],
+            text,
+            now,
+            now,
+        )
+        .await?;
+    if let KeyedSend::Created(..) = created {
+        tracing::info!(alert_id, send_id = send_id.as_str(), "alert send created");
+    }
+    fanout(deps, &send_id).await
 }
 
 /// Delivers one (contact, messenger) message at most once.

@@ -146,7 +146,19 @@ pub enum Job {
         #[serde(rename = "deliveryId")]
         delivery_id: DeliveryId,
     },
+    /// An alert for the admin's messenger recipients (`lookout_core::events::AdminAlert`, from
+    /// the heartbeats): sent to `ADMIN_ALERT_CONTACTS` as a send of the internal tenant
+    /// [`ALERTS_TENANT`], keyed by `alertId`.
+    Alert {
+        #[serde(rename = "alertId")]
+        alert_id: String,
+        text: String,
+    },
 }
+
+/// The tenant that owns admin alert sends (its failed deliveries are listed by
+/// `/api/get_failed_mess` with an API key of this tenant).
+pub const ALERTS_TENANT: &str = "_alerts";
 
 impl Job {
     /// A queue message body; `Err` for anything that is not a job (a poison message).
