@@ -4,6 +4,7 @@
 // cargo lambda watch), seeds data through the API and passes it here as environment variables:
 // LOOKOUT_API_URL, LOOKOUT_ADMIN_TOKEN, LOOKOUT_APP, LOOKOUT_INCIDENT_ID, LOOKOUT_INCIDENT_TITLE,
 // LOOKOUT_LOG_USER, LOOKOUT_HB_TENANT, LOOKOUT_API_KEY, LOOKOUT_MESSENGER_USER, LOOKOUT_NEW_APP,
+// LOOKOUT_DOWN_APP, LOOKOUT_LATE_APP,
 // LOOKOUT_ARTIFACTS (screenshots). The Rust side then checks what the browser changed is stored.
 
 import { after, before, describe, it } from 'node:test';
@@ -175,6 +176,33 @@ describe('Lookout console in chromium', () => {
     await rows(1, 'Slow checkout');
   });
 
+  it('shows what is broken now across tenants, without typing a tenant', async () => {
+    await navTo('Overview');
+    await page.getByRole('heading', { name: 'What is broken now', level: 1 }).waitFor();
+    const down = page.getByRole('table', { name: 'Apps down' });
+    await down.waitFor();
+    assert.match(await down.textContent(), new RegExp(`${env('LOOKOUT_HB_TENANT')}${env('LOOKOUT_DOWN_APP')}down.*run failed with exit code 3`));
+    const late = page.getByRole('table', { name: 'Apps late' });
+    assert.match(await late.textContent(), new RegExp(`${env('LOOKOUT_LATE_APP')}late`));
+    // One bar per level with an open incident, its count as its text alternative.
+    for (const level of ['warning', 'error', 'crit']) {
+      assert.equal(await page.getByRole('img', { name: `${level}: 1` }).count(), 1, level);
+    }
+    const width = await page.getByRole('img', { name: 'crit: 1' }).evaluate((el) => el.getBoundingClientRect().width);
+    assert.ok(width > 50, `the bar is drawn (${width}px)`);
+    await page.getByText('No delivery failed in the last 24 hours.').waitFor();
+    assert.doesNotMatch(await page.locator('main').textContent(), /false|undefined|null/, 'no stray values');
+    await statusSays('open incidents');
+    await shot('05b-overview');
+    // Each line links to its detail: the tenant's heartbeat apps, the incident.
+    await page.getByRole('table', { name: 'Most recently active open incidents' })
+      .getByRole('link', { name: env('LOOKOUT_INCIDENT_TITLE') }).click();
+    await page.getByRole('heading', { name: env('LOOKOUT_INCIDENT_TITLE'), level: 1 }).waitFor();
+    await navTo('Overview');
+    await down.getByRole('link', { name: env('LOOKOUT_HB_TENANT') }).click();
+    await rows(4, env('LOOKOUT_DOWN_APP'));
+  });
+
   it('registers an app and shows its code once, with a copy button', async () => {
     await navTo('Apps');
     await page.getByRole('heading', { name: 'Apps', level: 1 }).waitFor();
@@ -204,7 +232,7 @@ describe('Lookout console in chromium', () => {
     await navTo('Heartbeats');
     await page.getByLabel('Tenant', { exact: true }).fill(env('LOOKOUT_HB_TENANT'));
     await page.getByRole('button', { name: 'Show' }).click();
-    const trs = await rows(2, 'OK:200');
+    const trs = await rows(4, 'OK:200');
     const text = (await trs.allTextContents()).join('\n');
     assert.match(text, /^7\s*up/m);
     assert.match(text, /300s \+ 60s/);
@@ -245,7 +273,7 @@ describe('Lookout console in chromium', () => {
   });
 
   it('labels every control, loads nothing from elsewhere and logs no errors', async () => {
-    for (const view of ['#incidents', '#apps', '#logs', '#heartbeats', '#messenger', `#incident/${env('LOOKOUT_INCIDENT_ID')}`]) {
+    for (const view of ['#overview', '#incidents', '#apps', '#logs', '#heartbeats', '#messenger', `#incident/${env('LOOKOUT_INCIDENT_ID')}`]) {
       await page.evaluate((h) => { location.hash = h; }, view);
       await page.locator('main h1').waitFor();
       await page.waitForFunction(() => !document.querySelector('main .muted')?.textContent.startsWith('Loading'));

@@ -46,6 +46,13 @@ impl Timestamp {
         self.0
     }
 
+    /// This time moved by `ms` milliseconds (negative: earlier); `None` outside 1970..=9999.
+    pub fn plus_millis(&self, ms: i64) -> Option<Self> {
+        self.0
+            .checked_add_signed(chrono::TimeDelta::try_milliseconds(ms)?)
+            .and_then(Self::from_datetime)
+    }
+
     /// Seconds since the epoch (for TTL attributes).
     pub fn unix_seconds(&self) -> i64 {
         self.0.timestamp()

@@ -1,26 +1,82 @@
 //! The public status badge: `GET /badge/<token>.svg`, a shields-style SVG with the app's id and
-//! status (up, late, down, paused, retired), found by an unguessable token through the keys-only
-//! `badge` index. No key is needed to read it, so it can sit in a README or a status page; the
-//! token is 128 random bits, and the admin listing shows its path.
+//! status (up, late, down, paused, retired). No key is needed to read it, so it can sit in a
+//! README or a status page.
+//!
+//! The token names the app and proves the admin made it: `<app>.<sig>`, where `<app>` is the
+//! tenant and app id (base64url) and `<sig>` 128 bits of HMAC-SHA256 of them under a key
+//! derived from the admin token's hash (`ADMIN_TOKEN_SHA256`). Without that key a token cannot
+//! be made, so badge URLs cannot be guessed; nothing is stored for them and a badge costs one
+//! GetItem. Rotating the admin token changes every badge URL (a way to revoke them all).
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use hmac::{Hmac, KeyInit, Mac};
 
 use super::*;
 
-const BADGE_INDEX: &str = "badge";
-/// Hex characters of a token.
-pub const BADGE_TOKEN_LEN: usize = 32;
+/// Hex characters of a token's signature.
+const SIG_HEX: usize = 32;
+/// Longest token (a 64-character tenant and a 128-character app id, encoded, and the signature).
+pub const MAX_BADGE_TOKEN: usize = 300;
 
-pub(crate) fn new_badge_token() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+/// Signs and checks badge tokens.
+#[derive(Clone)]
+pub struct BadgeKey([u8; 32]);
+
+impl std::fmt::Debug for BadgeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BadgeKey(..)")
+    }
 }
 
-/// A token as it appears in the path (`<token>` or `<token>.svg`), if well formed.
-pub fn parse_badge_token(segment: &str) -> Option<&str> {
-    let token = segment.strip_suffix(".svg").unwrap_or(segment);
-    (token.len() == BADGE_TOKEN_LEN
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-    .then_some(token)
+impl BadgeKey {
+    /// The key derived from the admin token's SHA-256 (hex), as functions get it.
+    pub fn from_admin_hash(admin_sha256_hex: &str) -> Self {
+        let digest = Sha256::digest(format!("lookout-badge\n{admin_sha256_hex}").as_bytes());
+        let mut key = [0_u8; 32];
+        key.copy_from_slice(&digest);
+        Self(key)
+    }
+
+    /// `ADMIN_TOKEN_SHA256`.
+    pub fn from_env() -> Result<Self, config::ConfigError> {
+        Ok(Self::from_admin_hash(&config::required(
+            config::names::ADMIN_TOKEN_SHA256,
+        )?))
+    }
+
+    fn sig(&self, app: &str) -> String {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else {
+            return String::new();
+        };
+        mac.update(app.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        tag.iter()
+            .take(SIG_HEX / 2)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The badge's path for `tenant`'s app.
+    pub fn path(&self, tenant: &str, app_id: &str) -> String {
+        let app = URL_SAFE_NO_PAD.encode(format!("{tenant}\n{app_id}"));
+        format!("/badge/{app}.{}.svg", self.sig(&app))
+    }
+
+    /// The (tenant, app id) a path segment (`<app>.<sig>[.svg]`) names, if its signature holds.
+    pub fn open(&self, segment: &str) -> Option<(String, String)> {
+        let token = segment.strip_suffix(".svg").unwrap_or(segment);
+        if token.len() > MAX_BADGE_TOKEN {
+            return None;
+        }
+        let (app, sig) = token.rsplit_once('.')?;
+        let expected = self.sig(app);
+        if sig.len() != SIG_HEX || !lookout_core::auth::ct_eq(sig.as_bytes(), expected.as_bytes()) {
+            return None;
+        }
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(app).ok()?).ok()?;
+        let (tenant, app_id) = text.split_once('\n')?;
+        Some((tenant.to_owned(), app_id.to_owned()))
+    }
 }
 
 /// What a badge shows.
@@ -77,42 +133,16 @@ fn escape(s: &str) -> String {
 }
 
 impl HeartbeatStore {
-    /// The badge of the app with `token` at `now`; `None` if no app has it.
+    /// The badge of `tenant`'s app at `now`; `None` if there is no such app.
     pub async fn badge(
         &self,
-        token: &str,
+        tenant: &str,
+        app_id: &str,
         now: Timestamp,
     ) -> Result<Option<Badge>, HeartbeatError> {
-        let page = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BADGE_INDEX)
-            .key_condition_expression("badgeToken = :t")
-            .expression_attribute_values(":t", AttributeValue::S(token.to_owned()))
-            .limit(1)
-            .send()
-            .await?;
-        let Some(pk) = page
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .and_then(|item| item.get("pk").and_then(|v| v.as_s().ok()).cloned())
-        else {
-            return Ok(None);
-        };
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk))
-            .send()
-            .await?;
-        let rec: Option<AppRecord> = out.item.map(serde_dynamo::from_item).transpose()?;
-        // The index is eventually consistent: the item must still carry this token.
-        Ok(rec
-            .filter(|r| r.badge_token.as_deref() == Some(token))
+        Ok(self
+            .get(&app_pk(tenant, app_id))
+            .await?
             .map(|r| r.badge(now)))
     }
 }
@@ -122,18 +152,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_32_hex_with_an_optional_svg_suffix() {
-        let t = new_badge_token();
-        assert_eq!(parse_badge_token(&t), Some(t.as_str()));
-        assert_eq!(parse_badge_token(&format!("{t}.svg")), Some(t.as_str()));
-        for bad in [
-            "",
-            "abc",
-            &t.to_uppercase(),
-            &format!("{t}0"),
-            &format!("{t}.png"),
-        ] {
-            assert_eq!(parse_badge_token(bad), None, "{bad}");
+    fn tokens_open_only_with_their_key_and_unaltered() {
+        let key = BadgeKey::from_admin_hash("aa");
+        let path = key.path("acme", "db:main");
+        let segment = path.trim_start_matches("/badge/");
+        assert_eq!(
+            key.open(segment),
+            Some(("acme".to_owned(), "db:main".to_owned()))
+        );
+        assert_eq!(
+            key.open(segment.trim_end_matches(".svg")),
+            Some(("acme".to_owned(), "db:main".to_owned()))
+        );
+        assert_eq!(BadgeKey::from_admin_hash("bb").open(segment), None);
+        let other = key.path("acme", "db:replica");
+        let (app, _) = segment.rsplit_once('.').unwrap_or_default();
+        let (_, sig) = other
+            .trim_start_matches("/badge/")
+            .split_once('.')
+            .unwrap_or_default();
+        assert_eq!(
+            key.open(&format!("{app}.{sig}")),
+            None,
+            "a signature of another app"
+        );
+        for bad in ["", "abc", "x.y", &"a".repeat(400)] {
+            assert_eq!(key.open(bad), None, "{bad}");
         }
     }
 

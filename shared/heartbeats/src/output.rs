@@ -45,7 +45,8 @@ pub struct AppView {
     pub open_runs: Vec<OpenRun>,
     /// The last finished runs with their durations, newest first.
     pub runs: Vec<Run>,
-    /// The public status badge (SVG), relative to the API's base URL.
+    /// The public status badge (SVG), relative to the API's base URL (admin replies only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub badge_path: Option<String>,
 }
 
@@ -63,6 +64,22 @@ pub struct SignalReply {
     pub received_at: Timestamp,
     pub due_by: Option<Timestamp>,
     pub snoozed_until: Option<Timestamp>,
+}
+
+impl AppView {
+    /// The app id as the badge and the store name it (`23`, `backup`).
+    pub fn app_id_text(&self) -> String {
+        match &self.app_id {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Adds the badge path (signed with `key`).
+    pub fn with_badge(mut self, key: &BadgeKey) -> Self {
+        self.badge_path = Some(key.path(&self.tenant, &self.app_id_text()));
+        self
+    }
 }
 
 /// One page of the admin listing.

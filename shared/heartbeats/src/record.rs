@@ -48,6 +48,15 @@ pub(crate) struct AppRecord {
     pub(crate) down_since: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) due_shard: Option<String>,
+    /// The `watch` index (the overview of apps needing attention): an `up` app from the time
+    /// it is late (its expected time, before the grace), a `down` app from when it went down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) watch_shard: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) watch_at: Option<i64>,
+    /// period in ms, for the heartbeat's update expression (`watchAt = now + lateMs`).
+    #[serde(default)]
+    pub(crate) late_ms: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) due_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,10 +99,6 @@ pub(crate) struct AppRecord {
     pub(crate) held: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) hold_until: Option<i64>,
-    /// The public status badge's token (`GET /badge/<token>.svg`); apps from before badges
-    /// get one at their next admin change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) badge_token: Option<String>,
 }
 
 pub(crate) fn app_pk(tenant: &str, app_id: &str) -> String {
@@ -134,6 +139,9 @@ impl AppRecord {
             down_since: None,
             due_shard: None,
             due_at: None,
+            watch_shard: None,
+            watch_at: None,
+            late_ms: i64::from(period) * 1000,
             outbox: None,
             lease_until: None,
             expires_at: None,
@@ -146,7 +154,6 @@ impl AppRecord {
             runs: Vec::new(),
             snoozed_until: None,
             down_reason: None,
-            badge_token: Some(new_badge_token()),
             last_alert_at: None,
             announced: None,
             held: 0,
@@ -282,6 +289,13 @@ impl AppRecord {
             .into_iter()
             .flatten()
             .min();
+        self.late_ms = i64::from(self.period_seconds) * 1000;
+        self.watch_at = match self.state {
+            AppState::Up => Some(self.deadline - i64::from(self.grace_seconds) * 1000),
+            AppState::Down => Some(millis(self.down_since.unwrap_or(self.state_changed_at))),
+            AppState::Paused | AppState::Retired => None,
+        };
+        self.watch_shard = self.watch_at.map(|_| shard_of(&self.pk));
         self.due_shard = self.due_at.map(|_| shard_of(&self.pk));
     }
 
@@ -363,7 +377,7 @@ impl AppRecord {
             down_reason: self.down_reason.clone(),
             open_runs: self.open_runs.clone(),
             runs: self.runs.iter().rev().cloned().collect(),
-            badge_path: self.badge_token.as_ref().map(|t| format!("/badge/{t}.svg")),
+            badge_path: None,
         }
     }
 

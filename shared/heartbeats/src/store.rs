@@ -171,18 +171,21 @@ impl HeartbeatStore {
         now: Timestamp,
     ) -> Result<FastBeat, HeartbeatError> {
         let mut expr = "SET lastBeatAt = :now, beats = beats + :one, version = version + :one, \
-                        deadline = :nowms + windowMs, dueAt = :nowms + windowMs"
+                        deadline = :nowms + windowMs, dueAt = :nowms + windowMs, \
+                        watchAt = :nowms + lateMs"
             .to_owned();
         let mut req = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(pk.to_owned()))
-            // Schedules, open runs and snoozes move the deadline in ways this expression does
-            // not know: those apps take the versioned path.
+            // Schedules, open runs, snoozes and held alerts move the deadline or the due time in
+            // ways this expression does not know, and items from before `lateMs` lack it: those
+            // take the versioned path (which writes the whole item).
             .condition_expression(
                 "#st = :up AND attribute_not_exists(outbox) AND attribute_not_exists(cron) \
-                 AND attribute_not_exists(openRuns) AND attribute_not_exists(snoozedUntil)",
+                 AND attribute_not_exists(openRuns) AND attribute_not_exists(snoozedUntil) \
+                 AND attribute_exists(lateMs) AND attribute_not_exists(holdUntil)",
             )
             .expression_attribute_names("#st", "state")
             .expression_attribute_values(":up", AttributeValue::S("up".into()))
@@ -411,7 +414,6 @@ impl HeartbeatStore {
                 Some(old) => {
                     let mut rec = (*old).clone();
                     rec.version += 1;
-                    rec.badge_token.get_or_insert_with(new_badge_token);
                     apply_admin(&mut rec, input, now)?;
                     rec.refresh_due();
                     (rec, Some(old.version))

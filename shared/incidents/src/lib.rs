@@ -38,6 +38,7 @@ mod error;
 mod grouping;
 mod input;
 mod notify;
+mod overview;
 mod records;
 mod snapshot;
 mod store;
@@ -46,6 +47,7 @@ pub use error::IncidentsError;
 use grouping::*;
 pub use input::*;
 pub use notify::*;
+pub use overview::*;
 pub use records::*;
 pub use snapshot::*;
 pub use store::*;
@@ -60,6 +62,8 @@ pub const MAX_PAGE: usize = 200;
 const APPS_PK: &str = "APPS";
 const META: &str = "META";
 const ALL: &str = "INCIDENTS";
+/// The partition of the sparse `open` index.
+const OPEN: &str = "OPEN";
 
 #[cfg(test)]
 mod tests;

@@ -99,6 +99,11 @@ pub(crate) struct IncidentRecord {
     pub(crate) gsi1sk: String,
     pub(crate) gsi2pk: String,
     pub(crate) gsi2sk: String,
+    /// The sparse `open` index (the overview): set while the incident is not resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) openpk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) opensk: Option<String>,
     #[serde(flatten)]
     pub(crate) incident: Incident,
 }

@@ -254,7 +254,10 @@ impl IncidentStore {
             .table_name(&self.table)
             .key("pk", AttributeValue::S(format!("INC#{id}")))
             .key("sk", AttributeValue::S(META.into()))
-            .update_expression("SET #c = #c + :one, last_seen = :now, gsi1sk = :s, gsi2sk = :s")
+            .update_expression(
+                "SET #c = #c + :one, last_seen = :now, gsi1sk = :s, gsi2sk = :s, \
+                 openpk = :open, opensk = :s",
+            )
             .condition_expression("attribute_exists(pk) AND #st <> :resolved")
             .expression_attribute_names("#c", "count")
             .expression_attribute_names("#st", "status")
@@ -262,6 +265,7 @@ impl IncidentStore {
             .expression_attribute_values(":now", AttributeValue::S(now.to_owned()))
             .expression_attribute_values(":s", AttributeValue::S(sort))
             .expression_attribute_values(":resolved", AttributeValue::S("resolved".into()))
+            .expression_attribute_values(":open", AttributeValue::S(OPEN.into()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
@@ -305,7 +309,9 @@ impl IncidentStore {
             gsi1pk: format!("APP#{}", incident.app_name),
             gsi1sk: sort.clone(),
             gsi2pk: ALL.into(),
-            gsi2sk: sort,
+            gsi2sk: sort.clone(),
+            openpk: Some(OPEN.into()),
+            opensk: Some(sort),
             incident: incident.clone(),
         };
         let item = serde_dynamo::to_item(&rec).map_err(|e| CreateError::Other(e.into()))?;
@@ -458,11 +464,26 @@ impl IncidentStore {
             AttributeValue::N(current.count.to_string()),
         );
         names.insert("#c".into(), "count".into());
+        // The `open` index follows the status.
+        let mut expr = format!("SET {}", sets.join(", "));
+        if let Some(to) = input.status {
+            if to == Status::Resolved {
+                expr.push_str(" REMOVE openpk, opensk");
+            } else {
+                // Also brings in incidents written before the index existed.
+                expr.push_str(", openpk = :openpk, opensk = :opensk");
+                values.insert(":openpk".into(), AttributeValue::S(OPEN.into()));
+                values.insert(
+                    ":opensk".into(),
+                    AttributeValue::S(format!("{}#{}", current.last_seen, current.id)),
+                );
+            }
+        }
         let update = Update::builder()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(format!("INC#{}", input.id)))
             .key("sk", AttributeValue::S(META.into()))
-            .update_expression(format!("SET {}", sets.join(", ")))
+            .update_expression(expr)
             // Optimistic: nobody else changed the fields we compared against.
             .condition_expression("last_seen = :seen AND #c = :count")
             .set_expression_attribute_names(Some(names))

@@ -68,6 +68,7 @@ mod replies;
 mod sends_store;
 pub use contacts_store::*;
 pub use delivery::*;
+pub use delivery_store::{FailedDelivery, FailedSince, MAX_FAILED_READ};
 pub use dispatch::*;
 pub use ids::*;
 pub use input::*;

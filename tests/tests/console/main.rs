@@ -76,6 +76,29 @@ async fn seed(l: &Live) -> Seeded {
         )
         .await;
     assert_eq!(status, 200, "{beat}");
+    // For the overview: a job whose run failed (down at once) and one that is late (a
+    // 10-second period and ten minutes of grace, silent since).
+    let (status, failed) = l
+        .post(
+            "/api/apps/fail",
+            &key,
+            &json!({"app_id": "nightly-backup", "exit_code": 3}),
+        )
+        .await;
+    assert_eq!(
+        (status, failed["state"].clone()),
+        (200, json!("down")),
+        "{failed}"
+    );
+    let (status, late) = l
+        .post_raw(
+            "/admin/heartbeat_apps",
+            &auth,
+            &json!({"tenant": tenant, "app_id": "quick-job", "period_seconds": 10, "grace_seconds": 600})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{late}");
 
     // Two apps and three incidents of different levels.
     let mut codes = Vec::new();
@@ -135,6 +158,8 @@ async fn seed(l: &Live) -> Seeded {
             ("LOOKOUT_API_KEY", key),
             ("LOOKOUT_MESSENGER_USER", messenger_user),
             ("LOOKOUT_NEW_APP", new_app.clone()),
+            ("LOOKOUT_DOWN_APP", "nightly-backup".to_owned()),
+            ("LOOKOUT_LATE_APP", "quick-job".to_owned()),
         ],
         incident_id: ids[2].clone(),
         new_app,
@@ -152,6 +177,7 @@ async fn warm_up(l: &Live, incident: &str) {
         "/admin/apps",
         "/logs",
         "/admin/heartbeat_apps",
+        "/admin/overview",
         "/api/get_failed_mess",
         "/api/contacts",
     ];

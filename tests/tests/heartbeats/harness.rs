@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::{Context, LambdaEvent};
 use lookout_core::{time::ManualClock, time::Timestamp};
 use lookout_dev::moto;
-use lookout_heartbeats::{HeartbeatStore, ScanReport, SqsTransitions, TransitionSink};
+use lookout_heartbeats::{BadgeKey, HeartbeatStore, ScanReport, SqsTransitions, TransitionSink};
 use lookout_mail::{AdminMail, Mailer};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -85,8 +85,11 @@ pub async fn spawn() -> Hb {
         events: events_of(&sig_sdk),
         clock: clock.shared(),
     };
+    let badge_key =
+        BadgeKey::from_admin_hash(&lookout_core::auth::sha256_hex(ADMIN_TOKEN.as_bytes()));
     let badge = heartbeat_badge::Deps {
         store: store_of(app.ddb_for("heartbeat-badge").await),
+        key: badge_key.clone(),
         clock: clock.shared(),
     };
     let admin = admin_heartbeat_apps::Deps {
@@ -97,6 +100,7 @@ pub async fn spawn() -> Hb {
     let list = admin_list_heartbeat_apps::Deps {
         admin: app.admin.admin.clone(),
         store: store_of(app.ddb_for("admin-list-heartbeat-apps").await),
+        badge: badge_key,
     };
     let scan_sdk = app.sdk_for("silent-app-scanner").await;
     let scanner = silent_app_scanner::Deps {

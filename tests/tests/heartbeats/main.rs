@@ -8,6 +8,7 @@ mod e2e;
 mod harness;
 mod heartbeat;
 mod lifecycle;
+mod overview;
 mod scanner;
 mod seed_client;
 mod signals;

@@ -381,7 +381,10 @@ async fn the_public_badge_shows_the_status_by_an_unguessable_path() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(path.starts_with("/badge/") && path.ends_with(".svg") && path.len() == 7 + 32 + 4);
+    assert!(
+        path.starts_with("/badge/") && path.ends_with(".svg"),
+        "{path}"
+    );
 
     let (status, headers, svg) = hb.badge_at(10, &path).await;
     assert_eq!(status, 200, "{svg}");
@@ -393,10 +396,27 @@ async fn the_public_badge_shows_the_status_by_an_unguessable_path() {
     hb.scan_at(200).await;
     assert!(hb.badge_at(200, &path).await.2.contains("api: down"));
 
-    // Another app's badge is another token; unknown and malformed tokens are refused.
+    // Another app's badge has another signature; a changed or foreign signature, another key's
+    // token and an app that does not exist are all 404.
     hb.beat_at(0, &json!({"app_id": "web"})).await;
-    assert_ne!(hb.view("web").await["badge_path"], json!(path));
-    let unknown = format!("/badge/{}.svg", "0".repeat(32));
-    assert_eq!(hb.badge_at(0, &unknown).await.0, 404);
-    assert_eq!(hb.badge_at(0, "/badge/..%2Fadmin").await.0, 400);
+    let web = hb.view("web").await["badge_path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(web, path);
+    let (web_app, web_sig) = web.trim_end_matches(".svg").rsplit_once('.').unwrap();
+    let (api_app, _) = path.trim_end_matches(".svg").rsplit_once('.').unwrap();
+    let other_key = lookout_heartbeats::BadgeKey::from_admin_hash("another admin token");
+    for bad in [
+        format!("{api_app}.{}.svg", web_sig),
+        format!("{web_app}.{}.svg", "0".repeat(32)),
+        other_key.path("acme", "api"),
+        lookout_heartbeats::BadgeKey::from_admin_hash(&lookout_core::auth::sha256_hex(
+            lookout_tests::support::ADMIN_TOKEN.as_bytes(),
+        ))
+        .path("acme", "never-seen"),
+        "/badge/..%2Fadmin".to_owned(),
+    ] {
+        assert_eq!(hb.badge_at(0, &bad).await.0, 404, "{bad}");
+    }
 }

@@ -177,6 +177,26 @@ async fn a_failing_record_is_reported_alone_and_retried_until_recorded_as_failed
         f["time"],
         json!(lookout_messenger::broadcast::time_parts(due))
     );
+
+    // The cross-tenant `failed-all` index (the console overview) has it, and only it.
+    let store = lookout_messenger::broadcast::BroadcastStore::new(
+        t.app.ddb.clone(),
+        t.app.stack.table("MessengerTable").unwrap(),
+        30,
+    );
+    let hour_ago = lookout_core::time::Timestamp::now()
+        .plus_millis(-3_600_000)
+        .unwrap();
+    let all = store.failed_since(hour_ago, 10).await.unwrap();
+    assert_eq!(all.count, 1, "{all:?}");
+    assert_eq!(
+        (
+            all.recent[0].tenant.as_str(),
+            all.recent[0].contact.as_str(),
+            all.recent[0].messenger.to_string()
+        ),
+        ("acme", "Lera", "viber".to_owned())
+    );
 }
 
 #[tokio::test]

@@ -4,5 +4,6 @@
 
 lookout_core::bootstrap_main! {
     "admin-api-keys" => admin_api_keys,
+    "admin-overview" => admin_overview,
     "console" => console,
 }

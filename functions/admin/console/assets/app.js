@@ -155,7 +155,7 @@ function datalist(id, values) {
 
 // ------------------------------------------------------------------ routing
 
-// Hash routes: #incidents?app=…, #incident/<id>, #apps, #heartbeats?tenant=…, #logs?user=…,
+// Hash routes: #overview, #incidents?app=…, #incident/<id>, #apps, #heartbeats?tenant=…, #logs?user=…,
 // #messenger. (Incident mails link to `<console>#incident/<id>`.)
 function route() {
   const [path, qs = ''] = location.hash.slice(1).split('?');
@@ -173,7 +173,7 @@ function go(name, params) {
 // The list's hash (with its filters) for the incident's "Back" link.
 let lastListHash = '';
 
-const views = { incidents: incidentsView, incident: incidentView, apps: appsView, heartbeats: heartbeatsView, logs: logsView, messenger: messengerView };
+const views = { overview: overviewView, incidents: incidentsView, incident: incidentView, apps: appsView, heartbeats: heartbeatsView, logs: logsView, messenger: messengerView };
 let lastName = null;
 
 async function render() {
@@ -516,6 +516,68 @@ async function heartbeatsView(r) {
       h('button', { type: 'button', disabled: !p.get('next_token'), onclick: () => go('heartbeats', { tenant: p.get('tenant'), state: p.get('state') }) }, 'First page'),
       h('button', { type: 'button', disabled: !page.next_token, onclick: () => go('heartbeats', { tenant: p.get('tenant'), state: p.get('state'), next_token: page.next_token }) }, 'Next page')));
   say(`${list.length} heartbeat app${list.length === 1 ? '' : 's'} shown.`);
+}
+
+// ------------------------------------------------------------------ overview
+
+// Bars of `counts` ({label: n}), each as wide as its share of the largest; a picture with the
+// numbers as its text alternative.
+function bars(caption, counts, kind) {
+  const max = Math.max(1, ...Object.values(counts));
+  const entries = Object.entries(counts);
+  return h('figure', { class: 'bars' },
+    h('figcaption', {}, caption),
+    entries.length
+      ? h('ul', {}, entries.map(([label, n]) => {
+        const bar = h('span', { class: `bar ${kind}-${label}`, role: 'img', 'aria-label': `${label}: ${n}` });
+        // Through the CSSOM: the page's CSP refuses style attributes.
+        bar.style.setProperty('--share', `${(100 * n) / max}%`);
+        return h('li', {}, h('span', { class: 'bar-label' }, label), bar, h('span', { class: 'bar-count' }, String(n)));
+      }))
+      : h('p', { class: 'muted' }, 'None.'));
+}
+
+// What is broken now, across tenants: one call, three sparse indexes on the server side.
+async function overviewView() {
+  const results = h('div', { class: 'results' });
+  view('What is broken now', results);
+  busy(results);
+  const o = await api('GET', '/admin/overview');
+  const appRow = (a) => [
+    h('a', { href: `#heartbeats?tenant=${encodeURIComponent(a.tenant)}` }, a.tenant),
+    String(a.app_id), badge('state', a.state), when(a.since), a.reason || '–', when(a.last_heartbeat), a.last_message || '–',
+  ];
+  const appHeaders = ['Tenant', 'App id', 'State', 'Since', 'Why', 'Last heartbeat', 'Last message'];
+  const down = o.apps.down || [];
+  const late = o.apps.late || [];
+  const inc = o.incidents;
+  const failed = o.failed_deliveries;
+  const levelCounts = {};
+  for (const l of LEVELS) if (inc.by_level[l]) levelCounts[l] = inc.by_level[l];
+  results.replaceChildren(
+    h('section', { class: 'card', 'aria-label': 'Summary' },
+      h('ul', { class: 'summary' },
+        h('li', {}, h('strong', {}, String(down.length)), ` app${down.length === 1 ? '' : 's'} down`),
+        h('li', {}, h('strong', {}, String(late.length)), ` app${late.length === 1 ? '' : 's'} late`),
+        h('li', {}, h('strong', {}, String(inc.total)), ` open incident${inc.total === 1 ? '' : 's'}`),
+        h('li', {}, h('strong', {}, String(failed.count)), ` failed deliver${failed.count === 1 ? 'y' : 'ies'} in 24 h`))),
+    h('h2', {}, 'Apps'),
+    down.length ? table('Apps down', appHeaders, down.map(appRow)) : h('p', { class: 'muted' }, 'No app is down.'),
+    late.length ? table('Apps late', appHeaders, late.map(appRow)) : h('p', { class: 'muted' }, 'No app is late.'),
+    o.apps.truncated ? h('p', { class: 'muted' }, 'Only the first 500 apps needing attention are shown.') : '',
+    h('h2', {}, 'Open incidents'),
+    bars('Open incidents by level', levelCounts, 'level'),
+    inc.recent.length
+      ? table('Most recently active open incidents', ['Title', 'App', 'Level', 'Status', 'Count', 'Last seen'],
+        inc.recent.map((i) => [h('a', { href: `#incident/${encodeURIComponent(i.id)}` }, i.title), i.app_name,
+          badge('level', i.level), badge('status', i.status), String(i.count), when(i.last_seen)]))
+      : h('p', { class: 'muted' }, 'No open incident.'),
+    h('h2', {}, 'Failed deliveries, last 24 hours'),
+    failed.recent.length
+      ? table('Newest failed deliveries', ['Failed at', 'Tenant', 'User', 'Contact', 'Messenger', 'Error'],
+        failed.recent.map((d) => [when(d.failedAt), d.tenant, d.userName, d.contact, d.messenger, d.lastError || '–']))
+      : h('p', { class: 'muted' }, 'No delivery failed in the last 24 hours.'));
+  say(`${down.length} down, ${late.length} late, ${inc.total} open incidents, ${failed.count} failed deliveries.`);
 }
 
 // ------------------------------------------------------------------ logs

@@ -8,7 +8,7 @@ use lookout_core::{
     http::{ok, respond},
     AppError,
 };
-use lookout_heartbeats::{HeartbeatStore, ListQuery};
+use lookout_heartbeats::{BadgeKey, HeartbeatStore, ListQuery};
 
 const PARAMS: [&str; 4] = ["tenant", "state", "limit", "next_token"];
 
@@ -16,6 +16,8 @@ const PARAMS: [&str; 4] = ["tenant", "state", "limit", "next_token"];
 pub struct Deps {
     pub admin: AdminAuth,
     pub store: HeartbeatStore,
+    /// Signs each app's public badge path.
+    pub badge: BadgeKey,
 }
 
 impl Deps {
@@ -24,6 +26,7 @@ impl Deps {
         Ok(Self {
             admin: AdminAuth::from_env()?,
             store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
+            badge: BadgeKey::from_env()?,
         })
     }
 }
@@ -53,7 +56,13 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             params.first("limit"),
             params.first("next_token"),
         )?;
-        Ok(ok(&deps.store.list(&query).await?))
+        let mut list = deps.store.list(&query).await?;
+        list.apps = list
+            .apps
+            .into_iter()
+            .map(|a| a.with_badge(&deps.badge))
+            .collect();
+        Ok(ok(&list))
     })
     .await
 }

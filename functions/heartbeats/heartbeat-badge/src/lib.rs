@@ -1,15 +1,16 @@
 //! `GET /badge/<token>.svg` (public): the app's status badge, e.g. `backup | up`.
 //!
-//! No key: the 128-bit token in the URL is the secret (the admin listing shows the path).
-//! Cacheable for a minute (`Cache-Control: public, max-age=60`), so a README viewed often costs
-//! little. A malformed token is 400, an unknown one 404 (JSON, as every error).
+//! No key: the token in the URL is signed (see `lookout_heartbeats::badge`; the admin listing
+//! shows the path). Cacheable for a minute (`Cache-Control: public, max-age=60`), so a README
+//! viewed often costs little. A token that does not verify, or an app that does not exist, is
+//! 404 (JSON, as every error).
 
 use lambda_http::{
     http::{header, StatusCode},
     Body, Error, Request, Response,
 };
 use lookout_core::{aws, config, http::respond, time::SharedClock, AppError};
-use lookout_heartbeats::{parse_badge_token, HeartbeatStore};
+use lookout_heartbeats::{BadgeKey, HeartbeatStore};
 
 /// How long browsers and proxies may keep a badge.
 pub const MAX_AGE_SECONDS: u32 = 60;
@@ -17,6 +18,7 @@ pub const MAX_AGE_SECONDS: u32 = 60;
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub store: HeartbeatStore,
+    pub key: BadgeKey,
     pub clock: SharedClock,
 }
 
@@ -25,6 +27,7 @@ impl Deps {
         let sdk = aws::sdk_config().await;
         Ok(Self {
             store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
+            key: BadgeKey::from_env()?,
             clock: lookout_core::time::system_clock(),
         })
     }
@@ -33,14 +36,13 @@ impl Deps {
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
         let segment = req.uri().path().rsplit('/').next().unwrap_or_default();
-        let token = parse_badge_token(segment).ok_or_else(|| {
-            AppError::validation("badge token must be 32 hex characters, optionally ending in .svg")
-        })?;
+        let no_badge = || AppError::NotFound("no such badge".into());
+        let (tenant, app_id) = deps.key.open(segment).ok_or_else(no_badge)?;
         let badge = deps
             .store
-            .badge(token, deps.clock.now())
+            .badge(&tenant, &app_id, deps.clock.now())
             .await?
-            .ok_or_else(|| AppError::NotFound("no such badge".into()))?;
+            .ok_or_else(no_badge)?;
         Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")

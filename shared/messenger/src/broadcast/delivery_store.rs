@@ -92,10 +92,10 @@ impl BroadcastStore {
             .set_key(Some(claimed.id()?.key().into_iter().collect()))
             .update_expression(if provider_id.is_some() {
                 "SET #s = :sent, sentAt = :now, updatedAt = :now, providerId = :pid \
-                 REMOVE leaseUntil, failedPk, failedSk, interrupted, failedAt"
+                 REMOVE leaseUntil, failedPk, failedSk, failedAll, interrupted, failedAt"
             } else {
                 "SET #s = :sent, sentAt = :now, updatedAt = :now \
-                 REMOVE leaseUntil, failedPk, failedSk, interrupted, failedAt"
+                 REMOVE leaseUntil, failedPk, failedSk, failedAll, interrupted, failedAt"
             })
             .condition_expression(
                 "attempts = :a AND (#s = :sending OR (#s = :failed AND interrupted = :true))",
@@ -179,7 +179,8 @@ impl BroadcastStore {
             .set_key(Some(current.id()?.key().into_iter().collect()))
             .update_expression(
                 "SET #s = :failed, lastError = :e, failedAt = :now, updatedAt = :now, \
-                 message = :m, #u = :url, failedPk = :fpk, failedSk = :fsk, interrupted = :int \
+                 message = :m, #u = :url, failedPk = :fpk, failedSk = :fsk, interrupted = :int, \
+                 failedAll = :fall \
                  REMOVE leaseUntil",
             )
             .expression_attribute_names("#s", "status")
@@ -195,7 +196,8 @@ impl BroadcastStore {
             )
             .expression_attribute_values(":fpk", s(failed_pk(&current.tenant, &current.user_name)))
             .expression_attribute_values(":fsk", s(format!("{now_text}#{}", current.delivery_id)))
-            .expression_attribute_values(":int", AttributeValue::Bool(interrupted));
+            .expression_attribute_values(":int", AttributeValue::Bool(interrupted))
+            .expression_attribute_values(":fall", s(FAILED_ALL));
         req = if interrupted {
             // Only if nobody touched the stuck attempt since we read it.
             req.condition_expression("#s = :sending AND leaseUntil = :lease")
@@ -290,3 +292,76 @@ where
 
 /// Page tokens: the failed-list GSI's last key, bound to the user's partition.
 pub(crate) const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "failedPk", "failedSk"];
+
+/// The partition of the cross-tenant `failed-all` index.
+pub(crate) const FAILED_ALL: &str = "FAILED";
+
+/// A failed delivery, as the console overview lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedDelivery {
+    #[serde(rename = "deliveryId")]
+    pub delivery_id: String,
+    pub tenant: String,
+    #[serde(rename = "userName")]
+    pub user_name: String,
+    pub contact: String,
+    pub messenger: MessengerKind,
+    #[serde(rename = "failedAt")]
+    pub failed_at: Timestamp,
+    #[serde(rename = "lastError", default)]
+    pub last_error: Option<String>,
+}
+
+/// Failed deliveries since a time, across tenants.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FailedSince {
+    pub count: u64,
+    pub recent: Vec<FailedDelivery>,
+    /// More than [`MAX_FAILED_READ`] failed: `count` stops there.
+    pub truncated: bool,
+}
+
+/// Failed deliveries read for one overview at most.
+pub const MAX_FAILED_READ: usize = 1000;
+
+impl BroadcastStore {
+    /// Deliveries failed at or after `since`, across tenants, newest first: how many, and the
+    /// `recent` newest (the sparse `failed-all` index).
+    pub async fn failed_since(
+        &self,
+        since: Timestamp,
+        recent: usize,
+    ) -> Result<FailedSince, BroadcastError> {
+        let mut out = FailedSince::default();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("failed-all")
+                .key_condition_expression("failedAll = :f AND failedAt >= :since")
+                .expression_attribute_values(":f", AttributeValue::S(FAILED_ALL.into()))
+                .expression_attribute_values(":since", AttributeValue::S(since.to_rfc3339()))
+                .scan_index_forward(false)
+                .limit(200)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in page.items.unwrap_or_default() {
+                out.count += 1;
+                if out.recent.len() < recent {
+                    out.recent.push(serde_dynamo::from_item(item)?);
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+            if usize::try_from(out.count).unwrap_or(usize::MAX) >= MAX_FAILED_READ {
+                out.truncated = true;
+                return Ok(out);
+            }
+        }
+    }
+}

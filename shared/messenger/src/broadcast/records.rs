@@ -169,6 +169,9 @@ pub struct DeliveryRecord {
     pub(crate) failed_pk: Option<String>,
     #[serde(rename = "failedSk", default, skip_serializing_if = "Option::is_none")]
     pub(crate) failed_sk: Option<String>,
+    /// The cross-tenant `failed-all` index (the console overview): `FAILED` while failed.
+    #[serde(rename = "failedAll", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) failed_all: Option<String>,
     #[serde(rename = "expiresAt")]
     pub expires_at: i64,
 }

@@ -146,6 +146,7 @@ impl BroadcastStore {
                     message: None,
                     failed_pk: None,
                     failed_sk: None,
+                    failed_all: None,
                     expires_at,
                 });
             }
