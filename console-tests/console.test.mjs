@@ -237,6 +237,15 @@ describe('Lookout console in chromium', () => {
     assert.match(text, /^7\s*up/m);
     assert.match(text, /300s \+ 60s/);
     assert.match(text, /8\s*up.*OK:200/);
+    // Pictures: a 30-day uptime strip per app (today is down for the failed job) and its runs.
+    const strip = page.getByRole('group', { name: /^App nightly-backup, last 30 days: [\d.]+% up$/ });
+    assert.equal(await strip.getByRole('img').count(), 30);
+    const today = new Date().toISOString().slice(0, 10);
+    const cell = await strip.getByRole('img', { name: new RegExp(`^${today}: `) }).getAttribute('aria-label');
+    assert.ok(Number(cell.match(/: ([\d.]+)% up/)[1]) < 50, cell);
+    assert.equal(await page.getByRole('group', { name: /^App 7, last 30 days: 100% up$/ }).count(), 1);
+    const runs = page.getByRole('group', { name: 'App nightly-backup, last 1 runs' });
+    assert.match(await runs.getByRole('img').getAttribute('aria-label'), /fail, no start/);
     await shot('06-heartbeats');
     await page.getByRole('button', { name: 'Pause app 8' }).click();
     await statusSays('pause done');

@@ -21,7 +21,7 @@
 //! sender dies before clearing it, the item is due again when the lease ends and the scanner
 //! resends. See docs/heartbeats.md for why this gives one mail per transition.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::{
     operation::{put_item::PutItemError, update_item::UpdateItemError},

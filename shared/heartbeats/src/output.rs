@@ -45,6 +45,10 @@ pub struct AppView {
     pub open_runs: Vec<OpenRun>,
     /// The last finished runs with their durations, newest first.
     pub runs: Vec<Run>,
+    /// Seconds down per UTC day of finished outages (the last 90 days); the current outage
+    /// runs from `down_since`.
+    #[serde(default)]
+    pub downtime: std::collections::BTreeMap<String, u32>,
     /// The public status badge (SVG), relative to the API's base URL (admin replies only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub badge_path: Option<String>,

@@ -85,6 +85,10 @@ pub(crate) struct AppRecord {
     /// No transition to `down` before this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) snoozed_until: Option<Timestamp>,
+    /// Seconds down per UTC day (`YYYY-MM-DD`) of finished outages, the last
+    /// [`DOWNTIME_DAYS`] days: the uptime bars. The current outage is `down_since` until now.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) downtime: BTreeMap<String, u32>,
     /// Why the app is `down` (silent, a failed or overlong run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) down_reason: Option<String>,
@@ -154,6 +158,7 @@ impl AppRecord {
             runs: Vec::new(),
             snoozed_until: None,
             down_reason: None,
+            downtime: BTreeMap::new(),
             last_alert_at: None,
             announced: None,
             held: 0,
@@ -200,6 +205,15 @@ impl AppRecord {
             let extra = self.runs.len() - MAX_RUNS;
             self.runs.drain(..extra);
         }
+    }
+
+    /// Books the outage that ends at `now` (from `down_since`) into the daily downtime.
+    pub(crate) fn end_outage(&mut self, now: Timestamp) {
+        if self.state != AppState::Down {
+            return;
+        }
+        let from = self.down_since.unwrap_or(self.state_changed_at);
+        add_downtime(&mut self.downtime, from, now);
     }
 
     /// `up` → `down` at `now` (silent since `since`), announced unless held (flapping).
@@ -377,6 +391,7 @@ impl AppRecord {
             down_reason: self.down_reason.clone(),
             open_runs: self.open_runs.clone(),
             runs: self.runs.iter().rev().cloned().collect(),
+            downtime: self.downtime.clone(),
             badge_path: None,
         }
     }
@@ -450,6 +465,32 @@ impl AppRecord {
         );
         (subject, body)
     }
+}
+
+/// Days of daily downtime kept per app.
+pub const DOWNTIME_DAYS: i64 = 90;
+
+/// Adds the seconds of [`from`, `to`) to each UTC day they fall on, and forgets days more than
+/// [`DOWNTIME_DAYS`] before `to`.
+pub(crate) fn add_downtime(book: &mut BTreeMap<String, u32>, from: Timestamp, to: Timestamp) {
+    let (mut t, end) = (millis(from), millis(to));
+    while t < end {
+        let day_start = t - t.rem_euclid(86_400_000);
+        let next = (day_start + 86_400_000).min(end);
+        let day = from_millis(day_start)
+            .datetime()
+            .format("%Y-%m-%d")
+            .to_string();
+        let secs = u32::try_from((next - t) / 1000).unwrap_or(u32::MAX);
+        let slot = book.entry(day).or_default();
+        *slot = slot.saturating_add(secs).min(86_400);
+        t = next;
+    }
+    let oldest = from_millis(end - DOWNTIME_DAYS * 86_400_000)
+        .datetime()
+        .format("%Y-%m-%d")
+        .to_string();
+    book.retain(|day, _| *day >= oldest);
 }
 
 /// A transition less than this after the last announced one is held, not announced (flapping).

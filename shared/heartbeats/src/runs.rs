@@ -350,6 +350,7 @@ fn after_run(rec: &mut AppRecord, run: &Run, input: &SignalIn, now: Timestamp) -
     match rec.state {
         AppState::Down if !failed => {
             let down_since = rec.down_since;
+            rec.end_outage(now);
             rec.state = AppState::Up;
             rec.state_changed_at = now;
             rec.down_since = None;

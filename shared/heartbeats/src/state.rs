@@ -52,6 +52,7 @@ pub(crate) fn on_beat(
         rec.snoozed_until = None;
     }
     if old.state == AppState::Down {
+        rec.end_outage(now);
         rec.state = AppState::Up;
         rec.state_changed_at = now;
         rec.down_since = None;
@@ -181,6 +182,7 @@ pub(crate) fn apply_admin(
     }
     // An admin's change starts the app's announcements afresh.
     let changed = |rec: &mut AppRecord, state: AppState| {
+        rec.end_outage(now);
         rec.state = state;
         rec.state_changed_at = now;
         rec.down_since = None;

@@ -454,3 +454,52 @@ async fn a_flap_that_ends_where_the_admin_was_told_sends_nothing_more() {
     assert_eq!(sim.scan().await, "went down");
     assert_eq!(sim.subjects().len(), 3);
 }
+
+#[test]
+fn outages_are_booked_per_utc_day_and_old_days_forgotten() {
+    let mut book = BTreeMap::new();
+    add_downtime(
+        &mut book,
+        ts("2030-01-01T23:00:00Z"),
+        ts("2030-01-02T01:30:00Z"),
+    );
+    assert_eq!(
+        book,
+        BTreeMap::from([
+            ("2030-01-01".to_owned(), 3600),
+            ("2030-01-02".to_owned(), 5400)
+        ])
+    );
+    add_downtime(
+        &mut book,
+        ts("2030-01-02T12:00:00Z"),
+        ts("2030-01-02T12:00:30Z"),
+    );
+    assert_eq!(book["2030-01-02"], 5430);
+    // 100 days later: the old days are gone, a whole day is 86 400 s at most.
+    add_downtime(
+        &mut book,
+        ts("2030-04-12T00:00:00Z"),
+        ts("2030-04-13T00:00:00Z"),
+    );
+    assert_eq!(book, BTreeMap::from([("2030-04-12".to_owned(), 86_400)]));
+}
+
+#[tokio::test]
+async fn a_recovery_books_its_outage() {
+    let mut sim = Sim::new();
+    sim.beat("OK").await;
+    sim.at_ms(121_000);
+    sim.scan().await; // down since 120 s
+    sim.at_ms(420_000);
+    sim.beat("back").await;
+    assert_eq!(
+        sim.rec().downtime,
+        BTreeMap::from([("2030-01-01".to_owned(), 300)])
+    );
+    assert_eq!(
+        sim.rec().view().downtime["2030-01-01"],
+        300,
+        "listed with the app"
+    );
+}

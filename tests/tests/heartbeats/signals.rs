@@ -115,7 +115,13 @@ async fn a_failure_takes_the_app_down_and_a_success_brings_it_back() {
     let mails = hb.mails().await;
     assert_eq!(mails.len(), 2);
     assert_eq!(mails[1].subject, "[Lookout] UP: app 7 (acme) is back");
-    assert_eq!(hb.view("7").await["runs"].as_array().unwrap().len(), 4);
+    let view = hb.view("7").await;
+    assert_eq!(view["runs"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        view["downtime"],
+        json!({"2030-01-01": 30}),
+        "down from 60 s to 90 s, booked for the uptime bars"
+    );
 }
 
 #[tokio::test]

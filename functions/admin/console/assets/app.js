@@ -383,6 +383,9 @@ function heartbeatFacts(hb) {
     ['Period + grace', `${hb.period_seconds}s + ${hb.grace_seconds}s`],
     ['Due by', when(hb.due_by)],
     ['Down since', when(hb.down_since)],
+    ['Why', hb.down_reason || '–'],
+    ['Runs', runsStrip(hb)],
+    ['Last 30 days', uptimeBar(hb)],
   ];
   return h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
@@ -472,6 +475,57 @@ async function appsView() {
 
 // ------------------------------------------------------------------ heartbeats
 
+// The last `days` UTC days of an app as a status-page strip: one cell per day, its share of up
+// time from the booked downtime plus the current outage (days before the app existed are
+// grey). The strip's accessible name sums it up; each cell names its day.
+function uptimeBar(a, days = 30) {
+  const DAY = 86_400_000;
+  const now = Date.now();
+  const today = now - (now % DAY);
+  const created = Date.parse(a.created_at);
+  const downSince = a.state === 'down' && a.down_since ? Date.parse(a.down_since) : null;
+  const cells = [];
+  let up = 0;
+  let total = 0;
+  for (let i = days - 1; i >= 0; i -= 1) {
+    const start = today - i * DAY;
+    const end = Math.min(start + DAY, now);
+    const day = new Date(start).toISOString().slice(0, 10);
+    const from = Math.max(start, created - (created % 1000));
+    if (Number.isNaN(created) || end <= from) {
+      cells.push(h('span', { class: 'cell none', role: 'img', 'aria-label': `${day}: not watched`, title: `${day}: not watched` }));
+      continue;
+    }
+    let down = ((a.downtime || {})[day] || 0) * 1000;
+    if (downSince != null) down += Math.max(0, end - Math.max(downSince, start));
+    const span = end - from;
+    const ratio = Math.max(0, Math.min(1, 1 - down / span));
+    up += ratio * span;
+    total += span;
+    const pct = Math.floor(ratio * 1000) / 10;
+    const kind = ratio >= 0.999 ? 'up' : ratio >= 0.9 ? 'partial' : 'down';
+    cells.push(h('span', { class: `cell ${kind}`, role: 'img', 'aria-label': `${day}: ${pct}% up`, title: `${day}: ${pct}% up` }));
+  }
+  const pct = total ? Math.floor((up / total) * 1000) / 10 : 100;
+  return h('span', { class: 'uptime', role: 'group', 'aria-label': `App ${a.app_id}, last ${days} days: ${pct}% up` }, cells);
+}
+
+// The app's last runs, oldest to newest: one bar each, as tall as its share of the longest
+// run, coloured by outcome (a run without a start has no duration: a dot).
+function runsStrip(a) {
+  const runs = [...(a.runs || [])].reverse();
+  if (!runs.length) return '–';
+  const longest = Math.max(1, ...runs.map((r) => r.duration_ms || 0));
+  return h('span', { class: 'runs', role: 'group', 'aria-label': `App ${a.app_id}, last ${runs.length} runs` },
+    runs.map((r) => {
+      const secs = r.duration_ms != null ? `${(r.duration_ms / 1000).toFixed(1)} s` : 'no start';
+      const label = `${r.run_id || 'run'}: ${r.outcome}, ${secs}, ended ${r.finished_at}`;
+      const bar = h('span', { class: `run ${r.outcome}`, role: 'img', 'aria-label': label, title: label });
+      bar.style.setProperty('--h', `${r.duration_ms != null ? Math.max(8, (100 * r.duration_ms) / longest) : 8}%`);
+      return bar;
+    }));
+}
+
 async function heartbeatsView(r) {
   const p = r.params;
   const known = await apps();
@@ -501,10 +555,11 @@ async function heartbeatsView(r) {
   const list = page.apps || [];
   results.replaceChildren(
     list.length
-      ? table(`Heartbeat apps of ${page.tenant}`, ['App id', 'State', 'Last heartbeat', 'Last message', 'Period + grace', 'Due by', 'Down since', 'Beats', 'Actions'],
+      ? table(`Heartbeat apps of ${page.tenant}`, ['App id', 'State', 'Last heartbeat', 'Last message', 'Period + grace', 'Due by', 'Down since', 'Beats', 'Last 30 days', 'Runs', 'Actions'],
         list.map((a) => [
           String(a.app_id), badge('state', a.state), when(a.last_heartbeat), a.last_message || '–',
-          `${a.period_seconds}s + ${a.grace_seconds}s`, when(a.due_by), when(a.down_since), String(a.heartbeats),
+          a.schedule ? `${a.schedule} (${a.tz}) + ${a.grace_seconds}s` : `${a.period_seconds}s + ${a.grace_seconds}s`,
+          when(a.due_by), when(a.down_since), String(a.heartbeats), uptimeBar(a), runsStrip(a),
           h('span', { class: 'row-actions' },
             (a.state === 'paused' || a.state === 'retired')
               ? h('button', { type: 'button', class: 'quiet', 'aria-label': `Resume app ${a.app_id}`, onclick: () => act(a, 'resume') }, 'Resume')
