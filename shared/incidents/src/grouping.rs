@@ -55,5 +55,6 @@ pub(crate) fn open_incident(input: &NewIncident, now: Timestamp, e: Enrichment) 
         heartbeat: e.heartbeat,
         notified: false,
         notify_error: None,
+        version: 0,
     }
 }

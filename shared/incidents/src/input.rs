@@ -276,6 +276,10 @@ pub struct IncidentUpdate {
     /// Who made the change (free text, e.g. the admin's name).
     #[serde(default)]
     pub by: Option<String>,
+    /// The incident's `version` the change was made against (from `GET /admin/incident`):
+    /// when given and the incident changed since, the change is refused with 409.
+    #[serde(default)]
+    pub version: Option<u64>,
 }
 
 pub(crate) fn status_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Status>, D::Error> {

@@ -89,6 +89,9 @@ pub struct Incident {
     pub notified: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_error: Option<String>,
+    /// Bumped by every change of status, assignee or notes: what `PATCH` may be conditioned on.
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -399,12 +399,23 @@ impl IncidentStore {
         Ok(IncidentDetail { incident, history })
     }
 
-    /// Applies status/assignee/notes changes and appends them to the history, atomically.
-    pub async fn update(&self, input: IncidentUpdate) -> Result<IncidentDetail, IncidentsError> {
+    /// Applies status/assignee/notes changes at `now` and appends them to the history,
+    /// atomically, conditioned on the incident's `version` (and on `input.version` when given:
+    /// a change made against an older version is refused). Each change's history entry is
+    /// keyed by the version it made, so two changes in one millisecond never collide.
+    pub async fn update(
+        &self,
+        input: IncidentUpdate,
+        now: Timestamp,
+    ) -> Result<IncidentDetail, IncidentsError> {
         let detail = self.get(&input.id).await?;
         let current = detail.incident.clone();
+        if input.version.is_some_and(|v| v != current.version) {
+            return Err(IncidentsError::Changed(
+                "the incident changed since that version; reload and retry",
+            ));
+        }
         let by = input.by.clone().unwrap_or_else(|| "admin".into());
-        let now = Timestamp::now();
         let mut sets = Vec::new();
         let mut names = HashMap::new();
         let mut values = HashMap::new();
@@ -455,6 +466,13 @@ impl IncidentStore {
             return Ok(detail);
         }
         let applied = changes.clone();
+        let version = current.version + 1;
+        sets.push("version = :version".into());
+        values.insert(":version".into(), AttributeValue::N(version.to_string()));
+        values.insert(
+            ":was".into(),
+            AttributeValue::N(current.version.to_string()),
+        );
         values.insert(
             ":seen".into(),
             AttributeValue::S(current.last_seen.to_rfc3339()),
@@ -464,6 +482,7 @@ impl IncidentStore {
             AttributeValue::N(current.count.to_string()),
         );
         names.insert("#c".into(), "count".into());
+        values.insert(":zero".into(), AttributeValue::N("0".into()));
         // The `open` index follows the status.
         let mut expr = format!("SET {}", sets.join(", "));
         if let Some(to) = input.status {
@@ -485,7 +504,10 @@ impl IncidentStore {
             .key("sk", AttributeValue::S(META.into()))
             .update_expression(expr)
             // Optimistic: nobody else changed the fields we compared against.
-            .condition_expression("last_seen = :seen AND #c = :count")
+            .condition_expression(
+                "last_seen = :seen AND #c = :count \
+                 AND (version = :was OR (attribute_not_exists(version) AND :was = :zero))",
+            )
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .build()?;
@@ -493,7 +515,7 @@ impl IncidentStore {
         for (n, change) in changes.into_iter().enumerate() {
             let rec = ChangeRecord {
                 pk: format!("INC#{}", input.id),
-                sk: format!("HIST#{}#{n:02}", change.at),
+                sk: format!("HIST#{}#v{version:010}#{n:02}", change.at),
                 change,
             };
             items.push(ddb::transact_put(&self.table, &rec)?);
@@ -518,6 +540,7 @@ impl IncidentStore {
                 if let Some(n) = input.notes {
                     out.incident.notes = n;
                 }
+                out.incident.version = version;
                 out.history.extend(applied);
                 Ok(out)
             }

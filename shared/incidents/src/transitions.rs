@@ -101,13 +101,17 @@ impl IncidentStore {
                 match current {
                     Some(id) => {
                         let detail = self
-                            .update(IncidentUpdate {
-                                id: id.clone(),
-                                status: Some(Status::Resolved),
-                                assignee: None,
-                                notes: None,
-                                by: Some("heartbeat".into()),
-                            })
+                            .update(
+                                IncidentUpdate {
+                                    id: id.clone(),
+                                    status: Some(Status::Resolved),
+                                    assignee: None,
+                                    notes: None,
+                                    by: Some("heartbeat".into()),
+                                    version: None,
+                                },
+                                ev.at,
+                            )
                             .await?;
                         if detail.incident.status == Status::Resolved {
                             TransitionOutcome::Resolved(id)

@@ -85,13 +85,17 @@ async fn the_overview_lists_what_is_broken_across_tenants_from_sparse_indexes() 
         ids.push(reported.id);
     }
     incidents
-        .update(IncidentUpdate {
-            id: ids[2].clone(),
-            status: Some(Status::Resolved),
-            assignee: None,
-            notes: None,
-            by: Some("test".into()),
-        })
+        .update(
+            IncidentUpdate {
+                id: ids[2].clone(),
+                status: Some(Status::Resolved),
+                assignee: None,
+                notes: None,
+                by: Some("test".into()),
+                version: None,
+            },
+            ts(&at(30)),
+        )
         .await
         .unwrap();
 

@@ -839,3 +839,78 @@ async fn codes_rotate_and_deleted_apps_cannot_report() {
     assert_eq!(read(del(vec![], "").await).0, 400);
     assert_eq!(t.incident_items().await, 1, "incidents outlive their app");
 }
+
+#[tokio::test]
+async fn a_change_made_against_an_old_version_is_refused_and_writes_nothing() {
+    let t = setup().await;
+    let code = t.code_for("MyApp").await;
+    let id = t.report(seed_incident("MyApp", &code)).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, seen) = t.get(&id).await;
+    assert_eq!(seen["version"], json!(0));
+
+    // Two admins read version 0; the first one's notes win, the second one's are refused.
+    let (status, first) = t
+        .patch(json!({"id": id, "notes": "rolled back", "by": "dana", "version": 0}))
+        .await;
+    assert_eq!(
+        (status, first["version"].clone()),
+        (200, json!(1)),
+        "{first}"
+    );
+    let (status, second) = t
+        .patch(json!({"id": id, "notes": "restarted", "by": "lee", "version": 0}))
+        .await;
+    assert_eq!(status, 409, "{second}");
+    let (_, stored) = t.get(&id).await;
+    assert_eq!(
+        (
+            stored["notes"].clone(),
+            stored["version"].clone(),
+            stored["history"].as_array().unwrap().len()
+        ),
+        (json!("rolled back"), json!(1), 1)
+    );
+    // Against the current version it goes through; without one, as before.
+    assert_eq!(
+        t.patch(json!({"id": id, "notes": "restarted", "version": 1}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        t.patch(json!({"id": id, "status": "resolved"})).await.0,
+        200
+    );
+    assert_eq!(t.get(&id).await.1["version"], json!(3));
+}
+
+#[tokio::test]
+async fn changes_in_the_same_millisecond_keep_every_history_entry() {
+    let t = setup().await;
+    let code = t.code_for("MyApp").await;
+    let id = t.report(seed_incident("MyApp", &code)).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let store = lookout_incidents::IncidentStore::new(
+        t.app.ddb_for("update-incident").await,
+        t.app.stack.table("IncidentsTable").unwrap(),
+    );
+    let at = lookout_core::time::Timestamp::parse_str("2030-01-01T00:00:00.123Z").unwrap();
+    for (field, value) in [("assignee", "dana"), ("notes", "looking")] {
+        let input: lookout_incidents::IncidentUpdate =
+            serde_json::from_value(json!({"id": id, field: value})).unwrap();
+        store.update(input, at).await.unwrap();
+    }
+    let (_, stored) = t.get(&id).await;
+    let fields: Vec<&str> = stored["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["assignee", "notes"], "{stored}");
+}

@@ -325,7 +325,9 @@ function showIncident(inc) {
         showIncident(now);
         return say('This incident was changed meanwhile; showing the current version. Review and save again.', 'error');
       }
-      const updated = await api('PATCH', '/admin/incident', { body: { id: inc.id, ...change, ...(by.value.trim() ? { by: by.value.trim() } : {}) } });
+      // The version shown: a change made since (between that read and this write) is a 409.
+      const version = typeof inc.version === 'number' ? { version: inc.version } : {};
+      const updated = await api('PATCH', '/admin/incident', { body: { id: inc.id, ...change, ...version, ...(by.value.trim() ? { by: by.value.trim() } : {}) } });
       showIncident(updated);
       say(`Saved: ${Object.entries(change).map(([k, v]) => `${k} ${v ? `“${v}”` : 'cleared'}`).join(', ')}.`, 'ok');
     } catch (err) {

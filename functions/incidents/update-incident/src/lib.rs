@@ -1,9 +1,11 @@
-//! `PATCH /admin/incident {"id","status"?,"assignee"?,"notes"?,"by"?}` (admin) → the incident with
-//! its history; each changed field is one history entry. 404 unknown, 409 on a concurrent change.
+//! `PATCH /admin/incident {"id","status"?,"assignee"?,"notes"?,"by"?,"version"?}` (admin) → the
+//! incident with its history; each changed field is one history entry. 404 unknown, 409 on a
+//! concurrent change or when `version` (from `GET /admin/incident`) is no longer current.
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
     http::{ok, parse_json, respond},
+    time::Timestamp,
     AppError,
 };
 use lookout_incidents::IncidentUpdate;
@@ -20,7 +22,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             ));
         }
         input.validate()?;
-        Ok(ok(&deps.store.update(input).await?))
+        Ok(ok(&deps.store.update(input, Timestamp::now()).await?))
     })
     .await
 }
