@@ -5,14 +5,14 @@
 //! cleared only when both went out, so a failure of either is retried after the lease (the
 //! consumer tells a redelivered event by its `seq`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use lookout_core::events::{AdminAlert, AppTransition, TransitionKind};
 use lookout_core::BoxFuture;
 
 use super::*;
 
-/// Publishes app transitions and admin alerts (SQS in functions, memory in unit tests).
+/// Publishes app transitions and admin alerts (SQS; tests use the stack's queues in moto).
 pub trait TransitionSink: Send + Sync + std::fmt::Debug {
     fn publish<'a>(&'a self, event: &'a AppTransition)
         -> BoxFuture<'a, Result<(), HeartbeatError>>;
@@ -99,59 +99,6 @@ impl TransitionSink for SqsTransitions {
                 Some(url) => self.send(url, alert.job_body()).await,
                 None => Ok(()),
             }
-        })
-    }
-}
-
-/// Keeps what was published (and can be made to fail), for unit tests.
-#[derive(Debug, Default)]
-pub struct MemoryTransitions {
-    published: Mutex<Vec<AppTransition>>,
-    alerts: Mutex<Vec<AdminAlert>>,
-    failing: Mutex<bool>,
-}
-
-impl MemoryTransitions {
-    pub fn published(&self) -> Vec<AppTransition> {
-        self.published.lock().map(|p| p.clone()).unwrap_or_default()
-    }
-
-    pub fn alerts(&self) -> Vec<AdminAlert> {
-        self.alerts.lock().map(|p| p.clone()).unwrap_or_default()
-    }
-
-    pub fn set_failing(&self, failing: bool) {
-        if let Ok(mut f) = self.failing.lock() {
-            *f = failing;
-        }
-    }
-}
-
-impl TransitionSink for MemoryTransitions {
-    fn publish<'a>(
-        &'a self,
-        event: &'a AppTransition,
-    ) -> BoxFuture<'a, Result<(), HeartbeatError>> {
-        Box::pin(async move {
-            if self.failing.lock().map(|f| *f).unwrap_or(false) {
-                return Err(StoreError::invariant("events queue unavailable").into());
-            }
-            if let Ok(mut p) = self.published.lock() {
-                p.push(event.clone());
-            }
-            Ok(())
-        })
-    }
-
-    fn alert<'a>(&'a self, alert: &'a AdminAlert) -> BoxFuture<'a, Result<(), HeartbeatError>> {
-        Box::pin(async move {
-            if self.failing.lock().map(|f| *f).unwrap_or(false) {
-                return Err(StoreError::invariant("messenger queue unavailable").into());
-            }
-            if let Ok(mut a) = self.alerts.lock() {
-                a.push(alert.clone());
-            }
-            Ok(())
         })
     }
 }

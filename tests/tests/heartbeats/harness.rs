@@ -285,6 +285,39 @@ impl Hb {
             .item
     }
 
+    /// Everything on one of this stack's queues, received and deleted (as an event source
+    /// mapping does after a successful batch), as Lambda SQS records.
+    pub async fn drain(&self, queue: &str) -> Vec<aws_lambda_events::sqs::SqsMessage> {
+        let sqs = aws_sdk_sqs::Client::new(&moto::sdk_config(&self.moto).await);
+        let url = self.app.stack.queue(queue).unwrap().url.clone();
+        let mut out = Vec::new();
+        loop {
+            let got = sqs
+                .receive_message()
+                .queue_url(&url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let messages = got.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return out;
+            }
+            for m in messages {
+                sqs.delete_message()
+                    .queue_url(&url)
+                    .receipt_handle(m.receipt_handle.clone().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+                let mut msg = aws_lambda_events::sqs::SqsMessage::default();
+                msg.message_id = m.message_id;
+                msg.body = m.body;
+                out.push(msg);
+            }
+        }
+    }
+
     pub async fn items(&self) -> Vec<HashMap<String, AttributeValue>> {
         self.app.items(self.table()).await
     }

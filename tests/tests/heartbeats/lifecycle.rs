@@ -9,37 +9,9 @@ use serde_json::{json, Value};
 
 use crate::harness::{at, spawn, Hb};
 
-/// Receives what is on the app-events queue (and deletes it, as the event source mapping
-/// does after a successful batch).
+/// Takes what is on the app-events queue.
 async fn take_events(hb: &Hb) -> Vec<SqsMessage> {
-    let sqs = aws_sdk_sqs::Client::new(&lookout_dev::moto::sdk_config(&hb.moto).await);
-    let url = hb.app.stack.queue("AppEventsQueue").unwrap().url.clone();
-    let mut out = Vec::new();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let messages = got.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return out;
-        }
-        for m in messages {
-            sqs.delete_message()
-                .queue_url(&url)
-                .receipt_handle(m.receipt_handle.clone().unwrap())
-                .send()
-                .await
-                .unwrap();
-            let mut msg = SqsMessage::default();
-            msg.message_id = m.message_id;
-            msg.body = m.body;
-            out.push(msg);
-        }
-    }
+    hb.drain("AppEventsQueue").await
 }
 
 async fn consume(hb: &Hb, records: Vec<SqsMessage>) -> Vec<String> {

@@ -345,33 +345,13 @@ async fn now_is_the_events_time() {
     assert_eq!(report.now, at(121));
 }
 
-/// Messages on one of this stack's queues (received and deleted).
+/// The bodies of the messages on one of this stack's queues (received and deleted).
 async fn drain(hb: &crate::harness::Hb, queue: &str) -> Vec<String> {
-    let sqs = aws_sdk_sqs::Client::new(&lookout_dev::moto::sdk_config(&hb.moto).await);
-    let url = hb.app.stack.queue(queue).unwrap().url.clone();
-    let mut out = Vec::new();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let messages = got.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return out;
-        }
-        for m in messages {
-            sqs.delete_message()
-                .queue_url(&url)
-                .receipt_handle(m.receipt_handle.unwrap())
-                .send()
-                .await
-                .unwrap();
-            out.push(m.body.unwrap_or_default());
-        }
-    }
+    hb.drain(queue)
+        .await
+        .into_iter()
+        .map(|m| m.body.unwrap_or_default())
+        .collect()
 }
 
 #[tokio::test]
