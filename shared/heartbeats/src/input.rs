@@ -11,10 +11,7 @@ pub struct AppId(pub(crate) String);
 
 impl AppId {
     pub fn parse_str(s: &str) -> Result<Self, String> {
-        let ok = (1..=MAX_APP_ID_CHARS).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'));
-        if ok {
+        if is_id_text(s, MAX_APP_ID_CHARS) {
             Ok(Self(s.to_owned()))
         } else {
             Err(format!(
@@ -76,6 +73,13 @@ impl Serialize for AppId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.to_json().serialize(s)
     }
+}
+
+/// 1–`max` letters, digits and `_ . : -`: the text of app ids and run ids.
+pub(crate) fn is_id_text(s: &str, max: usize) -> bool {
+    (1..=max).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
 }
 
 /// A heartbeat's status message: at most 1024 characters, no control characters but tab.

@@ -35,10 +35,7 @@ pub struct RunId(pub(crate) String);
 
 impl RunId {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = (1..=MAX_RUN_ID_CHARS).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'));
-        if ok {
+        if is_id_text(s, MAX_RUN_ID_CHARS) {
             Ok(Self(s.to_owned()))
         } else {
             Err(format!(
