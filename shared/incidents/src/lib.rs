@@ -34,6 +34,7 @@ use lookout_core::{
 
 // By concern: input, records, the store, notification, and what they fail with (mapped to HTTP
 // once, in `error`).
+mod edits;
 mod error;
 mod grouping;
 mod input;
