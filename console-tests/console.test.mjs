@@ -190,6 +190,16 @@ describe('Lookout console in chromium', () => {
     }
     const width = await page.getByRole('img', { name: 'crit: 1' }).evaluate((el) => el.getBoundingClientRect().width);
     assert.ok(width > 50, `the bar is drawn (${width}px)`);
+    // Incidents opened per day: 30 columns, oldest first; today's holds at least the three
+    // seeded ones and is drawn.
+    const today = new Date().toISOString().slice(0, 10);
+    const volume = page.getByRole('figure', { name: /^Incidents opened per day: \d+ incidents in 30 days$/ });
+    assert.equal(await volume.getByRole('img').count(), 30);
+    const todayCol = volume.getByRole('img').last();
+    const [, opened] = (await todayCol.getAttribute('aria-label')).match(new RegExp(`^${today}: (\\d+) incidents$`));
+    assert.ok(Number(opened) >= 3, `today: ${opened} incidents opened`);
+    const height = await todayCol.evaluate((el) => el.getBoundingClientRect().height);
+    assert.ok(height > 5, `today's column is drawn (${height}px)`);
     await page.getByText('No delivery failed in the last 24 hours.').waitFor();
     assert.doesNotMatch(await page.locator('main').textContent(), /false|undefined|null/, 'no stray values');
     await statusSays('open incidents');
@@ -257,6 +267,14 @@ describe('Lookout console in chromium', () => {
     await page.getByLabel('User', { exact: true }).fill(env('LOOKOUT_LOG_USER'));
     await page.getByRole('button', { name: 'Search logs' }).click();
     await rows(8, 'checkout step 0');
+    // The user's lines per day, 30 days: the 8 seeded today, none before.
+    const today = new Date().toISOString().slice(0, 10);
+    const volume = page.getByRole('figure', { name: `Log lines of ${env('LOOKOUT_LOG_USER')} per day: 8 lines in 30 days` });
+    assert.equal(await volume.getByRole('img').count(), 30);
+    assert.equal(await volume.getByRole('img', { name: `${today}: 8 lines` }).count(), 1);
+    assert.equal(await volume.getByRole('img', { name: /: 0 lines$/ }).count(), 29);
+    const height = await volume.getByRole('img').last().evaluate((el) => el.getBoundingClientRect().height);
+    assert.ok(height > 30, `today's column is the full height (${height}px)`);
     await page.getByLabel('error', { exact: true }).check();
     await page.getByRole('button', { name: 'Search logs' }).click();
     const one = await rows(1, 'checkout step 7');

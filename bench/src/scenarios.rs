@@ -55,14 +55,21 @@ impl Family {
             | "get-machine-events" => Self::Tracker,
             "send-logs" | "query-logs" | "admin-log-users" => Self::Logs,
             "report-incident" | "register-app" | "update-app" | "delete-app" | "list-apps"
-            | "list-incidents" | "get-incident" | "update-incident" => Self::Incidents,
+            | "list-incidents" | "get-incident" | "update-incident" | "app-incidents" => {
+                Self::Incidents
+            }
             "heartbeat"
+            | "heartbeat-signal"
+            | "heartbeat-badge"
             | "admin-heartbeat-apps"
             | "admin-list-heartbeat-apps"
             | "silent-app-scanner" => Self::Heartbeats,
             "contacts-create" | "contacts-delete" | "contacts-list" | "contacts-send"
             | "get-failed-mess" | "messenger-deliver" => Self::Messenger,
-            "admin-api-keys" => Self::Admin,
+            "admin-api-keys"
+            | "admin-list-api-keys"
+            | "admin-revoke-api-key"
+            | "admin-overview" => Self::Admin,
             "console" => Self::Console,
             _ => return None,
         })
@@ -308,6 +315,8 @@ pub struct Fixture {
     incident_id: String,
     broadcast: BroadcastStore,
     queue_arn: String,
+    app_events_arn: String,
+    keys: ApiKeys,
 }
 
 impl Fixture {
@@ -396,6 +405,8 @@ impl Fixture {
             incident_id: reported.id,
             broadcast,
             queue_arn: stack.queue("MessengerQueue")?.arn.clone(),
+            app_events_arn: stack.queue("AppEventsQueue")?.arn.clone(),
+            keys,
         };
         fx.put_contact("bob").await?;
         Ok(fx)
@@ -450,16 +461,18 @@ impl Fixture {
             .iter()
             .find(|r| !r.path.contains('{'))
             .or_else(|| f.routes.first());
-        let http = |headers: Vec<(String, String)>,
-                    query: Vec<(&str, &str)>,
-                    body: Option<Value>,
-                    status: u16|
+        // At `path` (a route with a path variable: the handler reads the raw path).
+        let http_at = |path: Option<String>,
+                       headers: Vec<(String, String)>,
+                       query: Vec<(&str, &str)>,
+                       body: Option<Value>,
+                       status: u16|
          -> Result<Call> {
             let route = route.ok_or_else(|| anyhow!("{} has no HttpApi route", f.binary))?;
             Ok(Call {
                 request: Request::Http {
                     method: route.method.to_uppercase(),
-                    path: route.path.clone(),
+                    path: path.unwrap_or_else(|| route.path.clone()),
                     query: query
                         .into_iter()
                         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -470,6 +483,10 @@ impl Fixture {
                 expect: Expect::Status(status),
             })
         };
+        let http = |headers: Vec<(String, String)>,
+                    query: Vec<(&str, &str)>,
+                    body: Option<Value>,
+                    status: u16| http_at(None, headers, query, body, status);
         match f.binary.as_str() {
             // ---------------------------------------------------------- tracker
             "start-session" => http(
@@ -517,6 +534,21 @@ impl Fixture {
                 201,
             ),
             "console" => http(vec![], vec![], None, 200),
+            "admin-overview" => http(admin, vec![], None, 200),
+            "admin-list-api-keys" => http(admin, vec![("tenant", TENANT)], None, 200),
+            "admin-revoke-api-key" => {
+                let issued = self
+                    .keys
+                    .issue(&self.tenant, "to revoke")
+                    .await
+                    .context("issuing a key to revoke")?;
+                http(
+                    admin,
+                    vec![],
+                    Some(json!({"tenant": TENANT, "key_id": issued.key_id})),
+                    200,
+                )
+            }
             // ---------------------------------------------------------- logs
             "send-logs" => http(
                 vec![("x-user-token".to_owned(), self.log_token.clone())],
@@ -601,6 +633,45 @@ impl Fixture {
                 Some(json!({"app_id": HEARTBEAT_APP, "message": "OK:200"})),
                 200,
             ),
+            "heartbeat-signal" => http_at(
+                Some("/api/apps/success".into()),
+                key,
+                vec![],
+                Some(json!({"app_id": HEARTBEAT_APP})),
+                200,
+            ),
+            "heartbeat-badge" => {
+                let badge = lookout_heartbeats::BadgeKey::from_admin_hash(
+                    &lookout_core::auth::sha256_hex(self.admin_token.as_bytes()),
+                );
+                http_at(
+                    Some(badge.path(TENANT, HEARTBEAT_APP)),
+                    vec![],
+                    vec![],
+                    None,
+                    200,
+                )
+            }
+            "app-incidents" => {
+                // A fresh app per call: each event opens its incident (the same app's repeat
+                // would be dropped as already seen).
+                let event = lookout_core::events::AppTransition {
+                    tenant: TENANT.into(),
+                    app_id: unique("bench-job"),
+                    kind: lookout_core::events::TransitionKind::Down,
+                    seq: 1,
+                    at: now(),
+                    reason: Some("silent: overdue".into()),
+                    app: None,
+                };
+                Ok(Call {
+                    request: Request::Sqs {
+                        queue_arn: self.app_events_arn.clone(),
+                        bodies: vec![serde_json::to_string(&event)?],
+                    },
+                    expect: Expect::NoBatchFailures,
+                })
+            }
             "admin-heartbeat-apps" => http(
                 admin,
                 vec![],

@@ -118,6 +118,7 @@ pub async fn spawn_app() -> TestApp {
     let admin = admin_api_keys::Deps {
         admin: AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap(),
         keys: ApiKeys::new(own, &keys_table),
+        clock: lookout_core::time::system_clock(),
     };
     let api_key = keys
         .issue(&Tenant::parse("acme").unwrap(), "tests")

@@ -1,14 +1,12 @@
 //! Who is calling: the admin (bearer token from a stack parameter, stored as its SHA-256)
 //! and API-key holders (keys issued by the admin, stored only as their SHA-256).
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Request;
-use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::{config, http::header, time::Timestamp, AppError};
+use crate::{config, http::header, AppError};
 
 /// SHA-256 of `data`, lowercase hex.
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -133,117 +131,8 @@ impl Tenant {
 
 deserialize_via_parse!(Tenant);
 
-/// Who an API key belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub tenant: Tenant,
-    pub key_id: String,
-}
-
-/// Stored form of an API key: only its hash is kept.
-#[derive(Debug, Serialize, Deserialize)]
-struct ApiKeyRecord {
-    pk: String,
-    #[serde(rename = "keyId")]
-    key_id: String,
-    tenant: String,
-    label: String,
-    #[serde(rename = "createdAt")]
-    created_at: Timestamp,
-    #[serde(default)]
-    revoked: bool,
-}
-
-/// A freshly issued key: the plain key is shown once and never stored.
-#[derive(Debug, Serialize)]
-pub struct IssuedKey {
-    #[serde(rename = "apiKey")]
-    pub api_key: String,
-    #[serde(rename = "keyId")]
-    pub key_id: String,
-    pub tenant: String,
-    pub label: String,
-    #[serde(rename = "createdAt")]
-    pub created_at: Timestamp,
-}
-
-/// API keys in DynamoDB (`API_KEYS_TABLE`), keyed by the SHA-256 of the key.
-#[derive(Debug, Clone)]
-pub struct ApiKeys {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
-}
-
-impl ApiKeys {
-    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-
-    pub fn from_env(client: aws_sdk_dynamodb::Client) -> Result<Self, config::ConfigError> {
-        Ok(Self::new(
-            client,
-            config::required(config::names::API_KEYS_TABLE)?,
-        ))
-    }
-
-    /// Issues a new random key for `tenant`.
-    pub async fn issue(&self, tenant: &Tenant, label: &str) -> Result<IssuedKey, AppError> {
-        let mut secret = [0_u8; 32];
-        rand::rng().fill_bytes(&mut secret);
-        let api_key = format!("lk_{}", hex::encode(secret));
-        let key_id = uuid::Uuid::new_v4().simple().to_string();
-        let record = ApiKeyRecord {
-            pk: sha256_hex(api_key.as_bytes()),
-            key_id: key_id.clone(),
-            tenant: tenant.as_str().to_owned(),
-            label: label.to_owned(),
-            created_at: Timestamp::now(),
-            revoked: false,
-        };
-        if !crate::ddb::put_new(&self.client, &self.table, &record).await? {
-            return Err(AppError::internal("a fresh API key id collided"));
-        }
-        Ok(IssuedKey {
-            api_key,
-            key_id,
-            tenant: record.tenant,
-            label: record.label,
-            created_at: record.created_at,
-        })
-    }
-
-    /// 401 without a key or with an unknown or revoked one.
-    pub async fn authenticate(&self, req: &Request) -> Result<Principal, AppError> {
-        let key = api_key(req).ok_or_else(|| {
-            AppError::Unauthorized("API key required (Authorization: Bearer, X-Api-Key, or the password of a base URL https://lookout:<key>@host)".into())
-        })?;
-        if key.len() > 256 {
-            return Err(AppError::Unauthorized("invalid API key".into()));
-        }
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(sha256_hex(key.as_bytes())))
-            .send()
-            .await?;
-        let record: ApiKeyRecord = match out.item {
-            Some(item) => serde_dynamo::from_item(item)?,
-            None => return Err(AppError::Unauthorized("invalid API key".into())),
-        };
-        if record.revoked {
-            return Err(AppError::Unauthorized("API key revoked".into()));
-        }
-        let tenant = Tenant::parse(&record.tenant).map_err(AppError::internal)?;
-        Ok(Principal {
-            tenant,
-            key_id: record.key_id,
-        })
-    }
-}
+// API keys (issue, authenticate, list, revoke) live in `keys`; their paths stay `auth::…`.
+pub use crate::keys::*;
 
 #[cfg(test)]
 mod tests {

@@ -96,6 +96,12 @@ pub mod names {
     pub const MESSENGER_MAX_ATTEMPTS: &str = "MESSENGER_MAX_ATTEMPTS";
     /// First retry delay, doubled per attempt (0..=900 s, default 30).
     pub const MESSENGER_RETRY_BASE_SECONDS: &str = "MESSENGER_RETRY_BASE_SECONDS";
+    /// Per-tenant quotas (`lookout_core::quota`).
+    pub const QUOTA_LOG_BYTES_PER_DAY: &str = "QUOTA_LOG_BYTES_PER_DAY";
+    pub const QUOTA_SENDS_PER_DAY: &str = "QUOTA_SENDS_PER_DAY";
+    pub const QUOTA_APPS_PER_TENANT: &str = "QUOTA_APPS_PER_TENANT";
+    pub const QUOTA_CONTACTS_PER_TENANT: &str = "QUOTA_CONTACTS_PER_TENANT";
+    pub const QUOTA_SCHEDULE_AHEAD_DAYS: &str = "QUOTA_SCHEDULE_AHEAD_DAYS";
 }
 
 #[cfg(test)]

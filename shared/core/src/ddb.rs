@@ -187,13 +187,36 @@ pub async fn put_new<T: serde::Serialize>(
 /// True when a write failed only because its condition expression did not hold.
 pub fn is_conditional_check_failed<E, R>(err: &SdkError<E, R>) -> bool
 where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
 {
-    err.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| {
-            code == "ConditionalCheckFailedException" || code == "TransactionCanceledException"
-        })
+    let Some(e) = err.as_service_error() else {
+        return false;
+    };
+    match e.code() {
+        Some("ConditionalCheckFailedException") => true,
+        // A transaction is cancelled for a failed condition, or for a conflict with another
+        // transaction, throttling…: only the first is an answer about the data.
+        Some("TransactionCanceledException") => cancelled_by_condition(e) != Some(false),
+        _ => false,
+    }
+}
+
+/// For a cancelled `TransactWriteItems`: whether an item's condition failed, from the
+/// cancellation reasons (`None` when the error carries none to read, as some emulators send).
+pub fn cancelled_by_condition<E: 'static>(err: &E) -> Option<bool> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    let any: &dyn std::any::Any = err;
+    match any.downcast_ref::<TransactWriteItemsError>()? {
+        TransactWriteItemsError::TransactionCanceledException(t) => {
+            let reasons = t.cancellation_reasons();
+            (!reasons.is_empty()).then(|| {
+                reasons
+                    .iter()
+                    .any(|r| r.code() == Some("ConditionalCheckFailed"))
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Opaque page token: the string attributes `names` of a Query's `LastEvaluatedKey`, as
@@ -314,5 +337,68 @@ mod tests {
         assert_eq!(backoff(2), Duration::from_millis(50));
         assert_eq!(backoff(7), Duration::from_millis(1600));
         assert_eq!(backoff(30), Duration::from_millis(1600));
+    }
+}
+
+#[cfg(test)]
+mod outage_tests {
+    use aws_sdk_dynamodb::{
+        config::http::HttpResponse,
+        error::{ErrorMetadata, SdkError},
+        operation::transact_write_items::TransactWriteItemsError,
+        types::{error::TransactionCanceledException, CancellationReason},
+    };
+
+    use crate::error::is_outage;
+
+    fn cancelled(codes: &[&str]) -> SdkError<TransactWriteItemsError, HttpResponse> {
+        let t = TransactionCanceledException::builder()
+            .message("Transaction cancelled")
+            .set_cancellation_reasons(Some(
+                codes
+                    .iter()
+                    .map(|c| CancellationReason::builder().code(*c).build())
+                    .collect(),
+            ))
+            .meta(
+                ErrorMetadata::builder()
+                    .code("TransactionCanceledException")
+                    .build(),
+            )
+            .build();
+        SdkError::service_error(
+            TransactWriteItemsError::TransactionCanceledException(t),
+            HttpResponse::new(400.try_into().unwrap(), "".into()),
+        )
+    }
+
+    #[test]
+    fn a_cancelled_transaction_is_a_failed_condition_only_when_a_reason_says_so() {
+        let failed = cancelled(&["None", "ConditionalCheckFailed"]);
+        assert!(super::is_conditional_check_failed(&failed));
+        assert!(!is_outage(&failed));
+        // Cancelled by a concurrent transaction: not an answer about the data, a retry later.
+        let conflict = cancelled(&["TransactionConflict", "None"]);
+        assert!(!super::is_conditional_check_failed(&conflict));
+        assert!(is_outage(&conflict));
+        // No reasons to read: taken as a failed condition, as before.
+        let bare = cancelled(&[]);
+        assert!(super::is_conditional_check_failed(&bare));
+        assert!(!is_outage(&bare));
+    }
+
+    #[test]
+    fn no_answer_is_an_outage_and_a_503() {
+        let timeout: SdkError<TransactWriteItemsError, HttpResponse> =
+            SdkError::timeout_error("operation timed out");
+        assert!(is_outage(&timeout));
+        let store: crate::StoreError = timeout.into();
+        let resp = crate::AppError::from(store).into_response();
+        assert_eq!(resp.status().as_u16(), 503);
+        assert_eq!(resp.headers()["retry-after"], "5");
+        let conflict: crate::StoreError = cancelled(&["TransactionConflict"]).into();
+        assert_eq!(crate::AppError::from(conflict).status().as_u16(), 503);
+        let failed: crate::StoreError = cancelled(&["ConditionalCheckFailed"]).into();
+        assert_eq!(crate::AppError::from(failed).status().as_u16(), 500);
     }
 }

@@ -22,6 +22,13 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A quota is used up: 429 with `Retry-After` (seconds until it frees up).
+    #[error("{0}")]
+    TooManyRequests(crate::quota::QuotaExceeded),
+    /// An AWS service Lookout depends on cannot be reached, times out or throttles: 503 with
+    /// `Retry-After` (details only in the log). Nothing was written half.
+    #[error("service unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
@@ -53,6 +60,8 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -66,6 +75,8 @@ impl AppError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::TooManyRequests(_) => "quota_exceeded",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -79,6 +90,10 @@ impl AppError {
                 tracing::error!(error = %error_chain(&self), "request failed");
                 "internal server error".to_owned()
             }
+            Self::Unavailable(_) => {
+                tracing::error!(error = %error_chain(&self), "request failed: a service is unavailable");
+                UNAVAILABLE_MESSAGE.to_owned()
+            }
             other => {
                 tracing::warn!(status = status.as_u16(), error = %other, "request rejected");
                 other.to_string()
@@ -88,7 +103,61 @@ impl AppError {
             error: self.kind(),
             message: &message,
         };
-        crate::http::json_response(status, &body)
+        let mut resp = crate::http::json_response(status, &body);
+        if let Self::TooManyRequests(q) = &self {
+            q.set_retry_after(&mut resp);
+        }
+        if let Self::Unavailable(_) = &self {
+            set_unavailable_retry_after(&mut resp);
+        }
+        resp
+    }
+}
+
+/// What a 503 says (the details are only in the log).
+pub const UNAVAILABLE_MESSAGE: &str = "a service Lookout depends on is unavailable; retry later";
+/// `Retry-After` of a 503, in seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+/// Adds a 503's `Retry-After`.
+pub fn set_unavailable_retry_after(resp: &mut Response<Body>) {
+    resp.headers_mut().insert(
+        lambda_http::http::header::RETRY_AFTER,
+        lambda_http::http::HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+    );
+}
+
+/// True when an AWS call failed because the service is out of reach, not because of the
+/// request: no connection or answer (dispatch, timeout, an unreadable response), throttling,
+/// a server-side fault, or a transaction cancelled by a conflicting one (no condition
+/// failed). The caller answers 503 with `Retry-After`.
+pub fn is_outage<E, R>(err: &__private::SdkError<E, R>) -> bool
+where
+    E: __private::ProvideErrorMetadata + 'static,
+{
+    use __private::SdkError;
+    match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(e) => {
+            let code = e.err().code().unwrap_or_default();
+            matches!(
+                code,
+                "ThrottlingException"
+                    | "Throttling"
+                    | "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "InternalFailure"
+                    | "InternalError"
+                    | "ServiceUnavailable"
+                    | "ServiceUnavailableException"
+                    | "TooManyRequestsException"
+            ) || (code == "TransactionCanceledException"
+                && crate::ddb::cancelled_by_condition(e.err()) == Some(false))
+        }
+        _ => false,
     }
 }
 
@@ -110,6 +179,9 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
 pub enum StoreError {
     #[error("DynamoDB call failed")]
     Call(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// DynamoDB is out of reach, times out or throttles ([`is_outage`]).
+    #[error("DynamoDB is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     #[error("stored item does not match its record")]
     Item(#[source] serde_dynamo::Error),
     /// DynamoDB kept items or keys unprocessed (throttled) through every retry.
@@ -127,11 +199,15 @@ impl StoreError {
 
 impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for StoreError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + __private::ProvideErrorMetadata + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self::Call(Box::new(err))
+        if is_outage(&err) {
+            Self::Unavailable(Box::new(err))
+        } else {
+            Self::Call(Box::new(err))
+        }
     }
 }
 
@@ -149,7 +225,12 @@ impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
 
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
-        Self::Internal(Box::new(err))
+        match err {
+            StoreError::Unavailable(_) | StoreError::Throttled(_) => {
+                Self::Unavailable(Box::new(err))
+            }
+            _ => Self::Internal(Box::new(err)),
+        }
     }
 }
 
@@ -168,7 +249,11 @@ macro_rules! domain_error_conversions {
 
         impl<E, R> From<$crate::error::__private::SdkError<E, R>> for $error
         where
-            E: std::error::Error + Send + Sync + 'static,
+            E: std::error::Error
+                + $crate::error::__private::ProvideErrorMetadata
+                + Send
+                + Sync
+                + 'static,
             R: std::fmt::Debug + Send + Sync + 'static,
         {
             fn from(err: $crate::error::__private::SdkError<E, R>) -> Self {
@@ -192,7 +277,7 @@ macro_rules! domain_error_conversions {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use aws_sdk_dynamodb::error::{BuildError, SdkError};
+    pub use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
     pub use serde_dynamo::Error as ItemError;
 }
 

@@ -9,6 +9,7 @@
 //! - [`http`]: JSON request/response helpers,
 //! - [`time`]: lenient timestamp parsing, stored as RFC 3339 UTC; time zones; the clock,
 //! - [`auth`]: admin token and API key checks,
+//! - [`quota`]: per-tenant quotas and the 429 they answer,
 //! - [`ddb`]: DynamoDB helpers (batch writes that retry unprocessed items).
 
 /// `impl Deserialize` for validated newtypes: read a string, then `Self::parse` it (its error
@@ -33,6 +34,8 @@ pub mod ddb;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod keys;
+pub mod quota;
 pub mod time;
 
 pub use error::{AppError, InvalidInput, StoreError};

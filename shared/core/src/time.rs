@@ -54,6 +54,10 @@ impl Timestamp {
     }
 
     /// Seconds since the epoch (for TTL attributes).
+    pub fn unix_millis(&self) -> i64 {
+        self.0.timestamp_millis()
+    }
+
     pub fn unix_seconds(&self) -> i64 {
         self.0.timestamp()
     }

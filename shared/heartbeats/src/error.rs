@@ -17,6 +17,9 @@ pub enum HeartbeatError {
     /// Every compare-and-set attempt on one app lost to a concurrent writer.
     #[error("too many concurrent updates of one app; retry")]
     Contention,
+    /// The tenant has all the apps its quota allows.
+    #[error(transparent)]
+    Quota(#[from] lookout_core::quota::QuotaExceeded),
     #[error(transparent)]
     Mail(#[from] MailError),
     #[error(transparent)]
@@ -33,6 +36,7 @@ impl From<HeartbeatError> for AppError {
             HeartbeatError::NotRegistered { .. } => Self::NotFound(err.to_string()),
             HeartbeatError::StateConflict(msg) => Self::Conflict(msg),
             HeartbeatError::Contention => Self::internal(err),
+            HeartbeatError::Quota(q) => Self::TooManyRequests(q),
             HeartbeatError::Mail(err) => err.into(),
             HeartbeatError::Store(err) => err.into(),
         }
@@ -58,6 +62,8 @@ mod tests {
         assert_eq!(status(missing), 404);
         assert_eq!(status(HeartbeatError::StateConflict("x".into())), 409);
         assert_eq!(status(HeartbeatError::Contention), 500);
+        let quota = lookout_core::quota::QuotaExceeded::standing("x");
+        assert_eq!(status(HeartbeatError::Quota(quota)), 429);
         assert_eq!(
             status(HeartbeatError::Store(StoreError::invariant("x"))),
             500

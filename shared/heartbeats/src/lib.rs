@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use lookout_core::{auth::Tenant, config, time::Timestamp, StoreError};
+use lookout_core::{auth::Tenant, config, quota::QuotaExceeded, time::Timestamp, StoreError};
 use lookout_mail::AdminMailer;
 
 // By concern: input, output, the record and its transitions (pure), the store, and what they
@@ -93,7 +93,8 @@ impl ApiDeps {
         let ddb = lookout_core::aws::dynamodb(&sdk);
         Ok(Self {
             keys: lookout_core::auth::ApiKeys::from_env(ddb.clone())?,
-            store: HeartbeatStore::from_env(ddb)?,
+            store: HeartbeatStore::from_env(ddb)?
+                .with_max_apps(lookout_core::quota::Quotas::from_env()?.apps_per_tenant),
             mail: lookout_mail::AdminMail::from_env(&sdk)?,
             events: SqsTransitions::from_env(&sdk),
             clock: lookout_core::time::system_clock(),

@@ -7,6 +7,8 @@ use super::*;
 pub struct HeartbeatStore {
     pub(crate) client: Client,
     pub(crate) table: String,
+    /// Apps one tenant may have: a beat or signal of a new app id beyond it is refused (429).
+    pub(crate) max_apps: u32,
 }
 
 impl HeartbeatStore {
@@ -14,7 +16,51 @@ impl HeartbeatStore {
         Self {
             client,
             table: table.into(),
+            max_apps: lookout_core::quota::DEFAULT_APPS_PER_TENANT,
         }
+    }
+
+    /// The same store with another per-tenant app quota.
+    pub fn with_max_apps(mut self, max_apps: u32) -> Self {
+        self.max_apps = max_apps;
+        self
+    }
+
+    /// Refuses a new app of `tenant` once the tenant has `max_apps`: a count of its keys in
+    /// the `tenant-apps` index, made only when an unknown app id beats (never on the hot path).
+    /// The index is eventually consistent, so new apps registered in the same instant may
+    /// pass together; the quota bounds a runaway client, not an exact number.
+    pub(crate) async fn admit_new_app(&self, tenant: &Tenant) -> Result<(), HeartbeatError> {
+        let max = u64::from(self.max_apps);
+        let mut count = 0_u64;
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(TENANT_INDEX)
+                .key_condition_expression("tenant = :t")
+                .expression_attribute_values(":t", AttributeValue::S(tenant.as_str().to_owned()))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            count += u64::try_from(page.count).unwrap_or(0);
+            start = page.last_evaluated_key;
+            if start.is_none() || count >= max {
+                break;
+            }
+        }
+        if count >= max {
+            return Err(HeartbeatError::Quota(QuotaExceeded::standing(format!(
+                "tenant {} has its {max} heartbeat apps: beat an existing app id, retire apps \
+                 no longer run (removed {RETIRED_RETENTION_DAYS} days later), or ask the admin for a \
+                 higher QuotaAppsPerTenant",
+                tenant.as_str()
+            ))));
+        }
+        Ok(())
     }
 
     /// `HEARTBEAT_TABLE`.
@@ -107,6 +153,9 @@ impl HeartbeatStore {
             }
             FastBeat::NotApplicable(current) => current,
         };
+        if current.is_none() {
+            self.admit_new_app(tenant).await?;
+        }
         for _ in 0..MAX_CAS_ATTEMPTS {
             let BeatStep {
                 rec: new,
@@ -138,6 +187,9 @@ impl HeartbeatStore {
         input.validate(kind, now)?;
         let pk = app_pk(tenant.as_str(), input.app_id.as_str());
         let mut current = self.get(&pk).await?.map(Box::new);
+        if current.is_none() {
+            self.admit_new_app(tenant).await?;
+        }
         for _ in 0..MAX_CAS_ATTEMPTS {
             let step = on_signal(current.as_deref(), tenant, kind, input, now);
             match self.put_if(&step.rec, step.expected).await? {

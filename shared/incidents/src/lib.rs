@@ -8,6 +8,7 @@
 //! | incident | `INC#<id>`                  | `META`             | `by-app`: `APP#<name>` / `<lastSeen>#<id>`; `by-time`: `INCIDENTS` / `<lastSeen>#<id>` |
 //! | history  | `INC#<id>`                  | `HIST#<at>#<n>`    | – |
 //! | group    | `GROUP#<app>#<hash>`        | `GROUP`            | – |
+//! | volume   | `VOLUME`                    | `<YYYY-MM-DD>`     | – (incidents opened that UTC day: `opened`, `level#<level>`) |
 //!
 //! Grouping: a new incident with the same app, title and level as one that is not resolved
 //! bumps that incident's `count` and `lastSeen` instead of creating another; the group item
@@ -27,9 +28,9 @@ use serde_json::Value;
 
 use lookout_core::{
     auth::{ct_eq, sha256_hex},
-    config, ddb,
+    config, ddb, quota,
     time::Timestamp,
-    AppError,
+    AppError, StoreError,
 };
 
 // By concern: input, records, the store, notification, and what they fail with (mapped to HTTP
@@ -44,6 +45,7 @@ mod records;
 mod snapshot;
 mod store;
 mod transitions;
+mod volume;
 pub use error::IncidentsError;
 use grouping::*;
 pub use input::*;
@@ -53,6 +55,7 @@ pub use records::*;
 pub use snapshot::*;
 pub use store::*;
 pub use transitions::*;
+pub use volume::*;
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_MESSAGE: usize = 10_000;

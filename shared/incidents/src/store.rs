@@ -339,6 +339,14 @@ impl IncidentStore {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(put).build())
             .transact_items(TransactWriteItem::builder().update(group).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(
+                        count_opening(&self.table, incident)
+                            .map_err(|e| CreateError::Other(e.into()))?,
+                    )
+                    .build(),
+            )
             .send()
             .await;
         match res {

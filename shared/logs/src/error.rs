@@ -21,6 +21,9 @@ pub enum LogsError {
     /// Creating a user that exists.
     #[error("log user {0:?} already exists; send \"rotate\": true to replace its token")]
     UserExists(String),
+    /// The user's daily byte quota is used up.
+    #[error(transparent)]
+    Quota(#[from] lookout_core::quota::QuotaExceeded),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -36,6 +39,7 @@ impl From<LogsError> for AppError {
             LogsError::Forbidden(msg) => Self::Forbidden(msg),
             LogsError::UnknownUser(_) => Self::NotFound(err.to_string()),
             LogsError::UserExists(_) => Self::Conflict(err.to_string()),
+            LogsError::Quota(q) => Self::TooManyRequests(q),
             LogsError::Store(err) => err.into(),
         }
     }
@@ -54,5 +58,7 @@ mod tests {
         assert_eq!(status(LogsError::UnknownUser("ann".into())), 404);
         assert_eq!(status(LogsError::UserExists("ann".into())), 409);
         assert_eq!(status(LogsError::Store(StoreError::invariant("x"))), 500);
+        let quota = lookout_core::quota::QuotaExceeded::new("x", 5);
+        assert_eq!(status(LogsError::Quota(quota)), 429);
     }
 }

@@ -10,7 +10,9 @@
 //! |-------|-------------|-------------------------------------|------------|
 //! | chunk | `U#<user>`  | `<minAt>#<batchId>#<chunkNo:04>`    | pid, pName, postTime, minAt, maxAt, levels (set), n, lines (JSON), expiresAt |
 //!
-//! Users live in `LOG_USERS_TABLE` keyed by name, holding only the SHA-256 of the md5 token.
+//! Users live in `LOG_USERS_TABLE` keyed by name, holding only the SHA-256 of the md5 token,
+//! and their use per UTC day (`lines#<day>`, `bytes#<day>`; see [`usage`]) for the daily byte
+//! quota and the volume chart.
 //!
 //! Queries are one Query on `U#<user>` with `sk` between `from - span` and `to`, a filter on
 //! `maxAt`/process/level, and exact filtering of lines in the function. Page tokens point at a
@@ -21,7 +23,7 @@
 //! items while two different batches never share one.
 
 use lookout_core::deserialize_via_parse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::{types::AttributeValue, Client};
 use md5::{Digest as _, Md5};
@@ -32,7 +34,7 @@ use sha2::Sha256;
 
 use lookout_core::{
     auth::{ct_eq, sha256_hex},
-    config, ddb,
+    config, ddb, quota,
     time::Timestamp,
     StoreError,
 };
@@ -44,12 +46,14 @@ mod pack;
 mod records;
 mod store;
 mod tokens;
+mod usage;
 pub use error::LogsError;
 pub use input::*;
 pub use pack::*;
 pub use records::*;
 pub use store::*;
 pub use tokens::*;
+pub use usage::*;
 
 /// Most lines one `/send_logs` call may carry.
 pub const MAX_LINES: usize = 10_000;
@@ -63,6 +67,8 @@ pub const CHUNK_MAX_SPAN_SECS: i64 = 3600;
 pub const MAX_PAGE: usize = 1000;
 /// Chunks one BatchWriteItem call takes.
 pub const ONE_CALL_CHUNKS: usize = 25;
+/// Pages of (at most 8) chunks [`LogStore::recent`] reads at most: 64 chunks, at most ~1 MB.
+pub const RECENT_MAX_PAGES: usize = 8;
 /// Chunks one TransactWriteItems call takes.
 pub const TRANSACTION_CHUNKS: usize = 100;
 

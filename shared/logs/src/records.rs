@@ -41,6 +41,9 @@ pub struct LogPage {
     pub logs: Vec<LogOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+    /// First page only: the user's volume per UTC day ([`crate::Usage::series`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Vec<DayUsage>>,
 }
 
 /// Query filters.

@@ -87,8 +87,13 @@ impl LogStore {
         })
     }
 
-    /// True when `x_user_token` is `user`'s current token (constant-time compare).
-    pub async fn verify(&self, user: &UserName, x_user_token: &str) -> Result<bool, LogsError> {
+    /// `user`'s usage when `x_user_token` is its current token (constant-time compare);
+    /// `None` for an unknown user or another token.
+    pub async fn verify(
+        &self,
+        user: &UserName,
+        x_user_token: &str,
+    ) -> Result<Option<Usage>, LogsError> {
         let out = self
             .client
             .get_item()
@@ -99,13 +104,14 @@ impl LogStore {
         let presented = stored_hash(x_user_token);
         Ok(match out.item {
             Some(item) => {
+                let usage = Usage::from_item(&item);
                 let rec: UserRecord = serde_dynamo::from_item(item)?;
-                ct_eq(presented.as_bytes(), rec.token_sha256.as_bytes())
+                ct_eq(presented.as_bytes(), rec.token_sha256.as_bytes()).then_some(usage)
             }
             None => {
                 // Same work either way: no timing hint about which users exist.
                 let _ = ct_eq(presented.as_bytes(), presented.as_bytes());
-                false
+                None
             }
         })
     }
@@ -147,16 +153,30 @@ impl LogStore {
     }
 
     /// The newest `n` lines of `user` (optionally of one process), oldest first: a Query on the
-    /// user's partition backwards, stopping as soon as enough lines are in hand.
+    /// user's partition backwards, stopping as soon as enough lines are in hand, and after
+    /// [`RECENT_MAX_PAGES`] pages in any case (a process filter that matches nothing would
+    /// otherwise read the user's whole partition).
     pub async fn recent(
         &self,
         user: &UserName,
         p_name: Option<&str>,
         n: usize,
     ) -> Result<Vec<LogOut>, LogsError> {
+        Ok(self.recent_paged(user, p_name, n).await?.0)
+    }
+
+    /// [`recent`](Self::recent), and how many pages of chunks it read.
+    pub async fn recent_paged(
+        &self,
+        user: &UserName,
+        p_name: Option<&str>,
+        n: usize,
+    ) -> Result<(Vec<LogOut>, usize), LogsError> {
         let mut out: Vec<LogOut> = Vec::new();
         let mut start = None;
-        while out.len() < n {
+        let mut pages = 0;
+        while out.len() < n && pages < RECENT_MAX_PAGES {
+            pages += 1;
             let mut req = self
                 .client
                 .query()
@@ -197,7 +217,7 @@ impl LogStore {
         out.sort_by_key(|l| std::cmp::Reverse(l.event_at));
         out.truncate(n);
         out.reverse();
-        Ok(out)
+        Ok((out, pages))
     }
 
     /// A page of `user`'s lines matching `q`, oldest chunk first.
@@ -234,6 +254,7 @@ impl LogStore {
                 user: user.as_str().to_owned(),
                 logs: Vec::new(),
                 next_token: None,
+                usage: None,
             });
         }
         let mut filters = Vec::new();
@@ -326,6 +347,7 @@ impl LogStore {
             user: user.as_str().to_owned(),
             logs,
             next_token,
+            usage: None,
         })
     }
 }

@@ -65,7 +65,9 @@ mod ids;
 mod input;
 mod records;
 mod replies;
+mod reserved;
 mod sends_store;
+mod usage_store;
 pub use contacts_store::*;
 pub use delivery::*;
 pub use delivery_store::{FailedDelivery, FailedSince, MAX_FAILED_READ};
@@ -74,6 +76,7 @@ pub use ids::*;
 pub use input::*;
 pub use records::*;
 pub use replies::*;
+pub use reserved::*;
 
 /// The HTTP routes' dependencies.
 #[derive(Debug, Clone)]

@@ -100,3 +100,214 @@ async fn refuses_without_the_admin_token_and_validates() {
     }
     assert_eq!(app.items(&table).await.len(), before, "nothing written");
 }
+
+/// The key lifecycle: issue with scopes and an expiry, list (never the secret), last use,
+/// scope refusal (403), expiry and revocation (401 at once), each with its own role.
+#[tokio::test]
+async fn keys_are_listed_scoped_expire_and_are_revoked() {
+    let app = spawn_app().await;
+    let bearer = format!("Bearer {ADMIN_TOKEN}");
+    let admin = [("authorization", bearer.as_str())];
+    let issue = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            read_secret(
+                admin_api_keys::handle(
+                    &app.admin,
+                    request("/admin/api_keys", &admin, &body.to_string()),
+                )
+                .await,
+            )
+        }
+    };
+    let (status, cron) =
+        issue(json!({"tenant": "initech", "label": "cron", "scopes": ["heartbeats"]})).await;
+    assert_eq!(status, 201, "{cron}");
+    assert_eq!(cron["scopes"], json!(["heartbeats"]));
+    let soon = lookout_core::time::Timestamp::now()
+        .plus_millis(2_000)
+        .unwrap();
+    let (status, brief) =
+        issue(json!({"tenant": "initech", "label": "brief", "expires_at": soon.to_rfc3339()}))
+            .await;
+    assert_eq!(status, 201, "{brief}");
+    assert_eq!(
+        brief["scopes"],
+        json!(["heartbeats", "messenger", "tracker"])
+    );
+    for bad in [
+        json!({"tenant": "initech", "scopes": ["root"]}),
+        json!({"tenant": "initech", "expires_at": "2001-01-01T00:00:00Z"}),
+        json!({"tenant": "initech", "expires_at": "2099-01-01T00:00:00Z"}),
+    ] {
+        let (status, reply) = issue(bad.clone()).await;
+        assert_eq!(status, 400, "{bad} -> {reply}");
+    }
+
+    let own = |binary: &'static str| {
+        let app = &app;
+        async move {
+            lookout_core::auth::ApiKeys::new(
+                app.ddb_for(binary).await,
+                app.stack.table("ApiKeysTable").unwrap(),
+            )
+        }
+    };
+    let list_deps = admin_list_api_keys::Deps {
+        admin: app.admin.admin.clone(),
+        keys: own("admin-list-api-keys").await,
+        clock: lookout_core::time::system_clock(),
+    };
+    let revoke_deps = admin_revoke_api_key::Deps {
+        admin: app.admin.admin.clone(),
+        keys: own("admin-revoke-api-key").await,
+        clock: lookout_core::time::system_clock(),
+    };
+    let list = || async {
+        read(
+            admin_list_api_keys::handle(
+                &list_deps,
+                lookout_tests::support::http_request(
+                    "GET",
+                    "/admin/api_keys",
+                    &[("tenant", "initech")],
+                    &admin,
+                    "",
+                ),
+            )
+            .await,
+        )
+    };
+    let start = |key: &str| {
+        let app = &app;
+        let key = key.to_owned();
+        async move {
+            read(
+                start_session::handle(
+                    app.tracker("start-session"),
+                    request(
+                        "/start_session",
+                        &[("x-api-key", &key)],
+                        &json!({"userId": "u", "machineId": "m", "startAt": "2024-01-01"})
+                            .to_string(),
+                    ),
+                )
+                .await,
+            )
+        }
+    };
+
+    // The heartbeat-only key is refused on a tracker route (403), the other one works.
+    let (status, reply) = start(cron["apiKey"].as_str().unwrap()).await;
+    assert_eq!(status, 403, "{reply}");
+    assert!(reply["message"]
+        .as_str()
+        .unwrap()
+        .contains("heartbeats, not tracker"));
+    let (status, reply) = start(brief["apiKey"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{reply}");
+
+    let (status, listed) = list().await;
+    assert_eq!(status, 200, "{listed}");
+    let keys = listed["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{listed}");
+    let text = listed.to_string();
+    for secret in [&cron["apiKey"], &brief["apiKey"]] {
+        assert!(!text.contains(secret.as_str().unwrap()), "no secret listed");
+    }
+    assert!(!text.contains("\"pk\""), "no hash listed");
+    let by_label = |label: &str| {
+        keys.iter()
+            .find(|k| k["label"] == json!(label))
+            .unwrap()
+            .clone()
+    };
+    assert!(by_label("brief")["lastUsedAt"].is_string(), "{listed}");
+    let listed_expiry =
+        lookout_core::time::Timestamp::parse_json(&by_label("brief")["expiresAt"]).unwrap();
+    assert_eq!(listed_expiry.unix_seconds(), soon.unix_seconds());
+    assert_eq!(by_label("cron")["scopes"], json!(["heartbeats"]));
+    assert!(by_label("cron")["active"] == json!(true));
+
+    // Expired: 401 at once, listed as inactive.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let (status, reply) = start(brief["apiKey"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, reply["message"].as_str()),
+        (401, Some("API key expired"))
+    );
+    let (_, listed) = list().await;
+    let brief_now = listed["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["label"] == json!("brief"))
+        .unwrap()
+        .clone();
+    assert_eq!(brief_now["active"], json!(false));
+
+    // Revoked: refused at once; revoking again answers the same; another tenant's id is 404.
+    let revoke = |tenant: &str, id: &str| {
+        let body = json!({"tenant": tenant, "key_id": id}).to_string();
+        let deps = &revoke_deps;
+        async move {
+            read(
+                admin_revoke_api_key::handle(
+                    deps,
+                    lookout_tests::support::http_request(
+                        "DELETE",
+                        "/admin/api_keys",
+                        &[],
+                        &admin,
+                        &body,
+                    ),
+                )
+                .await,
+            )
+        }
+    };
+    let cron_id = cron["keyId"].as_str().unwrap();
+    let (status, other) = revoke("globex", cron_id).await;
+    assert_eq!(status, 404, "{other}");
+    let (status, revoked) = revoke("initech", cron_id).await;
+    assert_eq!(status, 200, "{revoked}");
+    assert_eq!(
+        (&revoked["revoked"], &revoked["active"]),
+        (&json!(true), &json!(false))
+    );
+    let (status, again) = revoke("initech", cron_id).await;
+    assert_eq!((status, &again["revokedAt"]), (200, &revoked["revokedAt"]));
+    // The key is refused at once on the route it was for.
+    let refused = app
+        .keys_for("heartbeat")
+        .await
+        .authenticate(
+            &request(
+                "/api/apps/",
+                &[("x-api-key", cron["apiKey"].as_str().unwrap())],
+                "{}",
+            ),
+            lookout_core::auth::Scope::Heartbeats,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status().as_u16(), refused.to_string()),
+        (401, "API key revoked".to_owned())
+    );
+    // Admin only.
+    let (status, _) = read(
+        admin_list_api_keys::handle(
+            &list_deps,
+            lookout_tests::support::http_request(
+                "GET",
+                "/admin/api_keys",
+                &[("tenant", "initech")],
+                &[],
+                "",
+            ),
+        )
+        .await,
+    );
+    assert_eq!(status, 401);
+}

@@ -164,3 +164,84 @@ fn every_http_api_route_is_valid_as_sam_and_api_gateway_see_it() {
         "the $default route serves the seed clients' non-canonical paths"
     );
 }
+
+/// Route throttles as API Gateway gets them (the stage of the transformed template): every
+/// route has a steady and a burst limit, each named route exists, the heartbeat routes have
+/// the largest share, and the sum over all routes stays under the account-level 10,000/s, so
+/// a flood on any one route is cut at its own limit and cannot starve the heartbeats.
+#[test]
+fn every_route_is_throttled_and_heartbeats_have_capacity_of_their_own() {
+    let cfn = transformed();
+    let resources = cfn["Resources"].as_object().unwrap();
+    let stages: Vec<&Value> = resources
+        .values()
+        .filter(|r| r["Type"] == "AWS::ApiGatewayV2::Stage")
+        .collect();
+    assert_eq!(stages.len(), 1, "one stage");
+    let stage = &stages[0]["Properties"];
+    let limits = |v: &Value| -> (f64, f64) {
+        (
+            v["ThrottlingRateLimit"].as_f64().unwrap_or(0.0),
+            v["ThrottlingBurstLimit"].as_f64().unwrap_or(0.0),
+        )
+    };
+    let default = limits(&stage["DefaultRouteSettings"]);
+    assert!(default.0 > 0.0 && default.1 >= default.0, "{default:?}");
+
+    // The route keys API Gateway will have ("METHOD /path", "$default").
+    let paths = resources["LookoutApi"]["Properties"]["Body"]["paths"]
+        .as_object()
+        .unwrap();
+    let keys: BTreeSet<String> = paths
+        .iter()
+        .flat_map(|(path, methods)| {
+            methods.as_object().unwrap().keys().map(move |m| {
+                if path == "/$default" {
+                    "$default".to_owned()
+                } else {
+                    let m = if m == "x-amazon-apigateway-any-method" {
+                        "ANY".to_owned()
+                    } else {
+                        m.to_uppercase()
+                    };
+                    format!("{m} {path}")
+                }
+            })
+        })
+        .collect();
+    let named = stage["RouteSettings"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for key in named.keys() {
+        // A key that is not a route fails the deploy ("Unable to find Route by key").
+        assert!(
+            keys.contains(key),
+            "route settings for {key:?}, not a route: {keys:?}"
+        );
+    }
+    let effective = |key: &str| named.get(key).map_or(default, limits);
+    let heartbeat = ["POST /api/apps", "POST /api/apps/{signal}", "$default"];
+    for key in heartbeat {
+        let (rate, burst) = effective(key);
+        assert!(
+            named.contains_key(key) && rate >= 5.0 * default.0 && burst >= rate,
+            "{key}: {rate}/{burst} against the default {default:?}"
+        );
+    }
+    let total: f64 = keys.iter().map(|k| effective(k).0).sum();
+    assert!(
+        total <= 10_000.0,
+        "the routes' steady limits add up to {total}/s, over the account's 10,000/s"
+    );
+    for (key, v) in &named {
+        let (rate, burst) = limits(v);
+        assert!(rate > 0.0 && burst >= rate, "{key}: {rate}/{burst}");
+    }
+    assert!(
+        keys.len() >= 30 && named.len() >= 7,
+        "{} routes, {} named",
+        keys.len(),
+        named.len()
+    );
+}

@@ -67,6 +67,7 @@ pub struct Fixture {
     pub report: report_incident::Deps,
     /// The contact functions' dependencies, by function.
     pub crud: BTreeMap<&'static str, broadcast::Deps>,
+    pub create: contacts_create::Deps,
     pub send: contacts_send::Deps,
     pub deliver: messenger_deliver::Deps,
     pub console: console::Deps,
@@ -179,9 +180,12 @@ impl Fixture {
             log_query: query_logs::Deps {
                 admin: admin.clone(),
                 store: log_store(ddb_of("query-logs").await),
+                clock: clock.clone(),
             },
             log_send: send_logs::Deps {
                 store: log_store(ddb_of("send-logs").await),
+                quotas: lookout_core::quota::Quotas::default(),
+                clock: clock.clone(),
             },
             incidents,
             report: {
@@ -196,6 +200,11 @@ impl Fixture {
                     clock: clock.clone(),
                 }
             },
+            create: contacts_create::Deps {
+                keys: crud["contacts-create"].keys.clone(),
+                store: crud["contacts-create"].store.clone(),
+                reserved: Default::default(),
+            },
             crud,
             send: contacts_send::Deps {
                 keys: app.keys_for("contacts-send").await,
@@ -203,6 +212,7 @@ impl Fixture {
                 queue: send_dispatch.clone(),
                 scheduler: send_dispatch,
                 clock: ManualClock::new(Timestamp::now()).shared(),
+                quotas: lookout_core::quota::Quotas::default(),
             },
             deliver: messenger_deliver::Deps {
                 store: msg_store(aws_sdk_dynamodb::Client::new(&deliver_sdk)),
@@ -326,7 +336,7 @@ impl Fixture {
         self.incident_id = b["id"].as_str().unwrap().to_owned();
         let (s, b) = read(
             contacts_create::handle(
-                &self.crud["contacts-create"],
+                &self.create,
                 post(
                     "/api/contacts",
                     json!({"user_name": MSG_USER, "contact": {"name": CONTACT, "messangers": {"telegram": "12345", "whatsApp": "+15550001", "viber": "v-1"}}}),
@@ -405,7 +415,7 @@ impl Fixture {
             "update-incident" => {
                 update_incident::handle(&self.incidents["update-incident"], req).await
             }
-            "contacts-create" => contacts_create::handle(&self.crud["contacts-create"], req).await,
+            "contacts-create" => contacts_create::handle(&self.create, req).await,
             "contacts-delete" => contacts_delete::handle(&self.crud["contacts-delete"], req).await,
             "contacts-list" => contacts_list::handle(&self.crud["contacts-list"], req).await,
             "contacts-send" => contacts_send::handle(&self.send, req).await,

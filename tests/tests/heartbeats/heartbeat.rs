@@ -270,3 +270,72 @@ async fn the_seeds_lenient_bodies_are_accepted_as_it_did() {
         "23, -4, 1.5 and true are four apps"
     );
 }
+
+/// A tenant over its app quota gets 429 with `Retry-After` for a new app id (by beat or by
+/// signal) and nothing is stored, while its existing apps' beats and another tenant's new
+/// apps are still accepted.
+#[tokio::test]
+async fn a_tenant_over_its_app_quota_gets_429_while_another_tenants_heartbeats_are_accepted() {
+    let mut hb = spawn().await;
+    hb.heartbeat.store = hb.heartbeat.store.clone().with_max_apps(3);
+    hb.signal.store = hb.signal.store.clone().with_max_apps(3);
+    for id in 1..=3 {
+        let (status, body) = hb.beat_at(0, &json!({"app_id": id})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let full = || async {
+        let resp = heartbeat::handle(
+            &hb.heartbeat,
+            lookout_tests::support::request(
+                "/api/apps/",
+                &[("x-api-key", &hb.app.api_key)],
+                r#"{"app_id": 4, "message": "OK"}"#,
+            ),
+        )
+        .await
+        .unwrap();
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let (status, body) = lookout_tests::support::read(Ok(resp));
+        (status, body, retry)
+    };
+    let (status, body, retry) = full().await;
+    assert_eq!(
+        (status, &body["error"]),
+        (429, &json!("quota_exceeded")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("its 3 heartbeat apps"),
+        "{body}"
+    );
+    assert_eq!(retry.as_deref(), Some("3600"));
+    assert!(
+        hb.item("acme", "4").await.is_none(),
+        "the refused app is not stored"
+    );
+    let (status, body) = hb
+        .signal_at(1, "start", &json!({"app_id": "new-job"}))
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert!(hb.item("acme", "new-job").await.is_none());
+
+    // Its existing apps keep beating, and another tenant registers apps of its own.
+    let (status, body) = hb
+        .beat_at(2, &json!({"app_id": 2, "message": "still here"}))
+        .await;
+    assert_eq!((status, &body["state"]), (200, &json!("up")), "{body}");
+    let (status, body) = hb.signal_at(3, "success", &json!({"app_id": 3})).await;
+    assert_eq!(status, 200, "{body}");
+    let other = hb.app.key_for("globex").await;
+    for id in 1..=3 {
+        let (status, body) = hb.beat_with(&other, &json!({"app_id": id})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert!(hb.item("globex", "3").await.is_some());
+}

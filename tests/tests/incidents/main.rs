@@ -450,6 +450,8 @@ async fn incidents_are_enriched_with_the_apps_recent_logs() {
     let store_resp = send_logs::handle(
         &send_logs::Deps {
             store: t.logs.clone(),
+            quotas: lookout_core::quota::Quotas::default(),
+            clock: lookout_core::time::system_clock(),
         },
         request(
             "/send_logs",
@@ -464,6 +466,8 @@ async fn incidents_are_enriched_with_the_apps_recent_logs() {
     send_logs::handle(
         &send_logs::Deps {
             store: t.logs.clone(),
+            quotas: lookout_core::quota::Quotas::default(),
+            clock: lookout_core::time::system_clock(),
         },
         request(
             "/send_logs",
@@ -516,6 +520,8 @@ async fn an_incident_with_huge_recent_log_lines_is_kept_with_a_bounded_snapshot(
         let resp = send_logs::handle(
             &send_logs::Deps {
                 store: t.logs.clone(),
+                quotas: lookout_core::quota::Quotas::default(),
+                clock: lookout_core::time::system_clock(),
             },
             request(
                 "/send_logs",

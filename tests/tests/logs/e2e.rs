@@ -43,8 +43,22 @@ async fn e2e_send_and_query_logs() {
         (status, body),
         (403, json!({"code": 403, "message": "Forbidden"}))
     );
+    // A body that names no user cannot be checked: 403; a broken batch of the user: 400.
     let (status, body) = l
         .post_raw("/send_logs", &[("x-user-token", token)], "{\"data\": ")
+        .await;
+    assert_eq!(
+        (status, body),
+        (403, json!({"code": 403, "message": "Forbidden"}))
+    );
+    let mut broken = batch.clone();
+    broken["data"]["logs"][0]["level"] = json!("loud");
+    let (status, body) = l
+        .post_raw(
+            "/send_logs",
+            &[("x-user-token", token)],
+            &broken.to_string(),
+        )
         .await;
     assert_eq!(
         (status, body),

@@ -5,7 +5,11 @@ mod e2e;
 mod seed_client;
 
 use lambda_http::{Body, Response};
-use lookout_core::auth::{sha256_hex, AdminAuth};
+use lookout_core::{
+    auth::{sha256_hex, AdminAuth},
+    quota::Quotas,
+    time::system_clock,
+};
 use lookout_logs::{self as logs, LogStore};
 use lookout_tests::support::{
     http_request, read, read_secret, request, spawn_app, TestApp, ADMIN_TOKEN,
@@ -34,6 +38,8 @@ async fn setup() -> Logs {
     Logs {
         ingest: send_logs::Deps {
             store: store_of(app.ddb_for("send-logs").await),
+            quotas: Quotas::default(),
+            clock: system_clock(),
         },
         admin: admin_log_users::Deps {
             admin: admin.clone(),
@@ -42,6 +48,7 @@ async fn setup() -> Logs {
         query: query_logs::Deps {
             admin,
             store: store_of(app.ddb_for("query-logs").await),
+            clock: system_clock(),
         },
         app,
     }
@@ -178,15 +185,23 @@ async fn bad_requests_get_the_seed_400_and_write_nothing() {
     let t = setup().await;
     let user = t.create_user("u1").await;
     let token = user["x_user_token"].as_str().unwrap();
-    let mut cases: Vec<String> = vec![
-        "".into(),
-        "{".into(),
-        "not json".into(),
-        "[]".into(),
-        json!({}).to_string(),
-        json!({"data": {}}).to_string(),
-    ];
-    for field in ["user", "pid", "p_name", "post_time", "logs"] {
+    // A body that names no user cannot be checked against the token: 403 (the caller is
+    // authenticated before the batch is read).
+    for unchecked in [
+        "",
+        "{",
+        "not json",
+        "[]",
+        "{}",
+        r#"{"data": {}}"#,
+        r#"{"data": {"user": 7}}"#,
+    ] {
+        let (status, reply, detail) = t.send(token, unchecked).await;
+        assert_eq!((status, reply.as_str()), (403, SEED_403), "{unchecked}");
+        assert!(detail.unwrap().contains("names no user"));
+    }
+    let mut cases: Vec<String> = vec![];
+    for field in ["pid", "p_name", "post_time", "logs"] {
         let mut b = seed_batch("u1");
         b["data"].as_object_mut().unwrap().remove(field);
         cases.push(b.to_string());
@@ -512,4 +527,160 @@ async fn admin_creates_and_rotates_tokens() {
     ] {
         assert_eq!(read(call(bad.clone(), Some(&admin)).await).0, 400, "{bad}");
     }
+}
+
+#[tokio::test]
+async fn the_caller_is_authenticated_before_the_body_or_query_is_read() {
+    let t = setup().await;
+    let alice = t.create_user("alice").await;
+    let token = alice["x_user_token"].as_str().unwrap();
+    let mut broken = seed_batch("alice");
+    broken["data"]["logs"][0]["level"] = json!("loud");
+    let broken = broken.to_string();
+    // Without the user's token, a broken batch is refused as unauthorised: its mistakes are
+    // not reported to whoever sent it.
+    for wrong in ["", "0123456789abcdef0123456789abcdef"] {
+        for body in [broken.as_str(), "not json", "{}"] {
+            let (status, reply, _) = t.send(wrong, body).await;
+            assert_eq!(
+                (status, reply.as_str()),
+                (403, SEED_403),
+                "{wrong:?} {body}"
+            );
+        }
+    }
+    // With it, the same batch gets its 400 and detail.
+    let (status, reply, detail) = t.send(token, &broken).await;
+    assert_eq!((status, reply.as_str()), (400, SEED_400));
+    assert!(detail.unwrap().contains("loud"));
+    assert_eq!(t.chunk_items().await, 0);
+
+    // GET /logs: no credentials, a wrong admin token or a wrong user token, with bad
+    // parameters, gets 401/403, never the 400 that would describe the query.
+    let bad = [("user", "alice"), ("limit", "0"), ("nope", "1")];
+    let (status, body) = t.query(&bad, &[]).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = t.query(&bad, &[("authorization", "Bearer wrong")]).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = t
+        .query(
+            &bad,
+            &[("x-user-token", "0123456789abcdef0123456789abcdef")],
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = t.query(&bad, &[("x-user-token", token)]).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = t.admin_query(&bad).await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn a_user_over_its_daily_bytes_gets_429_and_others_are_still_accepted() {
+    let mut t = setup().await;
+    let alice = t.create_user("alice").await;
+    let bob = t.create_user("bob").await;
+    let alices = alice["x_user_token"].as_str().unwrap();
+    let bobs = bob["x_user_token"].as_str().unwrap();
+    let body = |user: &str, i: usize| {
+        let mut b = seed_batch(user);
+        b["data"]["logs"][0]["msg"] = json!(format!("batch {i}"));
+        b.to_string()
+    };
+    let one = body("alice", 0).len() as u64;
+    // Room for three of alice's batches today.
+    t.ingest.quotas.log_bytes_per_day = 3 * one + one / 2;
+    for i in 0..3 {
+        let (status, reply, _) = t.send(alices, &body("alice", i)).await;
+        assert_eq!((status, reply.as_str()), (200, SEED_OK), "batch {i}");
+    }
+    let stored = t.chunk_items().await;
+    let resp = send_logs::handle(
+        &t.ingest,
+        request("/send_logs", &[("x-user-token", alices)], &body("alice", 3)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&retry), "{retry}");
+    assert_eq!(
+        std::str::from_utf8(resp.body()).unwrap(),
+        r#"{"code":429,"message":"TooManyRequests"}"#
+    );
+    assert!(resp.headers()["x-lookout-error"]
+        .to_str()
+        .unwrap()
+        .contains("bytes for today"));
+    assert_eq!(
+        t.chunk_items().await,
+        stored,
+        "nothing of the refused batch is stored"
+    );
+    // Bob's bytes are his own.
+    let (status, _, _) = t.send(bobs, &body("bob", 0)).await;
+    assert_eq!(status, 200);
+
+    // The count per day is what the first query page shows (the console's volume chart).
+    let (status, page) = t
+        .query(&[("user", "alice")], &[("x-user-token", alices)])
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let usage = page["usage"].as_array().unwrap();
+    assert_eq!(usage.len(), 30);
+    let today = &usage[29];
+    assert_eq!(today["lines"], json!(6), "{today}");
+    assert_eq!(today["bytes"], json!(3 * one), "{today}");
+    assert!(usage[..29].iter().all(|d| d["lines"] == json!(0)));
+    let (_, page) = t.admin_query(&[("user", "bob")]).await;
+    assert_eq!(page["usage"][29]["lines"], json!(2));
+    let (_, page) = t.admin_query(&[("user", "alice"), ("limit", "1")]).await;
+    let (_, next) = t
+        .admin_query(&[
+            ("user", "alice"),
+            ("limit", "1"),
+            ("next_token", page["next_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert!(
+        next.get("usage").is_none(),
+        "only the first page carries it"
+    );
+}
+
+/// The recent lines an incident carries are read from the newest chunks backwards, and the
+/// read stops after `RECENT_MAX_PAGES` pages even when the process filter matches nothing,
+/// instead of reading the user's whole partition.
+#[tokio::test]
+async fn recent_lines_read_a_bounded_number_of_pages() {
+    let t = setup().await;
+    let user = t.create_user("busy").await;
+    let token = user["x_user_token"].as_str().unwrap();
+    // 100 batches of process "api", an hour apart (each its own chunk).
+    for i in 0..100 {
+        let body = json!({"data": {"user": "busy", "pid": 1, "p_name": "api",
+            "post_time": "2026-01-01T00:00:00Z", "logs": [
+            {"level": "info", "msg": format!("line {i}"), "event_at": 1_767_225_600 + i * 3600}
+        ]}});
+        let (status, reply, _) = t.send(token, &body.to_string()).await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    assert_eq!(t.chunk_items().await, 100);
+    let store = &t.query.store;
+    let busy = logs::UserName::parse("busy").unwrap();
+    let (lines, pages) = store.recent_paged(&busy, Some("worker"), 20).await.unwrap();
+    assert!(lines.is_empty());
+    assert_eq!(pages, logs::RECENT_MAX_PAGES, "the read stops at the cap");
+    // Matching lines still come from the newest chunks, on the first pages.
+    let (lines, pages) = store.recent_paged(&busy, Some("api"), 5).await.unwrap();
+    let msgs: Vec<&str> = lines.iter().map(|l| l.msg.as_str()).collect();
+    assert_eq!(
+        msgs,
+        ["line 95", "line 96", "line 97", "line 98", "line 99"]
+    );
+    assert_eq!(pages, 1);
 }

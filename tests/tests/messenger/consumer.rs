@@ -521,3 +521,60 @@ async fn an_admin_alert_is_one_send_to_the_admin_contacts_however_often_it_is_qu
     assert_eq!(sends.len(), 1, "{sends:?}");
     assert_eq!(s(&sends[0], "tenant"), "_alerts");
 }
+
+/// A DynamoDB failure after a delivery was claimed but before the messenger call gives the
+/// attempt back: nothing is sent, nothing is recorded as failed or interrupted, and the next
+/// receive sends it, once.
+#[tokio::test]
+async fn a_failure_between_the_claim_and_the_send_gives_the_attempt_back() {
+    let t = spawn().await;
+    t.given_contacts("test", &[contact("Artem", "-1001234567", "", "")])
+        .await;
+    let send_id = t.send_now("test", &["Artem"], "once").await;
+    let jobs = fan_out(&t).await;
+    let job: Value = serde_json::from_str(jobs["telegram"].body().unwrap()).unwrap();
+    let id = lookout_messenger::broadcast::DeliveryId::parse(job["deliveryId"].as_str().unwrap())
+        .unwrap();
+
+    // The consumer's DynamoDB calls go through a proxy that refuses GetItem (reading the
+    // send's text); the claim (UpdateItem) passes.
+    let proxy =
+        lookout_tests::faults::FaultProxy::start(&lookout_dev::moto::endpoint().unwrap()).await;
+    let sdk = t
+        .app
+        .sdk_for("messenger-deliver")
+        .await
+        .into_builder()
+        .endpoint_url(proxy.url())
+        .build();
+    let mut deps = t.deliver.clone();
+    deps.store = lookout_messenger::broadcast::BroadcastStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        t.table(),
+        30,
+    );
+    proxy.fail_ops(&["GetItem"]);
+    assert!(messenger_deliver::deliver(&deps, &id, 1).await.is_err());
+    let d = t.delivery_of(&send_id, "telegram").await;
+    assert_eq!(
+        (
+            s(&d, "status"),
+            num(&d, "attempts"),
+            d.contains_key("leaseUntil")
+        ),
+        ("pending".to_owned(), 0, false),
+        "the attempt is given back: {d:?}"
+    );
+    assert!(t.emulator.received().is_empty(), "nothing sent");
+
+    // The job comes back: sent once, as the first attempt.
+    proxy.up();
+    let outcome = messenger_deliver::deliver(&deps, &id, 2).await.unwrap();
+    assert_eq!(outcome, messenger_deliver::Outcome::Ack);
+    let d = t.delivery_of(&send_id, "telegram").await;
+    assert_eq!(
+        (s(&d, "status"), num(&d, "attempts")),
+        ("sent".to_owned(), 1)
+    );
+    assert_eq!(accepted(&t.emulator.received()).len(), 1);
+}

@@ -295,3 +295,41 @@ async fn contact_routes_need_an_api_key_and_tenants_are_isolated() {
         .collect::<Vec<_>>();
     assert!(pks.contains(&"CT#globex#test".to_owned()) && pks.contains(&"CT#acme#test".to_owned()));
 }
+
+/// The admin's alert chat (the stack's `AdminAlertContacts`) cannot be a tenant's contact, so
+/// no tenant can message it: 403, and nothing of the request is stored.
+#[tokio::test]
+async fn the_admins_chat_cannot_be_a_tenants_contact() {
+    let t = spawn().await;
+    let admin_chat = lookout_tests::support::ADMIN_ALERT_CHAT;
+    let (status, body) = t
+        .create(
+            t.key(),
+            &json!({"user_name": "ops", "contacts": [
+                contact("Fine", "123456789", "", ""),
+                contact("Sneaky", admin_chat, "", "")
+            ]}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]),
+        (403, &json!("forbidden")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("admin's"),
+        "{body}"
+    );
+    assert!(
+        t.items().await.is_empty(),
+        "nothing stored, not even the fine one"
+    );
+    // The same number on another messenger is someone else's.
+    let (status, body) = t
+        .create(
+            t.key(),
+            &json!({"user_name": "ops", "contact": contact("Other", "", &format!("+{admin_chat}"), "")}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}

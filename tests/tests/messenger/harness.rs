@@ -36,6 +36,8 @@ pub struct Msg {
     pub clock: ManualClock,
     /// The contact functions' dependencies, by function (each signs as its own role).
     pub crud: BTreeMap<&'static str, broadcast::Deps>,
+    /// contacts-create, with the admin's chats its environment reserves.
+    pub create: contacts_create::Deps,
     pub send: contacts_send::Deps,
     pub deliver: messenger_deliver::Deps,
     /// The ContactsSendFunction's environment, resolved from template.yaml.
@@ -106,6 +108,25 @@ pub async fn spawn() -> Msg {
         queue: send_dispatch.clone(),
         scheduler: send_dispatch,
         clock: clock.shared(),
+        quotas: lookout_core::quota::Quotas::default(),
+    };
+    let create_env = function_env(&app, "contacts-create");
+    let create = contacts_create::Deps {
+        keys: crud["contacts-create"].keys.clone(),
+        store: crud["contacts-create"].store.clone(),
+        reserved: broadcast::Reserved::new(
+            broadcast::alert_contacts(
+                create_env
+                    .get(broadcast::ADMIN_ALERT_CONTACTS)
+                    .map(String::as_str),
+            )
+            .unwrap()
+            .as_ref(),
+            create_env
+                .get(env::TELEGRAM_ADMIN_CHAT_ID)
+                .map(String::as_str),
+        )
+        .unwrap(),
     };
     let mut config = MessengerConfig::emulated(emulator.url());
     config.timeout = Duration::from_secs(5);
@@ -144,6 +165,7 @@ pub async fn spawn() -> Msg {
         emulator,
         clock,
         crud,
+        create,
         send,
         deliver,
         send_env,
@@ -183,7 +205,7 @@ impl Msg {
 
     pub async fn create_raw(&self, key: &str, body: &str) -> (u16, Value) {
         let req = http_request("POST", "/api/contacts", &[], &key_header(key), body);
-        read(contacts_create::handle(&self.crud["contacts-create"], req).await)
+        read(contacts_create::handle(&self.create, req).await)
     }
 
     pub async fn delete(&self, key: &str, body: &Value) -> (u16, Value) {

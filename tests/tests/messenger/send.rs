@@ -19,6 +19,13 @@ async fn given_the_seed_contacts(t: &Msg) {
     .await;
 }
 
+/// Next year: its first days are always ahead, and within the default 366-day horizon
+/// (`QuotaScheduleAheadDays`).
+fn ny() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year() + 1
+}
+
 fn later(t: &Msg, secs: i64) -> Timestamp {
     Timestamp::from_datetime(t.clock.now().datetime() + chrono::Duration::seconds(secs)).unwrap()
 }
@@ -224,7 +231,7 @@ async fn now_is_immediate_and_one_second_later_is_scheduled() {
     assert_eq!(reply["scheduled"], true, "{reply}");
     // Milliseconds round up: a schedule never fires early.
     let (_, reply) = t
-        .send(t.key(), &json!({"user_name": "u", "contact": "A", "message": "m", "time": "2100-01-01T00:00:00.001Z"}))
+        .send(t.key(), &json!({"user_name": "u", "contact": "A", "message": "m", "time": format!("{}-01-01T00:00:00.001Z", ny())}))
         .await;
     let got = t
         .scheduler
@@ -234,7 +241,10 @@ async fn now_is_immediate_and_one_second_later_is_scheduled() {
         .send()
         .await
         .unwrap();
-    assert_eq!(got.schedule_expression(), Some("at(2100-01-01T00:00:01)"));
+    assert_eq!(
+        got.schedule_expression(),
+        Some(format!("at({}-01-01T00:00:01)", ny()).as_str())
+    );
     assert_eq!(schedules(&t).await.len(), 2);
     assert_eq!(t.depth(&t.queue_url).await, 1);
 }
@@ -447,9 +457,9 @@ async fn unknown_names_beside_known_ones_are_reported_and_the_known_ones_sent() 
 async fn wall_clock_times_are_read_in_the_requests_zone_else_the_users_default() {
     let t = spawn().await;
     given_the_seed_contacts(&t).await;
-    // 09:00 in Moscow on a day far ahead (UTC+3 all year) is 06:00 UTC.
+    // 09:00 in Moscow on 5 January next year (UTC+3 all year) is 06:00 UTC.
     let body = |zone: Option<&str>| {
-        let mut b = json!({"user_name": "test", "contact": "Lera", "message": "morning", "time": [2100, 1, 5, 9, 0, 0]});
+        let mut b = json!({"user_name": "test", "contact": "Lera", "message": "morning", "time": [ny(), 1, 5, 9, 0, 0]});
         if let Some(z) = zone {
             b["time_zone"] = json!(z);
         }
@@ -459,14 +469,20 @@ async fn wall_clock_times_are_read_in_the_requests_zone_else_the_users_default()
     assert_eq!(status, 200, "{reply}");
     assert_eq!(
         (&reply["scheduledAt"], &reply["timeZone"]),
-        (&json!("2100-01-05T09:00:00.000Z"), &json!("UTC")),
+        (
+            &json!(format!("{}-01-05T09:00:00.000Z", ny())),
+            &json!("UTC")
+        ),
         "no zone anywhere: UTC, as before"
     );
     let (status, reply) = t.send(t.key(), &body(Some("Europe/Moscow"))).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(
         (&reply["scheduledAt"], &reply["timeZone"]),
-        (&json!("2100-01-05T06:00:00.000Z"), &json!("Europe/Moscow"))
+        (
+            &json!(format!("{}-01-05T06:00:00.000Z", ny())),
+            &json!("Europe/Moscow")
+        )
     );
     let scheduled = t
         .scheduler
@@ -481,7 +497,7 @@ async fn wall_clock_times_are_read_in_the_requests_zone_else_the_users_default()
         .unwrap();
     assert_eq!(
         scheduled.schedule_expression(),
-        Some("at(2100-01-05T06:00:00)")
+        Some(format!("at({}-01-05T06:00:00)", ny()).as_str())
     );
 
     // The user's default zone, set once with POST /api/contacts, applies to later sends; the
@@ -502,14 +518,23 @@ async fn wall_clock_times_are_read_in_the_requests_zone_else_the_users_default()
     let (_, reply) = t.send(t.key(), &body(None)).await;
     assert_eq!(
         (&reply["scheduledAt"], &reply["timeZone"]),
-        (&json!("2100-01-05T00:00:00.000Z"), &json!("Asia/Tokyo"))
+        (
+            &json!(format!("{}-01-05T00:00:00.000Z", ny())),
+            &json!("Asia/Tokyo")
+        )
     );
     let (_, reply) = t.send(t.key(), &body(Some("Europe/Moscow"))).await;
-    assert_eq!(reply["scheduledAt"], "2100-01-05T06:00:00.000Z");
+    assert_eq!(
+        reply["scheduledAt"],
+        json!(format!("{}-01-05T06:00:00.000Z", ny()))
+    );
     let mut instant = body(None);
-    instant["time"] = json!("2100-01-05T09:00:00+01:00");
+    instant["time"] = json!(format!("{}-01-05T09:00:00+01:00", ny()));
     let (_, reply) = t.send(t.key(), &instant).await;
-    assert_eq!(reply["scheduledAt"], "2100-01-05T08:00:00.000Z");
+    assert_eq!(
+        reply["scheduledAt"],
+        json!(format!("{}-01-05T08:00:00.000Z", ny()))
+    );
 
     // A zone that is not an IANA name is a 400 that stores nothing.
     let before = t.items().await.len();
@@ -524,4 +549,118 @@ async fn wall_clock_times_are_read_in_the_requests_zone_else_the_users_default()
         .await;
     assert_eq!(status, 400, "{reply}");
     assert_eq!(t.items().await.len(), before, "nothing written");
+}
+
+/// `PUT /api/contacts` as its handler answers, with the `Retry-After` header.
+async fn send_with_retry_after(t: &Msg, body: &Value) -> (u16, Value, Option<String>) {
+    let req = lookout_tests::support::http_request(
+        "PUT",
+        "/api/contacts",
+        &[],
+        &[("x-api-key", t.key())],
+        &body.to_string(),
+    );
+    let resp = contacts_send::handle(&t.send, req).await.unwrap();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = lookout_tests::support::read(Ok(resp));
+    (status, body, retry)
+}
+
+#[tokio::test]
+async fn a_tenant_over_its_daily_sends_gets_429_and_stores_nothing_while_others_send() {
+    let mut t = spawn().await;
+    t.send.quotas.sends_per_day = 2;
+    given_the_seed_contacts(&t).await;
+    let body =
+        |i: usize| json!({"user_name": "test", "contact": ["Artem"], "message": format!("m{i}")});
+    let (status, keyed) = send_keyed(&t, "quota-1", &body(0)).await;
+    assert_eq!(status, 200, "{keyed}");
+    let (status, reply) = t.send(t.key(), &body(1)).await;
+    assert_eq!(status, 200, "{reply}");
+    let items = t.items().await.len();
+    let depth = t.depth(&t.queue_url).await;
+
+    let (status, reply, retry) = send_with_retry_after(&t, &body(2)).await;
+    assert_eq!(
+        (status, &reply["error"]),
+        (429, &json!("quota_exceeded")),
+        "{reply}"
+    );
+    assert!(reply["message"]
+        .as_str()
+        .unwrap()
+        .contains("its 2 sends for today"));
+    let retry: u64 = retry.unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&retry), "{retry}");
+    assert_eq!(t.items().await.len(), items, "nothing stored");
+    assert_eq!(t.depth(&t.queue_url).await, depth, "nothing enqueued");
+    // A keyed repeat of an accepted send still gets its reply.
+    let (status, again) = send_keyed(&t, "quota-1", &body(0)).await;
+    assert_eq!(
+        (status, &again["sendId"]),
+        (200, &keyed["sendId"]),
+        "{again}"
+    );
+
+    // Another tenant's sends are its own.
+    let other = t.app.key_for("globex").await;
+    let (status, created) = t
+        .create(
+            &other,
+            &json!({"user_name": "ops", "contact": contact("Dana", "123456789", "", "")}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let (status, reply) = t
+        .send(
+            &other,
+            &json!({"user_name": "ops", "contact": ["Dana"], "message": "hi"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+}
+
+#[tokio::test]
+async fn a_send_scheduled_too_far_ahead_gets_429_until_it_is_near_enough() {
+    let mut t = spawn().await;
+    t.send.quotas.schedule_ahead_days = 30;
+    given_the_seed_contacts(&t).await;
+    let far = later(&t, 31 * 86_400);
+    let (status, reply, retry) = send_with_retry_after(
+        &t,
+        &json!({"user_name": "test", "contact": ["Artem"], "message": "m", "time": far.to_rfc3339()}),
+    )
+    .await;
+    assert_eq!(status, 429, "{reply}");
+    assert!(reply["message"]
+        .as_str()
+        .unwrap()
+        .contains("at most 30 days ahead"));
+    let retry: i64 = retry.unwrap().parse().unwrap();
+    assert!(
+        (86_399..=86_401).contains(&retry),
+        "it may be made a day later: {retry}"
+    );
+    assert!(t
+        .items()
+        .await
+        .iter()
+        .all(|i| !s(i, "pk").starts_with("SEND#")));
+    assert!(schedules(&t).await.is_empty(), "nothing scheduled");
+    // Within the horizon it is scheduled.
+    let near = later(&t, 29 * 86_400);
+    let (status, reply) = t
+        .send(
+            t.key(),
+            &json!({"user_name": "test", "contact": ["Artem"], "message": "m", "time": near.to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(
+        (status, &reply["scheduled"]),
+        (200, &json!(true)),
+        "{reply}"
+    );
 }

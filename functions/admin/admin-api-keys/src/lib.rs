@@ -1,11 +1,17 @@
-//! `POST /admin/api_keys {"tenant","label"}` (admin bearer token) → 201 with the new key,
-//! shown this once; only its SHA-256 is stored.
+//! `POST /admin/api_keys {"tenant","label","scopes"?,"expires_at"?}` (admin bearer token) →
+//! 201 with the new key, shown this once; only its SHA-256 is stored.
+//!
+//! `scopes` (any of `heartbeats`, `messenger`, `tracker`; all when absent) limits the routes
+//! the key may call, so a heartbeat-only key is safe to paste into a cron job. `expires_at`
+//! (any accepted timestamp, at most ten years ahead) ends it. `GET /admin/api_keys?tenant=`
+//! lists a tenant's keys, `DELETE /admin/api_keys` revokes one.
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
 use lookout_core::{
-    auth::{AdminAuth, ApiKeys, Tenant},
+    auth::{AdminAuth, ApiKeys, KeyTerms, Scope, Tenant},
     aws, config,
     http::{parse_json, respond, secret_response},
+    time::{system_clock, SharedClock, Timestamp},
     AppError,
 };
 use serde::Deserialize;
@@ -14,6 +20,7 @@ use serde::Deserialize;
 pub struct Deps {
     pub admin: AdminAuth,
     pub keys: ApiKeys,
+    pub clock: SharedClock,
 }
 
 impl Deps {
@@ -22,6 +29,7 @@ impl Deps {
         Ok(Self {
             admin: AdminAuth::from_env()?,
             keys: ApiKeys::from_env(aws::dynamodb(&sdk))?,
+            clock: system_clock(),
         })
     }
 }
@@ -32,6 +40,10 @@ struct IssueKey {
     tenant: Tenant,
     #[serde(default)]
     label: String,
+    #[serde(default)]
+    scopes: Vec<Scope>,
+    #[serde(default)]
+    expires_at: Option<Timestamp>,
 }
 
 const MAX_LABEL: usize = 128;
@@ -45,7 +57,14 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                 "label must be at most {MAX_LABEL} printable characters"
             )));
         }
-        let issued = deps.keys.issue(&input.tenant, &input.label).await?;
+        let terms = KeyTerms {
+            scopes: input.scopes,
+            expires_at: input.expires_at,
+        };
+        let issued = deps
+            .keys
+            .issue_with(&input.tenant, &input.label, &terms, deps.clock.now())
+            .await?;
         Ok(secret_response(StatusCode::CREATED, &issued))
     })
     .await

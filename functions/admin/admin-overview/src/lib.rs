@@ -5,7 +5,8 @@
 //! It reads three sparse indexes, never a Scan: heartbeats' `watch` (late and down apps only),
 //! incidents' `open` (unresolved ones only) and the messenger's `failed-all` (failed deliveries
 //! only), so its cost follows the trouble, not the size of the stack. Each list is capped and
-//! says when it was.
+//! says when it was. The incident volume chart is one Query of the incidents' 30 daily
+//! counter items.
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
@@ -16,7 +17,7 @@ use lookout_core::{
     AppError,
 };
 use lookout_heartbeats::{Attention, HeartbeatStore};
-use lookout_incidents::{IncidentStore, OpenIncidents};
+use lookout_incidents::{DayVolume, IncidentStore, OpenIncidents};
 use lookout_messenger::broadcast::{BroadcastStore, FailedSince};
 use serde::Serialize;
 
@@ -55,6 +56,8 @@ pub struct Overview {
     /// Failed at or after `since` (24 hours before `generated_at`).
     pub failed_deliveries: FailedSince,
     pub since: Timestamp,
+    /// Incidents opened per UTC day over the last 30 days, oldest first (the volume chart).
+    pub incident_volume: Vec<DayVolume>,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
@@ -67,10 +70,11 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         }
         let now = deps.clock.now();
         let since = now.plus_millis(-24 * 3_600_000).unwrap_or(now);
-        let (apps, incidents, failed) = tokio::join!(
+        let (apps, incidents, failed, volume) = tokio::join!(
             deps.heartbeats.attention(now),
             deps.incidents.open_incidents(RECENT),
             deps.messenger.failed_since(since, RECENT),
+            deps.incidents.volume(now),
         );
         Ok(ok(&Overview {
             generated_at: now,
@@ -78,6 +82,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             incidents: incidents?,
             failed_deliveries: failed?,
             since,
+            incident_volume: volume?,
         }))
     })
     .await

@@ -4,6 +4,8 @@
 
 lookout_core::bootstrap_main! {
     "admin-api-keys" => admin_api_keys,
+    "admin-list-api-keys" => admin_list_api_keys,
+    "admin-revoke-api-key" => admin_revoke_api_key,
     "admin-overview" => admin_overview,
     "console" => console,
 }

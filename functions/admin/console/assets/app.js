@@ -594,6 +594,22 @@ function bars(caption, counts, kind) {
       : h('p', { class: 'muted' }, 'None.'));
 }
 
+// A column per day (oldest first), as high as its share of the busiest day; each column's
+// text alternative is its day and count, and the caption gives the total.
+function dayChart(caption, days, count, unit) {
+  const max = Math.max(1, ...days.map(count));
+  const total = days.reduce((sum, d) => sum + count(d), 0);
+  const cols = days.map((d) => {
+    const n = count(d);
+    const col = h('span', { class: `col${n ? '' : ' zero'}`, role: 'img', 'aria-label': `${d.day}: ${n} ${unit}` });
+    col.style.setProperty('--share', `${(100 * n) / max}%`);
+    return col;
+  });
+  return h('figure', { class: 'daychart' },
+    h('figcaption', {}, `${caption}: ${total} ${unit} in ${days.length} days`),
+    h('div', { class: 'cols' }, cols));
+}
+
 // What is broken now, across tenants: one call, three sparse indexes on the server side.
 async function overviewView() {
   const results = h('div', { class: 'results' });
@@ -624,6 +640,7 @@ async function overviewView() {
     o.apps.truncated ? h('p', { class: 'muted' }, 'Only the first 500 apps needing attention are shown.') : '',
     h('h2', {}, 'Open incidents'),
     bars('Open incidents by level', levelCounts, 'level'),
+    dayChart('Incidents opened per day', o.incident_volume || [], (d) => d.opened, 'incidents'),
     inc.recent.length
       ? table('Most recently active open incidents', ['Title', 'App', 'Level', 'Status', 'Count', 'Last seen'],
         inc.recent.map((i) => [h('a', { href: `#incident/${encodeURIComponent(i.id)}` }, i.title), i.app_name,
@@ -670,6 +687,7 @@ async function logsView(r) {
   const page = await api('GET', '/logs', { query: { ...filters(), from: isoFromLocal(from.value), to: isoFromLocal(to.value), next_token: p.get('next_token') } });
   const lines = page.logs || [];
   results.replaceChildren(
+    page.usage ? dayChart(`Log lines of ${page.user} per day`, page.usage, (d) => d.lines, 'lines') : '',
     lines.length
       ? table(`Log lines of ${page.user}, oldest first (${lines.length} on this page)`, ['Time', 'Level', 'Process', 'PID', 'Message', 'Description'],
         lines.map((l) => [when(l.event_at), badge('level', l.level), l.p_name || '–', String(l.pid ?? '–'), l.msg, l.p_description || '']))

@@ -27,7 +27,7 @@ pub const BODY_LIMIT: usize = 8 * 1024;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps.keys.authenticate(&req).await?;
+        let caller = deps.keys.authenticate(&req, lookout_core::auth::Scope::Heartbeats).await?;
         // `/api/apps/{signal}`: the last segment (API Gateway and watch route only this shape).
         let signal = req
             .uri()

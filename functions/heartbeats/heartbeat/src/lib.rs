@@ -45,7 +45,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         .await;
     }
     respond(async {
-        let caller = deps.keys.authenticate(&req).await?;
+        let caller = deps.keys.authenticate(&req, lookout_core::auth::Scope::Heartbeats).await?;
         let input: HeartbeatIn = parse_json(&req, BODY_LIMIT)?;
         let beaten = deps
             .store

@@ -2,14 +2,16 @@
 //!
 //! Auth: the admin bearer token (any user), or the user's own `X-User-Token`.
 //! Returns `{"user","logs":[{"event_at","level","msg","p_description","p_name","pid","post_time"}],
-//! "next_token"?}`; `from`/`to` take any accepted timestamp form; `limit` 1..=1000 (default 100).
+//! "next_token"?, "usage"?}`; `from`/`to` take any accepted timestamp form; `limit` 1..=1000
+//! (default 100). The first page (no `next_token`) also has `usage`: the user's lines and bytes
+//! per UTC day over the last 30 days, oldest first (the console's volume chart).
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{
     auth::{bearer, AdminAuth},
     aws, config,
     http::{header, ok, respond},
-    time::Timestamp,
+    time::{system_clock, SharedClock, Timestamp},
     AppError,
 };
 use lookout_logs::{Level, LogQuery, LogStore, UserName, MAX_PAGE};
@@ -18,6 +20,7 @@ use lookout_logs::{Level, LogQuery, LogStore, UserName, MAX_PAGE};
 pub struct Deps {
     pub admin: AdminAuth,
     pub store: LogStore,
+    pub clock: SharedClock,
 }
 
 impl Deps {
@@ -26,6 +29,7 @@ impl Deps {
         Ok(Self {
             admin: AdminAuth::from_env()?,
             store: LogStore::from_env(aws::dynamodb(&sdk))?,
+            clock: system_clock(),
         })
     }
 }
@@ -104,29 +108,58 @@ fn parse(req: &Request) -> Result<(UserName, LogQuery), AppError> {
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
+        // Authenticated before the query is read: an admin by the bearer token; a user by
+        // its token, for which only the `user` parameter is read first.
         let token = header(&req, "x-user-token")
             .map(str::trim)
             .filter(|t| !t.is_empty());
-        if bearer(&req).is_none() && token.is_none() {
-            return Err(AppError::Unauthorized(
-                "admin bearer token or X-User-Token required".into(),
-            ));
-        }
-        let (user, q) = parse(&req)?;
-        match token {
-            Some(t) if bearer(&req).is_none() => {
-                if !deps.store.verify(&user, t).await? {
-                    return Err(AppError::Forbidden(
-                        "X-User-Token does not match user".into(),
-                    ));
+        let usage = match (bearer(&req), token) {
+            (Some(_), _) => {
+                deps.admin.check(&req)?;
+                None
+            }
+            (None, Some(t)) => {
+                let user = user_param(&req)?;
+                match deps.store.verify(&user, t).await? {
+                    Some(usage) => Some(usage),
+                    None => {
+                        return Err(AppError::Forbidden(
+                            "X-User-Token does not match user".into(),
+                        ))
+                    }
                 }
             }
-            _ => deps.admin.check(&req)?,
+            (None, None) => {
+                return Err(AppError::Unauthorized(
+                    "admin bearer token or X-User-Token required".into(),
+                ))
+            }
+        };
+        let (user, q) = parse(&req)?;
+        let first_page = q.next_token.is_none();
+        let mut page = deps.store.query(&user, q).await?;
+        // The first page also carries the user's volume per day (the console's chart).
+        if first_page {
+            let usage = match usage {
+                Some(u) => Some(u),
+                None => deps.store.usage(&user).await?,
+            };
+            page.usage = usage.map(|u| u.series(deps.clock.now()));
         }
-        let page = deps.store.query(&user, q).await?;
         Ok(ok(&page))
     })
     .await
+}
+
+/// The `user` parameter alone (what a user's token is checked against).
+fn user_param(req: &Request) -> Result<UserName, AppError> {
+    let params = req.query_string_parameters();
+    let user = params
+        .first("user")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| AppError::validation("user is required"))?;
+    UserName::parse(user).map_err(AppError::Validation)
 }
 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's

@@ -7,9 +7,14 @@
 //! | 400 | `{"code":400,"message":"BadRequest"}` (bad JSON, missing/invalid fields, > 10,000 lines) |
 //! | 403 | `{"code":403,"message":"Forbidden"}` (no token, unknown user, wrong token) |
 //! | 413 | `{"code":413,"message":"PayloadTooLarge"}` (body over 1 MB) |
+//! | 429 | `{"code":429,"message":"TooManyRequests"}` + `Retry-After` (the user's bytes for the UTC day are used up; Lookout's addition) |
 //! | 500 | `{"code":500,"message":"InternalServerError"}` (nothing partial: retry the batch) |
 //!
 //! The seed's bodies carry no detail; ours add an `x-lookout-error` header saying what was wrong.
+//!
+//! Order of checks: size (413), token present (403), the body names a user (403: nothing to
+//! check the token against), the token is that user's (403), then the batch itself (400) and
+//! the user's daily bytes (429).
 
 use lambda_http::{
     http::{HeaderValue, StatusCode},
@@ -19,14 +24,18 @@ use lookout_core::{
     aws, config,
     error::error_chain,
     http::{body_bytes, header, json_response, starts_object},
-    time::Timestamp,
+    quota::{QuotaExceeded, Quotas},
+    time::{system_clock, SharedClock},
 };
-use lookout_logs::{LogStore, LogsError, SendLogs, MAX_BODY_BYTES};
-use serde::Serialize;
+use lookout_logs::{LogStore, LogsError, SendLogs, UserName, MAX_BODY_BYTES};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub store: LogStore,
+    /// `log_bytes_per_day` applies here.
+    pub quotas: Quotas,
+    pub clock: SharedClock,
 }
 
 impl Deps {
@@ -34,6 +43,8 @@ impl Deps {
         let sdk = aws::sdk_config().await;
         Ok(Self {
             store: LogStore::from_env(aws::dynamodb(&sdk))?,
+            quotas: Quotas::from_env()?,
+            clock: system_clock(),
         })
     }
 }
@@ -50,6 +61,7 @@ fn reply(status: StatusCode, detail: Option<&str>) -> Response<Body> {
         400 => "BadRequest",
         403 => "Forbidden",
         413 => "PayloadTooLarge",
+        429 => "TooManyRequests",
         _ => "InternalServerError",
     };
     let mut resp = json_response(
@@ -73,6 +85,12 @@ fn seed_reply(err: &LogsError) -> Response<Body> {
         LogsError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         LogsError::Invalid(_) => StatusCode::BAD_REQUEST,
         LogsError::Forbidden(_) | LogsError::UnknownUser(_) => StatusCode::FORBIDDEN,
+        LogsError::Quota(q) => {
+            tracing::warn!(status = 429, error = %err, "send_logs over quota");
+            let mut resp = reply(StatusCode::TOO_MANY_REQUESTS, Some(&err.to_string()));
+            q.set_retry_after(&mut resp);
+            return resp;
+        }
         LogsError::UserExists(_) | LogsError::Store(_) => {
             tracing::error!(error = %error_chain(err), "send_logs failed");
             return reply(StatusCode::INTERNAL_SERVER_ERROR, None);
@@ -92,12 +110,44 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     })
 }
 
-/// Checks and stores one batch: the number of lines stored.
+/// The part of a batch read before its token is checked: whose it claims to be.
+#[derive(Deserialize)]
+struct Claim {
+    data: ClaimData,
+}
+
+#[derive(Deserialize)]
+struct ClaimData {
+    user: UserName,
+}
+
+/// Checks and stores one batch: the number of lines stored. The caller is authenticated
+/// before the batch is read: without the user's token, a body's mistakes are not reported
+/// (only its size comes first; a body naming no user cannot be checked and is refused).
 async fn accept(deps: &Deps, req: &Request) -> Result<usize, LogsError> {
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(LogsError::TooLarge);
     }
+    let token = header(req, "x-user-token")
+        .map(str::trim)
+        .unwrap_or_default();
+    if token.is_empty() {
+        return Err(LogsError::Forbidden("X-User-Token is missing".into()));
+    }
+    // A body that names no user cannot be checked against the token: refused as unchecked.
+    let claim: Claim = serde_json::from_slice(bytes).map_err(|_| {
+        LogsError::Forbidden(
+            "the body names no user to check X-User-Token against: {\"data\": {\"user\": ...}}"
+                .into(),
+        )
+    })?;
+    let user = claim.data.user;
+    let Some(usage) = deps.store.verify(&user, token).await? else {
+        return Err(LogsError::Forbidden(
+            "user and X-User-Token do not match".into(),
+        ));
+    };
     if !starts_object(bytes) {
         return Err(LogsError::Invalid(
             "invalid JSON body: expected a JSON object".into(),
@@ -106,18 +156,23 @@ async fn accept(deps: &Deps, req: &Request) -> Result<usize, LogsError> {
     let input: SendLogs =
         serde_json::from_slice(bytes).map_err(|e| LogsError::Invalid(e.to_string()))?;
     input.data.validate().map_err(LogsError::Invalid)?;
-    let token = header(req, "x-user-token")
-        .map(str::trim)
-        .unwrap_or_default();
-    if token.is_empty() {
-        return Err(LogsError::Forbidden("X-User-Token is missing".into()));
+    let now = deps.clock.now();
+    let quota = deps.quotas.log_bytes_per_day;
+    if usage.bytes_today(now) + bytes.len() as u64 > quota {
+        return Err(QuotaExceeded::daily(
+            format!(
+                "log user {:?} has sent its {quota} bytes for today (UTC)",
+                user.as_str()
+            ),
+            now,
+        )
+        .into());
     }
-    if !deps.store.verify(&input.data.user, token).await? {
-        return Err(LogsError::Forbidden(
-            "user and X-User-Token do not match".into(),
-        ));
-    }
-    deps.store.store(input.data, Timestamp::now()).await
+    let lines = deps.store.store(input.data, now).await?;
+    deps.store
+        .count_usage(&user, &usage, now, lines, bytes.len())
+        .await;
+    Ok(lines)
 }
 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's

@@ -8,21 +8,47 @@
 //!
 //! Creates the contacts of `user_name` within the caller's tenant, or replaces contacts of the
 //! same name (a retried request writes the same items). Each contact needs at least one
-//! address; `""` or `null` leave a messenger unset.
+//! address; `""` or `null` leave a messenger unset. An address of the admin's own chats
+//! (`ADMIN_ALERT_CONTACTS`, `TELEGRAM_ADMIN_CHAT_ID`) is refused with 403 and nothing is stored.
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
+    auth::ApiKeys,
+    aws,
+    config::ConfigError,
     http::{body_bytes, ok, respond},
     time::Timestamp,
 };
-use lookout_messenger::broadcast::{ContactsSaved, CreateContacts};
+use lookout_messenger::broadcast::{BroadcastStore, ContactsSaved, CreateContacts, Reserved};
 
-pub use lookout_messenger::broadcast::Deps;
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub keys: ApiKeys,
+    pub store: BroadcastStore,
+    /// The admin's chats, which no contact may have.
+    pub reserved: Reserved,
+}
+
+impl Deps {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config().await;
+        let ddb = aws::dynamodb(&sdk);
+        Ok(Self {
+            keys: ApiKeys::from_env(ddb.clone())?,
+            store: BroadcastStore::from_env(ddb)?,
+            reserved: Reserved::from_env()?,
+        })
+    }
+}
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps.keys.authenticate(&req).await?;
+        let caller = deps
+            .keys
+            .authenticate(&req, lookout_core::auth::Scope::Messenger)
+            .await?;
         let input = CreateContacts::from_json(body_bytes(&req))?;
+        deps.reserved.check(&input.contacts)?;
         deps.store
             .put_contacts(
                 &caller.tenant,

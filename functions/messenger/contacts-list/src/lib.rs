@@ -18,7 +18,10 @@ pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps.keys.authenticate(&req).await?;
+        let caller = deps
+            .keys
+            .authenticate(&req, lookout_core::auth::Scope::Messenger)
+            .await?;
         let (user, _) = get_params(body_bytes(&req), &query_pairs(&req), &[])?;
         let (contacts, settings) = deps.store.list_contacts(&caller.tenant, &user).await?;
         Ok(ok(&ContactList {

@@ -26,6 +26,10 @@
 //! A wall-clock `time` (`[Y,M,D,h,m,s]` or a string without offset) is read in the request's
 //! `time_zone`, else in the user's default zone (set with `POST /api/contacts`), else in UTC;
 //! the reply's `timeZone` says which was used.
+//!
+//! Quotas (429 with `Retry-After`, nothing stored): a send due more than
+//! `QUOTA_SCHEDULE_AHEAD_DAYS` ahead, or a tenant's send beyond `QUOTA_SENDS_PER_DAY` in one
+//! UTC day. A keyed repeat of an accepted send is answered as before.
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
@@ -33,6 +37,7 @@ use lookout_core::{
     aws, config,
     error::error_chain,
     http::{body_bytes, ok, respond},
+    quota::{QuotaExceeded, Quotas},
     time::{system_clock, SharedClock, Timestamp},
     AppError,
 };
@@ -50,6 +55,8 @@ pub struct Deps {
     pub queue: Arc<dyn JobQueue>,
     pub scheduler: Arc<dyn JobScheduler>,
     pub clock: SharedClock,
+    /// `sends_per_day` and `schedule_ahead_days` apply here.
+    pub quotas: Quotas,
 }
 
 impl Deps {
@@ -70,19 +77,26 @@ impl Deps {
             queue: dispatcher.clone(),
             scheduler: dispatcher,
             clock: system_clock(),
+            quotas: Quotas::from_env()?,
         })
     }
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps.keys.authenticate(&req).await?;
+        let caller = deps
+            .keys
+            .authenticate(&req, lookout_core::auth::Scope::Messenger)
+            .await?;
         let key = IdempotencyKey::from_headers(req.headers())?;
         let input = SendMessage::from_json(body_bytes(&req))?;
-        let (mut found, settings) = deps
-            .store
-            .get_contacts(&caller.tenant, &input.user_name, &input.names)
-            .await?;
+        let now = deps.clock.now();
+        let (contacts_read, sends_today) = tokio::join!(
+            deps.store
+                .get_contacts(&caller.tenant, &input.user_name, &input.names),
+            deps.store.sends_today(&caller.tenant, now),
+        );
+        let (mut found, settings) = contacts_read?;
         let due = input.due(settings.time_zone)?;
         let missing: Vec<&str> = input
             .names
@@ -106,8 +120,21 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .iter()
             .filter_map(|n| found.remove(n.as_str()).map(|a| (n.clone(), a)))
             .collect();
-        let now = deps.clock.now();
         let at = due.map_or(now, |(at, _)| at);
+        if let Err(over) = check_quotas(&deps.quotas, sends_today?, at, now) {
+            // A keyed request repeating an accepted send still gets its reply.
+            let replay = match &key {
+                Some(k) => deps
+                    .store
+                    .get_send(&SendId::for_key(&caller.tenant, k))
+                    .await?
+                    .is_some(),
+                None => false,
+            };
+            if !replay {
+                return Err(over);
+            }
+        }
         let (send_id, send, deliveries) = match &key {
             None => {
                 let (id, send, deliveries) = deps
@@ -123,6 +150,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                     .await?;
                 let n = deliveries.len();
                 dispatch_or_undo(deps, &id, &send, &deliveries, at, now).await?;
+                deps.store.count_send(&caller.tenant, now).await;
                 (id, send, n)
             }
             Some(key) => {
@@ -144,6 +172,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                     KeyedSend::Created(id, send, deliveries) => {
                         let n = deliveries.len();
                         dispatch_or_undo(deps, &id, &send, &deliveries, at, now).await?;
+                        deps.store.count_send(&caller.tenant, now).await;
                         (id, send, n)
                     }
                     KeyedSend::Replay(id, send) => {
@@ -177,6 +206,39 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         }))
     })
     .await
+}
+
+/// The tenant's quotas for a send due `at`: how far ahead it may be scheduled (429 until it
+/// is near enough), and its sends of the UTC day (429 until midnight UTC).
+fn check_quotas(
+    quotas: &Quotas,
+    sends_today: u64,
+    at: Timestamp,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let ahead_ms = i64::from(quotas.schedule_ahead_days) * 86_400_000;
+    if let Some(limit) = now.plus_millis(ahead_ms) {
+        if at > limit {
+            let wait = (at.unix_seconds() - limit.unix_seconds()).max(1);
+            return Err(AppError::TooManyRequests(QuotaExceeded::new(
+                format!(
+                    "a send may be scheduled at most {} days ahead; this one can be made in {wait} s",
+                    quotas.schedule_ahead_days
+                ),
+                u64::try_from(wait).unwrap_or(u64::MAX),
+            )));
+        }
+    }
+    if sends_today >= u64::from(quotas.sends_per_day) {
+        return Err(AppError::TooManyRequests(QuotaExceeded::daily(
+            format!(
+                "this tenant has made its {} sends for today (UTC)",
+                quotas.sends_per_day
+            ),
+            now,
+        )));
+    }
+    Ok(())
 }
 
 /// Queues a stored send (now, or by a one-time schedule at `at`). If that fails, the send is

@@ -19,7 +19,10 @@ pub use lookout_messenger::broadcast::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps.keys.authenticate(&req).await?;
+        let caller = deps
+            .keys
+            .authenticate(&req, lookout_core::auth::Scope::Messenger)
+            .await?;
         let query: Vec<(String, String)> = req
             .query_string_parameters()
             .iter()

@@ -31,12 +31,11 @@ use lookout_core::{
     time::{system_clock, SharedClock},
     AppError,
 };
+pub use lookout_messenger::broadcast::{alert_contacts, ADMIN_ALERT_CONTACTS};
 use lookout_messenger::broadcast::{
-    env, parse_address, Addresses, BroadcastStore, Claim, ContactName, DeliveryId, Dispatcher,
-    IdempotencyKey, Job, JobQueue, KeyedSend, RetryPolicy, SendId, Status, Step, UserName,
-    ALERTS_TENANT,
+    env, Addresses, BroadcastStore, Claim, ContactName, DeliveryId, Dispatcher, IdempotencyKey,
+    Job, JobQueue, KeyedSend, RetryPolicy, SendId, Status, Step, UserName, ALERTS_TENANT,
 };
-use lookout_messenger::messenger::MessengerKind;
 use lookout_messenger::messenger::{LazyMessenger, MessengerApi};
 
 #[derive(Debug, Clone)]
@@ -69,34 +68,6 @@ impl Deps {
             clock: system_clock(),
         })
     }
-}
-
-/// The admin's messenger addresses for alerts: JSON `{"telegram": "…", "whatsApp": "…",
-/// "viber": "…"}` (each optional); empty or unset disables alerts.
-pub const ADMIN_ALERT_CONTACTS: &str = "ADMIN_ALERT_CONTACTS";
-
-/// Parses and normalises `ADMIN_ALERT_CONTACTS` (a bad value fails the cold start).
-pub fn alert_contacts(raw: Option<&str>) -> Result<Option<Addresses>, ConfigError> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
-        return Ok(None);
-    };
-    let bad = |why: String| ConfigError(format!("{ADMIN_ALERT_CONTACTS}: {why}"));
-    let mut to: Addresses = serde_json::from_str(raw).map_err(|e| bad(e.to_string()))?;
-    for kind in [
-        MessengerKind::Telegram,
-        MessengerKind::WhatsApp,
-        MessengerKind::Viber,
-    ] {
-        if let Some(addr) = to.get(kind) {
-            let normal = parse_address(kind, addr).map_err(bad)?;
-            match kind {
-                MessengerKind::Telegram => to.telegram = Some(normal),
-                MessengerKind::WhatsApp => to.whatsapp = Some(normal),
-                MessengerKind::Viber => to.viber = Some(normal),
-            }
-        }
-    }
-    Ok((to.telegram.is_some() || to.whatsapp.is_some() || to.viber.is_some()).then_some(to))
 }
 
 /// What to do with one record.
@@ -290,7 +261,25 @@ pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outc
     };
     let kind = claimed.messenger;
     let url = deps.messenger.endpoint(kind).await;
-    let Some(send) = deps.store.get_send(&id.send).await? else {
+    // Nothing is sent yet: a failure before the messenger call gives the attempt back
+    // (`sending → pending`), so the next receive sends it, instead of finding an expired
+    // lease and recording it as interrupted.
+    let send = match deps.store.get_send(&id.send).await {
+        Ok(send) => send,
+        Err(err) => {
+            match deps.store.release(&claimed, deps.clock.now()).await {
+                Ok(_) => {
+                    tracing::warn!(delivery_id, error = %error_chain(&err), "could not read the send; attempt given back")
+                }
+                Err(undo) => {
+                    tracing::error!(delivery_id, error = %error_chain(&err), release = %error_chain(&undo),
+                    "could not read the send nor give the attempt back; it is recorded as interrupted when its lease ends")
+                }
+            }
+            return Err(err.into());
+        }
+    };
+    let Some(send) = send else {
         deps.store
             .mark_failed(
                 &claimed,

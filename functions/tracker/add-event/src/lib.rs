@@ -12,7 +12,10 @@ pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps.keys.authenticate(&req).await?;
+        let caller = deps
+            .keys
+            .authenticate(&req, lookout_core::auth::Scope::Tracker)
+            .await?;
         let input: AddEvents = parse_json(&req, BODY_LIMIT)?;
         deps.store.add_events(&caller.tenant, input).await?;
         Ok(ok(&Received::new()))

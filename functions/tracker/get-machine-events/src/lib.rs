@@ -9,7 +9,10 @@ pub use lookout_tracker::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps.keys.authenticate(&req).await?;
+        let caller = deps
+            .keys
+            .authenticate(&req, lookout_core::auth::Scope::Tracker)
+            .await?;
         let input: GetMachineEvents = parse_json(&req, DEFAULT_BODY_LIMIT)?;
         let page = deps.store.machine_events(&caller.tenant, input).await?;
         Ok(ok(&page))

@@ -8,7 +8,10 @@ pub use lookout_tracker::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps.keys.authenticate(&req).await?;
+        let caller = deps
+            .keys
+            .authenticate(&req, lookout_core::auth::Scope::Tracker)
+            .await?;
         let input: StartSession = parse_json(&req, DEFAULT_BODY_LIMIT)?;
         let session_id = deps.store.start_session(&caller.tenant, input).await?;
         Ok(ok(&Started {

@@ -113,6 +113,34 @@ impl BroadcastStore {
         conditional(req.send().await)
     }
 
+    /// `sending → pending` for an attempt that never reached the messenger (a failure between
+    /// the claim and the messenger call): the attempt is given back (`attempts` as before the
+    /// claim), so the next receive sends it. False if the delivery had moved on.
+    pub async fn release(
+        &self,
+        claimed: &DeliveryRecord,
+        now: Timestamp,
+    ) -> Result<bool, BroadcastError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(claimed.id()?.key().into_iter().collect()))
+            .update_expression(
+                "SET #s = :pending, attempts = attempts - :one, updatedAt = :now REMOVE leaseUntil",
+            )
+            .condition_expression("attempts = :a AND #s = :sending")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .expression_attribute_values(":sending", s(Status::Sending.as_str()))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":a", n(claimed.attempts))
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .send()
+            .await;
+        conditional(res)
+    }
+
     /// `sending → pending` after a transient failure of the attempt `claimed` owns.
     pub async fn mark_retry(
         &self,

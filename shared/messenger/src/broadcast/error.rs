@@ -13,6 +13,12 @@ pub enum BroadcastError {
     /// The request body is over the limit.
     #[error("{0}")]
     TooLarge(String),
+    /// An address that is the admin's (`Reserved`): no tenant may message it.
+    #[error("{0}")]
+    Reserved(String),
+    /// A tenant quota is used up.
+    #[error(transparent)]
+    Quota(#[from] lookout_core::quota::QuotaExceeded),
     /// An `Idempotency-Key` reused with a different request.
     #[error("this Idempotency-Key was already used for a different request")]
     KeyReused,
@@ -43,6 +49,8 @@ impl From<BroadcastError> for AppError {
             BroadcastError::Invalid(msg) => Self::Validation(msg),
             BroadcastError::TooLarge(msg) => Self::PayloadTooLarge(msg),
             BroadcastError::KeyReused => Self::Conflict(err.to_string()),
+            BroadcastError::Reserved(msg) => Self::Forbidden(msg),
+            BroadcastError::Quota(q) => Self::TooManyRequests(q),
             BroadcastError::Fault(err) => Self::Internal(err),
             BroadcastError::Store(err) => err.into(),
         }
@@ -59,6 +67,9 @@ mod tests {
         assert_eq!(status(BroadcastError::invalid("x")), 400);
         assert_eq!(status(BroadcastError::TooLarge("x".into())), 413);
         assert_eq!(status(BroadcastError::KeyReused), 409);
+        assert_eq!(status(BroadcastError::Reserved("x".into())), 403);
+        let quota = lookout_core::quota::QuotaExceeded::new("x", 9);
+        assert_eq!(status(BroadcastError::Quota(quota)), 429);
         assert_eq!(status(BroadcastError::fault("queue down")), 500);
         assert_eq!(
             status(BroadcastError::Store(StoreError::invariant("x"))),
