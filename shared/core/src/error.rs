@@ -295,11 +295,12 @@ impl From<InvalidInput> for AppError {
 
 impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for AppError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + __private::ProvideErrorMetadata + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    /// As [`StoreError`]'s: an outage is a 503, anything else the generic 500.
     fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self::Internal(Box::new(err))
+        StoreError::from(err).into()
     }
 }
 

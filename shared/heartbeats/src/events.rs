@@ -74,7 +74,7 @@ impl SqsTransitions {
             .message_body(body)
             .send()
             .await
-            .map_err(|e| StoreError::Call(Box::new(e)))?;
+            .map_err(StoreError::from)?;
         Ok(())
     }
 }

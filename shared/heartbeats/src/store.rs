@@ -96,14 +96,16 @@ impl HeartbeatStore {
         };
         match req.send().await {
             Ok(_) => Ok(Put::Written),
-            Err(err) => match err.into_service_error() {
-                PutItemError::ConditionalCheckFailedException(e) => Ok(Put::Conflict(
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(e)) => Ok(Put::Conflict(
                     e.item
+                        .clone()
                         .map(serde_dynamo::from_item)
                         .transpose()?
                         .map(Box::new),
                 )),
-                other => Err(StoreError::Call(Box::new(other)).into()),
+                // An outage stays one (503), whatever else a 500.
+                _ => Err(StoreError::from(err).into()),
             },
         }
     }
@@ -260,14 +262,17 @@ impl HeartbeatStore {
                     .ok_or_else(|| StoreError::invariant("UpdateItem returned no attributes"))?;
                 Ok(FastBeat::Done(Box::new(serde_dynamo::from_item(item)?)))
             }
-            Err(err) => match err.into_service_error() {
-                UpdateItemError::ConditionalCheckFailedException(e) => Ok(FastBeat::NotApplicable(
-                    e.item
-                        .map(serde_dynamo::from_item)
-                        .transpose()?
-                        .map(Box::new),
-                )),
-                other => Err(StoreError::Call(Box::new(other)).into()),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                    Ok(FastBeat::NotApplicable(
+                        e.item
+                            .clone()
+                            .map(serde_dynamo::from_item)
+                            .transpose()?
+                            .map(Box::new),
+                    ))
+                }
+                _ => Err(StoreError::from(err).into()),
             },
         }
     }

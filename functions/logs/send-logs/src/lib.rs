@@ -9,6 +9,7 @@
 //! | 413 | `{"code":413,"message":"PayloadTooLarge"}` (body over 1 MB) |
 //! | 429 | `{"code":429,"message":"TooManyRequests"}` + `Retry-After` (the user's bytes for the UTC day are used up; Lookout's addition) |
 //! | 500 | `{"code":500,"message":"InternalServerError"}` (nothing partial: retry the batch) |
+//! | 503 | `{"code":503,"message":"ServiceUnavailable"}` + `Retry-After` (DynamoDB out of reach; nothing partial: retry the batch) |
 //!
 //! The seed's bodies carry no detail; ours add an `x-lookout-error` header saying what was wrong.
 //!
@@ -22,10 +23,11 @@ use lambda_http::{
 };
 use lookout_core::{
     aws, config,
-    error::error_chain,
+    error::{error_chain, set_unavailable_retry_after},
     http::{body_bytes, header, json_response, starts_object},
     quota::{QuotaExceeded, Quotas},
     time::{system_clock, SharedClock},
+    StoreError,
 };
 use lookout_logs::{LogStore, LogsError, SendLogs, UserName, MAX_BODY_BYTES};
 use serde::{Deserialize, Serialize};
@@ -62,6 +64,7 @@ fn reply(status: StatusCode, detail: Option<&str>) -> Response<Body> {
         403 => "Forbidden",
         413 => "PayloadTooLarge",
         429 => "TooManyRequests",
+        503 => "ServiceUnavailable",
         _ => "InternalServerError",
     };
     let mut resp = json_response(
@@ -89,6 +92,12 @@ fn seed_reply(err: &LogsError) -> Response<Body> {
             tracing::warn!(status = 429, error = %err, "send_logs over quota");
             let mut resp = reply(StatusCode::TOO_MANY_REQUESTS, Some(&err.to_string()));
             q.set_retry_after(&mut resp);
+            return resp;
+        }
+        LogsError::Store(StoreError::Unavailable(_) | StoreError::Throttled(_)) => {
+            tracing::error!(error = %error_chain(err), "send_logs failed: a service is unavailable");
+            let mut resp = reply(StatusCode::SERVICE_UNAVAILABLE, None);
+            set_unavailable_retry_after(&mut resp);
             return resp;
         }
         LogsError::UserExists(_) | LogsError::Store(_) => {

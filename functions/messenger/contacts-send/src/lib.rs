@@ -29,7 +29,8 @@
 //!
 //! Quotas (429 with `Retry-After`, nothing stored): a send due more than
 //! `QUOTA_SCHEDULE_AHEAD_DAYS` ahead, or a tenant's send beyond `QUOTA_SENDS_PER_DAY` in one
-//! UTC day. A keyed repeat of an accepted send is answered as before.
+//! UTC day. A keyed repeat of an accepted send is answered as before (and counted again, so
+//! a send the first attempt stored but could not count is counted).
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
@@ -182,6 +183,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                         queue_fanout(&*deps.queue, &*deps.scheduler, &id, send.scheduled_at, now)
                             .await?;
                         tracing::info!(send_id = id.as_str(), "idempotent replay");
+                        // Counted again: the first attempt may have stored the send and failed
+                        // before counting it, and a count may be high, never short.
+                        deps.store.count_send(&caller.tenant, now).await;
                         let n = send.deliveries;
                         (id, send, n)
                     }
