@@ -310,8 +310,8 @@ async fn every_route_refuses_missing_garbage_and_wrong_kind_credentials() {
     );
 }
 
-/// Sets the stored `revoked` flag of an API key (there is no revoke route yet; the key
-/// check honours the flag).
+/// Sets the stored `revoked` flag of an API key directly (what `DELETE /admin/api_keys` sets;
+/// the route itself is tested in the api binary).
 async fn revoke(fx: &Fixture, key: &str) {
     fx.app
         .ddb
