@@ -86,8 +86,8 @@ fn the_template_allows_what_the_functions_do() {
 #[test]
 fn the_idempotent_send_needs_put_get_and_query() {
     let (tpl, path) = mutated(
-        "Action: [dynamodb:BatchGetItem, dynamodb:BatchWriteItem, dynamodb:PutItem, dynamodb:GetItem, dynamodb:Query]",
-        "Action: [dynamodb:BatchGetItem, dynamodb:BatchWriteItem]",
+        "Action: [dynamodb:BatchGetItem, dynamodb:BatchWriteItem, dynamodb:PutItem, dynamodb:GetItem, dynamodb:Query, dynamodb:UpdateItem]",
+        "Action: [dynamodb:BatchGetItem, dynamodb:BatchWriteItem, dynamodb:UpdateItem]",
     );
     let report = check(&tpl, &path, &idempotent_send()).unwrap();
     for action in ["PutItem", "GetItem", "Query"] {
