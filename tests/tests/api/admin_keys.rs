@@ -311,3 +311,58 @@ async fn keys_are_listed_scoped_expire_and_are_revoked() {
     );
     assert_eq!(status, 401);
 }
+
+/// Every API-key function records a key's last use as its own role (the first use of a fresh
+/// key), which the listing then shows. The IAM check of the test run sees each function's
+/// UpdateItem on the keys table this way.
+#[tokio::test]
+async fn each_api_key_function_records_a_keys_last_use() {
+    use lookout_core::auth::Scope;
+    let app = spawn_app().await;
+    let table = app.stack.table("ApiKeysTable").unwrap().to_owned();
+    let functions = [
+        ("start-session", Scope::Tracker),
+        ("add-event", Scope::Tracker),
+        ("end-session", Scope::Tracker),
+        ("get-session", Scope::Tracker),
+        ("get-machine-events", Scope::Tracker),
+        ("heartbeat", Scope::Heartbeats),
+        ("heartbeat-signal", Scope::Heartbeats),
+        ("contacts-create", Scope::Messenger),
+        ("contacts-delete", Scope::Messenger),
+        ("contacts-list", Scope::Messenger),
+        ("contacts-send", Scope::Messenger),
+        ("get-failed-mess", Scope::Messenger),
+    ];
+    for (binary, scope) in functions {
+        let key = app.key_for(&format!("first-use-{binary}")).await;
+        let last_used = || async {
+            app.ddb
+                .get_item()
+                .table_name(&table)
+                .key("pk", AttributeValue::S(sha256_hex(key.as_bytes())))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .unwrap()
+                .get("lastUsedAt")
+                .cloned()
+        };
+        assert!(
+            last_used().await.is_none(),
+            "{binary}: a fresh key was never used"
+        );
+        let caller = app
+            .keys_for(binary)
+            .await
+            .authenticate(&request("/", &[("x-api-key", &key)], "{}"), scope)
+            .await
+            .unwrap_or_else(|e| panic!("{binary}: {e}"));
+        assert_eq!(caller.tenant.as_str(), format!("first-use-{binary}"));
+        assert!(
+            last_used().await.is_some(),
+            "{binary} recorded the key's last use"
+        );
+    }
+}
