@@ -35,6 +35,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod keys;
+pub mod page;
 pub mod quota;
 pub mod time;
 

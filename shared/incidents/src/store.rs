@@ -456,8 +456,12 @@ impl IncidentStore {
                 )
             })
             .transpose()?;
+        let keys = ["pk", "sk", pk_name, sk_name];
         let mut incidents = Vec::new();
-        loop {
+        let mut budget = lookout_core::page::ByteBudget::default();
+        let mut last = None;
+        let mut next_token = None;
+        'pages: loop {
             let mut req = self
                 .client
                 .query()
@@ -468,7 +472,8 @@ impl IncidentStore {
                 ))
                 .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(false)
-                .limit(i32::try_from(limit - incidents.len()).unwrap_or(1))
+                // One more than the page needs: a full page then knows whether more follow.
+                .limit(i32::try_from(limit - incidents.len() + 1).unwrap_or(1))
                 .set_exclusive_start_key(start.take());
             if !filters.is_empty() {
                 req = req
@@ -477,16 +482,28 @@ impl IncidentStore {
             }
             let page = req.send().await?;
             for item in page.items.unwrap_or_default() {
-                incidents.push(serde_dynamo::from_item::<_, IncidentRecord>(item)?.incident);
+                let key: HashMap<String, AttributeValue> = keys
+                    .iter()
+                    .filter_map(|k| item.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+                    .collect();
+                let incident = serde_dynamo::from_item::<_, IncidentRecord>(item)?.incident;
+                // A page stops at `limit` incidents or at its byte budget, whichever is first;
+                // the next one starts after the last incident returned.
+                if incidents.len() == limit || !budget.take_json(&incident) {
+                    next_token = last.as_ref().map(|k| ddb::encode_page_token(k, &keys));
+                    break 'pages;
+                }
+                incidents.push(incident);
+                last = Some(key);
             }
             start = page.last_evaluated_key;
-            if start.is_none() || incidents.len() >= limit {
+            if start.is_none() {
                 break;
             }
         }
         Ok(IncidentPage {
             incidents,
-            next_token: start.map(|k| ddb::encode_page_token(&k, &["pk", "sk", pk_name, sk_name])),
+            next_token,
         })
     }
 }

@@ -289,6 +289,7 @@ impl LogStore {
         }
 
         let mut logs = Vec::new();
+        let mut budget = lookout_core::page::ByteBudget::default();
         let mut next_token = None;
         let mut start_key = None;
         'pages: loop {
@@ -320,11 +321,7 @@ impl LogStore {
                     {
                         continue;
                     }
-                    if logs.len() == limit {
-                        next_token = Some(encode_token(&pk, &chunk.sk, i));
-                        break 'pages;
-                    }
-                    logs.push(LogOut {
+                    let line = LogOut {
                         event_at: at,
                         level: level.as_str().to_owned(),
                         msg,
@@ -332,7 +329,13 @@ impl LogStore {
                         p_name: chunk.p_name.clone(),
                         pid: chunk.pid,
                         post_time: chunk.post_time,
-                    });
+                    };
+                    // A page stops at `limit` lines or at its byte budget, whichever is first.
+                    if logs.len() == limit || !budget.take_json(&line) {
+                        next_token = Some(encode_token(&pk, &chunk.sk, i));
+                        break 'pages;
+                    }
+                    logs.push(line);
                 }
             }
             match out.last_evaluated_key {

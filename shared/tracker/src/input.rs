@@ -135,6 +135,13 @@ pub struct EndSession {
 #[serde(rename_all = "camelCase")]
 pub struct GetSession {
     pub session_id: Id,
+    /// Events per page, 1..=[`crate::MAX_PAGE`] (the default); a page also stops at
+    /// [`lookout_core::page::MAX_PAGE_BYTES`].
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// The previous page's `nextToken`.
+    #[serde(default)]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,6 +202,9 @@ pub struct SessionOut {
     pub start_at: Timestamp,
     pub end_at: Option<Timestamp>,
     pub events: Vec<EventOut>,
+    /// Set when the session has more events: pass it back for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]

@@ -8,7 +8,9 @@
 //! | event   | `SESSION#<id>`       | `EVENT#<eventAt>#<eventId>`     | `MACHINE#<tenant>#<machineId>` | `<eventAt>#<sessionId>#<eventId>` |
 //!
 //! `get_session` is one Query on the session's partition (events come back sorted by time,
-//! then the META item); `get_machine_events` is one Query on the GSI. Nothing scans.
+//! then the META item; a page that ends before it reads META by its key);
+//! `get_machine_events` is one Query on the GSI. Both page by count and by bytes
+//! (`lookout_core::page`). Nothing scans.
 //! Event ids are derived from the event's content, so a retried `add_event` overwrites
 //! instead of duplicating.
 
@@ -23,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use lookout_core::{auth::Tenant, config, ddb, time::Timestamp, StoreError};
+use lookout_core::{auth::Tenant, config, ddb, page, time::Timestamp, StoreError};
 
 // By concern: what clients send and get back (validated types), what is stored (records and
 // keys), the store that reads and writes them, and what they fail with (mapped to HTTP once,

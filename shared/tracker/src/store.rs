@@ -227,25 +227,38 @@ impl TrackerStore {
         }
     }
 
-    /// The session and all its events, sorted by `eventAt`.
+    /// The session and its events sorted by `eventAt`, a page at a time: at most `limit`
+    /// events (default and most [`MAX_PAGE`]) and [`page::MAX_PAGE_BYTES`] of them.
     pub async fn get_session(
         &self,
         tenant: &Tenant,
         input: GetSession,
     ) -> Result<SessionOut, TrackerError> {
+        let limit = page_limit(input.limit)?;
+        let pk = session_pk(input.session_id.as_str());
+        let mut start_key = match input.next_token.as_deref() {
+            Some(token) => Some(ddb::decode_page_token(
+                token,
+                &SESSION_TOKEN_KEYS,
+                ("pk", &pk),
+                "nextToken",
+            )?),
+            None => None,
+        };
         let mut session: Option<SessionRecord> = None;
         let mut events = Vec::new();
-        let mut start_key = None;
-        loop {
+        let mut budget = page::ByteBudget::default();
+        let mut last: Option<HashMap<String, AttributeValue>> = None;
+        let mut next_token = None;
+        // Events sort before the session's own item (`EVENT#…` < `META`), so a page that ends
+        // early has not read it: it is then read on its own.
+        'pages: loop {
             let out = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(
-                    ":pk",
-                    AttributeValue::S(session_pk(input.session_id.as_str())),
-                )
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
                 .consistent_read(true)
                 .set_exclusive_start_key(start_key)
                 .send()
@@ -254,16 +267,29 @@ impl TrackerStore {
                 let is_meta = matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk == META);
                 if is_meta {
                     session = Some(serde_dynamo::from_item(item)?);
-                } else {
-                    let rec: EventRecord = serde_dynamo::from_item(item)?;
-                    events.push(rec.into_out(false));
+                    continue;
                 }
+                let key = key_of(&item, &SESSION_TOKEN_KEYS);
+                let rec: EventRecord = serde_dynamo::from_item(item)?;
+                let event = rec.into_out(false);
+                if events.len() == limit || !budget.take_json(&event) {
+                    next_token = last
+                        .as_ref()
+                        .map(|k| ddb::encode_page_token(k, &SESSION_TOKEN_KEYS));
+                    break 'pages;
+                }
+                events.push(event);
+                last = Some(key);
             }
             start_key = out.last_evaluated_key;
             if start_key.is_none() {
                 break;
             }
         }
+        let session = match session {
+            Some(s) => Some(s),
+            None => self.session_item(&pk).await?,
+        };
         let session = session
             .filter(|s| s.tenant == tenant.as_str())
             .ok_or(TrackerError::SessionNotFound)?;
@@ -275,21 +301,36 @@ impl TrackerStore {
             start_at: session.start_at,
             end_at: session.end_at,
             events,
+            next_token,
         })
     }
 
-    /// Events of every session of a machine, oldest first, a page at a time.
+    /// The session's own item, by a Query of its one key (the function may only Query).
+    async fn session_item(&self, pk: &str) -> Result<Option<SessionRecord>, TrackerError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk = :meta")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+            .expression_attribute_values(":meta", AttributeValue::S(META.into()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        match out.items.unwrap_or_default().into_iter().next() {
+            Some(item) => Ok(Some(serde_dynamo::from_item(item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Events of every session of a machine, oldest first, a page at a time: at most `limit`
+    /// events (default and most [`MAX_PAGE`]) and [`page::MAX_PAGE_BYTES`] of them.
     pub async fn machine_events(
         &self,
         tenant: &Tenant,
         input: GetMachineEvents,
     ) -> Result<MachineEventsOut, TrackerError> {
-        let limit = input.limit.unwrap_or(MAX_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(TrackerError::Invalid(format!(
-                "limit must be 1..={MAX_PAGE}"
-            )));
-        }
+        let limit = page_limit(input.limit)?;
         let pk = machine_pk(tenant, input.machine_id.as_str());
         let mut start_key = match input.next_token.as_deref() {
             Some(token) => Some(ddb::decode_page_token(
@@ -301,8 +342,12 @@ impl TrackerStore {
             None => None,
         };
         let mut events = Vec::new();
-        loop {
-            let want = limit - events.len();
+        let mut budget = page::ByteBudget::default();
+        let mut last: Option<HashMap<String, AttributeValue>> = None;
+        let mut next_token = None;
+        'pages: loop {
+            // One more than the page needs: a full page then knows whether more follow.
+            let want = limit - events.len() + 1;
             let out = self
                 .client
                 .query()
@@ -315,20 +360,53 @@ impl TrackerStore {
                 .send()
                 .await?;
             for item in out.items.unwrap_or_default() {
+                let key = key_of(&item, &TOKEN_KEYS);
                 let rec: EventRecord = serde_dynamo::from_item(item)?;
-                events.push(rec.into_out(true));
+                let event = rec.into_out(true);
+                if events.len() == limit || !budget.take_json(&event) {
+                    next_token = last
+                        .as_ref()
+                        .map(|k| ddb::encode_page_token(k, &TOKEN_KEYS));
+                    break 'pages;
+                }
+                events.push(event);
+                last = Some(key);
             }
             start_key = out.last_evaluated_key;
-            if start_key.is_none() || events.len() >= limit {
+            if start_key.is_none() {
                 break;
             }
         }
         Ok(MachineEventsOut {
             machine_id: input.machine_id.0,
             events,
-            next_token: start_key.map(|k| ddb::encode_page_token(&k, &TOKEN_KEYS)),
+            next_token,
         })
     }
 }
 
+/// A page's `limit`: 1..=[`MAX_PAGE`], [`MAX_PAGE`] when absent.
+fn page_limit(limit: Option<usize>) -> Result<usize, TrackerError> {
+    let limit = limit.unwrap_or(MAX_PAGE);
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(TrackerError::Invalid(format!(
+            "limit must be 1..={MAX_PAGE}"
+        )))
+    }
+}
+
+/// The key attributes `names` of a stored item (for a page token after it).
+fn key_of(
+    item: &HashMap<String, AttributeValue>,
+    names: &[&str],
+) -> HashMap<String, AttributeValue> {
+    names
+        .iter()
+        .filter_map(|n| item.get(*n).map(|v| ((*n).to_owned(), v.clone())))
+        .collect()
+}
+
+pub(crate) const SESSION_TOKEN_KEYS: [&str; 2] = ["pk", "sk"];
 pub(crate) const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];

@@ -620,3 +620,116 @@ async fn the_seeds_epoch_seconds_and_extra_fields_are_accepted() {
     assert_eq!(status, 200, "{m}");
     assert_eq!(m["events"].as_array().unwrap().len(), 2);
 }
+
+/// A session of 160 events of 30 KB each (4.8 MB as JSON) once came back whole: over the
+/// byte budget of a page, and near Lambda's 6 MB response limit. Now `get_session` and
+/// `get_machine_events` stop a page at 4 MiB and at `limit`, and their `nextToken`s walk every
+/// event exactly once, in order.
+#[tokio::test]
+async fn session_and_machine_pages_are_bounded_by_bytes_and_by_count() {
+    let app = spawn_app().await;
+    let id = started(&app).await;
+    let filler = "x".repeat(30 * 1024 - 64);
+    for batch in 0..4 {
+        let events: Vec<Value> = (0..40)
+            .map(|i| {
+                let n = batch * 40 + i;
+                json!({"eventAt": format!("2023-02-03T{:02}:{:02}:00Z", n / 60, n % 60),
+                       "eventType": "big", "payload": {"n": n, "fill": filler}})
+            })
+            .collect();
+        let (status, body) = add(
+            &app,
+            &app.api_key,
+            json!({"sessionId": id, "events": events}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let walked = |pages: Vec<Value>| -> Vec<i64> {
+        pages
+            .iter()
+            .flat_map(|p| p["events"].as_array().unwrap().clone())
+            .map(|e| e["payload"]["n"].as_i64().unwrap())
+            .collect()
+    };
+    let all: Vec<i64> = (0..160).collect();
+
+    for route in ["get_session", "get_machine_events"] {
+        let mut pages = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut body = match route {
+                "get_session" => json!({"sessionId": id}),
+                _ => json!({"machineId": "2343-asdf-fads"}),
+            };
+            if let Some(t) = &token {
+                body["nextToken"] = json!(t);
+            }
+            let (status, page) = match route {
+                "get_session" => get(&app, &app.api_key, body).await,
+                _ => machine(&app, &app.api_key, body).await,
+            };
+            assert_eq!(status, 200, "{route}: {page}");
+            let bytes = page.to_string().len();
+            assert!(
+                bytes <= 4 * 1024 * 1024 + 4096,
+                "{route}: a page of {bytes} bytes"
+            );
+            if route == "get_session" {
+                assert_eq!(
+                    page["sessionId"],
+                    id.as_str(),
+                    "every page names the session"
+                );
+            }
+            token = page["nextToken"].as_str().map(str::to_owned);
+            pages.push(page);
+            if token.is_none() {
+                break;
+            }
+            assert!(pages.len() < 10, "{route}: pages do not end");
+        }
+        assert!(pages.len() >= 2, "{route}: 4.8 MB came back in one page");
+        assert_eq!(walked(pages), all, "{route}: every event once, in order");
+
+        // By count: 160 events at 70 a page are 3 pages, the last without a token.
+        let mut counts = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut body = match route {
+                "get_session" => json!({"sessionId": id, "limit": 70}),
+                _ => json!({"machineId": "2343-asdf-fads", "limit": 70}),
+            };
+            if let Some(t) = &token {
+                body["nextToken"] = json!(t);
+            }
+            let (status, page) = match route {
+                "get_session" => get(&app, &app.api_key, body).await,
+                _ => machine(&app, &app.api_key, body).await,
+            };
+            assert_eq!(status, 200, "{route}: {page}");
+            counts.push(page["events"].as_array().unwrap().len());
+            token = page["nextToken"].as_str().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+            assert!(counts.len() < 10, "{route}: pages do not end");
+        }
+        assert_eq!(counts, [70, 70, 20], "{route}");
+    }
+    // A token from another session, and a bad limit, are 400s.
+    let other = started(&app).await;
+    let (status, first) = get(&app, &app.api_key, json!({"sessionId": id, "limit": 1})).await;
+    assert_eq!(status, 200);
+    let token = first["nextToken"].as_str().unwrap();
+    let (status, body) = get(
+        &app,
+        &app.api_key,
+        json!({"sessionId": other, "nextToken": token}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = get(&app, &app.api_key, json!({"sessionId": id, "limit": 0})).await;
+    assert_eq!(status, 400, "{body}");
+}

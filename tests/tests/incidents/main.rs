@@ -920,3 +920,56 @@ async fn changes_in_the_same_millisecond_keep_every_history_entry() {
         .collect();
     assert_eq!(fields, ["assignee", "notes"], "{stored}");
 }
+
+/// 70 incidents of 74 KB each (5.2 MB as JSON) fit a page of 200 by count: a page also stops
+/// at 4 MiB, under Lambda's 6 MB response limit, and `next_token` goes on after its last one.
+#[tokio::test]
+async fn a_page_of_big_incidents_is_bounded_by_bytes() {
+    let t = setup().await;
+    let code = t.code_for("Wide").await;
+    let logs: String = (0..64)
+        .map(|i| format!("{i:03} {}", "l".repeat(1000)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let message = "m".repeat(10_000);
+    for n in 0..70 {
+        let (status, r) = t
+            .report(
+                json!({"incident": {"title": format!("big {n:02}"), "message": message,
+                "level": "error", "logs": logs}, "app_name": "Wide", "code": code}),
+            )
+            .await;
+        assert_eq!(status, 201, "{r}");
+    }
+    let mut titles = Vec::new();
+    let mut pages = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let mut q = vec![("limit", "200")];
+        if let Some(tk) = token.as_deref() {
+            q.push(("next_token", tk));
+        }
+        let (status, page) = t.list(&q).await;
+        assert_eq!(status, 200, "{page}");
+        let bytes = page.to_string().len();
+        assert!(bytes <= 4 * 1024 * 1024 + 4096, "a page of {bytes} bytes");
+        pages += 1;
+        titles.extend(
+            page["incidents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["title"].as_str().unwrap().to_owned()),
+        );
+        token = page["next_token"].as_str().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+        assert!(pages < 10, "pages do not end");
+    }
+    assert!(pages >= 2, "5.2 MB came back in one page");
+    let mut sorted = titles.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 70, "every incident once: {titles:?}");
+}

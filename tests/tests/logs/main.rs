@@ -684,3 +684,46 @@ async fn recent_lines_read_a_bounded_number_of_pages() {
     );
     assert_eq!(pages, 1);
 }
+
+/// 600 lines of 8 KB (4.8 MB as JSON) fit a page of 1000 by count: a page also stops at 4 MiB,
+/// under Lambda's 6 MB response limit, and its `next_token` goes on at the next line.
+#[tokio::test]
+async fn a_page_of_big_lines_is_bounded_by_bytes() {
+    let t = setup().await;
+    let user = t.create_user("wide").await;
+    let token = user["x_user_token"].as_str().unwrap();
+    let fill = "w".repeat(8 * 1024);
+    for batch in 0..6_u64 {
+        let logs: Vec<Value> = (0..100_u64)
+            .map(|i| {
+                let n = batch * 100 + i;
+                json!({"level": "info", "msg": format!("line {n:05} {fill}"), "event_at": 1_700_000_000_000_u64 + n * 10, "p_description": ""})
+            })
+            .collect();
+        let body = json!({"data": {"user": "wide", "pid": 1, "p_name": "etl", "post_time": "2023-11-14T22:13:20Z", "logs": logs}}).to_string();
+        assert_eq!(t.send(token, &body).await.0, 200);
+    }
+    let mut all = Vec::new();
+    let mut pages = 0;
+    let mut token_q: Option<String> = None;
+    loop {
+        let mut q = vec![("user", "wide"), ("limit", "1000")];
+        if let Some(tk) = token_q.as_deref() {
+            q.push(("next_token", tk));
+        }
+        let (status, page) = t.admin_query(&q).await;
+        assert_eq!(status, 200, "{page}");
+        let bytes = page.to_string().len();
+        assert!(bytes <= 4 * 1024 * 1024 + 4096, "a page of {bytes} bytes");
+        pages += 1;
+        all.extend(messages(&page).into_iter().map(|m| m[..10].to_owned()));
+        token_q = page["next_token"].as_str().map(str::to_owned);
+        if token_q.is_none() {
+            break;
+        }
+        assert!(pages < 10, "pages do not end");
+    }
+    assert!(pages >= 2, "4.8 MB came back in one page");
+    let expected: Vec<String> = (0..600).map(|i| format!("line {i:05}")).collect();
+    assert_eq!(all, expected, "every line once, in time order");
+}
