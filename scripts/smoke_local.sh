@@ -3,6 +3,8 @@
 # `make start` starts it (moto with IAM enforced, provisioning from template.yaml, cargo lambda
 # watch, the event pump), on ports and in a directory of its own; stops the stack afterwards.
 # CI runs this, so the smoke test is known to work before an operator runs it after a deploy.
+# Then Schemathesis fuzzes the same stack from its OpenAPI document (scripts/schemathesis.sh;
+# SMOKE_SCHEMATHESIS=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +23,12 @@ mkdir -p "$LOOKOUT_LOCAL_DIR"
 say "starting the local stack for the smoke test (logs in $LOOKOUT_LOCAL_DIR)"
 setsid scripts/start.sh >"$LOOKOUT_LOCAL_DIR/start.log" 2>&1 </dev/null &
 stack=$!
+fuzz=${SMOKE_SCHEMATHESIS:-1}
+if [ "$fuzz" = 1 ]; then
+  # Its virtualenv is made while the stack starts.
+  scripts/schemathesis.sh --install-only >"$LOOKOUT_LOCAL_DIR/schemathesis-install.log" 2>&1 &
+  installing=$!
+fi
 stop() {
   # start.sh stops what it started when it is told to.
   kill -TERM -- "-$stack" 2>/dev/null || kill -TERM "$stack" 2>/dev/null || true
@@ -38,3 +46,10 @@ grep -q "Lookout is running locally" "$LOOKOUT_LOCAL_DIR/start.log" || { echo "t
 say "scripts/smoke.sh http://127.0.0.1:$API_PORT"
 LOOKOUT_ADMIN_TOKEN=$(cat "$LOOKOUT_LOCAL_DIR/admin-token") \
   scripts/smoke.sh "http://127.0.0.1:$API_PORT" --timeout 300
+
+if [ "$fuzz" = 1 ]; then
+  wait "$installing" || { cat "$LOOKOUT_LOCAL_DIR/schemathesis-install.log" >&2; exit 1; }
+  LOOKOUT_ADMIN_TOKEN=$(cat "$LOOKOUT_LOCAL_DIR/admin-token") \
+    SCHEMATHESIS_REPORT_DIR="$LOOKOUT_LOCAL_DIR/schemathesis" \
+    scripts/schemathesis.sh "http://127.0.0.1:$API_PORT"
+fi

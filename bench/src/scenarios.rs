@@ -70,7 +70,7 @@ impl Family {
             | "admin-list-api-keys"
             | "admin-revoke-api-key"
             | "admin-overview" => Self::Admin,
-            "console" => Self::Console,
+            "console" | "openapi" => Self::Console,
             _ => return None,
         })
     }
@@ -534,6 +534,7 @@ impl Fixture {
                 201,
             ),
             "console" => http(vec![], vec![], None, 200),
+            "openapi" => http(vec![], vec![], None, 200),
             "admin-overview" => http(admin, vec![], None, 200),
             "admin-list-api-keys" => http(admin, vec![("tenant", TENANT)], None, 200),
             "admin-revoke-api-key" => {

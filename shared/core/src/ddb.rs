@@ -219,6 +219,20 @@ pub fn cancelled_by_condition<E: 'static>(err: &E) -> Option<bool> {
     }
 }
 
+/// The cancellation reasons of a cancelled `TransactWriteItems`, one per item in order (empty
+/// for any other error).
+pub fn cancellation_reasons<R>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Vec<aws_sdk_dynamodb::types::CancellationReason> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(t)) => {
+            t.cancellation_reasons().to_vec()
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Opaque page token: the string attributes `names` of a Query's `LastEvaluatedKey`, as
 /// hex-encoded JSON.
 pub fn encode_page_token(key: &HashMap<String, AttributeValue>, names: &[&str]) -> String {
@@ -235,8 +249,9 @@ pub fn encode_page_token(key: &HashMap<String, AttributeValue>, names: &[&str]) 
 }
 
 /// Decodes a token of [`encode_page_token`] with the same `names`. The token must carry
-/// exactly those attributes and `bound.0` must equal `bound.1`, so a token only pages the query
-/// (tenant, partition) that made it; anything else is a 400 naming `param`.
+/// exactly those attributes, none empty (DynamoDB refuses empty key strings), and `bound.0`
+/// must equal `bound.1`, so a token only pages the query (tenant, partition) that made it;
+/// anything else is a 400 naming `param`.
 pub fn decode_page_token(
     token: &str,
     names: &[&str],
@@ -249,6 +264,7 @@ pub fn decode_page_token(
     if map.len() != names.len()
         || names.iter().any(|k| !map.contains_key(*k))
         || map.get(bound.0).map(String::as_str) != Some(bound.1)
+        || map.values().any(String::is_empty)
     {
         return Err(invalid());
     }
@@ -316,6 +332,10 @@ mod tests {
         assert_eq!(err.to_string(), "nextToken is invalid");
         assert!(decode_page_token(&token, &names[..2], ("pk", "pk-v"), "t").is_err());
         assert!(decode_page_token("zz", &names, ("pk", "pk-v"), "t").is_err());
+        let mut emptied = key.clone();
+        emptied.insert("sk".into(), AttributeValue::S(String::new()));
+        let forged = encode_page_token(&emptied, &names);
+        assert!(decode_page_token(&forged, &names, ("gsi1pk", "gsi1pk-v"), "t").is_err());
     }
 
     #[test]

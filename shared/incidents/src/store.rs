@@ -429,8 +429,8 @@ impl IncidentStore {
             q.to.map_or_else(|| "~".to_owned(), |t| format!("{}~", t.to_rfc3339()));
         let mut values = HashMap::from([
             (":pk".to_owned(), AttributeValue::S(pk.clone())),
-            (":lo".to_owned(), AttributeValue::S(lo)),
-            (":hi".to_owned(), AttributeValue::S(hi)),
+            (":lo".to_owned(), AttributeValue::S(lo.clone())),
+            (":hi".to_owned(), AttributeValue::S(hi.clone())),
         ]);
         let mut names = HashMap::new();
         let mut filters = Vec::new();
@@ -456,6 +456,13 @@ impl IncidentStore {
                 )
             })
             .transpose()?;
+        // A token from a query with other bounds (`from`/`to` changed) would start outside
+        // this query's range, which DynamoDB refuses with a 500-worthy ValidationException.
+        if let Some(AttributeValue::S(sk)) = start.as_ref().and_then(|k| k.get(sk_name)) {
+            if sk.as_str() < lo.as_str() || sk.as_str() > hi.as_str() {
+                return Err(IncidentsError::Invalid("next_token is invalid".into()));
+            }
+        }
         let keys = ["pk", "sk", pk_name, sk_name];
         let mut incidents = Vec::new();
         let mut budget = lookout_core::page::ByteBudget::default();

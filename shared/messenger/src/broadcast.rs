@@ -47,8 +47,9 @@ pub use lookout_core::config::names as env;
 
 /// Longest user or contact name.
 pub const MAX_NAME_CHARS: usize = 64;
-/// Most contacts one request may name.
-pub const MAX_CONTACTS_PER_REQUEST: usize = 100;
+/// Most contacts one request may name: the new ones and the tenant's contact count are one
+/// transaction (at most 100 items).
+pub const MAX_CONTACTS_PER_REQUEST: usize = 99;
 /// Largest request body of the contact routes.
 pub const BODY_LIMIT: usize = 256 * 1024;
 /// Most failed deliveries one page returns.
@@ -57,6 +58,7 @@ pub const MAX_FAILED_PAGE: usize = 1000;
 pub const FAILED_INDEX: &str = "failed";
 
 // By concern: input, ids, records, the store (contacts, sends, deliveries), dispatch.
+mod contacts_quota;
 mod contacts_store;
 mod delivery;
 mod delivery_store;

@@ -212,3 +212,54 @@ fn no_production_source_file_is_over_600_lines() {
     let over: Vec<_> = files.iter().filter(|(n, _)| *n > 600).collect();
     assert!(over.is_empty(), "over 600 lines: {over:?}");
 }
+
+/// `GET /openapi.json` describes exactly the routes API Gateway has: one operation per
+/// template route (the `$default` route is the operation marked `x-lookout-route`), each with
+/// a unique operationId and the statuses it answers.
+#[test]
+fn the_openapi_document_lists_exactly_the_template_routes() {
+    let doc: serde_json::Value = serde_json::from_str(openapi::DOCUMENT).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let from_template: BTreeSet<(String, String)> = template()
+        .functions()
+        .unwrap()
+        .into_iter()
+        .flat_map(|f| f.routes.into_iter().map(|r| (r.method, r.path)))
+        .collect();
+    let mut from_doc = BTreeSet::new();
+    let mut ids = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if !["get", "put", "post", "delete", "patch", "head", "options"]
+                .contains(&method.as_str())
+            {
+                continue;
+            }
+            let route = match op.get("x-lookout-route").and_then(|v| v.as_str()) {
+                Some("$default") => ("ANY".to_owned(), "$default".to_owned()),
+                Some(other) => panic!("{method} {path}: unknown x-lookout-route {other}"),
+                None => (method.to_uppercase(), path.clone()),
+            };
+            assert!(
+                from_doc.insert(route.clone()),
+                "{route:?} twice in openapi.json"
+            );
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            assert!(!id.is_empty(), "{method} {path}: no operationId");
+            assert!(ids.insert(id.clone()), "operationId {id} twice");
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses
+                    .keys()
+                    .any(|s| s.starts_with('2') || s.starts_with('3')),
+                "{method} {path}: no success response"
+            );
+        }
+    }
+    let missing: Vec<_> = from_template.difference(&from_doc).collect();
+    let extra: Vec<_> = from_doc.difference(&from_template).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "openapi.json vs template.yaml: missing {missing:?}, not in the template {extra:?}"
+    );
+}

@@ -71,6 +71,7 @@ pub struct Fixture {
     pub send: contacts_send::Deps,
     pub deliver: messenger_deliver::Deps,
     pub console: console::Deps,
+    pub openapi: openapi::Deps,
     /// Seeds.
     pub session_id: String,
     pub x_user_token: String,
@@ -230,6 +231,7 @@ impl Fixture {
                 clock,
             },
             console: console::Deps::new(),
+            openapi: openapi::Deps::new(),
             sqs,
             queue_url,
             app,
@@ -421,6 +423,7 @@ impl Fixture {
             "contacts-send" => contacts_send::handle(&self.send, req).await,
             "get-failed-mess" => get_failed_mess::handle(&self.crud["get-failed-mess"], req).await,
             "console" => console::handle(&self.console, req).await,
+            "openapi" => openapi::handle(&self.openapi, req).await,
             other => panic!("no function {other}"),
         }
     }

@@ -653,6 +653,12 @@ async fn listing_filters_pages_and_validates() {
             .1["incidents"]
                 == json!([])
     );
+    let emptied = {
+        let raw = hex::decode(page1["next_token"].as_str().unwrap()).unwrap();
+        let mut key: serde_json::Map<String, Value> = serde_json::from_slice(&raw).unwrap();
+        key.insert("sk".into(), json!(""));
+        hex::encode(Value::Object(key).to_string())
+    };
     let (_, future) = t.list(&[("from", "2999-01-01")]).await;
     assert_eq!(titles(&future), Vec::<String>::new());
     for bad in [
@@ -668,6 +674,13 @@ async fn listing_filters_pages_and_validates() {
             ("app", "Beta"),
             ("next_token", page1["next_token"].as_str().unwrap()),
         ],
+        // A token from a query with other bounds starts outside this one's range.
+        vec![
+            ("from", "2999-01-01"),
+            ("next_token", page1["next_token"].as_str().unwrap()),
+        ],
+        // A well-formed token with an empty key (DynamoDB refuses those: was a 500).
+        vec![("next_token", emptied.as_str())],
     ] {
         let (status, reply) = t.list(&bad).await;
         assert_eq!(status, 400, "{bad:?} -> {reply}");

@@ -23,9 +23,20 @@ async fn contacts_round_trip_in_the_seed_shapes() {
     );
     assert_eq!(t.list(key, &[("user_name", "test")], "").await, (200, want));
 
-    // Stored: one item in the user's partition, no address for viber.
-    let items = t.items().await;
+    // Stored: one item in the user's partition, no address for viber; and the tenant's
+    // contact count (the quota's).
+    let (items, counts): (Vec<_>, Vec<_>) = t
+        .items()
+        .await
+        .into_iter()
+        .partition(|i| s(i, "pk").starts_with("CT#"));
     assert_eq!(items.len(), 1);
+    assert_eq!(counts.len(), 1);
+    assert_eq!(
+        (s(&counts[0], "pk"), s(&counts[0], "sk")),
+        ("Q#acme".to_owned(), "CONTACTS".to_owned())
+    );
+    assert_eq!(counts[0]["contacts"].as_n().unwrap(), "1");
     assert_eq!(s(&items[0], "pk"), "CT#acme#test");
     assert_eq!(s(&items[0], "sk"), "Artem");
     assert!(!items[0].contains_key("viber"));
@@ -170,8 +181,8 @@ async fn bad_contact_requests_are_400_with_a_reason_and_write_nothing() {
             "contact name",
         ),
         (
-            json!({"user_name": "u", "contacts": vec![ok.clone(); 101]}).to_string(),
-            "limit is 100",
+            json!({"user_name": "u", "contacts": vec![ok.clone(); 100]}).to_string(),
+            "limit is 99",
         ),
     ];
     for (body, reason) in &cases {
@@ -332,4 +343,119 @@ async fn the_admins_chat_cannot_be_a_tenants_contact() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// POST with the raw response's `Retry-After`.
+async fn create_with_retry_after(
+    t: &crate::harness::Msg,
+    key: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value, Option<String>) {
+    let req = lookout_tests::support::http_request(
+        "POST",
+        "/api/contacts",
+        &[],
+        &[("x-api-key", key)],
+        &body.to_string(),
+    );
+    let resp = contacts_create::handle(&t.create, req).await.unwrap();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = lookout_tests::support::read(Ok(resp));
+    (status, body, retry)
+}
+
+/// Contacts per tenant (`QuotaContactsPerTenant`, here 3): new contacts past it get 429 with
+/// Retry-After and nothing of the request is stored; replacing a contact does not count; a
+/// delete frees a place; two creates at once cannot both take the last place; another
+/// tenant's contacts are its own.
+#[tokio::test]
+async fn a_tenant_over_its_contacts_quota_gets_429_and_stores_nothing() {
+    let mut t = spawn().await;
+    t.create.store = t.create.store.clone().with_max_contacts(3);
+    let key = t.key().to_owned();
+    let (status, body) = t
+        .create(
+            &key,
+            &json!({"user_name": "ops", "contacts": [
+            contact("A", "111111111", "", ""), contact("B", "222222222", "", "")]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let before = t.items().await;
+
+    // One replaced and two new: 4 > 3.
+    let (status, body, retry) = create_with_retry_after(&t, &key, &json!({"user_name": "ops", "contacts": [
+        contact("A", "999999999", "", ""), contact("C", "333333333", "", ""), contact("D", "444444444", "", "")]}))
+    .await;
+    assert_eq!(
+        (status, &body["error"]),
+        (429, &json!("quota_exceeded")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("3 contacts"),
+        "{body}"
+    );
+    assert_eq!(retry.as_deref(), Some("3600"));
+    assert_eq!(
+        t.items().await,
+        before,
+        "nothing stored, not even the replaced one"
+    );
+
+    // One replaced and one new fit; then a replace at the quota is fine, a new one is not.
+    let (status, body) = t
+        .create(
+            &key,
+            &json!({"user_name": "ops", "contacts": [
+            contact("A", "999999999", "", ""), contact("C", "333333333", "", "")]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = t
+        .create(
+            &key,
+            &json!({"user_name": "ops", "contact": contact("B", "555555555", "", "")}),
+        )
+        .await;
+    assert_eq!(status, 200, "a replace at the quota: {body}");
+    let (status, body) = t
+        .create(
+            &key,
+            &json!({"user_name": "other-list", "contact": contact("E", "666666666", "", "")}),
+        )
+        .await;
+    assert_eq!(
+        status, 429,
+        "the quota is the tenant's, over all its lists: {body}"
+    );
+    let (_, listed) = t.list(&key, &[("user_name", "ops")], "").await;
+    assert_eq!(listed["contacts"]["A"]["telegram"], "999999999", "{listed}");
+    assert_eq!(listed["contacts"]["B"]["telegram"], "555555555", "{listed}");
+    assert!(listed["contacts"].get("D").is_none(), "{listed}");
+
+    // Another tenant is not counted with this one.
+    let other = t.app.key_for("globex").await;
+    let (status, body) = t
+        .create(&other, &json!({"user_name": "ops", "contacts": [
+            contact("X", "777777777", "", ""), contact("Y", "888888888", "", ""), contact("Z", "123123123", "", "")]}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // A delete frees a place; two creates at once cannot both take it.
+    let (status, body) = t
+        .delete(&key, &json!({"user_name": "ops", "contact": "C"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let f_body = json!({"user_name": "ops", "contact": contact("F", "101010101", "", "")});
+    let g_body = json!({"user_name": "ops", "contact": contact("G", "202020202", "", "")});
+    let (f, g) = tokio::join!(t.create(&key, &f_body), t.create(&key, &g_body));
+    let mut statuses = [f.0, g.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 429], "{f:?} {g:?}");
+    let (_, listed) = t.list(&key, &[("user_name", "ops")], "").await;
+    assert_eq!(listed["contacts"].as_object().unwrap().len(), 3, "{listed}");
 }

@@ -8,4 +8,5 @@ lookout_core::bootstrap_main! {
     "admin-revoke-api-key" => admin_revoke_api_key,
     "admin-overview" => admin_overview,
     "console" => console,
+    "openapi" => openapi,
 }

@@ -10,6 +10,8 @@
 //! same name (a retried request writes the same items). Each contact needs at least one
 //! address; `""` or `null` leave a messenger unset. An address of the admin's own chats
 //! (`ADMIN_ALERT_CONTACTS`, `TELEGRAM_ADMIN_CHAT_ID`) is refused with 403 and nothing is stored.
+//! New contacts past the tenant's quota (`QUOTA_CONTACTS_PER_TENANT`) get 429 with
+//! `Retry-After` and nothing is stored.
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
@@ -35,7 +37,8 @@ impl Deps {
         let ddb = aws::dynamodb(&sdk);
         Ok(Self {
             keys: ApiKeys::from_env(ddb.clone())?,
-            store: BroadcastStore::from_env(ddb)?,
+            store: BroadcastStore::from_env(ddb)?
+                .with_max_contacts(lookout_core::quota::Quotas::from_env()?.contacts_per_tenant),
             reserved: Reserved::from_env()?,
         })
     }

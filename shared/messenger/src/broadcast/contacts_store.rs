@@ -8,6 +8,8 @@ pub struct BroadcastStore {
     pub(crate) client: Client,
     pub(crate) table: String,
     pub(crate) retention_days: i64,
+    /// Contacts per tenant (`QuotaContactsPerTenant`; see `contacts_quota`).
+    pub(crate) max_contacts: u32,
 }
 
 pub(crate) fn contact_pk(tenant: &Tenant, user: &UserName) -> String {
@@ -32,7 +34,14 @@ impl BroadcastStore {
             client,
             table: table.into(),
             retention_days,
+            max_contacts: lookout_core::quota::DEFAULT_CONTACTS_PER_TENANT,
         }
+    }
+
+    /// The same store with another per-tenant contact quota.
+    pub fn with_max_contacts(mut self, max_contacts: u32) -> Self {
+        self.max_contacts = max_contacts;
+        self
     }
 
     /// `MESSENGER_TABLE`, `MESSENGER_RETENTION_DAYS` (default 30).
@@ -51,7 +60,9 @@ impl BroadcastStore {
 
     // ------------------------------------------------------------ contacts
 
-    /// Creates or replaces contacts (a retried request writes the same items).
+    /// Creates or replaces contacts (a retried request writes the same items). New contacts
+    /// are counted against the tenant's quota in the transaction that creates them (see
+    /// `contacts_quota`): over it, the quota error and nothing stored.
     pub async fn put_contacts(
         &self,
         tenant: &Tenant,
@@ -61,20 +72,39 @@ impl BroadcastStore {
         now: Timestamp,
     ) -> Result<(), BroadcastError> {
         let pk = contact_pk(tenant, user);
+        let record = |c: &Contact| ContactRecord {
+            pk: pk.clone(),
+            sk: c.name.as_str().to_owned(),
+            name: c.name.as_str().to_owned(),
+            telegram: c.addresses.telegram.clone(),
+            whatsapp: c.addresses.whatsapp.clone(),
+            viber: c.addresses.viber.clone(),
+            updated_at: now,
+        };
+        // New contacts first, counted; a name created meanwhile is read again (a bounded
+        // number of times: each retry finds at least one more name stored).
+        let mut stored = self.stored_names(&pk).await?;
+        for attempt in 0.. {
+            let new: Vec<ContactRecord> = contacts
+                .iter()
+                .filter(|c| !stored.contains(c.name.as_str()))
+                .map(record)
+                .collect();
+            if new.is_empty() || self.put_new_contacts(tenant, new).await? {
+                break;
+            }
+            if attempt == 3 {
+                return Err(BroadcastError::fault(
+                    "contact create kept racing with other writes",
+                ));
+            }
+            stored = self.stored_names(&pk).await?;
+        }
+        // Then the ones that existed (replaced, not counted) and the user's settings.
         let mut requests = contacts
             .iter()
-            .map(|c| {
-                let record = ContactRecord {
-                    pk: pk.clone(),
-                    sk: c.name.as_str().to_owned(),
-                    name: c.name.as_str().to_owned(),
-                    telegram: c.addresses.telegram.clone(),
-                    whatsapp: c.addresses.whatsapp.clone(),
-                    viber: c.addresses.viber.clone(),
-                    updated_at: now,
-                };
-                ddb::put_request(&record)
-            })
+            .filter(|c| stored.contains(c.name.as_str()))
+            .map(|c| ddb::put_request(&record(c)))
             .collect::<Result<Vec<_>, lookout_core::StoreError>>()?;
         if let Some(zone) = time_zone {
             requests.push(ddb::put_request(&UserSettingsRecord {
@@ -84,7 +114,9 @@ impl BroadcastStore {
                 updated_at: now,
             })?);
         }
-        ddb::batch_write_all(&self.client, &self.table, requests).await?;
+        if !requests.is_empty() {
+            ddb::batch_write_all(&self.client, &self.table, requests).await?;
+        }
         Ok(())
     }
 
@@ -119,6 +151,11 @@ impl BroadcastStore {
                     Ok(TransactWriteItem::builder().delete(delete).build())
                 })
                 .collect::<Result<Vec<_>, BroadcastError>>()?;
+            // The deleted contacts leave the tenant's count in the same transaction (last, so
+            // the reasons of the deletes keep their places).
+            let mut items = items;
+            let deleted = i64::try_from(pending.len()).unwrap_or(i64::MAX);
+            items.push(self.count_contacts(tenant, -deleted, None)?);
             let res = self
                 .client
                 .transact_write_items()
@@ -139,7 +176,7 @@ impl BroadcastStore {
                     }
                     _ => None,
                 })
-                .filter(|r| r.len() == pending.len())
+                .filter(|r| r.len() == pending.len() + 1)
                 .ok_or_else(|| BroadcastError::from(err))?;
             let (gone, still): (Vec<_>, Vec<_>) = pending
                 .into_iter()
