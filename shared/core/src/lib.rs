@@ -38,6 +38,7 @@ pub mod keys;
 pub mod page;
 pub mod quota;
 pub mod time;
+pub mod whole;
 
 pub use error::{AppError, InvalidInput, StoreError};
 

@@ -6,8 +6,13 @@ use super::*;
 /// as text, so `23` and `"23"` are the same app; integer ids without leading zeros are returned
 /// as numbers. As in the seed, which took any JSON scalar, a whole float is its integer
 /// (`23.0` is app 23), any other number its JSON text (`23.5`), and a boolean `true`/`false`.
+/// An integer id is at most 2^53-1 either way (what every JSON client holds exactly; the
+/// OpenAPI document says so, and Schemathesis checks it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppId(pub(crate) String);
+
+/// The largest integer app id: 2^53-1.
+pub const MAX_INT_ID: u64 = (1 << 53) - 1;
 
 impl AppId {
     pub fn parse_str(s: &str) -> Result<Self, String> {
@@ -23,16 +28,29 @@ impl AppId {
     pub fn parse_json(v: &Value) -> Result<Self, String> {
         match v {
             Value::Number(n) => {
-                let whole = n.as_f64().filter(|f| {
-                    f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 // 2^53: exact
-                });
-                let text = match (n.as_i64(), n.as_u64(), whole) {
-                    (Some(i), _, _) => i.to_string(),
-                    (None, Some(u), _) => u.to_string(),
-                    // Exact below 2^53, so the cast neither truncates nor saturates.
-                    #[allow(clippy::cast_possible_truncation)]
-                    (None, None, Some(f)) => (f as i64).to_string(),
-                    (None, None, None) => n.to_string(),
+                let too_big = || {
+                    format!(
+                        "app_id {n} is out of range: an integer id is at most 2^53-1 either way"
+                    )
+                };
+                let text = if let Some(i) = n.as_i64() {
+                    if i.unsigned_abs() > MAX_INT_ID {
+                        return Err(too_big());
+                    }
+                    i.to_string()
+                } else if n.is_u64() {
+                    return Err(too_big()); // above i64::MAX
+                } else {
+                    let f = n.as_f64().unwrap_or(f64::NAN);
+                    if f.fract() != 0.0 {
+                        n.to_string() // the seed's id for `23.5`: its text
+                    } else if f.abs() <= MAX_INT_ID as f64 {
+                        // Whole and at most 2^53-1: the cast is exact.
+                        #[allow(clippy::cast_possible_truncation)]
+                        (f as i64).to_string()
+                    } else {
+                        return Err(too_big());
+                    }
                 };
                 Self::parse_str(&text)
             }
@@ -197,9 +215,9 @@ pub struct AdminAppIn {
     pub app_id: AppId,
     #[serde(default)]
     pub action: Option<AdminAction>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
     pub period_seconds: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
     pub grace_seconds: Option<u32>,
     /// A cron expression (five fields) instead of the period; `""` goes back to the period.
     #[serde(default)]
@@ -208,13 +226,13 @@ pub struct AdminAppIn {
     #[serde(default)]
     pub tz: Option<String>,
     /// Started runs must finish within this (0 removes the limit).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
     pub max_runtime_seconds: Option<u32>,
     /// Successes faster than this count as failures (0 removes it).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
     pub min_runtime_seconds: Option<u32>,
     /// Successes sooner than this after the previous one count as failures (0 removes it).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
     pub min_interval_seconds: Option<u32>,
     /// Down when `failures` of the last `runs` runs failed (default 1 of 1).
     #[serde(default)]

@@ -99,7 +99,7 @@ pub struct SignalIn {
     pub app_id: AppId,
     #[serde(default)]
     pub run_id: Option<RunId>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
     pub exit_code: Option<i32>,
     #[serde(default, deserialize_with = "lenient_message")]
     pub message: Option<BeatMessage>,
@@ -170,7 +170,9 @@ pub struct Run {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tolerance {
+    #[serde(deserialize_with = "lookout_core::whole::required")]
     pub failures: u32,
+    #[serde(deserialize_with = "lookout_core::whole::required")]
     pub runs: u32,
 }
 

@@ -23,8 +23,16 @@ fn app_ids_accept_the_seeds_integers_and_safe_strings() {
     assert_eq!(id(json!(-1)).to_json(), json!(-1));
     assert_eq!(id(json!(1.5)).as_str(), "1.5");
     assert_eq!(id(json!(true)).as_str(), "true");
-    assert_eq!(id(json!(u64::MAX)).to_json(), json!(u64::MAX.to_string()));
+    // Integer ids stop at 2^53-1 either way (exact in every JSON client).
+    let max = MAX_INT_ID;
+    assert_eq!(id(json!(max)).to_json(), json!(max));
+    assert_eq!(id(json!(-(max as i64))).to_json(), json!(-(max as i64)));
     for bad in [
+        json!(max + 1),
+        json!(-(max as i64) - 1),
+        json!(u64::MAX),
+        json!(1e300),
+        json!(-6.389790166280884e16),
         json!(""),
         json!("a#b"),
         json!("a b"),
@@ -502,4 +510,23 @@ async fn a_recovery_books_its_outage() {
         300,
         "listed with the app"
     );
+}
+
+#[test]
+fn integer_fields_take_whole_floats_as_json_schema_does() {
+    let admin: AdminAppIn = serde_json::from_value(json!({
+        "tenant": "acme", "app_id": 7, "period_seconds": 60.0, "grace_seconds": 30,
+        "fail_tolerance": {"failures": 2.0, "runs": 3.0}
+    }))
+    .unwrap();
+    assert_eq!(
+        (admin.period_seconds, admin.grace_seconds),
+        (Some(60), Some(30))
+    );
+    let signal: SignalIn = serde_json::from_value(json!({"app_id": 7, "exit_code": -1.0})).unwrap();
+    assert_eq!(signal.exit_code, Some(-1));
+    for bad in [json!(60.5), json!(-1), json!(4294967296.0)] {
+        let body = json!({"tenant": "acme", "app_id": 7, "period_seconds": bad});
+        assert!(serde_json::from_value::<AdminAppIn>(body).is_err(), "{bad}");
+    }
 }

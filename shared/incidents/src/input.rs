@@ -278,7 +278,7 @@ pub struct IncidentUpdate {
     pub by: Option<String>,
     /// The incident's `version` the change was made against (from `GET /admin/incident`):
     /// when given and the incident changed since, the change is refused with 409.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
     pub version: Option<u64>,
 }
 

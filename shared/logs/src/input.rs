@@ -11,6 +11,7 @@ pub struct SendLogs {
 #[derive(Debug, Deserialize)]
 pub struct Batch {
     pub user: UserName,
+    #[serde(deserialize_with = "lookout_core::whole::required")]
     pub pid: u64,
     pub p_name: String,
     pub post_time: Timestamp,
@@ -141,10 +142,12 @@ impl<'de> Deserialize<'de> for Level {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match serde_json::Value::deserialize(d)? {
             serde_json::Value::String(s) => Self::parse(&s),
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(n) => Self::from_number(n),
-                None => Err(format!("level {n} is not a whole number")),
-            },
+            serde_json::Value::Number(n) => {
+                match lookout_core::whole::Whole::<i64>::deserialize(n.clone()) {
+                    Ok(w) => Self::from_number(w.0),
+                    Err(_) => Err(format!("level {n} is not a whole number")),
+                }
+            }
             other => Err(format!("level must be a name or a number, not {other}")),
         }
         .map_err(serde::de::Error::custom)

@@ -137,7 +137,7 @@ pub struct GetSession {
     pub session_id: Id,
     /// Events per page, 1..=[`crate::MAX_PAGE`] (the default); a page also stops at
     /// [`lookout_core::page::MAX_PAGE_BYTES`].
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
     pub limit: Option<usize>,
     /// The previous page's `nextToken`.
     #[serde(default)]
@@ -148,7 +148,7 @@ pub struct GetSession {
 #[serde(rename_all = "camelCase")]
 pub struct GetMachineEvents {
     pub machine_id: Id,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
     pub limit: Option<usize>,
     #[serde(default)]
     pub next_token: Option<String>,

@@ -50,7 +50,42 @@ fn watch_router_equals_template_routes() {
         })
         .collect();
     assert!(!from_template.is_empty());
-    assert_eq!(from_cargo, from_template);
+    // Each path's other methods go to the catch-all's function, as API Gateway sends them to
+    // `$default`: the router matches a path before its method and has no fallback.
+    let mut paths: std::collections::BTreeMap<&str, BTreeSet<&str>> = Default::default();
+    for (path, method, _) in &from_template {
+        if path != "$default" {
+            paths.entry(path).or_default().insert(method);
+        }
+    }
+    let mut wanted = from_template.clone();
+    for (path, methods) in paths {
+        for other in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "TRACE"] {
+            if !methods.contains(other) {
+                wanted.insert((path.to_owned(), other.to_owned(), "heartbeat".to_owned()));
+            }
+        }
+    }
+    assert_eq!(from_cargo, wanted);
+}
+
+/// The `$default` function answers a route's path with another method 405 and `Allow`, from
+/// its own table of the routes: that table is template.yaml's.
+#[test]
+fn the_default_routes_table_is_the_templates_routes() {
+    let from_template: BTreeSet<(String, String)> = template()
+        .functions()
+        .unwrap()
+        .into_iter()
+        .flat_map(|f| f.routes.into_iter().map(|r| (r.method, r.path)))
+        .filter(|(_, path)| path != "$default")
+        .collect();
+    let table: BTreeSet<(String, String)> = heartbeat::ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(table.len(), heartbeat::ROUTES.len(), "no route twice");
+    assert_eq!(table, from_template);
 }
 
 /// Functions deployed as their own binary instead of their domain's bootstrap: the queue

@@ -175,30 +175,46 @@ async fn tenants_never_see_each_others_apps() {
 }
 
 /// As the API's `$default` route the function gets every unmatched request: only a POST to
-/// `/api/apps` (with or without the trailing slash) is a heartbeat; another method on that
-/// path, or an unknown path, is a JSON 404; a non-canonical path is a 308 to its canonical
-/// form. None of them writes anything, and none needs a key first.
+/// `/api/apps` (with or without the trailing slash) is a heartbeat; another method on a route's
+/// path is a JSON 405 with `Allow`, an unknown path a JSON 404; a non-canonical path is a 308
+/// to its canonical form. None of them writes anything, and none needs a key first.
 #[tokio::test]
 async fn default_route_serves_only_heartbeats() {
     let hb = spawn().await;
     let key = hb.app.api_key.clone();
     let headers = [("x-api-key", key.as_str())];
     let body = json!({"app_id": 23}).to_string();
-    for (method, path) in [
-        ("GET", "/api/apps"),
-        ("PUT", "/api/apps"),
-        ("POST", "/nope"),
+    for (method, path, want, allow) in [
+        ("GET", "/api/apps", 405, Some("POST")),
+        ("PUT", "/api/apps", 405, Some("POST")),
+        ("TRACE", "/add_event", 405, Some("POST")),
+        ("PATCH", "/admin/api_keys", 405, Some("DELETE, GET, POST")),
+        ("GET", "/api/apps/start", 405, Some("POST")),
+        ("TRACE", "/api/apps/", 405, Some("POST")),
+        ("GET", "//send_logs", 405, Some("POST")),
+        ("POST", "/console/app.js", 405, Some("GET")),
+        ("POST", "/nope", 404, None),
+        ("GET", "/api/apps/start/x", 404, None),
     ] {
-        let (status, reply) = lookout_tests::support::read(
-            heartbeat::handle(
-                &hb.heartbeat,
-                lookout_tests::support::http_request(method, path, &[], &headers, &body),
-            )
-            .await,
-        );
+        let resp = heartbeat::handle(
+            &hb.heartbeat,
+            lookout_tests::support::http_request(method, path, &[], &headers, &body),
+        )
+        .await
+        .unwrap();
+        let got_allow = resp
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let (status, reply) = lookout_tests::support::read(Ok(resp));
+        let error = if want == 405 {
+            "method_not_allowed"
+        } else {
+            "not_found"
+        };
         assert_eq!(
-            (status, reply["error"].as_str()),
-            (404, Some("not_found")),
+            (status, reply["error"].as_str(), got_allow.as_deref()),
+            (want, Some(error), allow),
             "{method} {path}"
         );
     }
