@@ -296,6 +296,19 @@ pub fn read(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, Value) {
     (resp.status().as_u16(), body)
 }
 
+/// [`read`], with the `Retry-After` header (quota and outage replies carry it).
+pub fn read_with_retry_after(
+    resp: Result<Response<Body>, lambda_http::Error>,
+) -> (u16, Value, Option<String>) {
+    let retry = resp.as_ref().ok().and_then(|r| {
+        r.headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned())
+    });
+    let (status, body) = read(resp);
+    (status, body, retry)
+}
+
 /// [`read`] of a reply that carries a secret when it succeeds (an API key, an app code, a log
 /// token): a 2xx must also say `Cache-Control: no-store`.
 pub fn read_secret(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, Value) {

@@ -1,7 +1,10 @@
 //! JSON in, JSON out.
 
 use lambda_http::{
-    http::{header::CONTENT_TYPE, HeaderValue, StatusCode},
+    http::{
+        header::{CONTENT_TYPE, IF_NONE_MATCH},
+        HeaderValue, StatusCode,
+    },
     Body, Request, Response,
 };
 use serde::{de::DeserializeOwned, Serialize};
@@ -136,6 +139,20 @@ where
     F: std::future::Future<Output = Result<Response<Body>, AppError>>,
 {
     Ok(fut.await.unwrap_or_else(AppError::into_response))
+}
+
+/// Whether the request's `If-None-Match` names `etag` (weak or strong) or is `*`: the client's
+/// copy is current, a `304`.
+pub fn etag_matches(req: &Request, etag: &str) -> bool {
+    req.headers()
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|tag| {
+                let tag = tag.trim().trim_start_matches("W/");
+                tag == etag || tag == "*"
+            })
+        })
 }
 
 #[cfg(test)]

@@ -300,22 +300,17 @@ async fn a_tenant_over_its_app_quota_gets_429_while_another_tenants_heartbeats_a
         assert_eq!(status, 200, "{body}");
     }
     let full = || async {
-        let resp = heartbeat::handle(
-            &hb.heartbeat,
-            lookout_tests::support::request(
-                "/api/apps/",
-                &[("x-api-key", &hb.app.api_key)],
-                r#"{"app_id": 4, "message": "OK"}"#,
-            ),
+        lookout_tests::support::read_with_retry_after(
+            heartbeat::handle(
+                &hb.heartbeat,
+                lookout_tests::support::request(
+                    "/api/apps/",
+                    &[("x-api-key", &hb.app.api_key)],
+                    r#"{"app_id": 4, "message": "OK"}"#,
+                ),
+            )
+            .await,
         )
-        .await
-        .unwrap();
-        let retry = resp
-            .headers()
-            .get("retry-after")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let (status, body) = lookout_tests::support::read(Ok(resp));
-        (status, body, retry)
     };
     let (status, body, retry) = full().await;
     assert_eq!(

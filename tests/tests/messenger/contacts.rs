@@ -358,13 +358,7 @@ async fn create_with_retry_after(
         &[("x-api-key", key)],
         &body.to_string(),
     );
-    let resp = contacts_create::handle(&t.create, req).await.unwrap();
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let (status, body) = lookout_tests::support::read(Ok(resp));
-    (status, body, retry)
+    lookout_tests::support::read_with_retry_after(contacts_create::handle(&t.create, req).await)
 }
 
 /// Contacts per tenant (`QuotaContactsPerTenant`, here 3): new contacts past it get 429 with

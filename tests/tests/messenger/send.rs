@@ -560,13 +560,7 @@ async fn send_with_retry_after(t: &Msg, body: &Value) -> (u16, Value, Option<Str
         &[("x-api-key", t.key())],
         &body.to_string(),
     );
-    let resp = contacts_send::handle(&t.send, req).await.unwrap();
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let (status, body) = lookout_tests::support::read(Ok(resp));
-    (status, body, retry)
+    lookout_tests::support::read_with_retry_after(contacts_send::handle(&t.send, req).await)
 }
 
 #[tokio::test]

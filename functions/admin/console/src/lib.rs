@@ -17,8 +17,8 @@
 use lambda_http::{
     http::{
         header::{
-            ALLOW, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
-            REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+            ALLOW, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, REFERRER_POLICY,
+            X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
         },
         HeaderValue, Method, StatusCode,
     },
@@ -175,16 +175,7 @@ fn respond(deps: &Deps, req: &Request) -> Response<Body> {
     } else {
         NO_CACHE
     };
-    let fresh = req
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',').any(|tag| {
-                let tag = tag.trim().trim_start_matches("W/");
-                tag == asset.etag || tag == "*"
-            })
-        });
+    let fresh = lookout_core::http::etag_matches(req, &asset.etag);
     let (status, body) = if fresh {
         (StatusCode::NOT_MODIFIED, Body::Empty)
     } else if req.method() == Method::HEAD {

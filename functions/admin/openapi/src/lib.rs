@@ -11,7 +11,7 @@
 use lambda_http::{
     http::{
         header::{
-            ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
+            ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG,
             X_CONTENT_TYPE_OPTIONS,
         },
         HeaderValue, Method, StatusCode,
@@ -86,16 +86,7 @@ fn respond(deps: &Deps, req: &Request) -> Response<Body> {
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return resp;
     }
-    let fresh = req
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',').any(|tag| {
-                let tag = tag.trim().trim_start_matches("W/");
-                tag == deps.etag || tag == "*"
-            })
-        });
+    let fresh = lookout_core::http::etag_matches(req, &deps.etag);
     let (status, body) = if fresh {
         (StatusCode::NOT_MODIFIED, Body::Empty)
     } else if req.method() == Method::HEAD {
