@@ -209,14 +209,15 @@ pub fn cancelled_by_condition<E: 'static>(err: &E) -> Option<bool> {
     match any.downcast_ref::<TransactWriteItemsError>()? {
         TransactWriteItemsError::TransactionCanceledException(t) => {
             let reasons = t.cancellation_reasons();
-            (!reasons.is_empty()).then(|| {
-                reasons
-                    .iter()
-                    .any(|r| r.code() == Some("ConditionalCheckFailed"))
-            })
+            (!reasons.is_empty()).then(|| reasons.iter().any(condition_failed))
         }
         _ => None,
     }
+}
+
+/// Whether one item of a cancelled transaction failed its condition (its cancellation reason).
+pub fn condition_failed(reason: &aws_sdk_dynamodb::types::CancellationReason) -> bool {
+    reason.code() == Some("ConditionalCheckFailed")
 }
 
 /// The cancellation reasons of a cancelled `TransactWriteItems`, one per item in order (empty

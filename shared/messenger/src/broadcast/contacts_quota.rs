@@ -24,56 +24,24 @@ fn quota_pk(tenant: &Tenant) -> String {
 }
 
 impl BroadcastStore {
-    /// The tenant's contact count (0 before its first contact).
-    pub async fn contact_count(&self, tenant: &Tenant) -> Result<i64, BroadcastError> {
-        let out = self
+    /// The names stored under a contact partition (contacts only, not the user's settings).
+    pub(crate) async fn stored_names(&self, pk: &str) -> Result<BTreeSet<String>, BroadcastError> {
+        let query = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk = :sk")
-            .expression_attribute_values(":pk", s(quota_pk(tenant)))
-            .expression_attribute_values(":sk", s(CONTACTS_SK))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out
-            .items
-            .unwrap_or_default()
-            .first()
-            .and_then(|i| i.get("contacts"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
-    }
-
-    /// The names stored under a contact partition (contacts only, not the user's settings).
-    pub(crate) async fn stored_names(&self, pk: &str) -> Result<BTreeSet<String>, BroadcastError> {
-        let mut names = BTreeSet::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk))
-                .projection_expression("sk")
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in out.items.unwrap_or_default() {
-                if let Some(AttributeValue::S(sk)) = item.get("sk") {
-                    if sk != USER_SETTINGS_SK {
-                        names.insert(sk.clone());
-                    }
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(names);
-            }
-        }
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .projection_expression("sk")
+            .consistent_read(true);
+        Ok(ddb::query_all(query)
+            .await?
+            .into_iter()
+            .filter_map(|item| match item.get("sk") {
+                Some(AttributeValue::S(sk)) if sk != USER_SETTINGS_SK => Some(sk.clone()),
+                _ => None,
+            })
+            .collect())
     }
 
     /// The transaction item that adds `delta` to the tenant's count; with `room`, only while
@@ -136,11 +104,7 @@ impl BroadcastStore {
             Err(err) => err,
         };
         let reasons = ddb::cancellation_reasons(&err);
-        let failed = |i: usize| {
-            reasons
-                .get(i)
-                .is_some_and(|r| r.code() == Some("ConditionalCheckFailed"))
-        };
+        let failed = |i: usize| reasons.get(i).is_some_and(ddb::condition_failed);
         if failed(0) {
             return Err(self.contacts_quota_error());
         }

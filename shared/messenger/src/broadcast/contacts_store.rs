@@ -168,20 +168,14 @@ impl BroadcastStore {
             };
             // Which items failed their condition (a cancellation reason per item, in order)?
             // Any other reason (a conflicting transaction) retries the same names.
-            let reasons = err
-                .as_service_error()
-                .and_then(|e| match e {
-                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => {
-                        Some(t.cancellation_reasons().to_vec())
-                    }
-                    _ => None,
-                })
-                .filter(|r| r.len() == pending.len() + 1)
-                .ok_or_else(|| BroadcastError::from(err))?;
+            let reasons = ddb::cancellation_reasons(&err);
+            if reasons.len() != pending.len() + 1 {
+                return Err(err.into());
+            }
             let (gone, still): (Vec<_>, Vec<_>) = pending
                 .into_iter()
                 .zip(reasons.iter())
-                .partition(|(_, r)| r.code() == Some("ConditionalCheckFailed"));
+                .partition(|(_, r)| ddb::condition_failed(r));
             missing.extend(gone.into_iter().map(|(n, _)| n));
             pending = still.into_iter().map(|(n, _)| n).collect();
         }
