@@ -65,8 +65,9 @@ pub fn template() -> Template {
     Template::workspace_default().expect("template.yaml parses")
 }
 
-/// The Telegram chat every test stack sends admin alerts to (`AdminAlertContacts`).
-pub const ADMIN_ALERT_CHAT: &str = "777000111";
+/// The Telegram chat every test stack sends admin alerts to (`AdminAlertContacts`): a
+/// supergroup's id, which a tenant could spell `-01001000000001` (#30).
+pub const ADMIN_ALERT_CHAT: &str = "-1001000000001";
 
 fn admin_params() -> BTreeMap<String, String> {
     BTreeMap::from([

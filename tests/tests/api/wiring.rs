@@ -298,3 +298,24 @@ fn the_openapi_document_lists_exactly_the_template_routes() {
         "openapi.json vs template.yaml: missing {missing:?}, not in the template {extra:?}"
     );
 }
+
+/// Every function that stores, sends or delivers a tenant's message knows all of the admin's
+/// channels (`Reserved::ENV`, which an admin channel added later joins), so none of them lets
+/// a tenant's message reach one of the admin's chats.
+#[test]
+fn every_function_that_handles_tenant_messages_knows_every_admin_channel() {
+    use lookout_messenger::broadcast::Reserved;
+    let functions = template().functions().unwrap();
+    for name in ["contacts-create", "contacts-send", "messenger-deliver"] {
+        let f = functions
+            .iter()
+            .find(|f| f.binary == name)
+            .unwrap_or_else(|| panic!("{name} is no longer in template.yaml: update this test"));
+        for var in Reserved::ENV {
+            assert!(
+                f.env.contains_key(var),
+                "{name}: no {var} in its environment"
+            );
+        }
+    }
+}

@@ -214,6 +214,7 @@ impl Fixture {
                 scheduler: send_dispatch,
                 clock: ManualClock::new(Timestamp::now()).shared(),
                 quotas: lookout_core::quota::Quotas::default(),
+                reserved: Default::default(),
             },
             deliver: messenger_deliver::Deps {
                 store: msg_store(aws_sdk_dynamodb::Client::new(&deliver_sdk)),
@@ -228,6 +229,7 @@ impl Fixture {
                     ..RetryPolicy::default()
                 },
                 alert_to: None,
+                reserved: Default::default(),
                 clock,
             },
             console: console::Deps::new(),

@@ -1,6 +1,8 @@
 //! /api/contacts POST, GET, DELETE in-process against moto: the seed's shapes, validation,
 //! API keys and tenant isolation.
 
+use aws_sdk_dynamodb::types::AttributeValue;
+use lookout_messenger::broadcast;
 use serde_json::json;
 
 use crate::harness::{contact, s, spawn};
@@ -307,42 +309,144 @@ async fn contact_routes_need_an_api_key_and_tenants_are_isolated() {
     assert!(pks.contains(&"CT#globex#test".to_owned()) && pks.contains(&"CT#acme#test".to_owned()));
 }
 
-/// The admin's alert chat (the stack's `AdminAlertContacts`) cannot be a tenant's contact, so
-/// no tenant can message it: 403, and nothing of the request is stored.
+/// The admin's alert chat (the stack's `AdminAlertContacts`, `-1001000000001`) cannot be a
+/// tenant's contact in any spelling of it (#30: `-01001000000001` and `-001001000000001` are
+/// the same chat to Telegram): 403, and nothing of the request is stored.
 #[tokio::test]
 async fn the_admins_chat_cannot_be_a_tenants_contact() {
     let t = spawn().await;
     let admin_chat = lookout_tests::support::ADMIN_ALERT_CHAT;
+    assert_eq!(admin_chat, "-1001000000001");
+    for spelling in [
+        admin_chat,
+        "-01001000000001",
+        "-001001000000001",
+        " -0001001000000001",
+    ] {
+        let (status, body) = t
+            .create(
+                t.key(),
+                &json!({"user_name": "ops", "contacts": [
+                    contact("Fine", "123456789", "", ""),
+                    contact("Sneaky", spelling, "", "")
+                ]}),
+            )
+            .await;
+        assert_eq!(
+            (status, &body["error"]),
+            (403, &json!("forbidden")),
+            "{spelling:?}: {body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains("admin's"),
+            "{body}"
+        );
+        assert!(
+            t.items().await.is_empty(),
+            "{spelling:?}: nothing stored, not even the fine one"
+        );
+    }
+    // The same digits on another messenger are someone else's.
     let (status, body) = t
         .create(
             t.key(),
-            &json!({"user_name": "ops", "contacts": [
-                contact("Fine", "123456789", "", ""),
-                contact("Sneaky", admin_chat, "", "")
-            ]}),
-        )
-        .await;
-    assert_eq!(
-        (status, &body["error"]),
-        (403, &json!("forbidden")),
-        "{body}"
-    );
-    assert!(
-        body["message"].as_str().unwrap().contains("admin's"),
-        "{body}"
-    );
-    assert!(
-        t.items().await.is_empty(),
-        "nothing stored, not even the fine one"
-    );
-    // The same number on another messenger is someone else's.
-    let (status, body) = t
-        .create(
-            t.key(),
-            &json!({"user_name": "ops", "contact": contact("Other", "", &format!("+{admin_chat}"), "")}),
+            &json!({"user_name": "ops", "contact": contact("Other", "", "+1001000000001", "")}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    // A chat id is stored in its one spelling.
+    let (status, body) = t
+        .create(
+            t.key(),
+            &json!({"user_name": "ops", "contact": contact("Group", "-000123456789", "", "")}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, listed) = t.list(t.key(), &[("user_name", "ops")], "").await;
+    assert_eq!(listed["contacts"]["Group"]["telegram"], "-123456789");
+}
+
+/// A contact stored with the admin's chat in another spelling (before the check on create
+/// compared canonical forms) is never sent to: the send route refuses it with 403 and queues
+/// nothing, and a delivery to it that is already queued is recorded as failed, not sent.
+#[tokio::test]
+async fn a_stored_contact_with_the_admins_chat_is_never_sent_to() {
+    let t = spawn().await;
+    for (name, spelling) in [("Sneaky", "-01001000000001"), ("Sly", "-001001000000001")] {
+        t.app
+            .ddb
+            .put_item()
+            .table_name(t.table())
+            .item("pk", AttributeValue::S("CT#acme#ops".into()))
+            .item("sk", AttributeValue::S(name.into()))
+            .item("name", AttributeValue::S(name.into()))
+            .item("telegram", AttributeValue::S(spelling.into()))
+            .item(
+                "updatedAt",
+                AttributeValue::S("2026-01-01T00:00:00.000Z".into()),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let before = t.items().await.len();
+    for name in ["Sneaky", "Sly"] {
+        let (status, body) = t
+            .send(
+                t.key(),
+                &json!({"user_name": "ops", "contact": name, "message": "[Lookout] DOWN: payments (fake)"}),
+            )
+            .await;
+        assert_eq!(
+            (status, &body["error"]),
+            (403, &json!("forbidden")),
+            "{name}: {body}"
+        );
+        assert_eq!(t.items().await.len(), before, "no send stored");
+        assert!(t.receive().await.is_empty(), "nothing queued");
+    }
+
+    // A send that got past the route (queued before the fix): the consumer refuses it.
+    let tenant = lookout_core::auth::Tenant::parse("acme").unwrap();
+    let user = broadcast::UserName::parse("ops").unwrap();
+    let to = broadcast::Addresses {
+        telegram: Some("-01001000000001".into()),
+        ..Default::default()
+    };
+    let now = lookout_core::time::Timestamp::now();
+    let (send_id, _, _) = t
+        .send
+        .store
+        .create_send(
+            &tenant,
+            &user,
+            &[(broadcast::ContactName::parse("Sneaky").unwrap(), to)],
+            "[Lookout] DOWN: payments (fake)",
+            now,
+            now,
+        )
+        .await
+        .unwrap();
+    broadcast::queue_fanout(&*t.send.queue, &*t.send.scheduler, &send_id, now, now)
+        .await
+        .unwrap();
+    t.drain().await;
+    assert!(
+        t.emulator.received().is_empty(),
+        "nothing reached any messenger: {:?}",
+        t.emulator.received()
+    );
+    let delivery = t.delivery_of(send_id.as_str(), "telegram").await;
+    assert_eq!(s(&delivery, "status"), "failed");
+    assert!(
+        s(&delivery, "lastError").contains("admin's"),
+        "{delivery:?}"
+    );
+    // Listed with the tenant's failed messages.
+    let (status, failed) = t.failed(t.key(), &[("user_name", "ops")], "").await;
+    assert_eq!(status, 200);
+    assert_eq!(failed["data"].as_array().map(Vec::len), Some(1), "{failed}");
+    assert_eq!(failed["data"][0]["address"], "-01001000000001");
 }
 
 /// POST with the raw response's `Retry-After`.

@@ -58,6 +58,19 @@ pub fn function_env(app: &TestApp, binary: &str) -> BTreeMap<String, String> {
     app.stack.function_env(&f).unwrap()
 }
 
+/// The admin's chats as the function built from `binary` reserves them: read from its own
+/// environment in template.yaml, so a function missing one of `Reserved::ENV` reserves less.
+pub fn reserved_of(app: &TestApp, binary: &str) -> broadcast::Reserved {
+    let env = function_env(app, binary);
+    broadcast::Reserved::new(
+        broadcast::alert_contacts(env.get(broadcast::ADMIN_ALERT_CONTACTS).map(String::as_str))
+            .unwrap()
+            .as_ref(),
+        env.get(env::TELEGRAM_ADMIN_CHAT_ID).map(String::as_str),
+    )
+    .unwrap()
+}
+
 pub async fn spawn() -> Msg {
     let app = spawn_app().await;
     // The provisioning user's clients for tests' own reads; handlers sign as their roles.
@@ -109,24 +122,12 @@ pub async fn spawn() -> Msg {
         scheduler: send_dispatch,
         clock: clock.shared(),
         quotas: lookout_core::quota::Quotas::default(),
+        reserved: reserved_of(&app, "contacts-send"),
     };
-    let create_env = function_env(&app, "contacts-create");
     let create = contacts_create::Deps {
         keys: crud["contacts-create"].keys.clone(),
         store: crud["contacts-create"].store.clone(),
-        reserved: broadcast::Reserved::new(
-            broadcast::alert_contacts(
-                create_env
-                    .get(broadcast::ADMIN_ALERT_CONTACTS)
-                    .map(String::as_str),
-            )
-            .unwrap()
-            .as_ref(),
-            create_env
-                .get(env::TELEGRAM_ADMIN_CHAT_ID)
-                .map(String::as_str),
-        )
-        .unwrap(),
+        reserved: reserved_of(&app, "contacts-create"),
     };
     let mut config = MessengerConfig::emulated(emulator.url());
     config.timeout = Duration::from_secs(5);
@@ -149,6 +150,7 @@ pub async fn spawn() -> Msg {
                 .map(String::as_str),
         )
         .unwrap(),
+        reserved: reserved_of(&app, "messenger-deliver"),
         clock: system_clock(),
     };
     let dlq_url = app

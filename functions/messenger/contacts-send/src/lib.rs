@@ -27,6 +27,9 @@
 //! `time_zone`, else in the user's default zone (set with `POST /api/contacts`), else in UTC;
 //! the reply's `timeZone` says which was used.
 //!
+//! A contact whose address is one of the admin's chats (`Reserved`, compared in canonical form)
+//! is refused with 403 and nothing is stored or queued, as on create.
+//!
 //! Quotas (429 with `Retry-After`, nothing stored): a send due more than
 //! `QUOTA_SCHEDULE_AHEAD_DAYS` ahead, or a tenant's send beyond `QUOTA_SENDS_PER_DAY` in one
 //! UTC day. A keyed repeat of an accepted send is answered as before (and counted again, so
@@ -44,7 +47,7 @@ use lookout_core::{
 };
 use lookout_messenger::broadcast::{
     env, queue_fanout, BroadcastStore, ContactName, DeliveryRecord, Dispatcher, IdempotencyKey,
-    JobQueue, JobScheduler, KeyedSend, ScheduleTarget, SendAccepted, SendId, SendMessage,
+    JobQueue, JobScheduler, KeyedSend, Reserved, ScheduleTarget, SendAccepted, SendId, SendMessage,
     SendRecord, WrongContact,
 };
 use std::sync::Arc;
@@ -58,6 +61,9 @@ pub struct Deps {
     pub clock: SharedClock,
     /// `sends_per_day` and `schedule_ahead_days` apply here.
     pub quotas: Quotas,
+    /// The admin's chats: a contact stored with one of them (in any spelling, before the
+    /// check on create existed or before the admin's chats changed) is never sent to.
+    pub reserved: Reserved,
 }
 
 impl Deps {
@@ -79,6 +85,7 @@ impl Deps {
             scheduler: dispatcher,
             clock: system_clock(),
             quotas: Quotas::from_env()?,
+            reserved: Reserved::from_env()?,
         })
     }
 }
@@ -121,6 +128,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .iter()
             .filter_map(|n| found.remove(n.as_str()).map(|a| (n.clone(), a)))
             .collect();
+        for (name, addresses) in &contacts {
+            deps.reserved.check_addresses(name.as_str(), addresses)?;
+        }
         let at = due.map_or(now, |(at, _)| at);
         if let Err(over) = check_quotas(&deps.quotas, sends_today?, at, now) {
             // A keyed request repeating an accepted send still gets its reply.

@@ -12,6 +12,9 @@
 //!   - permanent failure, or the last attempt failed → `failed`, listed by
 //!     `/api/get_failed_mess`, and the message is acknowledged.
 //!
+//! A delivery of a tenant's send to one of the admin's chats (any spelling, see `Reserved`)
+//! is recorded as failed and never sent.
+//!
 //! A redelivered job of a delivery that is already `sent` or `failed` is acknowledged without
 //! sending: a messenger never gets the same delivery twice. Records are processed concurrently;
 //! only the ones that need another try are reported as failures. A body that is not a job
@@ -34,7 +37,7 @@ use lookout_core::{
 pub use lookout_messenger::broadcast::{alert_contacts, ADMIN_ALERT_CONTACTS};
 use lookout_messenger::broadcast::{
     env, Addresses, BroadcastStore, Claim, ContactName, DeliveryId, Dispatcher, IdempotencyKey,
-    Job, JobQueue, KeyedSend, RetryPolicy, SendId, Status, Step, UserName, ALERTS_TENANT,
+    Job, JobQueue, KeyedSend, Reserved, RetryPolicy, SendId, Status, Step, UserName, ALERTS_TENANT,
 };
 use lookout_messenger::messenger::{LazyMessenger, MessengerApi};
 
@@ -48,6 +51,8 @@ pub struct Deps {
     /// The admin's messenger addresses for alerts (`ADMIN_ALERT_CONTACTS`); `None`: alerts
     /// are acknowledged unsent.
     pub alert_to: Option<Addresses>,
+    /// The admin's chats (every spelling): only the alerts' own sends reach them.
+    pub reserved: Reserved,
     pub clock: SharedClock,
 }
 
@@ -65,6 +70,7 @@ impl Deps {
             messenger: Arc::new(LazyMessenger::new(&sdk)),
             policy: RetryPolicy::from_env()?,
             alert_to: alert_contacts(config::optional(ADMIN_ALERT_CONTACTS).as_deref())?,
+            reserved: Reserved::from_env()?,
             clock: system_clock(),
         })
     }
@@ -291,6 +297,20 @@ pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outc
             .await?;
         return Ok(Outcome::Ack);
     };
+    if send.tenant != ALERTS_TENANT && deps.reserved.holds(kind, &claimed.address) {
+        // The last check before a tenant's message leaves: the admin's chats get alerts only.
+        deps.store
+            .mark_failed(
+                &claimed,
+                deps.clock.now(),
+                "refused: this address is the admin's; a tenant's message is never sent to it",
+                url.as_deref(),
+                &send.message,
+            )
+            .await?;
+        tracing::warn!(delivery_id, messenger = %kind, tenant = send.tenant.as_str(), "a tenant's message to an admin address: refused");
+        return Ok(Outcome::Ack);
+    }
     let result = deps
         .messenger
         .send(kind, &claimed.address, &send.message)

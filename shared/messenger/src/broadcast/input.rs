@@ -71,7 +71,10 @@ pub fn parse_address(kind: MessengerKind, raw: &str) -> Result<String, String> {
             let name = s.strip_prefix('@').unwrap_or(s);
             let username = (5..=32).contains(&name.len())
                 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if numeric || username {
+            if numeric {
+                // One spelling per chat: "-01001" is chat -1001.
+                Ok(canonical_address(kind, s))
+            } else if username {
                 Ok(s.to_owned())
             } else {
                 bad("must be a numeric chat id or a username of 5-32 letters, digits or '_'")
@@ -96,6 +99,38 @@ pub fn parse_address(kind: MessengerKind, raw: &str) -> Result<String, String> {
                 bad("must be a Viber user id (1-64 printable characters without spaces)")
             }
         }
+    }
+}
+
+/// The one form every spelling of an address shares, for telling whether two addresses reach
+/// the same chat (the admin's are compared in this form, on create and again on send):
+/// Telegram chat ids as integers (`-01001` is chat `-1001`), usernames case-folded without `@`;
+/// WhatsApp numbers as their digits (with or without `+`, separators or a `00` prefix); Viber
+/// ids as they are (they are case-sensitive). Works on any text, valid or not.
+pub fn canonical_address(kind: MessengerKind, raw: &str) -> String {
+    let s = raw.trim();
+    match kind {
+        MessengerKind::Telegram => {
+            let (negative, digits) = match s.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, s.strip_prefix('+').unwrap_or(s)),
+            };
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                let value = digits.trim_start_matches('0');
+                match (negative, value.is_empty()) {
+                    (_, true) => "0".to_owned(),
+                    (true, false) => format!("-{value}"),
+                    (false, false) => value.to_owned(),
+                }
+            } else {
+                format!("@{}", s.trim_start_matches('@').to_ascii_lowercase())
+            }
+        }
+        MessengerKind::WhatsApp => {
+            let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+            digits.trim_start_matches('0').to_owned()
+        }
+        MessengerKind::Viber => s.to_owned(),
     }
 }
 
