@@ -15,6 +15,11 @@ use crate::AppError;
 /// we stop well below it). Endpoints with bigger or smaller needs pass their own limit.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
+/// The largest body any endpoint reads, whatever limit it asks for: 3.5 MiB. Lambda's invoke
+/// payload is 6 MB, and API Gateway puts the body into the event JSON-escaped or base64-encoded
+/// (4/3 of it): a 5 MiB body could exceed the invoke limit and never reach the function's 413.
+pub const MAX_BODY_LIMIT: usize = 3 * 1024 * 1024 + 512 * 1024;
+
 /// A JSON response with the given status.
 pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
     let (status, body) = match serde_json::to_vec(value) {
@@ -62,6 +67,7 @@ pub fn body_bytes(req: &Request) -> &[u8] {
 
 /// Parses the body as JSON into `T`; any failure is a 400 with serde's explanation.
 pub fn parse_json<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, AppError> {
+    let limit = limit.min(MAX_BODY_LIMIT);
     let bytes = body_bytes(req);
     if bytes.len() > limit {
         return Err(AppError::PayloadTooLarge(format!(

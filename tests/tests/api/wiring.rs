@@ -319,3 +319,31 @@ fn every_function_that_handles_tenant_messages_knows_every_admin_channel() {
         }
     }
 }
+
+/// Every body limit stays at or under 3.5 MiB: API Gateway puts the body into the Lambda event
+/// JSON-escaped or base64-encoded, and a bigger body could exceed Lambda's 6 MB invoke payload
+/// and never reach the function's 413 (#30). `parse_json` caps any limit asked of it too.
+#[test]
+fn every_body_limit_fits_lambdas_invoke_payload() {
+    use lookout_core::http::{DEFAULT_BODY_LIMIT, MAX_BODY_LIMIT};
+    assert_eq!(MAX_BODY_LIMIT, 3_670_016);
+    for (name, limit) in [
+        ("default", DEFAULT_BODY_LIMIT),
+        ("report-incident", report_incident::BODY_LIMIT),
+        ("add-event", add_event::BODY_LIMIT),
+        ("heartbeat", heartbeat::BODY_LIMIT),
+        ("heartbeat-signal", heartbeat_signal::BODY_LIMIT),
+        ("send-logs", lookout_logs::MAX_BODY_BYTES),
+        ("contacts", lookout_messenger::broadcast::BODY_LIMIT),
+    ] {
+        assert!(limit <= MAX_BODY_LIMIT, "{name}: a body limit of {limit}");
+    }
+    // A limit asked for above the cap is the cap.
+    let big = "x".repeat(MAX_BODY_LIMIT);
+    let req = lookout_tests::support::request("/x", &[], &format!(r#"{{"a":"{big}"}}"#));
+    let status = match lookout_core::http::parse_json::<serde_json::Value>(&req, 10 << 20) {
+        Ok(_) => 200,
+        Err(err) => err.status().as_u16(),
+    };
+    assert_eq!(status, 413, "a body over 3.5 MiB is refused whatever limit is asked");
+}

@@ -317,6 +317,23 @@ impl Msg {
             + n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
     }
 
+    /// Messages in the queue whose timer (`DelaySeconds`) has not run out.
+    pub async fn delayed(&self, url: &str) -> i64 {
+        let attrs = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap_or_default();
+        attrs
+            .get(&QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            .map_or(0, |v| v.parse().unwrap())
+    }
+
     /// Up to 10 visible messages of the messenger queue, received as the event source mapping
     /// does (with their system attributes).
     pub async fn receive(&self) -> Vec<Message> {

@@ -195,7 +195,7 @@ pub const SEED_ROUTE: &str = "/v1/incidents/new";
 
 /// Bodies up to this size are read (Lambda's synchronous payload limit is 6 MB); logs beyond
 /// the stored limits are cut, never a reason to refuse the incident.
-pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
+pub const BODY_LIMIT: usize = lookout_core::http::MAX_BODY_LIMIT;
 
 async fn report(deps: &Deps, req: &Request) -> Result<(StatusCode, Reported), AppError> {
     let mut input: NewIncident = parse_json(req, BODY_LIMIT)?;

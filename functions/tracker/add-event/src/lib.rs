@@ -8,7 +8,7 @@ use lookout_tracker::{AddEvents, Received};
 pub use lookout_tracker::Deps;
 
 /// Up to 1000 events of up to 32 KB each fit under Lambda's 6 MB payload limit.
-pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
+pub const BODY_LIMIT: usize = lookout_core::http::MAX_BODY_LIMIT;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {

@@ -11,6 +11,12 @@ use std::sync::{Arc, Mutex};
 pub trait JobQueue: Send + Sync + std::fmt::Debug {
     /// One job, visible at once.
     fn enqueue<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<(), BroadcastError>>;
+    /// One job, visible after `delay` (at most [`DIRECT_WITHIN`]: the queue's message timer).
+    fn enqueue_in<'a>(
+        &'a self,
+        job: &'a Job,
+        delay: Duration,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>>;
     /// Many jobs; fails if any was not enqueued (the caller retries all: deliveries are
     /// idempotent).
     fn enqueue_all<'a>(&'a self, jobs: &'a [Job]) -> BoxFuture<'a, Result<(), BroadcastError>>;
@@ -37,6 +43,13 @@ impl JobQueue for Dispatcher {
     fn enqueue<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<(), BroadcastError>> {
         Box::pin(Dispatcher::enqueue(self, job))
     }
+    fn enqueue_in<'a>(
+        &'a self,
+        job: &'a Job,
+        delay: Duration,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(Dispatcher::enqueue_in(self, job, delay))
+    }
     fn enqueue_all<'a>(&'a self, jobs: &'a [Job]) -> BoxFuture<'a, Result<(), BroadcastError>> {
         Box::pin(Dispatcher::enqueue_all(self, jobs))
     }
@@ -60,8 +73,14 @@ impl JobScheduler for Dispatcher {
     }
 }
 
-/// Queues a send's fanout: on the queue at once when `at` is not later than `now`, else by
-/// a one-time schedule (named after the send) at `at`. Returns whether it was scheduled.
+/// A send due within this long goes straight onto the queue with a message timer
+/// (`DelaySeconds`) instead of a one-time schedule: EventBridge Scheduler may not fire a
+/// schedule whose time is only seconds away (it is created after the time has passed).
+pub const DIRECT_WITHIN: Duration = Duration::from_secs(60);
+
+/// Queues a send's fanout: on the queue at once when `at` is not later than `now`, on the
+/// queue with a timer when it is due within [`DIRECT_WITHIN`], else by a one-time schedule
+/// (named after the send) at `at`. Returns whether it was deferred (scheduled for later).
 pub async fn queue_fanout(
     queue: &dyn JobQueue,
     scheduler: &dyn JobScheduler,
@@ -72,21 +91,34 @@ pub async fn queue_fanout(
     let job = Job::Fanout {
         send_id: send_id.clone(),
     };
-    if at > now {
-        scheduler
-            .schedule(&schedule_name(send_id), &job, at)
-            .await?;
-        Ok(true)
-    } else {
+    if at <= now {
         queue.enqueue(&job).await?;
-        Ok(false)
+        return Ok(false);
     }
+    match (at.datetime() - now.datetime()).to_std() {
+        Ok(ahead) if ahead <= DIRECT_WITHIN => {
+            // Whole seconds, rounded up: never early.
+            let secs = ahead.as_secs() + u64::from(ahead.subsec_nanos() > 0);
+            queue.enqueue_in(&job, Duration::from_secs(secs)).await?;
+        }
+        _ => {
+            scheduler
+                .schedule(&schedule_name(send_id), &job, at)
+                .await?;
+        }
+    }
+    Ok(true)
 }
 
 /// What a [`MemoryDispatch`] was asked to do, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dispatched {
     Enqueued(Job),
+    /// Enqueued with a message timer.
+    Delayed {
+        job: Job,
+        after: Duration,
+    },
     Scheduled {
         name: String,
         job: Job,
@@ -121,6 +153,18 @@ impl MemoryDispatch {
 impl JobQueue for MemoryDispatch {
     fn enqueue<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<(), BroadcastError>> {
         Box::pin(async move { self.push(Dispatched::Enqueued(job.clone())) })
+    }
+    fn enqueue_in<'a>(
+        &'a self,
+        job: &'a Job,
+        delay: Duration,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(async move {
+            self.push(Dispatched::Delayed {
+                job: job.clone(),
+                after: delay,
+            })
+        })
     }
     fn enqueue_all<'a>(&'a self, jobs: &'a [Job]) -> BoxFuture<'a, Result<(), BroadcastError>> {
         Box::pin(async move {
@@ -231,12 +275,21 @@ impl Dispatcher {
 
     /// One job on the queue.
     pub async fn enqueue(&self, job: &Job) -> Result<(), BroadcastError> {
-        self.sqs
+        self.enqueue_in(job, Duration::ZERO).await
+    }
+
+    /// One job with a message timer (SQS allows up to 15 minutes; capped there).
+    pub async fn enqueue_in(&self, job: &Job, delay: Duration) -> Result<(), BroadcastError> {
+        let secs = i32::try_from(delay.as_secs().min(900)).unwrap_or(900);
+        let mut req = self
+            .sqs
             .send_message()
             .queue_url(&self.queue_url)
-            .message_body(job.to_json())
-            .send()
-            .await?;
+            .message_body(job.to_json());
+        if secs > 0 {
+            req = req.delay_seconds(secs);
+        }
+        req.send().await?;
         Ok(())
     }
 

@@ -313,7 +313,13 @@ async fn the_last_transient_failure_and_any_rejection_fail_for_good() {
 async fn a_send_is_queued_now_or_scheduled_for_later() {
     let dispatch = MemoryDispatch::default();
     let now = ts("2030-01-01T00:00:00Z");
-    let (a, b, c) = (SendId::new(), SendId::new(), SendId::new());
+    let (a, b, c, d, e) = (
+        SendId::new(),
+        SendId::new(),
+        SendId::new(),
+        SendId::new(),
+        SendId::new(),
+    );
     let later = ts("2030-01-01T00:00:00.001Z");
     assert!(!queue_fanout(&dispatch, &dispatch, &a, now, now)
         .await
@@ -323,7 +329,18 @@ async fn a_send_is_queued_now_or_scheduled_for_later() {
             .await
             .unwrap()
     );
+    // Due within a minute: on the queue with a timer, rounded up (a schedule that close may
+    // never fire).
     assert!(queue_fanout(&dispatch, &dispatch, &c, later, now)
+        .await
+        .unwrap());
+    assert!(
+        queue_fanout(&dispatch, &dispatch, &d, ts("2030-01-01T00:01:00Z"), now)
+            .await
+            .unwrap()
+    );
+    let past_a_minute = ts("2030-01-01T00:01:00.001Z");
+    assert!(queue_fanout(&dispatch, &dispatch, &e, past_a_minute, now)
         .await
         .unwrap());
     let fanout = |id: &SendId| Job::Fanout {
@@ -334,10 +351,18 @@ async fn a_send_is_queued_now_or_scheduled_for_later() {
         [
             Dispatched::Enqueued(fanout(&a)),
             Dispatched::Enqueued(fanout(&b)),
-            Dispatched::Scheduled {
-                name: format!("send-{}", c.as_str()),
+            Dispatched::Delayed {
                 job: fanout(&c),
-                at: later,
+                after: Duration::from_secs(1),
+            },
+            Dispatched::Delayed {
+                job: fanout(&d),
+                after: Duration::from_secs(60),
+            },
+            Dispatched::Scheduled {
+                name: format!("send-{}", e.as_str()),
+                job: fanout(&e),
+                at: past_a_minute,
             },
         ]
     );
