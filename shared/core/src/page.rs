@@ -7,6 +7,50 @@
 //! than the budget), so a page always makes progress.
 
 use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// Most DynamoDB pages one request reads before it answers with what it has and a next
+/// token: a filter that matches nothing must not read a whole partition in one request.
+pub const MAX_READ_PAGES: usize = 8;
+/// Longest one request reads before it answers the same way: far under every function's
+/// timeout, so one caller's requests cannot hold many Lambdas for long.
+pub const MAX_READ_TIME: Duration = Duration::from_secs(3);
+
+/// What is left of a request's reads, in pages and in time.
+#[derive(Debug, Clone)]
+pub struct ReadBudget {
+    read: usize,
+    max_pages: usize,
+    deadline: Instant,
+}
+
+impl Default for ReadBudget {
+    fn default() -> Self {
+        Self::new(MAX_READ_PAGES, MAX_READ_TIME)
+    }
+}
+
+impl ReadBudget {
+    pub fn new(max_pages: usize, max_time: Duration) -> Self {
+        Self {
+            read: 0,
+            max_pages: max_pages.max(1),
+            deadline: Instant::now() + max_time,
+        }
+    }
+
+    /// Counts one page read; true when the request may read no more (it then answers with a
+    /// next token where there is more to read).
+    pub fn spent(&mut self) -> bool {
+        self.read += 1;
+        self.read >= self.max_pages || Instant::now() >= self.deadline
+    }
+
+    /// Pages read so far.
+    pub fn pages(&self) -> usize {
+        self.read
+    }
+}
 
 /// The JSON of the items of one page, at most: room under Lambda's 6 MB response limit for
 /// the page's envelope and any escaping API Gateway adds.
@@ -71,6 +115,21 @@ pub fn json_len<T: Serialize>(item: &T) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_stop_at_the_page_count_or_the_deadline() {
+        let mut b = ReadBudget::new(3, Duration::from_secs(60));
+        assert!(!b.spent());
+        assert!(!b.spent());
+        assert!(b.spent(), "the third page is the last");
+        assert_eq!(b.pages(), 3);
+        let mut late = ReadBudget::new(100, Duration::ZERO);
+        assert!(late.spent(), "past the deadline after any page");
+        assert!(
+            ReadBudget::new(0, Duration::from_secs(1)).spent(),
+            "one page at least"
+        );
+    }
 
     #[test]
     fn the_first_item_always_fits_then_the_budget_bounds_the_page() {

@@ -9,6 +9,9 @@ pub struct LogStore {
     pub(crate) users_table: String,
     pub(crate) logs_table: String,
     pub(crate) retention_days: i64,
+    /// How many pages of chunks, of how many chunks each, one query reads at most.
+    pub(crate) read_pages: usize,
+    pub(crate) page_chunks: i32,
 }
 
 impl LogStore {
@@ -23,7 +26,17 @@ impl LogStore {
             users_table: users_table.into(),
             logs_table: logs_table.into(),
             retention_days,
+            read_pages: lookout_core::page::MAX_READ_PAGES,
+            page_chunks: QUERY_PAGE_CHUNKS,
         }
+    }
+
+    /// The same store reading at most `pages` pages of `chunks` chunks per query (tests use
+    /// small bounds to see them at work on little data).
+    pub fn with_read_bounds(mut self, pages: usize, chunks: i32) -> Self {
+        self.read_pages = pages;
+        self.page_chunks = chunks;
+        self
     }
 
     /// `LOG_USERS_TABLE`, `LOGS_TABLE`, `LOG_RETENTION_DAYS` (default 30).
@@ -290,6 +303,8 @@ impl LogStore {
 
         let mut logs = Vec::new();
         let mut budget = lookout_core::page::ByteBudget::default();
+        let mut reads =
+            lookout_core::page::ReadBudget::new(self.read_pages, lookout_core::page::MAX_READ_TIME);
         let mut next_token = None;
         let mut start_key = None;
         'pages: loop {
@@ -300,6 +315,7 @@ impl LogStore {
                 .table_name(&self.logs_table)
                 .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
                 .set_expression_attribute_values(Some(values.clone()))
+                .limit(self.page_chunks)
                 .set_exclusive_start_key(start_key.take());
             if !filters.is_empty() {
                 req = req.filter_expression(filters.join(" AND "));
@@ -339,6 +355,15 @@ impl LogStore {
                 }
             }
             match out.last_evaluated_key {
+                Some(k) if reads.spent() => {
+                    // Read enough for one request (a filter that matches little, a long
+                    // partition): answer with what there is, and go on after the last chunk
+                    // read, every line of which was taken or filtered out.
+                    if let Some(AttributeValue::S(sk)) = k.get("sk") {
+                        next_token = Some(encode_token(&pk, sk, AFTER_CHUNK));
+                    }
+                    break;
+                }
                 Some(k) => start_key = Some(k),
                 None => break,
             }
@@ -354,6 +379,14 @@ impl LogStore {
         })
     }
 }
+
+/// Chunks one Query page evaluates at most (filtered or not): with
+/// `lookout_core::page::MAX_READ_PAGES`, what one request reads is bounded whatever its
+/// filters.
+pub const QUERY_PAGE_CHUNKS: i32 = 64;
+
+/// A token's line index that skips the whole chunk: the query goes on after it.
+const AFTER_CHUNK: usize = u32::MAX as usize;
 
 pub(crate) fn encode_token(pk: &str, sk: &str, line: usize) -> String {
     hex::encode(serde_json::json!({"pk": pk, "sk": sk, "i": line}).to_string())

@@ -345,5 +345,8 @@ fn every_body_limit_fits_lambdas_invoke_payload() {
         Ok(_) => 200,
         Err(err) => err.status().as_u16(),
     };
-    assert_eq!(status, 413, "a body over 3.5 MiB is refused whatever limit is asked");
+    assert_eq!(
+        status, 413,
+        "a body over 3.5 MiB is refused whatever limit is asked"
+    );
 }

@@ -727,3 +727,99 @@ async fn a_page_of_big_lines_is_bounded_by_bytes() {
     let expected: Vec<String> = (0..600).map(|i| format!("line {i:05}")).collect();
     assert_eq!(all, expected, "every line once, in time order");
 }
+
+/// A query whose filter matches nothing reads a bounded number of DynamoDB pages per request
+/// and answers with a next token, instead of reading the user's whole partition in one
+/// request (#30: 50 such requests a second held ~1,450 Lambdas for 29 s each). The Query
+/// calls are counted at a proxy in front of moto, not by the code under test. Small bounds
+/// (2 pages of 4 chunks) show the rule on 40 chunks; production's are 8 pages of 64.
+#[tokio::test]
+async fn a_query_reads_a_bounded_number_of_pages_per_request() {
+    let t = setup().await;
+    let user = t.create_user("flood").await;
+    let token = user["x_user_token"].as_str().unwrap();
+    // 40 batches of process "api", an hour apart (each its own chunk).
+    for i in 0..40 {
+        let body = json!({"data": {"user": "flood", "pid": 1, "p_name": "api",
+            "post_time": "2026-01-01T00:00:00Z", "logs": [
+            {"level": "info", "msg": format!("line {i:02}"), "event_at": 1_767_225_600 + i * 3600}
+        ]}});
+        let (status, reply, _) = t.send(token, &body.to_string()).await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    assert_eq!(t.chunk_items().await, 40);
+    let proxy =
+        lookout_tests::faults::FaultProxy::start(&lookout_dev::moto::endpoint().unwrap()).await;
+    let sdk = t
+        .app
+        .sdk_for("query-logs")
+        .await
+        .into_builder()
+        .endpoint_url(proxy.url())
+        .build();
+    let deps = query_logs::Deps {
+        store: LogStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            t.app.stack.table("LogUsersTable").unwrap(),
+            t.app.stack.table("LogsTable").unwrap(),
+            30,
+        )
+        .with_read_bounds(2, 4),
+        ..t.query.clone()
+    };
+    let admin = format!("Bearer {ADMIN_TOKEN}");
+    let read_all = |process: &'static str| {
+        let (deps, proxy, admin) = (deps.clone(), proxy.clone(), admin.clone());
+        async move {
+            let mut lines = Vec::new();
+            let mut queries_per_request = Vec::new();
+            let mut next: Option<String> = None;
+            loop {
+                let mut q = vec![("user", "flood"), ("process", process), ("limit", "1000")];
+                if let Some(tk) = next.as_deref() {
+                    q.push(("next_token", tk));
+                }
+                proxy.reset_log();
+                let (status, page) = read(
+                    query_logs::handle(
+                        &deps,
+                        http_request("GET", "/logs", &q, &[("authorization", &admin)], ""),
+                    )
+                    .await,
+                );
+                assert_eq!(status, 200, "{page}");
+                queries_per_request.push(
+                    proxy
+                        .forwarded()
+                        .iter()
+                        .filter(|op| op.as_str() == "Query")
+                        .count(),
+                );
+                lines.extend(messages(&page));
+                next = page["next_token"].as_str().map(str::to_owned);
+                if next.is_none() {
+                    break;
+                }
+                assert!(queries_per_request.len() < 50, "pages do not end");
+            }
+            (lines, queries_per_request)
+        }
+    };
+    // Nothing matches: every request reads at most 2 pages, and the requests go on until the
+    // partition is read (40 chunks, 4 per page: 10 pages, 2 per request).
+    let (lines, per_request) = read_all("worker").await;
+    assert!(lines.is_empty());
+    assert!(
+        per_request.iter().all(|&n| (1..=2).contains(&n)),
+        "Query calls per request: {per_request:?}"
+    );
+    assert!(per_request.len() >= 5, "{per_request:?}");
+    // Everything matches: every line once, in time order, over the same bounded requests.
+    let (lines, per_request) = read_all("api").await;
+    let expected: Vec<String> = (0..40).map(|i| format!("line {i:02}")).collect();
+    assert_eq!(lines, expected);
+    assert!(
+        per_request.iter().all(|&n| (1..=2).contains(&n)),
+        "Query calls per request: {per_request:?}"
+    );
+}
