@@ -2,7 +2,7 @@
 //! `sam deploy` does), every route checked against HTTP API's route rules. A route API
 //! Gateway would drop (SAM only warns: aws/serverless-application-model#1949) fails here.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 use lookout_dev::template::workspace_root;
@@ -244,4 +244,147 @@ fn every_route_is_throttled_and_heartbeats_have_capacity_of_their_own() {
         keys.len(),
         named.len()
     );
+}
+
+/// The account's default concurrency limit, and what AWS keeps unreserved of it.
+const ACCOUNT_CONCURRENCY: i64 = 1000;
+const KEPT_UNRESERVED: i64 = 100;
+
+/// A property of the transformed template resolved with the parameters `params` (template
+/// defaults unless given): `Ref` to a parameter or `AWS::NoValue`, and `Fn::If` on the
+/// template's `!Not [!Equals [...]]` conditions. `None`: no value.
+fn resolve(cfn: &Value, v: &Value, params: &BTreeMap<String, String>) -> Option<Value> {
+    if let Some(name) = v.get("Ref").and_then(Value::as_str) {
+        if name == "AWS::NoValue" {
+            return None;
+        }
+        return Some(Value::String(
+            params
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| panic!("no parameter {name}")),
+        ));
+    }
+    if let Some(args) = v.get("Fn::If").and_then(Value::as_array) {
+        let cond = &cfn["Conditions"][args[0].as_str().unwrap()];
+        let eq = &cond["Fn::Not"][0]["Fn::Equals"];
+        let a = resolve(cfn, &eq[0], params).unwrap();
+        let b = resolve(cfn, &eq[1], params).unwrap();
+        let holds = a.as_str().map(str::to_owned) != b.as_str().map(str::to_owned);
+        return resolve(cfn, &args[if holds { 1 } else { 2 }], params);
+    }
+    Some(v.clone())
+}
+
+fn number(v: &Value) -> i64 {
+    match v {
+        Value::String(s) => s.parse().unwrap(),
+        other => other.as_i64().unwrap(),
+    }
+}
+
+/// The watching path (heartbeats, the scanner, the app-events and messenger consumers) has
+/// concurrency reserved, so a flood of ingestion or queries cannot throttle it (#30); the
+/// reservations, at their defaults and at their maxima, leave AWS's 100 unreserved of the
+/// default account limit; the queue consumers poll with no more concurrency than they have
+/// reserved; and 0 reserves none.
+#[test]
+fn the_watching_path_has_reserved_concurrency_within_the_account_limit() {
+    let cfn = transformed();
+    let declared = cfn["Parameters"].as_object().unwrap();
+    let params_at = |pick: &str| -> BTreeMap<String, String> {
+        declared
+            .iter()
+            .map(|(k, p)| {
+                let v = p.get(pick).or_else(|| p.get("Default"));
+                let v = match v {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                };
+                (k.clone(), v)
+            })
+            .collect()
+    };
+    let watching = [
+        "HeartbeatFunction",
+        "HeartbeatSignalFunction",
+        "SilentAppScannerFunction",
+        "AppIncidentsFunction",
+        "MessengerDeliverFunction",
+    ];
+    let reserved = |params: &BTreeMap<String, String>| -> BTreeMap<String, i64> {
+        cfn["Resources"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+            .filter_map(|(id, r)| {
+                let v = &r["Properties"]["ReservedConcurrentExecutions"];
+                if v.is_null() {
+                    return None;
+                }
+                resolve(&cfn, v, params).map(|n| (id.clone(), number(&n)))
+            })
+            .collect()
+    };
+    for pick in ["Default", "MaxValue"] {
+        let params = params_at(pick);
+        let got = reserved(&params);
+        for f in watching {
+            assert!(
+                got.get(f).is_some_and(|n| *n > 0),
+                "{f}: nothing reserved at {pick}: {got:?}"
+            );
+        }
+        let sum: i64 = got.values().sum();
+        assert!(
+            sum <= ACCOUNT_CONCURRENCY - KEPT_UNRESERVED,
+            "at the parameters' {pick}s {sum} executions are reserved ({got:?}): over the {} \
+             an account of the default limit may reserve",
+            ACCOUNT_CONCURRENCY - KEPT_UNRESERVED
+        );
+        // Each queue consumer polls with at most its reservation.
+        for (id, r) in cfn["Resources"].as_object().unwrap() {
+            if r["Type"] != "AWS::Lambda::EventSourceMapping" {
+                continue;
+            }
+            let function = r["Properties"]["FunctionName"]["Ref"].as_str().unwrap();
+            let max = resolve(
+                &cfn,
+                &r["Properties"]["ScalingConfig"]["MaximumConcurrency"],
+                &params,
+            )
+            .map(|v| number(&v))
+            .unwrap_or_else(|| panic!("{id}: no maximum concurrency"));
+            assert!(
+                max >= 2,
+                "{id}: SQS needs a maximum concurrency of 2 or more"
+            );
+            assert!(
+                got.get(function).is_some_and(|n| max <= *n),
+                "{id}: polls with {max}, {function} reserves {:?}",
+                got.get(function)
+            );
+        }
+    }
+    // 0 reserves none (accounts with a low limit), and the consumers then poll as before.
+    let mut none = params_at("Default");
+    for p in [
+        "ReservedConcurrencyHeartbeats",
+        "ReservedConcurrencyScanner",
+        "ReservedConcurrencyAppEvents",
+        "ReservedConcurrencyMessenger",
+    ] {
+        none.insert(p.into(), "0".into());
+    }
+    assert!(reserved(&none).is_empty());
+    // A reservation of 1 for a consumer is refused by the template's rules.
+    let rules = cfn["Rules"].to_string();
+    for p in [
+        "ReservedConcurrencyAppEvents",
+        "ReservedConcurrencyMessenger",
+    ] {
+        assert!(rules.contains(p), "no rule refuses {p} = 1");
+    }
 }
