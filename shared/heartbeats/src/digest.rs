@@ -22,7 +22,6 @@ impl HeartbeatStore {
         &self,
         to: Notify<'_>,
         pending: Vec<PendingMail>,
-        now: Timestamp,
         report: &mut ScanReport,
     ) {
         if pending.len() < DIGEST_MIN {
@@ -54,7 +53,7 @@ impl HeartbeatStore {
         if ready.is_empty() {
             return;
         }
-        let (subject, body) = digest_mail(&ready, now);
+        let (subject, body) = digest_mail(&ready);
         let alert = AdminAlert::new(
             format!(
                 "digest-{}",
@@ -94,8 +93,11 @@ impl HeartbeatStore {
     }
 }
 
-/// One mail for many transitions: counts in the subject, one line per app in the body.
-pub(crate) fn digest_mail(mails: &[PendingMail], now: Timestamp) -> (String, String) {
+/// One mail for many transitions: counts in the subject, one line per app in the body. The
+/// text is a function of the transitions alone (never of the scan's time), as is the alert's
+/// id: a digest announced again after a failed send is the same alert, which the messenger
+/// consumer takes as a repeat instead of refusing a reused key with other text.
+pub(crate) fn digest_mail(mails: &[PendingMail]) -> (String, String) {
     let down = mails.iter().filter(|m| m.kind == MailKind::Down).count();
     let up = mails.len() - down;
     let subject = match (down, up) {
@@ -103,7 +105,11 @@ pub(crate) fn digest_mail(mails: &[PendingMail], now: Timestamp) -> (String, Str
         (0, u) => format!("[Lookout] {u} apps back UP"),
         (d, u) => format!("[Lookout] {d} apps DOWN, {u} back UP"),
     };
-    let mut body = format!("One scan at {now} found {} transitions.\n\n", mails.len());
+    let latest = mails.iter().map(|m| m.written.state_changed_at).max();
+    let mut body = match latest {
+        Some(t) => format!("{} transitions, the latest at {t}.\n\n", mails.len()),
+        None => String::new(),
+    };
     for m in mails.iter().take(DIGEST_LISTED) {
         let rec = &m.written;
         let what = match m.kind {

@@ -126,4 +126,10 @@ pub struct ScanReport {
     pub errors: u64,
     /// Stopped at [`MAX_DUE_PER_RUN`]; the rest is handled by the next run.
     pub truncated: bool,
+    /// Ingestion looked degraded (many apps silent at once, across most tenants).
+    pub degraded: bool,
+    /// DOWN transitions held because of it (the apps stay up and due).
+    pub held: u64,
+    /// Silent apps given a fresh deadline when it ended.
+    pub rearmed: u64,
 }

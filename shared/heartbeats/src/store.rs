@@ -321,6 +321,7 @@ impl HeartbeatStore {
             ..ScanReport::default()
         };
         let mut pending = Vec::new();
+        let mut due = Vec::new();
         'shards: for shard in 0..DUE_SHARDS {
             let shard = format!("DUE#{shard}");
             let mut start = None;
@@ -362,11 +363,7 @@ impl HeartbeatStore {
                     report.due += 1;
                     let rec: Result<AppRecord, _> = serde_dynamo::from_item(item);
                     match rec {
-                        Ok(rec) => {
-                            if let Some(mail) = self.handle_due(rec, now, &mut report).await {
-                                pending.push(mail);
-                            }
-                        }
+                        Ok(rec) => due.push(rec),
                         Err(err) => {
                             report.errors += 1;
                             tracing::error!(error = %err, "unreadable heartbeat item");
@@ -379,7 +376,28 @@ impl HeartbeatStore {
                 }
             }
         }
-        self.announce(to, pending, now, &mut report).await;
+        // Many apps silent at once may be heartbeats that could not reach us, not outages
+        // (see `ingestion`): their DOWN transitions are then held, or rearmed on recovery.
+        let silent: Vec<&AppRecord> = due.iter().filter(|r| goes_down(r, now)).collect();
+        let (ingestion, health) = self.judge_ingestion(&silent, now, &mut report).await;
+        for rec in due {
+            match ingestion {
+                Ingestion::Hold if goes_down(&rec, now) => {
+                    report.held += 1;
+                    continue;
+                }
+                Ingestion::Recovered if goes_down(&rec, now) => {
+                    self.rearm_silent(rec, now, &mut report).await;
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(mail) = self.handle_due(rec, now, &mut report).await {
+                pending.push(mail);
+            }
+        }
+        self.announce(to, pending, &mut report).await;
+        self.notify_ingestion(to, health, &mut report).await;
         report
     }
 

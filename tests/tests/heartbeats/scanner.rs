@@ -363,6 +363,11 @@ async fn an_outage_of_fifty_apps_in_one_scan_is_one_digest_per_channel() {
     }
     // A healthy one (it beat later): not in the digest.
     hb.beat_at(100, &json!({"app_id": "healthy"})).await;
+    // Another tenant's app, healthy: fifty apps of one tenant going silent are that tenant's
+    // outages, not a degraded ingestion (see `degraded_ingestion_holds_down_alerts…`).
+    let globex = hb.app.key_for("globex").await;
+    hb.clock.set(crate::harness::ts(&at(100)));
+    assert_eq!(hb.beat_with(&globex, &json!({"app_id": 1})).await.0, 200);
 
     let report = hb.scan_at(121).await;
 
@@ -448,4 +453,214 @@ async fn a_flapping_app_is_summed_up_when_its_alert_cooldown_ends() {
     assert_eq!(drain(&hb, "MessengerQueue").await.len(), 1);
     assert_eq!(drain(&hb, "AppEventsQueue").await.len(), 1);
     assert_eq!(hb.scan_at(800).await.due, 0, "settled: not due any more");
+}
+
+/// The digest of transitions that could not be mailed is announced again after the lease with
+/// the same alert id **and the same text**: a text that changed with the scan's time was
+/// refused by the messenger consumer as a reused key (409), retried and dead-lettered (#30).
+#[tokio::test]
+async fn a_digest_announced_again_is_the_same_alert() {
+    let hb = spawn().await;
+    for id in 0..3 {
+        hb.beat_at(0, &json!({"app_id": format!("svc-{id}")})).await;
+    }
+    let sdk = lookout_dev::moto::sdk_config(&hb.moto).await;
+    let broken = silent_app_scanner::Deps {
+        store: hb.store.clone(),
+        mail: AdminMail::new(
+            Mailer::from_sdk(&sdk, "unverified@nowhere.example.com"),
+            hb.admin_email.clone(),
+        ),
+        events: hb.scanner.events.clone(),
+    };
+    let failed = silent_app_scanner::handle(
+        &broken,
+        LambdaEvent::new(scheduled_event(&at(121)), Context::default()),
+    )
+    .await;
+    assert!(failed.is_err(), "the run reports the unsent digest");
+    let first = drain(&hb, "MessengerQueue").await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    // After the lease, a later scan (another `now`) announces the same transitions again.
+    let again = hb.scan_at(121 + 200).await;
+    assert_eq!((again.digests, again.mails_sent), (1, 1), "{again:?}");
+    let second = drain(&hb, "MessengerQueue").await;
+    assert_eq!(second.len(), 1, "{second:?}");
+    let (a, b): (Value, Value) = (
+        serde_json::from_str(&first[0]).unwrap(),
+        serde_json::from_str(&second[0]).unwrap(),
+    );
+    assert_eq!(a["alertId"], b["alertId"]);
+    assert_eq!(a["text"], b["text"], "the same alert, word for word");
+    assert!(a["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("[Lookout] 3 apps DOWN"));
+}
+
+/// A flood of rejected heartbeats (on AWS: the route throttle answering every tenant's beats
+/// 429), then silence: every app goes quiet at once. That is degraded ingestion, not fifteen
+/// outages: no per-app DOWN mail, alert or incident, one degradation notice, nothing more
+/// while it lasts; when the beats come back, one recovery notice, and an app still silent
+/// gets one more period before its DOWN (#30).
+#[tokio::test]
+async fn degraded_ingestion_holds_down_alerts_and_is_announced_once() {
+    let hb = spawn().await;
+    let globex = hb.app.key_for("globex").await;
+    let beat_all = |secs: i64, skip: Option<&'static str>| {
+        let (hb, globex) = (&hb, globex.clone());
+        async move {
+            for id in 0..12 {
+                let app = format!("svc-{id:02}");
+                if Some(app.as_str()) != skip {
+                    assert_eq!(hb.beat_at(secs, &json!({"app_id": app})).await.0, 200);
+                }
+            }
+            for id in 0..3 {
+                assert_eq!(hb.beat_with(&globex, &json!({"app_id": id})).await.0, 200);
+            }
+        }
+    };
+    beat_all(0, None).await;
+    let stored = hb.items().await.len();
+    // The flood: beats without a valid key, every one refused, nothing stored.
+    for i in 0..200 {
+        hb.clock.set(crate::harness::ts(&at(10 + i / 4)));
+        let (status, _) = hb.beat_with("not-a-key", &json!({"app_id": i})).await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(hb.items().await.len(), stored);
+
+    // Every app silent past its deadline: held, and one notice.
+    let report = hb.scan_at(121).await;
+    assert_eq!(
+        (
+            report.degraded,
+            report.held,
+            report.went_down,
+            report.mails_sent
+        ),
+        (true, 15, 0, 1),
+        "{report:?}"
+    );
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(
+        mails[0].subject,
+        "[Lookout] Heartbeats are not reaching Lookout"
+    );
+    assert!(
+        mails[0].body.contains("15 of 15 watched apps"),
+        "{}",
+        mails[0].body
+    );
+    let alerts = drain(&hb, "MessengerQueue").await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains("ingestion-degraded-"), "{}", alerts[0]);
+    assert!(
+        drain(&hb, "AppEventsQueue").await.is_empty(),
+        "no incident opened"
+    );
+    for id in 0..12 {
+        let item = hb.item("acme", &format!("svc-{id:02}")).await.unwrap();
+        assert_eq!(s(&item, "state"), "up");
+    }
+
+    // Still silent a minute later: held, nothing new announced.
+    let report = hb.scan_at(181).await;
+    assert_eq!(
+        (
+            report.degraded,
+            report.held,
+            report.went_down,
+            report.mails_sent
+        ),
+        (true, 15, 0, 0),
+        "{report:?}"
+    );
+    assert_eq!(hb.mails().await.len(), 1);
+    assert!(drain(&hb, "MessengerQueue").await.is_empty());
+
+    // The beats come back, except one app's.
+    beat_all(200, Some("svc-11")).await;
+    let report = hb.scan_at(260).await;
+    assert_eq!(
+        (
+            report.degraded,
+            report.rearmed,
+            report.went_down,
+            report.mails_sent
+        ),
+        (false, 1, 0, 1),
+        "{report:?}"
+    );
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[1].subject, "[Lookout] Heartbeats reach Lookout again");
+    let alerts = drain(&hb, "MessengerQueue").await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains("ingestion-recovered-"), "{}", alerts[0]);
+    assert_eq!(
+        hb.scan_at(300).await.went_down,
+        0,
+        "within its fresh period"
+    );
+
+    // The one app still silent a full period (and grace) after recovery, while the others
+    // beat on: a real DOWN.
+    beat_all(310, Some("svc-11")).await;
+    let report = hb.scan_at(381).await;
+    assert_eq!(
+        (report.went_down, report.degraded),
+        (1, false),
+        "{report:?}"
+    );
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 3);
+    assert_eq!(
+        mails[2].subject,
+        "[Lookout] DOWN: app svc-11 (acme) is silent"
+    );
+    assert_eq!(drain(&hb, "AppEventsQueue").await.len(), 1);
+}
+
+/// One tenant whose apps all go silent cannot make the scanner hold another tenant's
+/// alerts: a mass silence must span most tenants (#30).
+#[tokio::test]
+async fn one_tenants_mass_silence_does_not_hold_another_tenants_down_alert() {
+    let hb = spawn().await;
+    let globex = hb.app.key_for("globex").await;
+    for id in 0..20 {
+        hb.beat_at(0, &json!({"app_id": format!("svc-{id:02}")}))
+            .await;
+    }
+    for id in 0..3 {
+        assert_eq!(hb.beat_with(&globex, &json!({"app_id": id})).await.0, 200);
+    }
+    // globex's apps 0 and 1 keep beating; its app 2 really fails.
+    hb.clock.set(crate::harness::ts(&at(100)));
+    for id in 0..2 {
+        assert_eq!(hb.beat_with(&globex, &json!({"app_id": id})).await.0, 200);
+    }
+    let report = hb.scan_at(121).await;
+    assert_eq!(
+        (report.degraded, report.held, report.went_down),
+        (false, 0, 21),
+        "{report:?}"
+    );
+    let mails = hb.mails().await;
+    assert_eq!(mails.len(), 1, "one digest");
+    assert_eq!(mails[0].subject, "[Lookout] 21 apps DOWN");
+    assert!(
+        mails[0].body.contains("DOWN  2 (globex)"),
+        "{}",
+        mails[0].body
+    );
+    // The count of watched apps it took is kept for the next scans (an hour).
+    let items = hb.items().await;
+    let watched = items
+        .iter()
+        .find(|i| s(i, "pk") == lookout_heartbeats::WATCHED_PK)
+        .expect("the count is kept");
+    assert_eq!(n(watched, "total"), 23);
 }
