@@ -186,8 +186,16 @@ impl TestApp {
         scan_all(&self.ddb, table).await
     }
 
+    /// Every session and event item of the tracker table (not the tenants' daily quota
+    /// counters, `QUOTA#<tenant>`, which `tracker_quota` tests on their own).
     pub async fn tracker_items(&self) -> Vec<std::collections::HashMap<String, AttributeValue>> {
-        self.items(self.tracker_table()).await
+        self.items(self.tracker_table())
+            .await
+            .into_iter()
+            .filter(
+                |i| !matches!(i.get("pk"), Some(AttributeValue::S(pk)) if pk.starts_with("QUOTA#")),
+            )
+            .collect()
     }
 }
 

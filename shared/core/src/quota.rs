@@ -16,6 +16,8 @@ pub const DEFAULT_SENDS_PER_DAY: u32 = 1_000;
 pub const DEFAULT_APPS_PER_TENANT: u32 = 500;
 pub const DEFAULT_CONTACTS_PER_TENANT: u32 = 5_000;
 pub const DEFAULT_SCHEDULE_AHEAD_DAYS: u32 = 366;
+pub const DEFAULT_TRACKER_EVENTS_PER_DAY: u64 = 1_000_000;
+pub const DEFAULT_TRACKER_BYTES_PER_DAY: u64 = 1 << 30;
 
 /// What `Retry-After` says for a standing quota (apps, contacts): nothing frees up by itself.
 pub const STANDING_RETRY_AFTER_SECS: u64 = 3_600;
@@ -33,6 +35,9 @@ pub struct Quotas {
     pub contacts_per_tenant: u32,
     /// How far ahead a send may be scheduled.
     pub schedule_ahead_days: u32,
+    /// Tracker events (`/add_event`) per tenant and UTC day, and their bytes as stored.
+    pub tracker_events_per_day: u64,
+    pub tracker_bytes_per_day: u64,
 }
 
 impl Default for Quotas {
@@ -43,6 +48,8 @@ impl Default for Quotas {
             apps_per_tenant: DEFAULT_APPS_PER_TENANT,
             contacts_per_tenant: DEFAULT_CONTACTS_PER_TENANT,
             schedule_ahead_days: DEFAULT_SCHEDULE_AHEAD_DAYS,
+            tracker_events_per_day: DEFAULT_TRACKER_EVENTS_PER_DAY,
+            tracker_bytes_per_day: DEFAULT_TRACKER_BYTES_PER_DAY,
         }
     }
 }
@@ -73,6 +80,16 @@ impl Quotas {
                 QUOTA_SCHEDULE_AHEAD_DAYS,
                 1..=3_650,
                 d.schedule_ahead_days,
+            )?,
+            tracker_events_per_day: config::int_in(
+                QUOTA_TRACKER_EVENTS_PER_DAY,
+                1..=1_000_000_000,
+                d.tracker_events_per_day,
+            )?,
+            tracker_bytes_per_day: config::int_in(
+                QUOTA_TRACKER_BYTES_PER_DAY,
+                1..=(1 << 40),
+                d.tracker_bytes_per_day,
             )?,
         })
     }

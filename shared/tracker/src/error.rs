@@ -19,6 +19,9 @@ pub enum TrackerError {
     /// Events for a session that has ended.
     #[error("session has ended; no events can be added")]
     SessionEnded,
+    /// The tenant's daily tracker quota is used up (429 with `Retry-After`).
+    #[error(transparent)]
+    Quota(#[from] lookout_core::quota::QuotaExceeded),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -34,6 +37,7 @@ impl From<TrackerError> for AppError {
             TrackerError::AlreadyEnded | TrackerError::SessionEnded => {
                 Self::Conflict(err.to_string())
             }
+            TrackerError::Quota(q) => Self::TooManyRequests(q),
             TrackerError::Store(err) => err.into(),
         }
     }
@@ -50,6 +54,8 @@ mod tests {
         assert_eq!(status(TrackerError::SessionNotFound), 404);
         assert_eq!(status(TrackerError::AlreadyEnded), 409);
         assert_eq!(status(TrackerError::SessionEnded), 409);
+        let quota = lookout_core::quota::QuotaExceeded::new("x", 60);
+        assert_eq!(status(TrackerError::Quota(quota)), 429);
         let store = AppError::from(TrackerError::Store(StoreError::invariant("secret detail")));
         assert_eq!(store.status().as_u16(), 500);
         let body = store.into_response();

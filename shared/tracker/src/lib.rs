@@ -32,10 +32,13 @@ use lookout_core::{auth::Tenant, config, ddb, page, time::Timestamp, StoreError}
 // in `error`).
 mod error;
 mod input;
+mod quota;
 mod records;
 mod store;
 pub use error::TrackerError;
 pub use input::*;
+pub use quota::TrackerQuota;
+use quota::*;
 pub(crate) use records::*;
 pub use store::*;
 
@@ -47,8 +50,9 @@ pub const MAX_PAYLOAD_BYTES: usize = 32 * 1024;
 pub const MAX_ID_LEN: usize = 256;
 /// Most events one `get_machine_events` page returns.
 pub const MAX_PAGE: usize = 1000;
-/// DynamoDB allows 100 actions per transaction; one is the session update.
-const EVENTS_PER_TRANSACTION: usize = 99;
+/// DynamoDB allows 100 actions per transaction; one is the session update, one the tenant's
+/// daily quota counter.
+const EVENTS_PER_TRANSACTION: usize = 98;
 const GSI: &str = "machine-events";
 
 #[cfg(test)]
@@ -65,8 +69,9 @@ impl Deps {
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let sdk = lookout_core::aws::sdk_config().await;
         let client = lookout_core::aws::dynamodb(&sdk);
+        let quotas = lookout_core::quota::Quotas::from_env()?;
         Ok(Self {
-            store: TrackerStore::from_env(client.clone())?,
+            store: TrackerStore::from_env(client.clone())?.with_quota(TrackerQuota::from(&quotas)),
             keys: lookout_core::auth::ApiKeys::from_env(client)?,
         })
     }

@@ -8,6 +8,8 @@ pub struct TrackerStore {
     pub(crate) client: Client,
     pub(crate) table: String,
     pub(crate) retention_days: Option<i64>,
+    /// The per-tenant daily quota of events and bytes (`quota`).
+    pub(crate) quota: TrackerQuota,
 }
 
 impl TrackerStore {
@@ -16,7 +18,14 @@ impl TrackerStore {
             client,
             table: table.into(),
             retention_days,
+            quota: TrackerQuota::default(),
         }
+    }
+
+    /// The same store with another daily quota.
+    pub fn with_quota(mut self, quota: TrackerQuota) -> Self {
+        self.quota = quota;
+        self
     }
 
     /// `TRACKER_TABLE`, and optional `TRACKER_RETENTION_DAYS` (items expire via TTL).
@@ -135,9 +144,20 @@ impl TrackerStore {
             });
         }
         let count = records.len();
+        // The day's quota: what is stored, counted in each chunk's transaction.
+        let now = Timestamp::now();
+        let usage_of = |recs: &[EventRecord]| Usage {
+            events: u64::try_from(recs.len()).unwrap_or(u64::MAX),
+            bytes: recs.iter().map(stored_bytes).sum(),
+        };
+        self.quota.check_size(tenant, usage_of(&records), now)?;
+        if records.len() > EVENTS_PER_TRANSACTION {
+            self.check_room(tenant, usage_of(&records), now).await?;
+        }
         for chunk in records.chunks(EVENTS_PER_TRANSACTION) {
-            let mut items = Vec::with_capacity(chunk.len() + 1);
+            let mut items = Vec::with_capacity(chunk.len() + 2);
             items.push(self.touch_open_session(tenant, &session_id, expires_at)?);
+            items.push(self.count_usage(tenant, usage_of(chunk), now)?);
             for rec in chunk {
                 items.push(ddb::transact_put(&self.table, rec)?);
             }
@@ -148,6 +168,9 @@ impl TrackerStore {
                 .send()
                 .await;
             if let Err(err) = res {
+                if refused_by_counter(&ddb::cancellation_reasons(&err), 1) {
+                    return Err(TrackerError::Quota(self.quota.exceeded(tenant, now)));
+                }
                 if ddb::is_conditional_check_failed(&err) {
                     // Ended (or vanished) between our read and this write.
                     let current = self.load_session(tenant, &session_id).await?;
@@ -410,3 +433,8 @@ fn key_of(
 
 pub(crate) const SESSION_TOKEN_KEYS: [&str; 2] = ["pk", "sk"];
 pub(crate) const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];
+
+/// An event's size as stored (its item's JSON: close to DynamoDB's item size).
+fn stored_bytes(rec: &EventRecord) -> u64 {
+    u64::try_from(lookout_core::page::json_len(rec)).unwrap_or(u64::MAX)
+}

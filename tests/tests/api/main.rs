@@ -7,5 +7,6 @@ mod ddb_helpers;
 mod routes;
 mod tracker;
 mod tracker_e2e;
+mod tracker_quota;
 mod tracker_seed_client;
 mod wiring;
