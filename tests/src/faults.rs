@@ -24,6 +24,8 @@ enum Mode {
     Down,
     /// Take every request and answer none (until the mode changes; then the connection dies).
     Hang,
+    /// Forward this many more requests of one AWS operation, then refuse that operation only.
+    FailOpAfter(String, usize),
 }
 
 /// What happens to one request.
@@ -99,6 +101,12 @@ impl FaultProxy {
             Mode::FailOps(ops.iter().map(|o| (*o).to_owned()).collect());
     }
 
+    /// Lets `n` more requests of the AWS operation `op` through, then refuses that operation
+    /// only (a write that fails part-way, while the rest of the service answers).
+    pub fn fail_op_after(&self, op: &str, n: usize) {
+        self.state.lock().unwrap().mode = Mode::FailOpAfter(op.to_owned(), n);
+    }
+
     /// Forgets the request log.
     pub fn reset_log(&self) {
         let mut s = self.state.lock().unwrap();
@@ -133,6 +141,12 @@ fn admit(state: &Mutex<State>, op: String) -> Verdict {
             s.mode = Mode::FailAfter(*n - 1);
             Verdict::Pass
         }
+        Mode::FailOpAfter(o, 0) if *o == op => Verdict::Refuse,
+        Mode::FailOpAfter(o, n) if *o == op => {
+            s.mode = Mode::FailOpAfter(o.clone(), *n - 1);
+            Verdict::Pass
+        }
+        Mode::FailOpAfter(..) => Verdict::Pass,
     };
     if verdict == Verdict::Pass {
         s.forwarded.push(op);

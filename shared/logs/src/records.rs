@@ -61,3 +61,28 @@ pub struct LogQuery {
 pub(crate) fn user_pk(user: &UserName) -> String {
     format!("U#{}", user.as_str())
 }
+
+/// A batch packed into its chunk items, ready to write ([`LogStore::plan`]).
+#[derive(Debug)]
+pub struct PlannedWrite {
+    pub(crate) chunks: Vec<ChunkRecord>,
+    /// Lines of the batch.
+    pub lines: usize,
+    /// What writing the chunks is billed, in bytes: a write unit (1 KB) per started KB of each
+    /// item, twice for a transaction.
+    pub billed_bytes: u64,
+}
+
+impl PlannedWrite {
+    /// Chunk items the batch becomes.
+    pub fn items(&self) -> usize {
+        self.chunks.len()
+    }
+
+    /// Whether a failed write may have left some of its items stored (several calls, or a
+    /// BatchWriteItem whose unprocessed items ran out of retries); a transaction cannot.
+    pub fn may_write_partly(&self) -> bool {
+        !(self.chunks.len() > crate::ONE_CALL_CHUNKS
+            && self.chunks.len() <= crate::TRANSACTION_CHUNKS)
+    }
+}

@@ -129,7 +129,46 @@ impl LogStore {
         })
     }
 
-    /// Stores every line of a batch, or fails so the client retries (retries are idempotent).
+    /// Stores every line of a batch, or fails so the client retries (retries are idempotent):
+    /// [`plan`](Self::plan), then [`write`](Self::write).
+    pub async fn store(&self, batch: Batch, now: Timestamp) -> Result<usize, LogsError> {
+        let planned = self.plan(batch, now)?;
+        self.write(&planned).await
+    }
+
+    /// The chunk items a batch becomes (packing is a pure function of the batch), and what
+    /// writing them is billed: what the daily quota counts, before anything is written.
+    pub fn plan(&self, batch: Batch, now: Timestamp) -> Result<PlannedWrite, LogsError> {
+        let lines = batch.logs.len();
+        if lines == 0 {
+            return Ok(PlannedWrite {
+                chunks: Vec::new(),
+                lines: 0,
+                billed_bytes: 0,
+            });
+        }
+        let expires = now.unix_seconds() + self.retention_days * 86_400;
+        let chunks = pack(batch, Some(expires))?;
+        // A write unit per started KB of each item; a transaction's writes cost twice.
+        let kb: u64 = chunks
+            .iter()
+            .map(|c| {
+                u64::try_from(lookout_core::page::json_len(c).div_ceil(1024)).unwrap_or(u64::MAX)
+            })
+            .sum();
+        let factor = if chunks.len() > ONE_CALL_CHUNKS && chunks.len() <= TRANSACTION_CHUNKS {
+            2
+        } else {
+            1
+        };
+        Ok(PlannedWrite {
+            chunks,
+            lines,
+            billed_bytes: kb.saturating_mul(1024 * factor),
+        })
+    }
+
+    /// Writes a planned batch; the number of lines stored.
     ///
     /// All or nothing as far as one request can make it: up to [`ONE_CALL_CHUNKS`] chunks go
     /// in a single BatchWriteItem (applied as a whole, or not at all when DynamoDB cannot be
@@ -138,13 +177,11 @@ impl LogStore {
     /// over more than ~100 hours) is written in several calls: a failure part-way leaves some
     /// of its chunks stored, and the client's retry rewrites the same items, so it ends with
     /// every line exactly once.
-    pub async fn store(&self, batch: Batch, now: Timestamp) -> Result<usize, LogsError> {
-        let lines = batch.logs.len();
-        if lines == 0 {
+    pub async fn write(&self, planned: &PlannedWrite) -> Result<usize, LogsError> {
+        let chunks = &planned.chunks;
+        if chunks.is_empty() {
             return Ok(0);
         }
-        let expires = now.unix_seconds() + self.retention_days * 86_400;
-        let chunks = pack(batch, Some(expires))?;
         if chunks.len() > ONE_CALL_CHUNKS && chunks.len() <= TRANSACTION_CHUNKS {
             let puts = chunks
                 .iter()
@@ -155,14 +192,14 @@ impl LogStore {
                 .set_transact_items(Some(puts))
                 .send()
                 .await?;
-            return Ok(lines);
+            return Ok(planned.lines);
         }
         let requests = chunks
             .iter()
             .map(ddb::put_request)
             .collect::<Result<Vec<_>, StoreError>>()?;
         ddb::batch_write_all(&self.client, &self.logs_table, requests).await?;
-        Ok(lines)
+        Ok(planned.lines)
     }
 
     /// The newest `n` lines of `user` (optionally of one process), oldest first: a Query on the

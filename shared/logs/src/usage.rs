@@ -91,7 +91,7 @@ impl LogStore {
         usage: &Usage,
         now: Timestamp,
         lines: usize,
-        bytes: usize,
+        bytes: u64,
     ) {
         let day = quota::utc_day(now);
         let mut expr = "ADD #l :l, #b :b".to_owned();

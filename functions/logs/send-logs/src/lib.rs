@@ -167,21 +167,39 @@ async fn accept(deps: &Deps, req: &Request) -> Result<usize, LogsError> {
     input.data.validate().map_err(LogsError::Invalid)?;
     let now = deps.clock.now();
     let quota = deps.quotas.log_bytes_per_day;
-    if usage.bytes_today(now) + bytes.len() as u64 > quota {
+    // What the batch costs: its body, or what writing it is billed when that is more (10,000
+    // tiny lines an hour apart are 10,000 items of a write unit each, not 1 MB).
+    let planned = deps.store.plan(input.data, now)?;
+    let charged = planned.billed_bytes.max(bytes.len() as u64);
+    if usage.bytes_today(now) + charged > quota {
         return Err(QuotaExceeded::daily(
             format!(
-                "log user {:?} has sent its {quota} bytes for today (UTC)",
+                "log user {:?} has used its {quota} bytes for today (UTC; a batch counts its \
+                 body or its stored items' write units, whichever is more)",
                 user.as_str()
             ),
             now,
         )
         .into());
     }
-    let lines = deps.store.store(input.data, now).await?;
-    deps.store
-        .count_usage(&user, &usage, now, lines, bytes.len())
-        .await;
-    Ok(lines)
+    match deps.store.write(&planned).await {
+        Ok(lines) => {
+            deps.store
+                .count_usage(&user, &usage, now, lines, charged)
+                .await;
+            Ok(lines)
+        }
+        Err(err) => {
+            // Some of it may be stored (and billed): counted, so failing batches cannot be
+            // repeated past the quota. Its retry is counted again: high, never short.
+            if planned.may_write_partly() {
+                deps.store
+                    .count_usage(&user, &usage, now, planned.lines, charged)
+                    .await;
+            }
+            Err(err)
+        }
+    }
 }
 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's
