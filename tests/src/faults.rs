@@ -29,16 +29,49 @@ enum Mode {
 }
 
 /// What happens to one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Verdict {
     Pass,
     Refuse,
     Hang,
+    /// Forwarded once the gate opens.
+    Hold(Arc<tokio::sync::Notify>),
+}
+
+/// A request held by [`FaultProxy::hold_next`]: the test does what it wants to happen "in
+/// between", then opens the gate.
+#[derive(Debug)]
+pub struct Gate {
+    state: Arc<Mutex<State>>,
+    open: Arc<tokio::sync::Notify>,
+    before: usize,
+}
+
+impl Gate {
+    /// Waits until the request is held (it has reached the proxy, and waits there).
+    pub async fn held(&self) {
+        for _ in 0..1000 {
+            if self.state.lock().unwrap().held > self.before {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("no request reached the gate within 10 s");
+    }
+
+    /// Lets the held request go on to moto.
+    pub fn open(&self) {
+        self.open.notify_one();
+    }
 }
 
 #[derive(Debug)]
 struct State {
     mode: Mode,
+    /// Hold the next request of one of these operations until the gate opens.
+    hold: Option<(Vec<String>, Arc<tokio::sync::Notify>)>,
+    /// Requests held so far.
+    held: usize,
     /// AWS operations forwarded (in order).
     forwarded: Vec<String>,
     /// AWS operations refused.
@@ -59,6 +92,8 @@ impl FaultProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State {
             mode: Mode::Up,
+            hold: None,
+            held: 0,
             forwarded: Vec::new(),
             refused: Vec::new(),
         }));
@@ -107,6 +142,19 @@ impl FaultProxy {
         self.state.lock().unwrap().mode = Mode::FailOpAfter(op.to_owned(), n);
     }
 
+    /// Holds the next request of one of `ops` (the others pass) until [`Gate::open`]: a
+    /// deterministic place for a concurrent change between two steps of an operation.
+    pub fn hold_next(&self, ops: &[&str]) -> Gate {
+        let open = Arc::new(tokio::sync::Notify::new());
+        let mut s = self.state.lock().unwrap();
+        s.hold = Some((ops.iter().map(|o| (*o).to_owned()).collect(), open.clone()));
+        Gate {
+            state: self.state.clone(),
+            open,
+            before: s.held,
+        }
+    }
+
     /// Forgets the request log.
     pub fn reset_log(&self) {
         let mut s = self.state.lock().unwrap();
@@ -127,6 +175,13 @@ impl FaultProxy {
 
 fn admit(state: &Mutex<State>, op: String) -> Verdict {
     let mut s = state.lock().unwrap();
+    if s.hold.as_ref().is_some_and(|(ops, _)| ops.contains(&op)) {
+        if let Some((_, gate)) = s.hold.take() {
+            s.held += 1;
+            s.forwarded.push(op);
+            return Verdict::Hold(gate);
+        }
+    }
     let verdict = match &s.mode {
         Mode::Up => Verdict::Pass,
         Mode::FailOps(ops) if ops.contains(&op) => Verdict::Refuse,
@@ -148,7 +203,7 @@ fn admit(state: &Mutex<State>, op: String) -> Verdict {
         }
         Mode::FailOpAfter(..) => Verdict::Pass,
     };
-    if verdict == Verdict::Pass {
+    if matches!(verdict, Verdict::Pass) {
         s.forwarded.push(op);
     } else {
         s.refused.push(op);
@@ -251,6 +306,7 @@ async fn serve(
                 }
                 return;
             }
+            Verdict::Hold(gate) => gate.notified().await,
         }
         let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
         let mut fwd = http.request(method, format!("{upstream}{}", req.target));

@@ -557,3 +557,69 @@ async fn a_tenant_over_its_contacts_quota_gets_429_and_stores_nothing() {
     let (_, listed) = t.list(&key, &[("user_name", "ops")], "").await;
     assert_eq!(listed["contacts"].as_object().unwrap().len(), 3, "{listed}");
 }
+
+/// A contact replaced while another request deletes it (#30): the delete lowers the tenant's
+/// count; the replace, conditioned on the contact still existing, then creates it again and
+/// counts it, instead of restoring it uncounted (which let the quota be bypassed). The delete
+/// lands deterministically between the create's read of the stored names and its write: the
+/// create's DynamoDB calls go through a proxy that holds its first write.
+#[tokio::test]
+async fn a_contact_deleted_while_it_is_replaced_stays_counted() {
+    let mut t = spawn().await;
+    let key = t.key().to_owned();
+    let (status, body) = t
+        .create(
+            &key,
+            &json!({"user_name": "ops", "contact": contact("A", "111111111", "", "")}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let count = |items: &[std::collections::HashMap<String, AttributeValue>]| -> (usize, String) {
+        let contacts = items
+            .iter()
+            .filter(|i| s(i, "pk").starts_with("CT#"))
+            .count();
+        let counted = items
+            .iter()
+            .find(|i| s(i, "pk") == "Q#acme")
+            .and_then(|i| i.get("contacts"))
+            .and_then(|v| v.as_n().ok().cloned())
+            .unwrap_or_default();
+        (contacts, counted)
+    };
+    assert_eq!(count(&t.items().await), (1, "1".to_owned()));
+
+    let proxy =
+        lookout_tests::faults::FaultProxy::start(&lookout_dev::moto::endpoint().unwrap()).await;
+    let sdk = t
+        .app
+        .sdk_for("contacts-create")
+        .await
+        .into_builder()
+        .endpoint_url(proxy.url())
+        .build();
+    t.create.store =
+        broadcast::BroadcastStore::new(aws_sdk_dynamodb::Client::new(&sdk), t.table(), 30);
+    let gate = proxy.hold_next(&["BatchWriteItem", "TransactWriteItems", "PutItem"]);
+    let replace = json!({"user_name": "ops", "contact": contact("A", "999999999", "", "")});
+    let (replaced, ()) = tokio::join!(t.create(&key, &replace), async {
+        gate.held().await;
+        // The create has read "A exists" and waits at its write: A is deleted now.
+        let (status, body) = t
+            .delete(&key, &json!({"user_name": "ops", "contact": "A"}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(count(&t.items().await), (0, "0".to_owned()));
+        gate.open();
+    });
+    assert_eq!(replaced.0, 200, "{replaced:?}");
+    // The last request was the create: A exists, with its new address, and is counted.
+    let (contacts, counted) = count(&t.items().await);
+    assert_eq!(
+        (contacts, counted.as_str()),
+        (1, "1"),
+        "stored contacts and the count agree"
+    );
+    let (_, listed) = t.list(&key, &[("user_name", "ops")], "").await;
+    assert_eq!(listed["contacts"]["A"]["telegram"], "999999999", "{listed}");
+}

@@ -81,43 +81,99 @@ impl BroadcastStore {
             viber: c.addresses.viber.clone(),
             updated_at: now,
         };
-        // New contacts first, counted; a name created meanwhile is read again (a bounded
-        // number of times: each retry finds at least one more name stored).
+        // New contacts first, counted; then the existing ones, replaced only while they still
+        // exist. A name created meanwhile is read again; a name deleted meanwhile (its delete
+        // lowered the count) is created again, and counted, instead of being restored
+        // uncounted. A bounded number of rounds: each finds at least one name changed.
         let mut stored = self.stored_names(&pk).await?;
-        for attempt in 0.. {
+        for _ in 0..4 {
             let new: Vec<ContactRecord> = contacts
                 .iter()
                 .filter(|c| !stored.contains(c.name.as_str()))
                 .map(record)
                 .collect();
-            if new.is_empty() || self.put_new_contacts(tenant, new).await? {
-                break;
+            let created: Vec<String> = new.iter().map(|r| r.sk.clone()).collect();
+            if !new.is_empty() && !self.put_new_contacts(tenant, new).await? {
+                stored = self.stored_names(&pk).await?;
+                continue;
             }
-            if attempt == 3 {
-                return Err(BroadcastError::fault(
-                    "contact create kept racing with other writes",
-                ));
-            }
-            stored = self.stored_names(&pk).await?;
-        }
-        // Then the ones that existed (replaced, not counted) and the user's settings.
-        let mut requests = contacts
-            .iter()
-            .filter(|c| stored.contains(c.name.as_str()))
-            .map(|c| ddb::put_request(&record(c)))
-            .collect::<Result<Vec<_>, lookout_core::StoreError>>()?;
-        if let Some(zone) = time_zone {
-            requests.push(ddb::put_request(&UserSettingsRecord {
+            stored.extend(created);
+            let existing: Vec<ContactRecord> = contacts
+                .iter()
+                .filter(|c| stored.contains(c.name.as_str()))
+                .map(record)
+                .collect();
+            let settings = time_zone.map(|zone| UserSettingsRecord {
                 pk: pk.clone(),
                 sk: USER_SETTINGS_SK.to_owned(),
                 time_zone: zone.name().to_owned(),
                 updated_at: now,
-            })?);
+            });
+            let gone = self.replace_existing(&existing, settings.as_ref()).await?;
+            if gone.is_empty() {
+                return Ok(());
+            }
+            for name in gone {
+                stored.remove(&name);
+            }
         }
-        if !requests.is_empty() {
-            ddb::batch_write_all(&self.client, &self.table, requests).await?;
+        Err(BroadcastError::fault(
+            "contact create kept racing with other writes",
+        ))
+    }
+
+    /// Replaces contacts that exist (each write conditioned on it) and writes the user's
+    /// settings, in one transaction; returns the names deleted meanwhile (nothing written then).
+    async fn replace_existing(
+        &self,
+        records: &[ContactRecord],
+        settings: Option<&UserSettingsRecord>,
+    ) -> Result<Vec<String>, BroadcastError> {
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+        let put = |item, condition: Option<&str>| -> Result<TransactWriteItem, BroadcastError> {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .set_condition_expression(condition.map(str::to_owned))
+                .build()
+                .map_err(BroadcastError::fault)?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        };
+        let mut items = records
+            .iter()
+            .map(|r| {
+                let item = serde_dynamo::to_item(r).map_err(BroadcastError::fault)?;
+                put(item, Some("attribute_exists(pk)"))
+            })
+            .collect::<Result<Vec<_>, BroadcastError>>()?;
+        if let Some(settings) = settings {
+            let item = serde_dynamo::to_item(settings).map_err(BroadcastError::fault)?;
+            items.push(put(item, None)?);
         }
-        Ok(())
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let res = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let err = match res {
+            Ok(_) => return Ok(Vec::new()),
+            Err(err) => err,
+        };
+        let reasons = ddb::cancellation_reasons(&err);
+        let gone: Vec<String> = records
+            .iter()
+            .zip(reasons.iter())
+            .filter(|(_, r)| ddb::condition_failed(r))
+            .map(|(rec, _)| rec.sk.clone())
+            .collect();
+        if gone.is_empty() {
+            return Err(err.into());
+        }
+        Ok(gone)
     }
 
     /// Deletes the named contacts that exist, in one transaction, and returns the names that
