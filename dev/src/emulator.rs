@@ -3,9 +3,9 @@
 //!
 //! | route | answers like |
 //! |---|---|
-//! | `POST /telegram/bot{token}/sendMessage` `{"chat_id","text"}` | Telegram Bot API: `{"ok":true,"result":{"message_id",…}}`; `403` "bot was blocked by the user" when the chat id contains `blocked`; `400` without `chat_id`/`text` |
-//! | `POST /whatsapp/{phone_number_id}/messages` (bearer) `{"messaging_product":"whatsapp","to","type":"text","text":{"body"}}` | WhatsApp Cloud API: `{"messages":[{"id":"wamid.…"}]}`; `401` without a bearer token, `400` for another shape |
-//! | `POST /viber/pa/send_message` (`X-Viber-Auth-Token`) `{"receiver","type":"text","text","sender":{"name"}}` | Viber REST API, and like the seed's emulator it **always fails**: HTTP 200 with `{"status":12,"status_message":"tooManyRequests"}` (Viber reports errors in the body) |
+//! | `POST /telegram/bot{token}/sendMessage` `{"chat_id","text"}` | Telegram Bot API: `{"ok":true,"result":{"message_id",…}}`; `403` "bot was blocked by the user" when the chat id contains `blocked`; `400` without `chat_id`/`text`, and `400` "Bad Request: message is too long" over 4096 characters |
+//! | `POST /whatsapp/{phone_number_id}/messages` (bearer) `{"messaging_product":"whatsapp","to","type":"text","text":{"body"}}` | WhatsApp Cloud API: `{"messages":[{"id":"wamid.…"}]}`; `401` without a bearer token, `400` for another shape, `400` `(#100) Param text['body'] must be at most 4096 characters long.` over 4096 |
+//! | `POST /viber/pa/send_message` (`X-Viber-Auth-Token`) `{"receiver","type":"text","text","sender":{"name"}}` | Viber REST API, and like the seed's emulator it **always fails**: HTTP 200 with `{"status":12,"status_message":"tooManyRequests"}` (Viber reports errors in the body); over 7000 characters `{"status":3,"status_message":"badData"}`, a permanent failure |
 //! | `GET /_received` | every request so far, oldest first (`[{"messenger","address","text","credential","status","accepted","body","at"}]`) |
 //! | `DELETE /_received` | forgets them |
 //! | `POST /_fail` `{"messenger","status","times"}` | the next `times` requests to that messenger fail with `status` (e.g. 503, 429) |
@@ -13,6 +13,11 @@
 //!
 //! Base URLs for the adapters are `{url}/telegram`, `{url}/whatsapp`, `{url}/viber`
 //! (`MessengerConfig::emulated(url)`). HTTP/1.1, one request per connection, bodies up to 1 MB.
+//!
+//! Text lengths are counted in UTF-16 code units, as Telegram counts them, and the same for
+//! WhatsApp and Viber: their documents say "characters", and this is the strictest reading (an
+//! emoji is two), so a text Lookout sends too long for any reading of a limit fails a test. The
+//! limits are written out here, not taken from the adapters, so that a wrong one there shows.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -31,6 +36,17 @@ const MAX_BODY: usize = 1024 * 1024;
 const MAX_HEAD: usize = 64 * 1024;
 /// How long a client may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Telegram Bot API `sendMessage`: "1-4096 characters after entities parsing".
+const TELEGRAM_MAX_TEXT: usize = 4096;
+/// WhatsApp Cloud API text message: "Maximum length: 4096 characters".
+const WHATSAPP_MAX_TEXT: usize = 4096;
+/// Viber REST API `send_message` text: "Max length 7,000 characters".
+const VIBER_MAX_TEXT: usize = 7000;
+
+/// A text's length as the emulated services count it: UTF-16 code units.
+fn text_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
 
 /// One request the emulator answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +151,13 @@ impl Emulator {
     /// Every request answered so far, oldest first.
     pub fn received(&self) -> Vec<Received> {
         lock(&self.state).received.clone()
+    }
+
+    /// The next `times` requests to `messenger` (`telegram`, `whatsapp`, `viber`) are answered
+    /// as usual, before the failures [`fail_next`](Self::fail_next) queues after them: to fail
+    /// a later part of a text sent in parts.
+    pub fn pass_next(&self, messenger: &str, times: usize) {
+        self.fail_next(messenger, PASS, times);
     }
 
     /// The next `times` requests to `messenger` (`telegram`, `whatsapp`, `viber`) fail with
@@ -319,6 +342,9 @@ fn as_text(v: &Value) -> String {
     }
 }
 
+/// In the queue of injected failures: answer this request as usual ([`Emulator::pass_next`]).
+const PASS: u16 = 200;
+
 /// Records the request and returns the injected failure status, if one is queued.
 fn record(
     state: &Shared,
@@ -330,7 +356,11 @@ fn record(
     answer: impl FnOnce(Option<u16>, u64) -> (u16, bool, Value),
 ) -> (u16, Value) {
     let mut s = lock(state);
-    let injected = s.failures.get_mut(messenger).and_then(VecDeque::pop_front);
+    let injected = s
+        .failures
+        .get_mut(messenger)
+        .and_then(VecDeque::pop_front)
+        .filter(|&status| status != PASS);
     s.next_id += 1;
     let (status, accepted, reply) = answer(injected, s.next_id);
     info!(messenger, address, status, accepted, "emulated");
@@ -384,6 +414,9 @@ fn telegram(req: &Request, token: &str, state: &Shared) -> (u16, Value) {
             }
             if text.trim().is_empty() {
                 return (400, false, bad("message text is empty"));
+            }
+            if text_len(&text) > TELEGRAM_MAX_TEXT {
+                return (400, false, bad("message is too long"));
             }
             if chat.contains("blocked") {
                 return (
@@ -448,6 +481,22 @@ fn whatsapp(req: &Request, state: &Shared) -> (u16, Value) {
             if !shape_ok {
                 return error(400, 100, "(#100) Invalid parameter");
             }
+            if text_len(&text) > WHATSAPP_MAX_TEXT {
+                let details = format!(
+                    "Param text['body'] must be at most {WHATSAPP_MAX_TEXT} characters long."
+                );
+                return (
+                    400,
+                    false,
+                    json!({"error": {
+                        "message": format!("(#100) {details}"),
+                        "type": "OAuthException",
+                        "code": 100,
+                        "error_data": {"messaging_product": "whatsapp", "details": details},
+                        "fbtrace_id": "emulator",
+                    }}),
+                );
+            }
             (
                 200,
                 true,
@@ -468,11 +517,13 @@ fn viber(req: &Request, state: &Shared) -> (u16, Value) {
         .get("x-viber-auth-token")
         .cloned()
         .unwrap_or_default();
+    let text = as_text(&body["text"]);
+    let too_long = text_len(&text) > VIBER_MAX_TEXT;
     record(
         state,
         "viber",
         as_text(&body["receiver"]),
-        as_text(&body["text"]),
+        text,
         token,
         body.clone(),
         |injected, _| {
@@ -481,6 +532,14 @@ fn viber(req: &Request, state: &Shared) -> (u16, Value) {
                     status,
                     false,
                     json!({"status": 13, "status_message": "emulated outage"}),
+                );
+            }
+            if too_long {
+                // A request Viber cannot take: permanent, unlike the rate limit below.
+                return (
+                    200,
+                    false,
+                    json!({"status": 3, "status_message": "badData", "chat_hostname": "emulator"}),
                 );
             }
             // The seed's emulator: Viber always fails. Viber reports failures in a 200 body.
@@ -607,6 +666,86 @@ mod tests {
             http.get(format!("{}/nope", e.url())).send().await?.status(),
             404
         );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn texts_over_each_limit_are_refused_as_the_services_refuse_them() -> Result<()> {
+        let e = Emulator::start("127.0.0.1:0")?;
+        crate::init_tls();
+        let http = reqwest::Client::new();
+        let tg = format!("{}/telegram/botTOKEN/sendMessage", e.url());
+        let wa = format!("{}/whatsapp/1/messages", e.url());
+        let vb = format!("{}/viber/pa/send_message", e.url());
+        let telegram = |text: String| {
+            http.post(&tg)
+                .json(&json!({"chat_id": 42, "text": text}))
+                .send()
+        };
+        let whatsapp = |text: String| {
+            http.post(&wa)
+                .bearer_auth("t")
+                .json(&json!({"messaging_product": "whatsapp", "to": "+1555", "type": "text", "text": {"body": text}}))
+                .send()
+        };
+        let viber = |text: String| {
+            http.post(&vb)
+                .header("X-Viber-Auth-Token", "vt")
+                .json(&json!({"receiver": "abc=", "type": "text", "text": text, "sender": {"name": "L"}}))
+                .send()
+        };
+
+        // At the limit: taken (an emoji counts two).
+        assert_eq!(telegram("👋".repeat(2048)).await?.status(), 200);
+        assert_eq!(whatsapp("x".repeat(4096)).await?.status(), 200);
+        let v: Value = viber("x".repeat(7000)).await?.json().await?;
+        assert_eq!(v["status"], 12, "only the usual rate limit");
+
+        // One unit over: refused for good.
+        let r = telegram(format!("{}x", "👋".repeat(2048))).await?;
+        assert_eq!(r.status(), 400);
+        assert_eq!(
+            r.json::<Value>().await?,
+            json!({"ok": false, "error_code": 400, "description": "Bad Request: message is too long"})
+        );
+        let r = whatsapp("x".repeat(4097)).await?;
+        assert_eq!(r.status(), 400);
+        let v: Value = r.json().await?;
+        assert_eq!(v["error"]["code"], 100);
+        assert_eq!(
+            v["error"]["message"],
+            "(#100) Param text['body'] must be at most 4096 characters long."
+        );
+        let r = viber("x".repeat(7001)).await?;
+        assert_eq!(r.status(), 200, "Viber answers failures with 200");
+        let v: Value = r.json().await?;
+        assert_eq!(
+            (v["status"].clone(), v["status_message"].clone()),
+            (json!(3), json!("badData"))
+        );
+
+        let seen: Vec<(String, u16, bool, usize)> = e
+            .received()
+            .into_iter()
+            .map(|r| (r.messenger, r.status, r.accepted, text_len(&r.text)))
+            .collect();
+        let want = [
+            ("telegram", 200, true, 4096),
+            ("whatsapp", 200, true, 4096),
+            ("viber", 200, false, 7000),
+            ("telegram", 400, false, 4097),
+            ("whatsapp", 400, false, 4097),
+            ("viber", 200, false, 7001),
+        ]
+        .map(|(m, status, accepted, len)| (m.to_owned(), status, accepted, len));
+        assert_eq!(seen, want, "each recorded, with its whole text");
+
+        // A failure for the second part of a text: the first passes.
+        e.pass_next("telegram", 1);
+        e.fail_next("telegram", 503, 1);
+        assert_eq!(telegram("(1/2) a".into()).await?.status(), 200);
+        assert_eq!(telegram("(2/2) b".into()).await?.status(), 503);
+        assert_eq!(telegram("c".into()).await?.status(), 200);
         Ok(())
     }
 }

@@ -24,6 +24,10 @@
 //! Failures say whether a retry may help ([`SendError::is_transient`]): network errors,
 //! timeouts, HTTP 429 and 5xx, and Viber's `tooManyRequests` are transient; every other
 //! rejection is permanent. Error texts never contain a token (Telegram's is part of its URL).
+//!
+//! Every text fits the messenger it goes to: [`MessengerApi::send`] sends a text longer than
+//! one message holds ([`MessengerKind::max_text_units`]: Telegram and WhatsApp 4096, Viber 7000)
+//! as numbered parts, in order ([`message_parts`], module `limits`).
 
 use std::time::Duration;
 
@@ -32,7 +36,10 @@ use serde_json::{json, Value};
 
 use lookout_core::config::{self, ConfigError};
 
-/// Longest text any of the three accepts in one message (Telegram's and WhatsApp's limit).
+/// Longest broadcast text the API accepts, in characters (the seed's limit, Telegram's and
+/// WhatsApp's per message). Messengers count differently (Telegram in UTF-16 units, so 4096
+/// emoji are 8192): what one message holds is [`MessengerKind::max_text_units`], and a longer
+/// text goes out in parts ([`message_parts`]).
 pub const MAX_TEXT_CHARS: usize = 4096;
 /// How long one call to a messenger may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,10 +84,16 @@ impl std::fmt::Display for MessengerKind {
     }
 }
 
-// By concern: settings (where and how), the client, outcomes (pure), the port.
+// By concern: settings (where and how), the client, outcomes (pure), limits and parts
+// (pure), the port.
+mod limits;
 mod outcome;
 mod port;
 mod settings;
+pub use limits::{
+    cut_mark, message_parts, text_units, MAX_PARTS, MIN_TEXT_LIMIT, TELEGRAM_MAX_TEXT,
+    VIBER_MAX_TEXT, WHATSAPP_MAX_TEXT,
+};
 use outcome::*;
 pub use port::*;
 pub use settings::*;
@@ -110,6 +123,15 @@ pub enum SendError {
         kind: MessengerKind,
         status: Option<u16>,
         detail: String,
+    },
+    /// A text sent in parts failed after the messenger had accepted some of them. Permanent
+    /// whatever `cause` was: sending the text again would repeat the accepted parts.
+    #[error("{kind} accepted {accepted} of {total} parts, then part {failed} failed: {cause}; not sent again, so no part arrives twice", failed = .accepted + 1)]
+    PartlySent {
+        kind: MessengerKind,
+        accepted: usize,
+        total: usize,
+        cause: Box<SendError>,
     },
 }
 
@@ -181,8 +203,21 @@ impl Messenger {
     }
 
     /// Sends `text` to `address` (a Telegram chat id or @username, a WhatsApp phone number,
-    /// a Viber user id) through `kind`.
+    /// a Viber user id) through `kind`, in parts when it is longer than one message holds:
+    /// [`MessengerApi::send`].
     pub async fn send(
+        &self,
+        kind: MessengerKind,
+        address: &str,
+        text: &str,
+    ) -> Result<Delivered, SendError> {
+        MessengerApi::send(self, kind, address, text).await
+    }
+
+    /// Sends `text` as one message, as it is: a text longer than `kind` takes
+    /// ([`MessengerKind::max_text_units`]) is refused by the messenger. [`send`](Self::send)
+    /// splits it first.
+    pub async fn send_one(
         &self,
         kind: MessengerKind,
         address: &str,

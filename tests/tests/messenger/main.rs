@@ -8,5 +8,6 @@ mod contacts;
 mod e2e;
 mod failed;
 mod harness;
+mod limits;
 mod seed_client;
 mod send;

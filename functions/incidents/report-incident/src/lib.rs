@@ -15,7 +15,9 @@
 //! never cost the incident: the newest lines are kept and `logs_truncated` says so (the record
 //! keeps `logs_dropped`).
 //!
-//! A new incident is also posted to the Telegram admin chat when `TELEGRAM_ADMIN_CHAT_ID` is set.
+//! A new incident is also posted to the Telegram admin chat when `TELEGRAM_ADMIN_CHAT_ID` is set:
+//! its title, message (up to 10,000 characters) and id, in numbered parts when that is longer
+//! than one Telegram message holds (the messenger port's `MessengerApi::send`, as broadcasts).
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
 use lookout_core::{
@@ -147,9 +149,10 @@ impl Deps {
     }
 }
 
-/// Tells the admin about a new incident: a short message to the Telegram admin chat (best
-/// effort) and the mail. Returns the mail's outcome to record (`None` inside: sent;
-/// `Some(reason)`: not sent), or `None` when no mail is configured.
+/// Tells the admin about a new incident: a message to the Telegram admin chat (best effort;
+/// the port sends a text longer than Telegram's limit as numbered parts) and the mail.
+/// Returns the mail's outcome to record (`None` inside: sent; `Some(reason)`: not sent), or
+/// `None` when no mail is configured.
 pub async fn announce(
     mail: Option<&dyn AdminMailer>,
     telegram: Option<&TelegramAdmin>,
@@ -319,6 +322,48 @@ mod tests {
             msgs[0].text,
             "[Lookout] CRIT in billing: DB down\ntimeout\nid: 0b3c"
         );
+    }
+
+    #[tokio::test]
+    async fn a_10000_character_incident_reaches_the_admin_chat_whole_in_parts_that_fit() {
+        use lookout_messenger::messenger::{text_units, TELEGRAM_MAX_TEXT};
+        let mail = MemoryMail::default();
+        let chat = MemoryMessenger::default();
+        let tg = TelegramAdmin {
+            messenger: Arc::new(chat.clone()),
+            chat_id: "-100777".into(),
+        };
+        let mut i = incident();
+        i.message = (0..250)
+            .map(|n| format!("{n:03} Ошибка: connection reset by peer (db-1:5432)\n"))
+            .collect::<String>()
+            .chars()
+            .take(lookout_incidents::MAX_MESSAGE)
+            .collect();
+        assert_eq!(i.message.chars().count(), 10_000);
+        assert_eq!(announce(Some(&mail), Some(&tg), &i, None).await, Some(None));
+        let parts = chat.sent();
+        assert_eq!(parts.len(), 3, "{parts:#?}");
+        let mut whole = String::new();
+        for (n, part) in parts.iter().enumerate() {
+            assert_eq!(part.address, "-100777");
+            assert!(
+                text_units(&part.text) <= TELEGRAM_MAX_TEXT,
+                "part {n}: {} units",
+                text_units(&part.text)
+            );
+            let number = format!("({}/3) ", n + 1);
+            whole.push_str(part.text.strip_prefix(&number).unwrap());
+        }
+        assert_eq!(
+            whole,
+            format!(
+                "[Lookout] CRIT in billing: DB down\n{}\nid: 0b3c",
+                i.message
+            ),
+            "title, the whole message and the id, in order"
+        );
+        assert_eq!(mail.sent().len(), 1);
     }
 
     #[tokio::test]

@@ -1,6 +1,8 @@
 //! Sending to a messenger, as a port: [`Messenger`] speaks HTTP to the real APIs (or the
 //! emulator), [`LazyMessenger`] builds one on first use (the secret is read then, not at cold
-//! start), and [`MemoryMessenger`] answers from a script for unit tests.
+//! start), and [`MemoryMessenger`] answers from a script for unit tests. Each sends one message
+//! ([`MessengerApi::send_one`]); the port's [`MessengerApi::send`] splits a longer text into
+//! parts and sends them in order, the same way whatever the adapter.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -18,13 +20,65 @@ pub trait MessengerApi: Send + Sync + std::fmt::Debug {
     /// Where a message of `kind` goes, fit for records (no tokens); `None` when `kind` is not
     /// configured.
     fn endpoint(&self, kind: MessengerKind) -> BoxFuture<'_, Option<String>>;
-    /// Sends `text` to `address` through `kind`.
-    fn send<'a>(
+    /// Sends `text` to `address` through `kind` as one message, as it is (the adapter's part).
+    /// Callers use [`send`](Self::send), which keeps every message within `kind`'s limit.
+    fn send_one<'a>(
         &'a self,
         kind: MessengerKind,
         address: &'a str,
         text: &'a str,
     ) -> BoxFuture<'a, Result<Delivered, SendError>>;
+
+    /// Sends `text` to `address` through `kind`: as it is when it fits one message, else as
+    /// the numbered parts of [`message_parts`], one after the other, each once the one before
+    /// was accepted. Adapters implement [`send_one`](Self::send_one), not this.
+    ///
+    /// One call is one delivery, and a retried delivery must not repeat what arrived; the
+    /// delivery store keeps one outcome per delivery, not one per part, so:
+    /// - a failure of the first part is returned as it is: nothing arrived, so a transient
+    ///   one may be retried (the whole text goes again) and a permanent one is recorded;
+    /// - a failure of a later part is [`SendError::PartlySent`], permanent whatever the cause:
+    ///   the delivery is recorded as failed, with the whole text in the failed list and the
+    ///   error naming the parts that arrived, and never sent again.
+    ///
+    /// The accepted parts' provider ids are joined with `,`.
+    fn send<'a>(
+        &'a self,
+        kind: MessengerKind,
+        address: &'a str,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<Delivered, SendError>> {
+        Box::pin(send_in_parts(self, kind, address, text))
+    }
+}
+
+/// [`MessengerApi::send`]: the parts of `text`, in order, through `messenger`'s `send_one`.
+async fn send_in_parts<M: MessengerApi + ?Sized>(
+    messenger: &M,
+    kind: MessengerKind,
+    address: &str,
+    text: &str,
+) -> Result<Delivered, SendError> {
+    let parts = message_parts(text, kind.max_text_units());
+    let total = parts.len();
+    let mut ids = Vec::new();
+    for (accepted, part) in parts.iter().enumerate() {
+        match messenger.send_one(kind, address, part).await {
+            Ok(delivered) => ids.extend(delivered.provider_id),
+            Err(err) if accepted == 0 => return Err(err),
+            Err(err) => {
+                return Err(SendError::PartlySent {
+                    kind,
+                    accepted,
+                    total,
+                    cause: Box::new(err),
+                })
+            }
+        }
+    }
+    Ok(Delivered {
+        provider_id: (!ids.is_empty()).then(|| ids.join(",")),
+    })
 }
 
 impl MessengerApi for Messenger {
@@ -32,13 +86,13 @@ impl MessengerApi for Messenger {
         let url = Messenger::endpoint(self, kind);
         Box::pin(async move { url })
     }
-    fn send<'a>(
+    fn send_one<'a>(
         &'a self,
         kind: MessengerKind,
         address: &'a str,
         text: &'a str,
     ) -> BoxFuture<'a, Result<Delivered, SendError>> {
-        Box::pin(Messenger::send(self, kind, address, text))
+        Box::pin(Messenger::send_one(self, kind, address, text))
     }
 }
 
@@ -97,7 +151,7 @@ impl MessengerApi for LazyMessenger {
     fn endpoint(&self, kind: MessengerKind) -> BoxFuture<'_, Option<String>> {
         Box::pin(async move { self.get().await.ok()?.endpoint(kind) })
     }
-    fn send<'a>(
+    fn send_one<'a>(
         &'a self,
         kind: MessengerKind,
         address: &'a str,
@@ -105,7 +159,7 @@ impl MessengerApi for LazyMessenger {
     ) -> BoxFuture<'a, Result<Delivered, SendError>> {
         Box::pin(async move {
             match self.get().await {
-                Ok(m) => m.send(kind, address, text).await,
+                Ok(m) => m.send_one(kind, address, text).await,
                 Err(err) => {
                     tracing::error!(error = %err, "messenger settings not loaded");
                     Err(SendError::Unavailable {
@@ -119,7 +173,7 @@ impl MessengerApi for LazyMessenger {
     }
 }
 
-/// One message a [`MemoryMessenger`] was given.
+/// One message a [`MemoryMessenger`] was given (one part of a longer text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
     pub kind: MessengerKind,
@@ -127,8 +181,9 @@ pub struct Sent {
     pub text: String,
 }
 
-/// Answers sends from a script ([`MemoryMessenger::then`]), `Ok` once it is used up, and keeps
-/// every message it was given. Clones share both.
+/// Answers sends from a script ([`MemoryMessenger::then`]: one answer a message, so one a
+/// part of a longer text), `Ok` once it is used up, and keeps every message it was given.
+/// Clones share both.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryMessenger {
     script: Arc<Mutex<VecDeque<Result<Delivered, SendError>>>>,
@@ -153,7 +208,7 @@ impl MessengerApi for MemoryMessenger {
     fn endpoint(&self, kind: MessengerKind) -> BoxFuture<'_, Option<String>> {
         Box::pin(async move { Some(format!("memory://{kind}")) })
     }
-    fn send<'a>(
+    fn send_one<'a>(
         &'a self,
         kind: MessengerKind,
         address: &'a str,

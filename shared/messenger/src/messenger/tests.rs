@@ -116,3 +116,106 @@ async fn transport_errors_are_transient_and_hide_the_token() {
         SendError::NotConfigured(MessengerKind::Viber)
     );
 }
+
+/// A text of `lines` lines of 50 characters (about `lines × 51` units).
+fn long_text(lines: usize) -> String {
+    (0..lines)
+        .map(|i| format!("{i:04} {}\n", "x".repeat(45)))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_long_text_goes_in_numbered_parts_in_order_each_within_the_limit() {
+    let m = MemoryMessenger::default();
+    for id in ["11", "12", "13"] {
+        m.then(Ok(Delivered {
+            provider_id: Some(id.into()),
+        }));
+    }
+    let text = long_text(200); // 10,200 characters
+    let delivered = m
+        .send(MessengerKind::Telegram, "-100123", &text)
+        .await
+        .unwrap();
+    assert_eq!(delivered.provider_id.as_deref(), Some("11,12,13"));
+    let sent = m.sent();
+    assert_eq!(sent.len(), 3);
+    let mut whole = String::new();
+    for (i, s) in sent.iter().enumerate() {
+        assert_eq!(
+            (s.kind, s.address.as_str()),
+            (MessengerKind::Telegram, "-100123")
+        );
+        assert!(text_units(&s.text) <= TELEGRAM_MAX_TEXT, "part {i}");
+        let number = format!("({}/3) ", i + 1);
+        whole.push_str(s.text.strip_prefix(&number).unwrap());
+    }
+    assert_eq!(whole, text.trim_end(), "in order, nothing lost");
+
+    // Viber takes 7000 units a message: two parts.
+    let viber = MemoryMessenger::default();
+    viber.send(MessengerKind::Viber, "v=", &text).await.unwrap();
+    assert_eq!(viber.sent().len(), 2);
+    // A short text goes as it is.
+    let short = MemoryMessenger::default();
+    short
+        .send(MessengerKind::WhatsApp, "+1555", "disk full")
+        .await
+        .unwrap();
+    assert_eq!(short.sent()[0].text, "disk full");
+}
+
+#[tokio::test]
+async fn a_failed_first_part_is_the_error_as_it_is_and_nothing_more_is_sent() {
+    let m = MemoryMessenger::default();
+    let busy = SendError::Unavailable {
+        kind: MessengerKind::Telegram,
+        status: Some(429),
+        detail: "Too Many Requests".into(),
+    };
+    m.then(Err(busy.clone()));
+    let err = m
+        .send(MessengerKind::Telegram, "-1", &long_text(200))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err, busy,
+        "transient: nothing arrived, a retry repeats nothing"
+    );
+    assert!(err.is_transient());
+    assert_eq!(m.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failure_after_an_accepted_part_is_permanent_so_no_part_is_sent_twice() {
+    let m = MemoryMessenger::default();
+    m.then(Ok(Delivered {
+        provider_id: Some("7".into()),
+    }))
+    .then(Err(SendError::Unavailable {
+        kind: MessengerKind::WhatsApp,
+        status: Some(503),
+        detail: "Service temporarily unavailable".into(),
+    }));
+    let err = m
+        .send(MessengerKind::WhatsApp, "+1555", &long_text(200))
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient(), "{err}");
+    assert!(
+        matches!(
+            &err,
+            SendError::PartlySent { kind: MessengerKind::WhatsApp, accepted: 1, total: 3, cause }
+                if cause.is_transient()
+        ),
+        "{err:?}"
+    );
+    let said = err.to_string();
+    assert!(
+        said.contains("accepted 1 of 3 parts, then part 2 failed")
+            && said.contains("(503)")
+            && said.contains("not sent again"),
+        "{said}"
+    );
+    assert_eq!(m.sent().len(), 2, "the third part is not tried");
+}
