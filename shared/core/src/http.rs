@@ -147,6 +147,26 @@ where
     Ok(fut.await.unwrap_or_else(AppError::into_response))
 }
 
+/// The reply marked `Cache-Control: no-store`, so no cache or proxy between the API and the
+/// client keeps it: what an authenticated read returns is a tenant's or the admin's data.
+pub fn no_store(mut resp: Response<Body>) -> Response<Body> {
+    resp.headers_mut().insert(
+        lambda_http::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    resp
+}
+
+/// [`respond`] for an authenticated `GET` (an API key, a log user's token or the admin token):
+/// every reply, the data and the errors alike, is [`no_store`]. Public routes (the console,
+/// `openapi.json`, the badge) set their own caching instead.
+pub async fn respond_no_store<F>(fut: F) -> Result<Response<Body>, lambda_http::Error>
+where
+    F: std::future::Future<Output = Result<Response<Body>, AppError>>,
+{
+    respond(fut).await.map(no_store)
+}
+
 /// Whether the request's `If-None-Match` names `etag` (weak or strong) or is `*`: the client's
 /// copy is current, a `304`.
 pub fn etag_matches(req: &Request, etag: &str) -> bool {
@@ -185,6 +205,29 @@ mod tests {
         assert_eq!(canonical_path("/"), "/");
         assert_eq!(canonical_path("//"), "/");
         assert_eq!(canonical_path(""), "/");
+    }
+
+    #[tokio::test]
+    async fn authenticated_reads_are_no_store_whatever_they_answer() {
+        let data = respond_no_store(async { Ok(ok(&serde_json::json!({"a": 1}))) })
+            .await
+            .unwrap();
+        let denied = respond_no_store(async { Err(AppError::Unauthorized("no key".into())) })
+            .await
+            .unwrap();
+        for (resp, status) in [(data, 200), (denied, 401)] {
+            assert_eq!(resp.status().as_u16(), status);
+            assert_eq!(
+                resp.headers()[lambda_http::http::header::CACHE_CONTROL],
+                "no-store"
+            );
+            assert_eq!(resp.headers()[CONTENT_TYPE], "application/json");
+        }
+        let plain = respond(async { Ok(ok(&1)) }).await.unwrap();
+        assert!(plain
+            .headers()
+            .get(lambda_http::http::header::CACHE_CONTROL)
+            .is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 mod e2e;
+mod no_store;
 mod quota;
 mod seed_client;
 

@@ -7,6 +7,7 @@ mod consumer;
 mod contacts;
 mod e2e;
 mod failed;
+mod failed_pages;
 mod harness;
 mod limits;
 mod seed_client;

@@ -6,7 +6,7 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{
     auth::{AdminAuth, ApiKeys, KeyView, Tenant},
     aws, config,
-    http::{ok, respond},
+    http::{ok, respond_no_store},
     time::{system_clock, SharedClock},
     AppError,
 };
@@ -38,7 +38,7 @@ pub struct KeyList {
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    respond(async {
+    respond_no_store(async {
         deps.admin.check(&req)?;
         let params = req.query_string_parameters();
         if let Some((name, _)) = params.iter().find(|(n, _)| *n != "tenant") {

@@ -12,7 +12,7 @@ use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
     auth::AdminAuth,
     aws, config,
-    http::{ok, respond},
+    http::{ok, respond_no_store},
     time::{SharedClock, Timestamp},
     AppError,
 };
@@ -61,7 +61,7 @@ pub struct Overview {
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    respond(async {
+    respond_no_store(async {
         deps.admin.check(&req)?;
         if req.uri().query().is_some_and(|q| !q.is_empty()) {
             return Err(AppError::validation(

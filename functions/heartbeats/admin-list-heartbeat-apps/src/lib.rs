@@ -5,7 +5,7 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{
     auth::AdminAuth,
     aws, config,
-    http::{ok, respond},
+    http::{ok, respond_no_store},
     AppError,
 };
 use lookout_heartbeats::{BadgeKey, HeartbeatStore, ListQuery};
@@ -32,7 +32,7 @@ impl Deps {
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    respond(async {
+    respond_no_store(async {
         deps.admin.check(&req)?;
         let params = req.query_string_parameters();
         for (name, _) in params.iter() {

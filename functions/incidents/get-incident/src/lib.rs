@@ -2,7 +2,7 @@
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{
-    http::{ok, respond},
+    http::{ok, respond_no_store},
     AppError,
 };
 use lookout_incidents::query_params;
@@ -10,7 +10,7 @@ use lookout_incidents::query_params;
 pub use lookout_incidents::AdminDeps as Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    respond(async {
+    respond_no_store(async {
         deps.admin.check(&req)?;
         let params = req.query_string_parameters();
         let get = query_params(&params, &["id"])?;

@@ -1,13 +1,13 @@
 //! `GET /admin/apps` (admin) → `{"apps":[…]}` by name; codes are never shown.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_core::http::{ok, respond};
+use lookout_core::http::{ok, respond_no_store};
 use lookout_incidents::{query_params, AppList};
 
 pub use lookout_incidents::AdminDeps as Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    respond(async {
+    respond_no_store(async {
         deps.admin.check(&req)?;
         let params = req.query_string_parameters();
         let _no_params = query_params(&params, &[])?;

@@ -3,7 +3,7 @@
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{
-    http::{ok, respond},
+    http::{ok, respond_no_store},
     time::Timestamp,
     AppError,
 };
@@ -65,7 +65,7 @@ fn parse(req: &Request) -> Result<IncidentQuery, AppError> {
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    respond(async {
+    respond_no_store(async {
         deps.admin.check(&req)?;
         let q = parse(&req)?;
         Ok(ok(&deps.store.list(q).await?))

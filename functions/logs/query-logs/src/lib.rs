@@ -10,7 +10,7 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{
     auth::{bearer, AdminAuth},
     aws, config,
-    http::{header, ok, respond},
+    http::{header, ok, respond_no_store},
     time::{system_clock, SharedClock, Timestamp},
     AppError,
 };
@@ -107,7 +107,7 @@ fn parse(req: &Request) -> Result<(UserName, LogQuery), AppError> {
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    respond(async {
+    respond_no_store(async {
         // Authenticated before the query is read: an admin by the bearer token; a user by
         // its token, for which only the `user` parameter is read first.
         let token = header(&req, "x-user-token")

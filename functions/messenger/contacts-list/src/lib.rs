@@ -3,7 +3,7 @@
 //! (`""` for an unset messenger, as in the seed).
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_core::http::{body_bytes, ok, respond};
+use lookout_core::http::{body_bytes, ok, respond_no_store};
 use lookout_messenger::broadcast::{get_params, ContactList, SeedAddresses};
 
 pub use lookout_messenger::broadcast::Deps;
@@ -17,7 +17,7 @@ pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    respond(async {
+    respond_no_store(async {
         let caller = deps
             .keys
             .authenticate(&req, lookout_core::auth::Scope::Messenger)

@@ -2,6 +2,9 @@
 //! `?user_name=…` (optional `limit` 1..=1000, default 100, and `next_token`) →
 //! `{"data": [{"sender", "message", "contact", "url", "time": [Y,M,D,h,m,s], "messenger",
 //! "address", "error", "failedAt", "attempts", "deliveryId"}], "next_token"?}`, newest first.
+//! A page also stops at 4 MiB of `data` as JSON (a control character in a message is six bytes
+//! there), so a page may hold fewer than `limit` and still have a `next_token`; replies are
+//! `Cache-Control: no-store`.
 //!
 //! The seed's fields: `sender` is the user who sent, `url` the messenger endpoint tried (bot
 //! tokens masked), `time` when the message was due. A delivery is listed once it failed for
@@ -9,7 +12,7 @@
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{
-    http::{body_bytes, ok, respond},
+    http::{body_bytes, ok, respond_no_store},
     AppError,
 };
 use lookout_messenger::broadcast::{get_params, MAX_FAILED_PAGE};
@@ -18,7 +21,7 @@ use serde_json::Value;
 pub use lookout_messenger::broadcast::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    respond(async {
+    respond_no_store(async {
         let caller = deps
             .keys
             .authenticate(&req, lookout_core::auth::Scope::Messenger)

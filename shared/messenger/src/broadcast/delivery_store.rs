@@ -2,6 +2,8 @@
 
 use super::*;
 
+use lookout_core::page::{ByteBudget, ReadBudget};
+
 impl BroadcastStore {
     // ------------------------------------------------------------ the state machine
 
@@ -245,7 +247,11 @@ impl BroadcastStore {
 
     // ------------------------------------------------------------ the failed list
 
-    /// `user`'s failed deliveries, newest first.
+    /// `user`'s failed deliveries, newest first, a page at a time: at most `limit` of them and
+    /// [`lookout_core::page::MAX_PAGE_BYTES`] of their JSON as the reply serializes it (a
+    /// control character is six bytes there, `\u0001`), read in at most [`ReadBudget`]'s
+    /// pages and time. The next token points after the last delivery returned and is there
+    /// only when more may follow: a page may hold fewer than `limit` and still have one.
     pub async fn failed(
         &self,
         tenant: &Tenant,
@@ -259,42 +265,70 @@ impl BroadcastStore {
             )));
         }
         let fpk = failed_pk(tenant.as_str(), user.as_str());
-        let start = next_token
+        let mut start = next_token
             .map(|t| ddb::decode_page_token(t, &TOKEN_KEYS, ("failedPk", &fpk), "next_token"))
             .transpose()?;
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(FAILED_INDEX)
-            .key_condition_expression("failedPk = :p")
-            .expression_attribute_values(":p", s(&fpk))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(100))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
         let mut data = Vec::new();
-        for item in out.items.unwrap_or_default() {
-            let d: DeliveryRecord = serde_dynamo::from_item(item)?;
-            data.push(FailedOut {
-                sender: d.user_name,
-                message: d.message.unwrap_or_default(),
-                contact: d.contact,
-                url: d.url.unwrap_or_default(),
-                time: time_parts(d.scheduled_at),
-                messenger: d.messenger,
-                address: d.address,
-                error: d.last_error.unwrap_or_default(),
-                failed_at: d.failed_at.unwrap_or(d.updated_at),
-                attempts: d.attempts,
-                delivery_id: d.delivery_id,
-            });
+        let mut bytes = ByteBudget::default();
+        let mut reads = ReadBudget::default();
+        // The token after the last delivery taken.
+        let mut last: Option<String> = None;
+        let mut next_token = None;
+        'pages: loop {
+            // One more than the page needs: a full page then knows whether more follow.
+            let want = limit - data.len() + 1;
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(FAILED_INDEX)
+                .key_condition_expression("failedPk = :p")
+                .expression_attribute_values(":p", s(&fpk))
+                .scan_index_forward(false)
+                .limit(i32::try_from(want).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await?;
+            for item in out.items.unwrap_or_default() {
+                let after = ddb::encode_page_token(&item, &TOKEN_KEYS);
+                let entry = failed_out(serde_dynamo::from_item(item)?);
+                // A page stops at `limit` deliveries or at its byte budget, whichever is first.
+                if data.len() == limit || !bytes.take_json(&entry) {
+                    next_token = last;
+                    break 'pages;
+                }
+                data.push(entry);
+                last = Some(after);
+            }
+            match out.last_evaluated_key {
+                // Read enough for one request: answer with what there is, and go on after the
+                // last delivery read (every one read was taken).
+                Some(k) if reads.spent() => {
+                    next_token = Some(ddb::encode_page_token(&k, &TOKEN_KEYS));
+                    break;
+                }
+                Some(k) => start = Some(k),
+                None => break,
+            }
         }
-        let next_token = out
-            .last_evaluated_key
-            .map(|k| ddb::encode_page_token(&k, &TOKEN_KEYS));
         Ok(FailedPage { data, next_token })
+    }
+}
+
+/// A failed delivery as `/api/get_failed_mess` lists it.
+fn failed_out(d: DeliveryRecord) -> FailedOut {
+    FailedOut {
+        sender: d.user_name,
+        message: d.message.unwrap_or_default(),
+        contact: d.contact,
+        url: d.url.unwrap_or_default(),
+        time: time_parts(d.scheduled_at),
+        messenger: d.messenger,
+        address: d.address,
+        error: d.last_error.unwrap_or_default(),
+        failed_at: d.failed_at.unwrap_or(d.updated_at),
+        attempts: d.attempts,
+        delivery_id: d.delivery_id,
     }
 }
 
