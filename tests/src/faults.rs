@@ -26,6 +26,8 @@ enum Mode {
     Hang,
     /// Forward this many more requests of one AWS operation, then refuse that operation only.
     FailOpAfter(String, usize),
+    /// Forward this many more requests of one AWS operation, refuse the next one, then heal.
+    FailNth(String, usize),
 }
 
 /// What happens to one request.
@@ -142,6 +144,12 @@ impl FaultProxy {
         self.state.lock().unwrap().mode = Mode::FailOpAfter(op.to_owned(), n);
     }
 
+    /// Refuses only the `n`-th next request (1-based) of the AWS operation `op`, then heals:
+    /// one failed call in the middle of an operation.
+    pub fn fail_nth(&self, op: &str, n: usize) {
+        self.state.lock().unwrap().mode = Mode::FailNth(op.to_owned(), n.saturating_sub(1));
+    }
+
     /// Holds the next request of one of `ops` (the others pass) until [`Gate::open`]: a
     /// deterministic place for a concurrent change between two steps of an operation.
     pub fn hold_next(&self, ops: &[&str]) -> Gate {
@@ -202,6 +210,15 @@ fn admit(state: &Mutex<State>, op: String) -> Verdict {
             Verdict::Pass
         }
         Mode::FailOpAfter(..) => Verdict::Pass,
+        Mode::FailNth(o, 0) if *o == op => {
+            s.mode = Mode::Up;
+            Verdict::Refuse
+        }
+        Mode::FailNth(o, n) if *o == op => {
+            s.mode = Mode::FailNth(o.clone(), *n - 1);
+            Verdict::Pass
+        }
+        Mode::FailNth(..) => Verdict::Pass,
     };
     if matches!(verdict, Verdict::Pass) {
         s.forwarded.push(op);

@@ -94,6 +94,7 @@ pub mod names {
     pub const MESSENGER_RETENTION_DAYS: &str = "MESSENGER_RETENTION_DAYS";
     /// Delivery attempts before a message is failed (1..=20, default 5).
     pub const MESSENGER_MAX_ATTEMPTS: &str = "MESSENGER_MAX_ATTEMPTS";
+    pub const MESSENGER_MAX_RECEIVES: &str = "MESSENGER_MAX_RECEIVES";
     /// First retry delay, doubled per attempt (0..=900 s, default 30).
     pub const MESSENGER_RETRY_BASE_SECONDS: &str = "MESSENGER_RETRY_BASE_SECONDS";
     /// Per-tenant quotas (`lookout_core::quota`).

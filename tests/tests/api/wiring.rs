@@ -350,3 +350,30 @@ fn every_body_limit_fits_lambdas_invoke_payload() {
         "a body over 3.5 MiB is refused whatever limit is asked"
     );
 }
+
+/// The messenger consumer knows the messenger queue's `maxReceiveCount` (its last receive
+/// records a retry as failed instead), and it exceeds the most attempts a delivery may have.
+#[test]
+fn the_messenger_consumer_knows_its_queues_receive_limit() {
+    let tpl = template();
+    let queue = tpl
+        .resources_of("AWS::SQS::Queue")
+        .into_iter()
+        .find(|(id, _)| id == "MessengerQueue")
+        .expect("MessengerQueue")
+        .1;
+    let max_receives = queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap();
+    let deliver = tpl
+        .functions()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.binary == "messenger-deliver")
+        .unwrap();
+    let env = deliver.env["MESSENGER_MAX_RECEIVES"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(env.parse::<u64>().unwrap(), max_receives);
+    // RetryPolicy allows up to 20 attempts; busy and failed receives come on top.
+    assert!(max_receives > 20, "{max_receives}");
+}

@@ -578,3 +578,90 @@ async fn a_failure_between_the_claim_and_the_send_gives_the_attempt_back() {
     );
     assert_eq!(accepted(&t.emulator.received()).len(), 1);
 }
+
+/// The consumer's DynamoDB calls through a fault proxy.
+async fn through_proxy(
+    t: &crate::harness::Msg,
+) -> (lookout_tests::faults::FaultProxy, messenger_deliver::Deps) {
+    let proxy =
+        lookout_tests::faults::FaultProxy::start(&lookout_dev::moto::endpoint().unwrap()).await;
+    let sdk = t
+        .app
+        .sdk_for("messenger-deliver")
+        .await
+        .into_builder()
+        .endpoint_url(proxy.url())
+        .build();
+    let mut deps = t.deliver.clone();
+    deps.store = lookout_messenger::broadcast::BroadcastStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        t.table(),
+        30,
+    );
+    (proxy, deps)
+}
+
+/// A transient failure whose retry could not be recorded at once (one failed UpdateItem) is
+/// recorded by the consumer's own next try (#30): before, the delivery stayed `sending`, and
+/// the next receive recorded it as interrupted (failed) although it had not arrived.
+#[tokio::test]
+async fn a_retry_the_store_refused_once_is_recorded_not_lost() {
+    let t = spawn().await;
+    t.given_contacts("test", &[contact("Lera", "", "", "01234567890A=")])
+        .await;
+    let send_id = t.send_now("test", &["Lera"], "f").await;
+    let jobs = fan_out(&t).await;
+    let job: Value = serde_json::from_str(jobs["viber"].body().unwrap()).unwrap();
+    let id = lookout_messenger::broadcast::DeliveryId::parse(job["deliveryId"].as_str().unwrap())
+        .unwrap();
+    let (proxy, deps) = through_proxy(&t).await;
+    // The claim (the first UpdateItem) passes; the retry's record (the second) is refused.
+    proxy.fail_nth("UpdateItem", 2);
+    let outcome = messenger_deliver::deliver(&deps, &id, 1).await.unwrap();
+    assert!(
+        matches!(outcome, messenger_deliver::Outcome::Retry(Some(_))),
+        "{outcome:?}"
+    );
+    assert_eq!(proxy.refused(), ["UpdateItem"], "one write was refused");
+    let viber = t.delivery_of(&send_id, "viber").await;
+    assert_eq!(
+        (s(&viber, "status").as_str(), num(&viber, "attempts")),
+        ("pending", 1),
+        "{viber:?}"
+    );
+    // The next receive tries it again (the emulator's Viber answers tooManyRequests).
+    messenger_deliver::deliver(&deps, &id, 2).await.unwrap();
+    assert_eq!(num(&t.delivery_of(&send_id, "viber").await, "attempts"), 2);
+}
+
+/// On the job's last receive before the queue dead-letters it, a transient failure is
+/// recorded as failed and listed, so no delivery stays pending behind a dead-lettered job
+/// (#30: maxReceiveCount 25, attempts up to 20, and busy or failed receives between them).
+#[tokio::test]
+async fn a_jobs_last_receive_records_the_delivery_as_failed() {
+    let t = spawn().await;
+    t.given_contacts("test", &[contact("Lera", "", "", "01234567890A=")])
+        .await;
+    let send_id = t.send_now("test", &["Lera"], "f").await;
+    let jobs = fan_out(&t).await;
+    let job: Value = serde_json::from_str(jobs["viber"].body().unwrap()).unwrap();
+    let id = lookout_messenger::broadcast::DeliveryId::parse(job["deliveryId"].as_str().unwrap())
+        .unwrap();
+    let last = t.deliver.policy.max_receives;
+    let outcome = messenger_deliver::deliver(&t.deliver, &id, last)
+        .await
+        .unwrap();
+    assert_eq!(outcome, messenger_deliver::Outcome::Ack);
+    let viber = t.delivery_of(&send_id, "viber").await;
+    assert_eq!(
+        (s(&viber, "status").as_str(), num(&viber, "attempts")),
+        ("failed", 1),
+        "{viber:?}"
+    );
+    assert!(
+        s(&viber, "lastError").contains("the queue's limit"),
+        "{viber:?}"
+    );
+    let (_, failed) = t.failed(t.key(), &[("user_name", "test")], "").await;
+    assert_eq!(failed["data"].as_array().map(Vec::len), Some(1), "{failed}");
+}

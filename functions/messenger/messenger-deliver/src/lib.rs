@@ -316,7 +316,10 @@ pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outc
         .send(kind, &claimed.address, &send.message)
         .await;
     let now = deps.clock.now();
-    match deps.policy.step(claimed.attempts, result) {
+    match deps
+        .policy
+        .step_on_receive(claimed.attempts, receives, result)
+    {
         Step::Sent { provider_id } => {
             let recorded = deps
                 .store
@@ -329,7 +332,21 @@ pub async fn deliver(deps: &Deps, id: &DeliveryId, receives: u32) -> Result<Outc
             Ok(Outcome::Ack)
         }
         Step::Retry { after, error } => {
-            deps.store.mark_retry(&claimed, now, &error).await?;
+            // Recorded, or the next receive would find the attempt `sending` past its lease
+            // and record it as interrupted (failed) although it is known not to have arrived:
+            // a failed write is tried again at once, a few times.
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match deps.store.mark_retry(&claimed, now, &error).await {
+                    Ok(_) => break,
+                    Err(err) if tries < 3 => {
+                        tracing::warn!(delivery_id, error = %error_chain(&err), "retry not recorded; trying again");
+                        tokio::time::sleep(Duration::from_millis(100 << tries)).await;
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+            }
             tracing::warn!(delivery_id, messenger = %kind, attempt = claimed.attempts, %error, retry_in = ?after, "delivery failed; will retry");
             Ok(Outcome::Retry(Some(after)))
         }

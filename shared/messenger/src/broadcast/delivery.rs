@@ -19,6 +19,9 @@ pub struct RetryPolicy {
     /// How long a claimed attempt may take before another consumer treats it as interrupted.
     /// Longer than the function's timeout.
     pub lease: Duration,
+    /// The queue's `maxReceiveCount`: on a job's last receive, a transient failure is recorded
+    /// as failed instead of retried, so no delivery stays pending behind a dead-lettered job.
+    pub max_receives: u32,
 }
 
 impl Default for RetryPolicy {
@@ -28,6 +31,7 @@ impl Default for RetryPolicy {
             base: Duration::from_secs(30),
             cap: Duration::from_secs(15 * 60),
             lease: Duration::from_secs(120),
+            max_receives: 25,
         }
     }
 }
@@ -54,7 +58,26 @@ impl RetryPolicy {
             0..=900,
             p.base.as_secs(),
         )?);
+        p.max_receives = config::int_in(env::MESSENGER_MAX_RECEIVES, 2..=1000, p.max_receives)?;
         Ok(p)
+    }
+
+    /// The step after attempt `attempt`, made on the job's `receives`-th receive: a retry on
+    /// its last receive (the queue would dead-letter the job) is recorded as failed instead.
+    pub fn step_on_receive(
+        &self,
+        attempt: u32,
+        receives: u32,
+        result: Result<Delivered, SendError>,
+    ) -> Step {
+        match self.step(attempt, result) {
+            Step::Retry { error, .. } if receives >= self.max_receives => Step::Failed {
+                reason: format!(
+                    "{error} (gave up: its job was received {receives} times, the queue's limit)"
+                ),
+            },
+            step => step,
+        }
     }
 
     /// Backoff after failed attempt number `attempt` (1-based): `base × 2^(attempt-1)`, capped,
