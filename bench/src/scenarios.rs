@@ -304,6 +304,8 @@ fn unique(prefix: &str) -> String {
 #[derive(Debug)]
 pub struct Fixture {
     pub admin_token: String,
+    /// The stack's badge signing secret (`BadgeSigningSecret`).
+    pub badge_secret: String,
     pub api_key: String,
     pub tenant: Tenant,
     pub tracker: TrackerStore,
@@ -324,6 +326,7 @@ impl Fixture {
         ddb: &aws_sdk_dynamodb::Client,
         stack: &Stack,
         admin_token: String,
+        badge_secret: String,
     ) -> Result<Self> {
         let tenant = Tenant::parse(TENANT).map_err(|e| anyhow!(e))?;
         let keys = ApiKeys::new(ddb.clone(), stack.table("ApiKeysTable")?);
@@ -394,6 +397,7 @@ impl Fixture {
         let broadcast = BroadcastStore::new(ddb.clone(), stack.table("MessengerTable")?, 30);
         let fx = Self {
             admin_token,
+            badge_secret,
             api_key,
             tenant,
             tracker,
@@ -642,9 +646,7 @@ impl Fixture {
                 200,
             ),
             "heartbeat-badge" => {
-                let badge = lookout_heartbeats::BadgeKey::from_admin_hash(
-                    &lookout_core::auth::sha256_hex(self.admin_token.as_bytes()),
-                );
+                let badge = lookout_heartbeats::BadgeKey::from_secret(&self.badge_secret);
                 http_at(
                     Some(badge.path(TENANT, HEARTBEAT_APP)),
                     vec![],

@@ -481,9 +481,22 @@ async fn create_secret(
     stack: &Stack,
     props: &Value,
 ) -> Result<String> {
-    let initial = match props.get("SecretString") {
-        Some(v) => stack.resolve(v)?,
-        None => "{}".to_owned(),
+    let initial = match (props.get("SecretString"), props.get("GenerateSecretString")) {
+        (Some(v), _) => stack.resolve(v)?,
+        // What Secrets Manager generates: random characters of the asked length.
+        (None, Some(gen)) => {
+            let len = gen
+                .get("PasswordLength")
+                .and_then(Value::as_u64)
+                .unwrap_or(32);
+            let mut out = String::new();
+            while (out.len() as u64) < len {
+                out.push_str(&uuid::Uuid::new_v4().simple().to_string());
+            }
+            out.truncate(usize::try_from(len).unwrap_or(32));
+            out
+        }
+        (None, None) => "{}".to_owned(),
     };
     match client
         .create_secret()
@@ -506,6 +519,22 @@ async fn create_secret(
         }
         Err(err) => Err(anyhow::Error::new(err).context("CreateSecret")),
     }
+}
+
+/// The current value of the stack's secret `logical_id`.
+pub async fn secret_value(sdk: &SdkConfig, stack: &Stack, logical_id: &str) -> Result<String> {
+    let arn = stack
+        .secrets
+        .get(logical_id)
+        .ok_or_else(|| anyhow!("no secret {logical_id} in the stack"))?;
+    let out = aws_sdk_secretsmanager::Client::new(sdk)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await?;
+    out.secret_string()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("secret {logical_id} has no string value"))
 }
 
 /// Stores `value` in the stack's secret `logical_id` (what the operator does after a deploy).

@@ -1368,7 +1368,8 @@ async fn main() -> Result<()> {
     )
     .await?;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    let fx = Fixture::setup(&ddb, &stack, admin_token).await?;
+    let badge_secret = provision::secret_value(&sdk, &stack, "BadgeSigningSecret").await?;
+    let fx = Fixture::setup(&ddb, &stack, admin_token, badge_secret).await?;
     let meter = Meter::start(&moto_url).await?;
 
     let memory = |binary: &str| sizing.memory_mb.get(binary).copied().unwrap_or(128);

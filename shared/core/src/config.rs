@@ -95,6 +95,7 @@ pub mod names {
     /// Delivery attempts before a message is failed (1..=20, default 5).
     pub const MESSENGER_MAX_ATTEMPTS: &str = "MESSENGER_MAX_ATTEMPTS";
     pub const MESSENGER_MAX_RECEIVES: &str = "MESSENGER_MAX_RECEIVES";
+    pub const BADGE_SECRET_ARN: &str = "BADGE_SECRET_ARN";
     /// First retry delay, doubled per attempt (0..=900 s, default 30).
     pub const MESSENGER_RETRY_BASE_SECONDS: &str = "MESSENGER_RETRY_BASE_SECONDS";
     /// Per-tenant quotas (`lookout_core::quota`).

@@ -172,7 +172,7 @@ impl Fixture {
             hb_list: admin_list_heartbeat_apps::Deps {
                 admin: admin.clone(),
                 store: hb_store(ddb_of("admin-list-heartbeat-apps").await),
-                badge: lookout_heartbeats::BadgeKey::from_admin_hash("fuzz"),
+                badge: lookout_heartbeats::BadgeKey::from_secret("fuzz"),
             },
             log_admin: admin_log_users::Deps {
                 admin: admin.clone(),

@@ -45,6 +45,16 @@ pub struct Hb {
     pub scanner: silent_app_scanner::Deps,
 }
 
+/// The badge key from the stack's `BadgeSigningSecret`, read as the function `binary`.
+pub async fn badge_key_as(app: &TestApp, binary: &str) -> BadgeKey {
+    let sdk = app.sdk_for(binary).await;
+    let secret = lookout_dev::provision::secret_value(&sdk, &app.stack, "BadgeSigningSecret")
+        .await
+        .unwrap();
+    assert!(secret.len() >= 32, "a generated secret");
+    BadgeKey::from_secret(&secret)
+}
+
 pub async fn spawn() -> Hb {
     let app = spawn_app().await;
     let moto = moto::endpoint().unwrap();
@@ -85,8 +95,14 @@ pub async fn spawn() -> Hb {
         events: events_of(&sig_sdk),
         clock: clock.shared(),
     };
-    let badge_key =
-        BadgeKey::from_admin_hash(&lookout_core::auth::sha256_hex(ADMIN_TOKEN.as_bytes()));
+    // The badge secret as each function reads it: with its own role (the IAM check sees it).
+    let badge_key = badge_key_as(&app, "heartbeat-badge").await;
+    assert_eq!(
+        badge_key.path("acme", "x"),
+        badge_key_as(&app, "admin-list-heartbeat-apps")
+            .await
+            .path("acme", "x")
+    );
     let badge = heartbeat_badge::Deps {
         store: store_of(app.ddb_for("heartbeat-badge").await),
         key: badge_key.clone(),

@@ -412,15 +412,16 @@ async fn the_public_badge_shows_the_status_by_an_unguessable_path() {
     assert_ne!(web, path);
     let (web_app, web_sig) = web.trim_end_matches(".svg").rsplit_once('.').unwrap();
     let (api_app, _) = path.trim_end_matches(".svg").rsplit_once('.').unwrap();
-    let other_key = lookout_heartbeats::BadgeKey::from_admin_hash("another admin token");
+    let other_key = lookout_heartbeats::BadgeKey::from_secret("another badge secret");
     for bad in [
         format!("{api_app}.{}.svg", web_sig),
         format!("{web_app}.{}.svg", "0".repeat(32)),
         other_key.path("acme", "api"),
-        lookout_heartbeats::BadgeKey::from_admin_hash(&lookout_core::auth::sha256_hex(
+        // Signed as before #30, with a key derived from the admin token's hash: refused.
+        lookout_heartbeats::BadgeKey::from_secret(&lookout_core::auth::sha256_hex(
             lookout_tests::support::ADMIN_TOKEN.as_bytes(),
         ))
-        .path("acme", "never-seen"),
+        .path("acme", "api"),
         "/badge/..%2Fadmin".to_owned(),
     ] {
         assert_eq!(hb.badge_at(0, &bad).await.0, 404, "{bad}");

@@ -26,7 +26,7 @@ impl Deps {
         Ok(Self {
             admin: AdminAuth::from_env()?,
             store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
-            badge: BadgeKey::from_env()?,
+            badge: BadgeKey::from_env(&sdk).await?,
         })
     }
 }

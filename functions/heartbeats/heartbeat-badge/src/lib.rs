@@ -27,7 +27,7 @@ impl Deps {
         let sdk = aws::sdk_config().await;
         Ok(Self {
             store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
-            key: BadgeKey::from_env()?,
+            key: BadgeKey::from_env(&sdk).await?,
             clock: lookout_core::time::system_clock(),
         })
     }
