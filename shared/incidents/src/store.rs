@@ -6,14 +6,32 @@ use super::*;
 pub struct IncidentStore {
     pub(crate) client: Client,
     pub(crate) table: String,
+    /// How many Query pages, of how many incidents evaluated each, one listing reads at most.
+    pub(crate) read_pages: usize,
+    pub(crate) page_items: i32,
 }
+
+/// Incidents one Query page of a listing evaluates at most (with a filter, those it does not
+/// match count too): with `lookout_core::page::MAX_READ_PAGES`, what one request reads is
+/// bounded whatever its filters.
+pub const QUERY_PAGE_INCIDENTS: i32 = 100;
 
 impl IncidentStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
+            read_pages: lookout_core::page::MAX_READ_PAGES,
+            page_items: QUERY_PAGE_INCIDENTS,
         }
+    }
+
+    /// The same store reading at most `pages` Query pages of `items` incidents each per
+    /// listing (tests use small bounds to see them at work on little data).
+    pub fn with_read_bounds(mut self, pages: usize, items: i32) -> Self {
+        self.read_pages = pages;
+        self.page_items = items.max(1);
+        self
     }
 
     pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
@@ -407,7 +425,11 @@ impl IncidentStore {
         Ok(IncidentDetail { incident, history })
     }
 
-    /// Incidents, most recently seen first, filtered; one Query on a GSI.
+    /// Incidents, most recently seen first, filtered: Query pages on a GSI, at most `limit`
+    /// incidents and [`lookout_core::page::MAX_PAGE_BYTES`] of their JSON per page, read in at
+    /// most `read_pages` pages of `page_items` evaluated incidents and
+    /// [`lookout_core::page::MAX_READ_TIME`]. The next token is there only when more may
+    /// follow: a page may hold fewer than `limit` incidents, even none, and still have one.
     pub async fn list(&self, q: IncidentQuery) -> Result<IncidentPage, IncidentsError> {
         let limit = if q.limit == 0 { 50 } else { q.limit };
         if limit > MAX_PAGE {
@@ -466,9 +488,19 @@ impl IncidentStore {
         let keys = ["pk", "sk", pk_name, sk_name];
         let mut incidents = Vec::new();
         let mut budget = lookout_core::page::ByteBudget::default();
+        let mut reads =
+            lookout_core::page::ReadBudget::new(self.read_pages, lookout_core::page::MAX_READ_TIME);
         let mut last = None;
         let mut next_token = None;
         'pages: loop {
+            // Unfiltered, every incident evaluated is returned: one more than the page needs
+            // then tells whether more follow. A filter may match few of those evaluated: the
+            // page's size bounds what one Query reads, the read budget how many run.
+            let want = if filters.is_empty() {
+                i32::try_from(limit - incidents.len() + 1).unwrap_or(i32::MAX)
+            } else {
+                self.page_items
+            };
             let mut req = self
                 .client
                 .query()
@@ -479,8 +511,7 @@ impl IncidentStore {
                 ))
                 .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(false)
-                // One more than the page needs: a full page then knows whether more follow.
-                .limit(i32::try_from(limit - incidents.len() + 1).unwrap_or(1))
+                .limit(want.min(self.page_items).max(1))
                 .set_exclusive_start_key(start.take());
             if !filters.is_empty() {
                 req = req
@@ -503,9 +534,16 @@ impl IncidentStore {
                 incidents.push(incident);
                 last = Some(key);
             }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
+            match page.last_evaluated_key {
+                // Read enough for one request (a filter that matches little, a long range):
+                // answer with what there is, and go on after the last incident read, every
+                // one of which was returned or filtered out.
+                Some(k) if reads.spent() => {
+                    next_token = Some(ddb::encode_page_token(&k, &keys));
+                    break;
+                }
+                Some(k) => start = Some(k),
+                None => break,
             }
         }
         Ok(IncidentPage {

@@ -1,5 +1,7 @@
 //! `GET /admin/incidents?app=&level=&status=&from=&to=&limit=&next_token=` (admin) →
-//! `{"incidents":[…],"next_token"?}`, most recently seen first.
+//! `{"incidents":[…],"next_token"?}`, most recently seen first. One request reads a bounded
+//! number of DynamoDB pages, for a bounded time (`IncidentStore::list`): a page may hold fewer
+//! than `limit` incidents, even none, and still have a `next_token`.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{
