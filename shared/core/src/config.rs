@@ -106,6 +106,7 @@ pub mod names {
     pub const QUOTA_SCHEDULE_AHEAD_DAYS: &str = "QUOTA_SCHEDULE_AHEAD_DAYS";
     pub const QUOTA_TRACKER_EVENTS_PER_DAY: &str = "QUOTA_TRACKER_EVENTS_PER_DAY";
     pub const QUOTA_TRACKER_BYTES_PER_DAY: &str = "QUOTA_TRACKER_BYTES_PER_DAY";
+    pub const QUOTA_ALERTS_PER_HOUR: &str = "QUOTA_ALERTS_PER_HOUR";
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub const DEFAULT_CONTACTS_PER_TENANT: u32 = 5_000;
 pub const DEFAULT_SCHEDULE_AHEAD_DAYS: u32 = 366;
 pub const DEFAULT_TRACKER_EVENTS_PER_DAY: u64 = 1_000_000;
 pub const DEFAULT_TRACKER_BYTES_PER_DAY: u64 = 1 << 30;
+pub const DEFAULT_ALERTS_PER_HOUR: u32 = 20;
 
 /// What `Retry-After` says for a standing quota (apps, contacts): nothing frees up by itself.
 pub const STANDING_RETRY_AFTER_SECS: u64 = 3_600;
@@ -38,6 +39,9 @@ pub struct Quotas {
     /// Tracker events (`/add_event`) per tenant and UTC day, and their bytes as stored.
     pub tracker_events_per_day: u64,
     pub tracker_bytes_per_day: u64,
+    /// Alerts one tenant's heartbeat apps, or one incident app, may send per hour; past it
+    /// they are folded into an hourly digest.
+    pub alerts_per_hour: u32,
 }
 
 impl Default for Quotas {
@@ -50,6 +54,7 @@ impl Default for Quotas {
             schedule_ahead_days: DEFAULT_SCHEDULE_AHEAD_DAYS,
             tracker_events_per_day: DEFAULT_TRACKER_EVENTS_PER_DAY,
             tracker_bytes_per_day: DEFAULT_TRACKER_BYTES_PER_DAY,
+            alerts_per_hour: DEFAULT_ALERTS_PER_HOUR,
         }
     }
 }
@@ -91,6 +96,7 @@ impl Quotas {
                 1..=(1 << 40),
                 d.tracker_bytes_per_day,
             )?,
+            alerts_per_hour: config::int_in(QUOTA_ALERTS_PER_HOUR, 1..=100_000, d.alerts_per_hour)?,
         })
     }
 }

@@ -41,6 +41,7 @@ use lookout_mail::AdminMailer;
 // By concern: input, output, the record and its transitions (pure), the store, and what they
 // fail with (mapped to HTTP once, in `error`).
 mod badge;
+mod budget;
 mod digest;
 mod error;
 mod events;
@@ -54,6 +55,8 @@ mod schedule;
 mod state;
 mod store;
 pub use badge::*;
+use budget::*;
+pub use budget::{incident_app_scope, tenant_scope, Spend, BUDGET_LINES};
 pub use digest::*;
 pub use error::HeartbeatError;
 pub use events::*;
@@ -96,8 +99,12 @@ impl ApiDeps {
         let ddb = lookout_core::aws::dynamodb(&sdk);
         Ok(Self {
             keys: lookout_core::auth::ApiKeys::from_env(ddb.clone())?,
-            store: HeartbeatStore::from_env(ddb)?
-                .with_max_apps(lookout_core::quota::Quotas::from_env()?.apps_per_tenant),
+            store: {
+                let quotas = lookout_core::quota::Quotas::from_env()?;
+                HeartbeatStore::from_env(ddb)?
+                    .with_max_apps(quotas.apps_per_tenant)
+                    .with_alert_budget(quotas.alerts_per_hour)
+            },
             mail: lookout_mail::AdminMail::from_env(&sdk)?,
             events: SqsTransitions::from_env(&sdk),
             clock: lookout_core::time::system_clock(),

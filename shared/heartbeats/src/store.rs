@@ -9,6 +9,8 @@ pub struct HeartbeatStore {
     pub(crate) table: String,
     /// Apps one tenant may have: a beat or signal of a new app id beyond it is refused (429).
     pub(crate) max_apps: u32,
+    /// Alerts one scope (a tenant, an incident app) may send per hour (`budget`).
+    pub(crate) alerts_per_hour: u32,
 }
 
 impl HeartbeatStore {
@@ -17,6 +19,7 @@ impl HeartbeatStore {
             client,
             table: table.into(),
             max_apps: lookout_core::quota::DEFAULT_APPS_PER_TENANT,
+            alerts_per_hour: lookout_core::quota::DEFAULT_ALERTS_PER_HOUR,
         }
     }
 
@@ -281,20 +284,6 @@ impl HeartbeatStore {
         }
     }
 
-    /// Publishes the transition to the events queue and its alert to the messenger queue (when
-    /// configured), sends its mail to the admin, then clears it from the item. When either fails the mail stays in the item and
-    /// the scanner delivers it again after its lease.
-    pub async fn deliver(&self, to: Notify<'_>, mail: &PendingMail) -> Result<(), HeartbeatError> {
-        // The idempotent steps first (the consumers tell repeats by seq and alert id), the
-        // mail last: a retry after a failure re-sends at most what failed.
-        if let Some(events) = to.events {
-            events.publish(&mail.transition()).await?;
-            events.alert(&mail.alert()).await?;
-        }
-        send_mail(to.mail, mail).await?;
-        self.clear_outbox(mail).await
-    }
-
     pub(crate) async fn clear_outbox(&self, mail: &PendingMail) -> Result<(), HeartbeatError> {
         let mut current = Some(Box::new(mail.written.clone()));
         for _ in 0..MAX_CAS_ATTEMPTS {
@@ -322,6 +311,7 @@ impl HeartbeatStore {
         };
         let mut pending = Vec::new();
         let mut due = Vec::new();
+        let mut budgets = Vec::new();
         'shards: for shard in 0..DUE_SHARDS {
             let shard = format!("DUE#{shard}");
             let mut start = None;
@@ -356,6 +346,10 @@ impl HeartbeatStore {
                     .unwrap_or(0.0);
                 let items = page.items.unwrap_or_default();
                 for item in items {
+                    if matches!(item.get("pk"), Some(AttributeValue::S(pk)) if is_budget_pk(pk)) {
+                        budgets.push(item);
+                        continue;
+                    }
                     if usize::try_from(report.due).unwrap_or(usize::MAX) >= MAX_DUE_PER_RUN {
                         report.truncated = true;
                         break 'shards;
@@ -398,6 +392,9 @@ impl HeartbeatStore {
         }
         self.announce(to, pending, &mut report).await;
         self.notify_ingestion(to, health, &mut report).await;
+        for item in budgets {
+            self.send_budget_digest(to, item, &mut report).await;
+        }
         report
     }
 

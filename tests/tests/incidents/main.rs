@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 mod bounded;
+mod budget;
 mod e2e;
 mod seed_client;
 

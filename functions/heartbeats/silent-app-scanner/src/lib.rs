@@ -24,7 +24,8 @@ impl Deps {
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let sdk = aws::sdk_config().await;
         Ok(Self {
-            store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
+            store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?
+                .with_alert_budget(lookout_core::quota::Quotas::from_env()?.alerts_per_hour),
             mail: AdminMail::from_env(&sdk)?,
             events: SqsTransitions::from_env(&sdk),
         })

@@ -76,7 +76,11 @@ impl Deps {
                 None => None,
             },
             heartbeats: match config::optional(config::names::HEARTBEAT_TABLE) {
-                Some(_) => Some(HeartbeatStore::from_env(ddb)?),
+                Some(_) => {
+                    Some(HeartbeatStore::from_env(ddb)?.with_alert_budget(
+                        lookout_core::quota::Quotas::from_env()?.alerts_per_hour,
+                    ))
+                }
                 None => None,
             },
             console_url: config::optional(config::names::CONSOLE_URL),
@@ -133,6 +137,36 @@ impl Deps {
     }
 
     async fn notify(&self, incident: &Incident, console_url: Option<&str>) {
+        // Each incident app's alert budget (its items live in the heartbeat table, where the
+        // scanner sends the hourly digest of what was held back).
+        if let Some(budget) = &self.heartbeats {
+            let scope = lookout_heartbeats::incident_app_scope(&incident.app_name);
+            let line = format!(
+                "{} [{}] {} (id {})",
+                incident.app_name,
+                incident.level.as_str(),
+                incident.title,
+                incident.id
+            );
+            match budget.spend_alert(&scope, &line, self.clock.now()).await {
+                Ok(lookout_heartbeats::Spend::Folded) => {
+                    let held = Some(
+                        "held back: the app's alert budget for the hour is used up; listed in \
+                         the hourly digest"
+                            .to_owned(),
+                    );
+                    if let Err(err) = self.store.mark_notified(&incident.id, held).await {
+                        tracing::error!(error = %error_chain(&err), id = incident.id, "recording notification failed");
+                    }
+                    return;
+                }
+                Ok(lookout_heartbeats::Spend::Allowed) => {}
+                // Never silence an alert because its count could not be kept.
+                Err(err) => {
+                    tracing::warn!(error = %error_chain(&err), "alert budget not counted; sending")
+                }
+            }
+        }
         let Some(outcome) = announce(
             self.mail.as_deref(),
             self.telegram.as_ref(),
