@@ -380,18 +380,25 @@ pub fn needs(r: &Record) -> Result<Vec<Need>> {
                     addresses.push(text(a, key)?);
                 }
             }
+            // The address, its domain and every parent domain of it (x@mail.example.com
+            // may be verified through example.com): each must be allowed.
             let mut out = Vec::new();
             for a in addresses {
-                let domain = a.rsplit_once('@').map(|(_, d)| d.to_owned());
                 out.push(need(
                     "ses:SendEmail",
                     format!("arn:aws:ses:us-east-1:{LOCAL_ACCOUNT}:identity/{a}"),
                 ));
-                if let Some(d) = domain {
-                    out.push(need(
-                        "ses:SendEmail",
-                        format!("arn:aws:ses:us-east-1:{LOCAL_ACCOUNT}:identity/{d}"),
-                    ));
+                if let Some((_, domain)) = a.rsplit_once('@') {
+                    let labels: Vec<&str> = domain.split('.').collect();
+                    for start in 0..labels.len().saturating_sub(1) {
+                        out.push(need(
+                            "ses:SendEmail",
+                            format!(
+                                "arn:aws:ses:us-east-1:{LOCAL_ACCOUNT}:identity/{}",
+                                labels[start..].join(".")
+                            ),
+                        ));
+                    }
                 }
             }
             out
@@ -503,6 +510,9 @@ pub struct Grant {
     pub slot: usize,
     pub action: String,
     pub resource: String,
+    /// The statement's `StringEquals` on `ses:FromAddress`, resolved: the grant allows only
+    /// mail from that address.
+    pub from_address: Option<String>,
 }
 
 impl Grant {
@@ -526,6 +536,37 @@ fn grants(
             Value::Array(items) => items.clone(),
             other => vec![other.clone()],
         };
+        // The conditions the template uses: `ses:FromAddress` (checked against the request)
+        // and `iam:PassedToService` (the only role passed goes to EventBridge Scheduler, which
+        // is what the requests do). Any other is refused rather than ignored.
+        let from_address = match &s["Condition"] {
+            Value::Null => None,
+            c => {
+                let equals = c["StringEquals"].as_object();
+                let known = c.as_object().map(|o| o.len()) == Some(1)
+                    && equals.is_some_and(|e| {
+                        e.keys()
+                            .all(|k| k == "ses:FromAddress" || k == "iam:PassedToService")
+                    });
+                if !known {
+                    bail!(
+                        "{} statement {i}: only StringEquals on ses:FromAddress or \
+                         iam:PassedToService is understood as a condition",
+                        role.logical_id
+                    );
+                }
+                match &c["StringEquals"]["ses:FromAddress"] {
+                    Value::Null => None,
+                    from => {
+                        let yaml: yaml_serde::Value = yaml_serde::to_value(from)?;
+                        Some(
+                            r.resolve(&yaml)
+                                .with_context(|| format!("{} statement {i}", role.logical_id))?,
+                        )
+                    }
+                }
+            }
+        };
         for (slot, res) in resources.into_iter().enumerate() {
             let yaml: yaml_serde::Value = yaml_serde::to_value(&res)?;
             let resource = r
@@ -537,6 +578,7 @@ fn grants(
                     slot,
                     action,
                     resource: resource.clone(),
+                    from_address: from_address.clone(),
                 });
             }
         }
@@ -585,10 +627,12 @@ pub fn check(tpl: &Template, template_path: &Path, records: &[Record]) -> Result
             } else {
                 base.clone()
             };
+            let from = rec.params["FromEmailAddress"].as_str();
             for n in needs(rec)? {
                 let allowing: Vec<&Grant> = g
                     .iter()
                     .filter(|gr| glob(&gr.action, &n.action) && glob(&gr.resource, &n.resource))
+                    .filter(|gr| gr.from_address.is_none() || gr.from_address.as_deref() == from)
                     .collect();
                 match allowing.as_slice() {
                     [] => {
