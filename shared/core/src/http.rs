@@ -144,7 +144,9 @@ pub async fn respond<F>(fut: F) -> Result<Response<Body>, lambda_http::Error>
 where
     F: std::future::Future<Output = Result<Response<Body>, AppError>>,
 {
-    Ok(fut.await.unwrap_or_else(AppError::into_response))
+    // On the heap (one allocation per request): a handler's state, its AWS requests', is
+    // large in unoptimised builds, and tests await handlers on 2 MiB thread stacks.
+    Ok(Box::pin(fut).await.unwrap_or_else(AppError::into_response))
 }
 
 /// The reply marked `Cache-Control: no-store`, so no cache or proxy between the API and the

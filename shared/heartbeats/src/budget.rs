@@ -154,9 +154,9 @@ impl HeartbeatStore {
         let scope = tenant_scope(&mail.written.tenant);
         // Counted in the hour of the transition (a mail the scanner resends after its lease
         // counts in its own hour again).
-        let spend = self
-            .spend_alert(&scope, &mail.subject, mail.written.state_changed_at)
-            .await;
+        // Boxed: its requests' state would otherwise sit in every caller's future.
+        let spend =
+            Box::pin(self.spend_alert(&scope, &mail.subject, mail.written.state_changed_at)).await;
         if let Err(err) = &spend {
             // Never silence an alert because its count could not be kept.
             tracing::warn!(error = %lookout_core::error::error_chain(err), "alert budget not counted; sending");

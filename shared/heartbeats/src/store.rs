@@ -305,6 +305,12 @@ impl HeartbeatStore {
     /// marks silent `up` apps `down` and mails the admin, and resends mails whose sender died.
     /// Failures are counted in the report and logged; they never stop the run.
     pub async fn scan(&self, to: Notify<'_>, now: Timestamp) -> ScanReport {
+        // On the heap: a run's state (its due apps, ingestion check, digests) is large, and
+        // callers await it on small stacks.
+        Box::pin(self.scan_run(to, now)).await
+    }
+
+    async fn scan_run(&self, to: Notify<'_>, now: Timestamp) -> ScanReport {
         let mut report = ScanReport {
             now: now.to_rfc3339(),
             ..ScanReport::default()
