@@ -4,6 +4,11 @@
 //! messages, not even by guessing ids or replaying page tokens; the victim's stored data is
 //! unchanged afterwards; rotated or revoked credentials stop working at once.
 //!
+//! "Every route" is template.yaml's: `routes.rs` keeps the credential sweep's table (each
+//! route's function, the credential it takes, a request valid but for the credentials) and the
+//! public routes with the reason; the sweep fails when the template has a route the table lacks,
+//! or the other way round.
+//!
 //! What "no" looks like, per area (each is consistent, and never reveals that the other
 //! tenant's object exists):
 //!
@@ -17,7 +22,8 @@
 //! | `POST /send_logs`: none, garbage, another user's or a rotated token | 403 (the seed's `Forbidden`), the same body as for an unknown user |
 //! | `GET /logs`: no credentials 401; another user's, garbage or rotated `X-User-Token` | 403, the same body as for an unknown user |
 //! | `GET /logs`: another user's page token | 400 |
-//! | `POST /incidents`: another app's code, a rotated code, a deleted app, an unknown app | 403, one body for all |
+//! | `POST /incidents`: another app's code, a rotated code, a deleted app, an unknown app, a garbage code, an API key, user or admin token as the code | 403, one body for all |
+//! | `POST /v1/incidents/new` (the seed's route): the same | 400, the seed server's `Required app fields are incorrect` |
 //!
 //! Already covered elsewhere (not repeated): tracker `add_event` on another tenant's session
 //! (tests/api), heartbeat apps of the same id in two tenants and the heartbeat list's page token
@@ -28,6 +34,7 @@
 #[allow(dead_code)] // the fuzz binary's fixture: the stack, every function's Deps, seeds
 #[path = "../fuzz/fixture.rs"]
 mod fixture;
+mod routes;
 
 use std::collections::BTreeSet;
 
@@ -36,10 +43,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use lambda_runtime::{Context, LambdaEvent};
 use lookout_core::auth::sha256_hex;
-use lookout_tests::support::{http_request, read};
+use lookout_tests::support::{http_request, read, ADMIN_TOKEN};
 use serde_json::{json, Value};
 
 use fixture::{valid_incident, valid_logs, Fixture, APP, BEARER, LOG_USER, MACHINE, MSG_USER};
+use routes::{Credential, Handlers};
 
 const OTHER_USER: &str = "other-log-user";
 const OTHER_APP: &str = "OtherApp";
@@ -58,173 +66,12 @@ async fn call(
     read(Box::pin(fx.call(function, http_request(method, path, query, headers, body))).await)
 }
 
-/// A route with a valid input, so that credentials are the only thing wrong.
-struct Route {
-    function: &'static str,
-    method: &'static str,
-    path: &'static str,
-    query: Vec<(&'static str, String)>,
-    body: String,
-}
-
-fn route(function: &'static str, method: &'static str, path: &'static str, body: Value) -> Route {
-    Route {
-        function,
-        method,
-        path,
-        query: vec![],
-        body: if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        },
-    }
-}
-
-impl Route {
-    fn q(mut self, k: &'static str, v: &str) -> Self {
-        self.query.push((k, v.to_owned()));
-        self
-    }
-
-    async fn call(&self, fx: &'static Fixture, headers: &[(&str, &str)]) -> (u16, Value) {
-        let query: Vec<(&str, &str)> = self.query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        call(
-            fx,
-            self.function,
-            self.method,
-            self.path,
-            &query,
-            headers,
-            &self.body,
-        )
-        .await
-    }
-}
-
-fn api_key_routes(fx: &Fixture) -> Vec<Route> {
-    let sid = fx.session_id.as_str();
-    vec![
-        route(
-            "start-session",
-            "POST",
-            "/start_session",
-            json!({"userId": "u", "machineId": "m", "startAt": "2023-02-02 16:22:15"}),
-        ),
-        route(
-            "add-event",
-            "POST",
-            "/add_event",
-            json!({"sessionId": sid, "events": [{"eventAt": "2023-02-09 01:08:55", "eventType": "exe"}]}),
-        ),
-        route(
-            "end-session",
-            "POST",
-            "/end_session",
-            json!({"sessionId": sid, "endAt": "2023-02-10 00:00:00"}),
-        ),
-        route(
-            "get-session",
-            "POST",
-            "/get_session",
-            json!({"sessionId": sid}),
-        ),
-        route(
-            "get-machine-events",
-            "POST",
-            "/get_machine_events",
-            json!({"machineId": MACHINE}),
-        ),
-        route(
-            "heartbeat",
-            "POST",
-            "/api/apps/",
-            json!({"app_id": 23, "message": "OK"}),
-        ),
-        route(
-            "contacts-create",
-            "POST",
-            "/api/contacts",
-            json!({"user_name": MSG_USER, "contact": {"name": "zed", "messangers": {"telegram": "12345"}}}),
-        ),
-        route(
-            "contacts-delete",
-            "DELETE",
-            "/api/contacts",
-            json!({"user_name": MSG_USER, "contact": "bob"}),
-        ),
-        route("contacts-list", "GET", "/api/contacts", Value::Null).q("user_name", MSG_USER),
-        route(
-            "contacts-send",
-            "PUT",
-            "/api/contacts",
-            json!({"user_name": MSG_USER, "contact": ["bob"], "message": "hi"}),
-        ),
-        route(
-            "get-failed-mess",
-            "GET",
-            "/api/get_failed_mess",
-            Value::Null,
-        )
-        .q("user_name", MSG_USER),
-    ]
-}
-
-fn admin_routes(fx: &Fixture) -> Vec<Route> {
-    vec![
-        route(
-            "admin-api-keys",
-            "POST",
-            "/admin/api_keys",
-            json!({"tenant": "mallory"}),
-        ),
-        route(
-            "admin-heartbeat-apps",
-            "POST",
-            "/admin/heartbeat_apps",
-            json!({"tenant": "acme", "app_id": 23, "action": "retire"}),
-        ),
-        route(
-            "admin-list-heartbeat-apps",
-            "GET",
-            "/admin/heartbeat_apps",
-            Value::Null,
-        )
-        .q("tenant", "acme"),
-        route(
-            "admin-log-users",
-            "POST",
-            "/admin/log_users",
-            json!({"user": LOG_USER, "rotate": true}),
-        ),
-        route(
-            "register-app",
-            "POST",
-            "/admin/apps",
-            json!({"name": "MalloryApp"}),
-        ),
-        route("list-apps", "GET", "/admin/apps", Value::Null),
-        route(
-            "update-app",
-            "PUT",
-            "/admin/apps",
-            json!({"name": APP, "rotate_code": true}),
-        ),
-        route("delete-app", "DELETE", "/admin/apps", json!({"name": APP})),
-        route("list-incidents", "GET", "/admin/incidents", Value::Null),
-        route("get-incident", "GET", "/admin/incident", Value::Null).q("id", &fx.incident_id),
-        route(
-            "update-incident",
-            "PATCH",
-            "/admin/incident",
-            json!({"id": fx.incident_id, "status": "resolved"}),
-        ),
-    ]
-}
-
 #[tokio::test]
 async fn every_route_refuses_missing_garbage_and_wrong_kind_credentials() {
+    // The table is template.yaml's routes (`routes::ROUTES`, `routes::EXEMPT`).
+    routes::assert_table_is_the_template();
     let fx = Fixture::spawn().await;
+    let h = Handlers::new(fx).await;
     let before = fx.fingerprint().await;
     let key = fx.key().to_owned();
     let key_bearer = format!("Bearer {key}");
@@ -232,8 +79,9 @@ async fn every_route_refuses_missing_garbage_and_wrong_kind_credentials() {
     let token = fx.x_user_token.clone();
     let garbage = "lk_0000000000000000000000000000000000000000000000000000000000000000";
     let garbage_bearer = format!("Bearer {garbage}");
+    let mut swept = 0;
 
-    for r in api_key_routes(fx) {
+    for r in routes::taking(Credential::ApiKey) {
         for headers in [
             vec![],
             vec![("x-api-key", garbage)],
@@ -243,16 +91,18 @@ async fn every_route_refuses_missing_garbage_and_wrong_kind_credentials() {
             vec![("x-api-key", "")],
             vec![("authorization", "Basic YWNtZTpzZWNyZXQ=")],
         ] {
-            let (status, body) = r.call(fx, &headers).await;
+            let (status, body) = h.call(r, &headers, None).await;
             assert_eq!(
                 (status, body["error"].as_str()),
                 (401, Some("unauthorized")),
-                "{} {headers:?}: {body}",
-                r.function
+                "{} {} {headers:?}: {body}",
+                r.method,
+                r.route
             );
         }
+        swept += 1;
     }
-    for r in admin_routes(fx) {
+    for r in routes::taking(Credential::Admin) {
         for headers in [
             vec![],
             vec![("authorization", "Bearer wrong-admin-token")],
@@ -262,47 +112,98 @@ async fn every_route_refuses_missing_garbage_and_wrong_kind_credentials() {
             vec![("authorization", code_bearer.as_str())],
             vec![("authorization", "test-admin-token")],
         ] {
-            let (status, body) = r.call(fx, &headers).await;
+            let (status, body) = h.call(r, &headers, None).await;
             assert_eq!(
                 (status, body["error"].as_str()),
                 (401, Some("unauthorized")),
-                "{} {headers:?}: {body}",
+                "{} {} ({}) {headers:?}: {body}",
+                r.method,
+                r.route,
                 r.function
             );
         }
+        swept += 1;
     }
     // The logs routes, seed 000 semantics.
-    let logs = valid_logs().to_string();
-    for headers in [
-        vec![],
-        vec![("x-user-token", "0123456789abcdef0123456789abcdef")],
-        vec![("x-user-token", key.as_str())],
-        vec![("authorization", BEARER)],
-        vec![("x-api-key", key.as_str())],
-    ] {
-        let (status, body) =
-            call(fx, "send-logs", "POST", "/send_logs", &[], &headers, &logs).await;
-        assert_eq!(
-            (status, body),
-            (403, json!({"code": 403, "message": "Forbidden"})),
-            "{headers:?}"
-        );
-    }
-    let q = [("user", LOG_USER)];
-    for (headers, expect) in [
-        (vec![], 401),
-        (vec![("x-api-key", key.as_str())], 401),
-        (vec![("authorization", key_bearer.as_str())], 401),
-        (vec![("authorization", "Bearer wrong-admin-token")], 401),
-        (
+    for r in routes::taking(Credential::LogToken) {
+        for headers in [
+            vec![],
             vec![("x-user-token", "0123456789abcdef0123456789abcdef")],
-            403,
-        ),
-        (vec![("x-user-token", key.as_str())], 403),
-    ] {
-        let (status, body) = call(fx, "query-logs", "GET", "/logs", &q, &headers, "").await;
-        assert_eq!(status, expect, "{headers:?}: {body}");
+            vec![("x-user-token", key.as_str())],
+            vec![("authorization", BEARER)],
+            vec![("x-api-key", key.as_str())],
+        ] {
+            let (status, body) = h.call(r, &headers, None).await;
+            assert_eq!(
+                (status, body),
+                (403, json!({"code": 403, "message": "Forbidden"})),
+                "{} {headers:?}",
+                r.route
+            );
+        }
+        swept += 1;
     }
+    for r in routes::taking(Credential::LogReader) {
+        for (headers, expect) in [
+            (vec![], 401),
+            (vec![("x-api-key", key.as_str())], 401),
+            (vec![("authorization", key_bearer.as_str())], 401),
+            (vec![("authorization", "Bearer wrong-admin-token")], 401),
+            (
+                vec![("x-user-token", "0123456789abcdef0123456789abcdef")],
+                403,
+            ),
+            (vec![("x-user-token", key.as_str())], 403),
+        ] {
+            let (status, body) = h.call(r, &headers, None).await;
+            assert_eq!(status, expect, "{} {headers:?}: {body}", r.route);
+        }
+        swept += 1;
+    }
+    // Incident reports: the app's code in the body is the credential; headers grant nothing.
+    // One answer for every wrong code (as for an unknown app), on each route.
+    for r in routes::taking(Credential::AppCode) {
+        let with = |app: &str, code: &str| {
+            let mut b = valid_incident(code);
+            b["app_name"] = json!(app);
+            b
+        };
+        let mut answers = BTreeSet::new();
+        for (headers, body) in [
+            (vec![], with(APP, garbage)),
+            (vec![], with(APP, &key)),
+            (vec![], with(APP, ADMIN_TOKEN)),
+            (vec![], with(APP, &token)),
+            (vec![], with("NoSuchApp", &fx.code)),
+            (vec![("authorization", BEARER)], with(APP, garbage)),
+            (vec![("x-api-key", key.as_str())], with(APP, garbage)),
+        ] {
+            let (status, reply) = h.call(r, &headers, Some(&body)).await;
+            if r.route == "/v1/incidents/new" {
+                assert_eq!(
+                    (status, &reply),
+                    (400, &json!({"detail": "Required app fields are incorrect"})),
+                    "{} {headers:?} {body}",
+                    r.route
+                );
+            } else {
+                assert_eq!(status, 403, "{} {headers:?} {body}: {reply}", r.route);
+            }
+            answers.insert(reply.to_string());
+        }
+        assert_eq!(
+            answers.len(),
+            1,
+            "{}: one answer for every wrong code: {answers:?}",
+            r.route
+        );
+        swept += 1;
+    }
+    assert_eq!(
+        swept,
+        routes::ROUTES.len(),
+        "every route of the table swept"
+    );
     assert_eq!(
         fx.fingerprint().await,
         before,
@@ -329,22 +230,28 @@ async fn revoke(fx: &Fixture, key: &str) {
 #[tokio::test]
 async fn a_revoked_api_key_stops_working_on_every_route_and_others_keep_working() {
     let fx = Fixture::spawn().await;
+    let h = Handlers::new(fx).await;
+    let get_session = routes::taking(Credential::ApiKey)
+        .find(|r| r.function == "get-session")
+        .unwrap();
     let other = fx.app.key_for("acme").await;
-    let (status, _) = api_key_routes(fx)[3]
-        .call(fx, &[("x-api-key", &other)])
-        .await;
+    let (status, _) = h.call(get_session, &[("x-api-key", &other)], None).await;
     assert_eq!(status, 200, "a second key of the tenant works");
     revoke(fx, &other).await;
     let before = fx.fingerprint().await;
-    for r in api_key_routes(fx) {
+    for r in routes::taking(Credential::ApiKey) {
         let bearer = format!("Bearer {other}");
         for headers in [
             vec![("x-api-key", other.as_str())],
             vec![("authorization", bearer.as_str())],
         ] {
-            let (status, body) = r.call(fx, &headers).await;
-            assert_eq!(status, 401, "{}: {body}", r.function);
-            assert_eq!(body["message"], "API key revoked", "{}", r.function);
+            let (status, body) = h.call(r, &headers, None).await;
+            assert_eq!(status, 401, "{} {}: {body}", r.method, r.route);
+            assert_eq!(
+                body["message"], "API key revoked",
+                "{} {}",
+                r.method, r.route
+            );
         }
     }
     assert_eq!(
@@ -352,9 +259,7 @@ async fn a_revoked_api_key_stops_working_on_every_route_and_others_keep_working(
         before,
         "nothing stored with the revoked key"
     );
-    let (status, body) = api_key_routes(fx)[3]
-        .call(fx, &[("x-api-key", fx.key())])
-        .await;
+    let (status, body) = h.call(get_session, &[("x-api-key", fx.key())], None).await;
     assert_eq!(status, 200, "the tenant's other key still works: {body}");
 }
 

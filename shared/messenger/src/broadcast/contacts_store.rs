@@ -86,6 +86,8 @@ impl BroadcastStore {
         // lowered the count) is created again, and counted, instead of being restored
         // uncounted. A bounded number of rounds: each finds at least one name changed.
         let mut stored = self.stored_names(&pk).await?;
+        // Created by this request: written once, by their creating transaction.
+        let mut created_here: Vec<String> = Vec::new();
         for _ in 0..4 {
             let new: Vec<ContactRecord> = contacts
                 .iter()
@@ -97,10 +99,12 @@ impl BroadcastStore {
                 stored = self.stored_names(&pk).await?;
                 continue;
             }
-            stored.extend(created);
+            stored.extend(created.iter().cloned());
+            created_here.extend(created);
             let existing: Vec<ContactRecord> = contacts
                 .iter()
                 .filter(|c| stored.contains(c.name.as_str()))
+                .filter(|c| !created_here.iter().any(|n| n == c.name.as_str()))
                 .map(record)
                 .collect();
             let settings = time_zone.map(|zone| UserSettingsRecord {

@@ -1,0 +1,401 @@
+//! The credential sweep's table: every route of template.yaml, which credential it takes and how
+//! to call it with an input that is valid but for the credentials, so that they are the only
+//! thing wrong. [`uncovered`] compares the table with template.yaml's routes: a route added to
+//! the template and not to the table (or to [`EXEMPT`], with the reason) fails the sweep.
+
+use std::collections::BTreeSet;
+
+use lambda_http::{Body, Request, Response};
+use lookout_core::auth::{sha256_hex, AdminAuth, Tenant};
+use lookout_core::time::system_clock;
+use lookout_heartbeats::HeartbeatStore;
+use lookout_incidents::IncidentStore;
+use lookout_mail::{AdminMail, Mailer};
+use lookout_messenger::broadcast::BroadcastStore;
+use lookout_tests::support::{http_request, template, ADMIN_TOKEN};
+use serde_json::{json, Value};
+
+use crate::fixture::{valid_incident, valid_logs, Fixture, APP, LOG_USER, MACHINE, MSG_USER};
+use Credential::{Admin, ApiKey, AppCode, LogReader, LogToken};
+
+/// What a route takes as credentials, and so how it refuses others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An API key (`X-Api-Key`, `Authorization: Bearer`, or Basic): anything else is a 401.
+    ApiKey,
+    /// The admin token (`Authorization: Bearer`): anything else is a 401.
+    Admin,
+    /// Seed 000's `X-User-Token` of the batch's user: anything else is the seed's 403.
+    LogToken,
+    /// A log user's `X-User-Token`, or the admin token: none is a 401, a wrong token a 403.
+    LogReader,
+    /// An app's name and code in the body (seed 001): anything else is one 403 (the seed's
+    /// route: its server's 400).
+    AppCode,
+}
+
+/// A route of template.yaml as the sweep calls it.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// The function (its `Handler` in template.yaml).
+    pub function: &'static str,
+    /// The route as template.yaml has it.
+    pub method: &'static str,
+    pub route: &'static str,
+    pub credential: Credential,
+}
+
+const fn r(
+    function: &'static str,
+    method: &'static str,
+    route: &'static str,
+    credential: Credential,
+) -> Route {
+    Route {
+        function,
+        method,
+        route,
+        credential,
+    }
+}
+
+/// Every route the credential sweep calls.
+pub const ROUTES: &[Route] = &[
+    // tracker (seed 004)
+    r("start-session", "POST", "/start_session", ApiKey),
+    r("add-event", "POST", "/add_event", ApiKey),
+    r("end-session", "POST", "/end_session", ApiKey),
+    r("get-session", "POST", "/get_session", ApiKey),
+    r("get-machine-events", "POST", "/get_machine_events", ApiKey),
+    // heartbeats (seed 002): the seed's `POST /api/apps/` reaches the heartbeat as `$default`
+    r("heartbeat", "POST", "/api/apps", ApiKey),
+    r("heartbeat", "ANY", "$default", ApiKey),
+    r("heartbeat-signal", "POST", "/api/apps/{signal}", ApiKey),
+    // messenger (seed 003)
+    r("contacts-create", "POST", "/api/contacts", ApiKey),
+    r("contacts-delete", "DELETE", "/api/contacts", ApiKey),
+    r("contacts-list", "GET", "/api/contacts", ApiKey),
+    r("contacts-send", "PUT", "/api/contacts", ApiKey),
+    r("get-failed-mess", "GET", "/api/get_failed_mess", ApiKey),
+    // admin
+    r("admin-api-keys", "POST", "/admin/api_keys", Admin),
+    r("admin-list-api-keys", "GET", "/admin/api_keys", Admin),
+    r("admin-revoke-api-key", "DELETE", "/admin/api_keys", Admin),
+    r("admin-overview", "GET", "/admin/overview", Admin),
+    r(
+        "admin-heartbeat-apps",
+        "POST",
+        "/admin/heartbeat_apps",
+        Admin,
+    ),
+    r(
+        "admin-list-heartbeat-apps",
+        "GET",
+        "/admin/heartbeat_apps",
+        Admin,
+    ),
+    r("admin-log-users", "POST", "/admin/log_users", Admin),
+    r("register-app", "POST", "/admin/apps", Admin),
+    r("list-apps", "GET", "/admin/apps", Admin),
+    r("update-app", "PUT", "/admin/apps", Admin),
+    r("delete-app", "DELETE", "/admin/apps", Admin),
+    r("list-incidents", "GET", "/admin/incidents", Admin),
+    r("get-incident", "GET", "/admin/incident", Admin),
+    r("update-incident", "PATCH", "/admin/incident", Admin),
+    // logs (seed 000)
+    r("send-logs", "POST", "/send_logs", LogToken),
+    r("query-logs", "GET", "/logs", LogReader),
+    // incidents (seed 001)
+    r("report-incident", "POST", "/incidents", AppCode),
+    r("report-incident", "POST", "/v1/incidents/new", AppCode),
+];
+
+/// Routes of template.yaml that take no credentials, each with the reason.
+pub const EXEMPT: &[(&str, &str, &str, &str)] = &[
+    (
+        "console",
+        "GET",
+        "/console",
+        "public: the console's page, the same for everyone; the browser then calls the admin \
+         routes (swept) with the token the admin types in",
+    ),
+    (
+        "console",
+        "GET",
+        "/console/{asset}",
+        "public: the console's static assets",
+    ),
+    (
+        "openapi",
+        "GET",
+        "/openapi.json",
+        "public: the API's description",
+    ),
+    (
+        "heartbeat-badge",
+        "GET",
+        "/badge/{token}",
+        "public by design: the unguessable badge token in the path is the credential \
+         (tests/heartbeats)",
+    ),
+];
+
+/// (function, method, route) of a table's routes.
+type RouteId = (String, String, String);
+
+fn id(function: &str, method: &str, route: &str) -> RouteId {
+    (function.to_owned(), method.to_owned(), route.to_owned())
+}
+
+/// The routes of template.yaml neither swept nor exempt (first), and the table's routes that
+/// template.yaml lacks (second).
+pub fn uncovered(routes: &[Route]) -> (BTreeSet<RouteId>, BTreeSet<RouteId>) {
+    let template: BTreeSet<RouteId> = template()
+        .functions()
+        .unwrap()
+        .into_iter()
+        .flat_map(|f| {
+            f.routes
+                .into_iter()
+                .map(move |r| id(&f.binary, &r.method, &r.path))
+        })
+        .collect();
+    let table: BTreeSet<RouteId> = routes
+        .iter()
+        .map(|r| id(r.function, r.method, r.route))
+        .chain(EXEMPT.iter().map(|(f, m, r, _)| id(f, m, r)))
+        .collect();
+    (
+        template.difference(&table).cloned().collect(),
+        table.difference(&template).cloned().collect(),
+    )
+}
+
+/// Fails when template.yaml has a route the table lacks, or the other way round.
+pub fn assert_table_is_the_template() {
+    let (missing, extra) = uncovered(ROUTES);
+    assert!(
+        missing.is_empty(),
+        "routes of template.yaml the credential sweep does not call: {missing:?} (add them to \
+         tests/tests/tenancy/routes.rs ROUTES, with a valid input in `Handlers::request`, or to \
+         EXEMPT with the reason)"
+    );
+    assert!(
+        extra.is_empty(),
+        "routes of the credential sweep that template.yaml lacks: {extra:?}"
+    );
+}
+
+/// A request to one route, valid but for its credentials.
+pub struct Call {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Value,
+}
+
+/// The functions the fuzz fixture does not build, and the objects their requests name.
+#[allow(missing_debug_implementations)] // Deps of the functions have no Debug in common
+pub struct Handlers {
+    fx: &'static Fixture,
+    list_keys: admin_list_api_keys::Deps,
+    revoke_key: admin_revoke_api_key::Deps,
+    overview: admin_overview::Deps,
+    signal: heartbeat_signal::Deps,
+    /// A key of tenant `acme` the revoke request names (a real one: were the admin check
+    /// gone, the request would revoke it).
+    pub doomed_key_id: String,
+}
+
+impl Handlers {
+    /// Builds the missing functions over `fx`'s stack, each signed as its own role.
+    pub async fn new(fx: &'static Fixture) -> Self {
+        let app = &fx.app;
+        let table = |id: &str| app.stack.table(id).unwrap().to_owned();
+        let admin = AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap();
+        let overview_ddb = app.ddb_for("admin-overview").await;
+        let signal_sdk = app.sdk_for("heartbeat-signal").await;
+        let doomed = app
+            .keys
+            .issue(
+                &Tenant::parse("acme").unwrap(),
+                "revoked if the admin check were gone",
+            )
+            .await
+            .unwrap();
+        Self {
+            fx,
+            list_keys: admin_list_api_keys::Deps {
+                admin: admin.clone(),
+                keys: app.keys_for("admin-list-api-keys").await,
+                clock: system_clock(),
+            },
+            revoke_key: admin_revoke_api_key::Deps {
+                admin: admin.clone(),
+                keys: app.keys_for("admin-revoke-api-key").await,
+                clock: system_clock(),
+            },
+            overview: admin_overview::Deps {
+                admin,
+                heartbeats: HeartbeatStore::new(overview_ddb.clone(), table("HeartbeatTable")),
+                incidents: IncidentStore::new(overview_ddb.clone(), table("IncidentsTable")),
+                messenger: BroadcastStore::new(overview_ddb, table("MessengerTable"), 30),
+                clock: system_clock(),
+            },
+            signal: heartbeat_signal::Deps {
+                keys: app.keys_for("heartbeat-signal").await,
+                store: HeartbeatStore::new(
+                    aws_sdk_dynamodb::Client::new(&signal_sdk),
+                    table("HeartbeatTable"),
+                ),
+                mail: AdminMail::new(
+                    Mailer::from_sdk(&signal_sdk, app.stack.params["SenderEmail"].clone()),
+                    format!("admin-{}@lookout.example.com", app.stack.prefix),
+                ),
+                events: None,
+                clock: system_clock(),
+            },
+            doomed_key_id: doomed.key_id,
+        }
+    }
+
+    /// A request to `route` that would succeed with the right credentials.
+    pub fn request(&self, route: &Route) -> Call {
+        let fx = self.fx;
+        let sid = fx.session_id.as_str();
+        let call = |path: &'static str, body: Value| Call {
+            method: route.method,
+            path,
+            query: vec![],
+            body,
+        };
+        let get = |path: &'static str, query: &[(&'static str, &str)]| Call {
+            method: "GET",
+            path,
+            query: query.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+            body: Value::Null,
+        };
+        match (route.function, route.route) {
+            ("start-session", _) => call(
+                "/start_session",
+                json!({"userId": "u", "machineId": "m", "startAt": "2023-02-02 16:22:15"}),
+            ),
+            ("add-event", _) => call(
+                "/add_event",
+                json!({"sessionId": sid, "events": [{"eventAt": "2023-02-09 01:08:55", "eventType": "exe"}]}),
+            ),
+            ("end-session", _) => call(
+                "/end_session",
+                json!({"sessionId": sid, "endAt": "2023-02-10 00:00:00"}),
+            ),
+            ("get-session", _) => call("/get_session", json!({"sessionId": sid})),
+            ("get-machine-events", _) => call("/get_machine_events", json!({"machineId": MACHINE})),
+            ("heartbeat", "$default") => Call {
+                method: "POST",
+                ..call("/api/apps/", json!({"app_id": 23, "message": "OK"}))
+            },
+            ("heartbeat", _) => call("/api/apps", json!({"app_id": 23, "message": "OK"})),
+            ("heartbeat-signal", _) => call(
+                "/api/apps/start",
+                json!({"app_id": "backup", "run_id": "r-1"}),
+            ),
+            ("contacts-create", _) => call(
+                "/api/contacts",
+                json!({"user_name": MSG_USER, "contact": {"name": "zed", "messangers": {"telegram": "12345"}}}),
+            ),
+            ("contacts-delete", _) => call(
+                "/api/contacts",
+                json!({"user_name": MSG_USER, "contact": "bob"}),
+            ),
+            ("contacts-list", _) => get("/api/contacts", &[("user_name", MSG_USER)]),
+            ("contacts-send", _) => call(
+                "/api/contacts",
+                json!({"user_name": MSG_USER, "contact": ["bob"], "message": "hi"}),
+            ),
+            ("get-failed-mess", _) => get("/api/get_failed_mess", &[("user_name", MSG_USER)]),
+            ("admin-api-keys", _) => call("/admin/api_keys", json!({"tenant": "mallory"})),
+            ("admin-list-api-keys", _) => get("/admin/api_keys", &[("tenant", "acme")]),
+            ("admin-revoke-api-key", _) => call(
+                "/admin/api_keys",
+                json!({"tenant": "acme", "key_id": self.doomed_key_id}),
+            ),
+            ("admin-overview", _) => get("/admin/overview", &[]),
+            ("admin-heartbeat-apps", _) => call(
+                "/admin/heartbeat_apps",
+                json!({"tenant": "acme", "app_id": 23, "action": "retire"}),
+            ),
+            ("admin-list-heartbeat-apps", _) => get("/admin/heartbeat_apps", &[("tenant", "acme")]),
+            ("admin-log-users", _) => call(
+                "/admin/log_users",
+                json!({"user": LOG_USER, "rotate": true}),
+            ),
+            ("register-app", _) => call("/admin/apps", json!({"name": "MalloryApp"})),
+            ("list-apps", _) => get("/admin/apps", &[]),
+            ("update-app", _) => call("/admin/apps", json!({"name": APP, "rotate_code": true})),
+            ("delete-app", _) => call("/admin/apps", json!({"name": APP})),
+            ("list-incidents", _) => get("/admin/incidents", &[]),
+            ("get-incident", _) => get("/admin/incident", &[("id", &fx.incident_id)]),
+            ("update-incident", _) => call(
+                "/admin/incident",
+                json!({"id": fx.incident_id, "status": "resolved"}),
+            ),
+            ("send-logs", _) => call("/send_logs", valid_logs()),
+            ("query-logs", _) => get("/logs", &[("user", LOG_USER)]),
+            ("report-incident", "/v1/incidents/new") => {
+                call("/v1/incidents/new", valid_incident(&fx.code))
+            }
+            ("report-incident", _) => call("/incidents", valid_incident(&fx.code)),
+            (function, path) => panic!(
+                "no request for {function} {path}: give it a valid input here (ROUTES has it)"
+            ),
+        }
+    }
+
+    /// Calls `route`'s function with `body` (instead of the call's, when given) and `headers`;
+    /// the status and the JSON body.
+    pub async fn call(
+        &self,
+        route: &Route,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let c = self.request(route);
+        let query: Vec<(&str, &str)> = c.query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let body = match body.unwrap_or(&c.body) {
+            Value::Null => String::new(),
+            b => b.to_string(),
+        };
+        let req = http_request(c.method, c.path, &query, headers, &body);
+        // Boxed: the handlers' futures are large, and debug builds keep them on the test's stack.
+        lookout_tests::support::read(Box::pin(self.dispatch(route.function, req)).await)
+    }
+
+    async fn dispatch(
+        &self,
+        function: &str,
+        req: Request,
+    ) -> Result<Response<Body>, lambda_http::Error> {
+        match function {
+            "admin-list-api-keys" => admin_list_api_keys::handle(&self.list_keys, req).await,
+            "admin-revoke-api-key" => admin_revoke_api_key::handle(&self.revoke_key, req).await,
+            "admin-overview" => admin_overview::handle(&self.overview, req).await,
+            "heartbeat-signal" => heartbeat_signal::handle(&self.signal, req).await,
+            other => self.fx.call(other, req).await,
+        }
+    }
+}
+
+/// The table's routes that take `credential`.
+pub fn taking(credential: Credential) -> impl Iterator<Item = &'static Route> {
+    ROUTES.iter().filter(move |r| r.credential == credential)
+}
+
+#[test]
+fn every_route_of_the_template_is_in_the_credential_sweep() {
+    assert_table_is_the_template();
+    let (missing, _) = uncovered(&ROUTES[1..]);
+    assert!(
+        missing.contains(&id(ROUTES[0].function, ROUTES[0].method, ROUTES[0].route)),
+        "a route left out of the table is found missing"
+    );
+}
