@@ -7,7 +7,8 @@
 //! operation. moto itself keeps running, so the test can then read what was really stored.
 //! [`FaultProxy::hang`] takes requests and never answers them, what a stopped (SIGSTOP) or
 //! overloaded endpoint does. [`FaultProxy::up`] heals it. Every request is logged by AWS
-//! operation name.
+//! operation name, with the error codes moto answered ([`FaultProxy::answered`]) and how many
+//! requests of each operation were in flight at once ([`FaultProxy::peak_in_flight`]).
 
 use std::sync::{Arc, Mutex};
 
@@ -78,6 +79,12 @@ struct State {
     forwarded: Vec<String>,
     /// AWS operations refused.
     refused: Vec<String>,
+    /// Error answers of moto: (AWS operation, error code).
+    errors: Vec<(String, String)>,
+    /// Requests forwarded to moto and not answered yet, by AWS operation.
+    in_flight: std::collections::HashMap<String, usize>,
+    /// The most requests of each AWS operation that were in flight at once.
+    peak_in_flight: std::collections::HashMap<String, usize>,
 }
 
 /// See the module docs.
@@ -98,6 +105,9 @@ impl FaultProxy {
             held: 0,
             forwarded: Vec::new(),
             refused: Vec::new(),
+            errors: Vec::new(),
+            in_flight: std::collections::HashMap::new(),
+            peak_in_flight: std::collections::HashMap::new(),
         }));
         let upstream = upstream.trim_end_matches('/').to_owned();
         let http = crate::support::Live::http();
@@ -163,11 +173,13 @@ impl FaultProxy {
         }
     }
 
-    /// Forgets the request log.
+    /// Forgets the request log (and the error answers and in-flight peaks).
     pub fn reset_log(&self) {
         let mut s = self.state.lock().unwrap();
         s.forwarded.clear();
         s.refused.clear();
+        s.errors.clear();
+        s.peak_in_flight.clear();
     }
 
     /// AWS operations forwarded since the last [`reset_log`](Self::reset_log).
@@ -179,6 +191,92 @@ impl FaultProxy {
     pub fn refused(&self) -> Vec<String> {
         self.state.lock().unwrap().refused.clone()
     }
+
+    /// How many requests of the AWS operation `op` moto answered with the error `code` (e.g.
+    /// `PutItem`, `ConditionalCheckFailedException`) since the last
+    /// [`reset_log`](Self::reset_log): a failed optimistic write is such an answer.
+    pub fn answered(&self, op: &str, code: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .errors
+            .iter()
+            .filter(|(o, c)| o == op && c == code)
+            .count()
+    }
+
+    /// The most requests of the AWS operation `op` that were in flight at once (forwarded to
+    /// moto, not answered yet) since the last [`reset_log`](Self::reset_log): more than one
+    /// means clients really had them outstanding together.
+    pub fn peak_in_flight(&self, op: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .peak_in_flight
+            .get(op)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// One request of an AWS operation in flight to moto, counted while it lives.
+struct InFlight {
+    state: Arc<Mutex<State>>,
+    op: String,
+}
+
+impl InFlight {
+    fn start(state: &Arc<Mutex<State>>, op: &str) -> Self {
+        let mut s = state.lock().unwrap();
+        let now = {
+            let n = s.in_flight.entry(op.to_owned()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let peak = s.peak_in_flight.entry(op.to_owned()).or_insert(0);
+        *peak = (*peak).max(now);
+        Self {
+            state: state.clone(),
+            op: op.to_owned(),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut s = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = s.in_flight.get_mut(&self.op) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+/// The error code of an AWS error answer: `X-Amzn-ErrorType` or the JSON `__type` (JSON
+/// protocols), or the XML `<Code>` (query protocols), without its namespace.
+fn error_code(headers: &reqwest::header::HeaderMap, body: &[u8]) -> String {
+    let raw = headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            serde_json::from_slice::<serde_json::Value>(body)
+                .ok()?
+                .get("__type")?
+                .as_str()
+                .map(str::to_owned)
+        })
+        .or_else(|| {
+            let text = String::from_utf8_lossy(body);
+            let start = text.find("<Code>")? + "<Code>".len();
+            let len = text[start..].find("</Code>")?;
+            Some(text[start..start + len].to_owned())
+        })
+        .unwrap_or_default();
+    let code = raw.rsplit('#').next().unwrap_or(&raw);
+    code.split(':').next().unwrap_or(code).trim().to_owned()
 }
 
 fn admit(state: &Mutex<State>, op: String) -> Verdict {
@@ -312,7 +410,8 @@ async fn serve(
 ) {
     let mut buf = Vec::new();
     while let Some(req) = read_request(&mut sock, &mut buf).await {
-        match admit(&state, operation(&req)) {
+        let op = operation(&req);
+        match admit(&state, op.clone()) {
             Verdict::Pass => {}
             // "moto died": the connection closes without an answer.
             Verdict::Refuse => return,
@@ -325,6 +424,7 @@ async fn serve(
             }
             Verdict::Hold(gate) => gate.notified().await,
         }
+        let in_flight = InFlight::start(&state, &op);
         let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
         let mut fwd = http.request(method, format!("{upstream}{}", req.target));
         for (k, v) in &req.headers {
@@ -341,6 +441,11 @@ async fn serve(
         let status = resp.status();
         let headers = resp.headers().clone();
         let Ok(body) = resp.bytes().await else { return };
+        drop(in_flight);
+        if status.as_u16() >= 400 {
+            let code = error_code(&headers, &body);
+            state.lock().unwrap().errors.push((op, code));
+        }
         let mut out = format!(
             "HTTP/1.1 {} {}\r\n",
             status.as_u16(),
