@@ -4,14 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::harness::spawn;
-
-async fn drain(hb: &crate::harness::Hb, queue: &str) -> Vec<String> {
-    hb.drain(queue)
-        .await
-        .into_iter()
-        .map(|m| m.body.unwrap_or_default())
-        .collect()
-}
+use crate::scanner::drain;
 
 #[tokio::test]
 async fn a_tenant_past_its_alert_budget_gets_one_digest_for_the_rest_of_the_hour() {

@@ -245,20 +245,7 @@ async fn an_unsent_mail_is_sent_again_after_its_lease_exactly_once() {
         .await;
     // A scanner whose mail fails (unverified sender), as if SES or the function died before
     // the send: the transition is stored with its mail, nothing is sent.
-    let sdk = lookout_dev::moto::sdk_config(&hb.moto).await;
-    let broken = silent_app_scanner::Deps {
-        store: hb.store.clone(),
-        mail: AdminMail::new(
-            Mailer::from_sdk(&sdk, "unverified@nowhere.example.com"),
-            hb.admin_email.clone(),
-        ),
-        events: hb.scanner.events.clone(),
-    };
-    let failed = silent_app_scanner::handle(
-        &broken,
-        LambdaEvent::new(scheduled_event(&at(121)), Context::default()),
-    )
-    .await;
+    let failed = scan_with_failing_mail(&hb, 121).await;
     assert!(failed.is_err(), "the run reports the unsent mail");
     assert!(hb.mails().await.is_empty());
     let item = hb.item("acme", "23").await.unwrap();
@@ -380,8 +367,30 @@ async fn now_is_the_events_time() {
     assert_eq!(report.now, at(121));
 }
 
+/// A scanner run at `T0 + secs` whose mail fails (an unverified sender), as if SES or the
+/// function died before the send.
+async fn scan_with_failing_mail(
+    hb: &crate::harness::Hb,
+    secs: i64,
+) -> Result<lookout_heartbeats::ScanReport, lambda_runtime::Error> {
+    let sdk = lookout_dev::moto::sdk_config(&hb.moto).await;
+    let broken = silent_app_scanner::Deps {
+        store: hb.store.clone(),
+        mail: AdminMail::new(
+            Mailer::from_sdk(&sdk, "unverified@nowhere.example.com"),
+            hb.admin_email.clone(),
+        ),
+        events: hb.scanner.events.clone(),
+    };
+    silent_app_scanner::handle(
+        &broken,
+        LambdaEvent::new(scheduled_event(&at(secs)), Context::default()),
+    )
+    .await
+}
+
 /// The bodies of the messages on one of this stack's queues (received and deleted).
-async fn drain(hb: &crate::harness::Hb, queue: &str) -> Vec<String> {
+pub(crate) async fn drain(hb: &crate::harness::Hb, queue: &str) -> Vec<String> {
     hb.drain(queue)
         .await
         .into_iter()
@@ -499,20 +508,7 @@ async fn a_digest_announced_again_is_the_same_alert() {
     for id in 0..3 {
         hb.beat_at(0, &json!({"app_id": format!("svc-{id}")})).await;
     }
-    let sdk = lookout_dev::moto::sdk_config(&hb.moto).await;
-    let broken = silent_app_scanner::Deps {
-        store: hb.store.clone(),
-        mail: AdminMail::new(
-            Mailer::from_sdk(&sdk, "unverified@nowhere.example.com"),
-            hb.admin_email.clone(),
-        ),
-        events: hb.scanner.events.clone(),
-    };
-    let failed = silent_app_scanner::handle(
-        &broken,
-        LambdaEvent::new(scheduled_event(&at(121)), Context::default()),
-    )
-    .await;
+    let failed = scan_with_failing_mail(&hb, 121).await;
     assert!(failed.is_err(), "the run reports the unsent digest");
     let first = drain(&hb, "MessengerQueue").await;
     assert_eq!(first.len(), 1, "{first:?}");

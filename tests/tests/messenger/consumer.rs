@@ -538,21 +538,7 @@ async fn a_failure_between_the_claim_and_the_send_gives_the_attempt_back() {
 
     // The consumer's DynamoDB calls go through a proxy that refuses GetItem (reading the
     // send's text); the claim (UpdateItem) passes.
-    let proxy =
-        lookout_tests::faults::FaultProxy::start(&lookout_dev::moto::endpoint().unwrap()).await;
-    let sdk = t
-        .app
-        .sdk_for("messenger-deliver")
-        .await
-        .into_builder()
-        .endpoint_url(proxy.url())
-        .build();
-    let mut deps = t.deliver.clone();
-    deps.store = lookout_messenger::broadcast::BroadcastStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        t.table(),
-        30,
-    );
+    let (proxy, deps) = through_proxy(&t).await;
     proxy.fail_ops(&["GetItem"]);
     assert!(messenger_deliver::deliver(&deps, &id, 1).await.is_err());
     let d = t.delivery_of(&send_id, "telegram").await;
