@@ -212,16 +212,6 @@ impl LogStore {
         p_name: Option<&str>,
         n: usize,
     ) -> Result<Vec<LogOut>, LogsError> {
-        Ok(self.recent_paged(user, p_name, n).await?.0)
-    }
-
-    /// [`recent`](Self::recent), and how many pages of chunks it read.
-    pub async fn recent_paged(
-        &self,
-        user: &UserName,
-        p_name: Option<&str>,
-        n: usize,
-    ) -> Result<(Vec<LogOut>, usize), LogsError> {
         let mut out: Vec<LogOut> = Vec::new();
         let mut start = None;
         let mut pages = 0;
@@ -267,7 +257,7 @@ impl LogStore {
         out.sort_by_key(|l| std::cmp::Reverse(l.event_at));
         out.truncate(n);
         out.reverse();
-        Ok((out, pages))
+        Ok(out)
     }
 
     /// A page of `user`'s lines matching `q`, oldest chunk first.
