@@ -1,5 +1,5 @@
 # Lookout — the two commands that matter: `make start` and `make test`.
-.PHONY: start test bootstrap build-arm64 lint fmt bench
+.PHONY: start test bootstrap build-arm64 lint fmt bench deploy
 
 ## Start the whole system locally (installs what is missing, moto, provisioning, watch, pump).
 start:
@@ -11,6 +11,12 @@ test:
 
 bootstrap:
 	scripts/bootstrap.sh
+
+## Deploy to AWS, first deploy and upgrades alike, without prompts (docs/deploy.md): the config
+## comes from outside the repository (~/.config/lookout/deploy.yaml, or CONFIG=...).
+##   make deploy [CONFIG=~/.config/lookout/staging.yaml] [DEPLOY_ARGS="--dry-run"]
+deploy:
+	scripts/deploy.sh $(if $(CONFIG),--config "$(CONFIG)") $(DEPLOY_ARGS)
 
 ## Release build of what deploys (arm64, provided.al2023): each domain's bootstrap binary,
 ## which serves all of that domain's functions (as `sam build` builds them).
@@ -34,7 +40,7 @@ bench:
 
 ## Smoke test of a running stack: every route once, checked, then cleaned up (docs/deploy.md).
 ##   make smoke API=https://<api-id>.execute-api.<region>.amazonaws.com   (or http://127.0.0.1:9000)
-## Admin token: $LOOKOUT_ADMIN_TOKEN, else .local/admin-token. Extra flags: SMOKE_ARGS="--timeout 120".
+## Admin token: $LOOKOUT_ADMIN_TOKEN (.local/admin-token only for a local stack). Extra flags: SMOKE_ARGS="--timeout 120".
 .PHONY: smoke
 smoke:
 	@test -n "$(API)" || { echo "usage: make smoke API=https://<api-id>.execute-api.<region>.amazonaws.com" >&2; exit 2; }

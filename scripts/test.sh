@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of Lookout from a clean clone: installs what is missing, then
-# formatting, clippy, cfn-lint, `sam validate --lint`, and the whole test suite (unit tests,
+# formatting, clippy, cfn-lint, `sam validate --lint`, the arm64 build and the deploy script's dry
+# run (`sam build` included), and the whole test suite (unit tests,
 # handler tests against moto, end-to-end tests through `cargo lambda watch`), the operator's
 # smoke test against a local stack, and the IAM check. The tests start moto_server and watch
 # themselves and stop them when they finish.
@@ -57,6 +58,16 @@ for path in sys.argv[1:]:
         sys.exit(f"{path}: not a non-PIE executable (e_type {kind}); see .cargo/config.toml")
 print(f"{len(sys.argv) - 1} deploy binaries are non-PIE executables")
 PY
+  # The deploy as ops run it (docs/deploy.md), up to the first call that needs AWS credentials:
+  # deploy tools, a config from outside the repository checked against template.yaml, template
+  # checks, and `sam build`, which finds the binaries just built (same profile) and packages them.
+  say "scripts/deploy.sh --dry-run (config outside the repository, sam validate, sam build)"
+  deploy_dir=$(mktemp -d)
+  python3 -c 'import secrets; print(secrets.token_hex(32))' >"$deploy_dir/admin-token"
+  printf 'stack: lookout-ci\nregion: eu-west-1\nadmin_token_file: %s\nparameters:\n  AdminEmail: ops@example.com\n  SenderEmail: lookout@example.com\n' \
+    "$deploy_dir/admin-token" >"$deploy_dir/deploy.yaml"
+  scripts/deploy.sh --dry-run --allow-dirty --config "$deploy_dir/deploy.yaml"
+  rm -rf "$deploy_dir"
 fi
 
 export LOOKOUT_IAM_AUDIT_DIR="$PWD/target/iam-audit"

@@ -89,6 +89,14 @@ impl Stack {
                 (id, name)
             })
             .collect();
+        // What CloudFormation refuses (template.yaml's Rules) is refused here too.
+        let violations = tpl.rule_violations(&all)?;
+        if !violations.is_empty() {
+            bail!(
+                "template.yaml's Rules refuse these parameters: {}",
+                violations.join("; ")
+            );
+        }
         let conditions = tpl.conditions(&all)?;
         Ok(Self {
             prefix: prefix.to_owned(),

@@ -166,6 +166,63 @@ impl Template {
             .collect()
     }
 
+    /// The `AssertDescription`s of the template's `Rules` assertions these parameter values
+    /// fail, as CloudFormation would refuse the stack with them (`RuleCondition`s are honoured).
+    pub fn rule_violations(&self, params: &BTreeMap<String, String>) -> Result<Vec<String>> {
+        struct Params<'a>(&'a BTreeMap<String, String>);
+        impl Resolve for Params<'_> {
+            fn reference(&self, name: &str) -> Result<String> {
+                self.0
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| anyhow!("rule refers to {name}, not a parameter"))
+            }
+            fn attribute(&self, id: &str, attr: &str) -> Result<String> {
+                bail!("rules cannot use !GetAtt {id}.{attr}")
+            }
+        }
+        let mut failed = Vec::new();
+        let Some(rules) = self.root.get("Rules").and_then(Value::as_mapping) else {
+            return Ok(failed);
+        };
+        for (name, rule) in rules {
+            let name = name.as_str().unwrap_or_default();
+            if let Some(when) = rule.get("RuleCondition") {
+                if !Params(params).evaluate(when)? {
+                    continue;
+                }
+            }
+            let assertions = rule
+                .get("Assertions")
+                .and_then(Value::as_sequence)
+                .ok_or_else(|| anyhow!("rule {name} has no Assertions"))?;
+            for assertion in assertions {
+                let test = assertion
+                    .get("Assert")
+                    .ok_or_else(|| anyhow!("an assertion of rule {name} has no Assert"))?;
+                if !Params(params).evaluate(test)? {
+                    let why = assertion.get("AssertDescription").and_then(Value::as_str);
+                    failed.push(format!("{name}: {}", why.unwrap_or("assertion failed")));
+                }
+            }
+        }
+        Ok(failed)
+    }
+
+    /// The names of the template's `Outputs`.
+    pub fn output_names(&self) -> Vec<String> {
+        self.root
+            .get("Outputs")
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.keys()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Parameter defaults.
     pub fn parameter_defaults(&self) -> BTreeMap<String, String> {
         self.root

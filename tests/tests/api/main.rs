@@ -4,6 +4,8 @@
 
 mod admin_keys;
 mod ddb_helpers;
+mod deploy;
+mod deployer_policy;
 mod routes;
 mod tracker;
 mod tracker_e2e;
