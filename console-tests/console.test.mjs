@@ -299,6 +299,50 @@ describe('Lookout console in chromium', () => {
     assert.ok(!stored.includes(env('LOOKOUT_API_KEY')), 'the API key is not stored');
   });
 
+  it('works under a custom domain base path: relative assets, API calls under the same prefix', async () => {
+    // A custom domain whose API mapping has the base path `lookout`: the browser sees every URL
+    // under /lookout. Simulated here: requests for BASE/lookout/… go to the stack as BASE/…
+    // (as when API Gateway leaves the mapping key out of rawPath; the function's unit tests
+    // cover rawPath with it). The browser does not see the forwarding.
+    const prefix = '/lookout';
+    const seen = [];
+    const forward = async (route) => {
+      const url = new URL(route.request().url());
+      seen.push(url.pathname);
+      url.pathname = url.pathname.slice(prefix.length);
+      await route.fulfill({ response: await route.fetch({ url: url.href }) });
+    };
+    await page.route(`${BASE}${prefix}/**`, forward);
+    try {
+      for (const form of ['/console', '/console/index.html']) {
+        const resp = await page.goto(`${BASE}${prefix}${form}#apps`);
+        assert.equal(resp.status(), 200, form);
+        // Signed in already (sessionStorage is per origin): the script ran and called the API.
+        await page.getByRole('table', { name: /Registered apps/ }).getByRole('cell', { name: env('LOOKOUT_APP'), exact: true }).waitFor();
+        const loaded = await page.evaluate(() => ({
+          script: document.querySelector('script[src]').src,
+          styles: [...document.styleSheets].map((s) => s.href),
+          rules: document.styleSheets[0]?.cssRules.length ?? 0,
+        }));
+        assert.ok(loaded.script.startsWith(`${BASE}${prefix}/console/app.js?v=`), `${form}: ${loaded.script}`);
+        assert.equal(loaded.styles.length, 1, form);
+        assert.ok(loaded.styles[0].startsWith(`${BASE}${prefix}/console/style.css?v=`), `${form}: ${loaded.styles[0]}`);
+        assert.ok(loaded.rules > 10, `${form}: the stylesheet loaded (${loaded.rules} rules)`);
+      }
+      // Every request of the page went under the prefix: page, assets and API.
+      for (const path of [`${prefix}/console`, `${prefix}/console/index.html`, `${prefix}/console/app.js`,
+        `${prefix}/console/style.css`, `${prefix}/admin/apps`]) {
+        assert.ok(seen.includes(path), `${path} not requested: ${seen.join(', ')}`);
+      }
+      await shot('10-under-base-path');
+    } finally {
+      await page.unroute(`${BASE}${prefix}/**`, forward);
+    }
+    // Back at the root for the remaining tests.
+    await page.goto(`${BASE}/console#incidents`);
+    await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
+  });
+
   it('labels every control, loads nothing from elsewhere and logs no errors', async () => {
     for (const view of ['#overview', '#incidents', '#apps', '#logs', '#heartbeats', '#messenger', `#incident/${env('LOOKOUT_INCIDENT_ID')}`]) {
       await page.evaluate((h) => { location.hash = h; }, view);

@@ -107,6 +107,11 @@ function busy(el, text = 'Loading…') {
 
 // ------------------------------------------------------------------ API
 
+// Where the API is: everything before the page's final `/console` segment ('' at the domain's
+// root, '/lookout' under a custom domain with the base path `lookout`). The page is served as
+// `…/console`, `…/console/` or `…/console/index.html`; API paths are appended to this root.
+const API_ROOT = (/^(.*)\/console(?:\/(?:index\.html)?)?$/.exec(location.pathname) || ['', ''])[1];
+
 class ApiError extends Error {
   constructor(status, body) {
     super(body && body.message ? `${body.message} (${status})` : `request failed (${status})`);
@@ -118,7 +123,7 @@ class ApiError extends Error {
 // Calls the API with the admin token (or, with `apiKey`, with that key instead). A 401 for the
 // admin token signs out and shows the login form with a message.
 async function api(method, path, { query, body, apiKey } = {}) {
-  const url = new URL(path, location.origin);
+  const url = new URL(location.origin + API_ROOT + path);
   for (const [k, v] of Object.entries(query || {})) {
     if (v !== '' && v != null) url.searchParams.set(k, v);
   }

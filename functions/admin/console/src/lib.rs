@@ -5,14 +5,43 @@
 //! the user pastes. The page holds no secret and no configuration.
 //!
 //! * `index.html` is `Cache-Control: no-cache` (revalidated with its `ETag`, so a deploy is seen
-//!   at once); it links the assets as `/console/app.js?v=<version>`, where the version is a hash
-//!   of all assets computed at compile time. An asset asked for with the current version is
-//!   `immutable` for a year; without it (or with an old one) it is `no-cache`.
+//!   at once); it links the assets with relative URLs carrying `?v=<version>`, where the version
+//!   is a hash of all assets computed at compile time. An asset asked for with the current
+//!   version is `immutable` for a year; without it (or with an old one) it is `no-cache`.
 //! * `If-None-Match` with the current `ETag` answers `304`.
 //! * Every response carries a strict `Content-Security-Policy` (scripts and styles only from
 //!   this origin, no inline script, API calls only to this origin, no framing), `nosniff` and
 //!   `no-referrer`.
 //! * Unknown assets are `404`, other methods `405`.
+//!
+//! # Under a custom domain with a base path
+//!
+//! Ops may serve the API as `https://ops.example.com/lookout` (a custom domain whose API mapping
+//! has the key `lookout`, to the `$default` stage). The console then works at any prefix:
+//!
+//! * Paths are matched by their suffix: `…/console`, `…/console/`, `…/console/index.html`,
+//!   `…/console/app.js`, `…/console/style.css`; anything else stays `404`.
+//! * Every link is relative. The page answered for `…/console` links `console/app.js?v=…`; the
+//!   one answered for `…/console/` or `…/console/index.html` links `app.js?v=…` (two renderings,
+//!   each with its own `ETag`). `app.js` takes the API root from `location.pathname` (all before
+//!   the final `/console` segment) and calls `origin + root + path`.
+//! * The CSP needs no change: `'self'` is an origin, and relative URLs stay on it whatever the
+//!   path (and `base-uri 'none'` is why the page is rendered per form rather than given a
+//!   `<base>`).
+//!
+//! What does the function get in `rawPath` (payload format 2.0) for
+//! `https://ops.example.com/lookout/console`: `/lookout/console` or `/console`? AWS's guide
+//! does not say. "Map API stages to a custom domain name for HTTP APIs"
+//! (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-mappings.html>) only
+//! says the longest matching mapping selects the API and the routes match what follows it; the
+//! REST API page says the base path is stripped, the HTTP API page has no such sentence. Reports
+//! from users and library maintainers say that for HTTP APIs the mapping key stays in
+//! `rawPath` (`/lookout/console`): aws-powertools/powertools-lambda-typescript#4513 ("all the
+//! requests will contain `/v1/<resource>` in the path"), issues #576 and #579 of
+//! aws-powertools/powertools-lambda-python (`strip_prefixes`), logandk/serverless-wsgi#224
+//! (base path stripping for v2 events); CodeGenieApp/serverless-express#465 reports the key
+//! absent instead. Hence the suffix match, which serves both. (A named stage, not used here, is
+//! also just a prefix: lambda_http puts `/<stage>` in front of the path.)
 
 use lambda_http::{
     http::{
@@ -36,6 +65,14 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 
 /// What `index.html` says where the asset version goes.
 const VERSION_PLACEHOLDER: &str = "__VERSION__";
+
+/// What `index.html` says where the assets' directory goes, relative to the page: `console/`
+/// for the page as `…/console`, nothing for `…/console/` and `…/console/index.html`.
+const ASSETS_PLACEHOLDER: &str = "__ASSETS__";
+
+/// The last segment every console path has; what precedes it (a base path, or nothing) is kept
+/// by the page's relative links.
+const CONSOLE_SEGMENT: &str = "/console";
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
@@ -76,7 +113,10 @@ struct Asset {
 /// The page and its assets, rendered once per cold start.
 #[derive(Debug, Clone)]
 pub struct Deps {
+    /// The page as `…/console`: links `console/app.js?v=…`.
     index: Asset,
+    /// The page as `…/console/` or `…/console/index.html`: links `app.js?v=…`.
+    index_in_dir: Asset,
     app_js: Asset,
     style_css: Asset,
     version: String,
@@ -100,12 +140,14 @@ impl Deps {
                 versioned,
             }
         };
+        let page = |assets: &str| {
+            INDEX_HTML
+                .replace(VERSION_PLACEHOLDER, &version)
+                .replace(ASSETS_PLACEHOLDER, assets)
+        };
         Self {
-            index: asset(
-                INDEX_HTML.replace(VERSION_PLACEHOLDER, &version),
-                HTML,
-                false,
-            ),
+            index: asset(page("console/"), HTML, false),
+            index_in_dir: asset(page(""), HTML, false),
             app_js: asset(APP_JS.to_owned(), JS, true),
             style_css: asset(STYLE_CSS.to_owned(), CSS, true),
             version,
@@ -117,11 +159,15 @@ impl Deps {
         &self.version
     }
 
+    /// What `path` asks for, by what follows its last `/console` (whatever precedes it: the
+    /// API may be under a base path, see the module docs).
     fn asset(&self, path: &str) -> Option<&Asset> {
-        match path.trim_end_matches('/') {
-            "/console" | "/console/index.html" => Some(&self.index),
-            "/console/app.js" => Some(&self.app_js),
-            "/console/style.css" => Some(&self.style_css),
+        let (_base, rest) = path.rsplit_once(CONSOLE_SEGMENT)?;
+        match rest {
+            "" => Some(&self.index),
+            "/" | "/index.html" => Some(&self.index_in_dir),
+            "/app.js" => Some(&self.app_js),
+            "/style.css" => Some(&self.style_css),
             _ => None,
         }
     }
@@ -246,26 +292,111 @@ mod tests {
         std::str::from_utf8(resp.body().as_ref()).unwrap()
     }
 
+    /// The value of `attr` in the first tag of `html` that starts with `tag`.
+    fn attr<'a>(html: &'a str, tag: &str, attr: &str) -> &'a str {
+        let i = html
+            .find(tag)
+            .unwrap_or_else(|| panic!("no {tag} in {html}"));
+        let tag = &html[i..i + html[i..].find('>').unwrap()];
+        let start = tag.find(&format!(" {attr}=\"")).unwrap() + attr.len() + 3;
+        &tag[start..start + tag[start..].find('"').unwrap()]
+    }
+
+    /// Resolves a reference found in the page against the page's path as a browser does:
+    /// `(path, query)`. The page uses relative paths only (no scheme, host, leading `/` or dot
+    /// segments), so that is all this handles; anything else fails the test.
+    fn resolve(page: &str, reference: &str) -> (String, String) {
+        assert!(
+            !reference.starts_with('/') && !reference.contains(':'),
+            "not a relative reference: {reference}"
+        );
+        let (path, query) = reference.split_once('?').unwrap_or((reference, ""));
+        assert!(
+            path.split('/').all(|s| s != "." && s != ".."),
+            "dot segments: {reference}"
+        );
+        let dir = &page[..=page.rfind('/').unwrap()];
+        (format!("{dir}{path}"), query.to_owned())
+    }
+
+    #[test]
+    fn resolve_works_like_a_browser_for_what_the_page_uses() {
+        let r = |page, reference| resolve(page, reference);
+        assert_eq!(
+            r("/lookout/console", "console/app.js?v=1"),
+            ("/lookout/console/app.js".to_owned(), "v=1".to_owned())
+        );
+        assert_eq!(
+            r("/lookout/console/", "app.js?v=1"),
+            ("/lookout/console/app.js".to_owned(), "v=1".to_owned())
+        );
+        assert_eq!(
+            r("/console/index.html", "style.css"),
+            ("/console/style.css".to_owned(), String::new())
+        );
+    }
+
+    /// Where the API may be: at the domain's root, or under a custom domain's base path (one
+    /// or more segments) whether or not API Gateway leaves it in `rawPath`.
+    const PREFIXES: [&str; 3] = ["", "/lookout", "/ops/lookout"];
+
     #[tokio::test]
-    async fn routes_serve_the_page_and_assets_with_their_content_types() {
-        for (path, content_type, needle) in [
-            ("/console", HTML, "<title>Lookout console</title>"),
-            ("/console/", HTML, "<title>Lookout console</title>"),
-            (
-                "/console/index.html",
-                HTML,
-                "<title>Lookout console</title>",
-            ),
-            ("/console/app.js", JS, "sessionStorage"),
-            ("/console/style.css", CSS, "font-family"),
-        ] {
-            let resp = call(get(path, "", &[])).await;
-            assert_eq!(resp.status(), 200, "{path}");
-            assert_eq!(header(&resp, "content-type"), content_type, "{path}");
-            assert!(text(&resp).contains(needle), "{path}");
-            assert_eq!(header(&resp, "x-content-type-options"), "nosniff");
-            assert_eq!(header(&resp, "referrer-policy"), "no-referrer");
-            assert!(header(&resp, "etag").starts_with('"'), "{path}");
+    async fn routes_serve_the_page_and_assets_with_their_content_types_at_any_prefix() {
+        for prefix in PREFIXES {
+            for (path, content_type, needle) in [
+                ("/console", HTML, "<title>Lookout console</title>"),
+                ("/console/", HTML, "<title>Lookout console</title>"),
+                (
+                    "/console/index.html",
+                    HTML,
+                    "<title>Lookout console</title>",
+                ),
+                ("/console/app.js", JS, "sessionStorage"),
+                ("/console/style.css", CSS, "font-family"),
+            ] {
+                let path = format!("{prefix}{path}");
+                let resp = call(get(&path, "", &[])).await;
+                assert_eq!(resp.status(), 200, "{path}");
+                assert_eq!(header(&resp, "content-type"), content_type, "{path}");
+                assert!(text(&resp).contains(needle), "{path}");
+                assert_eq!(header(&resp, "x-content-type-options"), "nosniff");
+                assert_eq!(header(&resp, "referrer-policy"), "no-referrer");
+                assert_eq!(header(&resp, "content-security-policy"), CSP, "{path}");
+                assert!(header(&resp, "etag").starts_with('"'), "{path}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn each_page_form_links_its_assets_relative_to_itself_at_any_prefix() {
+        let v = Deps::new().version().to_owned();
+        for prefix in PREFIXES {
+            for (form, stylesheet, script) in [
+                ("/console", "console/style.css", "console/app.js"),
+                ("/console/", "style.css", "app.js"),
+                ("/console/index.html", "style.css", "app.js"),
+            ] {
+                let page = format!("{prefix}{form}");
+                let resp = call(get(&page, "", &[])).await;
+                let html = text(&resp);
+                let css_ref = attr(html, "<link rel=\"stylesheet\"", "href");
+                let js_ref = attr(html, "<script", "src");
+                assert_eq!(css_ref, format!("{stylesheet}?v={v}"), "{page}");
+                assert_eq!(js_ref, format!("{script}?v={v}"), "{page}");
+                for (reference, asset, content_type) in [
+                    (css_ref, "/console/style.css", CSS),
+                    (js_ref, "/console/app.js", JS),
+                ] {
+                    // Resolved as the browser does, it is the asset's path under the same
+                    // prefix, and the function serves it there, for good.
+                    let (path, query) = resolve(&page, reference);
+                    assert_eq!(path, format!("{prefix}{asset}"), "{page}: {reference}");
+                    let served = call(get(&path, &query, &[])).await;
+                    assert_eq!(served.status(), 200, "{path}");
+                    assert_eq!(header(&served, "content-type"), content_type, "{path}");
+                    assert_eq!(header(&served, "cache-control"), IMMUTABLE, "{path}");
+                }
+            }
         }
     }
 
@@ -276,6 +407,8 @@ mod tests {
             "/console/app.js",
             "/console/style.css",
             "/console/nope.js",
+            "/lookout/console/",
+            "/lookout/console/nope.js",
         ] {
             let resp = call(get(path, "", &[])).await;
             let csp = header(&resp, "content-security-policy");
@@ -283,68 +416,133 @@ mod tests {
         }
         assert!(CSP.contains("script-src 'self';") && !CSP.contains("unsafe-inline"));
         assert!(CSP.contains("frame-ancestors 'none'") && CSP.contains("connect-src 'self'"));
-        let page = call(get("/console", "", &[])).await;
-        let html = text(&page);
-        // Every <script> has a src; no inline handlers or styles.
-        for (i, _) in html.match_indices("<script") {
-            let tag = &html[i..i + html[i..].find('>').unwrap()];
-            assert!(tag.contains(" src=\"/console/"), "inline script: {tag}");
+        // 'self' is the page's origin, whatever its path: relative links and `origin + root +
+        // path` API calls stay within it. `base-uri 'none'` stays (no <base> is used).
+        assert!(CSP.contains("base-uri 'none'"));
+        for form in ["/console", "/console/index.html"] {
+            let page = call(get(form, "", &[])).await;
+            let html = text(&page);
+            // Every <script> has a relative src; no inline handlers, styles or <base>.
+            for (i, _) in html.match_indices("<script") {
+                let tag = &html[i..i + html[i..].find('>').unwrap()];
+                assert!(
+                    tag.contains(" src=\"") && !tag.contains(" src=\"/"),
+                    "{tag}"
+                );
+            }
+            for inline in [
+                " onclick=",
+                " onload=",
+                " onsubmit=",
+                " style=",
+                "<style",
+                "<base",
+                "javascript:",
+            ] {
+                assert!(!html.contains(inline), "{inline}");
+            }
+            assert!(
+                !html.contains("http://") && !html.contains("https://"),
+                "no external resources"
+            );
         }
-        for inline in [
-            " onclick=",
-            " onload=",
-            " onsubmit=",
-            " style=",
-            "<style",
-            "javascript:",
+    }
+
+    #[test]
+    fn the_page_and_script_use_no_absolute_path() {
+        // Attributes of the page: relative, a hash link or data:, never `/…`.
+        for quote in ['"', '\''] {
+            for name in ["href", "src", "action", "formaction"] {
+                let absolute = format!(" {name}={quote}/");
+                assert!(!INDEX_HTML.contains(&absolute), "{absolute}");
+            }
+        }
+        // The script: the API root comes from the page's path, and every API URL is built on
+        // it in one place; links it makes are hash links.
+        assert_eq!(APP_JS.matches("location.origin").count(), 1);
+        assert!(APP_JS.contains("new URL(location.origin + API_ROOT + path)"));
+        assert!(APP_JS.contains("const API_ROOT = "));
+        for absolute in [
+            "href: '/",
+            "href: `/",
+            "href: \"/",
+            "location.href =",
+            "window.open",
         ] {
-            assert!(!html.contains(inline), "{inline}");
+            assert!(!APP_JS.contains(absolute), "{absolute}");
         }
-        assert!(
-            !html.contains("http://") && !html.contains("https://"),
-            "no external resources"
-        );
     }
 
     #[tokio::test]
     async fn the_page_links_versioned_assets_that_are_immutable_and_itself_revalidates() {
         let deps = Deps::new();
-        let page = call(get("/console", "", &[])).await;
-        assert_eq!(header(&page, "cache-control"), "no-cache");
-        let html = text(&page);
         let v = deps.version();
         assert_eq!(v.len(), 16);
-        assert!(!html.contains(VERSION_PLACEHOLDER));
-        assert!(html.contains(&format!("/console/app.js?v={v}")), "{html}");
-        assert!(
-            html.contains(&format!("/console/style.css?v={v}")),
-            "{html}"
-        );
-        let js = call(get("/console/app.js", &format!("v={v}"), &[])).await;
-        assert_eq!(header(&js, "cache-control"), IMMUTABLE);
-        let stale = call(get("/console/app.js", "v=0000000000000000", &[])).await;
-        assert_eq!(header(&stale, "cache-control"), "no-cache");
-        let bare = call(get("/console/style.css", "", &[])).await;
-        assert_eq!(header(&bare, "cache-control"), "no-cache");
+        for form in ["/console", "/lookout/console/"] {
+            let page = call(get(form, "", &[])).await;
+            assert_eq!(header(&page, "cache-control"), "no-cache");
+            let html = text(&page);
+            assert!(!html.contains(VERSION_PLACEHOLDER), "{form}");
+            assert!(!html.contains(ASSETS_PLACEHOLDER), "{form}");
+            assert!(html.contains(&format!("app.js?v={v}\"")), "{html}");
+            assert!(html.contains(&format!("style.css?v={v}\"")), "{html}");
+        }
+        for prefix in ["", "/lookout"] {
+            let js = call(get(
+                &format!("{prefix}/console/app.js"),
+                &format!("v={v}"),
+                &[],
+            ))
+            .await;
+            assert_eq!(header(&js, "cache-control"), IMMUTABLE);
+            let stale = call(get(
+                &format!("{prefix}/console/app.js"),
+                "v=0000000000000000",
+                &[],
+            ))
+            .await;
+            assert_eq!(header(&stale, "cache-control"), "no-cache");
+            let bare = call(get(&format!("{prefix}/console/style.css"), "", &[])).await;
+            assert_eq!(header(&bare, "cache-control"), "no-cache");
+        }
     }
 
     #[tokio::test]
     async fn a_matching_etag_answers_304_without_a_body() {
-        let first = call(get("/console/app.js", "", &[])).await;
-        let etag = header(&first, "etag").to_owned();
-        let again = call(get("/console/app.js", "", &[("if-none-match", &etag)])).await;
-        assert_eq!(again.status(), 304);
-        assert!(again.body().is_empty());
-        assert_eq!(header(&again, "etag"), etag);
-        let other = call(get(
-            "/console/app.js",
-            "",
-            &[("if-none-match", "\"other\"")],
-        ))
-        .await;
-        assert_eq!(other.status(), 200);
-        let page_etag = header(&call(get("/console", "", &[])).await, "etag").to_owned();
-        assert_ne!(page_etag, etag, "each asset has its own tag");
+        for prefix in ["", "/lookout"] {
+            let path = format!("{prefix}/console/app.js");
+            let first = call(get(&path, "", &[])).await;
+            let etag = header(&first, "etag").to_owned();
+            let again = call(get(&path, "", &[("if-none-match", &etag)])).await;
+            assert_eq!(again.status(), 304);
+            assert!(again.body().is_empty());
+            assert_eq!(header(&again, "etag"), etag);
+            let other = call(get(&path, "", &[("if-none-match", "\"other\"")])).await;
+            assert_eq!(other.status(), 200);
+            let page_etag = header(&call(get("/console", "", &[])).await, "etag").to_owned();
+            assert_ne!(page_etag, etag, "each asset has its own tag");
+        }
+        // The two renderings of the page have their own tags; each revalidates under a prefix.
+        let bare = header(&call(get("/lookout/console", "", &[])).await, "etag").to_owned();
+        let in_dir = header(&call(get("/lookout/console/", "", &[])).await, "etag").to_owned();
+        assert_ne!(bare, in_dir);
+        assert_eq!(
+            in_dir,
+            header(&call(get("/console/index.html", "", &[])).await, "etag")
+        );
+        for (path, etag) in [
+            ("/lookout/console", &bare),
+            ("/lookout/console/index.html", &in_dir),
+        ] {
+            let again = call(get(path, "", &[("if-none-match", etag)])).await;
+            assert_eq!(again.status(), 304, "{path}");
+        }
+        let crossed = call(get("/lookout/console", "", &[("if-none-match", &in_dir)])).await;
+        assert_eq!(
+            crossed.status(),
+            200,
+            "the other form's tag is not this page's"
+        );
     }
 
     #[tokio::test]
@@ -353,7 +551,19 @@ mod tests {
             "/console/nope.js",
             "/console/../template.yaml",
             "/console/app.js.map",
+            "/console/app.js/",
+            "/console//",
+            "/console/index.htm",
             "/",
+            "/consoles",
+            "/lookout",
+            "/lookout/",
+            "/lookout/console/nope.js",
+            "/lookout/console/app.js.map",
+            "/lookout/consolex",
+            "/lookout/myconsole/app.js",
+            "/lookout/console/sub/app.js",
+            "/console/app.js/console/x",
         ] {
             let resp = call(get(path, "", &[])).await;
             assert_eq!(resp.status(), 404, "{path}");
@@ -362,6 +572,8 @@ mod tests {
         let resp = call(request("POST", "/console", "", &[])).await;
         assert_eq!(resp.status(), 405);
         assert_eq!(header(&resp, "allow"), "GET, HEAD");
+        let resp = call(request("POST", "/lookout/console/app.js", "", &[])).await;
+        assert_eq!(resp.status(), 405);
         let head = call(request("HEAD", "/console/style.css", "", &[])).await;
         assert_eq!(
             (head.status().as_u16(), head.body().is_empty()),
