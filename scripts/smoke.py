@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Lookout smoke test: calls every HTTP route of template.yaml once against a running stack.
 
+    export LOOKOUT_ADMIN_TOKEN=...   # the production admin token (SHA-256: AdminTokenSha256)
     scripts/smoke.sh https://<api-id>.execute-api.<region>.amazonaws.com     # after sam deploy
     scripts/smoke.sh http://127.0.0.1:9000                                   # make start
 
-The admin token comes from --admin-token, else $LOOKOUT_ADMIN_TOKEN, else .local/admin-token.
+The admin token comes from --admin-token, else $LOOKOUT_ADMIN_TOKEN; against a loopback URL
+(127.0.0.1, localhost, ::1) only, else .local/admin-token (what `make start` writes). The
+routes it covers are ROUTES below (template path syntax; a test checks them against
+template.yaml); a run that did not call one of them fails.
 
-Everything the run creates has a unique name (`smoke-<hex>`): a tenant and its API key, a log
-user, an incident app, a heartbeat app, a contact book, a session. Cleanup runs in a `finally`
-(skipped with --keep); what cannot be deleted through the API is listed at the end with the
-reason. Safe to run repeatedly against production, with two visible effects: one incident mail
-to AdminEmail (level info, resolved by the test) and, if TelegramAdminChatId is set, one
-Telegram message.
+Everything the run creates has a unique name (`smoke-<hex>`): a tenant and its API key (all
+scopes, expiring a day later), a log user, an incident app, a heartbeat app and a job run, a
+contact book, a session. Cleanup runs in a `finally` (skipped with --keep): it revokes the API
+key (DELETE /admin/api_keys) and deletes or retires everything else that has a route for it;
+what cannot be deleted through the API is listed at the end with the reason. Safe to run
+repeatedly against production, with two visible effects: one incident mail to AdminEmail
+(level info, resolved by the test) and, if TelegramAdminChatId is set, one Telegram message.
 
 One line per call: `METHOD PATH -> STATUS ok` or `METHOD PATH -> STATUS FAIL: reason`, then
 `N passed, M failed`. Exit status 0 when everything passed, 1 when anything failed, 2 on a
@@ -22,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import http.client
 import json
 import os
@@ -55,6 +59,69 @@ HB_GRACE = 86_400
 CONTACT_NAME = "smoke-contact"
 CONTACT_TELEGRAM = "0"
 SCHEDULE_AHEAD = timedelta(minutes=10)
+# The run's API key stops working by itself this long after it was issued, so a run that dies
+# before its cleanup (or --keep) leaves no usable key for long; the cleanup revokes it at once.
+KEY_LIFETIME = timedelta(days=1)
+# Hosts where .local/admin-token (the local stack's token) may stand in for the admin token.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+# Every route of template.yaml's HttpApi events (METHOD, template path), but `$default`, which
+# the run exercises through POST //send_logs and POST /api/apps/. tests/tests/api/smoke_routes.rs
+# checks this list equals the template's; the run fails if it did not call one of them.
+ROUTES: list[tuple[str, str]] = [
+    ("GET", "/console"),
+    ("GET", "/console/{asset}"),
+    ("GET", "/openapi.json"),
+    ("POST", "/admin/api_keys"),
+    ("GET", "/admin/api_keys"),
+    ("DELETE", "/admin/api_keys"),
+    ("POST", "/start_session"),
+    ("POST", "/add_event"),
+    ("POST", "/get_session"),
+    ("POST", "/get_machine_events"),
+    ("POST", "/end_session"),
+    ("POST", "/admin/log_users"),
+    ("POST", "/send_logs"),
+    ("GET", "/logs"),
+    ("POST", "/admin/heartbeat_apps"),
+    ("GET", "/admin/heartbeat_apps"),
+    ("POST", "/api/apps"),
+    ("POST", "/api/apps/{signal}"),
+    ("GET", "/badge/{token}"),
+    ("POST", "/admin/apps"),
+    ("GET", "/admin/apps"),
+    ("PUT", "/admin/apps"),
+    ("DELETE", "/admin/apps"),
+    ("POST", "/incidents"),
+    ("POST", "/v1/incidents/new"),
+    ("GET", "/admin/incidents"),
+    ("GET", "/admin/incident"),
+    ("PATCH", "/admin/incident"),
+    ("GET", "/admin/overview"),
+    ("POST", "/api/contacts"),
+    ("GET", "/api/contacts"),
+    ("PUT", "/api/contacts"),
+    ("DELETE", "/api/contacts"),
+    ("GET", "/api/get_failed_mess"),
+]
+# Called only by the cleanup: not called with --keep, which is no failure then.
+CLEANUP_ROUTES = {("DELETE", "/admin/api_keys"), ("DELETE", "/admin/apps"),
+                  ("DELETE", "/api/contacts")}
+
+Route = tuple[str, str]
+
+
+def template_route(method: str, path: str) -> Route | None:
+    """The ROUTES entry API Gateway would match `method path` to (`{name}` is one non-empty
+    segment), or None (`$default`'s paths, such as //send_logs)."""
+    got = path.split("/")
+    for want_method, template in ROUTES:
+        want = template.split("/")
+        if want_method == method and len(want) == len(got) and all(
+                w == g or (w.startswith("{") and w.endswith("}") and g)
+                for w, g in zip(want, got)):
+            return (want_method, template)
+    return None
 
 
 # ------------------------------------------------------------------ HTTP
@@ -121,6 +188,9 @@ class Client:
         self.base = base
         self.timeout = timeout
         self.opener = urllib.request.build_opener(NoRedirect())
+        self.base_path = urllib.parse.urlsplit(base).path
+        # The ROUTES entries requests were sent to (whatever the answer).
+        self.called: set[Route] = set()
 
     def url(self, path: str, query: dict[str, Any] | None = None) -> str:
         url = self.base + path
@@ -137,6 +207,11 @@ class Client:
             hdrs["Content-Type"] = "application/json"
         hdrs.update(headers or {})
         req = urllib.request.Request(url, data=data, headers=hdrs, method=method)
+        path = urllib.parse.urlsplit(url).path
+        if path.startswith(self.base_path):
+            route = template_route(method, path[len(self.base_path):])
+            if route:
+                self.called.add(route)
         try:
             with self.opener.open(req, timeout=self.timeout) as resp:
                 return Reply(resp.status, resp.headers, resp.read())
@@ -173,6 +248,8 @@ class Report:
     def __init__(self) -> None:
         self.passed = 0
         self.failed = 0
+        # The ROUTES entries of calls reported "not run" (a call they depend on failed).
+        self.skipped: set[Route] = set()
 
     def ok(self, label: str, status: int) -> None:
         self.passed += 1
@@ -183,6 +260,10 @@ class Report:
         print(f"{label} -> {status if status is not None else '---'} FAIL: {reason}", flush=True)
 
     def not_run(self, label: str, why: str) -> None:
+        method, _, rest = label.partition(" ")
+        route = template_route(method, rest.split(" ")[0])
+        if route:
+            self.skipped.add(route)
         self.fail(label, None, f"not run: {why}")
 
     def expect(self, label: str, reply: Reply, status: int, *checks: Check) -> bool:
@@ -257,8 +338,11 @@ class Smoke:
         self.run = secrets.token_hex(4)
         self.name = f"smoke-{self.run}"  # tenant, log user, incident app, messenger user
         # What exists (set as the run creates it, cleared as cleanup removes it).
+        self.reached = False
         self.api_key: str | None = None
         self.key_id: str | None = None
+        self.key_expires: str | None = None
+        self.key_revoked = False
         self.session_id: str | None = None
         self.session_ended = False
         self.machine_id = f"smoke-machine-{self.run}"
@@ -268,6 +352,7 @@ class Smoke:
         self.log_lines = 0
         self.hb_app = False
         self.hb_retired = False
+        self.badge_path: str | None = None
         self.app_name: str | None = None
         self.app_code: str | None = None
         self.app_deleted = False
@@ -312,12 +397,23 @@ class Smoke:
                   "Check the URL (the ApiUrl stack output, or http://127.0.0.1:9000 for "
                   "`make start`) and that the stack is up.", file=sys.stderr)
             return False
+        self.reached = True
         self.console(reply)
         return True
 
     def console(self, page: Reply) -> None:
         html = page.text if page.status == 200 else ""
-        links = re.findall(r'(?:src|href)="(/console/[^"?#]+)(?:\?v=([^"&#]*))?"', html)
+        # The page links its assets relative to itself (`console/app.js?v=…` from /console), so
+        # it works under a custom domain's base path: resolve each link against the page's URL
+        # and keep those under this API's /console/.
+        page_url = self.c.url("/console")
+        base = urllib.parse.urlsplit(self.c.base)
+        links: list[tuple[str, str]] = []
+        for href, version in re.findall(r'(?:src|href)="([^"?#]+)(?:\?v=([^"&#]*))?"', html):
+            target = urllib.parse.urlsplit(urllib.parse.urljoin(page_url, href))
+            if (target.scheme, target.netloc) == (base.scheme, base.netloc) \
+                    and target.path.startswith(self.c.base_path + "/console/"):
+                links.append((target.path[len(self.c.base_path):], version))
         self.r.expect(
             "GET /console", page, 200,
             ("Content-Type is text/html",
@@ -341,16 +437,64 @@ class Smoke:
             checks.append(("body is not empty", lambda _, r=reply: len(r.body) > 0))
             self.r.expect(f"GET {path}", reply, 200, *checks)
 
+    def openapi(self) -> None:
+        """GET /openapi.json: public, no state; it must describe every route this run calls."""
+        reply = self.call("GET", "/openapi.json")
+        methods = {"get", "put", "post", "delete", "patch", "head", "options"}
+
+        def documented(j: Any) -> set[Route]:
+            return {(m.upper(), path) for path, item in j["paths"].items()
+                    for m in item if m in methods}
+
+        self.r.expect("GET /openapi.json", reply, 200,
+                      ('openapi is "3.1.0"', lambda j: j["openapi"] == "3.1.0"),
+                      ("Content-Type is application/json",
+                       lambda _: (reply.header("Content-Type") or "").startswith(
+                           "application/json")),
+                      ("ETag is set", lambda _: bool(reply.header("ETag"))),
+                      ("every route of ROUTES is documented (if not: is the deployed template "
+                       "current?)", lambda j: documented(j) >= set(ROUTES)))
+
     def issue_api_key(self) -> None:
         label = "POST /admin/api_keys"
+        expires = rfc3339(utc_now() + KEY_LIFETIME)
         reply = self.call("POST", "/admin/api_keys", headers=self.admin,
-                          body={"tenant": self.name, "label": f"smoke test {self.run}"})
+                          body={"tenant": self.name, "label": f"smoke test {self.run}",
+                                "expires_at": expires})
         if self.r.expect(label, reply, 201,
                          ("apiKey starts with lk_", lambda j: j["apiKey"].startswith("lk_")),
                          ("tenant is the smoke tenant", lambda j: j["tenant"] == self.name),
-                         ("keyId is set", lambda j: bool(j["keyId"]))):
+                         ("keyId is set", lambda j: bool(j["keyId"])),
+                         ("every scope", lambda j: sorted(j["scopes"])
+                          == ["heartbeats", "messenger", "tracker"]),
+                         (f"expiresAt is {expires}",
+                          lambda j: datetime.fromisoformat(j["expiresAt"].replace("Z", "+00:00"))
+                          == datetime.fromisoformat(expires))):
             self.api_key = reply.json["apiKey"]
             self.key_id = reply.json["keyId"]
+            self.key_expires = reply.json["expiresAt"]
+
+    def list_api_keys(self) -> None:
+        label = "GET /admin/api_keys"
+
+        def mine(j: Any) -> list[Any]:
+            return [k for k in j["keys"] if k["keyId"] == self.key_id]
+
+        # The listing reads the by-tenant index, which may lag the issue a moment.
+        reply = self.poll(lambda: self.call("GET", "/admin/api_keys", headers=self.admin,
+                                            query={"tenant": self.name}),
+                          200, lambda j: len(mine(j)) == 1)
+        checks: list[Check] = [
+            ("tenant matches", lambda j: j["tenant"] == self.name),
+            ("keys is a list", lambda j: isinstance(j["keys"], list)),
+            ("no key shows a secret or hash",
+             lambda j: all(not {"apiKey", "pk", "hash"} & set(k) for k in j["keys"]))]
+        if self.key_id:
+            checks.append(("the run's key is listed, active, with its expiresAt",
+                           lambda j: mine(j)[0]["active"] is True
+                           and mine(j)[0]["revoked"] is False
+                           and bool(mine(j)[0]["expiresAt"])))
+        self.r.expect(label, reply, 200, *checks)
 
     def tracker(self) -> None:
         routes = ["POST /start_session", "POST /add_event", "POST /get_session",
@@ -512,17 +656,75 @@ class Smoke:
                 beats += 1
                 self.hb_app = True  # a first beat registers the app too
 
+        # A job run of the same app: POST /api/apps/start, then /api/apps/success.
+        run_id = f"smoke-run-{self.run}"
+        finished = False
+        if not self.api_key:
+            for label in ("POST /api/apps/start", "POST /api/apps/success"):
+                self.r.not_run(label, "no API key (POST /admin/api_keys failed)")
+        else:
+            reply = self.call("POST", "/api/apps/start", headers=self.key_headers(),
+                              body={"app_id": HB_APP_ID, "run_id": run_id})
+            started = self.r.expect(
+                "POST /api/apps/start", reply, 200,
+                ('status is "ok"', lambda j: j["status"] == "ok"),
+                ('signal is "start"', lambda j: j["signal"] == "start"),
+                ("run_id matches", lambda j: j["run_id"] == run_id),
+                ("app_id matches", lambda j: j["app_id"] == HB_APP_ID))
+            if started:
+                self.hb_app = True
+            reply = self.call("POST", "/api/apps/success", headers=self.key_headers(),
+                              body={"app_id": HB_APP_ID, "run_id": run_id,
+                                    "message": "smoke test run"})
+            finished = self.r.expect(
+                "POST /api/apps/success", reply, 200,
+                ('status is "ok"', lambda j: j["status"] == "ok"),
+                ('signal is "success"', lambda j: j["signal"] == "success"),
+                ('the run finished as "success"',
+                 lambda j: j["run"]["run_id"] == run_id and j["run"]["outcome"] == "success"),
+                ("its duration is measured from the start" if started else "a run is reported",
+                 lambda j: (isinstance(j["run"]["duration_ms"], int)
+                            and j["run"]["duration_ms"] >= 0) if started else bool(j["run"])),
+                ('state is "up"', lambda j: j["state"] == "up"))
+            if finished:
+                self.hb_app = True
+
         def listed(j: Any) -> bool:
             apps = [a for a in j["apps"] if a["app_id"] == HB_APP_ID]
-            return len(apps) == 1 and apps[0]["heartbeats"] >= beats
+            return (len(apps) == 1 and apps[0]["heartbeats"] >= beats
+                    and (not finished or any(r.get("run_id") == run_id
+                                             for r in apps[0]["runs"])))
+
+        def app(j: Any) -> Any:
+            return next(a for a in j["apps"] if a["app_id"] == HB_APP_ID)
 
         reply = self.poll(
             lambda: self.call("GET", "/admin/heartbeat_apps", headers=self.admin,
                               query={"tenant": self.name}),
             200, listed)
-        self.r.expect("GET /admin/heartbeat_apps", reply, 200,
-                      ("tenant matches", lambda j: j["tenant"] == self.name),
-                      (f"app {HB_APP_ID} listed with {beats} heartbeat(s)", listed))
+        checks: list[Check] = [
+            ("tenant matches", lambda j: j["tenant"] == self.name),
+            (f"app {HB_APP_ID} listed with {beats} heartbeat(s)"
+             + (" and its finished run" if finished else ""), listed),
+            ("the app has a badge_path /badge/…",
+             lambda j: app(j)["badge_path"].startswith("/badge/"))]
+        if self.r.expect("GET /admin/heartbeat_apps", reply, 200, *checks):
+            self.badge_path = app(reply.json)["badge_path"]
+
+        # The public badge: no key, the signed token in the path.
+        if not self.badge_path:
+            self.r.not_run("GET /badge/{token}",
+                           "no badge_path (GET /admin/heartbeat_apps failed)")
+            return
+        reply = self.call("GET", self.badge_path, headers={"Accept": "image/svg+xml"})
+        self.r.expect(f"GET {self.badge_path}", reply, 200,
+                      ("Content-Type is image/svg+xml",
+                       lambda _: (reply.header("Content-Type") or "").startswith("image/svg+xml")),
+                      ("Cache-Control is public",
+                       lambda _: "public" in (reply.header("Cache-Control") or "")),
+                      (f'the SVG says "{HB_APP_ID}: up"',
+                       lambda _: reply.text.lstrip().startswith("<svg")
+                       and f"{HB_APP_ID}: up" in reply.text))
 
     def incidents(self) -> None:
         name = self.name
@@ -628,6 +830,40 @@ class Smoke:
                        lambda j: {h["field"] for h in j["history"]}
                        >= {"status", "assignee", "notes"}))
 
+    def overview(self) -> None:
+        """GET /admin/overview: across tenants, so only its shape and this run's part of it (the
+        open incident listed, the fresh heartbeat app neither down nor late) are checked."""
+        iid = self.incident_id
+
+        def has_incident(j: Any) -> bool:
+            return (any(i["id"] == iid for i in j["incidents"]["recent"])
+                    or j["incidents"]["truncated"] is True)
+
+        # The open-incidents index may lag the report a moment.
+        reply = self.poll(lambda: self.call("GET", "/admin/overview", headers=self.admin),
+                          200, lambda j: not iid or has_incident(j))
+        checks: list[Check] = [
+            ("generated_at and since are set",
+             lambda j: bool(j["generated_at"]) and bool(j["since"])),
+            ("apps has down and late lists",
+             lambda j: isinstance(j["apps"]["down"], list)
+             and isinstance(j["apps"]["late"], list)),
+            ("incidents has total, by_level and recent",
+             lambda j: isinstance(j["incidents"]["total"], int)
+             and isinstance(j["incidents"]["by_level"], dict)
+             and isinstance(j["incidents"]["recent"], list)),
+            ("failed_deliveries has count and recent",
+             lambda j: isinstance(j["failed_deliveries"]["count"], int)
+             and isinstance(j["failed_deliveries"]["recent"], list)),
+            ("incident_volume is a list", lambda j: isinstance(j["incident_volume"], list))]
+        if iid:
+            checks.append(("the open smoke incident is listed", has_incident))
+        if self.hb_app:
+            checks.append(("the smoke heartbeat app is neither down nor late",
+                           lambda j: all(a["tenant"] != self.name
+                                         for a in j["apps"]["down"] + j["apps"]["late"])))
+        self.r.expect("GET /admin/overview", reply, 200, *checks)
+
     def messenger(self) -> None:
         routes = ["POST /api/contacts", "GET /api/contacts", "PUT /api/contacts (now)",
                   "PUT /api/contacts (scheduled)", "GET /api/get_failed_mess"]
@@ -726,19 +962,61 @@ class Smoke:
             if self.r.expect("POST /admin/log_users (rotate, token discarded)", reply, 200,
                              ("rotated is true", lambda j: j["rotated"] is True)):
                 self.log_token_rotated = True
+        if self.key_id:
+            self.revoke_api_key()
+
+    def revoke_api_key(self) -> None:
+        """Last, as the calls above need the key: revokes it, then checks it is refused."""
+        body = {"tenant": self.name, "key_id": self.key_id}
+        # The revoke finds the key through the by-tenant index: a 404 may be that index lagging.
+        reply = self.poll(lambda: self.call("DELETE", "/admin/api_keys", headers=self.admin,
+                                            body=body),
+                          404, lambda _: False)
+        if self.r.expect("DELETE /admin/api_keys", reply, 200,
+                         ("keyId matches", lambda j: j["keyId"] == self.key_id),
+                         ("revoked, not active",
+                          lambda j: j["revoked"] is True and j["active"] is False),
+                         ("revokedAt is set", lambda j: bool(j["revokedAt"]))):
+            self.key_revoked = True
+        else:
+            return
+        # Any route with the key: a read that would write nothing had it been let through.
+        reply = self.poll(lambda: self.call("GET", "/api/get_failed_mess",
+                                            headers=self.key_headers(),
+                                            query={"user_name": self.name}),
+                          200, lambda _: False)
+        self.r.expect("GET /api/get_failed_mess (revoked key refused)", reply, 401,
+                      ('message is "API key revoked"',
+                       lambda j: j["message"] == "API key revoked"))
+
+    def check_coverage(self) -> None:
+        """Fails each route of ROUTES this run neither called nor reported as not run."""
+        missing = [r for r in ROUTES if r not in self.c.called and r not in self.r.skipped]
+        if self.keep:
+            kept = [r for r in missing if r in CLEANUP_ROUTES]
+            missing = [r for r in missing if r not in CLEANUP_ROUTES]
+            if kept:
+                print("not called with --keep: " + ", ".join(f"{m} {p}" for m, p in kept),
+                      flush=True)
+        for method, path in missing:
+            self.r.fail(f"{method} {path}", None,
+                        "listed in ROUTES but this run never called it")
 
     def left_behind(self) -> list[str]:
         """What is still there after the run, and why (accurate for the code as it is)."""
         out: list[str] = []
         why = "--keep" if self.keep else "its cleanup call failed"
-        if self.api_key:
-            pk = hashlib.sha256(self.api_key.encode()).hexdigest()
+        if self.key_id and self.key_revoked:
             out.append(
-                f"API key {self.key_id} of tenant {self.name}: there is no revoke or delete "
-                "route, and issued keys carry no expiresAt (ApiKeysTable's TTL never applies), "
-                "so the key stays valid until its item is deleted: aws dynamodb delete-item "
-                "--table-name <ApiKeysTableName stack output> "
-                f"--key '{{\"pk\":{{\"S\":\"{pk}\"}}}}'")
+                f"API key {self.key_id} of tenant {self.name}: revoked (refused on every route); "
+                "no delete route: GET /admin/api_keys lists it as revoked until DynamoDB TTL "
+                "removes its record, 30 days after the revocation")
+        elif self.key_id:
+            out.append(
+                f"API key {self.key_id} of tenant {self.name}: still valid ({why}) until it "
+                f"expires at {self.key_expires}, then DynamoDB TTL removes it; to end it now: "
+                f"DELETE /admin/api_keys {{\"tenant\":\"{self.name}\",\"key_id\":"
+                f"\"{self.key_id}\"}}")
         if self.session_id:
             state = "ended" if self.session_ended else f"still open: {why}"
             out.append(
@@ -756,8 +1034,9 @@ class Smoke:
         if self.hb_app:
             if self.hb_retired:
                 out.append(
-                    f"heartbeat app {HB_APP_ID} of tenant {self.name}: retired; deleted by "
-                    "DynamoDB TTL 90 days after retirement")
+                    f"heartbeat app {HB_APP_ID} of tenant {self.name} (its job run is kept in "
+                    "the app's record): retired; deleted by DynamoDB TTL 90 days after "
+                    "retirement")
             else:
                 out.append(
                     f"heartbeat app {HB_APP_ID} of tenant {self.name}: still watched ({why}); it "
@@ -791,12 +1070,16 @@ class Smoke:
 # ------------------------------------------------------------------ main
 
 
-def admin_token(cli: str | None) -> tuple[str | None, str]:
+def admin_token(cli: str | None, loopback: bool) -> tuple[str | None, str]:
+    """The token and where it came from. .local/admin-token is the local stack's token: it is
+    used only against a loopback URL, never sent to (and refused by) a deployed stack."""
     if cli:
         return cli.strip(), "--admin-token"
     env = os.environ.get("LOOKOUT_ADMIN_TOKEN", "").strip()
     if env:
         return env, "$LOOKOUT_ADMIN_TOKEN"
+    if not loopback:
+        return None, ""
     try:
         token = TOKEN_FILE.read_text(encoding="utf-8").strip()
     except OSError:
@@ -814,8 +1097,8 @@ def main() -> int:
                     help="base URL, e.g. https://<api-id>.execute-api.<region>.amazonaws.com "
                          "or http://127.0.0.1:9000")
     ap.add_argument("--admin-token",
-                    help="admin bearer token (default: $LOOKOUT_ADMIN_TOKEN, then "
-                         ".local/admin-token)")
+                    help="admin bearer token (default: $LOOKOUT_ADMIN_TOKEN; against "
+                         "127.0.0.1, localhost or ::1 only, then .local/admin-token)")
     ap.add_argument("--timeout", type=float, default=30.0,
                     help="seconds per request (default 30)")
     ap.add_argument("--keep", action="store_true",
@@ -831,10 +1114,23 @@ def main() -> int:
     if args.timeout <= 0:
         print("smoke: --timeout must be positive", file=sys.stderr)
         return 2
-    token, source = admin_token(args.admin_token)
+    try:
+        host = parts.hostname or ""
+    except ValueError:
+        host = ""
+    loopback = host.lower() in LOOPBACK_HOSTS
+    token, source = admin_token(args.admin_token, loopback)
     if not token:
-        print("smoke: no admin token: pass --admin-token, set LOOKOUT_ADMIN_TOKEN, or create "
-              f"{TOKEN_FILE.relative_to(ROOT)}", file=sys.stderr)
+        local = TOKEN_FILE.relative_to(ROOT)
+        if loopback:
+            print("smoke: no admin token: export LOOKOUT_ADMIN_TOKEN, pass --admin-token, or "
+                  f"start the local stack (`make start` writes {local})", file=sys.stderr)
+        else:
+            print(f"smoke: no admin token for {host or base}: export LOOKOUT_ADMIN_TOKEN=<the "
+                  "production admin token> (the one whose SHA-256 is the stack's "
+                  "AdminTokenSha256) or pass --admin-token <token>. "
+                  f"{local} is the local stack's token, used only against 127.0.0.1, "
+                  "localhost or ::1.", file=sys.stderr)
         return 2
 
     smoke = Smoke(Client(base, args.timeout), token, args.keep)
@@ -843,11 +1139,14 @@ def main() -> int:
     interrupted = False
     try:
         if smoke.reachable():
+            smoke.openapi()
             smoke.issue_api_key()
+            smoke.list_api_keys()
             smoke.tracker()
             smoke.logs()
             smoke.heartbeats()
             smoke.incidents()
+            smoke.overview()
             smoke.messenger()
     except KeyboardInterrupt:
         interrupted = True
@@ -861,6 +1160,8 @@ def main() -> int:
             except KeyboardInterrupt:
                 interrupted = True
                 print("cleanup interrupted", file=sys.stderr, flush=True)
+        if smoke.reached and not interrupted:
+            smoke.check_coverage()
         left = smoke.left_behind()
         if left:
             print("\nLeft behind:")

@@ -7,6 +7,7 @@ mod ddb_helpers;
 mod deploy;
 mod deployer_policy;
 mod routes;
+mod smoke_routes;
 mod tracker;
 mod tracker_e2e;
 mod tracker_quota;
