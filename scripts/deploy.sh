@@ -54,7 +54,7 @@ ensure_deploy_tools
 PATH="$PWD/$SAM_VENV/bin:$PATH"
 export SAM_CLI_TELEMETRY=0
 sam=$SAM_VENV/bin/sam
-echo "    $("$sam" --version), cargo-lambda $(cargo-lambda --version | awk '{print $2}'), $(cargo --version)" >&2
+echo "    $("$sam" --version), $(cargo lambda --version), $(cargo --version)" >&2
 
 # ------------------------------------------------------------------ 2. config
 say "config $config"

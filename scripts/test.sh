@@ -32,42 +32,35 @@ say "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 if [ "${LOOKOUT_SKIP_ARM64:-}" != 1 ]; then
-  # Proves every function builds for Lambda (aarch64, release): the deploy binaries `sam build`
-  # builds. LTO off and opt-level 0 here only (CI time: this proves they compile and link for
-  # Lambda, non-PIE); `sam build` and `make build-arm64` keep the release profile (thin LTO,
+  # The deploy as ops run it (docs/deploy.md), up to the first call that needs AWS credentials:
+  # the deploy tools, a config from outside the repository checked against template.yaml, the
+  # template checks, and `sam build` of every deploy binary (aarch64, release): what proves the
+  # functions build for Lambda. LTO off and opt-level 0 here only (CI time: this proves they
+  # compile and link); `make deploy` and `make build-arm64` keep the release profile (thin LTO,
   # opt-level "s"), and bench/build.sh measures that build.
-  say "cargo lambda build --release --arm64 (every deploy binary; LTO off, opt-level 0 for CI time)"
-  export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_OPT_LEVEL=0
-  # What template.yaml builds (Metadata.BuildProperties.Binary): the domains' deploy binaries
-  # and the functions built as their own binary.
-  packages=()
-  while read -r binary; do
-    packages+=(--package "$binary")
-  done < <(sed -n 's/^ *Binary: *//p' template.yaml | sort -u)
-  cargo lambda build --release --arm64 --locked "${packages[@]}"
-  unset CARGO_PROFILE_RELEASE_LTO CARGO_PROFILE_RELEASE_OPT_LEVEL
+  say "scripts/deploy.sh --dry-run: config, sam validate, sam build of every deploy binary (LTO off, opt-level 0 for CI time)"
+  deploy_dir=$(mktemp -d)
+  python3 -c 'import secrets; print(secrets.token_hex(32))' >"$deploy_dir/admin-token"
+  printf 'stack: lookout-ci\nregion: eu-west-1\nadmin_token_file: %s\nparameters:\n  AdminEmail: ops@example.com\n  SenderEmail: lookout@example.com\n' \
+    "$deploy_dir/admin-token" >"$deploy_dir/deploy.yaml"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
+    scripts/deploy.sh --dry-run --allow-dirty --config "$deploy_dir/deploy.yaml"
+  rm -rf "$deploy_dir"
   # .cargo/config.toml links them non-PIE (no relocations for the loader at a cold start):
-  # check the ELF type of what `sam build` would ship.
-  python3 - target/lambda/*/bootstrap <<'PY'
-import struct, sys
+  # check the ELF type of what `sam build` made, one binary per build (functions of a domain
+  # share theirs).
+  python3 - .aws-sam/build/*/bootstrap <<'PY'
+import os, struct, sys
+seen = {}
 for path in sys.argv[1:]:
     with open(path, "rb") as f:
         head = f.read(20)
     kind = struct.unpack_from("<H", head, 16)[0]
     if head[:4] != b"\x7fELF" or kind != 2:
         sys.exit(f"{path}: not a non-PIE executable (e_type {kind}); see .cargo/config.toml")
-print(f"{len(sys.argv) - 1} deploy binaries are non-PIE executables")
+    seen[os.path.getsize(path)] = path
+print(f"{len(sys.argv) - 1} built bootstraps ({len(seen)} distinct binaries) are non-PIE executables")
 PY
-  # The deploy as ops run it (docs/deploy.md), up to the first call that needs AWS credentials:
-  # deploy tools, a config from outside the repository checked against template.yaml, template
-  # checks, and `sam build`, which finds the binaries just built (same profile) and packages them.
-  say "scripts/deploy.sh --dry-run (config outside the repository, sam validate, sam build)"
-  deploy_dir=$(mktemp -d)
-  python3 -c 'import secrets; print(secrets.token_hex(32))' >"$deploy_dir/admin-token"
-  printf 'stack: lookout-ci\nregion: eu-west-1\nadmin_token_file: %s\nparameters:\n  AdminEmail: ops@example.com\n  SenderEmail: lookout@example.com\n' \
-    "$deploy_dir/admin-token" >"$deploy_dir/deploy.yaml"
-  scripts/deploy.sh --dry-run --allow-dirty --config "$deploy_dir/deploy.yaml"
-  rm -rf "$deploy_dir"
 fi
 
 export LOOKOUT_IAM_AUDIT_DIR="$PWD/target/iam-audit"
