@@ -174,7 +174,7 @@ pub fn rate_per_minute(expr: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{billed_ms, per_million, rate_per_minute, throttled_ms, Usage, LAMBDA_GB_S};
 
     #[test]
     fn prices_add_up() {

@@ -253,8 +253,10 @@ pub fn response(status: u16, headers: &[(&str, String)], body: &[u8]) -> Vec<u8>
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use anyhow::Result;
     use tokio::io::BufReader;
+
+    use super::{read_request, response, HttpRequest, Route, MAX_BODY};
 
     async fn parse_all(raw: &[u8]) -> Result<Vec<HttpRequest>> {
         let mut r = BufReader::new(raw);

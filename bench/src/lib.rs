@@ -5,8 +5,10 @@
 //! - [`ddb_meter`]: a counting proxy in front of moto (requests and capacity units),
 //! - [`scenarios`]: one representative request per function and its fixtures,
 //! - [`cost`]: prices and the cost model,
+//! - [`coldstart`]: the Lambda benchmark behind the `coldstart` binary,
 //! - [`stats`]: median and percentiles.
 
+pub mod coldstart;
 pub mod cost;
 pub mod ddb_meter;
 pub mod http;

@@ -253,8 +253,10 @@ async fn serve(stream: TcpStream, shared: &Shared) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::TcpStream;
+
+    use super::{epoch_ms, Invocation, Report, RuntimeApi};
 
     /// Reads one response: status line, headers, Content-Length body.
     async fn read_response<R: tokio::io::AsyncBufRead + Unpin>(

@@ -32,7 +32,7 @@ pub fn median(samples: &[f64]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{median, percentile};
 
     #[test]
     fn median_and_nearest_rank_percentiles() {
