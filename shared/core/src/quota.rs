@@ -62,7 +62,11 @@ impl Default for Quotas {
 impl Quotas {
     /// Each quota from its variable, the default when unset; a malformed one stops the start.
     pub fn from_env() -> Result<Self, config::ConfigError> {
-        use config::names::*;
+        use config::names::{
+            QUOTA_ALERTS_PER_HOUR, QUOTA_APPS_PER_TENANT, QUOTA_CONTACTS_PER_TENANT,
+            QUOTA_LOG_BYTES_PER_DAY, QUOTA_SCHEDULE_AHEAD_DAYS, QUOTA_SENDS_PER_DAY,
+            QUOTA_TRACKER_BYTES_PER_DAY, QUOTA_TRACKER_EVENTS_PER_DAY,
+        };
         let d = Self::default();
         Ok(Self {
             log_bytes_per_day: config::int_in(
