@@ -15,9 +15,9 @@ use std::io::Write as _;
 
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
-use lookout_core::{auth::sha256_hex, time::Timestamp};
+use lookout_core::{auth::sha256_hex, ddb::write_units, time::Timestamp};
 use lookout_dev::{moto, provision, template::Template};
-use lookout_logs::{pack, write_units, Batch, Level, LogQuery, LogStore, UserName};
+use lookout_logs::{pack, Batch, Level, LogQuery, LogStore, UserName};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 

@@ -1,11 +1,17 @@
 //! Packing a batch into chunk items (pure: no I/O).
 
-use super::*;
+use lookout_core::StoreError;
+use sha2::{Digest, Sha256};
+
+use crate::error::LogError;
+use crate::input::Batch;
+use crate::limits::{CHUNK_MAX_SPAN_SECS, CHUNK_TARGET_BYTES};
+use crate::records::{user_pk, ChunkRecord, PackedLine};
 
 /// The batch's identity: a hash of everything in it. A retried batch gets the same id (and so
 /// rewrites the same items); any other batch, even from the same process with the same
 /// `post_time`, gets its own.
-pub(crate) fn batch_id(batch: &Batch) -> String {
+fn batch_id(batch: &Batch) -> String {
     let mut h = Sha256::new();
     let mut part = |p: &str| {
         h.update((p.len() as u64).to_be_bytes());
@@ -28,13 +34,13 @@ pub(crate) fn batch_id(batch: &Batch) -> String {
 const STORED_TIME_LEN: usize = 24;
 
 /// Packed size of one line inside the `lines` JSON (close enough for chunking).
-pub(crate) fn packed_len(l: &PackedLine) -> usize {
+fn packed_len(l: &PackedLine) -> usize {
     STORED_TIME_LEN + l.1.as_str().len() + l.2.len() + l.3.len() + 16
 }
 
 /// Chunk items for a batch: lines sorted by time, cut at the size target or the span limit.
 /// A pure function of the batch, so retries produce the same keys.
-pub fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, LogsError> {
+pub fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, LogError> {
     let pk = user_pk(&batch.user);
     let id = batch_id(&batch);
     let mut lines: Vec<PackedLine> = batch
@@ -93,5 +99,3 @@ pub fn pack(batch: Batch, expires_at: Option<i64>) -> Result<Vec<ChunkRecord>, L
         })
         .collect()
 }
-
-pub use lookout_core::ddb::{item_size, write_units};

@@ -1,10 +1,17 @@
-//! What is stored and returned: chunk records, query types and keys.
+//! What is stored: chunk items of packed lines, log user items, and their keys.
 
-use super::*;
+use std::collections::BTreeSet;
+
+use lookout_core::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::level::Level;
+use crate::user_name::UserName;
 
 /// One packed line: `[eventAt, level, msg, p_description]`.
 pub(crate) type PackedLine = (Timestamp, Level, String, String);
 
+/// A chunk item: a run of one batch's lines, packed (see the crate's layout).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChunkRecord {
@@ -22,67 +29,17 @@ pub struct ChunkRecord {
     pub(crate) expires_at: Option<i64>,
 }
 
-/// A stored line as the query returns it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct LogOut {
-    pub event_at: Timestamp,
-    pub level: String,
-    pub msg: String,
-    pub p_description: String,
-    pub p_name: String,
-    pub pid: u64,
-    pub post_time: Timestamp,
-}
-
-/// A page of query results.
+/// A log user's item (its usage counts are attributes of the same item: [`crate::Usage`]).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct LogPage {
-    pub user: String,
-    pub logs: Vec<LogOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// First page only: the user's volume per UTC day ([`crate::Usage::series`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Vec<DayUsage>>,
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UserRecord {
+    pub(crate) pk: String,
+    pub(crate) token_sha256: String,
+    pub(crate) created_at: Timestamp,
+    pub(crate) rotated_at: Timestamp,
 }
 
-/// Query filters.
-#[derive(Debug, Clone, Default)]
-pub struct LogQuery {
-    pub p_name: Option<String>,
-    pub pid: Option<u64>,
-    pub levels: Vec<Level>,
-    pub from: Option<Timestamp>,
-    pub to: Option<Timestamp>,
-    pub limit: usize,
-    pub next_token: Option<String>,
-}
-
+/// The partition of a user's chunks.
 pub(crate) fn user_pk(user: &UserName) -> String {
     format!("U#{}", user.as_str())
-}
-
-/// A batch packed into its chunk items, ready to write ([`LogStore::plan`]).
-#[derive(Debug)]
-pub struct PlannedWrite {
-    pub(crate) chunks: Vec<ChunkRecord>,
-    /// Lines of the batch.
-    pub lines: usize,
-    /// What writing the chunks is billed, in bytes: a write unit (1 KB) per started KB of each
-    /// item, twice for a transaction.
-    pub billed_bytes: u64,
-}
-
-impl PlannedWrite {
-    /// Chunk items the batch becomes.
-    pub fn items(&self) -> usize {
-        self.chunks.len()
-    }
-
-    /// Whether a failed write may have left some of its items stored (several calls, or a
-    /// BatchWriteItem whose unprocessed items ran out of retries); a transaction cannot.
-    pub fn may_write_partly(&self) -> bool {
-        !(self.chunks.len() > crate::ONE_CALL_CHUNKS
-            && self.chunks.len() <= crate::TRANSACTION_CHUNKS)
-    }
 }

@@ -1,5 +1,13 @@
-use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
+
+use crate::input::Batch;
+use crate::level::Level;
+use crate::limits::{CHUNK_MAX_SPAN_SECS, CHUNK_TARGET_BYTES};
+use crate::pack::pack;
+use crate::page_token::{decode_token, encode_token};
+use crate::planned_write::PlannedWrite;
+use crate::tokens::{stored_hash, x_user_token};
+use lookout_core::ddb::write_units;
 
 fn batch(lines: usize, msg_len: usize) -> Batch {
     let logs: Vec<Value> = (0..lines)
@@ -12,10 +20,10 @@ fn batch(lines: usize, msg_len: usize) -> Batch {
 fn md5_token_matches_the_client() {
     // md5("hello")
     assert_eq!(x_user_token("hello"), "5d41402abc4b2a76b9719d911017c592");
-    assert_eq!(
-        stored_hash("5D41402ABC4B2A76B9719D911017C592"),
-        stored_hash("5d41402abc4b2a76b9719d911017c592")
-    );
+    // What is stored: SHA-256 of the md5 hex, whatever its case (stored user items hold it).
+    let stored = "4914e23374bb211e3dca0df7636fefffc7fedd94f1340ae81c7d6c07b7113e9b";
+    assert_eq!(stored_hash("5d41402abc4b2a76b9719d911017c592"), stored);
+    assert_eq!(stored_hash("5D41402ABC4B2A76B9719D911017C592"), stored);
 }
 
 #[test]
@@ -74,4 +82,45 @@ fn packed_items_cost_a_fraction_of_one_item_per_line() {
         packed * 4 <= lines,
         "packed {packed} units for {lines} lines"
     );
+}
+
+/// A batch of `lines` lines an hour and a second apart: one chunk per line.
+fn hourly(lines: usize) -> Batch {
+    let logs: Vec<Value> = (0..lines)
+        .map(
+            |i| json!({"level": "info", "msg": "m", "event_at": 1_700_000_000 + 3601 * (i as u64)}),
+        )
+        .collect();
+    serde_json::from_value(json!({"user": "u", "pid": 1, "p_name": "p", "post_time": "2024-01-01T00:00:00Z", "logs": logs})).unwrap()
+}
+
+#[test]
+fn a_plan_bills_a_write_unit_per_started_kb_and_a_transaction_twice() {
+    let empty = PlannedWrite::new(hourly(0), 0).unwrap();
+    assert_eq!((empty.lines, empty.billed_bytes), (0, 0));
+    // Up to 25 chunks: one BatchWriteItem, a write unit (1 KB) per small chunk.
+    let one_call = PlannedWrite::new(hourly(25), 0).unwrap();
+    assert_eq!(one_call.chunks.len(), 25);
+    assert_eq!(one_call.billed_bytes, 25 * 1024);
+    assert!(one_call.may_write_partly());
+    // 26..=100 chunks: one transaction, atomic, at twice the units.
+    let transaction = PlannedWrite::new(hourly(26), 0).unwrap();
+    assert_eq!(transaction.billed_bytes, 2 * 26 * 1024);
+    assert!(!transaction.may_write_partly());
+    // More: several calls again.
+    let several = PlannedWrite::new(hourly(101), 0).unwrap();
+    assert_eq!(several.billed_bytes, 101 * 1024);
+    assert!(several.may_write_partly());
+}
+
+#[test]
+fn page_tokens_roundtrip_and_are_bound_to_their_user() {
+    let token = encode_token("U#ann", "2024-01-01T00:00:00.000Z#ab#0000", 7);
+    assert_eq!(
+        decode_token(&token, "U#ann").unwrap(),
+        ("2024-01-01T00:00:00.000Z#ab#0000".to_owned(), 7)
+    );
+    assert!(decode_token(&token, "U#bob").is_err());
+    assert!(decode_token("zz", "U#ann").is_err());
+    assert!(decode_token(&encode_token("U#ann", "", 0), "U#ann").is_err());
 }

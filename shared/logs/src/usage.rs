@@ -1,12 +1,16 @@
 //! A log user's use of the store per UTC day: lines and body bytes accepted, kept on the user's
 //! item (`lines#<day>`, `bytes#<day>`) for [`USAGE_DAYS`] days. The token check already reads
 //! that item, so the daily byte quota and the console's volume chart cost no extra read; the
-//! count is one UpdateItem after a batch is stored.
+//! count is one UpdateItem after a batch is stored ([`crate::LogUsageStore`]).
 
-use super::*;
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use lookout_core::{quota, time::Timestamp};
+use serde::{Deserialize, Serialize};
 
 /// Days of usage kept on a user's item (and shown in the volume chart).
-pub const USAGE_DAYS: i64 = 30;
+pub(crate) const USAGE_DAYS: i64 = 30;
 
 /// One UTC day of a log user's use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,12 +52,12 @@ impl Usage {
     }
 
     /// Bytes accepted on `now`'s UTC day.
-    pub fn bytes_today(&self, now: Timestamp) -> u64 {
+    pub(crate) fn bytes_today(&self, now: Timestamp) -> u64 {
         self.days.get(&quota::utc_day(now)).map_or(0, |d| d.bytes)
     }
 
     /// The last [`USAGE_DAYS`] days up to `now`'s, oldest first, days without traffic as zero.
-    pub fn series(&self, now: Timestamp) -> Vec<DayUsage> {
+    pub(crate) fn series(&self, now: Timestamp) -> Vec<DayUsage> {
         (0..USAGE_DAYS)
             .rev()
             .filter_map(|back| now.plus_millis(-back * 86_400_000))
@@ -78,66 +82,6 @@ impl Usage {
             .filter(|d| d.as_str() < oldest.as_str())
             .cloned()
             .collect()
-    }
-}
-
-impl LogStore {
-    /// Counts a stored batch on its user's item: `lines` and `bytes` on `now`'s UTC day, days
-    /// out of the window dropped. Best effort once the lines are stored: a failure is logged
-    /// and the batch still accepted (its lines are safe; the day's count is short by it).
-    pub async fn count_usage(
-        &self,
-        user: &UserName,
-        usage: &Usage,
-        now: Timestamp,
-        lines: usize,
-        bytes: u64,
-    ) {
-        let day = quota::utc_day(now);
-        let mut expr = "ADD #l :l, #b :b".to_owned();
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.users_table)
-            .key("pk", AttributeValue::S(user.as_str().to_owned()))
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#l", format!("lines#{day}"))
-            .expression_attribute_names("#b", format!("bytes#{day}"))
-            .expression_attribute_values(":l", AttributeValue::N(lines.to_string()))
-            .expression_attribute_values(":b", AttributeValue::N(bytes.to_string()));
-        let stale = usage.stale(now);
-        if !stale.is_empty() {
-            let mut names = Vec::new();
-            for (i, d) in stale.iter().enumerate() {
-                req = req
-                    .expression_attribute_names(format!("#sl{i}"), format!("lines#{d}"))
-                    .expression_attribute_names(format!("#sb{i}"), format!("bytes#{d}"));
-                names.push(format!("#sl{i}, #sb{i}"));
-            }
-            expr.push_str(" REMOVE ");
-            expr.push_str(&names.join(", "));
-        }
-        match req.update_expression(expr).send().await {
-            Ok(_) => {}
-            Err(err) if ddb::is_conditional_check_failed(&err) => {}
-            Err(err) => tracing::warn!(
-                error = %lookout_core::error::error_chain(&err),
-                user = user.as_str(),
-                "log usage not counted"
-            ),
-        }
-    }
-
-    /// A user's usage (the admin's view of the volume chart); `None` for an unknown user.
-    pub async fn usage(&self, user: &UserName) -> Result<Option<Usage>, LogsError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.users_table)
-            .key("pk", AttributeValue::S(user.as_str().to_owned()))
-            .send()
-            .await?;
-        Ok(out.item.as_ref().map(Usage::from_item))
     }
 }
 

@@ -1,6 +1,11 @@
-//! What clients send and get back: validated ids, payloads, request and reply types.
+//! What clients send: validated ids and payloads, and the request types.
 
-use super::*;
+use lookout_core::{deserialize_via_parse, time::Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::TrackerError;
+use crate::limits::{MAX_EVENTS_PER_REQUEST, MAX_ID_LEN, MAX_PAGE, MAX_PAYLOAD_BYTES};
 
 /// A non-empty id of at most [`MAX_ID_LEN`] characters without control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,7 +82,7 @@ impl<'de> Deserialize<'de> for Payload {
     }
 }
 
-// ---------------------------------------------------------------- API types
+// ---------------------------------------------------------------- requests
 //
 // Unknown fields are ignored, as the seed did (its clients may send more than it read).
 
@@ -108,7 +113,7 @@ pub struct AddEvents {
 }
 
 impl AddEvents {
-    pub fn validate(&self) -> Result<(), TrackerError> {
+    pub(crate) fn validate(&self) -> Result<(), TrackerError> {
         if self.events.is_empty() {
             return Err(TrackerError::Invalid(
                 "events must hold at least one event".into(),
@@ -135,7 +140,7 @@ pub struct EndSession {
 #[serde(rename_all = "camelCase")]
 pub struct GetSession {
     pub session_id: Id,
-    /// Events per page, 1..=[`crate::MAX_PAGE`] (the default); a page also stops at
+    /// Events per page, 1..=[`MAX_PAGE`] (the default); a page also stops at
     /// [`lookout_core::page::MAX_PAGE_BYTES`].
     #[serde(default, deserialize_with = "lookout_core::whole::option")]
     pub limit: Option<usize>,
@@ -154,64 +159,14 @@ pub struct GetMachineEvents {
     pub next_token: Option<String>,
 }
 
-/// Reply of `start_session`: the new id, plus the seed's `"request received"`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Started {
-    pub session_id: String,
-    pub message: String,
-}
-
-/// The seed's reply to a write.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Received {
-    pub message: String,
-}
-
-impl Received {
-    pub fn new() -> Self {
-        Self {
-            message: "request received".into(),
-        }
+/// A page's `limit`: 1..=[`MAX_PAGE`], [`MAX_PAGE`] when absent.
+pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, TrackerError> {
+    let limit = limit.unwrap_or(MAX_PAGE);
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(TrackerError::Invalid(format!(
+            "limit must be 1..={MAX_PAGE}"
+        )))
     }
-}
-
-impl Default for Received {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct EventOut {
-    pub event_at: Timestamp,
-    pub event_type: String,
-    pub payload: Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionOut {
-    pub session_id: String,
-    pub user_id: String,
-    pub machine_id: String,
-    pub org_id: Value,
-    pub start_at: Timestamp,
-    pub end_at: Option<Timestamp>,
-    pub events: Vec<EventOut>,
-    /// Set when the session has more events: pass it back for the next page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct MachineEventsOut {
-    pub machine_id: String,
-    pub events: Vec<EventOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
 }

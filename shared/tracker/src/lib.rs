@@ -6,6 +6,7 @@
 //! |---------|----------------------|---------------------------------|--------------------------------|---------------------------------|
 //! | session | `SESSION#<id>`       | `META`                          | –                              | –                               |
 //! | event   | `SESSION#<id>`       | `EVENT#<eventAt>#<eventId>`     | `MACHINE#<tenant>#<machineId>` | `<eventAt>#<sessionId>#<eventId>` |
+//! | quota   | `QUOTA#<tenant>`     | `DAY#<day>`                     | –                              | –                               |
 //!
 //! `get_session` is one Query on the session's partition (events come back sorted by time,
 //! then the META item; a page that ends before it reads META by its key);
@@ -13,66 +14,54 @@
 //! (`lookout_core::page`). Nothing scans.
 //! Event ids are derived from the event's content, so a retried `add_event` overwrites
 //! instead of duplicating.
+//!
+//! ## Where to read
+//! A function parses its request, calls one use case (`lookout_tracker::add_events(…)`, in
+//! `add_events.rs`), and maps the result. A use case names the stores it touches as its
+//! parameters, one store per aggregate (`store/`): sessions, events, and the tenants' daily
+//! quota counters.
 
-use lookout_core::deserialize_via_parse;
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::{
-    types::{AttributeValue, TransactWriteItem, Update},
-    Client,
-};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-
-use lookout_core::{auth::Tenant, config, ddb, page, time::Timestamp, StoreError};
+// Use cases: what the tracker functions do, each in its own file named after it. Each names
+// the stores it touches as its parameters and fails with a `TrackerError`.
+mod add_events;
+mod end_session;
+mod get_machine_events;
+mod get_session;
+mod start_session;
+pub use add_events::add_events;
+pub use end_session::end_session;
+pub use get_machine_events::get_machine_events;
+pub use get_session::get_session;
+pub use start_session::start_session;
 
 // By concern: what clients send and get back (validated types), what is stored (records and
-// keys), the store that reads and writes them, and what they fail with (mapped to HTTP once,
-// in `error`).
+// keys), the stores that read and write them, and what they fail with.
+mod deps;
 mod error;
 mod input;
+mod limits;
+mod output;
 mod quota;
 mod records;
 mod store;
-pub use error::TrackerError;
-pub use input::*;
-pub use quota::TrackerQuota;
-use quota::*;
-pub(crate) use records::*;
-pub use store::*;
+mod tracker_store;
 
-/// Events per `add_event` request.
-pub const MAX_EVENTS_PER_REQUEST: usize = 1000;
-/// Largest serialised payload of one event.
-pub const MAX_PAYLOAD_BYTES: usize = 32 * 1024;
-/// Largest id or type string.
-pub const MAX_ID_LEN: usize = 256;
-/// Most events one `get_machine_events` page returns.
-pub const MAX_PAGE: usize = 1000;
-/// DynamoDB allows 100 actions per transaction; one is the session update, one the tenant's
-/// daily quota counter.
-const EVENTS_PER_TRANSACTION: usize = 98;
-const GSI: &str = "machine-events";
+// Stores, one per aggregate, the bundle of them, and what a tracker function's handler holds.
+pub use deps::Deps;
+pub use store::events::EventStore;
+pub use store::quota_counters::QuotaCounterStore;
+pub use store::sessions::SessionStore;
+pub use tracker_store::TrackerStore;
+
+// Types: what clients send and get back, and the daily quota.
+pub use input::{
+    AddEvents, EndSession, GetMachineEvents, GetSession, Id, NewEvent, OrgId, Payload, StartSession,
+};
+pub use output::{EventOut, MachineEventsOut, Received, SessionOut, Started};
+pub use quota::TrackerQuota;
+
+// Errors.
+pub use error::TrackerError;
 
 #[cfg(test)]
 mod tests;
-
-/// Clients and settings of the tracker functions, built once per cold start.
-#[derive(Debug, Clone)]
-pub struct Deps {
-    pub store: TrackerStore,
-    pub keys: lookout_core::auth::ApiKeys,
-}
-
-impl Deps {
-    pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = lookout_core::aws::sdk_config().await;
-        let client = lookout_core::aws::dynamodb(&sdk);
-        let quotas = lookout_core::quota::Quotas::from_env()?;
-        Ok(Self {
-            store: TrackerStore::from_env(client.clone())?.with_quota(TrackerQuota::from(&quotas)),
-            keys: lookout_core::auth::ApiKeys::from_env(client)?,
-        })
-    }
-}

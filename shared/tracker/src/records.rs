@@ -1,6 +1,11 @@
 //! What is stored: session and event records and their keys.
 
-use super::*;
+use lookout_core::{auth::Tenant, time::Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::output::EventOut;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -73,3 +78,8 @@ pub(crate) fn event_id(
     }
     hex::encode(&h.finalize()[..12])
 }
+
+/// The key attributes of a session's partition (a `get_session` page token).
+pub(crate) const SESSION_TOKEN_KEYS: [&str; 2] = ["pk", "sk"];
+/// The key attributes of an event in the machine index (a `get_machine_events` page token).
+pub(crate) const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];

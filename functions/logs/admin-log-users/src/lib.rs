@@ -43,7 +43,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         deps.admin.check(&req)?;
         let input: Input = parse_json(&req, 4096)?;
-        let issued = deps.store.issue_token(&input.user, input.rotate).await?;
+        let issued =
+            lookout_logs::issue_token(&deps.store.users, &input.user, input.rotate).await?;
         let status = if input.rotate {
             StatusCode::OK
         } else {

@@ -14,7 +14,7 @@ use lookout_core::{
     time::{system_clock, SharedClock, Timestamp},
     AppError,
 };
-use lookout_logs::{Level, LogQuery, LogStore, UserName, MAX_PAGE};
+use lookout_logs::{Level, LogQuery, LogStore, QueryLogs, Reader, UserName, MAX_PAGE};
 
 #[derive(Debug, Clone)]
 pub struct Deps {
@@ -113,21 +113,14 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         let token = header(&req, "x-user-token")
             .map(str::trim)
             .filter(|t| !t.is_empty());
-        let usage = match (bearer(&req), token) {
+        let reader = match (bearer(&req), token) {
             (Some(_), _) => {
                 deps.admin.check(&req)?;
-                None
+                Reader::Admin
             }
             (None, Some(t)) => {
                 let user = user_param(&req)?;
-                match deps.store.verify(&user, t).await? {
-                    Some(usage) => Some(usage),
-                    None => {
-                        return Err(AppError::Forbidden(
-                            "X-User-Token does not match user".into(),
-                        ))
-                    }
-                }
+                Reader::User(lookout_logs::authenticate(&deps.store.users, &user, t).await?)
             }
             (None, None) => {
                 return Err(AppError::Unauthorized(
@@ -135,17 +128,14 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                 ))
             }
         };
-        let (user, q) = parse(&req)?;
-        let first_page = q.next_token.is_none();
-        let mut page = deps.store.query(&user, q).await?;
-        // The first page also carries the user's volume per day (the console's chart).
-        if first_page {
-            let usage = match usage {
-                Some(u) => Some(u),
-                None => deps.store.usage(&user).await?,
-            };
-            page.usage = usage.map(|u| u.series(deps.clock.now()));
-        }
+        let (user, query) = parse(&req)?;
+        let cmd = QueryLogs {
+            reader,
+            user,
+            query,
+            now: deps.clock.now(),
+        };
+        let page = lookout_logs::query_logs(&deps.store.lines, &deps.store.usage, cmd).await?;
         Ok(ok(&page))
     })
     .await

@@ -25,11 +25,11 @@ use lookout_core::{
     aws, config,
     error::{error_chain, set_unavailable_retry_after},
     http::{body_bytes, header, json_response, starts_object},
-    quota::{QuotaExceeded, Quotas},
+    quota::Quotas,
     time::{system_clock, SharedClock},
     StoreError,
 };
-use lookout_logs::{LogStore, LogsError, SendLogs, UserName, MAX_BODY_BYTES};
+use lookout_logs::{LogError, LogStore, SendBatch, SendLogs, UserName, MAX_BODY_BYTES};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone)]
@@ -81,26 +81,28 @@ fn reply(status: StatusCode, detail: Option<&str>) -> Response<Body> {
     resp
 }
 
-/// The seed-000 family's one error mapping: each [`LogsError`] as the seed's reply (storage
+/// The seed-000 family's one error mapping: each [`LogError`] as the seed's reply (storage
 /// faults as the bare 500, their details only in the log).
-fn seed_reply(err: &LogsError) -> Response<Body> {
+fn seed_reply(err: &LogError) -> Response<Body> {
     let status = match err {
-        LogsError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        LogsError::Invalid(_) => StatusCode::BAD_REQUEST,
-        LogsError::Forbidden(_) | LogsError::UnknownUser(_) => StatusCode::FORBIDDEN,
-        LogsError::Quota(q) => {
+        LogError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        LogError::Invalid(_) => StatusCode::BAD_REQUEST,
+        LogError::Forbidden(_) | LogError::TokenMismatch | LogError::UnknownUser(_) => {
+            StatusCode::FORBIDDEN
+        }
+        LogError::Quota(q) => {
             tracing::warn!(status = 429, error = %err, "send_logs over quota");
             let mut resp = reply(StatusCode::TOO_MANY_REQUESTS, Some(&err.to_string()));
             q.set_retry_after(&mut resp);
             return resp;
         }
-        LogsError::Store(StoreError::Unavailable(_) | StoreError::Throttled(_)) => {
+        LogError::Store(StoreError::Unavailable(_) | StoreError::Throttled(_)) => {
             tracing::error!(error = %error_chain(err), "send_logs failed: a service is unavailable");
             let mut resp = reply(StatusCode::SERVICE_UNAVAILABLE, None);
             set_unavailable_retry_after(&mut resp);
             return resp;
         }
-        LogsError::UserExists(_) | LogsError::Store(_) => {
+        LogError::UserExists(_) | LogError::Store(_) => {
             tracing::error!(error = %error_chain(err), "send_logs failed");
             return reply(StatusCode::INTERNAL_SERVER_ERROR, None);
         }
@@ -130,76 +132,43 @@ struct ClaimData {
     user: UserName,
 }
 
-/// Checks and stores one batch: the number of lines stored. The caller is authenticated
+/// Reads and stores one batch: the number of lines stored. The caller is authenticated
 /// before the batch is read: without the user's token, a body's mistakes are not reported
 /// (only its size comes first; a body naming no user cannot be checked and is refused).
-async fn accept(deps: &Deps, req: &Request) -> Result<usize, LogsError> {
+async fn accept(deps: &Deps, req: &Request) -> Result<usize, LogError> {
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(LogsError::TooLarge);
+        return Err(LogError::TooLarge);
     }
     let token = header(req, "x-user-token")
         .map(str::trim)
         .unwrap_or_default();
     if token.is_empty() {
-        return Err(LogsError::Forbidden("X-User-Token is missing".into()));
+        return Err(LogError::Forbidden("X-User-Token is missing".into()));
     }
     // A body that names no user cannot be checked against the token: refused as unchecked.
     let claim: Claim = serde_json::from_slice(bytes).map_err(|_| {
-        LogsError::Forbidden(
+        LogError::Forbidden(
             "the body names no user to check X-User-Token against: {\"data\": {\"user\": ...}}"
                 .into(),
         )
     })?;
-    let user = claim.data.user;
-    let Some(usage) = deps.store.verify(&user, token).await? else {
-        return Err(LogsError::Forbidden(
-            "user and X-User-Token do not match".into(),
-        ));
-    };
+    let user = lookout_logs::authenticate(&deps.store.users, &claim.data.user, token).await?;
     if !starts_object(bytes) {
-        return Err(LogsError::Invalid(
+        return Err(LogError::Invalid(
             "invalid JSON body: expected a JSON object".into(),
         ));
     }
     let input: SendLogs =
-        serde_json::from_slice(bytes).map_err(|e| LogsError::Invalid(e.to_string()))?;
-    input.data.validate().map_err(LogsError::Invalid)?;
-    let now = deps.clock.now();
-    let quota = deps.quotas.log_bytes_per_day;
-    // What the batch costs: its body, or what writing it is billed when that is more (10,000
-    // tiny lines an hour apart are 10,000 items of a write unit each, not 1 MB).
-    let planned = deps.store.plan(input.data, now)?;
-    let charged = planned.billed_bytes.max(bytes.len() as u64);
-    if usage.bytes_today(now) + charged > quota {
-        return Err(QuotaExceeded::daily(
-            format!(
-                "log user {:?} has used its {quota} bytes for today (UTC; a batch counts its \
-                 body or its stored items' write units, whichever is more)",
-                user.as_str()
-            ),
-            now,
-        )
-        .into());
-    }
-    match deps.store.write(&planned).await {
-        Ok(lines) => {
-            deps.store
-                .count_usage(&user, &usage, now, lines, charged)
-                .await;
-            Ok(lines)
-        }
-        Err(err) => {
-            // Some of it may be stored (and billed): counted, so failing batches cannot be
-            // repeated past the quota. Its retry is counted again: high, never short.
-            if planned.may_write_partly() {
-                deps.store
-                    .count_usage(&user, &usage, now, planned.lines, charged)
-                    .await;
-            }
-            Err(err)
-        }
-    }
+        serde_json::from_slice(bytes).map_err(|e| LogError::Invalid(e.to_string()))?;
+    let batch = SendBatch {
+        user,
+        batch: input.data,
+        body_bytes: bytes.len() as u64,
+        bytes_per_day: deps.quotas.log_bytes_per_day,
+        now: deps.clock.now(),
+    };
+    lookout_logs::send_logs(&deps.store.lines, &deps.store.usage, batch).await
 }
 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's

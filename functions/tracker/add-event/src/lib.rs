@@ -17,7 +17,15 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .authenticate(&req, lookout_core::auth::Scope::Tracker)
             .await?;
         let input: AddEvents = parse_json(&req, BODY_LIMIT)?;
-        deps.store.add_events(&caller.tenant, input).await?;
+        let store = &deps.store;
+        lookout_tracker::add_events(
+            &store.sessions,
+            &store.events,
+            &store.counters,
+            &caller.tenant,
+            input,
+        )
+        .await?;
         Ok(ok(&Received::new()))
     })
     .await

@@ -14,7 +14,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .authenticate(&req, lookout_core::auth::Scope::Tracker)
             .await?;
         let input: EndSession = parse_json(&req, DEFAULT_BODY_LIMIT)?;
-        deps.store.end_session(&caller.tenant, input).await?;
+        lookout_tracker::end_session(&deps.store.sessions, &caller.tenant, input).await?;
         Ok(ok(&Received::new()))
     })
     .await

@@ -14,7 +14,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .authenticate(&req, lookout_core::auth::Scope::Tracker)
             .await?;
         let input: GetMachineEvents = parse_json(&req, DEFAULT_BODY_LIMIT)?;
-        let page = deps.store.machine_events(&caller.tenant, input).await?;
+        let page =
+            lookout_tracker::get_machine_events(&deps.store.events, &caller.tenant, input).await?;
         Ok(ok(&page))
     })
     .await

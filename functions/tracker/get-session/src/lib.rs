@@ -13,7 +13,10 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .authenticate(&req, lookout_core::auth::Scope::Tracker)
             .await?;
         let input: GetSession = parse_json(&req, DEFAULT_BODY_LIMIT)?;
-        let session = deps.store.get_session(&caller.tenant, input).await?;
+        let store = &deps.store;
+        let session =
+            lookout_tracker::get_session(&store.sessions, &store.events, &caller.tenant, input)
+                .await?;
         Ok(ok(&session))
     })
     .await

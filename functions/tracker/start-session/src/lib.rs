@@ -13,7 +13,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .authenticate(&req, lookout_core::auth::Scope::Tracker)
             .await?;
         let input: StartSession = parse_json(&req, DEFAULT_BODY_LIMIT)?;
-        let session_id = deps.store.start_session(&caller.tenant, input).await?;
+        let session_id =
+            lookout_tracker::start_session(&deps.store.sessions, &caller.tenant, input).await?;
         Ok(ok(&Started {
             session_id,
             message: "request received".into(),

@@ -1,0 +1,42 @@
+//! A log user, authenticated by its `X-User-Token`: what `/send_logs` and `GET /logs` both check.
+
+use lookout_core::auth::ct_eq;
+
+use crate::error::LogError;
+use crate::store::users::LogUserStore;
+use crate::tokens::stored_hash;
+use crate::usage::Usage;
+use crate::user_name::UserName;
+
+/// A log user whose token was checked, with the usage its item holds (read by the same check,
+/// so the daily quota and the volume chart cost no other read).
+#[derive(Debug, Clone)]
+pub struct LogUser {
+    pub name: UserName,
+    pub usage: Usage,
+}
+
+/// `user`, when `x_user_token` is its current token (compared in constant time);
+/// [`LogError::TokenMismatch`] for another token or an unknown user.
+pub async fn authenticate(
+    users: &LogUserStore,
+    user: &UserName,
+    x_user_token: &str,
+) -> Result<LogUser, LogError> {
+    let found = users.find(user).await?;
+    let presented = stored_hash(x_user_token);
+    match found {
+        Some((record, usage)) if ct_eq(presented.as_bytes(), record.token_sha256.as_bytes()) => {
+            Ok(LogUser {
+                name: user.clone(),
+                usage,
+            })
+        }
+        Some(_) => Err(LogError::TokenMismatch),
+        None => {
+            // Same work either way: no timing hint about which users exist.
+            let _ = ct_eq(presented.as_bytes(), presented.as_bytes());
+            Err(LogError::TokenMismatch)
+        }
+    }
+}
