@@ -1,10 +1,10 @@
-//! What the incident store fails with, and the one place it becomes HTTP for the incident
+//! What the incidents domain fails with, and the one place it becomes HTTP for the incident
 //! routes (the reporters' `/incidents`, the admin's `/admin/apps` and `/admin/incident(s)`).
 
 use lookout_core::{AppError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum IncidentsError {
+pub enum IncidentError {
     /// Parsed, but breaks a rule (empty title, too long notes, a bad page token or limit).
     #[error("{0}")]
     Invalid(String),
@@ -27,22 +27,22 @@ pub enum IncidentsError {
     Store(#[from] StoreError),
 }
 
-lookout_core::domain_error_conversions!(IncidentsError);
+lookout_core::domain_error_conversions!(IncidentError);
 
 /// The incident routes' statuses.
-impl From<IncidentsError> for AppError {
-    fn from(err: IncidentsError) -> Self {
+impl From<IncidentError> for AppError {
+    fn from(err: IncidentError) -> Self {
         match err {
-            IncidentsError::Invalid(msg) => Self::Validation(msg),
-            IncidentsError::BadCode => Self::Forbidden(err.to_string()),
-            IncidentsError::AppNotFound(_) | IncidentsError::IncidentNotFound => {
+            IncidentError::Invalid(msg) => Self::Validation(msg),
+            IncidentError::BadCode => Self::Forbidden(err.to_string()),
+            IncidentError::AppNotFound(_) | IncidentError::IncidentNotFound => {
                 Self::NotFound(err.to_string())
             }
-            IncidentsError::AppExists(_) | IncidentsError::Changed(_) => {
+            IncidentError::AppExists(_) | IncidentError::Changed(_) => {
                 Self::Conflict(err.to_string())
             }
-            IncidentsError::GroupingRaced => Self::internal(err),
-            IncidentsError::Store(err) => err.into(),
+            IncidentError::GroupingRaced => Self::internal(err),
+            IncidentError::Store(err) => err.into(),
         }
     }
 }
@@ -53,16 +53,16 @@ mod tests {
 
     #[test]
     fn each_failure_gets_its_status() {
-        let status = |e: IncidentsError| AppError::from(e).status().as_u16();
-        assert_eq!(status(IncidentsError::Invalid("x".into())), 400);
-        assert_eq!(status(IncidentsError::BadCode), 403);
-        assert_eq!(status(IncidentsError::AppNotFound("A".into())), 404);
-        assert_eq!(status(IncidentsError::IncidentNotFound), 404);
-        assert_eq!(status(IncidentsError::AppExists("A".into())), 409);
-        assert_eq!(status(IncidentsError::Changed("x")), 409);
-        assert_eq!(status(IncidentsError::GroupingRaced), 500);
+        let status = |e: IncidentError| AppError::from(e).status().as_u16();
+        assert_eq!(status(IncidentError::Invalid("x".into())), 400);
+        assert_eq!(status(IncidentError::BadCode), 403);
+        assert_eq!(status(IncidentError::AppNotFound("A".into())), 404);
+        assert_eq!(status(IncidentError::IncidentNotFound), 404);
+        assert_eq!(status(IncidentError::AppExists("A".into())), 409);
+        assert_eq!(status(IncidentError::Changed("x")), 409);
+        assert_eq!(status(IncidentError::GroupingRaced), 500);
         assert_eq!(
-            status(IncidentsError::Store(StoreError::invariant("x"))),
+            status(IncidentError::Store(StoreError::invariant("x"))),
             500
         );
     }

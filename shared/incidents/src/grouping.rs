@@ -1,11 +1,15 @@
 //! Grouping, pure: which occurrences are one incident, and what a report does to the group.
 //!
 //! A report joins the group's current incident (same app, title and level) unless that one is
-//! resolved; otherwise it opens a new incident and the group points at it. The store asks
+//! resolved; otherwise it opens a new incident and the group points at it. The report asks
 //! [`next`] with what it found and writes the answer conditionally (a resolved incident is
 //! found by its bump failing), so concurrent reports still make one incident.
 
-use super::*;
+use lookout_core::{auth::sha256_hex, time::Timestamp};
+
+use crate::input::{IncidentLevel, NewIncident, Status};
+use crate::records::Incident;
+use crate::snapshot::Enrichment;
 
 /// The group item's key: app, title and level (the title hashed, to bound the key).
 pub(crate) fn group_pk(app: &str, title: &str, level: IncidentLevel) -> String {

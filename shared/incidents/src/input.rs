@@ -1,7 +1,22 @@
 //! What clients send, validated: app names, levels, statuses, logs (fitted to the limits),
 //! incident reports, app settings, updates and queries.
 
-use super::*;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use lookout_core::time::Timestamp;
+
+use crate::error::IncidentError;
+
+pub(crate) const MAX_TITLE: usize = 200;
+pub const MAX_MESSAGE: usize = 10_000;
+pub(crate) const MAX_LOG_LINES: usize = 500;
+pub(crate) const MAX_LOG_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_NOTES: usize = 4000;
+/// Incidents one listing page holds at most.
+pub const MAX_PAGE: usize = 200;
+/// Longest incident id a request may name.
+const MAX_ID: usize = 64;
 
 /// Bounded text: trimmed, non-empty when required, no control characters except newlines/tabs.
 pub(crate) fn text(s: &str, what: &str, max: usize, required: bool) -> Result<String, String> {
@@ -193,13 +208,13 @@ pub struct NewIncident {
 }
 
 impl NewIncident {
-    pub fn validate(&mut self) -> Result<(), IncidentsError> {
-        self.incident.title = text(&self.incident.title, "title", MAX_TITLE, true)
-            .map_err(IncidentsError::Invalid)?;
+    pub fn validate(&mut self) -> Result<(), IncidentError> {
+        self.incident.title =
+            text(&self.incident.title, "title", MAX_TITLE, true).map_err(IncidentError::Invalid)?;
         self.incident.message = text(&self.incident.message, "message", MAX_MESSAGE, false)
-            .map_err(IncidentsError::Invalid)?;
+            .map_err(IncidentError::Invalid)?;
         if self.code.trim().is_empty() || self.code.len() > 256 {
-            return Err(IncidentsError::Invalid(
+            return Err(IncidentError::Invalid(
                 "code must be 1-256 characters".into(),
             ));
         }
@@ -235,10 +250,10 @@ pub struct AppIn {
 }
 
 impl AppIn {
-    pub fn validate(&mut self) -> Result<(), IncidentsError> {
+    pub fn validate(&mut self) -> Result<(), IncidentError> {
         if let Some(d) = &self.description {
             self.description =
-                Some(text(d, "description", 500, false).map_err(IncidentsError::Invalid)?);
+                Some(text(d, "description", 500, false).map_err(IncidentError::Invalid)?);
         }
         let l = &mut self.links;
         for (field, name) in [
@@ -249,12 +264,12 @@ impl AppIn {
         ] {
             if let Some(v) = field.as_deref() {
                 // An empty string clears the link on update.
-                *field = Some(text(v, name, 128, false).map_err(IncidentsError::Invalid)?);
+                *field = Some(text(v, name, 128, false).map_err(IncidentError::Invalid)?);
             }
         }
         let set = |f: &Option<String>| f.as_deref().is_some_and(|v| !v.is_empty());
         if set(&l.heartbeat_tenant) != set(&l.heartbeat_app_id) {
-            return Err(IncidentsError::Invalid(
+            return Err(IncidentError::Invalid(
                 "heartbeat_tenant and heartbeat_app_id go together".into(),
             ));
         }
@@ -282,7 +297,7 @@ pub struct IncidentUpdate {
     pub version: Option<u64>,
 }
 
-pub(crate) fn status_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Status>, D::Error> {
+fn status_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Status>, D::Error> {
     let s = String::deserialize(d)?;
     Status::parse(&s)
         .map(Some)
@@ -290,20 +305,25 @@ pub(crate) fn status_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Statu
 }
 
 impl IncidentUpdate {
-    pub fn validate(&mut self) -> Result<(), IncidentsError> {
+    pub fn validate(&mut self) -> Result<(), IncidentError> {
+        if self.id.is_empty() || self.id.len() > MAX_ID {
+            return Err(IncidentError::Invalid(format!(
+                "id is required (at most {MAX_ID} characters)"
+            )));
+        }
         if self.status.is_none() && self.assignee.is_none() && self.notes.is_none() {
-            return Err(IncidentsError::Invalid(
+            return Err(IncidentError::Invalid(
                 "nothing to change: give status, assignee or notes".into(),
             ));
         }
         if let Some(a) = &self.assignee {
-            self.assignee = Some(text(a, "assignee", 128, false).map_err(IncidentsError::Invalid)?);
+            self.assignee = Some(text(a, "assignee", 128, false).map_err(IncidentError::Invalid)?);
         }
         if let Some(n) = &self.notes {
-            self.notes = Some(text(n, "notes", MAX_NOTES, false).map_err(IncidentsError::Invalid)?);
+            self.notes = Some(text(n, "notes", MAX_NOTES, false).map_err(IncidentError::Invalid)?);
         }
         if let Some(b) = &self.by {
-            self.by = Some(text(b, "by", 128, false).map_err(IncidentsError::Invalid)?);
+            self.by = Some(text(b, "by", 128, false).map_err(IncidentError::Invalid)?);
         }
         Ok(())
     }

@@ -1,11 +1,11 @@
 //! Incident dispatch (seed 001): apps with generated codes, incidents, grouping, history.
 //!
-//! One table (`INCIDENTS_TABLE`, keys `pk`/`sk`):
+//! One table (`INCIDENTS_TABLE`, keys `pk`/`sk`), one store per aggregate ([`store`]):
 //!
 //! | item     | pk                          | sk                 | GSIs |
 //! |----------|-----------------------------|--------------------|------|
 //! | app      | `APPS`                      | `<name>`           | – |
-//! | incident | `INC#<id>`                  | `META`             | `by-app`: `APP#<name>` / `<lastSeen>#<id>`; `by-time`: `INCIDENTS` / `<lastSeen>#<id>` |
+//! | incident | `INC#<id>`                  | `META`             | `by-app`: `APP#<name>` / `<lastSeen>#<id>`; `by-time`: `INCIDENTS` / `<lastSeen>#<id>`; `open` (unresolved): `OPEN` / `<lastSeen>#<id>` |
 //! | history  | `INC#<id>`                  | `HIST#<at>#<n>`    | – |
 //! | group    | `GROUP#<app>#<hash>`        | `GROUP`            | – |
 //! | volume   | `VOLUME`                    | `<YYYY-MM-DD>`     | – (incidents opened that UTC day: `opened`, `level#<level>`) |
@@ -15,92 +15,63 @@
 //! points at the current incident. Only a new incident notifies the admin.
 //!
 //! App codes are random, shown once, stored as SHA-256, compared in constant time.
+//!
+//! A request goes function → use case → store: `report` ([`report()`]), the app admin's
+//! [`register_app`] and [`update_app`], [`update_incident`], the heartbeat consumer's
+//! [`apply_transition`]; the rest of the admin routes read or delete through one store
+//! (`deps.store.apps`, `deps.store.incidents`).
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::{
-    types::{AttributeValue, Put, TransactWriteItem, Update},
-    Client,
-};
-use rand::RngCore;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
-
-use lookout_core::{
-    auth::{ct_eq, sha256_hex},
-    config, ddb, quota,
-    time::Timestamp,
-    AppError, StoreError,
-};
-
-// By concern: input, records, the store, notification, and what they fail with (mapped to HTTP
-// once, in `error`).
+mod apps;
+mod deps;
 mod edits;
 mod error;
 mod grouping;
 mod input;
 mod notify;
+mod occurrence;
 mod overview;
+mod ports;
+mod query;
 mod records;
+mod report;
 mod snapshot;
 mod store;
 mod transitions;
-mod volume;
-pub use error::IncidentsError;
-use grouping::*;
-pub use input::*;
-pub use notify::*;
-pub use overview::*;
-pub use records::*;
-pub use snapshot::*;
-pub use store::*;
-pub use transitions::*;
-pub use volume::*;
-
-pub const MAX_TITLE: usize = 200;
-pub const MAX_MESSAGE: usize = 10_000;
-pub const MAX_LOG_LINES: usize = 500;
-pub const MAX_LOG_BYTES: usize = 64 * 1024;
-pub const MAX_NOTES: usize = 4000;
-pub const MAX_PAGE: usize = 200;
-const APPS_PK: &str = "APPS";
-const META: &str = "META";
-const ALL: &str = "INCIDENTS";
-/// The partition of the sparse `open` index.
-const OPEN: &str = "OPEN";
 
 #[cfg(test)]
 mod tests;
 
-/// What the admin incident/app functions need, built once per cold start.
-#[derive(Debug, Clone)]
-pub struct AdminDeps {
-    pub admin: lookout_core::auth::AdminAuth,
-    pub store: IncidentStore,
-}
+// Use cases
+pub use apps::{register_app, update_app};
+pub use edits::update_incident;
+pub use notify::announce;
+pub use report::{report, ReportPorts};
+pub use transitions::{apply_transition, heartbeat_app_name, TransitionOutcome};
 
-impl AdminDeps {
-    pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = lookout_core::aws::sdk_config().await;
-        Ok(Self {
-            admin: lookout_core::auth::AdminAuth::from_env()?,
-            store: IncidentStore::from_env(lookout_core::aws::dynamodb(&sdk))?,
-        })
-    }
-}
+// Ports: what reporting needs from the other domains and the admin's channels
+pub use ports::{AdminChat, AlertBudget, AppContext, PortError, Spend};
 
-/// Query-string parameters of a GET route, rejecting unknown names (400).
-pub fn query_params<'a>(
-    params: &'a lambda_http::aws_lambda_events::query_map::QueryMap,
-    known: &[&str],
-) -> Result<impl Fn(&str) -> Option<&'a str> + 'a, AppError> {
-    for (name, _) in params.iter() {
-        if !known.contains(&name) {
-            return Err(AppError::validation(format!(
-                "unknown query parameter {name:?}; known: {}",
-                known.join(", ")
-            )));
-        }
-    }
-    Ok(move |k: &str| params.first(k).map(str::trim).filter(|v| !v.is_empty()))
-}
+// Stores
+pub use store::apps::AppStore;
+pub use store::incidents::IncidentRecordStore;
+pub use store::IncidentStore;
+
+// Input
+pub use input::{
+    AppIn, AppLinks, AppName, IncidentBody, IncidentLevel, IncidentQuery, IncidentUpdate,
+    NewIncident, SentLogs, Status, MAX_MESSAGE, MAX_PAGE,
+};
+
+// Output
+pub use overview::{DayVolume, OpenIncident, OpenIncidents};
+pub use records::{
+    AppList, AppView, AppWithCode, Change, Incident, IncidentDetail, IncidentPage, Reported,
+};
+pub use snapshot::{Enrichment, MAX_SNAPSHOT_LOG_BYTES};
+
+// Errors
+pub use error::IncidentError;
+
+// Function wiring (the admin functions' dependencies; query strings, until the edge crate)
+pub use deps::AdminDeps;
+pub use query::query_params;

@@ -1,21 +1,44 @@
-//! What is stored and returned: app, incident and history records, their views, and the
-//! grouping key of repeated incidents (pure).
+//! What is kept and returned: apps (with their code's hash; as the admin sees them),
+//! incidents and their history, listing pages, and what a report did.
 
-use super::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct AppRecord {
-    pub(crate) pk: String,
-    pub(crate) sk: String,
+use lookout_core::{
+    auth::{ct_eq, sha256_hex},
+    time::Timestamp,
+};
+
+use crate::input::{AppLinks, IncidentLevel, Status};
+
+/// A registered app.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct App {
     pub(crate) name: String,
-    #[serde(default)]
     pub(crate) description: String,
     pub(crate) code_sha256: String,
-    #[serde(flatten)]
     pub(crate) links: AppLinks,
     pub(crate) created_at: Timestamp,
     pub(crate) updated_at: Timestamp,
+}
+
+impl App {
+    /// Whether `code` is this app's code.
+    pub(crate) fn accepts(&self, code: &str) -> bool {
+        let presented = sha256_hex(code.trim().as_bytes());
+        ct_eq(presented.as_bytes(), self.code_sha256.as_bytes())
+    }
+
+    /// The app as the admin sees it (never its code).
+    pub(crate) fn view(self) -> AppView {
+        AppView {
+            name: self.name,
+            description: self.description,
+            links: self.links,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
 }
 
 /// `GET /admin/apps`: every app.
@@ -33,18 +56,6 @@ pub struct AppView {
     pub links: AppLinks,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-}
-
-impl From<AppRecord> for AppView {
-    fn from(r: AppRecord) -> Self {
-        Self {
-            name: r.name,
-            description: r.description,
-            links: r.links,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
 }
 
 /// An app just registered or with a new code: the code is shown this once.
@@ -94,23 +105,6 @@ pub struct Incident {
     pub version: u64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct IncidentRecord {
-    pub(crate) pk: String,
-    pub(crate) sk: String,
-    pub(crate) gsi1pk: String,
-    pub(crate) gsi1sk: String,
-    pub(crate) gsi2pk: String,
-    pub(crate) gsi2sk: String,
-    /// The sparse `open` index (the overview): set while the incident is not resolved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) openpk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) opensk: Option<String>,
-    #[serde(flatten)]
-    pub(crate) incident: Incident,
-}
-
 /// One change of an incident.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Change {
@@ -119,14 +113,6 @@ pub struct Change {
     pub from: Value,
     pub to: Value,
     pub by: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct ChangeRecord {
-    pub(crate) pk: String,
-    pub(crate) sk: String,
-    #[serde(flatten)]
-    pub(crate) change: Change,
 }
 
 /// `GET /admin/incident` reply: the incident and its history, oldest change first.
@@ -144,7 +130,7 @@ pub struct IncidentPage {
     pub next_token: Option<String>,
 }
 
-pub(crate) fn is_zero(n: &u64) -> bool {
+fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
@@ -160,17 +146,4 @@ pub struct Reported {
     /// True when this report's logs were cut to fit the limits (the incident is kept).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub logs_truncated: bool,
-}
-
-/// Context gathered for a new incident.
-#[derive(Debug, Clone, Default)]
-pub struct Enrichment {
-    pub recent_logs: Vec<Value>,
-    pub heartbeat: Option<Value>,
-}
-
-pub(crate) fn new_code() -> String {
-    let mut b = [0_u8; 16];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
 }

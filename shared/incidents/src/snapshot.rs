@@ -8,19 +8,27 @@
 //! first). With the reporter's own fields at their limits, an incident item stays under
 //! [`MAX_INCIDENT_ITEM_BYTES`], checked by a test.
 
-use super::*;
+use serde_json::Value;
 
 /// Longest string kept in one snapshot log line (its message, description).
-pub const MAX_SNAPSHOT_FIELD_BYTES: usize = 2 * 1024;
+pub(crate) const MAX_SNAPSHOT_FIELD_BYTES: usize = 2 * 1024;
 /// All snapshot log lines together, as JSON.
 pub const MAX_SNAPSHOT_LOG_BYTES: usize = 48 * 1024;
 /// The heartbeat state, as JSON.
-pub const MAX_SNAPSHOT_HEARTBEAT_BYTES: usize = 32 * 1024;
+pub(crate) const MAX_SNAPSHOT_HEARTBEAT_BYTES: usize = 32 * 1024;
 /// What an incident item may reach with every field at its limit (DynamoDB allows 400 KB).
-pub const MAX_INCIDENT_ITEM_BYTES: usize = 300 * 1024;
+#[cfg(test)]
+pub(crate) const MAX_INCIDENT_ITEM_BYTES: usize = 300 * 1024;
 
 /// Marks a string cut to fit.
 const CUT: &str = "…[cut]";
+
+/// Context gathered for a new incident.
+#[derive(Debug, Clone, Default)]
+pub struct Enrichment {
+    pub recent_logs: Vec<Value>,
+    pub heartbeat: Option<Value>,
+}
 
 impl Enrichment {
     /// The same context within the bounds above.

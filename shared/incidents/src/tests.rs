@@ -1,5 +1,19 @@
-use super::*;
-use serde_json::json;
+//! The crate's pure parts together: a report as the seed sends it, logs fitted to the limits,
+//! grouping, and the bounds of an incident item.
+
+use serde_json::{json, Value};
+
+use lookout_core::time::Timestamp;
+
+use crate::grouping::{group_pk, next, open_incident, Grouping};
+use crate::input::{
+    IncidentBody, IncidentLevel, NewIncident, SentLogs, Status, MAX_LOG_BYTES, MAX_LOG_LINES,
+    MAX_MESSAGE, MAX_TITLE,
+};
+use crate::snapshot::{
+    Enrichment, MAX_INCIDENT_ITEM_BYTES, MAX_SNAPSHOT_FIELD_BYTES, MAX_SNAPSHOT_HEARTBEAT_BYTES,
+    MAX_SNAPSHOT_LOG_BYTES,
+};
 
 #[test]
 fn seed_payload_parses_and_validates() {
@@ -59,7 +73,8 @@ fn oversized_logs_keep_the_newest_lines_and_say_how_many_were_dropped() {
 #[test]
 fn groups_differ_by_app_title_and_level() {
     let a = group_pk("app", "t", IncidentLevel::Error);
-    assert_eq!(a, group_pk("app", "t", IncidentLevel::Error));
+    // The title and level hashed (SHA-256 of `t\0error`, its first 24 hex digits).
+    assert_eq!(a, "GROUP#app#6eeef4ae5635575ada1dfb1b");
     assert_ne!(a, group_pk("app", "t", IncidentLevel::Crit));
     assert_ne!(a, group_pk("app", "t2", IncidentLevel::Error));
     assert_ne!(a, group_pk("app2", "t", IncidentLevel::Error));

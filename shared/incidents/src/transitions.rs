@@ -14,9 +14,21 @@
 //! the incident change; a consumer that dies between the two applies that event again on
 //! redelivery (a `down` then counts twice).
 
-use lookout_core::events::{AppTransition, TransitionKind};
+use lookout_core::{
+    auth::sha256_hex,
+    events::{AppTransition, TransitionKind},
+};
 
-use super::*;
+use crate::edits::update_incident;
+use crate::error::IncidentError;
+use crate::grouping::group_pk;
+use crate::input::{
+    AppName, IncidentBody, IncidentLevel, IncidentUpdate, NewIncident, SentLogs, Status,
+};
+use crate::occurrence::record_occurrence;
+use crate::snapshot::Enrichment;
+use crate::store::groups::GroupStore;
+use crate::store::IncidentStore;
 
 /// What a transition did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,125 +55,78 @@ pub fn heartbeat_app_name(tenant: &str, app_id: &str) -> AppName {
 }
 
 /// The title of a heartbeat app's outage incident.
-pub fn outage_title(app_id: &str) -> String {
+fn outage_title(app_id: &str) -> String {
     format!("App {app_id} is down")
 }
 
-impl IncidentStore {
-    /// Applies one heartbeat transition (see the module docs).
-    pub async fn apply_transition(
-        &self,
-        ev: &AppTransition,
-    ) -> Result<TransitionOutcome, IncidentsError> {
-        let app_name = heartbeat_app_name(&ev.tenant, &ev.app_id);
-        let title = outage_title(&ev.app_id);
-        let gpk = group_pk(app_name.as_str(), &title, IncidentLevel::Crit);
-        let group = self.group_item(&gpk).await?;
-        let applied = group
-            .as_ref()
-            .and_then(|g| g.get("hbSeq"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse::<u64>().ok());
-        if applied.is_some_and(|seq| seq >= ev.seq) {
-            return Ok(TransitionOutcome::Skipped);
-        }
-        let outcome = match ev.kind {
-            TransitionKind::Down => {
-                let input = NewIncident {
-                    incident: IncidentBody {
-                        title,
-                        message: ev.reason.clone().unwrap_or_default(),
-                        level: IncidentLevel::Crit,
-                        logs: SentLogs::default(),
-                    },
-                    app_name,
-                    code: String::new(),
-                };
-                let snapshot = ev.app.clone();
-                let (reported, _) = self
-                    .report(&input, ev.at, || async move {
-                        Enrichment {
-                            recent_logs: Vec::new(),
-                            heartbeat: snapshot,
-                        }
-                    })
-                    .await?;
-                if reported.grouped {
-                    TransitionOutcome::Joined(reported.id)
-                } else {
-                    TransitionOutcome::Opened(reported.id)
-                }
-            }
-            TransitionKind::Up => {
-                let current = group
-                    .as_ref()
-                    .and_then(|g| g.get("currentId"))
-                    .and_then(|v| v.as_s().ok())
-                    .cloned();
-                match current {
-                    Some(id) => {
-                        let detail = self
-                            .update(
-                                IncidentUpdate {
-                                    id: id.clone(),
-                                    status: Some(Status::Resolved),
-                                    assignee: None,
-                                    notes: None,
-                                    by: Some("heartbeat".into()),
-                                    version: None,
-                                },
-                                ev.at,
-                            )
-                            .await?;
-                        if detail.incident.status == Status::Resolved {
-                            TransitionOutcome::Resolved(id)
-                        } else {
-                            TransitionOutcome::Skipped
-                        }
+/// Applies one heartbeat transition (see the module docs).
+pub async fn apply_transition(
+    store: &IncidentStore,
+    ev: &AppTransition,
+) -> Result<TransitionOutcome, IncidentError> {
+    let app_name = heartbeat_app_name(&ev.tenant, &ev.app_id);
+    let title = outage_title(&ev.app_id);
+    let gpk = group_pk(app_name.as_str(), &title, IncidentLevel::Crit);
+    let groups: &GroupStore = &store.groups;
+    let group = groups.get(&gpk).await?.unwrap_or_default();
+    if group.applied_seq.is_some_and(|seq| seq >= ev.seq) {
+        return Ok(TransitionOutcome::Skipped);
+    }
+    let outcome = match ev.kind {
+        TransitionKind::Down => {
+            let input = NewIncident {
+                incident: IncidentBody {
+                    title,
+                    message: ev.reason.clone().unwrap_or_default(),
+                    level: IncidentLevel::Crit,
+                    logs: SentLogs::default(),
+                },
+                app_name,
+                code: String::new(),
+            };
+            let snapshot = ev.app.clone();
+            let (reported, _) = record_occurrence(
+                groups,
+                &store.incidents,
+                &store.overview,
+                &input,
+                ev.at,
+                async move {
+                    Enrichment {
+                        recent_logs: Vec::new(),
+                        heartbeat: snapshot,
                     }
-                    None => TransitionOutcome::Skipped,
+                },
+            )
+            .await?;
+            if reported.grouped {
+                TransitionOutcome::Joined(reported.id)
+            } else {
+                TransitionOutcome::Opened(reported.id)
+            }
+        }
+        TransitionKind::Up => match group.current_id {
+            Some(id) => {
+                let resolve = IncidentUpdate {
+                    id: id.clone(),
+                    status: Some(Status::Resolved),
+                    assignee: None,
+                    notes: None,
+                    by: Some("heartbeat".into()),
+                    version: None,
+                };
+                let detail = update_incident(&store.incidents, resolve, ev.at).await?;
+                if detail.incident.status == Status::Resolved {
+                    TransitionOutcome::Resolved(id)
+                } else {
+                    TransitionOutcome::Skipped
                 }
             }
-        };
-        self.mark_applied(&gpk, ev.seq).await?;
-        Ok(outcome)
-    }
-
-    async fn group_item(
-        &self,
-        gpk: &str,
-    ) -> Result<Option<HashMap<String, AttributeValue>>, IncidentsError> {
-        Ok(self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(gpk.to_owned()))
-            .key("sk", AttributeValue::S("GROUP".into()))
-            .consistent_read(true)
-            .send()
-            .await?
-            .item)
-    }
-
-    /// Records `seq` as applied unless a newer one already is.
-    async fn mark_applied(&self, gpk: &str, seq: u64) -> Result<(), IncidentsError> {
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(gpk.to_owned()))
-            .key("sk", AttributeValue::S("GROUP".into()))
-            .update_expression("SET hbSeq = :seq")
-            .condition_expression("attribute_not_exists(hbSeq) OR hbSeq < :seq")
-            .expression_attribute_values(":seq", AttributeValue::N(seq.to_string()))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) if ddb::is_conditional_check_failed(&e) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
+            None => TransitionOutcome::Skipped,
+        },
+    };
+    groups.mark_applied(&gpk, ev.seq).await?;
+    Ok(outcome)
 }
 
 #[cfg(test)]

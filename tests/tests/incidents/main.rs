@@ -924,7 +924,9 @@ async fn changes_in_the_same_millisecond_keep_every_history_entry() {
     for (field, value) in [("assignee", "dana"), ("notes", "looking")] {
         let input: lookout_incidents::IncidentUpdate =
             serde_json::from_value(json!({"id": id, field: value})).unwrap();
-        store.update(input, at).await.unwrap();
+        lookout_incidents::update_incident(&store.incidents, input, at)
+            .await
+            .unwrap();
     }
     let (_, stored) = t.get(&id).await;
     let fields: Vec<&str> = stored["history"]

@@ -1,7 +1,7 @@
 //! The app-events queue's consumer (SQS event source, `ReportBatchItemFailures`): each record
 //! is an [`AppTransition`] of a heartbeat app. `down` opens an incident for the app (or counts
 //! in its unresolved one), with the app's state as the snapshot; `up` resolves it, which the
-//! incident's history records. See `lookout_incidents::transitions` for ordering and
+//! incident's history records. See `lookout_incidents::apply_transition` for ordering and
 //! redelivery.
 //!
 //! A record that fails (DynamoDB) is reported alone and comes back after the visibility
@@ -9,9 +9,9 @@
 //! after `maxReceiveCount` receives.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use lambda_runtime::{Error, LambdaEvent};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use lookout_core::{aws, config, error::error_chain, events::AppTransition};
-use lookout_incidents::IncidentStore;
+use lookout_incidents::{apply_transition, IncidentStore};
 
 #[derive(Debug, Clone)]
 pub struct Deps {
@@ -35,7 +35,7 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatc
         let parsed: Result<AppTransition, _> =
             serde_json::from_str(record.body.as_deref().unwrap_or_default());
         let ok = match parsed {
-            Ok(ev) => match deps.store.apply_transition(&ev).await {
+            Ok(ev) => match apply_transition(&deps.store, &ev).await {
                 Ok(outcome) => {
                     tracing::info!(tenant = %ev.tenant, app = %ev.app_id, seq = ev.seq, ?outcome, "transition applied");
                     true
@@ -64,7 +64,6 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatc
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's
 /// deploy binary (`incidents-bootstrap`, by `_HANDLER`) run once tracing is set up.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
-    use lambda_runtime::{run, service_fn};
     let deps = Deps::from_env().await?;
     run(service_fn(|event| handle(&deps, event))).await
 }

@@ -1,7 +1,7 @@
 //! `DELETE /admin/apps {"name"}` or `DELETE /admin/apps?name=…` (admin) → `{"deleted": name}`.
 //! Its incidents stay; its code stops working. 404 for an unknown app.
 
-use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
 use lookout_core::{
     http::{body_bytes, ok, parse_json, respond},
     AppError,
@@ -33,7 +33,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             None if !body_bytes(&req).is_empty() => parse_json::<Input>(&req, 4096)?.name,
             None => return Err(AppError::validation("name is required")),
         };
-        deps.store.delete_app(&name).await?;
+        deps.store.apps.delete(&name).await?;
         Ok(ok(&Deleted { deleted: name }))
     })
     .await
@@ -42,7 +42,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's
 /// deploy binary (`incidents-bootstrap`, by `_HANDLER`) run once tracing is set up.
 pub async fn serve() -> Result<(), lambda_http::Error> {
-    use lambda_http::{run, service_fn};
     let deps = Deps::from_env().await?;
     run(service_fn(|req| handle(&deps, req))).await
 }

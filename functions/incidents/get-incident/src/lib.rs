@@ -1,6 +1,6 @@
 //! `GET /admin/incident?id=…` (admin) → the incident with its change history; 404 if unknown.
 
-use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
 use lookout_core::{
     http::{ok, respond_no_store},
     AppError,
@@ -17,7 +17,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         let id = get("id")
             .filter(|id| id.len() <= 64)
             .ok_or_else(|| AppError::validation("id is required (at most 64 characters)"))?;
-        Ok(ok(&deps.store.get(id).await?))
+        Ok(ok(&deps.store.incidents.get(id).await?))
     })
     .await
 }
@@ -25,7 +25,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's
 /// deploy binary (`incidents-bootstrap`, by `_HANDLER`) run once tracing is set up.
 pub async fn serve() -> Result<(), lambda_http::Error> {
-    use lambda_http::{run, service_fn};
     let deps = Deps::from_env().await?;
     run(service_fn(|req| handle(&deps, req))).await
 }

@@ -1,6 +1,6 @@
 //! `GET /admin/apps` (admin) → `{"apps":[…]}` by name; codes are never shown.
 
-use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
 use lookout_core::http::{ok, respond_no_store};
 use lookout_incidents::{query_params, AppList};
 
@@ -11,7 +11,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         deps.admin.check(&req)?;
         let params = req.query_string_parameters();
         let _no_params = query_params(&params, &[])?;
-        let apps = deps.store.list_apps().await?;
+        let apps = deps.store.apps.list().await?;
         Ok(ok(&AppList { apps }))
     })
     .await
@@ -20,7 +20,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's
 /// deploy binary (`incidents-bootstrap`, by `_HANDLER`) run once tracing is set up.
 pub async fn serve() -> Result<(), lambda_http::Error> {
-    use lambda_http::{run, service_fn};
     let deps = Deps::from_env().await?;
     run(service_fn(|req| handle(&deps, req))).await
 }

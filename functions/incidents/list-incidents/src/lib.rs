@@ -1,9 +1,9 @@
 //! `GET /admin/incidents?app=&level=&status=&from=&to=&limit=&next_token=` (admin) →
 //! `{"incidents":[…],"next_token"?}`, most recently seen first. One request reads a bounded
-//! number of DynamoDB pages, for a bounded time (`IncidentStore::list`): a page may hold fewer
+//! number of DynamoDB pages, for a bounded time (`IncidentRecordStore::list`): a page may hold fewer
 //! than `limit` incidents, even none, and still have a `next_token`.
 
-use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
 use lookout_core::{
     http::{ok, respond_no_store},
     time::Timestamp,
@@ -70,7 +70,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond_no_store(async {
         deps.admin.check(&req)?;
         let q = parse(&req)?;
-        Ok(ok(&deps.store.list(q).await?))
+        Ok(ok(&deps.store.incidents.list(q).await?))
     })
     .await
 }
@@ -78,7 +78,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's
 /// deploy binary (`incidents-bootstrap`, by `_HANDLER`) run once tracing is set up.
 pub async fn serve() -> Result<(), lambda_http::Error> {
-    use lambda_http::{run, service_fn};
     let deps = Deps::from_env().await?;
     run(service_fn(|req| handle(&deps, req))).await
 }

@@ -19,23 +19,29 @@
 //! its title, message (up to 10,000 characters) and id, in numbered parts when that is longer
 //! than one Telegram message holds (the messenger port's `MessengerApi::send`, as broadcasts).
 
-use lambda_http::{http::StatusCode, Body, Error, Request, Response};
+use std::sync::Arc;
+
+use lambda_http::{
+    http::StatusCode, request::RequestContext, run, service_fn, Body, Error, Request, RequestExt,
+    Response,
+};
 use lookout_core::{
     aws, config,
-    error::error_chain,
-    http::{canonical_path, json_response, parse_json},
-    time::{system_clock, SharedClock},
-    AppError,
+    http::{canonical_path, json_response, parse_json, MAX_BODY_LIMIT},
+    quota::Quotas,
+    time::{system_clock, SharedClock, Timestamp},
+    AppError, BoxFuture,
 };
-use lookout_heartbeats::{AppId, HeartbeatStore};
-use lookout_incidents::{mail_text, Enrichment, Incident, IncidentStore, NewIncident, Reported};
+use lookout_heartbeats::{incident_app_scope, AppId, HeartbeatStore};
+use lookout_incidents::{
+    report, AdminChat, AlertBudget, AppContext, IncidentStore, NewIncident, PortError, ReportPorts,
+    Reported, Spend,
+};
 use lookout_logs::{LogStore, UserName};
 use lookout_mail::{AdminMail, AdminMailer};
 use lookout_messenger::messenger::{LazyMessenger, MessengerApi, MessengerKind};
-use std::sync::Arc;
-
-/// Lines of the app's own log attached to a new incident.
-pub const RECENT_LINES: usize = 20;
+use serde::Serialize;
+use serde_json::Value;
 
 #[derive(Debug, Clone)]
 pub struct Deps {
@@ -44,7 +50,8 @@ pub struct Deps {
     pub mail: Option<Arc<dyn AdminMailer>>,
     /// Log store for enrichment; `None` when `LOGS_TABLE` is not configured.
     pub logs: Option<LogStore>,
-    /// Heartbeat store for enrichment; `None` when `HEARTBEAT_TABLE` is not configured.
+    /// Heartbeat store for enrichment and the alert budget; `None` when `HEARTBEAT_TABLE` is
+    /// not configured.
     pub heartbeats: Option<HeartbeatStore>,
     /// URL of the web console, linked from the mail (`CONSOLE_URL`). When unset, the mail links
     /// to the console on the API host the report came to.
@@ -76,11 +83,10 @@ impl Deps {
                 None => None,
             },
             heartbeats: match config::optional(config::names::HEARTBEAT_TABLE) {
-                Some(_) => {
-                    Some(HeartbeatStore::from_env(ddb)?.with_alert_budget(
-                        lookout_core::quota::Quotas::from_env()?.alerts_per_hour,
-                    ))
-                }
+                Some(_) => Some(
+                    HeartbeatStore::from_env(ddb)?
+                        .with_alert_budget(Quotas::from_env()?.alerts_per_hour),
+                ),
                 None => None,
             },
             console_url: config::optional(config::names::CONSOLE_URL),
@@ -96,127 +102,101 @@ impl Deps {
         })
     }
 
-    async fn enrich(&self, links: &lookout_incidents::AppLinks) -> Enrichment {
-        let mut e = Enrichment::default();
-        if let (Some(store), Some(user)) = (&self.logs, links.log_user.as_deref()) {
-            match UserName::parse(user) {
-                Ok(user) => match store
-                    .recent(&user, links.log_process.as_deref(), RECENT_LINES)
-                    .await
-                {
-                    Ok(lines) => {
-                        e.recent_logs = lines
-                            .into_iter()
-                            .filter_map(|l| serde_json::to_value(l).ok())
-                            .collect();
-                    }
-                    // Enrichment is best effort: the incident itself must not be lost.
-                    Err(err) => {
-                        tracing::warn!(error = %error_chain(&err), "recent logs unavailable")
-                    }
-                },
-                Err(err) => tracing::warn!(error = %err, "app links an invalid log user"),
-            }
-        }
-        if let (Some(store), Some(tenant), Some(app_id)) = (
-            &self.heartbeats,
-            links.heartbeat_tenant.as_deref(),
-            links.heartbeat_app_id.as_deref(),
-        ) {
-            match AppId::parse_str(app_id) {
-                Ok(id) => match store.app_view(tenant, &id).await {
-                    Ok(view) => e.heartbeat = view.and_then(|v| serde_json::to_value(v).ok()),
-                    Err(err) => {
-                        tracing::warn!(error = %error_chain(&err), "heartbeat state unavailable")
-                    }
-                },
-                Err(err) => tracing::warn!(error = %err, "app links an invalid heartbeat app id"),
-            }
-        }
-        e
-    }
-
-    async fn notify(&self, incident: &Incident, console_url: Option<&str>) {
-        // Each incident app's alert budget (its items live in the heartbeat table, where the
-        // scanner sends the hourly digest of what was held back).
-        if let Some(budget) = &self.heartbeats {
-            let scope = lookout_heartbeats::incident_app_scope(&incident.app_name);
-            let line = format!(
-                "{} [{}] {} (id {})",
-                incident.app_name,
-                incident.level.as_str(),
-                incident.title,
-                incident.id
-            );
-            match budget.spend_alert(&scope, &line, self.clock.now()).await {
-                Ok(lookout_heartbeats::Spend::Folded) => {
-                    let held = Some(
-                        "held back: the app's alert budget for the hour is used up; listed in \
-                         the hourly digest"
-                            .to_owned(),
-                    );
-                    if let Err(err) = self.store.mark_notified(&incident.id, held).await {
-                        tracing::error!(error = %error_chain(&err), id = incident.id, "recording notification failed");
-                    }
-                    return;
-                }
-                Ok(lookout_heartbeats::Spend::Allowed) => {}
-                // Never silence an alert because its count could not be kept.
-                Err(err) => {
-                    tracing::warn!(error = %error_chain(&err), "alert budget not counted; sending")
-                }
-            }
-        }
-        let Some(outcome) = announce(
-            self.mail.as_deref(),
-            self.telegram.as_ref(),
-            incident,
-            console_url,
-        )
-        .await
-        else {
-            return;
-        };
-        if let Err(err) = self.store.mark_notified(&incident.id, outcome).await {
-            tracing::error!(error = %error_chain(&err), id = incident.id, "recording notification failed");
+    /// The report's ports: the incidents table, the logs and heartbeat stores (context and
+    /// alert budget), the admin's mail and chat.
+    fn ports(&self) -> ReportPorts<'_> {
+        ReportPorts {
+            store: &self.store,
+            context: self,
+            budget: self,
+            mail: self.mail.as_deref(),
+            chat: self.telegram.as_ref().map(|t| t as &dyn AdminChat),
+            clock: self.clock.as_ref(),
         }
     }
 }
 
-/// Tells the admin about a new incident: a message to the Telegram admin chat (best effort;
-/// the port sends a text longer than Telegram's limit as numbered parts) and the mail.
-/// Returns the mail's outcome to record (`None` inside: sent; `Some(reason)`: not sent), or
-/// `None` when no mail is configured.
-pub async fn announce(
-    mail: Option<&dyn AdminMailer>,
-    telegram: Option<&TelegramAdmin>,
-    incident: &Incident,
-    console_url: Option<&str>,
-) -> Option<Option<String>> {
-    let (subject, text) = mail_text(incident, console_url);
-    if let Some(tg) = telegram {
-        let short = format!("{subject}\n{}\nid: {}", incident.message, incident.id);
-        if let Err(err) = tg
-            .messenger
-            .send(MessengerKind::Telegram, &tg.chat_id, &short)
-            .await
-        {
-            tracing::error!(error = %err, id = incident.id, "telegram admin message failed");
-        }
+/// The logs and heartbeats domains as a new incident's context.
+impl AppContext for Deps {
+    fn recent_logs<'a>(
+        &'a self,
+        user: &'a str,
+        process: Option<&'a str>,
+        lines: usize,
+    ) -> BoxFuture<'a, Result<Vec<Value>, PortError>> {
+        Box::pin(async move {
+            let Some(store) = &self.logs else {
+                return Ok(Vec::new());
+            };
+            let user = UserName::parse(user)
+                .map_err(|err| format!("app links an invalid log user: {err}"))?;
+            let lines = store.recent(&user, process, lines).await?;
+            Ok(lines
+                .into_iter()
+                .filter_map(|l| serde_json::to_value(l).ok())
+                .collect())
+        })
     }
-    let mail = mail?;
-    Some(match mail.send_admin(&subject, &text).await {
-        Ok(_) => None,
-        Err(err) => {
-            tracing::error!(error = %error_chain(&err), id = incident.id, "incident mail failed");
-            Some("mail could not be sent".to_owned())
-        }
-    })
+
+    fn heartbeat<'a>(
+        &'a self,
+        tenant: &'a str,
+        app_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Value>, PortError>> {
+        Box::pin(async move {
+            let Some(store) = &self.heartbeats else {
+                return Ok(None);
+            };
+            let id = AppId::parse_str(app_id)
+                .map_err(|err| format!("app links an invalid heartbeat app id: {err}"))?;
+            let view = store.app_view(tenant, &id).await?;
+            Ok(view.and_then(|v| serde_json::to_value(v).ok()))
+        })
+    }
+}
+
+/// Each incident app's alert budget: its items live in the heartbeat table, where the scanner
+/// sends the hourly digest of what was held back. Without the heartbeat table, every alert
+/// goes out.
+impl AlertBudget for Deps {
+    fn spend<'a>(
+        &'a self,
+        app: &'a str,
+        line: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Spend, PortError>> {
+        Box::pin(async move {
+            let Some(store) = &self.heartbeats else {
+                return Ok(Spend::Allowed);
+            };
+            Ok(
+                match store
+                    .spend_alert(&incident_app_scope(app), line, now)
+                    .await?
+                {
+                    lookout_heartbeats::Spend::Allowed => Spend::Allowed,
+                    lookout_heartbeats::Spend::Folded => Spend::Folded,
+                },
+            )
+        })
+    }
+}
+
+/// The admin's chat through the messenger port, which sends a text longer than Telegram's
+/// limit as numbered parts.
+impl AdminChat for TelegramAdmin {
+    fn send<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), PortError>> {
+        Box::pin(async move {
+            self.messenger
+                .send(MessengerKind::Telegram, &self.chat_id, text)
+                .await?;
+            Ok(())
+        })
+    }
 }
 
 /// `https://{API host}/console` for a request that came through API Gateway.
 pub fn console_on_host(req: &Request) -> Option<String> {
-    use lambda_http::{request::RequestContext, RequestExt};
     match req.request_context_ref()? {
         RequestContext::ApiGatewayV2(ctx) => ctx
             .domain_name
@@ -232,38 +212,29 @@ pub const SEED_ROUTE: &str = "/v1/incidents/new";
 
 /// Bodies up to this size are read (Lambda's synchronous payload limit is 6 MB); logs beyond
 /// the stored limits are cut, never a reason to refuse the incident.
-pub const BODY_LIMIT: usize = lookout_core::http::MAX_BODY_LIMIT;
+pub const BODY_LIMIT: usize = MAX_BODY_LIMIT;
 
-async fn report(deps: &Deps, req: &Request) -> Result<(StatusCode, Reported), AppError> {
-    let mut input: NewIncident = parse_json(req, BODY_LIMIT)?;
-    input.validate()?;
-    let app = deps
-        .store
-        .authenticate_app(&input.app_name, &input.code)
-        .await?;
-    let (reported, created) = deps
-        .store
-        .report(&input, deps.clock.now(), || deps.enrich(&app.links))
-        .await?;
-    let status = match &created {
-        Some(incident) => {
-            let console = deps.console_url.clone().or_else(|| console_on_host(req));
-            deps.notify(incident, console.as_deref()).await;
-            StatusCode::CREATED
-        }
-        None => StatusCode::OK,
+/// Parses the report, reports it, and answers 201 for a new incident, 200 for a repeat.
+async fn accept(deps: &Deps, req: &Request) -> Result<(StatusCode, Reported), AppError> {
+    let input: NewIncident = parse_json(req, BODY_LIMIT)?;
+    let console = deps.console_url.clone().or_else(|| console_on_host(req));
+    let reported = report(&deps.ports(), input, console.as_deref()).await?;
+    let status = if reported.grouped {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
     };
     Ok((status, reported))
 }
 
 /// The seed server's (FastAPI's) error body: `{"detail": …}`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Serialize)]
 pub struct SeedDetail<T> {
     pub detail: T,
 }
 
 /// One of FastAPI's validation errors.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Serialize)]
 pub struct SeedValueError {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -272,7 +243,7 @@ pub struct SeedValueError {
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    let outcome = report(deps, &req).await;
+    let outcome = accept(deps, &req).await;
     if canonical_path(req.uri().path()) != SEED_ROUTE {
         return Ok(match outcome {
             Ok((status, reported)) => json_response(status, &reported),
@@ -307,7 +278,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's
 /// deploy binary (`incidents-bootstrap`, by `_HANDLER`) run once tracing is set up.
 pub async fn serve() -> Result<(), lambda_http::Error> {
-    use lambda_http::{run, service_fn};
     let deps = Deps::from_env().await?;
     run(service_fn(|req| handle(&deps, req))).await
 }
@@ -315,37 +285,30 @@ pub async fn serve() -> Result<(), lambda_http::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lookout_incidents::{announce, Incident, MAX_MESSAGE};
     use lookout_mail::MemoryMail;
-    use lookout_messenger::messenger::{MemoryMessenger, SendError};
+    use lookout_messenger::messenger::{text_units, MemoryMessenger, TELEGRAM_MAX_TEXT};
     use serde_json::json;
 
+    /// A new incident, its stored fields left at their defaults.
     fn incident() -> Incident {
+        let at = "2030-01-01T00:00:00.000Z";
         serde_json::from_value(json!({
             "id": "0b3c", "app_name": "billing", "title": "DB down", "message": "timeout",
-            "level": "critical", "status": "open", "assignee": "", "notes": "", "logs": [],
-            "logs_dropped": 0, "count": 1, "first_seen": "2030-01-01T00:00:00.000Z",
-            "last_seen": "2030-01-01T00:00:00.000Z", "recent_logs": [], "notified": false
+            "level": "crit", "status": "open", "count": 1, "first_seen": at, "last_seen": at
         }))
         .unwrap()
     }
 
     #[tokio::test]
-    async fn a_new_incident_is_mailed_and_sent_to_the_admin_chat() {
-        let mail = MemoryMail::default();
+    async fn a_new_incident_reaches_the_telegram_admin_chat() {
         let chat = MemoryMessenger::default();
         let tg = TelegramAdmin {
             messenger: Arc::new(chat.clone()),
             chat_id: "-100777".into(),
         };
-        let i = incident();
-        let outcome = announce(Some(&mail), Some(&tg), &i, Some("https://x/console")).await;
-        assert_eq!(outcome, Some(None), "mailed");
-        let sent = mail.sent();
-        assert_eq!(sent.len(), 1);
-        assert_eq!(sent[0].subject, "[Lookout] CRIT in billing: DB down");
-        assert!(sent[0]
-            .text
-            .contains("Console: https://x/console#incident/0b3c"));
+        let outcome = announce(None, Some(&tg), &incident(), None).await;
+        assert_eq!(outcome, None, "no mail configured");
         let msgs = chat.sent();
         assert_eq!(msgs.len(), 1);
         assert_eq!(
@@ -360,7 +323,6 @@ mod tests {
 
     #[tokio::test]
     async fn a_10000_character_incident_reaches_the_admin_chat_whole_in_parts_that_fit() {
-        use lookout_messenger::messenger::{text_units, TELEGRAM_MAX_TEXT};
         let mail = MemoryMail::default();
         let chat = MemoryMessenger::default();
         let tg = TelegramAdmin {
@@ -372,7 +334,7 @@ mod tests {
             .map(|n| format!("{n:03} Ошибка: connection reset by peer (db-1:5432)\n"))
             .collect::<String>()
             .chars()
-            .take(lookout_incidents::MAX_MESSAGE)
+            .take(MAX_MESSAGE)
             .collect();
         assert_eq!(i.message.chars().count(), 10_000);
         assert_eq!(announce(Some(&mail), Some(&tg), &i, None).await, Some(None));
@@ -398,31 +360,5 @@ mod tests {
             "title, the whole message and the id, in order"
         );
         assert_eq!(mail.sent().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn a_failed_chat_message_does_not_stop_the_mail_and_a_failed_mail_is_recorded() {
-        let mail = MemoryMail::default();
-        let chat = MemoryMessenger::default();
-        chat.then(Err(SendError::NotConfigured(MessengerKind::Telegram)));
-        let tg = TelegramAdmin {
-            messenger: Arc::new(chat),
-            chat_id: "-1".into(),
-        };
-        assert_eq!(
-            announce(Some(&mail), Some(&tg), &incident(), None).await,
-            Some(None)
-        );
-        assert_eq!(mail.sent().len(), 1);
-        mail.set_failing(true);
-        assert_eq!(
-            announce(Some(&mail), None, &incident(), None).await,
-            Some(Some("mail could not be sent".into()))
-        );
-        assert_eq!(
-            announce(None, None, &incident(), None).await,
-            None,
-            "no mail configured"
-        );
     }
 }

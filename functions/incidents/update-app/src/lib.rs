@@ -2,18 +2,17 @@
 //! new `code` when rotated (the old code stops working). An empty string clears a link. 404 for
 //! an unknown app.
 
-use lambda_http::{http::StatusCode, Body, Error, Request, Response};
+use lambda_http::{http::StatusCode, run, service_fn, Body, Error, Request, Response};
 use lookout_core::http::{ok, parse_json, respond, secret_response};
-use lookout_incidents::{AppIn, AppWithCode};
+use lookout_incidents::{update_app, AppIn, AppWithCode};
 
 pub use lookout_incidents::AdminDeps as Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
         deps.admin.check(&req)?;
-        let mut input: AppIn = parse_json(&req, 8192)?;
-        input.validate()?;
-        let (app, code) = deps.store.update_app(input).await?;
+        let input: AppIn = parse_json(&req, 8192)?;
+        let (app, code) = update_app(&deps.store.apps, input).await?;
         Ok(match code {
             Some(code) => secret_response(StatusCode::OK, &AppWithCode { app, code }),
             None => ok(&app),
@@ -25,7 +24,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's
 /// deploy binary (`incidents-bootstrap`, by `_HANDLER`) run once tracing is set up.
 pub async fn serve() -> Result<(), lambda_http::Error> {
-    use lambda_http::{run, service_fn};
     let deps = Deps::from_env().await?;
     run(service_fn(|req| handle(&deps, req))).await
 }
