@@ -16,7 +16,7 @@ use lookout_dev::template::Function;
 use lookout_heartbeats::{HeartbeatIn, HeartbeatStore};
 use lookout_incidents::{AppIn, Enrichment, IncidentStore, NewIncident};
 use lookout_logs::{self as logs, LogStore, SendLogs};
-use lookout_messenger::broadcast::{BroadcastStore, ContactName, CreateContacts, Job, UserName};
+use lookout_messenger::{BroadcastStore, ContactName, CreateContacts, Job, UserName};
 use lookout_tracker::{AddEvents, StartSession, TrackerStore};
 use serde_json::{json, Value};
 

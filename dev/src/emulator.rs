@@ -1,5 +1,5 @@
 //! The messenger emulator (dev and tests only): speaks just enough of the three APIs the
-//! messenger adapters (`lookout_messenger::messenger`) call, and records every request.
+//! messenger adapters (`lookout_messenger::Messenger`) call, and records every request.
 //!
 //! | route | answers like |
 //! |---|---|

@@ -304,7 +304,7 @@ fn the_openapi_document_lists_exactly_the_template_routes() {
 /// a tenant's message reach one of the admin's chats.
 #[test]
 fn every_function_that_handles_tenant_messages_knows_every_admin_channel() {
-    use lookout_messenger::broadcast::Reserved;
+    use lookout_messenger::Reserved;
     let functions = template().functions().unwrap();
     for name in ["contacts-create", "contacts-send", "messenger-deliver"] {
         let f = functions
@@ -334,7 +334,7 @@ fn every_body_limit_fits_lambdas_invoke_payload() {
         ("heartbeat", heartbeat::BODY_LIMIT),
         ("heartbeat-signal", heartbeat_signal::BODY_LIMIT),
         ("send-logs", lookout_logs::MAX_BODY_BYTES),
-        ("contacts", lookout_messenger::broadcast::BODY_LIMIT),
+        ("contacts", lookout_messenger::BODY_LIMIT),
     ] {
         assert!(limit <= MAX_BODY_LIMIT, "{name}: a body limit of {limit}");
     }

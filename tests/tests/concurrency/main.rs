@@ -28,13 +28,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use lookout_core::auth::{sha256_hex, AdminAuth};
+use lookout_core::config::names as env;
 use lookout_dev::emulator::Emulator;
 use lookout_heartbeats::{HeartbeatStore, SqsTransitions, TransitionSink};
 use lookout_incidents::{AdminDeps, IncidentStore};
 use lookout_logs::LogStore;
 use lookout_mail::{AdminMail, Mailer};
-use lookout_messenger::broadcast::{self, env, BroadcastStore, Dispatcher, ScheduleTarget};
-use lookout_messenger::messenger::{Messenger, MessengerConfig};
+use lookout_messenger::{
+    self as broadcast, BroadcastStore, Dispatcher, Messenger, MessengerConfig, ScheduleTarget,
+};
 use lookout_tests::support::{http_request, read, read_secret, request, sent_mail, ADMIN_TOKEN};
 use serde_json::{json, Value};
 

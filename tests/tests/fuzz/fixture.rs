@@ -10,6 +10,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::{Body, Request, Response};
+use lookout_core::config::names as env;
 use lookout_core::{
     auth::AdminAuth,
     time::Timestamp,
@@ -20,10 +21,10 @@ use lookout_heartbeats::HeartbeatStore;
 use lookout_incidents::{AdminDeps, IncidentStore};
 use lookout_logs::{LogStore, UserName};
 use lookout_mail::{AdminMail, Mailer};
-use lookout_messenger::broadcast::{
-    self, env, BroadcastStore, Dispatcher, RetryPolicy, ScheduleTarget,
+use lookout_messenger::{
+    self as broadcast, BroadcastStore, Dispatcher, Messenger, MessengerConfig, RetryPolicy,
+    ScheduleTarget,
 };
-use lookout_messenger::messenger::{Messenger, MessengerConfig};
 use lookout_tests::support::{
     http_request, read, spawn_app, template, TestApp, ADMIN_TOKEN, CONTACT_FUNCTIONS,
     INCIDENT_ADMIN_FUNCTIONS,

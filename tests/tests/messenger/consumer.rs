@@ -173,13 +173,10 @@ async fn a_failing_record_is_reported_alone_and_retried_until_recorded_as_failed
         "{error}"
     );
     let due = lookout_core::time::Timestamp::parse_str(&s(&viber, "scheduledAt")).unwrap();
-    assert_eq!(
-        f["time"],
-        json!(lookout_messenger::broadcast::time_parts(due))
-    );
+    assert_eq!(f["time"], json!(lookout_messenger::time_parts(due)));
 
     // The cross-tenant `failed-all` index (the console overview) has it, and only it.
-    let store = lookout_messenger::broadcast::BroadcastStore::new(
+    let store = lookout_messenger::BroadcastStore::new(
         t.app.ddb.clone(),
         t.app.stack.table("MessengerTable").unwrap(),
         30,
@@ -187,7 +184,7 @@ async fn a_failing_record_is_reported_alone_and_retried_until_recorded_as_failed
     let hour_ago = lookout_core::time::Timestamp::now()
         .plus_millis(-3_600_000)
         .unwrap();
-    let all = store.failed_since(hour_ago, 10).await.unwrap();
+    let all = store.failed.since(hour_ago, 10).await.unwrap();
     assert_eq!(all.count, 1, "{all:?}");
     assert_eq!(
         (
@@ -414,9 +411,7 @@ async fn poison_messages_end_in_the_dead_letter_queue() {
 #[tokio::test]
 async fn an_unreadable_secret_fails_the_invocation_and_claims_nothing_until_it_is_fixed() {
     use lookout_core::config::ConfigError;
-    use lookout_messenger::messenger::{
-        LazyMessenger, Messenger, MessengerConfig, MessengerTokens,
-    };
+    use lookout_messenger::{LazyMessenger, Messenger, MessengerConfig, MessengerTokens};
 
     let mut t = spawn().await;
     let sdk = lookout_dev::moto::sdk_config(&t.app.endpoint).await;
@@ -533,14 +528,15 @@ async fn a_failure_between_the_claim_and_the_send_gives_the_attempt_back() {
     let send_id = t.send_now("test", &["Artem"], "once").await;
     let jobs = fan_out(&t).await;
     let job: Value = serde_json::from_str(jobs["telegram"].body().unwrap()).unwrap();
-    let id = lookout_messenger::broadcast::DeliveryId::parse(job["deliveryId"].as_str().unwrap())
-        .unwrap();
+    let id = lookout_messenger::DeliveryId::parse(job["deliveryId"].as_str().unwrap()).unwrap();
 
     // The consumer's DynamoDB calls go through a proxy that refuses GetItem (reading the
     // send's text); the claim (UpdateItem) passes.
     let (proxy, deps) = through_proxy(&t).await;
     proxy.fail_ops(&["GetItem"]);
-    assert!(messenger_deliver::deliver(&deps, &id, 1).await.is_err());
+    assert!(lookout_messenger::deliver(&deps.ports(), &id, 1)
+        .await
+        .is_err());
     let d = t.delivery_of(&send_id, "telegram").await;
     assert_eq!(
         (
@@ -555,8 +551,10 @@ async fn a_failure_between_the_claim_and_the_send_gives_the_attempt_back() {
 
     // The job comes back: sent once, as the first attempt.
     proxy.up();
-    let outcome = messenger_deliver::deliver(&deps, &id, 2).await.unwrap();
-    assert_eq!(outcome, messenger_deliver::Outcome::Ack);
+    let outcome = lookout_messenger::deliver(&deps.ports(), &id, 2)
+        .await
+        .unwrap();
+    assert_eq!(outcome, lookout_messenger::JobOutcome::Ack);
     let d = t.delivery_of(&send_id, "telegram").await;
     assert_eq!(
         (s(&d, "status"), num(&d, "attempts")),
@@ -579,11 +577,8 @@ async fn through_proxy(
         .endpoint_url(proxy.url())
         .build();
     let mut deps = t.deliver.clone();
-    deps.store = lookout_messenger::broadcast::BroadcastStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        t.table(),
-        30,
-    );
+    deps.store =
+        lookout_messenger::BroadcastStore::new(aws_sdk_dynamodb::Client::new(&sdk), t.table(), 30);
     (proxy, deps)
 }
 
@@ -598,14 +593,15 @@ async fn a_retry_the_store_refused_once_is_recorded_not_lost() {
     let send_id = t.send_now("test", &["Lera"], "f").await;
     let jobs = fan_out(&t).await;
     let job: Value = serde_json::from_str(jobs["viber"].body().unwrap()).unwrap();
-    let id = lookout_messenger::broadcast::DeliveryId::parse(job["deliveryId"].as_str().unwrap())
-        .unwrap();
+    let id = lookout_messenger::DeliveryId::parse(job["deliveryId"].as_str().unwrap()).unwrap();
     let (proxy, deps) = through_proxy(&t).await;
     // The claim (the first UpdateItem) passes; the retry's record (the second) is refused.
     proxy.fail_nth("UpdateItem", 2);
-    let outcome = messenger_deliver::deliver(&deps, &id, 1).await.unwrap();
+    let outcome = lookout_messenger::deliver(&deps.ports(), &id, 1)
+        .await
+        .unwrap();
     assert!(
-        matches!(outcome, messenger_deliver::Outcome::Retry(Some(_))),
+        matches!(outcome, lookout_messenger::JobOutcome::Retry(Some(_))),
         "{outcome:?}"
     );
     assert_eq!(proxy.refused(), ["UpdateItem"], "one write was refused");
@@ -616,7 +612,9 @@ async fn a_retry_the_store_refused_once_is_recorded_not_lost() {
         "{viber:?}"
     );
     // The next receive tries it again (the emulator's Viber answers tooManyRequests).
-    messenger_deliver::deliver(&deps, &id, 2).await.unwrap();
+    lookout_messenger::deliver(&deps.ports(), &id, 2)
+        .await
+        .unwrap();
     assert_eq!(num(&t.delivery_of(&send_id, "viber").await, "attempts"), 2);
 }
 
@@ -631,13 +629,12 @@ async fn a_jobs_last_receive_records_the_delivery_as_failed() {
     let send_id = t.send_now("test", &["Lera"], "f").await;
     let jobs = fan_out(&t).await;
     let job: Value = serde_json::from_str(jobs["viber"].body().unwrap()).unwrap();
-    let id = lookout_messenger::broadcast::DeliveryId::parse(job["deliveryId"].as_str().unwrap())
-        .unwrap();
+    let id = lookout_messenger::DeliveryId::parse(job["deliveryId"].as_str().unwrap()).unwrap();
     let last = t.deliver.policy.max_receives;
-    let outcome = messenger_deliver::deliver(&t.deliver, &id, last)
+    let outcome = lookout_messenger::deliver(&t.deliver.ports(), &id, last)
         .await
         .unwrap();
-    assert_eq!(outcome, messenger_deliver::Outcome::Ack);
+    assert_eq!(outcome, lookout_messenger::JobOutcome::Ack);
     let viber = t.delivery_of(&send_id, "viber").await;
     assert_eq!(
         (s(&viber, "status").as_str(), num(&viber, "attempts")),

@@ -2,7 +2,6 @@
 //! API keys and tenant isolation.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use lookout_messenger::broadcast;
 use serde_json::json;
 
 use crate::harness::{contact, s, spawn};
@@ -408,8 +407,8 @@ async fn a_stored_contact_with_the_admins_chat_is_never_sent_to() {
 
     // A send that got past the route (queued before the fix): the consumer refuses it.
     let tenant = lookout_core::auth::Tenant::parse("acme").unwrap();
-    let user = broadcast::UserName::parse("ops").unwrap();
-    let to = broadcast::Addresses {
+    let user = lookout_messenger::UserName::parse("ops").unwrap();
+    let to = lookout_messenger::Addresses {
         telegram: Some("-01001000000001".into()),
         ..Default::default()
     };
@@ -417,17 +416,18 @@ async fn a_stored_contact_with_the_admins_chat_is_never_sent_to() {
     let (send_id, _, _) = t
         .send
         .store
-        .create_send(
+        .sends
+        .create_new(
             &tenant,
             &user,
-            &[(broadcast::ContactName::parse("Sneaky").unwrap(), to)],
+            &[(lookout_messenger::ContactName::parse("Sneaky").unwrap(), to)],
             "[Lookout] DOWN: payments (fake)",
             now,
             now,
         )
         .await
         .unwrap();
-    broadcast::queue_fanout(&*t.send.queue, &*t.send.scheduler, &send_id, now, now)
+    lookout_messenger::queue_fanout(&*t.send.queue, &*t.send.scheduler, &send_id, now, now)
         .await
         .unwrap();
     t.drain().await;
@@ -599,7 +599,7 @@ async fn a_contact_deleted_while_it_is_replaced_stays_counted() {
         .endpoint_url(proxy.url())
         .build();
     t.create.store =
-        broadcast::BroadcastStore::new(aws_sdk_dynamodb::Client::new(&sdk), t.table(), 30);
+        lookout_messenger::BroadcastStore::new(aws_sdk_dynamodb::Client::new(&sdk), t.table(), 30);
     let gate = proxy.hold_next(&["BatchWriteItem", "TransactWriteItems", "PutItem"]);
     let replace = json!({"user_name": "ops", "contact": contact("A", "999999999", "", "")});
     let (replaced, ()) = tokio::join!(t.create(&key, &replace), async {

@@ -9,7 +9,7 @@ use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
 use crate::harness::{contact, key_header, s, spawn, Msg};
-use lookout_messenger::messenger::MAX_TEXT_CHARS;
+use lookout_messenger::MAX_TEXT_CHARS;
 use lookout_tests::support::http_request;
 
 /// Copies of the real failed delivery stored beside it.

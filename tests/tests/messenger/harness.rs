@@ -10,15 +10,16 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
 use lambda_runtime::{Context, LambdaEvent};
+use lookout_core::config::names as env;
 use lookout_core::{
     time::Timestamp,
     time::{system_clock, ManualClock},
 };
 use lookout_dev::{emulator::Emulator, moto, template::Resolve};
-use lookout_messenger::broadcast::{
-    self, env, BroadcastStore, Dispatcher, RetryPolicy, ScheduleTarget,
+use lookout_messenger::{
+    alert_contacts, BroadcastStore, Dispatcher, Messenger, MessengerConfig, Reserved, RetryPolicy,
+    ScheduleTarget, ADMIN_ALERT_CONTACTS,
 };
-use lookout_messenger::messenger::{Messenger, MessengerConfig};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -35,7 +36,7 @@ pub struct Msg {
     /// The send route's clock (starts at the real now).
     pub clock: ManualClock,
     /// The contact functions' dependencies, by function (each signs as its own role).
-    pub crud: BTreeMap<&'static str, broadcast::Deps>,
+    pub crud: BTreeMap<&'static str, lookout_messenger::Deps>,
     /// contacts-create, with the admin's chats its environment reserves.
     pub create: contacts_create::Deps,
     pub send: contacts_send::Deps,
@@ -60,10 +61,10 @@ pub fn function_env(app: &TestApp, binary: &str) -> BTreeMap<String, String> {
 
 /// The admin's chats as the function built from `binary` reserves them: read from its own
 /// environment in template.yaml, so a function missing one of `Reserved::ENV` reserves less.
-pub fn reserved_of(app: &TestApp, binary: &str) -> broadcast::Reserved {
+pub fn reserved_of(app: &TestApp, binary: &str) -> Reserved {
     let env = function_env(app, binary);
-    broadcast::Reserved::new(
-        broadcast::alert_contacts(env.get(broadcast::ADMIN_ALERT_CONTACTS).map(String::as_str))
+    Reserved::new(
+        alert_contacts(env.get(ADMIN_ALERT_CONTACTS).map(String::as_str))
             .unwrap()
             .as_ref(),
         env.get(env::TELEGRAM_ADMIN_CHAT_ID).map(String::as_str),
@@ -104,7 +105,7 @@ pub async fn spawn() -> Msg {
     for b in lookout_tests::support::CONTACT_FUNCTIONS {
         crud.insert(
             b,
-            broadcast::Deps {
+            lookout_messenger::Deps {
                 keys: app.keys_for(b).await,
                 store: store_of(app.ddb_for(b).await),
             },
@@ -144,12 +145,8 @@ pub async fn spawn() -> Msg {
             base: Duration::ZERO,
             ..RetryPolicy::default()
         },
-        alert_to: messenger_deliver::alert_contacts(
-            deliver_env
-                .get(messenger_deliver::ADMIN_ALERT_CONTACTS)
-                .map(String::as_str),
-        )
-        .unwrap(),
+        alert_to: alert_contacts(deliver_env.get(ADMIN_ALERT_CONTACTS).map(String::as_str))
+            .unwrap(),
         reserved: reserved_of(&app, "messenger-deliver"),
         clock: system_clock(),
     };
@@ -187,7 +184,7 @@ pub fn contact(name: &str, telegram: &str, whatsapp: &str, viber: &str) -> Value
 
 /// `[Y, M, D, h, m, s]` of a timestamp.
 pub fn parts(t: Timestamp) -> Value {
-    json!(broadcast::time_parts(t))
+    json!(lookout_messenger::time_parts(t))
 }
 
 impl Msg {

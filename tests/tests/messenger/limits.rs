@@ -6,7 +6,7 @@
 
 use lookout_core::events::AdminAlert;
 use lookout_dev::emulator::Received;
-use lookout_messenger::messenger::{text_units, MAX_TEXT_CHARS};
+use lookout_messenger::{text_units, MAX_TEXT_CHARS};
 use serde_json::Value;
 
 use crate::harness::{contact, num, s, spawn, Msg, MAX_ATTEMPTS};

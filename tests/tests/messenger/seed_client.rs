@@ -223,11 +223,11 @@ async fn e2e_the_test404_client_and_readme_calls_work_unchanged() {
     // The later send's schedule is this test's only leftover: remove it, so another test's
     // pump in this stack finds the schedule group as it left it.
     let group = &l.stack.schedule_groups["MessengerScheduleGroup"];
-    let id = lookout_messenger::broadcast::SendId::parse(&later_id).unwrap();
+    let id = lookout_messenger::SendId::parse(&later_id).unwrap();
     aws_sdk_scheduler::Client::new(&lookout_dev::moto::sdk_config(&l.moto).await)
         .delete_schedule()
         .group_name(group)
-        .name(lookout_messenger::broadcast::schedule_name(&id))
+        .name(lookout_messenger::schedule_name(&id))
         .send()
         .await
         .unwrap();

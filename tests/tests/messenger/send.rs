@@ -2,8 +2,8 @@
 //! one-time schedule is created, and what is refused.
 
 use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindowMode};
+use lookout_core::config::names as env;
 use lookout_core::time::Timestamp;
-use lookout_messenger::broadcast::env;
 use serde_json::{json, Value};
 
 use crate::harness::{contact, num, parts, resolve_arn, s, spawn, Msg};
@@ -492,9 +492,8 @@ async fn wall_clock_times_are_read_in_the_requests_zone_else_the_users_default()
         .scheduler
         .get_schedule()
         .group_name(&t.group)
-        .name(lookout_messenger::broadcast::schedule_name(
-            &lookout_messenger::broadcast::SendId::parse(reply["sendId"].as_str().unwrap())
-                .unwrap(),
+        .name(lookout_messenger::schedule_name(
+            &lookout_messenger::SendId::parse(reply["sendId"].as_str().unwrap()).unwrap(),
         ))
         .send()
         .await

@@ -11,7 +11,7 @@ use lookout_core::time::system_clock;
 use lookout_heartbeats::HeartbeatStore;
 use lookout_incidents::IncidentStore;
 use lookout_mail::{AdminMail, Mailer};
-use lookout_messenger::broadcast::BroadcastStore;
+use lookout_messenger::BroadcastStore;
 use lookout_tests::support::{http_request, template, ADMIN_TOKEN};
 use serde_json::{json, Value};
 

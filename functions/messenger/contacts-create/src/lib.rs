@@ -15,13 +15,13 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
-    auth::ApiKeys,
-    aws,
+    auth::{ApiKeys, Scope},
     config::ConfigError,
     http::{body_bytes, ok, respond},
+    quota::Quotas,
     time::Timestamp,
 };
-use lookout_messenger::broadcast::{BroadcastStore, ContactsSaved, CreateContacts, Reserved};
+use lookout_messenger::{save_contacts, BroadcastStore, CreateContacts, Reserved};
 
 #[derive(Debug, Clone)]
 pub struct Deps {
@@ -32,13 +32,15 @@ pub struct Deps {
 }
 
 impl Deps {
+    /// The routes' [`lookout_messenger::Deps`], with the tenant's contact quota and the
+    /// admin's chats.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        let ddb = aws::dynamodb(&sdk);
+        let routes = lookout_messenger::Deps::from_env().await?;
         Ok(Self {
-            keys: ApiKeys::from_env(ddb.clone())?,
-            store: BroadcastStore::from_env(ddb)?
-                .with_max_contacts(lookout_core::quota::Quotas::from_env()?.contacts_per_tenant),
+            keys: routes.keys,
+            store: routes
+                .store
+                .with_max_contacts(Quotas::from_env()?.contacts_per_tenant),
             reserved: Reserved::from_env()?,
         })
     }
@@ -46,31 +48,17 @@ impl Deps {
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps
-            .keys
-            .authenticate(&req, lookout_core::auth::Scope::Messenger)
-            .await?;
+        let caller = deps.keys.authenticate(&req, Scope::Messenger).await?;
         let input = CreateContacts::from_json(body_bytes(&req))?;
-        deps.reserved.check(&input.contacts)?;
-        deps.store
-            .put_contacts(
-                &caller.tenant,
-                &input.user_name,
-                &input.contacts,
-                input.time_zone,
-                Timestamp::now(),
-            )
-            .await?;
-        tracing::info!(
-            tenant = caller.tenant.as_str(),
-            contacts = input.contacts.len(),
-            time_zone = input.time_zone.map(|z| z.name()),
-            "contacts saved"
-        );
-        Ok(ok(&ContactsSaved {
-            success: true,
-            time_zone: input.time_zone,
-        }))
+        let saved = save_contacts(
+            &deps.store.contacts,
+            &deps.reserved,
+            &caller.tenant,
+            &input,
+            Timestamp::now(),
+        )
+        .await?;
+        Ok(ok(&saved))
     })
     .await
 }

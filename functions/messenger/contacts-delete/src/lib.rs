@@ -5,26 +5,18 @@
 //! contact that does not exist is no error: the reply lists such names in `"not_found"`.
 
 use lambda_http::{Body, Error, Request, Response};
+use lookout_core::auth::Scope;
 use lookout_core::http::{body_bytes, ok, respond};
-use lookout_messenger::broadcast::{ContactsDeleted, DeleteContacts};
+use lookout_messenger::{delete_contacts, DeleteContacts};
 
-pub use lookout_messenger::broadcast::Deps;
+pub use lookout_messenger::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps
-            .keys
-            .authenticate(&req, lookout_core::auth::Scope::Messenger)
-            .await?;
+        let caller = deps.keys.authenticate(&req, Scope::Messenger).await?;
         let input = DeleteContacts::from_json(body_bytes(&req))?;
-        let missing = deps
-            .store
-            .delete_contacts(&caller.tenant, &input.user_name, &input.names)
-            .await?;
-        Ok(ok(&ContactsDeleted {
-            success: true,
-            not_found: missing,
-        }))
+        let deleted = delete_contacts(&deps.store.contacts, &caller.tenant, &input).await?;
+        Ok(ok(&deleted))
     })
     .await
 }

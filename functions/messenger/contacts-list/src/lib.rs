@@ -3,10 +3,11 @@
 //! (`""` for an unset messenger, as in the seed).
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lookout_core::auth::Scope;
 use lookout_core::http::{body_bytes, ok, respond_no_store};
-use lookout_messenger::broadcast::{get_params, ContactList, SeedAddresses};
+use lookout_messenger::{get_params, list_contacts};
 
-pub use lookout_messenger::broadcast::Deps;
+pub use lookout_messenger::Deps;
 
 /// The query string as (name, value) pairs.
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
@@ -18,19 +19,10 @@ pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond_no_store(async {
-        let caller = deps
-            .keys
-            .authenticate(&req, lookout_core::auth::Scope::Messenger)
-            .await?;
+        let caller = deps.keys.authenticate(&req, Scope::Messenger).await?;
         let (user, _) = get_params(body_bytes(&req), &query_pairs(&req), &[])?;
-        let (contacts, settings) = deps.store.list_contacts(&caller.tenant, &user).await?;
-        Ok(ok(&ContactList {
-            contacts: contacts
-                .iter()
-                .map(|(name, a)| (name.clone(), SeedAddresses::from(a)))
-                .collect(),
-            time_zone: settings.time_zone,
-        }))
+        let list = list_contacts(&deps.store.contacts, &caller.tenant, &user).await?;
+        Ok(ok(&list))
     })
     .await
 }

@@ -34,23 +34,25 @@
 //! `QUOTA_SCHEDULE_AHEAD_DAYS` ahead, or a tenant's send beyond `QUOTA_SENDS_PER_DAY` in one
 //! UTC day. A keyed repeat of an accepted send is answered as before (and counted again, so
 //! a send the first attempt stored but could not count is counted).
+//!
+//! This function parses the request and answers; what a send checks, stores and queues is the
+//! domain's use case, `lookout_messenger::send` (`shared/messenger/src/send.rs`).
+
+use std::sync::Arc;
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
-    auth::ApiKeys,
-    aws, config,
-    error::error_chain,
+    auth::{ApiKeys, Scope},
+    aws,
+    config::{self, names as env},
     http::{body_bytes, ok, respond},
-    quota::{QuotaExceeded, Quotas},
-    time::{system_clock, SharedClock, Timestamp},
-    AppError,
+    quota::Quotas,
+    time::{system_clock, SharedClock},
 };
-use lookout_messenger::broadcast::{
-    env, queue_fanout, BroadcastStore, ContactName, DeliveryRecord, Dispatcher, IdempotencyKey,
-    JobQueue, JobScheduler, KeyedSend, Reserved, ScheduleTarget, SendAccepted, SendId, SendMessage,
-    SendRecord, WrongContact,
+use lookout_messenger::{
+    send, BroadcastStore, Dispatcher, IdempotencyKey, JobQueue, JobScheduler, Reserved,
+    ScheduleTarget, SendCommand, SendMessage, SendPorts,
 };
-use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct Deps {
@@ -88,192 +90,39 @@ impl Deps {
             reserved: Reserved::from_env()?,
         })
     }
+
+    /// What the send use case runs with.
+    pub fn ports(&self) -> SendPorts<'_> {
+        SendPorts {
+            contacts: &self.store.contacts,
+            sends: &self.store.sends,
+            usage: &self.store.usage,
+            queue: &*self.queue,
+            scheduler: &*self.scheduler,
+            quotas: &self.quotas,
+            reserved: &self.reserved,
+        }
+    }
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps
-            .keys
-            .authenticate(&req, lookout_core::auth::Scope::Messenger)
-            .await?;
-        let key = IdempotencyKey::from_headers(req.headers())?;
-        let input = SendMessage::from_json(body_bytes(&req))?;
-        let now = deps.clock.now();
-        let (contacts_read, sends_today) = tokio::join!(
-            deps.store
-                .get_contacts(&caller.tenant, &input.user_name, &input.names),
-            deps.store.sends_today(&caller.tenant, now),
-        );
-        let (mut found, settings) = contacts_read?;
-        let due = input.due(settings.time_zone)?;
-        let missing: Vec<&str> = input
-            .names
-            .iter()
-            .filter(|n| !found.contains_key(n.as_str()))
-            .map(ContactName::as_str)
-            .collect();
-        if missing.len() == input.names.len() {
-            return Err(AppError::NotFound(format!(
-                "no such contact of user {:?}: {}; nothing was sent",
-                input.user_name.as_str(),
-                missing.join(", ")
-            )));
-        }
-        let wrong_contacts: Vec<_> = missing
-            .iter()
-            .map(|name| WrongContact::unknown(name))
-            .collect();
-        let contacts: Vec<_> = input
-            .names
-            .iter()
-            .filter_map(|n| found.remove(n.as_str()).map(|a| (n.clone(), a)))
-            .collect();
-        for (name, addresses) in &contacts {
-            deps.reserved.check_addresses(name.as_str(), addresses)?;
-        }
-        let at = due.map_or(now, |(at, _)| at);
-        if let Err(over) = check_quotas(&deps.quotas, sends_today?, at, now) {
-            // A keyed request repeating an accepted send still gets its reply.
-            let replay = match &key {
-                Some(k) => deps
-                    .store
-                    .get_send(&SendId::for_key(&caller.tenant, k))
-                    .await?
-                    .is_some(),
-                None => false,
-            };
-            if !replay {
-                return Err(over);
-            }
-        }
-        let (send_id, send, deliveries) = match &key {
-            None => {
-                let (id, send, deliveries) = deps
-                    .store
-                    .create_send(
-                        &caller.tenant,
-                        &input.user_name,
-                        &contacts,
-                        &input.message,
-                        at,
-                        now,
-                    )
-                    .await?;
-                let n = deliveries.len();
-                dispatch_or_undo(deps, &id, &send, &deliveries, at, now).await?;
-                deps.store.count_send(&caller.tenant, now).await;
-                (id, send, n)
-            }
-            Some(key) => {
-                let id = SendId::for_key(&caller.tenant, key);
-                match deps
-                    .store
-                    .create_send_once(
-                        id,
-                        &input.fingerprint(),
-                        &caller.tenant,
-                        &input.user_name,
-                        &contacts,
-                        &input.message,
-                        at,
-                        now,
-                    )
-                    .await?
-                {
-                    KeyedSend::Created(id, send, deliveries) => {
-                        let n = deliveries.len();
-                        dispatch_or_undo(deps, &id, &send, &deliveries, at, now).await?;
-                        deps.store.count_send(&caller.tenant, now).await;
-                        (id, send, n)
-                    }
-                    KeyedSend::Replay(id, send) => {
-                        // Queue it again: the first request may have stored it and failed to
-                        // queue it. A second fanout or schedule is harmless (deliveries are
-                        // claimed once; a schedule's name is its client token).
-                        queue_fanout(&*deps.queue, &*deps.scheduler, &id, send.scheduled_at, now)
-                            .await?;
-                        tracing::info!(send_id = id.as_str(), "idempotent replay");
-                        // Counted again: the first attempt may have stored the send and failed
-                        // before counting it, and a count may be high, never short.
-                        deps.store.count_send(&caller.tenant, now).await;
-                        let n = send.deliveries;
-                        (id, send, n)
-                    }
-                }
-            }
+        let caller = deps.keys.authenticate(&req, Scope::Messenger).await?;
+        let key = IdempotencyKey::from_header(
+            req.headers()
+                .get(IdempotencyKey::HEADER)
+                .map(|v| v.as_bytes()),
+        )?;
+        let message = SendMessage::from_json(body_bytes(&req))?;
+        let cmd = SendCommand {
+            tenant: caller.tenant,
+            key,
+            message,
+            now: deps.clock.now(),
         };
-        tracing::info!(
-            tenant = caller.tenant.as_str(),
-            send_id = send_id.as_str(),
-            deliveries,
-            scheduled = send.scheduled,
-            "send accepted"
-        );
-        Ok(ok(&SendAccepted {
-            success: wrong_contacts.is_empty(),
-            wrong_contacts,
-            send_id,
-            scheduled: send.scheduled,
-            scheduled_at: send.scheduled_at,
-            time_zone: due.map(|(_, zone)| zone),
-            deliveries,
-        }))
+        Ok(ok(&send(&deps.ports(), cmd).await?))
     })
     .await
-}
-
-/// The tenant's quotas for a send due `at`: how far ahead it may be scheduled (429 until it
-/// is near enough), and its sends of the UTC day (429 until midnight UTC).
-fn check_quotas(
-    quotas: &Quotas,
-    sends_today: u64,
-    at: Timestamp,
-    now: Timestamp,
-) -> Result<(), AppError> {
-    let ahead_ms = i64::from(quotas.schedule_ahead_days) * 86_400_000;
-    if let Some(limit) = now.plus_millis(ahead_ms) {
-        if at > limit {
-            let wait = (at.unix_seconds() - limit.unix_seconds()).max(1);
-            return Err(AppError::TooManyRequests(QuotaExceeded::new(
-                format!(
-                    "a send may be scheduled at most {} days ahead; this one can be made in {wait} s",
-                    quotas.schedule_ahead_days
-                ),
-                u64::try_from(wait).unwrap_or(u64::MAX),
-            )));
-        }
-    }
-    if sends_today >= u64::from(quotas.sends_per_day) {
-        return Err(AppError::TooManyRequests(QuotaExceeded::daily(
-            format!(
-                "this tenant has made its {} sends for today (UTC)",
-                quotas.sends_per_day
-            ),
-            now,
-        )));
-    }
-    Ok(())
-}
-
-/// Queues a stored send (now, or by a one-time schedule at `at`). If that fails, the send is
-/// not accepted: it is removed again before the 5xx, so a failed request leaves nothing.
-async fn dispatch_or_undo(
-    deps: &Deps,
-    send_id: &SendId,
-    send: &SendRecord,
-    deliveries: &[DeliveryRecord],
-    at: Timestamp,
-    now: Timestamp,
-) -> Result<(), AppError> {
-    let dispatched = queue_fanout(&*deps.queue, &*deps.scheduler, send_id, at, now).await;
-    if let Err(err) = dispatched {
-        if let Err(undo) = deps.store.discard_send(send, deliveries).await {
-            tracing::error!(send_id = send_id.as_str(), error = %error_chain(&undo),
-                "could not remove an unqueued send; it is never delivered and expires with its TTL");
-        }
-        return Err(err.into());
-    }
-    Ok(())
 }
 
 /// Serves this function on the Lambda runtime API: what its own binary and the domain's

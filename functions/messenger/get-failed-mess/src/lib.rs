@@ -11,46 +11,30 @@
 //! good: rejected by the messenger, still failing after the last retry, or interrupted.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_core::{
-    http::{body_bytes, ok, respond_no_store},
-    AppError,
-};
-use lookout_messenger::broadcast::{get_params, MAX_FAILED_PAGE};
-use serde_json::Value;
+use lookout_core::auth::Scope;
+use lookout_core::http::{body_bytes, ok, respond_no_store};
+use lookout_messenger::FailedQuery;
 
-pub use lookout_messenger::broadcast::Deps;
+pub use lookout_messenger::Deps;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond_no_store(async {
-        let caller = deps
-            .keys
-            .authenticate(&req, lookout_core::auth::Scope::Messenger)
-            .await?;
+        let caller = deps.keys.authenticate(&req, Scope::Messenger).await?;
         let query: Vec<(String, String)> = req
             .query_string_parameters()
             .iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        let (user, params) = get_params(body_bytes(&req), &query, &["limit", "next_token"])?;
-        let limit = match params.get("limit") {
-            None => 100,
-            Some(v) => v
-                .as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-                .and_then(|n| usize::try_from(n).ok())
-                .filter(|n| (1..=MAX_FAILED_PAGE).contains(n))
-                .ok_or_else(|| {
-                    AppError::Validation(format!("limit must be an integer 1..={MAX_FAILED_PAGE}"))
-                })?,
-        };
-        let next_token = match params.get("next_token") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(t)) => Some(t.as_str()),
-            Some(_) => return Err(AppError::validation("next_token must be a string")),
-        };
+        let q = FailedQuery::parse(body_bytes(&req), &query)?;
         let page = deps
             .store
-            .failed(&caller.tenant, &user, limit, next_token)
+            .failed
+            .page(
+                &caller.tenant,
+                &q.user_name,
+                q.limit,
+                q.next_token.as_deref(),
+            )
             .await?;
         Ok(ok(&page))
     })

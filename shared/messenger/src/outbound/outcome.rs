@@ -1,6 +1,12 @@
 //! Reading each messenger's answer (pure): delivered, rejected for good, or worth a retry.
 
-use super::*;
+use serde_json::Value;
+
+use crate::outbound::error::{Delivered, MessengerError};
+use crate::outbound::kind::MessengerKind;
+
+/// How much of a provider's error body is kept in an error text.
+const DETAIL_CHARS: usize = 300;
 
 pub(crate) fn detail(body: &Value, pointer: &str) -> String {
     let text = body
@@ -11,15 +17,15 @@ pub(crate) fn detail(body: &Value, pointer: &str) -> String {
 }
 
 /// HTTP 429 and 5xx are worth retrying; other failures are not.
-pub(crate) fn by_status(kind: MessengerKind, status: u16, detail: String) -> SendError {
+pub(crate) fn by_status(kind: MessengerKind, status: u16, detail: String) -> MessengerError {
     if status == 429 || status == 408 || status >= 500 {
-        SendError::Unavailable {
+        MessengerError::Unavailable {
             kind,
             status: Some(status),
             detail,
         }
     } else {
-        SendError::Rejected {
+        MessengerError::Rejected {
             kind,
             status,
             detail,
@@ -27,7 +33,7 @@ pub(crate) fn by_status(kind: MessengerKind, status: u16, detail: String) -> Sen
     }
 }
 
-pub(crate) fn telegram_outcome(status: u16, body: &Value) -> Result<Delivered, SendError> {
+pub(crate) fn telegram_outcome(status: u16, body: &Value) -> Result<Delivered, MessengerError> {
     let kind = MessengerKind::Telegram;
     if (200..300).contains(&status) && body["ok"] == Value::Bool(true) {
         return Ok(Delivered {
@@ -45,14 +51,14 @@ pub(crate) fn telegram_outcome(status: u16, body: &Value) -> Result<Delivered, S
     Err(by_status(kind, code, detail(body, "/description")))
 }
 
-pub(crate) fn whatsapp_outcome(status: u16, body: &Value) -> Result<Delivered, SendError> {
+pub(crate) fn whatsapp_outcome(status: u16, body: &Value) -> Result<Delivered, MessengerError> {
     let kind = MessengerKind::WhatsApp;
     if (200..300).contains(&status) {
         return match body.pointer("/messages/0/id").and_then(Value::as_str) {
             Some(id) => Ok(Delivered {
                 provider_id: Some(id.to_owned()),
             }),
-            None => Err(SendError::Rejected {
+            None => Err(MessengerError::Rejected {
                 kind,
                 status,
                 detail: format!("unexpected reply {}", detail(body, "")),
@@ -65,7 +71,7 @@ pub(crate) fn whatsapp_outcome(status: u16, body: &Value) -> Result<Delivered, S
 /// Viber's `status` codes that may pass: 12 tooManyRequests.
 pub(crate) const VIBER_TRANSIENT: [u64; 1] = [12];
 
-pub(crate) fn viber_outcome(status: u16, body: &Value) -> Result<Delivered, SendError> {
+pub(crate) fn viber_outcome(status: u16, body: &Value) -> Result<Delivered, MessengerError> {
     let kind = MessengerKind::Viber;
     if !(200..300).contains(&status) {
         return Err(by_status(kind, status, detail(body, "/status_message")));
@@ -80,20 +86,20 @@ pub(crate) fn viber_outcome(status: u16, body: &Value) -> Result<Delivered, Send
         Some(code) => {
             let detail = format!("status {code} {}", detail(body, "/status_message"));
             if VIBER_TRANSIENT.contains(&code) {
-                Err(SendError::Unavailable {
+                Err(MessengerError::Unavailable {
                     kind,
                     status: Some(status),
                     detail,
                 })
             } else {
-                Err(SendError::Rejected {
+                Err(MessengerError::Rejected {
                     kind,
                     status,
                     detail,
                 })
             }
         }
-        None => Err(SendError::Rejected {
+        None => Err(MessengerError::Rejected {
             kind,
             status,
             detail: format!("unexpected reply {}", detail(body, "")),

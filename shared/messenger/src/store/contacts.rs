@@ -1,69 +1,67 @@
-//! The store (one DynamoDB table): contacts and user settings.
+//! A user's contacts and settings (`CT#<tenant>#<user_name>`), and the tenant's contact count.
+//!
+//! The contacts quota (`QuotaContactsPerTenant`) is an exact count of each tenant's contacts,
+//! kept in one item (`Q#<tenant>` / `CONTACTS`, attribute `contacts`; [`UsageStore`]).
+//! A new contact is put in the same transaction that adds it to the count, under the condition
+//! that the count leaves room for every new contact of the request; a deleted one is taken off
+//! in the transaction that deletes it. Replacing an existing contact does not count. So the
+//! count is exact under concurrency: two requests cannot both take the last place, and a
+//! refused request stores nothing.
+//!
+//! Contacts stored before the count existed are not in it: on such a stack the quota counts
+//! from the first contact created or deleted after the update (a delete of an uncounted
+//! contact can take the count below the real number, never below what was created since).
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Contacts, sends and deliveries in DynamoDB.
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+
+use lookout_core::auth::Tenant;
+use lookout_core::ddb;
+use lookout_core::quota::{QuotaExceeded, DEFAULT_CONTACTS_PER_TENANT};
+use lookout_core::time::{Timestamp, Zone};
+
+use crate::address::Addresses;
+use crate::error::BroadcastError;
+use crate::input::{Contact, ContactName, UserName};
+use crate::records::{
+    is_settings, ContactRecord, UserSettings, UserSettingsRecord, USER_SETTINGS_SK,
+};
+use crate::store::keys::{contact_pk, s};
+use crate::store::usage::UsageStore;
+
+/// Contacts and user settings in the messenger table.
 #[derive(Debug, Clone)]
-pub struct BroadcastStore {
-    pub(crate) client: Client,
-    pub(crate) table: String,
-    pub(crate) retention_days: i64,
-    /// Contacts per tenant (`QuotaContactsPerTenant`; see `contacts_quota`).
-    pub(crate) max_contacts: u32,
+pub struct ContactStore {
+    client: Client,
+    table: String,
+    /// Contacts per tenant (`QuotaContactsPerTenant`).
+    max_contacts: u32,
+    /// Where the tenant's contact count is (its items join this store's transactions).
+    usage: UsageStore,
 }
 
-pub(crate) fn contact_pk(tenant: &Tenant, user: &UserName) -> String {
-    format!("CT#{}#{}", tenant.as_str(), user.as_str())
-}
-
-pub(crate) fn failed_pk(tenant: &str, user: &str) -> String {
-    format!("F#{tenant}#{user}")
-}
-
-pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-pub(crate) fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-impl BroadcastStore {
-    pub fn new(client: Client, table: impl Into<String>, retention_days: i64) -> Self {
+impl ContactStore {
+    pub(crate) fn new(client: Client, table: String, usage: UsageStore) -> Self {
         Self {
             client,
-            table: table.into(),
-            retention_days,
-            max_contacts: lookout_core::quota::DEFAULT_CONTACTS_PER_TENANT,
+            table,
+            max_contacts: DEFAULT_CONTACTS_PER_TENANT,
+            usage,
         }
     }
 
     /// The same store with another per-tenant contact quota.
-    pub fn with_max_contacts(mut self, max_contacts: u32) -> Self {
+    pub(crate) fn with_max_contacts(mut self, max_contacts: u32) -> Self {
         self.max_contacts = max_contacts;
         self
     }
 
-    /// `MESSENGER_TABLE`, `MESSENGER_RETENTION_DAYS` (default 30).
-    pub fn from_env(client: Client) -> Result<Self, ConfigError> {
-        let days = config::retention_days(env::MESSENGER_RETENTION_DAYS, 30)?;
-        Ok(Self::new(
-            client,
-            config::required(env::MESSENGER_TABLE)?,
-            days,
-        ))
-    }
-
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    // ------------------------------------------------------------ contacts
-
     /// Creates or replaces contacts (a retried request writes the same items). New contacts
-    /// are counted against the tenant's quota in the transaction that creates them (see
-    /// `contacts_quota`): over it, the quota error and nothing stored.
-    pub async fn put_contacts(
+    /// are counted against the tenant's quota in the transaction that creates them (see the
+    /// module's opening): over it, the quota error and nothing stored.
+    pub(crate) async fn put(
         &self,
         tenant: &Tenant,
         user: &UserName,
@@ -133,7 +131,6 @@ impl BroadcastStore {
         records: &[ContactRecord],
         settings: Option<&UserSettingsRecord>,
     ) -> Result<Vec<String>, BroadcastError> {
-        use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
         let put = |item, condition: Option<&str>| -> Result<TransactWriteItem, BroadcastError> {
             let put = Put::builder()
                 .table_name(&self.table)
@@ -183,13 +180,12 @@ impl BroadcastStore {
     /// Deletes the named contacts that exist, in one transaction, and returns the names that
     /// did not exist (the seed answered success for those too). A name deleted concurrently
     /// by another request counts as not existing.
-    pub async fn delete_contacts(
+    pub(crate) async fn delete(
         &self,
         tenant: &Tenant,
         user: &UserName,
         names: &[ContactName],
     ) -> Result<Vec<ContactName>, BroadcastError> {
-        use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
         let pk = contact_pk(tenant, user);
         let mut pending: Vec<ContactName> = names.to_vec();
         let mut missing: Vec<ContactName> = Vec::new();
@@ -215,7 +211,7 @@ impl BroadcastStore {
             // the reasons of the deletes keep their places).
             let mut items = items;
             let deleted = i64::try_from(pending.len()).unwrap_or(i64::MAX);
-            items.push(self.count_contacts(tenant, -deleted, None)?);
+            items.push(self.usage.count_contacts(tenant, -deleted, None)?);
             let res = self
                 .client
                 .transact_write_items()
@@ -244,7 +240,7 @@ impl BroadcastStore {
         ))
     }
 
-    pub async fn list_contacts(
+    pub(crate) async fn list(
         &self,
         tenant: &Tenant,
         user: &UserName,
@@ -271,7 +267,7 @@ impl BroadcastStore {
 
     /// The named contacts of `user` that exist, and the user's settings (read in the same
     /// batch).
-    pub async fn get_contacts(
+    pub(crate) async fn get(
         &self,
         tenant: &Tenant,
         user: &UserName,
@@ -294,5 +290,78 @@ impl BroadcastStore {
             out.insert(rec.name.clone(), rec.addresses());
         }
         Ok((out, settings))
+    }
+
+    /// The names stored under a contact partition (contacts only, not the user's settings).
+    async fn stored_names(&self, pk: &str) -> Result<BTreeSet<String>, BroadcastError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .projection_expression("sk")
+            .consistent_read(true);
+        Ok(ddb::query_all(query)
+            .await?
+            .into_iter()
+            .filter_map(|item| match item.get("sk") {
+                Some(AttributeValue::S(sk)) if sk != USER_SETTINGS_SK => Some(sk.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Puts contacts that did not exist, counted, in one transaction: `Ok(false)` when one of
+    /// them was created meanwhile (read again and retry), the quota error when they do not
+    /// fit. Nothing is written in either case.
+    async fn put_new_contacts(
+        &self,
+        tenant: &Tenant,
+        records: Vec<ContactRecord>,
+    ) -> Result<bool, BroadcastError> {
+        let new = i64::try_from(records.len()).unwrap_or(i64::MAX);
+        let room = i64::from(self.max_contacts) - new;
+        if room < 0 {
+            return Err(self.contacts_quota_error());
+        }
+        let mut items = vec![self.usage.count_contacts(tenant, new, Some(room))?];
+        for record in &records {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(
+                    serde_dynamo::to_item(record).map_err(BroadcastError::fault)?,
+                ))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(BroadcastError::fault)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        let res = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let err = match res {
+            Ok(_) => return Ok(true),
+            Err(err) => err,
+        };
+        let reasons = ddb::cancellation_reasons(&err);
+        let failed = |i: usize| reasons.get(i).is_some_and(ddb::condition_failed);
+        if failed(0) {
+            return Err(self.contacts_quota_error());
+        }
+        if (1..reasons.len()).any(failed) {
+            return Ok(false);
+        }
+        Err(err.into())
+    }
+
+    fn contacts_quota_error(&self) -> BroadcastError {
+        BroadcastError::Quota(QuotaExceeded::standing(format!(
+            "this tenant has reached its quota of {} contacts; delete some first",
+            self.max_contacts
+        )))
     }
 }

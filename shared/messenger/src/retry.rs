@@ -1,11 +1,14 @@
 //! A delivery attempt's outcome, decided purely: sent, another try after a backoff, or failed
-//! for good. The consumer (`messenger-deliver`) claims the delivery, sends through the
-//! messenger port, asks [`RetryPolicy::step`] and records what it says.
+//! for good. The delivery use case (`deliver`) claims the delivery, sends through the
+//! messenger port, asks [`RetryPolicy::step_on_receive`] and records what it says.
+
+use std::time::Duration;
 
 use rand::Rng;
 
-use super::*;
-use crate::messenger::{Delivered, SendError};
+use lookout_core::config::{self, names as env, ConfigError};
+
+use crate::outbound::error::{Delivered, MessengerError};
 
 /// How often and how fast a delivery is retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +41,7 @@ impl Default for RetryPolicy {
 
 /// What to record after attempt number `attempt` (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Accepted: `sent`.
     Sent { provider_id: Option<String> },
     /// Transient failure with attempts left: back to `pending`, tried again after `after`.
@@ -64,11 +67,11 @@ impl RetryPolicy {
 
     /// The step after attempt `attempt`, made on the job's `receives`-th receive: a retry on
     /// its last receive (the queue would dead-letter the job) is recorded as failed instead.
-    pub fn step_on_receive(
+    pub(crate) fn step_on_receive(
         &self,
         attempt: u32,
         receives: u32,
-        result: Result<Delivered, SendError>,
+        result: Result<Delivered, MessengerError>,
     ) -> Step {
         match self.step(attempt, result) {
             Step::Retry { error, .. } if receives >= self.max_receives => Step::Failed {
@@ -82,7 +85,7 @@ impl RetryPolicy {
 
     /// Backoff after failed attempt number `attempt` (1-based): `base × 2^(attempt-1)`, capped,
     /// with jitter in its upper half so retries of one outage spread out.
-    pub fn delay(&self, attempt: u32) -> Duration {
+    pub(crate) fn delay(&self, attempt: u32) -> Duration {
         let full = self
             .base
             .saturating_mul(1_u32 << attempt.saturating_sub(1).min(16))
@@ -93,7 +96,7 @@ impl RetryPolicy {
     }
 
     /// The step after attempt `attempt` ended with `result`.
-    pub fn step(&self, attempt: u32, result: Result<Delivered, SendError>) -> Step {
+    pub(crate) fn step(&self, attempt: u32, result: Result<Delivered, MessengerError>) -> Step {
         match result {
             Ok(d) => Step::Sent {
                 provider_id: d.provider_id,

@@ -1,146 +1,18 @@
-//! Messenger adapters: one small API over the real wire formats of
-//!
-//! - Telegram Bot API `sendMessage`: `POST {base}/bot{token}/sendMessage {"chat_id","text"}`,
-//! - WhatsApp Cloud API `messages`: `POST {base}/{phone_number_id}/messages` with a bearer
-//!   token and `{"messaging_product":"whatsapp","to","type":"text","text":{"body"}}`,
-//! - Viber REST `send_message`: `POST {base}/pa/send_message` with `X-Viber-Auth-Token` and
-//!   `{"receiver","type":"text","text","sender":{"name"}}` (Viber answers HTTP 200 with a
-//!   non-zero `status` on failure).
-//!
-//! Base URLs come from the environment (template.yaml sets them from stack parameters; local
-//! runs point them at the messenger emulator, `lookout_dev::emulator`). The tokens are secrets:
-//! they live in a Secrets Manager secret (`MESSENGER_SECRET_ARN`, JSON [`MessengerTokens`]),
-//! read once per cold start ([`MessengerConfig::load`]), never in environment variables.
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use lookout_messenger::messenger::{Messenger, MessengerKind};
-//! let sdk = lookout_core::aws::sdk_config().await;
-//! let messenger = Messenger::load(&sdk).await?;
-//! messenger.send(MessengerKind::Telegram, "-1001234567890", "disk full on db-1").await?;
-//! # Ok(()) }
-//! ```
-//!
-//! Failures say whether a retry may help ([`SendError::is_transient`]): network errors,
-//! timeouts, HTTP 429 and 5xx, and Viber's `tooManyRequests` are transient; every other
-//! rejection is permanent. Error texts never contain a token (Telegram's is part of its URL).
-//!
-//! Every text fits the messenger it goes to: [`MessengerApi::send`] sends a text longer than
-//! one message holds ([`MessengerKind::max_text_units`]: Telegram and WhatsApp 4096, Viber 7000)
-//! as numbered parts, in order ([`message_parts`], module `limits`).
+//! The HTTP client of the three messenger APIs: one request per message, its answer read by
+//! `outcome`.
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use lookout_core::config::{self, ConfigError};
+use lookout_core::config::ConfigError;
+use lookout_core::BoxFuture;
 
-/// Longest broadcast text the API accepts, in characters (the seed's limit, Telegram's and
-/// WhatsApp's per message). Messengers count differently (Telegram in UTF-16 units, so 4096
-/// emoji are 8192): what one message holds is [`MessengerKind::max_text_units`], and a longer
-/// text goes out in parts ([`message_parts`]).
-pub const MAX_TEXT_CHARS: usize = 4096;
-/// How long one call to a messenger may take.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How much of a provider's error body is kept in an error text.
-const DETAIL_CHARS: usize = 300;
-
-/// The messengers Lookout can deliver to. Serialised with the seed's keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum MessengerKind {
-    #[serde(rename = "telegram")]
-    Telegram,
-    #[serde(rename = "whatsApp")]
-    WhatsApp,
-    #[serde(rename = "viber")]
-    Viber,
-}
-
-impl MessengerKind {
-    pub const ALL: [Self; 3] = [Self::Telegram, Self::WhatsApp, Self::Viber];
-
-    /// The seed's key: `telegram`, `whatsApp`, `viber`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Telegram => "telegram",
-            Self::WhatsApp => "whatsApp",
-            Self::Viber => "viber",
-        }
-    }
-
-    /// Any case of the seed's keys.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown messenger {s:?}: use telegram, whatsApp or viber"))
-    }
-}
-
-impl std::fmt::Display for MessengerKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-// By concern: settings (where and how), the client, outcomes (pure), limits and parts
-// (pure), the port.
-mod limits;
-mod outcome;
-mod port;
-mod settings;
-pub use limits::{
-    cut_mark, message_parts, text_units, MAX_PARTS, MIN_TEXT_LIMIT, TELEGRAM_MAX_TEXT,
-    VIBER_MAX_TEXT, WHATSAPP_MAX_TEXT,
-};
-use outcome::*;
-pub use port::*;
-pub use settings::*;
-
-/// A message the messenger accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivered {
-    /// The provider's id of the message, when it returns one.
-    pub provider_id: Option<String>,
-}
-
-/// Why a message was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
-    #[error("{0} is not configured")]
-    NotConfigured(MessengerKind),
-    /// The messenger refused the message; sending it again will not help.
-    #[error("{kind} rejected the message ({status}): {detail}")]
-    Rejected {
-        kind: MessengerKind,
-        status: u16,
-        detail: String,
-    },
-    /// The messenger could not be reached or asked to come back later.
-    #[error("{kind} unavailable{}: {detail}", status.map(|s| format!(" ({s})")).unwrap_or_default())]
-    Unavailable {
-        kind: MessengerKind,
-        status: Option<u16>,
-        detail: String,
-    },
-    /// A text sent in parts failed after the messenger had accepted some of them. Permanent
-    /// whatever `cause` was: sending the text again would repeat the accepted parts.
-    #[error("{kind} accepted {accepted} of {total} parts, then part {failed} failed: {cause}; not sent again, so no part arrives twice", failed = .accepted + 1)]
-    PartlySent {
-        kind: MessengerKind,
-        accepted: usize,
-        total: usize,
-        cause: Box<SendError>,
-    },
-}
-
-impl SendError {
-    /// True when a later retry may succeed.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Unavailable { .. })
-    }
-}
+use crate::outbound::error::{Delivered, MessengerError};
+use crate::outbound::kind::MessengerKind;
+use crate::outbound::outcome::{telegram_outcome, viber_outcome, whatsapp_outcome};
+use crate::outbound::port::MessengerApi;
+use crate::outbound::settings::MessengerConfig;
 
 /// Sends text messages through the configured messengers. Cheap to clone (one HTTP client).
 #[derive(Debug, Clone)]
@@ -210,7 +82,7 @@ impl Messenger {
         kind: MessengerKind,
         address: &str,
         text: &str,
-    ) -> Result<Delivered, SendError> {
+    ) -> Result<Delivered, MessengerError> {
         MessengerApi::send(self, kind, address, text).await
     }
 
@@ -222,14 +94,14 @@ impl Messenger {
         kind: MessengerKind,
         address: &str,
         text: &str,
-    ) -> Result<Delivered, SendError> {
+    ) -> Result<Delivered, MessengerError> {
         match kind {
             MessengerKind::Telegram => {
                 let c = self
                     .config
                     .telegram
                     .as_ref()
-                    .ok_or(SendError::NotConfigured(kind))?;
+                    .ok_or(MessengerError::NotConfigured(kind))?;
                 let url = format!("{}/bot{}/sendMessage", c.base_url, c.bot_token);
                 let req = self
                     .http
@@ -243,7 +115,7 @@ impl Messenger {
                     .config
                     .whatsapp
                     .as_ref()
-                    .ok_or(SendError::NotConfigured(kind))?;
+                    .ok_or(MessengerError::NotConfigured(kind))?;
                 let url = format!("{}/{}/messages", c.base_url, c.phone_number_id);
                 let req = self
                     .http
@@ -264,7 +136,7 @@ impl Messenger {
                     .config
                     .viber
                     .as_ref()
-                    .ok_or(SendError::NotConfigured(kind))?;
+                    .ok_or(MessengerError::NotConfigured(kind))?;
                 let url = format!("{}/pa/send_message", c.base_url);
                 let req = self
                     .http
@@ -284,8 +156,23 @@ impl Messenger {
     }
 }
 
+impl MessengerApi for Messenger {
+    fn endpoint(&self, kind: MessengerKind) -> BoxFuture<'_, Option<String>> {
+        let url = Messenger::endpoint(self, kind);
+        Box::pin(async move { url })
+    }
+    fn send_one<'a>(
+        &'a self,
+        kind: MessengerKind,
+        address: &'a str,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<Delivered, MessengerError>> {
+        Box::pin(Messenger::send_one(self, kind, address, text))
+    }
+}
+
 /// Numeric chat ids go out as numbers, usernames as text (what the Bot API documents).
-fn telegram_chat_id(address: &str) -> Value {
+pub(crate) fn telegram_chat_id(address: &str) -> Value {
     address
         .parse::<i64>()
         .map_or_else(|_| Value::String(address.to_owned()), Value::from)
@@ -296,8 +183,8 @@ fn telegram_chat_id(address: &str) -> Value {
 async fn call(
     kind: MessengerKind,
     req: reqwest::RequestBuilder,
-) -> Result<(u16, Value), SendError> {
-    let unavailable = |err: reqwest::Error| SendError::Unavailable {
+) -> Result<(u16, Value), MessengerError> {
+    let unavailable = |err: reqwest::Error| MessengerError::Unavailable {
         kind,
         status: None,
         // Without the URL: Telegram's holds the bot token.
@@ -315,6 +202,3 @@ async fn call(
     });
     Ok((status, body))
 }
-
-#[cfg(test)]
-mod tests;

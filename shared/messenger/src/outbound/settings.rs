@@ -1,7 +1,14 @@
 //! Where each messenger is and how it is reached: base URLs, credentials (from Secrets
 //! Manager), timeouts.
 
-use super::*;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use lookout_core::config::{self, ConfigError};
+
+/// How long one call to a messenger may take.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Telegram Bot API settings.
 #[derive(Clone)]
@@ -58,7 +65,7 @@ impl std::fmt::Debug for ViberConfig {
 }
 
 /// Which messengers are configured, and how. A messenger without credentials is `None`:
-/// sending to it fails permanently with [`SendError::NotConfigured`].
+/// sending to it fails permanently with `MessengerError::NotConfigured`.
 #[derive(Clone)]
 pub struct MessengerConfig {
     pub telegram: Option<TelegramConfig>,
@@ -79,14 +86,15 @@ impl std::fmt::Debug for MessengerConfig {
     }
 }
 
-/// Environment variable names (template.yaml sets them from stack parameters).
-pub mod env {
+/// Environment variable names (template.yaml sets them from stack parameters), written here
+/// until the registry (`lookout_core::config::names`) has them.
+pub(crate) mod env {
     pub const TELEGRAM_API_BASE: &str = "TELEGRAM_API_BASE";
     pub const WHATSAPP_API_BASE: &str = "WHATSAPP_API_BASE";
     pub const WHATSAPP_PHONE_NUMBER_ID: &str = "WHATSAPP_PHONE_NUMBER_ID";
     pub const VIBER_API_BASE: &str = "VIBER_API_BASE";
     pub const VIBER_SENDER_NAME: &str = "VIBER_SENDER_NAME";
-    /// ARN of the Secrets Manager secret holding [`super::MessengerTokens`].
+    /// ARN of the Secrets Manager secret holding [`MessengerTokens`](super::MessengerTokens).
     pub const MESSENGER_SECRET_ARN: &str = "MESSENGER_SECRET_ARN";
 }
 
@@ -159,12 +167,12 @@ pub(crate) fn token(t: &Option<String>) -> Option<String> {
         .map(str::to_owned)
 }
 
-pub const DEFAULT_TELEGRAM_API_BASE: &str = "https://api.telegram.org";
-pub const DEFAULT_WHATSAPP_API_BASE: &str = "https://graph.facebook.com/v21.0";
-pub const DEFAULT_VIBER_API_BASE: &str = "https://chatapi.viber.com";
+pub(crate) const DEFAULT_TELEGRAM_API_BASE: &str = "https://api.telegram.org";
+pub(crate) const DEFAULT_WHATSAPP_API_BASE: &str = "https://graph.facebook.com/v21.0";
+pub(crate) const DEFAULT_VIBER_API_BASE: &str = "https://chatapi.viber.com";
 
 impl MessengerConfig {
-    /// Nothing configured (every send fails with [`SendError::NotConfigured`]).
+    /// Nothing configured (every send fails with `MessengerError::NotConfigured`).
     pub fn none() -> Self {
         Self {
             telegram: None,

@@ -1,5 +1,17 @@
-use super::*;
+use std::time::Duration;
+
 use serde_json::json;
+
+use lookout_core::time::{Timestamp, Zone};
+
+use crate::address::parse_address;
+use crate::dispatch::{at_expression, queue_fanout};
+use crate::ids::{DeliveryId, IdempotencyKey, Job, SendId};
+use crate::input::{get_params, CreateContacts, DeleteContacts, FailedQuery, SendMessage};
+use crate::memory_dispatch::{Dispatched, MemoryDispatch};
+use crate::outbound::kind::MessengerKind;
+use crate::replies::time_parts;
+use crate::retry::{RetryPolicy, Step};
 
 fn ts(s: &str) -> Timestamp {
     Timestamp::parse_str(s).unwrap()
@@ -194,7 +206,9 @@ fn schedules_never_fire_early() {
 
 // ------------------------------------------------ delivery retries and dispatch, in memory
 
-use crate::messenger::{Delivered, MemoryMessenger, MessengerApi, SendError};
+use crate::outbound::error::{Delivered, MessengerError};
+use crate::outbound::memory::MemoryMessenger;
+use crate::outbound::port::MessengerApi;
 
 #[test]
 fn backoff_doubles_with_jitter_and_caps() {
@@ -214,8 +228,8 @@ fn backoff_doubles_with_jitter_and_caps() {
     assert_eq!(zero.delay(3), Duration::ZERO);
 }
 
-fn unavailable(status: Option<u16>) -> Result<Delivered, SendError> {
-    Err(SendError::Unavailable {
+fn unavailable(status: Option<u16>) -> Result<Delivered, MessengerError> {
+    Err(MessengerError::Unavailable {
         kind: MessengerKind::Telegram,
         status,
         detail: "try later".into(),
@@ -294,7 +308,7 @@ async fn the_last_transient_failure_and_any_rejection_fail_for_good() {
     );
 
     let rejecting = MemoryMessenger::default();
-    rejecting.then(Err(SendError::Rejected {
+    rejecting.then(Err(MessengerError::Rejected {
         kind: MessengerKind::Telegram,
         status: 400,
         detail: "chat not found".into(),
@@ -370,5 +384,55 @@ async fn a_send_is_queued_now_or_scheduled_for_later() {
         at_expression(later),
         "at(2030-01-01T00:00:01)",
         "never early"
+    );
+}
+
+#[test]
+fn an_idempotency_key_header_is_read_as_http_shows_it() {
+    let key = |raw: &[u8]| IdempotencyKey::from_header(Some(raw));
+    assert!(IdempotencyKey::from_header(None).unwrap().is_none());
+    assert!(key(b"order-42").unwrap().is_some());
+    let err = |raw: &[u8]| key(raw).unwrap_err().to_string();
+    // Not a header's visible text at all.
+    assert_eq!(err(b"caf\xc3\xa9"), "Idempotency-Key must be visible ASCII");
+    assert_eq!(err(b"a\x01b"), "Idempotency-Key must be visible ASCII");
+    // Visible to HTTP (space, tab), but not a key.
+    for raw in [&b"a b"[..], b"a\tb", b""] {
+        assert_eq!(
+            err(raw),
+            "Idempotency-Key must be 1-255 visible ASCII characters",
+            "{raw:?}"
+        );
+    }
+}
+
+#[test]
+fn the_failed_list_takes_a_limit_and_a_token() {
+    let q = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let plain = FailedQuery::parse(b"", &[q("user_name", "u")]).unwrap();
+    assert_eq!((plain.limit, plain.next_token), (100, None));
+    let paged = FailedQuery::parse(
+        br#"{"user_name": "u", "limit": 5, "next_token": "abc"}"#,
+        &[q("limit", "5")],
+    )
+    .unwrap();
+    assert_eq!((paged.limit, paged.next_token.as_deref()), (5, Some("abc")));
+    for bad in [
+        r#"{"user_name": "u", "limit": 0}"#,
+        r#"{"user_name": "u", "limit": 1001}"#,
+        r#"{"user_name": "u", "limit": "many"}"#,
+    ] {
+        assert_eq!(
+            FailedQuery::parse(bad.as_bytes(), &[])
+                .unwrap_err()
+                .to_string(),
+            "limit must be an integer 1..=1000",
+            "{bad}"
+        );
+    }
+    let token = FailedQuery::parse(br#"{"user_name": "u", "next_token": 7}"#, &[]);
+    assert_eq!(
+        token.unwrap_err().to_string(),
+        "next_token must be a string"
     );
 }

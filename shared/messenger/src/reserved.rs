@@ -2,10 +2,16 @@
 //! chat). No tenant may make one of them a contact, so no tenant can message the admin's
 //! chats through Lookout.
 
-use super::*;
+use lookout_core::config::{self, names as env, ConfigError};
+
+use crate::address::{canonical_address, parse_address, Addresses};
+use crate::error::{shown, BroadcastError};
+use crate::input::Contact;
+use crate::outbound::kind::MessengerKind;
 
 /// The admin's messenger addresses for alerts: JSON `{"telegram": "…", "whatsApp": "…",
-/// "viber": "…"}` (each optional); empty or unset disables alerts.
+/// "viber": "…"}` (each optional); empty or unset disables alerts. Written here until the
+/// registry (`lookout_core::config::names`) has it.
 pub const ADMIN_ALERT_CONTACTS: &str = "ADMIN_ALERT_CONTACTS";
 
 /// Parses and normalises `ADMIN_ALERT_CONTACTS` (a bad value fails the cold start).
@@ -102,6 +108,7 @@ impl Reserved {
 #[cfg(test)]
 mod reserved_tests {
     use super::*;
+    use crate::input::CreateContacts;
 
     #[test]
     fn the_admins_chats_cannot_be_contacts() {

@@ -1,6 +1,13 @@
 //! Ids and jobs: send ids (random or from an idempotency key), delivery ids, queue jobs.
 
-use super::*;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use lookout_core::auth::Tenant;
+use lookout_core::deserialize_via_parse;
+
+use crate::error::{shown, BroadcastError};
+use crate::input::MAX_CONTACTS_PER_REQUEST;
 
 /// A send's id: 32 lowercase hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -55,17 +62,19 @@ impl IdempotencyKey {
         Ok(Self(s.to_owned()))
     }
 
-    /// The request's key, if it sent one.
-    pub fn from_headers(
-        headers: &lambda_http::http::HeaderMap,
-    ) -> Result<Option<Self>, BroadcastError> {
-        match headers.get(Self::HEADER) {
-            None => Ok(None),
-            Some(v) => v
-                .to_str()
-                .map_err(|_| BroadcastError::invalid("Idempotency-Key must be visible ASCII"))
-                .and_then(Self::parse)
-                .map(Some),
+    /// The request's key from the raw value of its [`HEADER`](Self::HEADER), if it sent one.
+    /// A value with a byte an HTTP header may not show (visible ASCII, space and tab) is
+    /// refused as such; any other is [`parse`](Self::parse)d.
+    pub fn from_header(value: Option<&[u8]>) -> Result<Option<Self>, BroadcastError> {
+        let Some(bytes) = value else {
+            return Ok(None);
+        };
+        let visible = |b: &u8| (32..127).contains(b) || *b == b'\t';
+        match std::str::from_utf8(bytes) {
+            Ok(text) if bytes.iter().all(visible) => Self::parse(text).map(Some),
+            _ => Err(BroadcastError::invalid(
+                "Idempotency-Key must be visible ASCII",
+            )),
         }
     }
 }
@@ -79,7 +88,7 @@ impl Default for SendId {
 deserialize_via_parse!(SendId);
 
 /// Most deliveries one send can have (contacts × messengers).
-pub const MAX_DELIVERIES: usize = MAX_CONTACTS_PER_REQUEST * 3;
+pub(crate) const MAX_DELIVERIES: usize = MAX_CONTACTS_PER_REQUEST * 3;
 
 /// One (contact, messenger) delivery of a send: `<sendId>-<nnnn>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -158,7 +167,7 @@ pub enum Job {
 
 /// The tenant that owns admin alert sends (its failed deliveries are listed by
 /// `/api/get_failed_mess` with an API key of this tenant).
-pub const ALERTS_TENANT: &str = "_alerts";
+pub(crate) const ALERTS_TENANT: &str = "_alerts";
 
 impl Job {
     /// A queue message body; `Err` for anything that is not a job (a poison message).

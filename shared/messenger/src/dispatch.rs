@@ -1,11 +1,16 @@
 //! The queue and the scheduler: jobs now through SQS, later through EventBridge Scheduler.
 //!
 //! Both are ports ([`JobQueue`], [`JobScheduler`]): [`Dispatcher`] is the AWS adapter,
-//! [`MemoryDispatch`] the in-memory one that unit tests read back.
+//! `MemoryDispatch` (module `memory_dispatch`) the in-memory one that unit tests read back.
 
-use super::*;
+use std::time::Duration;
+
+use lookout_core::config::{self, names as env, ConfigError};
+use lookout_core::time::Timestamp;
 use lookout_core::BoxFuture;
-use std::sync::{Arc, Mutex};
+
+use crate::error::BroadcastError;
+use crate::ids::{Job, SendId};
 
 /// Puts jobs on the messenger queue (a port).
 pub trait JobQueue: Send + Sync + std::fmt::Debug {
@@ -76,7 +81,7 @@ impl JobScheduler for Dispatcher {
 /// A send due within this long goes straight onto the queue with a message timer
 /// (`DelaySeconds`) instead of a one-time schedule: EventBridge Scheduler may not fire a
 /// schedule whose time is only seconds away (it is created after the time has passed).
-pub const DIRECT_WITHIN: Duration = Duration::from_secs(60);
+pub(crate) const DIRECT_WITHIN: Duration = Duration::from_secs(60);
 
 /// Queues a send's fanout: on the queue at once when `at` is not later than `now`, on the
 /// queue with a timer when it is due within [`DIRECT_WITHIN`], else by a one-time schedule
@@ -108,99 +113,6 @@ pub async fn queue_fanout(
         }
     }
     Ok(true)
-}
-
-/// What a [`MemoryDispatch`] was asked to do, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Dispatched {
-    Enqueued(Job),
-    /// Enqueued with a message timer.
-    Delayed {
-        job: Job,
-        after: Duration,
-    },
-    Scheduled {
-        name: String,
-        job: Job,
-        at: Timestamp,
-    },
-    RetryAfter {
-        receipt_handle: String,
-        after: Duration,
-    },
-}
-
-/// The in-memory queue and scheduler: records every call; clones share the record.
-#[derive(Debug, Clone, Default)]
-pub struct MemoryDispatch {
-    log: Arc<Mutex<Vec<Dispatched>>>,
-}
-
-impl MemoryDispatch {
-    pub fn log(&self) -> Vec<Dispatched> {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-
-    fn push(&self, d: Dispatched) -> Result<(), BroadcastError> {
-        self.log
-            .lock()
-            .map_err(|_| BroadcastError::fault("the in-memory dispatch is poisoned"))?
-            .push(d);
-        Ok(())
-    }
-}
-
-impl JobQueue for MemoryDispatch {
-    fn enqueue<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Result<(), BroadcastError>> {
-        Box::pin(async move { self.push(Dispatched::Enqueued(job.clone())) })
-    }
-    fn enqueue_in<'a>(
-        &'a self,
-        job: &'a Job,
-        delay: Duration,
-    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
-        Box::pin(async move {
-            self.push(Dispatched::Delayed {
-                job: job.clone(),
-                after: delay,
-            })
-        })
-    }
-    fn enqueue_all<'a>(&'a self, jobs: &'a [Job]) -> BoxFuture<'a, Result<(), BroadcastError>> {
-        Box::pin(async move {
-            jobs.iter()
-                .try_for_each(|j| self.push(Dispatched::Enqueued(j.clone())))
-        })
-    }
-    fn retry_after<'a>(
-        &'a self,
-        receipt_handle: &'a str,
-        after: Duration,
-    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
-        Box::pin(async move {
-            self.push(Dispatched::RetryAfter {
-                receipt_handle: receipt_handle.to_owned(),
-                after,
-            })
-        })
-    }
-}
-
-impl JobScheduler for MemoryDispatch {
-    fn schedule<'a>(
-        &'a self,
-        name: &'a str,
-        job: &'a Job,
-        at: Timestamp,
-    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
-        Box::pin(async move {
-            self.push(Dispatched::Scheduled {
-                name: name.to_owned(),
-                job: job.clone(),
-                at,
-            })
-        })
-    }
 }
 
 /// Puts jobs on the messenger queue, now or (through EventBridge Scheduler) later.
@@ -236,7 +148,7 @@ impl ScheduleTarget {
 }
 
 /// The one-time schedule expression for `at`, rounded up to the second (never early).
-pub fn at_expression(at: Timestamp) -> String {
+pub(crate) fn at_expression(at: Timestamp) -> String {
     let dt = at.datetime();
     let whole = if dt.timestamp_subsec_millis() > 0 {
         dt + chrono::Duration::seconds(1)

@@ -20,22 +20,28 @@
 //! `… (cut: N more characters)`, so nothing is ever lost silently.
 //!
 //! How the parts are sent (in order, within one delivery) and what a failure between two of
-//! them means for retries is the port's concern: [`MessengerApi::send`](super::MessengerApi::send).
+//! them means for retries is the port's concern: [`MessengerApi::send`](crate::outbound::port::MessengerApi::send).
 
-use super::MessengerKind;
+use crate::outbound::kind::MessengerKind;
+
+/// Longest broadcast text the API accepts, in characters (the seed's limit, Telegram's and
+/// WhatsApp's per message). Messengers count differently (Telegram in UTF-16 units, so 4096
+/// emoji are 8192): what one message holds is [`MessengerKind::max_text_units`], and a longer
+/// text goes out in parts ([`message_parts`]).
+pub const MAX_TEXT_CHARS: usize = 4096;
 
 /// Telegram `sendMessage`: UTF-16 code units of `text`.
 pub const TELEGRAM_MAX_TEXT: usize = 4096;
 /// WhatsApp Cloud API: characters of a text message's `body`.
-pub const WHATSAPP_MAX_TEXT: usize = 4096;
+pub(crate) const WHATSAPP_MAX_TEXT: usize = 4096;
 /// Viber REST `send_message`: characters of `text`.
-pub const VIBER_MAX_TEXT: usize = 7000;
+pub(crate) const VIBER_MAX_TEXT: usize = 7000;
 /// Most messages one text goes out as. A 10,000-character incident needs 3 at Telegram (5 if
 /// it were all emoji); a broadcast (at most 4096 characters) at most 2.
-pub const MAX_PARTS: usize = 5;
+pub(crate) const MAX_PARTS: usize = 5;
 /// Smallest per-message limit [`message_parts`] honours: room for a part's number, the cut
 /// mark and some text. Smaller limits are raised to it.
-pub const MIN_TEXT_LIMIT: usize = 64;
+pub(crate) const MIN_TEXT_LIMIT: usize = 64;
 
 /// Length of a part's number, `(k/n) `: n is one digit.
 const PART_NUMBER_UNITS: usize = 6;
@@ -66,7 +72,7 @@ pub fn text_units(text: &str) -> usize {
 /// numbered `(k/n) ` in order, each within `limit`, that together hold the whole text (its
 /// trailing whitespace and any part of nothing but whitespace are left out), or, past
 /// [`MAX_PARTS`], as much as fits followed by [`cut_mark`].
-pub fn message_parts(text: &str, limit: usize) -> Vec<String> {
+pub(crate) fn message_parts(text: &str, limit: usize) -> Vec<String> {
     let limit = limit.max(MIN_TEXT_LIMIT);
     if text_units(text) <= limit {
         return vec![text.to_owned()];
@@ -98,7 +104,7 @@ pub fn message_parts(text: &str, limit: usize) -> Vec<String> {
 }
 
 /// What ends a text that did not fit in [`MAX_PARTS`] messages: `… (cut: N more characters)`.
-pub fn cut_mark(left_chars: usize) -> String {
+pub(crate) fn cut_mark(left_chars: usize) -> String {
     format!("… (cut: {left_chars} more characters)")
 }
 

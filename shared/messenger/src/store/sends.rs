@@ -1,13 +1,55 @@
-//! The store: sends and their deliveries, written together or not at all.
+//! A send and its deliveries (`SEND#<sendId>`: the send, `D#<nnnn>` its deliveries), written
+//! together or not at all; a delivery's later life is the delivery store's.
 
-use super::*;
+use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::Client;
 
-impl BroadcastStore {
-    // ------------------------------------------------------------ sends
+use lookout_core::auth::Tenant;
+use lookout_core::error::error_chain;
+use lookout_core::time::Timestamp;
+use lookout_core::{ddb, StoreError};
+
+use crate::address::Addresses;
+use crate::error::BroadcastError;
+use crate::ids::{DeliveryId, SendId, MAX_DELIVERIES};
+use crate::input::{ContactName, UserName};
+use crate::records::{DeliveryRecord, SendRecord, Status};
+use crate::store::keys::s;
+
+/// What [`SendStore::create_once`] did.
+#[derive(Debug)]
+pub(crate) enum KeyedSend {
+    /// Stored now: dispatch it.
+    Created(SendId, SendRecord, Vec<DeliveryRecord>),
+    /// Stored by an earlier request with the same key and body.
+    Replay(SendId, SendRecord),
+}
+
+/// Sends and their deliveries in the messenger table.
+#[derive(Debug, Clone)]
+pub struct SendStore {
+    client: Client,
+    table: String,
+    /// Days a send and its deliveries are kept after they were due.
+    retention_days: i64,
+}
+
+impl SendStore {
+    pub(crate) fn new(client: Client, table: String, retention_days: i64) -> Self {
+        Self {
+            client,
+            table,
+            retention_days,
+        }
+    }
+
+    pub(crate) fn table(&self) -> &str {
+        &self.table
+    }
 
     /// Stores a send and one pending delivery per (contact, messenger). Returns the send's
     /// record and its deliveries. `contacts` are in the order the client named them.
-    pub async fn create_send(
+    pub async fn create_new(
         &self,
         tenant: &Tenant,
         user: &UserName,
@@ -27,12 +69,12 @@ impl BroadcastStore {
         Ok((send_id, send, deliveries))
     }
 
-    /// [`create_send`](Self::create_send) under a client's idempotency key: the send's id is
+    /// [`create_new`](Self::create_new) under a client's idempotency key: the send's id is
     /// derived from (tenant, key), and its record is written first, on the condition that it
     /// does not exist. A request repeating the key finds it and gets
     /// [`KeyedSend::Replay`] (same request) or a 409 (a different request under the same key).
     #[allow(clippy::too_many_arguments)]
-    pub async fn create_send_once(
+    pub(crate) async fn create_once(
         &self,
         send_id: SendId,
         fingerprint: &str,
@@ -48,7 +90,7 @@ impl BroadcastStore {
         send.request_hash = Some(fingerprint.to_owned());
         if !ddb::put_new(&self.client, &self.table, &send).await? {
             let existing = self
-                .get_send(&send_id)
+                .get(&send_id)
                 .await?
                 .ok_or_else(|| BroadcastError::fault("a keyed send vanished between two reads"))?;
             if existing.tenant != send.tenant
@@ -71,13 +113,13 @@ impl BroadcastStore {
         let requests = deliveries
             .iter()
             .map(ddb::put_request)
-            .collect::<Result<Vec<_>, lookout_core::StoreError>>()?;
+            .collect::<Result<Vec<_>, StoreError>>()?;
         self.write_or_undo(requests, &send, &deliveries).await?;
         Ok(KeyedSend::Created(send_id, send, deliveries))
     }
 
     /// Writes a send's items; if that fails part-way, removes them again before failing.
-    pub(crate) async fn write_or_undo(
+    async fn write_or_undo(
         &self,
         requests: Vec<WriteRequest>,
         send: &SendRecord,
@@ -88,8 +130,8 @@ impl BroadcastStore {
         }
         if let Err(err) = ddb::batch_write_all(&self.client, &self.table, requests).await {
             // More than one call's worth may have landed: take it back before failing.
-            if let Err(undo) = self.discard_send(send, deliveries).await {
-                tracing::error!(send = send.pk.as_str(), error = %lookout_core::error::error_chain(&undo),
+            if let Err(undo) = self.discard(send, deliveries).await {
+                tracing::error!(send = send.pk.as_str(), error = %error_chain(&undo),
                     "could not remove a partly stored send; it is never queued and expires with its TTL");
             }
             return Err(err.into());
@@ -99,7 +141,7 @@ impl BroadcastStore {
 
     /// The items of a new send (not yet stored).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn send_records(
+    fn send_records(
         &self,
         send_id: &SendId,
         tenant: &Tenant,
@@ -169,7 +211,7 @@ impl BroadcastStore {
 
     /// Removes a send and its deliveries again: the send route's undo when it cannot queue
     /// the send after storing it, so a failed request leaves nothing behind.
-    pub async fn discard_send(
+    pub(crate) async fn discard(
         &self,
         send: &SendRecord,
         deliveries: &[DeliveryRecord],
@@ -191,7 +233,7 @@ impl BroadcastStore {
     }
 
     /// A send (strongly consistent); `None` if unknown.
-    pub async fn get_send(&self, id: &SendId) -> Result<Option<SendRecord>, BroadcastError> {
+    pub(crate) async fn get(&self, id: &SendId) -> Result<Option<SendRecord>, BroadcastError> {
         let out = self
             .client
             .get_item()
@@ -207,7 +249,10 @@ impl BroadcastStore {
     }
 
     /// Every delivery of a send, in order.
-    pub async fn deliveries(&self, id: &SendId) -> Result<Vec<DeliveryRecord>, BroadcastError> {
+    pub(crate) async fn deliveries(
+        &self,
+        id: &SendId,
+    ) -> Result<Vec<DeliveryRecord>, BroadcastError> {
         let query = self
             .client
             .query()
@@ -221,23 +266,5 @@ impl BroadcastStore {
             .into_iter()
             .map(|item| serde_dynamo::from_item(item).map_err(BroadcastError::from))
             .collect()
-    }
-
-    /// One delivery (strongly consistent).
-    pub async fn get_delivery(
-        &self,
-        id: &DeliveryId,
-    ) -> Result<Option<DeliveryRecord>, BroadcastError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(id.key().into_iter().collect()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(BroadcastError::from))
-            .transpose()
     }
 }

@@ -1,4 +1,15 @@
-use super::*;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::outbound::client::{telegram_chat_id, Messenger};
+use crate::outbound::error::{Delivered, MessengerError};
+use crate::outbound::kind::MessengerKind;
+use crate::outbound::limits::{text_units, TELEGRAM_MAX_TEXT};
+use crate::outbound::memory::MemoryMessenger;
+use crate::outbound::outcome::{telegram_outcome, viber_outcome, whatsapp_outcome};
+use crate::outbound::port::MessengerApi;
+use crate::outbound::settings::{check_base_url, MessengerConfig};
 
 #[test]
 fn kinds_use_the_seed_keys() {
@@ -113,7 +124,7 @@ async fn transport_errors_are_transient_and_hide_the_token() {
         none.send(MessengerKind::Viber, "x", "hi")
             .await
             .unwrap_err(),
-        SendError::NotConfigured(MessengerKind::Viber)
+        MessengerError::NotConfigured(MessengerKind::Viber)
     );
 }
 
@@ -168,7 +179,7 @@ async fn a_long_text_goes_in_numbered_parts_in_order_each_within_the_limit() {
 #[tokio::test]
 async fn a_failed_first_part_is_the_error_as_it_is_and_nothing_more_is_sent() {
     let m = MemoryMessenger::default();
-    let busy = SendError::Unavailable {
+    let busy = MessengerError::Unavailable {
         kind: MessengerKind::Telegram,
         status: Some(429),
         detail: "Too Many Requests".into(),
@@ -192,7 +203,7 @@ async fn a_failure_after_an_accepted_part_is_permanent_so_no_part_is_sent_twice(
     m.then(Ok(Delivered {
         provider_id: Some("7".into()),
     }))
-    .then(Err(SendError::Unavailable {
+    .then(Err(MessengerError::Unavailable {
         kind: MessengerKind::WhatsApp,
         status: Some(503),
         detail: "Service temporarily unavailable".into(),
@@ -205,7 +216,7 @@ async fn a_failure_after_an_accepted_part_is_permanent_so_no_part_is_sent_twice(
     assert!(
         matches!(
             &err,
-            SendError::PartlySent { kind: MessengerKind::WhatsApp, accepted: 1, total: 3, cause }
+            MessengerError::PartlySent { kind: MessengerKind::WhatsApp, accepted: 1, total: 3, cause }
                 if cause.is_transient()
         ),
         "{err:?}"

@@ -1,7 +1,17 @@
-//! What is stored and returned: contacts, user settings, sends, deliveries and their
-//! statuses, the failed list.
+//! What is stored: contacts, user settings, sends, deliveries and their statuses (the
+//! storage records; what the routes answer is in `replies`).
 
-use super::*;
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use lookout_core::time::{Timestamp, Zone};
+
+use crate::address::Addresses;
+use crate::error::BroadcastError;
+use crate::ids::DeliveryId;
+use crate::outbound::kind::MessengerKind;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ContactRecord {
@@ -86,15 +96,6 @@ pub struct SendRecord {
         skip_serializing_if = "Option::is_none"
     )]
     pub request_hash: Option<String>,
-}
-
-/// What [`BroadcastStore::create_send_once`] did.
-#[derive(Debug)]
-pub enum KeyedSend {
-    /// Stored now: dispatch it.
-    Created(SendId, SendRecord, Vec<DeliveryRecord>),
-    /// Stored by an earlier request with the same key and body.
-    Replay(SendId, SendRecord),
 }
 
 /// Where a delivery is in its life.
@@ -184,60 +185,4 @@ impl DeliveryRecord {
     pub fn lease_expired(&self, now: Timestamp) -> bool {
         self.lease_until.is_none_or(|l| l <= now)
     }
-}
-
-/// One entry of `/api/get_failed_mess`: the seed's fields plus what explains the failure.
-#[derive(Debug, Clone, Serialize)]
-pub struct FailedOut {
-    pub sender: String,
-    pub message: String,
-    pub contact: String,
-    pub url: String,
-    /// When the message was due, `[Y, M, D, h, m, s]` UTC as in the seed.
-    pub time: [u32; 6],
-    pub messenger: MessengerKind,
-    pub address: String,
-    pub error: String,
-    #[serde(rename = "failedAt")]
-    pub failed_at: Timestamp,
-    pub attempts: u32,
-    #[serde(rename = "deliveryId")]
-    pub delivery_id: String,
-}
-
-/// A page of failed deliveries, newest first.
-#[derive(Debug, Clone, Serialize)]
-pub struct FailedPage {
-    pub data: Vec<FailedOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-/// `[Y, M, D, h, m, s]` of a timestamp.
-pub fn time_parts(t: Timestamp) -> [u32; 6] {
-    let d = t.datetime();
-    [
-        u32::try_from(d.year()).unwrap_or(0),
-        d.month(),
-        d.day(),
-        d.hour(),
-        d.minute(),
-        d.second(),
-    ]
-}
-
-/// What [`BroadcastStore::claim`] found.
-#[derive(Debug, Clone)]
-pub enum Claim {
-    /// This consumer owns the attempt (`attempts` counts it).
-    Claimed(Box<DeliveryRecord>),
-    /// Already `sent` or `failed`: a redelivered job, nothing to do.
-    Done(Status),
-    /// Another consumer is sending it right now (its lease runs until the given time).
-    Busy(Timestamp),
-    /// A previous attempt was cut off between claim and outcome; recorded as failed instead of
-    /// sent again (at most once).
-    Interrupted(Box<DeliveryRecord>),
-    /// No such delivery.
-    Missing,
 }

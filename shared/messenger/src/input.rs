@@ -1,17 +1,30 @@
-//! What clients send, validated: user and contact names, addresses, contact, delete and send
-//! bodies, time zones, and the GET routes' parameters.
+//! What clients send, validated: user and contact names, contact, delete and send bodies,
+//! time zones, and the GET routes' parameters.
 
-use super::*;
+use std::collections::BTreeMap;
 
-/// Text shown in an error message: at most 80 characters of what the client sent.
-pub(crate) fn shown(s: &str) -> String {
-    let cut: String = s.chars().take(80).collect();
-    if cut.len() < s.len() {
-        format!("{cut:?}…")
-    } else {
-        format!("{cut:?}")
-    }
-}
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use lookout_core::deserialize_via_parse;
+use lookout_core::time::{SentTime, Timestamp, Zone};
+
+use crate::address::{parse_address, Addresses};
+use crate::error::{shown, BroadcastError};
+use crate::outbound::kind::MessengerKind;
+use crate::outbound::limits::MAX_TEXT_CHARS;
+
+/// Longest user or contact name.
+pub(crate) const MAX_NAME_CHARS: usize = 64;
+/// Most contacts one request may name: the new ones and the tenant's contact count are one
+/// transaction (at most 100 items).
+pub(crate) const MAX_CONTACTS_PER_REQUEST: usize = 99;
+/// Largest request body of the contact routes.
+pub const BODY_LIMIT: usize = 256 * 1024;
+/// Most failed deliveries one page returns.
+pub(crate) const MAX_FAILED_PAGE: usize = 1000;
+/// Failed deliveries a page returns when the request names no `limit`.
+const DEFAULT_FAILED_PAGE: usize = 100;
 
 pub(crate) fn check_name(what: &str, s: &str) -> Result<String, String> {
     let t = s.trim();
@@ -56,111 +69,6 @@ impl ContactName {
 }
 
 deserialize_via_parse!(ContactName);
-
-/// A contact's address in one messenger, normalised.
-pub fn parse_address(kind: MessengerKind, raw: &str) -> Result<String, String> {
-    let s = raw.trim();
-    let bad = |rule: &str| Err(format!("{kind} address {}: {rule}", shown(raw)));
-    match kind {
-        MessengerKind::Telegram => {
-            // A numeric chat id (negative for groups), or a username (5-32 of A-Z a-z 0-9 _,
-            // with or without '@').
-            let digits = s.strip_prefix('-').unwrap_or(s);
-            let numeric =
-                (1..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
-            let name = s.strip_prefix('@').unwrap_or(s);
-            let username = (5..=32).contains(&name.len())
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if numeric {
-                // One spelling per chat: "-01001" is chat -1001.
-                Ok(canonical_address(kind, s))
-            } else if username {
-                Ok(s.to_owned())
-            } else {
-                bad("must be a numeric chat id or a username of 5-32 letters, digits or '_'")
-            }
-        }
-        MessengerKind::WhatsApp => {
-            let compact: String = s
-                .chars()
-                .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-                .collect();
-            let digits = compact.strip_prefix('+').unwrap_or(&compact);
-            if (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-                Ok(compact)
-            } else {
-                bad("must be a phone number in international format (7-15 digits, '+' optional)")
-            }
-        }
-        MessengerKind::Viber => {
-            if (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic()) {
-                Ok(s.to_owned())
-            } else {
-                bad("must be a Viber user id (1-64 printable characters without spaces)")
-            }
-        }
-    }
-}
-
-/// The one form every spelling of an address shares, for telling whether two addresses reach
-/// the same chat (the admin's are compared in this form, on create and again on send):
-/// Telegram chat ids as integers (`-01001` is chat `-1001`), usernames case-folded without `@`;
-/// WhatsApp numbers as their digits (with or without `+`, separators or a `00` prefix); Viber
-/// ids as they are (they are case-sensitive). Works on any text, valid or not.
-pub fn canonical_address(kind: MessengerKind, raw: &str) -> String {
-    let s = raw.trim();
-    match kind {
-        MessengerKind::Telegram => {
-            let (negative, digits) = match s.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, s.strip_prefix('+').unwrap_or(s)),
-            };
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                let value = digits.trim_start_matches('0');
-                match (negative, value.is_empty()) {
-                    (_, true) => "0".to_owned(),
-                    (true, false) => format!("-{value}"),
-                    (false, false) => value.to_owned(),
-                }
-            } else {
-                format!("@{}", s.trim_start_matches('@').to_ascii_lowercase())
-            }
-        }
-        MessengerKind::WhatsApp => {
-            let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-            digits.trim_start_matches('0').to_owned()
-        }
-        MessengerKind::Viber => s.to_owned(),
-    }
-}
-
-/// A contact's messenger addresses (the seed's `messangers`); at least one is set.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Addresses {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub telegram: Option<String>,
-    #[serde(default, rename = "whatsApp", skip_serializing_if = "Option::is_none")]
-    pub whatsapp: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub viber: Option<String>,
-}
-
-impl Addresses {
-    pub fn get(&self, kind: MessengerKind) -> Option<&str> {
-        match kind {
-            MessengerKind::Telegram => self.telegram.as_deref(),
-            MessengerKind::WhatsApp => self.whatsapp.as_deref(),
-            MessengerKind::Viber => self.viber.as_deref(),
-        }
-    }
-
-    /// `(kind, address)` of every set address, in the order telegram, whatsApp, viber.
-    pub fn iter(&self) -> impl Iterator<Item = (MessengerKind, &str)> {
-        MessengerKind::ALL
-            .into_iter()
-            .filter_map(|k| self.get(k).map(|a| (k, a)))
-    }
-}
 
 /// `{"telegram","whatsApp","viber"}` as sent: each optional, `""` or `null` meaning unset.
 #[derive(Debug, Deserialize)]
@@ -517,4 +425,43 @@ pub fn get_params(
         }
     };
     Ok((user, params))
+}
+
+/// `GET /api/get_failed_mess`: `user_name`, `limit` (1..=[`MAX_FAILED_PAGE`], default 100; a
+/// number or a numeric string) and `next_token`, from the JSON body or the query string
+/// ([`get_params`]).
+#[derive(Debug, Clone)]
+pub struct FailedQuery {
+    pub user_name: UserName,
+    pub limit: usize,
+    pub next_token: Option<String>,
+}
+
+impl FailedQuery {
+    pub fn parse(body: &[u8], query: &[(String, String)]) -> Result<Self, BroadcastError> {
+        let (user_name, params) = get_params(body, query, &["limit", "next_token"])?;
+        let limit = match params.get("limit") {
+            None => DEFAULT_FAILED_PAGE,
+            Some(v) => v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|n| (1..=MAX_FAILED_PAGE).contains(n))
+                .ok_or_else(|| {
+                    BroadcastError::Invalid(format!(
+                        "limit must be an integer 1..={MAX_FAILED_PAGE}"
+                    ))
+                })?,
+        };
+        let next_token = match params.get("next_token") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(t)) => Some(t.clone()),
+            Some(_) => return Err(BroadcastError::invalid("next_token must be a string")),
+        };
+        Ok(Self {
+            user_name,
+            limit,
+            next_token,
+        })
+    }
 }

@@ -1,11 +1,73 @@
-//! The store: the delivery state machine (claim, sent, retry, failed) and the failed list.
+//! A delivery's life, as conditional writes: `pending → sending → sent | failed`, and
+//! `sending → pending` for a transient failure that is retried (see [`DeliveryStore::claim`]).
+//! A failed delivery joins the sparse `failed` and `failed-all` indexes, which
+//! [`FailedStore`](crate::store::failed::FailedStore) reads.
 
-use super::*;
+use std::time::Duration;
 
-use lookout_core::page::{ByteBudget, ReadBudget};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::Client;
 
-impl BroadcastStore {
-    // ------------------------------------------------------------ the state machine
+use lookout_core::ddb;
+use lookout_core::time::Timestamp;
+
+use crate::error::BroadcastError;
+use crate::ids::DeliveryId;
+use crate::records::{DeliveryRecord, Status};
+use crate::store::keys::{conditional, failed_pk, n, s, FAILED_ALL};
+use crate::store::sends::SendStore;
+
+/// What [`DeliveryStore::claim`] found.
+#[derive(Debug, Clone)]
+pub(crate) enum Claim {
+    /// This consumer owns the attempt (`attempts` counts it).
+    Claimed(Box<DeliveryRecord>),
+    /// Already `sent` or `failed`: a redelivered job, nothing to do.
+    Done(Status),
+    /// Another consumer is sending it right now (its lease runs until the given time).
+    Busy(Timestamp),
+    /// A previous attempt was cut off between claim and outcome; recorded as failed instead of
+    /// sent again (at most once).
+    Interrupted(Box<DeliveryRecord>),
+    /// No such delivery.
+    Missing,
+}
+
+/// Deliveries in the messenger table.
+#[derive(Debug, Clone)]
+pub struct DeliveryStore {
+    client: Client,
+    table: String,
+    /// Where a delivery's send (and its message text) is.
+    sends: SendStore,
+}
+
+impl DeliveryStore {
+    pub(crate) fn new(client: Client, table: String, sends: SendStore) -> Self {
+        Self {
+            client,
+            table,
+            sends,
+        }
+    }
+
+    /// One delivery (strongly consistent).
+    pub(crate) async fn get(
+        &self,
+        id: &DeliveryId,
+    ) -> Result<Option<DeliveryRecord>, BroadcastError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(id.key().into_iter().collect()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item
+            .map(|i| serde_dynamo::from_item(i).map_err(BroadcastError::from))
+            .transpose()
+    }
 
     /// Takes ownership of one attempt: `pending → sending` (attempts + 1, a lease until
     /// `now + lease`), a conditional write. When the condition fails the delivery is read:
@@ -16,7 +78,7 @@ impl BroadcastStore {
     ///   outcome, so whether the messenger got the message is unknown. It is marked `failed`
     ///   (`interrupted`) and shows in the failed list rather than being sent again:
     ///   delivery is at most once ([`Claim::Interrupted`]).
-    pub async fn claim(
+    pub(crate) async fn claim(
         &self,
         id: &DeliveryId,
         now: Timestamp,
@@ -38,7 +100,7 @@ impl BroadcastStore {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":lease", s(lease_until.to_rfc3339()))
             .expression_attribute_values(":now", s(now.to_rfc3339()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .return_values(ReturnValue::AllNew)
             .send()
             .await;
         match res {
@@ -49,7 +111,7 @@ impl BroadcastStore {
                 Ok(Claim::Claimed(Box::new(serde_dynamo::from_item(item)?)))
             }
             Err(err) if ddb::is_conditional_check_failed(&err) => {
-                let Some(current) = self.get_delivery(id).await? else {
+                let Some(current) = self.get(id).await? else {
                     return Ok(Claim::Missing);
                 };
                 match current.status {
@@ -66,7 +128,7 @@ impl BroadcastStore {
                             .transition_failed(&current, now, reason, None, None, true)
                             .await?;
                         if won {
-                            let failed = self.get_delivery(id).await?.unwrap_or(current);
+                            let failed = self.get(id).await?.unwrap_or(current);
                             Ok(Claim::Interrupted(Box::new(failed)))
                         } else {
                             Ok(Claim::Busy(now))
@@ -81,7 +143,7 @@ impl BroadcastStore {
     /// `sending → sent` for the attempt `claimed` owns. Also corrects a delivery that another
     /// consumer marked `interrupted` while this (slow) attempt was still running. Returns
     /// false if the delivery had moved on (logged by the caller).
-    pub async fn mark_sent(
+    pub(crate) async fn mark_sent(
         &self,
         claimed: &DeliveryRecord,
         now: Timestamp,
@@ -118,7 +180,7 @@ impl BroadcastStore {
     /// `sending → pending` for an attempt that never reached the messenger (a failure between
     /// the claim and the messenger call): the attempt is given back (`attempts` as before the
     /// claim), so the next receive sends it. False if the delivery had moved on.
-    pub async fn release(
+    pub(crate) async fn release(
         &self,
         claimed: &DeliveryRecord,
         now: Timestamp,
@@ -144,7 +206,7 @@ impl BroadcastStore {
     }
 
     /// `sending → pending` after a transient failure of the attempt `claimed` owns.
-    pub async fn mark_retry(
+    pub(crate) async fn mark_retry(
         &self,
         claimed: &DeliveryRecord,
         now: Timestamp,
@@ -172,7 +234,7 @@ impl BroadcastStore {
 
     /// `sending → failed` for the attempt `claimed` owns: the delivery joins the failed list
     /// with the message text and the endpoint tried.
-    pub async fn mark_failed(
+    pub(crate) async fn mark_failed(
         &self,
         claimed: &DeliveryRecord,
         now: Timestamp,
@@ -184,7 +246,7 @@ impl BroadcastStore {
             .await
     }
 
-    pub(crate) async fn transition_failed(
+    async fn transition_failed(
         &self,
         current: &DeliveryRecord,
         now: Timestamp,
@@ -196,7 +258,8 @@ impl BroadcastStore {
         let message = match message {
             Some(m) => m.to_owned(),
             None => self
-                .get_send(&current.id()?.send)
+                .sends
+                .get(&current.id()?.send)
                 .await?
                 .map(|s| s.message)
                 .unwrap_or_default(),
@@ -244,186 +307,9 @@ impl BroadcastStore {
         };
         conditional(req.send().await)
     }
-
-    // ------------------------------------------------------------ the failed list
-
-    /// `user`'s failed deliveries, newest first, a page at a time: at most `limit` of them and
-    /// [`lookout_core::page::MAX_PAGE_BYTES`] of their JSON as the reply serializes it (a
-    /// control character is six bytes there, `\u0001`), read in at most [`ReadBudget`]'s
-    /// pages and time. The next token points after the last delivery returned and is there
-    /// only when more may follow: a page may hold fewer than `limit` and still have one.
-    pub async fn failed(
-        &self,
-        tenant: &Tenant,
-        user: &UserName,
-        limit: usize,
-        next_token: Option<&str>,
-    ) -> Result<FailedPage, BroadcastError> {
-        if !(1..=MAX_FAILED_PAGE).contains(&limit) {
-            return Err(BroadcastError::Invalid(format!(
-                "limit must be 1..={MAX_FAILED_PAGE}"
-            )));
-        }
-        let fpk = failed_pk(tenant.as_str(), user.as_str());
-        let mut start = next_token
-            .map(|t| ddb::decode_page_token(t, &TOKEN_KEYS, ("failedPk", &fpk), "next_token"))
-            .transpose()?;
-        let mut data = Vec::new();
-        let mut bytes = ByteBudget::default();
-        let mut reads = ReadBudget::default();
-        // The token after the last delivery taken.
-        let mut last: Option<String> = None;
-        let mut next_token = None;
-        'pages: loop {
-            // One more than the page needs: a full page then knows whether more follow.
-            let want = limit - data.len() + 1;
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(FAILED_INDEX)
-                .key_condition_expression("failedPk = :p")
-                .expression_attribute_values(":p", s(&fpk))
-                .scan_index_forward(false)
-                .limit(i32::try_from(want).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await?;
-            for item in out.items.unwrap_or_default() {
-                let after = ddb::encode_page_token(&item, &TOKEN_KEYS);
-                let entry = failed_out(serde_dynamo::from_item(item)?);
-                // A page stops at `limit` deliveries or at its byte budget, whichever is first.
-                if data.len() == limit || !bytes.take_json(&entry) {
-                    next_token = last;
-                    break 'pages;
-                }
-                data.push(entry);
-                last = Some(after);
-            }
-            match out.last_evaluated_key {
-                // Read enough for one request: answer with what there is, and go on after the
-                // last delivery read (every one read was taken).
-                Some(k) if reads.spent() => {
-                    next_token = Some(ddb::encode_page_token(&k, &TOKEN_KEYS));
-                    break;
-                }
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
-        Ok(FailedPage { data, next_token })
-    }
 }
 
-/// A failed delivery as `/api/get_failed_mess` lists it.
-fn failed_out(d: DeliveryRecord) -> FailedOut {
-    FailedOut {
-        sender: d.user_name,
-        message: d.message.unwrap_or_default(),
-        contact: d.contact,
-        url: d.url.unwrap_or_default(),
-        time: time_parts(d.scheduled_at),
-        messenger: d.messenger,
-        address: d.address,
-        error: d.last_error.unwrap_or_default(),
-        failed_at: d.failed_at.unwrap_or(d.updated_at),
-        attempts: d.attempts,
-        delivery_id: d.delivery_id,
-    }
-}
-
-pub(crate) fn lease_end(now: Timestamp, lease: Duration) -> Timestamp {
+fn lease_end(now: Timestamp, lease: Duration) -> Timestamp {
     let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::zero());
     Timestamp::from_datetime(now.datetime() + lease).unwrap_or(now)
-}
-
-/// `Ok(true)` when the write happened, `Ok(false)` when its condition did not hold.
-pub(crate) fn conditional<T, E, R>(
-    res: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
-) -> Result<bool, BroadcastError>
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    match res {
-        Ok(_) => Ok(true),
-        Err(err) if ddb::is_conditional_check_failed(&err) => Ok(false),
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// Page tokens: the failed-list GSI's last key, bound to the user's partition.
-pub(crate) const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "failedPk", "failedSk"];
-
-/// The partition of the cross-tenant `failed-all` index.
-pub(crate) const FAILED_ALL: &str = "FAILED";
-
-/// A failed delivery, as the console overview lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FailedDelivery {
-    #[serde(rename = "deliveryId")]
-    pub delivery_id: String,
-    pub tenant: String,
-    #[serde(rename = "userName")]
-    pub user_name: String,
-    pub contact: String,
-    pub messenger: MessengerKind,
-    #[serde(rename = "failedAt")]
-    pub failed_at: Timestamp,
-    #[serde(rename = "lastError", default)]
-    pub last_error: Option<String>,
-}
-
-/// Failed deliveries since a time, across tenants.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct FailedSince {
-    pub count: u64,
-    pub recent: Vec<FailedDelivery>,
-    /// More than [`MAX_FAILED_READ`] failed: `count` stops there.
-    pub truncated: bool,
-}
-
-/// Failed deliveries read for one overview at most.
-pub const MAX_FAILED_READ: usize = 1000;
-
-impl BroadcastStore {
-    /// Deliveries failed at or after `since`, across tenants, newest first: how many, and the
-    /// `recent` newest (the sparse `failed-all` index).
-    pub async fn failed_since(
-        &self,
-        since: Timestamp,
-        recent: usize,
-    ) -> Result<FailedSince, BroadcastError> {
-        let mut out = FailedSince::default();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("failed-all")
-                .key_condition_expression("failedAll = :f AND failedAt >= :since")
-                .expression_attribute_values(":f", AttributeValue::S(FAILED_ALL.into()))
-                .expression_attribute_values(":since", AttributeValue::S(since.to_rfc3339()))
-                .scan_index_forward(false)
-                .limit(200)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
-                out.count += 1;
-                if out.recent.len() < recent {
-                    out.recent.push(serde_dynamo::from_item(item)?);
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-            if usize::try_from(out.count).unwrap_or(usize::MAX) >= MAX_FAILED_READ {
-                out.truncated = true;
-                return Ok(out);
-            }
-        }
-    }
 }
