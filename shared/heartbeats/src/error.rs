@@ -1,5 +1,6 @@
 //! What the heartbeat store fails with, and the one place it becomes HTTP for its routes.
 
+use lookout_core::quota::QuotaExceeded;
 use lookout_core::{AppError, StoreError};
 use lookout_mail::MailError;
 
@@ -19,7 +20,7 @@ pub enum HeartbeatError {
     Contention,
     /// The tenant has all the apps its quota allows.
     #[error(transparent)]
-    Quota(#[from] lookout_core::quota::QuotaExceeded),
+    Quota(#[from] QuotaExceeded),
     #[error(transparent)]
     Mail(#[from] MailError),
     #[error(transparent)]

@@ -7,10 +7,11 @@
 
 use std::sync::Arc;
 
-use lookout_core::events::{AdminAlert, AppTransition, TransitionKind};
-use lookout_core::BoxFuture;
+use lookout_core::events::{AdminAlert, AppTransition};
+use lookout_core::{config, BoxFuture, StoreError};
+use lookout_mail::AdminMailer;
 
-use super::*;
+use crate::error::HeartbeatError;
 
 /// Publishes app transitions and admin alerts (SQS; tests use the stack's queues in moto).
 pub trait TransitionSink: Send + Sync + std::fmt::Debug {
@@ -100,34 +101,6 @@ impl TransitionSink for SqsTransitions {
                 None => Ok(()),
             }
         })
-    }
-}
-
-impl PendingMail {
-    /// The alert for the admin's messengers: the mail's subject and body, keyed by app and
-    /// transition.
-    pub fn alert(&self) -> AdminAlert {
-        AdminAlert::new(
-            format!("hb-{}-{}", &sha256_short(&self.written.pk), self.seq),
-            &format!("{}\n\n{}", self.subject, self.body),
-        )
-    }
-
-    /// The transition this mail announces, as the events queue carries it.
-    pub fn transition(&self) -> AppTransition {
-        let rec = &self.written;
-        AppTransition {
-            tenant: rec.tenant.clone(),
-            app_id: rec.app_id.clone(),
-            kind: match self.kind {
-                MailKind::Down => TransitionKind::Down,
-                MailKind::Up => TransitionKind::Up,
-            },
-            seq: self.seq,
-            at: rec.state_changed_at,
-            reason: rec.down_reason.clone(),
-            app: serde_json::to_value(rec.view()).ok(),
-        }
     }
 }
 

@@ -18,94 +18,31 @@
 //! watched apps have at least half of theirs silent. The last rule keeps one tenant, which can
 //! silence its own apps at will, from holding another tenant's alerts.
 //!
-//! The state lives in one item of the heartbeat table (`pk` = [`HEALTH_PK`]), written with
+//! The state lives in one item of the heartbeat table ([`IngestionStore`]), written with
 //! conditions so that concurrent scans agree on one degradation and one recovery, each
 //! announced once (its notice is retried by later scans until sent).
 
-use aws_sdk_dynamodb::types::Select;
-use lookout_core::events::AdminAlert;
+use std::collections::BTreeMap;
 
-use super::*;
+use lookout_core::{error::error_chain, events::AdminAlert, time::Timestamp};
+
+use crate::error::HeartbeatError;
+use crate::events::Notify;
+use crate::output::ScanReport;
+use crate::record::AppRecord;
+use crate::state::{on_due, DueStep};
+use crate::store::due::DueIndex;
+use crate::store::ingestion::{HealthRecord, IngestionStore, WatchedRecord, HEALTH_PK, WATCHED_PK};
+use crate::time::{from_millis, millis};
 
 /// Apps going silent in one scan from which it may be degraded ingestion.
-pub const DEGRADED_MIN_APPS: usize = 10;
-/// The ingestion health item's key (no app's `pk` starts with `SCANNER#`).
-pub const HEALTH_PK: &str = "SCANNER#ingestion";
+pub(crate) const DEGRADED_MIN_APPS: usize = 10;
 /// Pages of the `due` index read at most to count the watched apps; past it the count is
 /// unknown and the scan announces as usual (never silence on a failed check).
 const MAX_COUNT_PAGES: usize = 200;
-/// The last count of watched apps per tenant, kept beside the health item.
-pub const WATCHED_PK: &str = "SCANNER#watched";
 /// How long a count is trusted to rule a mass silence out without counting again: a scan
 /// with many silent apps that are clearly under half of it reads one item, not the index.
 const COUNT_FRESH_MS: i64 = 3_600_000;
-
-/// The last count of watched apps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WatchedRecord {
-    pk: String,
-    at: i64,
-    total: u64,
-    tenants: BTreeMap<String, u64>,
-}
-
-/// The stored ingestion state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct HealthRecord {
-    pub(crate) pk: String,
-    /// `degraded` or `normal`.
-    pub(crate) state: String,
-    /// When the (last) degradation began, epoch ms.
-    pub(crate) since: i64,
-    /// Apps silent in the scan that found it, and apps watched then.
-    pub(crate) silent: u64,
-    pub(crate) watched: u64,
-    /// When it ended (the state is then `normal`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) recovered_at: Option<i64>,
-    /// Whether the current state's notice (degraded or recovered) was sent.
-    pub(crate) notified: bool,
-}
-
-impl HealthRecord {
-    fn degraded(&self) -> bool {
-        self.state == "degraded"
-    }
-
-    /// The notice of the current state: its alert id and text are a function of the stored
-    /// record, so a notice retried by a later scan is the same alert (idempotent by its id).
-    pub(crate) fn notice(&self) -> (String, String, String) {
-        let since = from_millis(self.since);
-        match self.recovered_at.filter(|_| !self.degraded()) {
-            None => (
-                format!("ingestion-degraded-{}", self.since),
-                "[Lookout] Heartbeats are not reaching Lookout".to_owned(),
-                format!(
-                    "At {since}, {} of {} watched apps went silent at once, across most tenants: \
-                     more likely their heartbeats cannot reach Lookout (API throttling under a \
-                     flood, a network or DNS failure) than that they all failed.\n\n\
-                     Their DOWN alerts are held while this lasts. When the heartbeats come back \
-                     you get one notice, and apps still silent get one more period to report.\n\n\
-                     Check the API's 4xx/5xx and throttling in CloudWatch, and \
-                     GET /admin/overview.\n",
-                    self.silent, self.watched
-                ),
-            ),
-            Some(at) => (
-                format!("ingestion-recovered-{}", self.since),
-                "[Lookout] Heartbeats reach Lookout again".to_owned(),
-                format!(
-                    "Heartbeats reach Lookout again at {}, after the degradation that began at \
-                     {since}.\n\nApps still silent were given one more period (and grace) to \
-                     report before they are marked DOWN.\n",
-                    from_millis(at)
-                ),
-            ),
-        }
-    }
-}
 
 /// What a scan does with its silent apps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,297 +60,205 @@ pub(crate) fn goes_down(rec: &AppRecord, now: Timestamp) -> bool {
     matches!(on_due(rec, now), DueStep::WentDown(_))
 }
 
-impl HeartbeatStore {
-    /// Decides what this scan does with its silent apps (see the module docs), recording a
-    /// degradation or a recovery; `silent` are the apps that go down at `now`.
-    pub(crate) async fn judge_ingestion(
-        &self,
-        silent: &[&AppRecord],
-        now: Timestamp,
-        report: &mut ScanReport,
-    ) -> (Ingestion, Option<HealthRecord>) {
-        let stored = match self.health().await {
-            Ok(h) => h,
+/// Decides what this scan does with its silent apps (see the module docs), recording a
+/// degradation or a recovery; `silent` are the apps that go down at `now`.
+pub(crate) async fn judge_ingestion(
+    ingestion: &IngestionStore,
+    due: &DueIndex,
+    silent: &[&AppRecord],
+    now: Timestamp,
+    report: &mut ScanReport,
+) -> (Ingestion, Option<HealthRecord>) {
+    let stored = match ingestion.health().await {
+        Ok(h) => h,
+        Err(err) => {
+            report.errors += 1;
+            tracing::error!(error = %error_chain(&err), "ingestion health unreadable");
+            None
+        }
+    };
+    let was_degraded = stored.as_ref().is_some_and(HealthRecord::degraded);
+    let mass = if silent.len() >= DEGRADED_MIN_APPS {
+        match watched(ingestion, due, silent.len(), now).await {
+            Ok(Some(watched)) => Some(mass_silence(silent, &watched)),
+            Ok(None) => None,
             Err(err) => {
                 report.errors += 1;
-                tracing::error!(error = %lookout_core::error::error_chain(&err), "ingestion health unreadable");
+                tracing::error!(error = %error_chain(&err), "watched apps not counted");
                 None
             }
-        };
-        let was_degraded = stored.as_ref().is_some_and(HealthRecord::degraded);
-        let mass = if silent.len() >= DEGRADED_MIN_APPS {
-            match self.watched(silent.len(), now).await {
-                Ok(Some(watched)) => Some(mass_silence(silent, &watched)),
-                Ok(None) => None,
+        }
+    } else {
+        Some(None)
+    };
+    match (mass, was_degraded) {
+        // Many silent at once: degraded (entered now, or still).
+        (Some(Some((silent, watched))), _) => {
+            report.degraded = true;
+            if was_degraded {
+                return (Ingestion::Hold, stored);
+            }
+            let rec = HealthRecord {
+                pk: HEALTH_PK.to_owned(),
+                state: "degraded".to_owned(),
+                since: millis(now),
+                silent,
+                watched,
+                recovered_at: None,
+                notified: false,
+            };
+            match ingestion.put_health(&rec, stored.as_ref()).await {
+                Ok(Some(current)) => (Ingestion::Hold, Some(current)),
+                Ok(None) => {
+                    tracing::warn!(silent, watched, "degraded ingestion: DOWN alerts held");
+                    (Ingestion::Hold, Some(rec))
+                }
                 Err(err) => {
                     report.errors += 1;
-                    tracing::error!(error = %lookout_core::error::error_chain(&err), "watched apps not counted");
-                    None
+                    tracing::error!(error = %error_chain(&err), "degradation not recorded; held this scan");
+                    (Ingestion::Hold, None)
                 }
             }
-        } else {
-            Some(None)
-        };
-        match (mass, was_degraded) {
-            // Many silent at once: degraded (entered now, or still).
-            (Some(Some((silent, watched))), _) => {
-                report.degraded = true;
-                if was_degraded {
-                    return (Ingestion::Hold, stored);
-                }
-                let rec = HealthRecord {
-                    pk: HEALTH_PK.to_owned(),
-                    state: "degraded".to_owned(),
-                    since: millis(now),
-                    silent,
-                    watched,
-                    recovered_at: None,
-                    notified: false,
-                };
-                match self.put_health(&rec, stored.as_ref()).await {
-                    Ok(Some(current)) => (Ingestion::Hold, Some(current)),
-                    Ok(None) => {
-                        tracing::warn!(silent, watched, "degraded ingestion: DOWN alerts held");
-                        (Ingestion::Hold, Some(rec))
-                    }
-                    Err(err) => {
-                        report.errors += 1;
-                        tracing::error!(error = %lookout_core::error::error_chain(&err), "degradation not recorded; held this scan");
-                        (Ingestion::Hold, None)
-                    }
-                }
-            }
-            // The silence is over: recover (once, whichever scan wins).
-            (Some(None), true) => {
-                let Some(old) = stored else {
-                    return (Ingestion::Normal, None);
-                };
-                let rec = HealthRecord {
-                    state: "normal".to_owned(),
-                    recovered_at: Some(millis(now)),
-                    notified: false,
-                    ..old.clone()
-                };
-                match self.put_health(&rec, Some(&old)).await {
-                    Ok(None) => {
-                        tracing::info!("ingestion recovered");
-                        (Ingestion::Recovered, Some(rec))
-                    }
-                    // Another scan recovered it meanwhile and gives the fresh deadlines: this
-                    // one leaves the silent apps to the next scan.
-                    Ok(Some(current)) => (Ingestion::Hold, Some(current)),
-                    Err(err) => {
-                        report.errors += 1;
-                        tracing::error!(error = %lookout_core::error::error_chain(&err), "recovery not recorded; held this scan");
-                        (Ingestion::Hold, Some(old))
-                    }
-                }
-            }
-            // Degraded, and the count failed: stay degraded.
-            (None, true) => {
-                report.degraded = true;
-                (Ingestion::Hold, stored)
-            }
-            (Some(None) | None, false) => (Ingestion::Normal, stored),
         }
-    }
-
-    /// Sends the stored state's notice (mail and messenger alert) if it was not sent yet.
-    pub(crate) async fn notify_ingestion(
-        &self,
-        to: Notify<'_>,
-        health: Option<HealthRecord>,
-        report: &mut ScanReport,
-    ) {
-        let Some(health) = health.filter(|h| !h.notified) else {
-            return;
-        };
-        let (id, subject, body) = health.notice();
-        let sent = async {
-            if let Some(events) = to.events {
-                events
-                    .alert(&AdminAlert::new(
-                        id.clone(),
-                        &format!("{subject}\n\n{body}"),
-                    ))
-                    .await?;
-            }
-            to.mail.send_admin(&subject, &body).await?;
-            Ok::<(), HeartbeatError>(())
-        }
-        .await;
-        match sent {
-            Ok(()) => {
-                report.mails_sent += 1;
-                let done = HealthRecord {
-                    notified: true,
-                    ..health.clone()
-                };
-                if let Err(err) = self.put_health(&done, Some(&health)).await {
-                    // Sent: a later scan may send it once more (the alert is keyed).
-                    report.errors += 1;
-                    tracing::error!(error = %lookout_core::error::error_chain(&err), "ingestion notice sent but not recorded");
-                }
-            }
-            Err(err) => {
-                report.mail_errors += 1;
-                tracing::error!(alert_id = id, error = %lookout_core::error::error_chain(&err), "ingestion notice not sent; retried by the next scan");
-            }
-        }
-    }
-
-    /// Gives a silent app one more period (and grace) from `now`: its beats may have been
-    /// lost while ingestion was degraded. A conflict (it beat meanwhile) leaves it as it is.
-    pub(crate) async fn rearm_silent(
-        &self,
-        old: AppRecord,
-        now: Timestamp,
-        report: &mut ScanReport,
-    ) {
-        let mut rec = old.clone();
-        rec.version += 1;
-        rec.deadline = rec.next_deadline(now);
-        rec.refresh_due();
-        match self.put_if(&rec, Some(old.version)).await {
-            Ok(Put::Written) => report.rearmed += 1,
-            Ok(Put::Conflict(_)) => report.conflicts += 1,
-            Err(err) => {
-                report.errors += 1;
-                tracing::error!(app = %old.pk, error = %lookout_core::error::error_chain(&err), "silent app not rearmed; the next scan decides again");
-            }
-        }
-    }
-
-    async fn health(&self) -> Result<Option<HealthRecord>, HeartbeatError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(HEALTH_PK.to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
-    }
-
-    /// Writes `rec` if the stored item is still `expected` (or absent, for `None`). Returns
-    /// the current item when it is not.
-    async fn put_health(
-        &self,
-        rec: &HealthRecord,
-        expected: Option<&HealthRecord>,
-    ) -> Result<Option<HealthRecord>, HeartbeatError> {
-        let mut req = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(rec)?))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        req = match expected {
-            None => req.condition_expression("attribute_not_exists(pk)"),
-            Some(old) => req
-                .condition_expression("#s = :s AND since = :since AND notified = :n")
-                .expression_attribute_names("#s", "state")
-                .expression_attribute_values(":s", AttributeValue::S(old.state.clone()))
-                .expression_attribute_values(":since", AttributeValue::N(old.since.to_string()))
-                .expression_attribute_values(":n", AttributeValue::Bool(old.notified)),
-        };
-        match req.send().await {
-            Ok(_) => Ok(None),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(e)) => {
-                    Ok(e.item.clone().map(serde_dynamo::from_item).transpose()?)
-                }
-                _ => Err(StoreError::from(err).into()),
-            },
-        }
-    }
-
-    /// Watched apps per tenant for a scan with `silent` silent apps: the last count when it is
-    /// recent and `silent` is clearly under half of it (no mass silence either way), else a
-    /// fresh count (kept for the next scans).
-    async fn watched(
-        &self,
-        silent: usize,
-        now: Timestamp,
-    ) -> Result<Option<BTreeMap<String, u64>>, HeartbeatError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(WATCHED_PK.to_owned()))
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        let last: Option<WatchedRecord> = out.item.map(serde_dynamo::from_item).transpose()?;
-        let silent = u64::try_from(silent).unwrap_or(u64::MAX);
-        if let Some(last) = last {
-            if millis(now) - last.at < COUNT_FRESH_MS && silent * 2 < last.total {
-                return Ok(Some(last.tenants));
-            }
-        }
-        let fresh = self.watched_by_tenant().await?;
-        if let Some(tenants) = &fresh {
-            let rec = WatchedRecord {
-                pk: WATCHED_PK.to_owned(),
-                at: millis(now),
-                total: tenants.values().sum(),
-                tenants: tenants.clone(),
+        // The silence is over: recover (once, whichever scan wins).
+        (Some(None), true) => {
+            let Some(old) = stored else {
+                return (Ingestion::Normal, None);
             };
-            let put = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(serde_dynamo::to_item(&rec)?))
-                .send()
-                .await;
-            if let Err(err) = put {
-                tracing::warn!(error = %lookout_core::error::error_chain(&err), "count of watched apps not kept");
+            let rec = HealthRecord {
+                state: "normal".to_owned(),
+                recovered_at: Some(millis(now)),
+                notified: false,
+                ..old.clone()
+            };
+            match ingestion.put_health(&rec, Some(&old)).await {
+                Ok(None) => {
+                    tracing::info!("ingestion recovered");
+                    (Ingestion::Recovered, Some(rec))
+                }
+                // Another scan recovered it meanwhile and gives the fresh deadlines: this
+                // one leaves the silent apps to the next scan.
+                Ok(Some(current)) => (Ingestion::Hold, Some(current)),
+                Err(err) => {
+                    report.errors += 1;
+                    tracing::error!(error = %error_chain(&err), "recovery not recorded; held this scan");
+                    (Ingestion::Hold, Some(old))
+                }
             }
         }
-        Ok(fresh)
+        // Degraded, and the count failed: stay degraded.
+        (None, true) => {
+            report.degraded = true;
+            (Ingestion::Hold, stored)
+        }
+        (Some(None) | None, false) => (Ingestion::Normal, stored),
     }
+}
 
-    /// Watched (`up`) apps per tenant, from the `due` index (every `up` app is in it): read
-    /// only when many apps go silent in one scan. `None` past [`MAX_COUNT_PAGES`].
-    async fn watched_by_tenant(&self) -> Result<Option<BTreeMap<String, u64>>, HeartbeatError> {
-        let mut out = BTreeMap::new();
-        let mut pages = 0;
-        for shard in 0..DUE_SHARDS {
-            let mut start = None;
-            loop {
-                pages += 1;
-                if pages > MAX_COUNT_PAGES {
-                    return Ok(None);
-                }
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(DUE_INDEX)
-                    .key_condition_expression("dueShard = :s")
-                    .expression_attribute_values(":s", AttributeValue::S(format!("DUE#{shard}")))
-                    .select(Select::SpecificAttributes)
-                    .projection_expression("tenant, #st")
-                    .expression_attribute_names("#st", "state")
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(StoreError::from)?;
-                for item in page.items.unwrap_or_default() {
-                    let up = matches!(item.get("state"), Some(AttributeValue::S(s)) if s == "up");
-                    if let (true, Some(AttributeValue::S(t))) = (up, item.get("tenant")) {
-                        *out.entry(t.clone()).or_insert(0) += 1;
-                    }
-                }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
+/// Sends the stored state's notice (mail and messenger alert) if it was not sent yet.
+pub(crate) async fn notify_ingestion(
+    ingestion: &IngestionStore,
+    to: Notify<'_>,
+    health: Option<HealthRecord>,
+    report: &mut ScanReport,
+) {
+    let Some(health) = health.filter(|h| !h.notified) else {
+        return;
+    };
+    let (id, subject, body) = notice(&health);
+    let sent = async {
+        if let Some(events) = to.events {
+            events
+                .alert(&AdminAlert::new(
+                    id.clone(),
+                    &format!("{subject}\n\n{body}"),
+                ))
+                .await?;
+        }
+        to.mail.send_admin(&subject, &body).await?;
+        Ok::<(), HeartbeatError>(())
+    }
+    .await;
+    match sent {
+        Ok(()) => {
+            report.mails_sent += 1;
+            let done = HealthRecord {
+                notified: true,
+                ..health.clone()
+            };
+            if let Err(err) = ingestion.put_health(&done, Some(&health)).await {
+                // Sent: a later scan may send it once more (the alert is keyed).
+                report.errors += 1;
+                tracing::error!(error = %error_chain(&err), "ingestion notice sent but not recorded");
             }
         }
-        Ok(Some(out))
+        Err(err) => {
+            report.mail_errors += 1;
+            tracing::error!(alert_id = id, error = %error_chain(&err), "ingestion notice not sent; retried by the next scan");
+        }
+    }
+}
+
+/// Watched apps per tenant for a scan with `silent` silent apps: the last count when it is
+/// recent and `silent` is clearly under half of it (no mass silence either way), else a fresh
+/// count from the `due` index (kept for the next scans; `None` past [`MAX_COUNT_PAGES`]).
+async fn watched(
+    ingestion: &IngestionStore,
+    due: &DueIndex,
+    silent: usize,
+    now: Timestamp,
+) -> Result<Option<BTreeMap<String, u64>>, HeartbeatError> {
+    let last = ingestion.last_watched().await?;
+    let silent = u64::try_from(silent).unwrap_or(u64::MAX);
+    if let Some(last) = last {
+        if millis(now) - last.at < COUNT_FRESH_MS && silent * 2 < last.total {
+            return Ok(Some(last.tenants));
+        }
+    }
+    let fresh = due.watched_by_tenant(MAX_COUNT_PAGES).await?;
+    if let Some(tenants) = &fresh {
+        let rec = WatchedRecord {
+            pk: WATCHED_PK.to_owned(),
+            at: millis(now),
+            total: tenants.values().sum(),
+            tenants: tenants.clone(),
+        };
+        if let Err(err) = ingestion.put_watched(&rec).await {
+            tracing::warn!(error = %error_chain(&err), "count of watched apps not kept");
+        }
+    }
+    Ok(fresh)
+}
+
+/// The notice of `health`'s state: its alert id and text are a function of the stored record,
+/// so a notice retried by a later scan is the same alert (idempotent by its id).
+pub(crate) fn notice(health: &HealthRecord) -> (String, String, String) {
+    let since = from_millis(health.since);
+    match health.recovered_at.filter(|_| !health.degraded()) {
+        None => (
+            format!("ingestion-degraded-{}", health.since),
+            "[Lookout] Heartbeats are not reaching Lookout".to_owned(),
+            format!(
+                "At {since}, {} of {} watched apps went silent at once, across most tenants: \
+                 more likely their heartbeats cannot reach Lookout (API throttling under a \
+                 flood, a network or DNS failure) than that they all failed.\n\n\
+                 Their DOWN alerts are held while this lasts. When the heartbeats come back \
+                 you get one notice, and apps still silent get one more period to report.\n\n\
+                 Check the API's 4xx/5xx and throttling in CloudWatch, and \
+                 GET /admin/overview.\n",
+                health.silent, health.watched
+            ),
+        ),
+        Some(at) => (
+            format!("ingestion-recovered-{}", health.since),
+            "[Lookout] Heartbeats reach Lookout again".to_owned(),
+            format!(
+                "Heartbeats reach Lookout again at {}, after the degradation that began at \
+                 {since}.\n\nApps still silent were given one more period (and grace) to \
+                 report before they are marked DOWN.\n",
+                from_millis(at)
+            ),
+        ),
     }
 }
 
@@ -443,6 +288,8 @@ pub(crate) fn mass_silence(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::AppId;
+    use lookout_core::auth::Tenant;
 
     fn apps(tenant: &str, n: usize) -> Vec<AppRecord> {
         let t = Tenant::parse(tenant).unwrap();
@@ -497,17 +344,17 @@ mod tests {
             recovered_at: None,
             notified: false,
         };
-        let (id, subject, body) = degraded.notice();
+        let (id, subject, body) = notice(&degraded);
         assert_eq!(id, "ingestion-degraded-1767225600000");
         assert_eq!(subject, "[Lookout] Heartbeats are not reaching Lookout");
         assert!(body.contains("15 of 15 watched apps"), "{body}");
-        assert_eq!(degraded.notice(), degraded.clone().notice());
+        assert_eq!(notice(&degraded), notice(&degraded.clone()));
         let recovered = HealthRecord {
             state: "normal".to_owned(),
             recovered_at: Some(1_767_225_900_000),
             ..degraded
         };
-        let (id, subject, _) = recovered.notice();
+        let (id, subject, _) = notice(&recovered);
         assert_eq!(id, "ingestion-recovered-1767225600000");
         assert_eq!(subject, "[Lookout] Heartbeats reach Lookout again");
     }

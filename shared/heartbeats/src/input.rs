@@ -1,6 +1,18 @@
-//! What clients send: app ids, messages, heartbeat and admin bodies, listing queries.
+//! What clients send: app ids, messages, heartbeat, signal and admin bodies, run ids, listing
+//! queries.
 
-use super::*;
+use lookout_core::{auth::Tenant, time::Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::HeartbeatError;
+use crate::limits::{
+    MAX_APP_ID_CHARS, MAX_GRACE_SECONDS, MAX_MESSAGE_CHARS, MAX_PAGE, MAX_PERIOD_SECONDS,
+    MAX_RUN_ID_CHARS, MAX_SNOOZE_DAYS, MIN_PERIOD_SECONDS,
+};
+use crate::runs::Tolerance;
+use crate::schedule::CronSpec;
+use crate::time::millis;
 
 /// An app id: the seed's integer, or a string of 1–128 letters, digits and `_ . : -`. Compared
 /// as text, so `23` and `"23"` are the same app; integer ids without leading zeros are returned
@@ -12,7 +24,7 @@ use super::*;
 pub struct AppId(pub(crate) String);
 
 /// The largest integer app id: 2^53-1.
-pub const MAX_INT_ID: u64 = (1 << 53) - 1;
+pub(crate) const MAX_INT_ID: u64 = (1 << 53) - 1;
 
 impl AppId {
     pub fn parse_str(s: &str) -> Result<Self, String> {
@@ -158,6 +170,108 @@ pub struct HeartbeatIn {
     pub message: Option<BeatMessage>,
 }
 
+/// A client's run id: 1–64 letters, digits and `_ . : -` (a UUID fits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RunId(pub(crate) String);
+
+impl RunId {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if is_id_text(s, MAX_RUN_ID_CHARS) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "run_id must be 1-{MAX_RUN_ID_CHARS} letters, digits, '_', '.', ':' or '-'"
+            ))
+        }
+    }
+
+    pub(crate) fn generated() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for RunId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which signal a route received (`POST /api/apps/{signal}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignalKind {
+    Start,
+    Success,
+    Fail,
+    /// The job's exit code decides: 0 is a success, anything else a failure.
+    Exit,
+    /// Silence alerts until `until` (`null` or a past time ends the snooze).
+    Snooze,
+}
+
+impl SignalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Success => "success",
+            Self::Fail => "fail",
+            Self::Exit => "exit",
+            Self::Snooze => "snooze",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "start" => Ok(Self::Start),
+            "success" => Ok(Self::Success),
+            "fail" => Ok(Self::Fail),
+            "exit" => Ok(Self::Exit),
+            "snooze" => Ok(Self::Snooze),
+            _ => Err(format!(
+                "signal {s:?} must be one of start, success, fail, exit, snooze"
+            )),
+        }
+    }
+}
+
+/// `POST /api/apps/{signal}` body. Unknown fields are ignored, as for heartbeats.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SignalIn {
+    pub app_id: AppId,
+    #[serde(default)]
+    pub run_id: Option<RunId>,
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
+    pub exit_code: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_message")]
+    pub message: Option<BeatMessage>,
+    /// Snooze only: until when (any accepted timestamp form; `null` ends it).
+    #[serde(default)]
+    pub until: Option<Timestamp>,
+}
+
+impl SignalIn {
+    /// Rules that depend on the signal: `exit` needs `exit_code`, a snooze reaches at most
+    /// `MAX_SNOOZE_DAYS` ahead.
+    pub fn validate(&self, kind: SignalKind, now: Timestamp) -> Result<(), HeartbeatError> {
+        match kind {
+            SignalKind::Exit if self.exit_code.is_none() => Err(HeartbeatError::Invalid(
+                "exit needs exit_code (0 for success)".into(),
+            )),
+            SignalKind::Snooze
+                if self
+                    .until
+                    .is_some_and(|u| millis(u) > millis(now) + MAX_SNOOZE_DAYS * 86_400_000) =>
+            {
+                Err(HeartbeatError::Invalid(format!(
+                    "until must be at most {MAX_SNOOZE_DAYS} days ahead"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Where an app stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -276,29 +390,6 @@ impl AdminAppIn {
         }
         if let Some(expr) = self.schedule.as_deref().filter(|e| !e.is_empty()) {
             CronSpec::parse(expr, self.tz.as_deref()).map_err(HeartbeatError::Invalid)?;
-        }
-        Ok(())
-    }
-
-    /// Applies the schedule and run settings to `rec` (validated first).
-    pub(crate) fn apply_settings(&self, rec: &mut AppRecord) -> Result<(), HeartbeatError> {
-        self.validate()?;
-        if let Some(expr) = &self.schedule {
-            rec.cron = match expr.as_str() {
-                "" => None,
-                e => Some(CronSpec::parse(e, self.tz.as_deref()).map_err(HeartbeatError::Invalid)?),
-            };
-        }
-        let set = |slot: &mut Option<u32>, value: Option<u32>| {
-            if let Some(v) = value {
-                *slot = (v > 0).then_some(v);
-            }
-        };
-        set(&mut rec.max_runtime_seconds, self.max_runtime_seconds);
-        set(&mut rec.min_runtime_seconds, self.min_runtime_seconds);
-        set(&mut rec.min_interval_seconds, self.min_interval_seconds);
-        if let Some(t) = self.fail_tolerance {
-            rec.fail_tolerance = Some(t);
         }
         Ok(())
     }

@@ -1,6 +1,12 @@
 //! What clients get back: heartbeat replies, app views and lists, scan reports.
 
-use super::*;
+use lookout_core::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::badge_key::BadgeKey;
+use crate::input::AppState;
+use crate::runs::{OpenRun, Run, Tolerance};
 
 /// Reply to a heartbeat.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -118,13 +124,13 @@ pub struct ScanReport {
     /// Digests among them (one mail and one alert for many transitions).
     pub digests: u64,
     pub mail_errors: u64,
-    /// Mails given up after [`MAX_MAIL_ATTEMPTS`].
+    /// Mails given up after `MAX_MAIL_ATTEMPTS`.
     pub mails_dropped: u64,
     /// Writes that lost a race and were re-decided.
     pub conflicts: u64,
     /// Failed DynamoDB calls.
     pub errors: u64,
-    /// Stopped at [`MAX_DUE_PER_RUN`]; the rest is handled by the next run.
+    /// Stopped at `MAX_DUE_PER_RUN`; the rest is handled by the next run.
     pub truncated: bool,
     /// Ingestion looked degraded (many apps silent at once, across most tenants).
     pub degraded: bool,

@@ -1,15 +1,12 @@
-//! The console overview's heartbeat part: apps that need attention across tenants, from the
-//! sparse, sharded `watch` index: an `up` app enters it keyed by the time it becomes late
-//! (its expected time, before the grace), a `down` app by when it went down; paused and
-//! retired apps are not in it. A Query of `watchAt <= now` per shard therefore reads late and
-//! down apps only, never the healthy ones (whose time lies ahead).
+//! The console overview's heartbeat part: apps that need attention across tenants (late or
+//! down), read from the `watch` index ([`WatchIndex`](crate::store::watch::WatchIndex)).
 
-use super::*;
-
-const WATCH_INDEX: &str = "watch";
+use lookout_core::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Apps read for one overview at most.
-pub const MAX_ATTENTION: usize = 500;
+pub(crate) const MAX_ATTENTION: usize = 500;
 
 /// An app that is late or down.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,87 +22,10 @@ pub struct AttentionApp {
     pub last_message: Option<String>,
 }
 
-/// The projected attributes the overview reads.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WatchItem {
-    tenant: String,
-    app_id: String,
-    state: AppState,
-    watch_at: i64,
-    #[serde(default)]
-    down_since: Option<Timestamp>,
-    #[serde(default)]
-    down_reason: Option<String>,
-    #[serde(default)]
-    last_beat_at: Option<Timestamp>,
-    #[serde(default)]
-    last_message: Option<String>,
-}
-
-/// Down and late apps, each list oldest first; `truncated` when more than [`MAX_ATTENTION`].
+/// Down and late apps, each list oldest first; `truncated` when more than `MAX_ATTENTION`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attention {
     pub down: Vec<AttentionApp>,
     pub late: Vec<AttentionApp>,
     pub truncated: bool,
-}
-
-impl HeartbeatStore {
-    /// Apps late or down at `now` (see the module docs).
-    pub async fn attention(&self, now: Timestamp) -> Result<Attention, HeartbeatError> {
-        let mut out = Attention::default();
-        let mut read = 0_usize;
-        'shards: for shard in 0..DUE_SHARDS {
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(WATCH_INDEX)
-                    .key_condition_expression("watchShard = :s AND watchAt <= :now")
-                    .expression_attribute_values(":s", AttributeValue::S(format!("DUE#{shard}")))
-                    .expression_attribute_values(":now", AttributeValue::N(millis(now).to_string()))
-                    .limit(QUERY_PAGE)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await?;
-                for item in page.items.unwrap_or_default() {
-                    read += 1;
-                    if read > MAX_ATTENTION {
-                        out.truncated = true;
-                        break 'shards;
-                    }
-                    let w: WatchItem = serde_dynamo::from_item(item)?;
-                    let down = w.state == AppState::Down;
-                    let app = AttentionApp {
-                        tenant: w.tenant,
-                        app_id: AppId(w.app_id).to_json(),
-                        state: if down { "down" } else { "late" }.to_owned(),
-                        since: if down {
-                            w.down_since.unwrap_or_else(|| from_millis(w.watch_at))
-                        } else {
-                            from_millis(w.watch_at)
-                        },
-                        reason: w.down_reason,
-                        last_heartbeat: w.last_beat_at,
-                        last_message: w.last_message,
-                    };
-                    if down {
-                        out.down.push(app);
-                    } else {
-                        out.late.push(app);
-                    }
-                }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
-            }
-        }
-        out.down.sort_by_key(|a| a.since);
-        out.late.sort_by_key(|a| a.since);
-        Ok(out)
-    }
 }

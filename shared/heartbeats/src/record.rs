@@ -1,11 +1,22 @@
 //! The app record and its pure state transitions (up, late, down, paused, retired; the mail
 //! outbox), and the keys it is stored under.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use lookout_core::{auth::Tenant, time::Timestamp};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::input::{AppId, AppState, HeartbeatIn};
+use crate::limits::{DUE_SHARDS, MAIL_LEASE_MS, MAX_RUNS};
+use crate::output::{AppView, HeartbeatReply};
+use crate::runs::{OpenRun, Run, Tolerance};
+use crate::schedule::CronSpec;
+use crate::time::{from_millis, millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum MailKind {
+pub(crate) enum MailKind {
     Down,
     Up,
 }
@@ -109,9 +120,14 @@ pub(crate) fn app_pk(tenant: &str, app_id: &str) -> String {
     format!("APP#{tenant}#{app_id}")
 }
 
+/// The `due` and `watch` shard of the item `pk`.
 pub(crate) fn shard_of(pk: &str) -> String {
     let digest = Sha256::digest(pk.as_bytes());
-    let n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % DUE_SHARDS;
+    shard_name(u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % DUE_SHARDS)
+}
+
+/// The partition key of shard `n` of the `due` and `watch` indexes.
+pub(crate) fn shard_name(n: u32) -> String {
     format!("DUE#{n}")
 }
 
@@ -346,16 +362,6 @@ impl AppRecord {
         self.lease_until = Some(millis(now) + MAIL_LEASE_MS);
     }
 
-    pub(crate) fn pending(&self) -> Option<PendingMail> {
-        self.outbox.as_ref().map(|o| PendingMail {
-            kind: o.kind,
-            seq: o.seq,
-            subject: o.subject.clone(),
-            body: o.body.clone(),
-            written: self.clone(),
-        })
-    }
-
     pub(crate) fn heartbeat_reply(&self, now: Timestamp) -> HeartbeatReply {
         HeartbeatReply {
             status: "ok".into(),
@@ -468,7 +474,7 @@ impl AppRecord {
 }
 
 /// Days of daily downtime kept per app.
-pub const DOWNTIME_DAYS: i64 = 90;
+pub(crate) const DOWNTIME_DAYS: i64 = 90;
 
 /// Adds the seconds of [`from`, `to`) to each UTC day they fall on, and forgets days more than
 /// [`DOWNTIME_DAYS`] before `to`.
@@ -494,7 +500,7 @@ pub(crate) fn add_downtime(book: &mut BTreeMap<String, u32>, from: Timestamp, to
 }
 
 /// A transition less than this after the last announced one is held, not announced (flapping).
-pub const ALERT_COOLDOWN_MS: i64 = 10 * 60_000;
+pub(crate) const ALERT_COOLDOWN_MS: i64 = 10 * 60_000;
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
@@ -505,37 +511,4 @@ pub(crate) const SILENT: &str = "silent";
 
 pub(crate) fn window_ms(period: u32, grace: u32) -> i64 {
     (i64::from(period) + i64::from(grace)) * 1000
-}
-
-/// A transition mail to send; [`HeartbeatStore::deliver`] sends it and clears the outbox.
-#[derive(Debug, Clone)]
-pub struct PendingMail {
-    pub kind: MailKind,
-    pub seq: u64,
-    pub subject: String,
-    pub body: String,
-    /// The item as written with this mail in its outbox.
-    pub(crate) written: AppRecord,
-}
-
-/// What a heartbeat did.
-#[derive(Debug, Clone)]
-pub struct Beaten {
-    pub reply: HeartbeatReply,
-    /// The recovery mail when this beat ended an outage (down → up).
-    pub mail: Option<PendingMail>,
-}
-
-/// Outcome of the heartbeat's one-write path.
-pub(crate) enum FastBeat {
-    Done(Box<AppRecord>),
-    /// The app is not `up` or has an unsent mail: the item as it is (`None`: unknown app).
-    NotApplicable(Option<Box<AppRecord>>),
-}
-
-/// Outcome of a conditional put.
-pub(crate) enum Put {
-    Written,
-    /// The condition failed; the item as it is now (`None`: it does not exist).
-    Conflict(Option<Box<AppRecord>>),
 }

@@ -13,12 +13,11 @@
 use std::str::FromStr as _;
 
 use croner::Cron;
-use lookout_core::time::Zone;
-
-use super::*;
+use lookout_core::time::{Timestamp, Zone};
+use serde::{Deserialize, Serialize};
 
 /// Longest cron expression kept.
-pub const MAX_CRON_CHARS: usize = 100;
+pub(crate) const MAX_CRON_CHARS: usize = 100;
 
 /// A validated schedule as stored: the expression and its zone's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
-//! The app's state machine, pure: what a beat, a due time or an admin action does to the
-//! record. The store reads the item, asks these functions and writes the result conditioned on
+//! The app's state machine, pure: what a beat, a job's signal, a due time or an admin action
+//! does to the record. The store reads the item, asks these functions and writes the result conditioned on
 //! the version it read; the unit tests drive them with a manual clock and the in-memory mailer.
 //!
 //! ```text
@@ -11,7 +11,18 @@
 //! ```
 //! An app is *late* between its period and period + grace: still `up`, not yet due.
 
-use super::*;
+use lookout_core::{auth::Tenant, time::Timestamp};
+
+use crate::error::HeartbeatError;
+use crate::input::{AdminAction, AdminAppIn, AppState, HeartbeatIn, RunId, SignalIn, SignalKind};
+use crate::limits::{
+    DEFAULT_GRACE_SECONDS, DEFAULT_PERIOD_SECONDS, MAIL_LEASE_MS, MAX_MAIL_ATTEMPTS, MAX_OPEN_RUNS,
+    RETIRED_RETENTION_DAYS,
+};
+use crate::record::{window_ms, AppRecord, MailKind, SILENT};
+use crate::runs::{OpenRun, Run, RunOutcome};
+use crate::schedule::CronSpec;
+use crate::time::{from_millis, millis};
 
 /// What a beat makes of the app: the record to write, the version it must still have
 /// (`None`: create it), and whether the beat ended an outage.
@@ -176,7 +187,7 @@ pub(crate) fn apply_admin(
         rec.grace_seconds = input.grace_seconds.unwrap_or(rec.grace_seconds);
         rec.window_ms = window_ms(rec.period_seconds, rec.grace_seconds);
     }
-    input.apply_settings(rec)?;
+    apply_settings(rec, input)?;
     if rec.state == AppState::Up {
         rec.deadline = rec.next_deadline(from_millis(rec.watch_start()));
     }
@@ -216,4 +227,255 @@ pub(crate) fn apply_admin(
         }
     }
     Ok(())
+}
+
+/// Applies an admin's schedule and run settings to `rec` (validated first).
+pub(crate) fn apply_settings(
+    rec: &mut AppRecord,
+    input: &AdminAppIn,
+) -> Result<(), HeartbeatError> {
+    input.validate()?;
+    if let Some(expr) = &input.schedule {
+        rec.cron = match expr.as_str() {
+            "" => None,
+            e => Some(CronSpec::parse(e, input.tz.as_deref()).map_err(HeartbeatError::Invalid)?),
+        };
+    }
+    let set = |slot: &mut Option<u32>, value: Option<u32>| {
+        if let Some(v) = value {
+            *slot = (v > 0).then_some(v);
+        }
+    };
+    set(&mut rec.max_runtime_seconds, input.max_runtime_seconds);
+    set(&mut rec.min_runtime_seconds, input.min_runtime_seconds);
+    set(&mut rec.min_interval_seconds, input.min_interval_seconds);
+    if let Some(t) = input.fail_tolerance {
+        rec.fail_tolerance = Some(t);
+    }
+    Ok(())
+}
+
+/// What a signal makes of the app: the record to write, the version it must still have
+/// (`None`: create it), the run it finished, and whether a transition mail is in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SignalStep {
+    pub(crate) rec: AppRecord,
+    pub(crate) expected: Option<u64>,
+    pub(crate) run_id: Option<String>,
+    pub(crate) run: Option<Run>,
+    pub(crate) mailed: bool,
+}
+
+/// A `kind` signal of `tenant`'s app at `now`, given the stored record (`None`: unknown app,
+/// registered with the defaults as a heartbeat would).
+pub(crate) fn on_signal(
+    old: Option<&AppRecord>,
+    tenant: &Tenant,
+    kind: SignalKind,
+    input: &SignalIn,
+    now: Timestamp,
+) -> SignalStep {
+    let (mut rec, expected) = match old {
+        Some(old) => {
+            let mut rec = old.clone();
+            rec.version += 1;
+            (rec, Some(old.version))
+        }
+        None => (
+            AppRecord::new(
+                tenant,
+                &input.app_id,
+                now,
+                DEFAULT_PERIOD_SECONDS,
+                DEFAULT_GRACE_SECONDS,
+            ),
+            None,
+        ),
+    };
+    if rec.snoozed_until.is_some_and(|u| u <= now) {
+        rec.snoozed_until = None;
+    }
+    let mut step_run_id = None;
+    let mut run = None;
+    let mut mailed = false;
+    match kind {
+        SignalKind::Snooze => {
+            rec.snoozed_until = input.until.filter(|u| *u > now);
+        }
+        SignalKind::Start => {
+            let id = input.run_id.clone().unwrap_or_else(RunId::generated).0;
+            rec.open_runs.retain(|r| r.run_id != id);
+            rec.open_runs.push(OpenRun {
+                run_id: id.clone(),
+                started_at: now,
+            });
+            if rec.open_runs.len() > MAX_OPEN_RUNS {
+                rec.open_runs.remove(0);
+            }
+            rec.last_message = input.message.as_ref().map(|m| m.0.clone());
+            step_run_id = Some(id);
+        }
+        SignalKind::Success | SignalKind::Fail | SignalKind::Exit => {
+            let finished = finish_run(&mut rec, kind, input, now);
+            step_run_id.clone_from(&finished.run_id);
+            mailed = after_run(&mut rec, &finished, input, now);
+            run = Some(finished);
+        }
+    }
+    rec.refresh_due();
+    SignalStep {
+        rec,
+        expected,
+        run_id: step_run_id,
+        run,
+        mailed,
+    }
+}
+
+/// Pairs the end with its start (by run id, else the latest open run) and judges it against
+/// the runtime and interval assertions.
+fn finish_run(rec: &mut AppRecord, kind: SignalKind, input: &SignalIn, now: Timestamp) -> Run {
+    let open = match &input.run_id {
+        Some(id) => rec.open_runs.iter().position(|r| r.run_id == id.0),
+        None => rec.open_runs.len().checked_sub(1),
+    }
+    .map(|i| rec.open_runs.remove(i));
+    let started_at = open.as_ref().map(|o| o.started_at);
+    let duration_ms = started_at.map(|s| millis(now) - millis(s));
+    let reported_success = match kind {
+        SignalKind::Exit => input.exit_code == Some(0),
+        _ => kind == SignalKind::Success,
+    };
+    let mut reason = None;
+    if reported_success {
+        if let (Some(min), Some(d)) = (rec.min_runtime_seconds, duration_ms) {
+            if d < i64::from(min) * 1000 {
+                reason = Some(format!(
+                    "finished in {:.1} s, faster than the minimum runtime of {min} s",
+                    d as f64 / 1000.0
+                ));
+            }
+        }
+        if let (None, Some(min)) = (&reason, rec.min_interval_seconds) {
+            let previous = rec
+                .runs
+                .iter()
+                .rev()
+                .find(|r| r.outcome == RunOutcome::Success)
+                .map(|r| r.finished_at);
+            if let Some(prev) = previous {
+                let gap = millis(now) - millis(prev);
+                if gap < i64::from(min) * 1000 {
+                    reason = Some(format!(
+                        "ran {:.1} s after the previous run; expected at least {min} s between runs",
+                        gap as f64 / 1000.0
+                    ));
+                }
+            }
+        }
+    }
+    let outcome = if reported_success && reason.is_none() {
+        RunOutcome::Success
+    } else {
+        RunOutcome::Fail
+    };
+    Run {
+        run_id: open
+            .map(|o| o.run_id)
+            .or_else(|| input.run_id.as_ref().map(|r| r.0.clone())),
+        started_at,
+        finished_at: now,
+        duration_ms,
+        outcome,
+        exit_code: input.exit_code,
+        reason,
+    }
+}
+
+/// Keeps `run` and applies it to the state; true when it put a transition mail in the outbox.
+fn after_run(rec: &mut AppRecord, run: &Run, input: &SignalIn, now: Timestamp) -> bool {
+    rec.push_run(run.clone());
+    let failed = run.outcome != RunOutcome::Success;
+    let down = failed && rec.tolerance().exceeded(&rec.runs);
+    let beat = HeartbeatIn {
+        app_id: rec.app_id(),
+        message: input.message.clone(),
+    };
+    match rec.state {
+        AppState::Down if !failed => {
+            let down_since = rec.down_since;
+            rec.end_outage(now);
+            rec.state = AppState::Up;
+            rec.state_changed_at = now;
+            rec.down_since = None;
+            rec.down_reason = None;
+            rec.record_beat(&beat, now);
+            let (subject, body) = rec.up_mail(down_since, now);
+            rec.announce(MailKind::Up, subject, body, now)
+        }
+        AppState::Up if down && rec.snoozed_until.is_none() => {
+            rec.record_beat(&beat, now);
+            let reason = match &run.reason {
+                Some(r) => format!("run failed: {r}"),
+                None => match run.exit_code {
+                    Some(code) => format!("run failed with exit code {code}"),
+                    None => "run failed".to_owned(),
+                },
+            };
+            rec.go_down(now, now, reason)
+        }
+        AppState::Up => {
+            rec.record_beat(&beat, now);
+            false
+        }
+        _ => {
+            rec.last_message = beat.message.map(|m| m.0);
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::AppId;
+
+    #[test]
+    fn ends_pair_with_their_starts() {
+        let tenant = Tenant::parse("acme").unwrap_or_else(|e| panic!("{e}"));
+        let t0 = Timestamp::parse_str("2030-01-01T00:00:00Z").unwrap_or_else(|e| panic!("{e}"));
+        let at = |s: i64| from_millis(millis(t0) + s * 1000);
+        let input = |run: Option<&str>| SignalIn {
+            app_id: AppId("1".into()),
+            run_id: run.map(|r| RunId(r.into())),
+            exit_code: None,
+            message: None,
+            until: None,
+        };
+        let mut rec = None;
+        let mut signal = |kind, run, secs| {
+            let step = on_signal(rec.as_ref(), &tenant, kind, &input(run), at(secs));
+            rec = Some(step.rec);
+            step.run
+        };
+        signal(SignalKind::Start, Some("a"), 0);
+        signal(SignalKind::Start, Some("b"), 5);
+        signal(SignalKind::Start, None, 7);
+        let b = signal(SignalKind::Success, Some("b"), 9).unwrap_or_else(|| panic!("b"));
+        assert_eq!(
+            (b.run_id.as_deref(), b.duration_ms),
+            (Some("b"), Some(4_000))
+        );
+        // Without a run id: the latest open start (the generated one at 7 s).
+        let latest = signal(SignalKind::Fail, None, 10).unwrap_or_else(|| panic!("latest"));
+        assert_eq!(latest.duration_ms, Some(3_000));
+        let a = signal(SignalKind::Success, Some("a"), 12).unwrap_or_else(|| panic!("a"));
+        assert_eq!(a.duration_ms, Some(12_000));
+        // An end whose start is unknown is kept without a duration.
+        let lone = signal(SignalKind::Success, Some("zz"), 13).unwrap_or_else(|| panic!("zz"));
+        assert_eq!(
+            (lone.run_id.as_deref(), lone.duration_ms),
+            (Some("zz"), None)
+        );
+    }
 }

@@ -1,7 +1,23 @@
-use super::*;
-use lookout_core::time::ManualClock;
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use lookout_core::auth::Tenant;
+use lookout_core::time::{ManualClock, Timestamp};
 use lookout_mail::MemoryMail;
-use serde_json::json;
+use serde_json::{json, Value};
+
+use crate::announce::send_mail;
+use crate::error::HeartbeatError;
+use crate::input::{
+    AdminAction, AdminAppIn, AppId, AppState, HeartbeatIn, ListQuery, SignalIn, MAX_INT_ID,
+};
+use crate::limits::{DUE_SHARDS, MAIL_LEASE_MS, MAX_MAIL_ATTEMPTS};
+use crate::mail::PendingMail;
+use crate::output::HeartbeatReply;
+use crate::record::{add_downtime, shard_of, AppRecord, MailKind, ALERT_COOLDOWN_MS};
+use crate::state::{apply_admin, mail_sent, on_beat, on_due, DueStep};
+use crate::store::apps::TOKEN_KEYS;
+use crate::time::{from_millis, millis};
 
 fn ts(s: &str) -> Timestamp {
     Timestamp::parse_str(s).unwrap()
@@ -101,7 +117,10 @@ fn shards_spread_and_are_stable() {
     let shards: std::collections::HashSet<String> =
         (0..200).map(|i| shard_of(&format!("APP#t#{i}"))).collect();
     assert_eq!(shards.len(), DUE_SHARDS as usize);
-    assert_eq!(shard_of("APP#t#1"), shard_of("APP#t#1"));
+    // Stable: the first four bytes of the key's SHA-256, modulo the shard count.
+    assert_eq!(shard_of("APP#t#1"), "DUE#0");
+    assert_eq!(shard_of("APP#t#2"), "DUE#7");
+    assert_eq!(shard_of("APP#t#3"), "DUE#2");
 }
 
 #[test]
@@ -156,7 +175,7 @@ impl Sim {
         assert_eq!(step.expected, self.item.as_ref().map(|r| r.version));
         self.item = Some(step.rec.clone());
         if step.recovered {
-            self.send(step.rec.pending().unwrap()).await;
+            self.send(PendingMail::of(&step.rec).unwrap()).await;
         }
         step.rec.heartbeat_reply(now)
     }
@@ -177,7 +196,7 @@ impl Sim {
             DueStep::Settle(r) => (r, "settled"),
         };
         self.item = Some((*rec).clone());
-        if let Some(mail) = rec.pending() {
+        if let Some(mail) = PendingMail::of(&rec) {
             self.send(mail).await;
         }
         what
@@ -304,7 +323,7 @@ async fn a_recovery_replaces_an_unsent_down_mail_and_the_late_send_clears_nothin
     sim.mail.set_failing(true);
     sim.at_ms(120_001);
     sim.scan().await;
-    let down = sim.rec().pending().unwrap();
+    let down = PendingMail::of(sim.rec()).unwrap();
     sim.at_ms(130_000);
     sim.beat("back").await;
     let up = sim.rec().outbox.clone().unwrap();

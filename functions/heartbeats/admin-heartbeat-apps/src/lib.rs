@@ -35,7 +35,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         deps.admin.check(&req)?;
         let input: AdminAppIn = parse_json(&req, 4096)?;
-        let (app, created) = deps.store.admin_update(&input, deps.clock.now()).await?;
+        let now = deps.clock.now();
+        let (app, created) = lookout_heartbeats::update_app(&deps.store.apps, &input, now).await?;
         let status = if created {
             StatusCode::CREATED
         } else {

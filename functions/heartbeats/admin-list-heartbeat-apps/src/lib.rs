@@ -56,12 +56,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             params.first("limit"),
             params.first("next_token"),
         )?;
-        let mut list = deps.store.list(&query).await?;
-        list.apps = list
-            .apps
-            .into_iter()
-            .map(|a| a.with_badge(&deps.badge))
-            .collect();
+        let list = lookout_heartbeats::list_apps(&deps.store.apps, &deps.badge, &query).await?;
         Ok(ok(&list))
     })
     .await

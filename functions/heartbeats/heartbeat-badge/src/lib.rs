@@ -36,13 +36,10 @@ impl Deps {
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
         let segment = req.uri().path().rsplit('/').next().unwrap_or_default();
-        let no_badge = || AppError::NotFound("no such badge".into());
-        let (tenant, app_id) = deps.key.open(segment).ok_or_else(no_badge)?;
-        let badge = deps
-            .store
-            .badge(&tenant, &app_id, deps.clock.now())
+        let now = deps.clock.now();
+        let badge = lookout_heartbeats::badge(&deps.store.apps, &deps.key, segment, now)
             .await?
-            .ok_or_else(no_badge)?;
+            .ok_or_else(|| AppError::NotFound("no such badge".into()))?;
         Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")

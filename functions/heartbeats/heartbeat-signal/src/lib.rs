@@ -18,7 +18,7 @@ use lookout_core::{
     http::{ok, parse_json, respond},
     AppError,
 };
-use lookout_heartbeats::{SignalIn, SignalKind};
+use lookout_heartbeats::{SignalCommand, SignalIn, SignalKind};
 
 pub use lookout_heartbeats::ApiDeps as Deps;
 
@@ -27,27 +27,26 @@ pub const BODY_LIMIT: usize = 8 * 1024;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
-        let caller = deps.keys.authenticate(&req, lookout_core::auth::Scope::Heartbeats).await?;
+        let caller = deps
+            .keys
+            .authenticate(&req, lookout_core::auth::Scope::Heartbeats)
+            .await?;
         // `/api/apps/{signal}`: the last segment (API Gateway and watch route only this shape).
-        let signal = req
+        let segment = req
             .uri()
             .path()
             .trim_end_matches('/')
             .rsplit('/')
             .next()
             .unwrap_or_default();
-        let kind = SignalKind::parse(signal).map_err(AppError::NotFound)?;
+        let kind = SignalKind::parse(segment).map_err(AppError::NotFound)?;
         let input: SignalIn = parse_json(&req, BODY_LIMIT)?;
-        let (reply, mail) = deps
-            .store
-            .signal(&caller.tenant, kind, &input, deps.clock.now())
-            .await?;
-        if let Some(mail) = &mail {
-            // The signal is recorded either way; an unsent mail is resent by the scanner.
-            if let Err(err) = deps.store.deliver(deps.notify(), mail).await {
-                tracing::error!(error = %lookout_core::error::error_chain(&err), "transition mail not sent yet");
-            }
-        }
+        let cmd = SignalCommand {
+            tenant: caller.tenant,
+            kind,
+            input,
+        };
+        let reply = lookout_heartbeats::signal(&deps.ports(), cmd).await?;
         Ok(ok(&reply))
     })
     .await

@@ -19,7 +19,7 @@ use lookout_core::{
     http::{canonical_path, json_response, ok, parse_json, permanent_redirect, respond},
     AppError,
 };
-use lookout_heartbeats::HeartbeatIn;
+use lookout_heartbeats::{BeatCommand, HeartbeatIn};
 
 /// A heartbeat is tiny; anything bigger is not one.
 pub const BODY_LIMIT: usize = 8 * 1024;
@@ -127,19 +127,17 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         .await;
     }
     respond(async {
-        let caller = deps.keys.authenticate(&req, lookout_core::auth::Scope::Heartbeats).await?;
-        let input: HeartbeatIn = parse_json(&req, BODY_LIMIT)?;
-        let beaten = deps
-            .store
-            .heartbeat(&caller.tenant, &input, deps.clock.now())
+        let caller = deps
+            .keys
+            .authenticate(&req, lookout_core::auth::Scope::Heartbeats)
             .await?;
-        if let Some(mail) = &beaten.mail {
-            // The beat is recorded either way; an unsent mail is resent by the scanner.
-            if let Err(err) = deps.store.deliver(deps.notify(), mail).await {
-                tracing::error!(error = %lookout_core::error::error_chain(&err), "recovery mail not sent yet");
-            }
-        }
-        Ok(ok(&beaten.reply))
+        let input: HeartbeatIn = parse_json(&req, BODY_LIMIT)?;
+        let cmd = BeatCommand {
+            tenant: caller.tenant,
+            input,
+        };
+        let reply = lookout_heartbeats::beat(&deps.ports(), cmd).await?;
+        Ok(ok(&reply))
     })
     .await
 }

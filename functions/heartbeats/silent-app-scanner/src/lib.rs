@@ -49,7 +49,7 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<ScanReport
         mail: &deps.mail,
         events: deps.events.as_deref(),
     };
-    let report = deps.store.scan(to, now).await;
+    let report = lookout_heartbeats::scan(&deps.store.scan_ports(to), now).await;
     if report.errors > 0 || report.mail_errors > 0 {
         tracing::error!(?report, "scan finished with failures");
         return Err(format!(

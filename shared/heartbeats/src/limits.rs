@@ -1,0 +1,36 @@
+//! The heartbeat rules in numbers: settings' ranges and defaults, the scanner's bounds, the mail
+//! lease.
+
+/// Defaults of a new app: the seed's one minute, plus one minute of grace.
+pub(crate) const DEFAULT_PERIOD_SECONDS: u32 = 60;
+pub(crate) const DEFAULT_GRACE_SECONDS: u32 = 60;
+pub(crate) const MIN_PERIOD_SECONDS: u32 = 10;
+pub(crate) const MAX_PERIOD_SECONDS: u32 = 7 * 86_400;
+pub(crate) const MAX_GRACE_SECONDS: u32 = 86_400;
+/// Longest heartbeat message kept.
+pub(crate) const MAX_MESSAGE_CHARS: usize = 1024;
+/// Longest string app id.
+pub(crate) const MAX_APP_ID_CHARS: usize = 128;
+/// Partitions of the `due` index. Changing it strands items in old shards: keep it fixed.
+pub const DUE_SHARDS: u32 = 8;
+/// How long a writer owns an unsent mail before the scanner may send it again. Must exceed
+/// the longest time between the write and the send (a function's timeout: 10 s / 60 s).
+pub const MAIL_LEASE_MS: i64 = 120_000;
+/// Sends of one mail before it is given up (and logged).
+pub(crate) const MAX_MAIL_ATTEMPTS: u32 = 10;
+/// Due apps one scanner run handles at most; the rest stay due for the next run.
+pub(crate) const MAX_DUE_PER_RUN: usize = 500;
+/// Retired apps are deleted (TTL) this long after retirement.
+pub(crate) const RETIRED_RETENTION_DAYS: i64 = 90;
+/// Largest page of the admin listing.
+pub(crate) const MAX_PAGE: usize = 100;
+/// Optimistic-concurrency retries of one operation.
+pub(crate) const MAX_CAS_ATTEMPTS: usize = 8;
+/// Finished runs kept per app (newest last); also the largest tolerance window.
+pub(crate) const MAX_RUNS: usize = 20;
+/// Started, unfinished runs kept per app; a start beyond this drops the oldest.
+pub const MAX_OPEN_RUNS: usize = 10;
+/// Longest run id.
+pub(crate) const MAX_RUN_ID_CHARS: usize = 64;
+/// Furthest a snooze may reach.
+pub(crate) const MAX_SNOOZE_DAYS: i64 = 30;

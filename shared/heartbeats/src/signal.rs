@@ -1,0 +1,71 @@
+//! A job's signals (`POST /api/apps/{signal}`: start, success, fail, exit, snooze; see
+//! [`crate::runs`]): records the signal and the run it starts or finishes, registering an
+//! unknown app with the defaults as a heartbeat would, and announces a transition it makes (a
+//! failure beyond the tolerance takes the app down, a success brings it back).
+
+use lookout_core::{auth::Tenant, error::error_chain};
+
+use crate::announce::deliver;
+use crate::error::HeartbeatError;
+use crate::input::{AppState, SignalIn, SignalKind};
+use crate::limits::MAX_CAS_ATTEMPTS;
+use crate::mail::PendingMail;
+use crate::output::SignalReply;
+use crate::ports::ApiPorts;
+use crate::quota::admit_new_app;
+use crate::record::app_pk;
+use crate::state::on_signal;
+use crate::store::Put;
+use crate::time::from_millis;
+
+/// A `kind` signal of `tenant`'s app.
+#[derive(Debug, Clone)]
+pub struct SignalCommand {
+    pub tenant: Tenant,
+    pub kind: SignalKind,
+    pub input: SignalIn,
+}
+
+/// Records the signal at the clock's now, decided from the current item (`on_signal`) and
+/// written conditioned on its version (re-decided on conflict); then announces the transition
+/// it made, if any. The signal is recorded either way: an announcement that fails is retried
+/// by the scanner after the mail's lease.
+pub async fn signal(
+    ports: &ApiPorts<'_>,
+    cmd: SignalCommand,
+) -> Result<SignalReply, HeartbeatError> {
+    let now = ports.clock.now();
+    cmd.input.validate(cmd.kind, now)?;
+    let pk = app_pk(cmd.tenant.as_str(), cmd.input.app_id.as_str());
+    let mut current = ports.apps.get(&pk).await?.map(Box::new);
+    if current.is_none() {
+        admit_new_app(ports.apps, &cmd.tenant).await?;
+    }
+    for _ in 0..MAX_CAS_ATTEMPTS {
+        let step = on_signal(current.as_deref(), &cmd.tenant, cmd.kind, &cmd.input, now);
+        match ports.apps.put_if(&step.rec, step.expected).await? {
+            Put::Written => {
+                let rec = &step.rec;
+                if let Some(mail) = step.mailed.then(|| PendingMail::of(rec)).flatten() {
+                    if let Err(err) = deliver(ports.apps, ports.budgets, ports.notify, &mail).await
+                    {
+                        tracing::error!(error = %error_chain(&err), "transition mail not sent yet");
+                    }
+                }
+                return Ok(SignalReply {
+                    status: "ok".into(),
+                    app_id: rec.app_id().to_json(),
+                    signal: cmd.kind.as_str().to_owned(),
+                    run_id: step.run_id.clone(),
+                    run: step.run.clone(),
+                    state: rec.state,
+                    received_at: now,
+                    due_by: (rec.state == AppState::Up).then(|| from_millis(rec.deadline)),
+                    snoozed_until: rec.snoozed_until,
+                });
+            }
+            Put::Conflict(now_stored) => current = now_stored,
+        }
+    }
+    Err(HeartbeatError::Contention)
+}
