@@ -8,6 +8,7 @@ mod deploy;
 mod deployer_policy;
 mod routes;
 mod smoke_routes;
+mod test_targets;
 mod tracker;
 mod tracker_e2e;
 mod tracker_quota;

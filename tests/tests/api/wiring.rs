@@ -221,33 +221,6 @@ fn a_domains_functions_share_one_build_definition() {
     );
 }
 
-/// Production code (`shared/`, `functions/`) stays in files of one concern: none over 600
-/// lines. Unit-test modules (`tests.rs`) are not production code.
-#[test]
-fn no_production_source_file_is_over_600_lines() {
-    fn walk(dir: &std::path::Path, out: &mut Vec<(usize, String)>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if p.is_dir() {
-                if name != "target" && name != "tests" {
-                    walk(&p, out);
-                }
-            } else if name.ends_with(".rs") && name != "tests.rs" {
-                let lines = std::fs::read_to_string(&p).unwrap().lines().count();
-                out.push((lines, p.display().to_string()));
-            }
-        }
-    }
-    let root = workspace_root();
-    let mut files = Vec::new();
-    walk(&root.join("shared"), &mut files);
-    walk(&root.join("functions"), &mut files);
-    assert!(files.len() > 100, "found only {} files", files.len());
-    let over: Vec<_> = files.iter().filter(|(n, _)| *n > 600).collect();
-    assert!(over.is_empty(), "over 600 lines: {over:?}");
-}
-
 /// `GET /openapi.json` describes exactly the routes API Gateway has: one operation per
 /// template route (the `$default` route is the operation marked `x-lookout-route`), each with
 /// a unique operationId and the statuses it answers.
