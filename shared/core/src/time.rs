@@ -138,10 +138,10 @@ impl SentTime {
         }
         let mut ints = [0_u32; 5];
         for (slot, part) in ints.iter_mut().zip(parts.iter().take(5)) {
-            *slot = part
-                .as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| format!("timestamp array holds a non-integer {part}"))?;
+            // An integer, or a whole float (`3.0`), as JSON Schema's `integer` takes it.
+            *slot = crate::whole::Whole::<u32>::deserialize(part)
+                .map(|w| w.0)
+                .map_err(|_| format!("timestamp array holds a non-integer {part}"))?;
         }
         let seconds = match parts.get(5) {
             Some(v) => v
@@ -361,6 +361,16 @@ mod tests {
             parse(json!("2020-05-05")).unwrap(),
             "2020-05-05T00:00:00.000Z"
         );
+        // Whole floats in the array, as JSON Schema's `integer` (the OpenAPI document) allows
+        // and Schemathesis sends: `[2166, 3.0, 14.0]`.
+        assert_eq!(
+            parse(json!([2023.0, 2.0, 2, 16.0, 22, 15.0])).unwrap(),
+            want
+        );
+        assert_eq!(
+            parse(json!([2166, 3.0, 14.0])).unwrap(),
+            "2166-03-14T00:00:00.000Z"
+        );
     }
 
     #[test]
@@ -377,6 +387,8 @@ mod tests {
             json!({"y": 2023}),
             json!("1969-12-31T23:59:59Z"),
             json!([2023, "2", 2, 0, 0, 0]),
+            json!([2023, 2.5, 2, 0, 0, 0]),
+            json!([2023, -2.0, 2, 0, 0, 0]),
         ] {
             assert!(parse(bad.clone()).is_err(), "{bad} should be rejected");
         }

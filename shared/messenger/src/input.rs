@@ -442,8 +442,10 @@ impl FailedQuery {
         let (user_name, params) = get_params(body, query, &["limit", "next_token"])?;
         let limit = match params.get("limit") {
             None => DEFAULT_FAILED_PAGE,
-            Some(v) => v
-                .as_u64()
+            // An integer or a whole float (`50.0`, as JSON Schema's `integer` allows), or text.
+            Some(v) => lookout_core::whole::Whole::<u64>::deserialize(v)
+                .map(|w| w.0)
+                .ok()
                 .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
                 .and_then(|n| usize::try_from(n).ok())
                 .filter(|n| (1..=MAX_FAILED_PAGE).contains(n))

@@ -417,7 +417,13 @@ fn the_failed_list_takes_a_limit_and_a_token() {
     )
     .unwrap();
     assert_eq!((paged.limit, paged.next_token.as_deref()), (5, Some("abc")));
+    let whole = FailedQuery::parse(br#"{"user_name": "u", "limit": 50.0}"#, &[]).unwrap();
+    assert_eq!(
+        whole.limit, 50,
+        "a whole float is an integer, as in JSON Schema"
+    );
     for bad in [
+        r#"{"user_name": "u", "limit": 2.5}"#,
         r#"{"user_name": "u", "limit": 0}"#,
         r#"{"user_name": "u", "limit": 1001}"#,
         r#"{"user_name": "u", "limit": "many"}"#,
