@@ -107,6 +107,18 @@ pub mod names {
     pub const QUOTA_TRACKER_EVENTS_PER_DAY: &str = "QUOTA_TRACKER_EVENTS_PER_DAY";
     pub const QUOTA_TRACKER_BYTES_PER_DAY: &str = "QUOTA_TRACKER_BYTES_PER_DAY";
     pub const QUOTA_ALERTS_PER_HOUR: &str = "QUOTA_ALERTS_PER_HOUR";
+    /// The admin's messenger addresses for heartbeat alerts, as JSON (optional).
+    pub const ADMIN_ALERT_CONTACTS: &str = "ADMIN_ALERT_CONTACTS";
+    /// ARN of the Secrets Manager secret with the messengers' tokens.
+    pub const MESSENGER_SECRET_ARN: &str = "MESSENGER_SECRET_ARN";
+    /// Base URLs of the messengers' APIs (parameters, so local runs use the emulator).
+    pub const TELEGRAM_API_BASE: &str = "TELEGRAM_API_BASE";
+    pub const WHATSAPP_API_BASE: &str = "WHATSAPP_API_BASE";
+    pub const VIBER_API_BASE: &str = "VIBER_API_BASE";
+    /// WhatsApp's sender phone number id (optional: WhatsApp unconfigured without it).
+    pub const WHATSAPP_PHONE_NUMBER_ID: &str = "WHATSAPP_PHONE_NUMBER_ID";
+    /// The sender name Viber shows.
+    pub const VIBER_SENDER_NAME: &str = "VIBER_SENDER_NAME";
 }
 
 #[cfg(test)]

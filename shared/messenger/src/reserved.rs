@@ -10,9 +10,9 @@ use crate::input::Contact;
 use crate::outbound::kind::MessengerKind;
 
 /// The admin's messenger addresses for alerts: JSON `{"telegram": "…", "whatsApp": "…",
-/// "viber": "…"}` (each optional); empty or unset disables alerts. Written here until the
-/// registry (`lookout_core::config::names`) has it.
-pub const ADMIN_ALERT_CONTACTS: &str = "ADMIN_ALERT_CONTACTS";
+/// "viber": "…"}` (each optional); empty or unset disables alerts. Its name is in the
+/// registry (`lookout_core::config::names`).
+pub use lookout_core::config::names::ADMIN_ALERT_CONTACTS;
 
 /// Parses and normalises `ADMIN_ALERT_CONTACTS` (a bad value fails the cold start).
 pub fn alert_contacts(raw: Option<&str>) -> Result<Option<Addresses>, ConfigError> {

@@ -214,3 +214,23 @@ fn production_code_names_what_it_imports() {
         globs.join("\n")
     );
 }
+
+/// Every environment variable template.yaml gives a function is named once, in the registry
+/// (`lookout_core::config::names`), and read through it.
+#[test]
+fn every_environment_name_the_template_sets_is_in_the_registry() {
+    let registry =
+        std::fs::read_to_string(workspace_root().join("shared/core/src/config.rs")).unwrap();
+    let mut missing = std::collections::BTreeSet::new();
+    let functions = lookout_tests::support::template().functions().unwrap();
+    assert!(functions.len() >= 35);
+    for function in functions {
+        for name in function.env.keys() {
+            let declared = format!("pub const {name}: &str = \"{name}\";");
+            if name != "RUST_LOG" && !registry.contains(&declared) {
+                missing.insert(format!("{name} ({})", function.logical_id));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in config::names: {missing:?}");
+}

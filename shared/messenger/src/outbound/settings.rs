@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use lookout_core::config::{self, ConfigError};
+use lookout_core::config::{self, names as env, ConfigError};
 
 /// How long one call to a messenger may take.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,18 +84,6 @@ impl std::fmt::Debug for MessengerConfig {
             .field("timeout", &self.timeout)
             .finish()
     }
-}
-
-/// Environment variable names (template.yaml sets them from stack parameters), written here
-/// until the registry (`lookout_core::config::names`) has them.
-pub(crate) mod env {
-    pub const TELEGRAM_API_BASE: &str = "TELEGRAM_API_BASE";
-    pub const WHATSAPP_API_BASE: &str = "WHATSAPP_API_BASE";
-    pub const WHATSAPP_PHONE_NUMBER_ID: &str = "WHATSAPP_PHONE_NUMBER_ID";
-    pub const VIBER_API_BASE: &str = "VIBER_API_BASE";
-    pub const VIBER_SENDER_NAME: &str = "VIBER_SENDER_NAME";
-    /// ARN of the Secrets Manager secret holding [`MessengerTokens`](super::MessengerTokens).
-    pub const MESSENGER_SECRET_ARN: &str = "MESSENGER_SECRET_ARN";
 }
 
 /// The messengers' tokens, as stored (JSON) in the messenger secret. A token that is absent or
