@@ -132,7 +132,7 @@ impl Tenant {
 deserialize_via_parse!(Tenant);
 
 // API keys (issue, authenticate, list, revoke) live in `keys`; their paths stay `auth::…`.
-pub use crate::keys::{ApiKeys, IssuedKey, KeyTerms, KeyView, Principal, Scope};
+pub use crate::keys::{ApiKeys, IssuedKey, KeyAdminDeps, KeyTerms, KeyView, Principal, Scope};
 
 #[cfg(test)]
 mod tests {

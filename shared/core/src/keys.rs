@@ -13,9 +13,9 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    auth::{api_key, sha256_hex, Tenant},
-    config,
-    time::Timestamp,
+    auth::{api_key, sha256_hex, AdminAuth, Tenant},
+    aws, config,
+    time::{system_clock, SharedClock, Timestamp},
     AppError,
 };
 
@@ -158,6 +158,26 @@ impl ApiKeyRecord {
             revoked_at: self.revoked_at,
             active: !self.revoked && !self.expired(now),
         }
+    }
+}
+
+/// What the three admin key routes (issue, list, revoke) need: the admin token's check, the
+/// keys and the clock. Each of those functions' `Deps` is this type.
+#[derive(Debug, Clone)]
+pub struct KeyAdminDeps {
+    pub admin: AdminAuth,
+    pub keys: ApiKeys,
+    pub clock: SharedClock,
+}
+
+impl KeyAdminDeps {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self {
+            admin: AdminAuth::from_env()?,
+            keys: ApiKeys::from_env(aws::dynamodb(&sdk))?,
+            clock: system_clock(),
+        })
     }
 }
 

@@ -4,31 +4,14 @@
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{
-    auth::{AdminAuth, ApiKeys, KeyView, Tenant},
-    aws, config,
+    auth::{KeyView, Tenant},
     http::{ok, respond_no_store},
-    time::{system_clock, SharedClock},
     AppError,
 };
 use serde::Serialize;
 
-#[derive(Debug, Clone)]
-pub struct Deps {
-    pub admin: AdminAuth,
-    pub keys: ApiKeys,
-    pub clock: SharedClock,
-}
-
-impl Deps {
-    pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self {
-            admin: AdminAuth::from_env()?,
-            keys: ApiKeys::from_env(aws::dynamodb(&sdk))?,
-            clock: system_clock(),
-        })
-    }
-}
+/// The admin token's check, the API keys and the clock (shared by the three key routes).
+pub type Deps = lookout_core::auth::KeyAdminDeps;
 
 /// The reply.
 #[derive(Debug, Serialize)]

@@ -4,31 +4,14 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
-    auth::{AdminAuth, ApiKeys, Tenant},
-    aws, config,
+    auth::Tenant,
     http::{ok, parse_json, respond},
-    time::{system_clock, SharedClock},
     AppError,
 };
 use serde::Deserialize;
 
-#[derive(Debug, Clone)]
-pub struct Deps {
-    pub admin: AdminAuth,
-    pub keys: ApiKeys,
-    pub clock: SharedClock,
-}
-
-impl Deps {
-    pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self {
-            admin: AdminAuth::from_env()?,
-            keys: ApiKeys::from_env(aws::dynamodb(&sdk))?,
-            clock: system_clock(),
-        })
-    }
-}
+/// The admin token's check, the API keys and the clock (shared by the three key routes).
+pub type Deps = lookout_core::auth::KeyAdminDeps;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
