@@ -19,10 +19,10 @@
 //! AttachRolePolicy), not by the generic check.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
-use std::sync::OnceLock;
 
 use lookout_dev::template::workspace_root;
+
+use crate::routes::transformed;
 use serde_json::{json, Value};
 
 const POLICY: &str = "docs/deployer-policy.json";
@@ -787,31 +787,6 @@ const ON_ANY_RESOURCE: &[&str] = &[
 /// Properties whose value is an IAM role that a service is given (iam:PassRole).
 fn passes_role(key: &str) -> bool {
     key == "Role" || key.ends_with("RoleArn")
-}
-
-fn transformed() -> &'static Value {
-    static CFN: OnceLock<Value> = OnceLock::new();
-    CFN.get_or_init(|| {
-        let mut args = vec![
-            "scripts/sam_transform.py".to_owned(),
-            "template.yaml".into(),
-        ];
-        for (k, v) in PARAMS {
-            args.push("--param".into());
-            args.push(format!("{k}={v}"));
-        }
-        let out = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
-            .current_dir(workspace_root())
-            .args(&args)
-            .output()
-            .expect("python3 with aws-sam-translator (scripts/bootstrap.sh)");
-        assert!(
-            out.status.success(),
-            "the SAM transform failed or warned:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    })
 }
 
 /// SAM CLI's managed stack as it creates it (samcli/lib/bootstrap/bootstrap.py), the

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use lookout_dev::template::workspace_root;
 use serde_json::Value;
@@ -60,25 +61,30 @@ fn route_shape(path: &str) -> String {
         .join("/")
 }
 
-fn transformed() -> Value {
-    let out = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
-        .current_dir(workspace_root())
-        .args([
-            "scripts/sam_transform.py",
-            "template.yaml",
-            "--param",
-            "AdminEmail=admin@example.org",
-            "--param",
-            "SenderEmail=lookout@example.org",
-        ])
-        .output()
-        .expect("python3 with aws-sam-translator (scripts/bootstrap.sh)");
-    assert!(
-        out.status.success(),
-        "the SAM transform failed or warned (a deploy with FailOnWarnings would fail):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+/// template.yaml as SAM transforms it (what CloudFormation deploys), once per test binary:
+/// the transform is a Python subprocess, and this file and `deployer_policy` both read it.
+pub(crate) fn transformed() -> &'static Value {
+    static CFN: OnceLock<Value> = OnceLock::new();
+    CFN.get_or_init(|| {
+        let out = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
+            .current_dir(workspace_root())
+            .args([
+                "scripts/sam_transform.py",
+                "template.yaml",
+                "--param",
+                "AdminEmail=admin@example.org",
+                "--param",
+                "SenderEmail=lookout@example.org",
+            ])
+            .output()
+            .expect("python3 with aws-sam-translator (scripts/bootstrap.sh)");
+        assert!(
+            out.status.success(),
+            "the SAM transform failed or warned (a deploy with FailOnWarnings would fail):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    })
 }
 
 #[test]
@@ -324,7 +330,7 @@ fn the_watching_path_has_reserved_concurrency_within_the_account_limit() {
                 if v.is_null() {
                     return None;
                 }
-                resolve(&cfn, v, params).map(|n| (id.clone(), number(&n)))
+                resolve(cfn, v, params).map(|n| (id.clone(), number(&n)))
             })
             .collect()
     };
@@ -351,7 +357,7 @@ fn the_watching_path_has_reserved_concurrency_within_the_account_limit() {
             }
             let function = r["Properties"]["FunctionName"]["Ref"].as_str().unwrap();
             let max = resolve(
-                &cfn,
+                cfn,
                 &r["Properties"]["ScalingConfig"]["MaximumConcurrency"],
                 &params,
             )
