@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 
 use lookout_dev::template::workspace_root;
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// The `.rs` files under `dir`, not descending into folders named in `skip`.
+fn rust_files(dir: &Path, skip: &[&str], out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
         if path.is_dir() {
-            rust_files(&path, out);
+            if !skip.iter().any(|s| entry.file_name() == *s) {
+                rust_files(&path, skip, out);
+            }
         } else if path.extension().is_some_and(|e| e == "rs") {
             out.push(path);
         }
@@ -98,7 +101,7 @@ fn targets_without_a_test_harness_have_no_tests_to_skip() {
             .unwrap_or_default();
         if let Some(lib) = toml.get("lib") {
             let mut files = Vec::new();
-            rust_files(&dir.join("src"), &mut files);
+            rust_files(&dir.join("src"), &[], &mut files);
             files.retain(|f| !bins.contains(f));
             if lib.get("test").and_then(|t| t.as_bool()) == Some(false) {
                 skipped += 1;
@@ -153,24 +156,16 @@ fn targets_without_a_test_harness_have_no_tests_to_skip() {
 /// Every production source file of the workspace: shared/, functions/, bench/, dev/ (not
 /// `tests` folders, `tests.rs` modules or build output).
 fn production_files() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if path.is_dir() {
-                if !matches!(name.as_str(), "target" | "tests" | "node_modules") {
-                    walk(&path, out);
-                }
-            } else if name.ends_with(".rs") && name != "tests.rs" {
-                out.push(path);
-            }
-        }
-    }
     let root = workspace_root();
     let mut files = Vec::new();
     for dir in ["shared", "functions", "bench", "dev"] {
-        walk(&root.join(dir), &mut files);
+        rust_files(
+            &root.join(dir),
+            &["target", "tests", "node_modules"],
+            &mut files,
+        );
     }
+    files.retain(|f| !f.ends_with("tests.rs"));
     files
 }
 
