@@ -24,6 +24,7 @@ reads only .toml, .yaml and .yml there). Runs under the SAM CLI's virtualenv
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -67,14 +68,19 @@ def _any_tag(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
 CfnLoader.add_multi_constructor("!", _any_tag)
 
 
-def template_parameters() -> dict[str, dict[str, Any]]:
+@functools.cache
+def template() -> dict[str, Any]:
+    """template.yaml, read once per run."""
     with open(TEMPLATE, encoding="utf-8") as f:
-        return yaml.load(f, Loader=CfnLoader)["Parameters"]
+        return yaml.load(f, Loader=CfnLoader)
+
+
+def template_parameters() -> dict[str, dict[str, Any]]:
+    return template()["Parameters"]
 
 
 def template_resources() -> dict[str, dict[str, Any]]:
-    with open(TEMPLATE, encoding="utf-8") as f:
-        return yaml.load(f, Loader=CfnLoader)["Resources"]
+    return template()["Resources"]
 
 
 def inside_repository(path: Path) -> bool:
