@@ -8,41 +8,44 @@ use yaml_serde::{Mapping, Value};
 
 use crate::template::intrinsics::Resolve;
 
+/// Parameter values, and the template's conditions (none for `Rules`, which cannot name
+/// them), as the evaluator of both.
+struct Params<'a> {
+    params: &'a BTreeMap<String, String>,
+    conditions: &'a Mapping,
+    depth: usize,
+}
+impl Resolve for Params<'_> {
+    fn reference(&self, name: &str) -> Result<String> {
+        self.params
+            .get(name)
+            .cloned()
+            .ok_or_else(|| anyhow!("{name} is not a parameter"))
+    }
+    fn attribute(&self, id: &str, attr: &str) -> Result<String> {
+        bail!("conditions and rules cannot use !GetAtt {id}.{attr}")
+    }
+    fn condition(&self, name: &str) -> Result<bool> {
+        let expr = self
+            .conditions
+            .get(name)
+            .ok_or_else(|| anyhow!("no condition {name}"))?;
+        if self.depth > 16 {
+            bail!("condition {name} refers to itself");
+        }
+        Params {
+            depth: self.depth + 1,
+            ..*self
+        }
+        .evaluate(expr)
+    }
+}
+
 /// The template's `Conditions` (of `root`), evaluated with these parameter values.
 pub(crate) fn evaluate_conditions(
     root: &Value,
     params: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, bool>> {
-    struct Params<'a> {
-        params: &'a BTreeMap<String, String>,
-        conditions: &'a Mapping,
-        depth: usize,
-    }
-    impl Resolve for Params<'_> {
-        fn reference(&self, name: &str) -> Result<String> {
-            self.params
-                .get(name)
-                .cloned()
-                .ok_or_else(|| anyhow!("condition refers to {name}, not a parameter"))
-        }
-        fn attribute(&self, id: &str, attr: &str) -> Result<String> {
-            bail!("conditions cannot use !GetAtt {id}.{attr}")
-        }
-        fn condition(&self, name: &str) -> Result<bool> {
-            let expr = self
-                .conditions
-                .get(name)
-                .ok_or_else(|| anyhow!("no condition {name}"))?;
-            if self.depth > 16 {
-                bail!("condition {name} refers to itself");
-            }
-            Params {
-                depth: self.depth + 1,
-                ..*self
-            }
-            .evaluate(expr)
-        }
-    }
     let empty = Mapping::new();
     let conditions = root
         .get("Conditions")
@@ -66,18 +69,12 @@ pub(crate) fn rule_violations(
     root: &Value,
     params: &BTreeMap<String, String>,
 ) -> Result<Vec<String>> {
-    struct Params<'a>(&'a BTreeMap<String, String>);
-    impl Resolve for Params<'_> {
-        fn reference(&self, name: &str) -> Result<String> {
-            self.0
-                .get(name)
-                .cloned()
-                .ok_or_else(|| anyhow!("rule refers to {name}, not a parameter"))
-        }
-        fn attribute(&self, id: &str, attr: &str) -> Result<String> {
-            bail!("rules cannot use !GetAtt {id}.{attr}")
-        }
-    }
+    let no_conditions = Mapping::new();
+    let r = Params {
+        params,
+        conditions: &no_conditions,
+        depth: 0,
+    };
     let mut failed = Vec::new();
     let Some(rules) = root.get("Rules").and_then(Value::as_mapping) else {
         return Ok(failed);
@@ -85,7 +82,7 @@ pub(crate) fn rule_violations(
     for (name, rule) in rules {
         let name = name.as_str().unwrap_or_default();
         if let Some(when) = rule.get("RuleCondition") {
-            if !Params(params).evaluate(when)? {
+            if !r.evaluate(when)? {
                 continue;
             }
         }
@@ -97,7 +94,7 @@ pub(crate) fn rule_violations(
             let test = assertion
                 .get("Assert")
                 .ok_or_else(|| anyhow!("an assertion of rule {name} has no Assert"))?;
-            if !Params(params).evaluate(test)? {
+            if !r.evaluate(test)? {
                 let why = assertion.get("AssertDescription").and_then(Value::as_str);
                 failed.push(format!("{name}: {}", why.unwrap_or("assertion failed")));
             }
