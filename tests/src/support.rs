@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Request, Response};
-use lookout_core::auth::{sha256_hex, AdminAuth, ApiKeys, Tenant};
+use lookout_core::auth::{sha256_hex, AdminAuth, Tenant};
 use lookout_dev::{moto, provision, provision::Stack, template::Template};
+use lookout_keys::ApiKeys;
 use lookout_tracker::{self as tracker, TrackerStore};
 use serde_json::{json, Value};
 

@@ -3,11 +3,12 @@
 //! the dispatch from a function to its domain's scenario ([`Fixture::call`]).
 
 use anyhow::{anyhow, bail, Context, Result};
-use lookout_core::auth::{ApiKeys, Tenant};
+use lookout_core::auth::Tenant;
 use lookout_dev::provision::Stack;
 use lookout_dev::template::{Function, Route};
 use lookout_heartbeats::{HeartbeatIn, HeartbeatStore};
 use lookout_incidents::{AppIn, Enrichment, IncidentStore, NewIncident};
+use lookout_keys::ApiKeys;
 use lookout_logs::{LogStore, SendLogs, UserName as LogUserName};
 use lookout_messenger::BroadcastStore;
 use lookout_tracker::{AddEvents, TrackerStore};

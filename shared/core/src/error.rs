@@ -1,131 +1,6 @@
-//! One error type for every endpoint and the single place it becomes an HTTP response.
-
-use lambda_http::{http::StatusCode, Body, Response};
-use serde::Serialize;
-
-/// What can go wrong while serving a request.
-///
-/// Expected failures (bad input, auth, missing or conflicting records) are 4xx and carry a
-/// message meant for the client. [`AppError::Internal`] is a server fault: its details are
-/// logged, the client only sees a generic body.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("{0}")]
-    Validation(String),
-    #[error("{0}")]
-    Unauthorized(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    PayloadTooLarge(String),
-    /// A quota is used up: 429 with `Retry-After` (seconds until it frees up).
-    #[error("{0}")]
-    TooManyRequests(crate::quota::QuotaExceeded),
-    /// An AWS service Lookout depends on cannot be reached, times out or throttles: 503 with
-    /// `Retry-After` (details only in the log). Nothing was written half.
-    #[error("service unavailable: {0}")]
-    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
-    #[error("internal error: {0}")]
-    Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
-}
-
-#[derive(Debug, Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: &'a str,
-}
-
-impl AppError {
-    /// Wraps any error as a server fault.
-    pub fn internal<E>(err: E) -> Self
-    where
-        E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
-    {
-        Self::Internal(err.into())
-    }
-
-    pub fn validation(msg: impl Into<String>) -> Self {
-        Self::Validation(msg.into())
-    }
-
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Validation(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// Short machine-readable kind, the `error` field of the JSON body.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Validation(_) => "validation",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::Conflict(_) => "conflict",
-            Self::PayloadTooLarge(_) => "payload_too_large",
-            Self::TooManyRequests(_) => "quota_exceeded",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal",
-        }
-    }
-
-    /// Logs the error (4xx at warn, 5xx with its whole source chain at error) and turns it
-    /// into the JSON response the client gets.
-    pub fn into_response(self) -> Response<Body> {
-        let status = self.status();
-        let message = match &self {
-            Self::Internal(_) => {
-                tracing::error!(error = %error_chain(&self), "request failed");
-                "internal server error".to_owned()
-            }
-            Self::Unavailable(_) => {
-                tracing::error!(error = %error_chain(&self), "request failed: a service is unavailable");
-                UNAVAILABLE_MESSAGE.to_owned()
-            }
-            other => {
-                tracing::warn!(status = status.as_u16(), error = %other, "request rejected");
-                other.to_string()
-            }
-        };
-        let body = ErrorBody {
-            error: self.kind(),
-            message: &message,
-        };
-        let mut resp = crate::http::json_response(status, &body);
-        if let Self::TooManyRequests(q) = &self {
-            q.set_retry_after(&mut resp);
-        }
-        if let Self::Unavailable(_) = &self {
-            set_unavailable_retry_after(&mut resp);
-        }
-        resp
-    }
-}
-
-/// What a 503 says (the details are only in the log).
-pub const UNAVAILABLE_MESSAGE: &str = "a service Lookout depends on is unavailable; retry later";
-/// `Retry-After` of a 503, in seconds.
-pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
-
-/// Adds a 503's `Retry-After`.
-pub fn set_unavailable_retry_after(resp: &mut Response<Body>) {
-    resp.headers_mut().insert(
-        lambda_http::http::header::RETRY_AFTER,
-        lambda_http::http::HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
-    );
-}
+//! What storage fails with (a DynamoDB call, an item that does not match its record, a broken
+//! invariant) and input that breaks a rule: the errors every domain shares. No HTTP here: the
+//! edge crate (`lookout-http`) maps them to responses.
 
 /// True when an AWS call failed because the service is out of reach, not because of the
 /// request: no connection or answer (dispatch, timeout, an unreadable response), throttling,
@@ -223,17 +98,6 @@ impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
     }
 }
 
-impl From<StoreError> for AppError {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Unavailable(_) | StoreError::Throttled(_) => {
-                Self::Unavailable(Box::new(err))
-            }
-            _ => Self::Internal(Box::new(err)),
-        }
-    }
-}
-
 /// The conversions every domain error enum shares: [`InvalidInput`] into its `Invalid(String)`
 /// variant; an AWS SDK error (any service), a DynamoDB item that does not match its record and
 /// a request that does not build into its `Store(StoreError)` variant. So `?` works on all of
@@ -247,6 +111,15 @@ macro_rules! domain_error_conversions {
             }
         }
 
+        $crate::domain_store_conversions!($error);
+    };
+}
+
+/// The storage half of [`domain_error_conversions`], for an error enum with a
+/// `Store(StoreError)` variant and no `Invalid(String)` one.
+#[macro_export]
+macro_rules! domain_store_conversions {
+    ($error:ty) => {
         impl<E, R> From<$crate::error::__private::SdkError<E, R>> for $error
         where
             E: std::error::Error
@@ -286,54 +159,3 @@ pub mod __private {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InvalidInput(pub String);
-
-impl From<InvalidInput> for AppError {
-    fn from(err: InvalidInput) -> Self {
-        Self::Validation(err.0)
-    }
-}
-
-impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for AppError
-where
-    E: std::error::Error + __private::ProvideErrorMetadata + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    /// As [`StoreError`]'s: an outage is a 503, anything else the generic 500.
-    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        StoreError::from(err).into()
-    }
-}
-
-impl From<serde_dynamo::Error> for AppError {
-    fn from(err: serde_dynamo::Error) -> Self {
-        Self::Internal(Box::new(err))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn internal_errors_hide_details() {
-        let resp = AppError::internal("db password is hunter2").into_response();
-        assert_eq!(resp.status(), 500);
-        let body = std::str::from_utf8(resp.body().as_ref()).unwrap();
-        assert!(!body.contains("hunter2"), "{body}");
-        assert_eq!(
-            body,
-            r#"{"error":"internal","message":"internal server error"}"#
-        );
-    }
-
-    #[test]
-    fn client_errors_carry_their_message() {
-        let resp = AppError::NotFound("session not found".into()).into_response();
-        assert_eq!(resp.status(), 404);
-        let body = std::str::from_utf8(resp.body().as_ref()).unwrap();
-        assert_eq!(
-            body,
-            r#"{"error":"not_found","message":"session not found"}"#
-        );
-    }
-}

@@ -1,15 +1,15 @@
 //! Lookout's core: what every Lambda function has in common, whatever its domain. The five
 //! domains live in their own crates (`lookout-tracker`, `lookout-logs`, `lookout-incidents`,
 //! `lookout-heartbeats`, `lookout-messenger`; admin mail in `lookout-mail`), so a function links
-//! only core and its own domain.
+//! only core and its own domain. No HTTP crate: the edge is `lookout-http`, API keys are
+//! `lookout-keys`.
 //!
 //! - [`config`]: settings read once from the environment,
 //! - [`aws`]: AWS clients built once (the endpoint override comes from `AWS_ENDPOINT_URL`),
-//! - [`error`]: one [`error::AppError`] and its mapping to a JSON response,
-//! - [`http`]: JSON request/response helpers,
+//! - [`error`]: [`StoreError`] and [`InvalidInput`], which every domain's error enum wraps,
 //! - [`time`]: lenient timestamp parsing, stored as RFC 3339 UTC; time zones; the clock,
-//! - [`auth`]: admin token and API key checks,
-//! - [`quota`]: per-tenant quotas and the 429 they answer,
+//! - [`auth`]: the admin token's hash, tenant names,
+//! - [`quota`]: per-tenant quotas and what exceeding one says,
 //! - [`ddb`]: DynamoDB helpers (batch writes that retry unprocessed items).
 
 /// `impl Deserialize` for validated newtypes: read a string, then `Self::parse` it (its error
@@ -28,19 +28,17 @@ macro_rules! deserialize_via_parse {
 
 pub mod auth;
 pub mod aws;
-pub mod bootstrap;
 pub mod config;
 pub mod ddb;
 pub mod error;
 pub mod events;
-pub mod http;
-pub mod keys;
+pub mod json;
 pub mod page;
 pub mod quota;
 pub mod time;
 pub mod whole;
 
-pub use error::{AppError, InvalidInput, StoreError};
+pub use error::{InvalidInput, StoreError};
 
 /// The future a port's method returns (ports are used as `Arc<dyn Trait>`, so their async
 /// methods return boxed futures).

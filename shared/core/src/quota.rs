@@ -6,8 +6,6 @@
 //! Daily quotas count per UTC day and free up at the next UTC midnight; standing ones (apps,
 //! contacts) free up when something is removed, so their `Retry-After` is a hint (an hour).
 
-use lambda_http::{http::HeaderValue, Body, Response};
-
 use crate::{config, time::Timestamp};
 
 /// Defaults: generous for a small team, a ceiling for a runaway client.
@@ -131,14 +129,6 @@ impl QuotaExceeded {
     pub fn standing(message: impl Into<String>) -> Self {
         Self::new(message, STANDING_RETRY_AFTER_SECS)
     }
-
-    /// Adds the `Retry-After` header to a 429.
-    pub fn set_retry_after(&self, resp: &mut Response<Body>) {
-        if let Ok(v) = HeaderValue::from_str(&self.retry_after.to_string()) {
-            resp.headers_mut()
-                .insert(lambda_http::http::header::RETRY_AFTER, v);
-        }
-    }
 }
 
 /// The UTC day of `now`, `YYYY-MM-DD`: the key of daily counters.
@@ -169,21 +159,5 @@ mod tests {
         assert_eq!(utc_day(ts("2026-12-03T20:00:00-05:00")), "2026-12-04");
         let q = QuotaExceeded::daily("x", ts("2026-12-03T23:59:59.900Z"));
         assert_eq!(q.retry_after, 1);
-    }
-
-    #[test]
-    fn a_quota_answer_is_429_with_retry_after() {
-        let resp = crate::AppError::TooManyRequests(QuotaExceeded::new("too many apps", 60))
-            .into_response();
-        assert_eq!(resp.status().as_u16(), 429);
-        assert_eq!(resp.headers()["retry-after"], "60");
-        let body: serde_json::Value = match resp.body() {
-            Body::Binary(b) => serde_json::from_slice(b).unwrap(),
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(
-            body,
-            serde_json::json!({"error": "quota_exceeded", "message": "too many apps"})
-        );
     }
 }

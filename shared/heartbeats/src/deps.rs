@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use lookout_core::{
-    auth::ApiKeys,
     aws, config,
     quota::Quotas,
     time::{system_clock, SharedClock},
 };
+use lookout_keys::ApiKeys;
 use lookout_mail::AdminMail;
 
 use crate::events::{Notify, SqsTransitions, TransitionSink};

@@ -31,7 +31,6 @@ mod notify;
 mod occurrence;
 mod overview;
 mod ports;
-mod query;
 mod records;
 mod report;
 mod snapshot;
@@ -72,6 +71,5 @@ pub use snapshot::{Enrichment, MAX_SNAPSHOT_LOG_BYTES};
 // Errors
 pub use error::IncidentError;
 
-// Function wiring (the admin functions' dependencies; query strings, until the edge crate)
+// Function wiring (the admin functions' dependencies)
 pub use deps::AdminDeps;
-pub use query::query_params;

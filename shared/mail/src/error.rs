@@ -2,8 +2,6 @@
 
 use std::error::Error;
 
-use lookout_core::AppError;
-
 /// Why a mail was not sent. Never the API client's fault: a 5xx wherever it surfaces.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -17,10 +15,4 @@ pub enum MailError {
         #[source]
         source: Box<dyn Error + Send + Sync + 'static>,
     },
-}
-
-impl From<MailError> for AppError {
-    fn from(err: MailError) -> Self {
-        Self::internal(err)
-    }
 }

@@ -1,9 +1,9 @@
 //! What the contact and failed-list routes (`contacts-delete`, `contacts-list`,
 //! `get-failed-mess`) run with: the API keys and the messenger table's stores.
 
-use lookout_core::auth::ApiKeys;
 use lookout_core::aws;
 use lookout_core::config::ConfigError;
+use lookout_keys::ApiKeys;
 
 use crate::store::BroadcastStore;
 

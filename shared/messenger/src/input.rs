@@ -358,7 +358,7 @@ pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(
             "request body must be a JSON object",
         ));
     }
-    if !lookout_core::http::starts_object(bytes) {
+    if !lookout_core::json::starts_object(bytes) {
         return Err(BroadcastError::invalid(
             "invalid JSON body: expected a JSON object",
         ));

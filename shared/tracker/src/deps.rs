@@ -1,6 +1,7 @@
 //! What a tracker function's handler holds.
 
-use lookout_core::{auth::ApiKeys, aws, config, quota::Quotas};
+use lookout_core::{aws, config, quota::Quotas};
+use lookout_keys::ApiKeys;
 
 use crate::quota::TrackerQuota;
 use crate::tracker_store::TrackerStore;

@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lookout_core::auth::sha256_hex;
 use serde_json::json;
 
+use lookout_http::Authenticate;
 use lookout_tests::support::{read, read_secret, request, spawn_app, ADMIN_TOKEN};
 
 #[tokio::test]
@@ -147,7 +148,7 @@ async fn keys_are_listed_scoped_expire_and_are_revoked() {
     let own = |binary: &'static str| {
         let app = &app;
         async move {
-            lookout_core::auth::ApiKeys::new(
+            lookout_keys::ApiKeys::new(
                 app.ddb_for(binary).await,
                 app.stack.table("ApiKeysTable").unwrap(),
             )
@@ -287,7 +288,7 @@ async fn keys_are_listed_scoped_expire_and_are_revoked() {
                 &[("x-api-key", cron["apiKey"].as_str().unwrap())],
                 "{}",
             ),
-            lookout_core::auth::Scope::Heartbeats,
+            lookout_keys::Scope::Heartbeats,
         )
         .await
         .unwrap_err();
@@ -317,7 +318,7 @@ async fn keys_are_listed_scoped_expire_and_are_revoked() {
 /// UpdateItem on the keys table this way.
 #[tokio::test]
 async fn each_api_key_function_records_a_keys_last_use() {
-    use lookout_core::auth::Scope;
+    use lookout_keys::Scope;
     let app = spawn_app().await;
     let table = app.stack.table("ApiKeysTable").unwrap().to_owned();
     let functions = [

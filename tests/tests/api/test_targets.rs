@@ -229,3 +229,51 @@ fn every_environment_name_the_template_sets_is_in_the_registry() {
     }
     assert!(missing.is_empty(), "not in config::names: {missing:?}");
 }
+
+/// HTTP lives at the edge: of the shared crates, only `lookout-http` depends on `lambda_http`
+/// (directly or through another crate); core, keys, mail and the five domains name no status
+/// code. Asked of cargo itself (`cargo tree -i lambda_http`), so a new dependency path counts.
+#[test]
+fn only_the_edge_crate_of_shared_sees_lambda_http() {
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "tree",
+            "--frozen",
+            "-i",
+            "lambda_http",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let dependents: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(dependents.contains("lookout-http"), "{text}");
+    assert!(dependents.contains("send-logs"), "{text}");
+    let shared: Vec<String> = std::fs::read_dir(workspace_root().join("shared"))
+        .unwrap()
+        .flatten()
+        .map(|e| format!("lookout-{}", e.file_name().to_string_lossy()))
+        .filter(|name| name != "lookout-http")
+        .collect();
+    assert!(shared.len() >= 8, "{shared:?}");
+    let leaks: Vec<&String> = shared
+        .iter()
+        .filter(|c| dependents.contains(c.as_str()))
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "shared crates that reach lambda_http: {leaks:?}"
+    );
+}

@@ -167,7 +167,7 @@ fn every_template_function_has_a_crate_and_its_domain_bootstrap_serves_it() {
             arms, want,
             "{domain}-bootstrap serves its domain's functions"
         );
-        assert!(main.contains("lookout_core::bootstrap_main! {"));
+        assert!(main.contains("lookout_http::bootstrap_main! {"));
         for (_, handler) in &want {
             assert!(main.contains(&format!("\"{handler}\"")));
         }
@@ -298,7 +298,7 @@ fn every_function_that_handles_tenant_messages_knows_every_admin_channel() {
 /// and never reach the function's 413 (#30). `parse_json` caps any limit asked of it too.
 #[test]
 fn every_body_limit_fits_lambdas_invoke_payload() {
-    use lookout_core::http::{DEFAULT_BODY_LIMIT, MAX_BODY_LIMIT};
+    use lookout_http::{DEFAULT_BODY_LIMIT, MAX_BODY_LIMIT};
     assert_eq!(MAX_BODY_LIMIT, 3_670_016);
     for (name, limit) in [
         ("default", DEFAULT_BODY_LIMIT),
@@ -314,7 +314,7 @@ fn every_body_limit_fits_lambdas_invoke_payload() {
     // A limit asked for above the cap is the cap.
     let big = "x".repeat(MAX_BODY_LIMIT);
     let req = lookout_tests::support::request("/x", &[], &format!(r#"{{"a":"{big}"}}"#));
-    let status = match lookout_core::http::parse_json::<serde_json::Value>(&req, 10 << 20) {
+    let status = match lookout_http::parse_json::<serde_json::Value>(&req, 10 << 20) {
         Ok(_) => 200,
         Err(err) => err.status().as_u16(),
     };

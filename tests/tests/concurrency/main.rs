@@ -208,7 +208,7 @@ async fn fifty_clients_add_events_to_one_session_at_once_and_each_is_stored_once
     let w = World::new().await;
     let tracker_of = |ddb: aws_sdk_dynamodb::Client| lookout_tracker::Deps {
         store: lookout_tracker::TrackerStore::new(ddb.clone(), w.table("TrackerTable"), Some(90)),
-        keys: lookout_core::auth::ApiKeys::new(ddb, w.table("ApiKeysTable")),
+        keys: lookout_keys::ApiKeys::new(ddb, w.table("ApiKeysTable")),
     };
     let add = Arc::new(tracker_of(w.ddb_for("add-event").await));
     let start = Arc::new(tracker_of(w.ddb_for("start-session").await));

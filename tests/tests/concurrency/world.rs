@@ -94,8 +94,8 @@ impl World {
     }
 
     /// API key authentication as function `binary` does it.
-    pub async fn keys_for(&self, binary: &str) -> lookout_core::auth::ApiKeys {
-        lookout_core::auth::ApiKeys::new(self.ddb_for(binary).await, self.table("ApiKeysTable"))
+    pub async fn keys_for(&self, binary: &str) -> lookout_keys::ApiKeys {
+        lookout_keys::ApiKeys::new(self.ddb_for(binary).await, self.table("ApiKeysTable"))
     }
 
     /// The proxy between function `binary` and moto.

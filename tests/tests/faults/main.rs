@@ -122,8 +122,7 @@ fn status_body(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, Value)
 /// error, or seed 000's own format for `/send_logs`), and `Retry-After` (`status_body`).
 fn is_outage_answer(status: u16, reply: &Value) -> bool {
     status == 503
-        && (*reply
-            == json!({"error": "unavailable", "message": lookout_core::error::UNAVAILABLE_MESSAGE})
+        && (*reply == json!({"error": "unavailable", "message": lookout_http::UNAVAILABLE_MESSAGE})
             || *reply == json!({"code": 503, "message": "ServiceUnavailable"}))
 }
 
@@ -1807,7 +1806,7 @@ async fn a_stopped_moto_gives_bounded_5xx_and_work_resumes_when_it_returns() {
         .timeout_config(lookout_core::aws::timeouts())
         .build();
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    let keys = lookout_core::auth::ApiKeys::new(ddb.clone(), stack.table("ApiKeysTable").unwrap());
+    let keys = lookout_keys::ApiKeys::new(ddb.clone(), stack.table("ApiKeysTable").unwrap());
     // The handler signs as start-session's own role, with the production time limits.
     let role_ddb = aws_sdk_dynamodb::Client::new(
         &moto::function_config(&own.url, "start-session")
@@ -1820,7 +1819,7 @@ async fn a_stopped_moto_gives_bounded_5xx_and_work_resumes_when_it_returns() {
             stack.table("TrackerTable").unwrap(),
             Some(90),
         ),
-        keys: lookout_core::auth::ApiKeys::new(role_ddb, stack.table("ApiKeysTable").unwrap()),
+        keys: lookout_keys::ApiKeys::new(role_ddb, stack.table("ApiKeysTable").unwrap()),
     };
     let key = keys
         .issue(&lookout_core::auth::Tenant::parse("acme").unwrap(), "t")

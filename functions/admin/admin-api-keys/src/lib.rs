@@ -7,16 +7,13 @@
 //! lists a tenant's keys, `DELETE /admin/api_keys` revokes one.
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
-use lookout_core::{
-    auth::{KeyTerms, Scope, Tenant},
-    http::{parse_json, respond, secret_response},
-    time::Timestamp,
-    AppError,
-};
+use lookout_core::{auth::Tenant, time::Timestamp};
+use lookout_http::{parse_json, respond, secret_response, AdminCheck, AppError};
+use lookout_keys::{KeyTerms, Scope};
 use serde::Deserialize;
 
 /// The admin token's check, the API keys and the clock (shared by the three key routes).
-pub type Deps = lookout_core::auth::KeyAdminDeps;
+pub type Deps = lookout_keys::KeyAdminDeps;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

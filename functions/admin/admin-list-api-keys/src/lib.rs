@@ -3,15 +3,13 @@
 //! first: every key of the tenant, never its secret or hash. `lastUsedAt` is exact to the hour.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_core::{
-    auth::{KeyView, Tenant},
-    http::{ok, respond_no_store},
-    AppError,
-};
+use lookout_core::auth::Tenant;
+use lookout_http::{ok, respond_no_store, AdminCheck, AppError};
+use lookout_keys::KeyView;
 use serde::Serialize;
 
 /// The admin token's check, the API keys and the clock (shared by the three key routes).
-pub type Deps = lookout_core::auth::KeyAdminDeps;
+pub type Deps = lookout_keys::KeyAdminDeps;
 
 /// The reply.
 #[derive(Debug, Serialize)]

@@ -12,11 +12,10 @@ use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
     auth::AdminAuth,
     aws, config,
-    http::{ok, respond_no_store},
     time::{SharedClock, Timestamp},
-    AppError,
 };
 use lookout_heartbeats::{Attention, HeartbeatStore};
+use lookout_http::{ok, respond_no_store, AdminCheck, AppError};
 use lookout_incidents::{DayVolume, IncidentStore, OpenIncidents};
 use lookout_messenger::broadcast::{BroadcastStore, FailedSince};
 use serde::Serialize;

@@ -3,15 +3,12 @@
 //! once. Revoking it again answers the same; a key the tenant does not have is 404.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_core::{
-    auth::Tenant,
-    http::{ok, parse_json, respond},
-    AppError,
-};
+use lookout_core::auth::Tenant;
+use lookout_http::{ok, parse_json, respond, AdminCheck, AppError};
 use serde::Deserialize;
 
 /// The admin token's check, the API keys and the clock (shared by the three key routes).
-pub type Deps = lookout_core::auth::KeyAdminDeps;
+pub type Deps = lookout_keys::KeyAdminDeps;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,7 +2,7 @@
 //! function stays its own Lambda and runs the handler its template `Handler` names, which a
 //! `provided.al2023` runtime passes as `_HANDLER`.
 
-lookout_core::bootstrap_main! {
+lookout_http::bootstrap_main! {
     "admin-api-keys" => admin_api_keys,
     "admin-list-api-keys" => admin_list_api_keys,
     "admin-revoke-api-key" => admin_revoke_api_key,

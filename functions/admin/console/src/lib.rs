@@ -221,7 +221,7 @@ fn respond(deps: &Deps, req: &Request) -> Response<Body> {
     } else {
         NO_CACHE
     };
-    let fresh = lookout_core::http::etag_matches(req, &asset.etag);
+    let fresh = lookout_http::etag_matches(req, &asset.etag);
     let (status, body) = if fresh {
         (StatusCode::NOT_MODIFIED, Body::Empty)
     } else if req.method() == Method::HEAD {

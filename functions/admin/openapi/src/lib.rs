@@ -86,7 +86,7 @@ fn respond(deps: &Deps, req: &Request) -> Response<Body> {
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return resp;
     }
-    let fresh = lookout_core::http::etag_matches(req, &deps.etag);
+    let fresh = lookout_http::etag_matches(req, &deps.etag);
     let (status, body) = if fresh {
         (StatusCode::NOT_MODIFIED, Body::Empty)
     } else if req.method() == Method::HEAD {

@@ -8,10 +8,10 @@ use lambda_http::{http::StatusCode, Body, Error, Request, Response};
 use lookout_core::{
     auth::AdminAuth,
     aws, config,
-    http::{json_response, parse_json, respond},
     time::{system_clock, SharedClock},
 };
 use lookout_heartbeats::{AdminAppIn, HeartbeatStore};
+use lookout_http::{json_response, parse_json, respond, AdminCheck};
 
 #[derive(Debug, Clone)]
 pub struct Deps {

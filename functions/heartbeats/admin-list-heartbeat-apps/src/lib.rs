@@ -2,13 +2,9 @@
 //! token) → `{"tenant","apps":[{app_id,state,last_heartbeat,last_message,due_by,…}],"next_token"?}`.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_core::{
-    auth::AdminAuth,
-    aws, config,
-    http::{ok, respond_no_store},
-    AppError,
-};
+use lookout_core::{auth::AdminAuth, aws, config};
 use lookout_heartbeats::{BadgeKey, HeartbeatStore, ListQuery};
+use lookout_http::{ok, respond_no_store, AdminCheck, AppError};
 
 const PARAMS: [&str; 4] = ["tenant", "state", "limit", "next_token"];
 

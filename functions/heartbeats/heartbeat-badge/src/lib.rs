@@ -9,8 +9,9 @@ use lambda_http::{
     http::{header, StatusCode},
     Body, Error, Request, Response,
 };
-use lookout_core::{aws, config, http::respond, time::SharedClock, AppError};
+use lookout_core::{aws, config, time::SharedClock};
 use lookout_heartbeats::{BadgeKey, HeartbeatStore};
+use lookout_http::{respond, AppError};
 
 /// How long browsers and proxies may keep a badge.
 pub const MAX_AGE_SECONDS: u32 = 60;

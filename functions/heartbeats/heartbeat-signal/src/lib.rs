@@ -14,11 +14,9 @@
 //! does. Unknown apps are registered with the defaults. See docs/heartbeats.md.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_core::{
-    http::{ok, parse_json, respond},
-    AppError,
-};
 use lookout_heartbeats::{SignalCommand, SignalIn, SignalKind};
+use lookout_http::Authenticate;
+use lookout_http::{ok, parse_json, respond, AppError};
 
 pub use lookout_heartbeats::ApiDeps as Deps;
 
@@ -29,7 +27,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         let caller = deps
             .keys
-            .authenticate(&req, lookout_core::auth::Scope::Heartbeats)
+            .authenticate(&req, lookout_keys::Scope::Heartbeats)
             .await?;
         // `/api/apps/{signal}`: the last segment (API Gateway and watch route only this shape).
         let segment = req

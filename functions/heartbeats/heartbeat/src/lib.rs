@@ -15,11 +15,11 @@ use lambda_http::{
     http::{header::ALLOW, HeaderValue, StatusCode},
     Body, Error, Request, Response,
 };
-use lookout_core::{
-    http::{canonical_path, json_response, ok, parse_json, permanent_redirect, respond},
-    AppError,
-};
 use lookout_heartbeats::{BeatCommand, HeartbeatIn};
+use lookout_http::Authenticate;
+use lookout_http::{
+    canonical_path, json_response, ok, parse_json, permanent_redirect, respond, AppError,
+};
 
 /// A heartbeat is tiny; anything bigger is not one.
 pub const BODY_LIMIT: usize = 8 * 1024;
@@ -129,7 +129,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         let caller = deps
             .keys
-            .authenticate(&req, lookout_core::auth::Scope::Heartbeats)
+            .authenticate(&req, lookout_keys::Scope::Heartbeats)
             .await?;
         let input: HeartbeatIn = parse_json(&req, BODY_LIMIT)?;
         let cmd = BeatCommand {

@@ -2,7 +2,7 @@
 //! function stays its own Lambda and runs the handler its template `Handler` names, which a
 //! `provided.al2023` runtime passes as `_HANDLER`.
 
-lookout_core::bootstrap_main! {
+lookout_http::bootstrap_main! {
     "app-incidents" => app_incidents,
     "delete-app" => delete_app,
     "get-incident" => get_incident,

@@ -2,11 +2,9 @@
 //! Its incidents stay; its code stops working. 404 for an unknown app.
 
 use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
-use lookout_core::{
-    http::{body_bytes, ok, parse_json, respond},
-    AppError,
-};
-use lookout_incidents::{query_params, AppName};
+use lookout_http::{body_bytes, ok, parse_json, respond, AppError};
+use lookout_http::{query_params, AdminCheck};
+use lookout_incidents::AppName;
 use serde::{Deserialize, Serialize};
 
 pub use lookout_incidents::AdminDeps as Deps;

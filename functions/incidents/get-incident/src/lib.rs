@@ -1,11 +1,8 @@
 //! `GET /admin/incident?id=…` (admin) → the incident with its change history; 404 if unknown.
 
 use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
-use lookout_core::{
-    http::{ok, respond_no_store},
-    AppError,
-};
-use lookout_incidents::query_params;
+use lookout_http::{ok, respond_no_store, AppError};
+use lookout_http::{query_params, AdminCheck};
 
 pub use lookout_incidents::AdminDeps as Deps;
 

@@ -1,8 +1,9 @@
 //! `GET /admin/apps` (admin) → `{"apps":[…]}` by name; codes are never shown.
 
 use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
-use lookout_core::http::{ok, respond_no_store};
-use lookout_incidents::{query_params, AppList};
+use lookout_http::{ok, respond_no_store};
+use lookout_http::{query_params, AdminCheck};
+use lookout_incidents::AppList;
 
 pub use lookout_incidents::AdminDeps as Deps;
 

@@ -4,12 +4,10 @@
 //! than `limit` incidents, even none, and still have a `next_token`.
 
 use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
-use lookout_core::{
-    http::{ok, respond_no_store},
-    time::Timestamp,
-    AppError,
-};
-use lookout_incidents::{query_params, AppName, IncidentLevel, IncidentQuery, Status, MAX_PAGE};
+use lookout_core::time::Timestamp;
+use lookout_http::{ok, respond_no_store, AppError};
+use lookout_http::{query_params, AdminCheck};
+use lookout_incidents::{AppName, IncidentLevel, IncidentQuery, Status, MAX_PAGE};
 
 pub use lookout_incidents::AdminDeps as Deps;
 

@@ -2,7 +2,7 @@
 //! (admin) → 201 with the app and its generated `code`, shown this once. 409 if the name is taken.
 
 use lambda_http::{http::StatusCode, run, service_fn, Body, Error, Request, Response};
-use lookout_core::http::{parse_json, respond, secret_response};
+use lookout_http::{parse_json, respond, secret_response, AdminCheck};
 use lookout_incidents::{register_app, AppIn};
 
 pub use lookout_incidents::AdminDeps as Deps;

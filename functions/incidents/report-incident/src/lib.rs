@@ -27,12 +27,12 @@ use lambda_http::{
 };
 use lookout_core::{
     aws, config,
-    http::{canonical_path, json_response, parse_json, MAX_BODY_LIMIT},
     quota::Quotas,
     time::{system_clock, SharedClock, Timestamp},
-    AppError, BoxFuture,
+    BoxFuture,
 };
 use lookout_heartbeats::{incident_app_scope, AppId, HeartbeatStore};
+use lookout_http::{canonical_path, json_response, parse_json, AppError, MAX_BODY_LIMIT};
 use lookout_incidents::{
     report, AdminChat, AlertBudget, AppContext, IncidentStore, NewIncident, PortError, ReportPorts,
     Reported, Spend,

@@ -3,7 +3,7 @@
 //! an unknown app.
 
 use lambda_http::{http::StatusCode, run, service_fn, Body, Error, Request, Response};
-use lookout_core::http::{ok, parse_json, respond, secret_response};
+use lookout_http::{ok, parse_json, respond, secret_response, AdminCheck};
 use lookout_incidents::{update_app, AppIn, AppWithCode};
 
 pub use lookout_incidents::AdminDeps as Deps;

@@ -3,10 +3,8 @@
 //! concurrent change or when `version` (from `GET /admin/incident`) is no longer current.
 
 use lambda_http::{run, service_fn, Body, Error, Request, Response};
-use lookout_core::{
-    http::{ok, parse_json, respond},
-    time::Timestamp,
-};
+use lookout_core::time::Timestamp;
+use lookout_http::{ok, parse_json, respond, AdminCheck};
 use lookout_incidents::{update_incident, IncidentUpdate};
 
 pub use lookout_incidents::AdminDeps as Deps;

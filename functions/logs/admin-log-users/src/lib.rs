@@ -7,11 +7,8 @@
 //! `X-User-Token`; the server keeps only the SHA-256 of that.
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
-use lookout_core::{
-    auth::AdminAuth,
-    aws, config,
-    http::{parse_json, respond, secret_response},
-};
+use lookout_core::{auth::AdminAuth, aws, config};
+use lookout_http::{parse_json, respond, secret_response, AdminCheck};
 use lookout_logs::{LogStore, UserName};
 use serde::Deserialize;
 

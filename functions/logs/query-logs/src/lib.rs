@@ -8,12 +8,11 @@
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{
-    auth::{bearer, AdminAuth},
+    auth::AdminAuth,
     aws, config,
-    http::{header, ok, respond_no_store},
     time::{system_clock, SharedClock, Timestamp},
-    AppError,
 };
+use lookout_http::{bearer, header, ok, respond_no_store, AdminCheck, AppError};
 use lookout_logs::{Level, LogQuery, LogStore, QueryLogs, Reader, UserName, MAX_PAGE};
 
 #[derive(Debug, Clone)]

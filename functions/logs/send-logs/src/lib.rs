@@ -23,11 +23,14 @@ use lambda_http::{
 };
 use lookout_core::{
     aws, config,
-    error::{error_chain, set_unavailable_retry_after},
-    http::{body_bytes, header, json_response, starts_object},
+    error::error_chain,
+    json::starts_object,
     quota::Quotas,
     time::{system_clock, SharedClock},
     StoreError,
+};
+use lookout_http::{
+    body_bytes, header, json_response, set_retry_after, set_unavailable_retry_after,
 };
 use lookout_logs::{LogError, LogStore, SendBatch, SendLogs, UserName, MAX_BODY_BYTES};
 use serde::{Deserialize, Serialize};
@@ -93,7 +96,7 @@ fn seed_reply(err: &LogError) -> Response<Body> {
         LogError::Quota(q) => {
             tracing::warn!(status = 429, error = %err, "send_logs over quota");
             let mut resp = reply(StatusCode::TOO_MANY_REQUESTS, Some(&err.to_string()));
-            q.set_retry_after(&mut resp);
+            set_retry_after(&mut resp, q.retry_after);
             return resp;
         }
         LogError::Store(StoreError::Unavailable(_) | StoreError::Throttled(_)) => {

@@ -4,7 +4,7 @@
 //! built as its own binary: it alone links the messengers' HTTPS client and Secrets Manager,
 //! which the HTTP functions would otherwise load at every cold start.
 
-lookout_core::bootstrap_main! {
+lookout_http::bootstrap_main! {
     "contacts-create" => contacts_create,
     "contacts-delete" => contacts_delete,
     "contacts-list" => contacts_list,

@@ -14,13 +14,10 @@
 //! `Retry-After` and nothing is stored.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_core::{
-    auth::{ApiKeys, Scope},
-    config::ConfigError,
-    http::{body_bytes, ok, respond},
-    quota::Quotas,
-    time::Timestamp,
-};
+use lookout_core::{config::ConfigError, quota::Quotas, time::Timestamp};
+use lookout_http::Authenticate;
+use lookout_http::{body_bytes, ok, respond};
+use lookout_keys::{ApiKeys, Scope};
 use lookout_messenger::{save_contacts, BroadcastStore, CreateContacts, Reserved};
 
 #[derive(Debug, Clone)]

@@ -5,8 +5,9 @@
 //! contact that does not exist is no error: the reply lists such names in `"not_found"`.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_core::auth::Scope;
-use lookout_core::http::{body_bytes, ok, respond};
+use lookout_http::Authenticate;
+use lookout_http::{body_bytes, ok, respond};
+use lookout_keys::Scope;
 use lookout_messenger::{delete_contacts, DeleteContacts};
 
 pub use lookout_messenger::Deps;

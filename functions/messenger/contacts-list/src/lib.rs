@@ -3,8 +3,9 @@
 //! (`""` for an unset messenger, as in the seed).
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_core::auth::Scope;
-use lookout_core::http::{body_bytes, ok, respond_no_store};
+use lookout_http::Authenticate;
+use lookout_http::{body_bytes, ok, respond_no_store};
+use lookout_keys::Scope;
 use lookout_messenger::{get_params, list_contacts};
 
 pub use lookout_messenger::Deps;

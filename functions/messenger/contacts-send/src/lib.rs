@@ -42,13 +42,14 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Error, Request, Response};
 use lookout_core::{
-    auth::{ApiKeys, Scope},
     aws,
     config::{self, names as env},
-    http::{body_bytes, ok, respond},
     quota::Quotas,
     time::{system_clock, SharedClock},
 };
+use lookout_http::Authenticate;
+use lookout_http::{body_bytes, ok, respond};
+use lookout_keys::{ApiKeys, Scope};
 use lookout_messenger::{
     send, BroadcastStore, Dispatcher, IdempotencyKey, JobQueue, JobScheduler, Reserved,
     ScheduleTarget, SendCommand, SendMessage, SendPorts,

@@ -11,8 +11,9 @@
 //! good: rejected by the messenger, still failing after the last retry, or interrupted.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use lookout_core::auth::Scope;
-use lookout_core::http::{body_bytes, ok, respond_no_store};
+use lookout_http::Authenticate;
+use lookout_http::{body_bytes, ok, respond_no_store};
+use lookout_keys::Scope;
 use lookout_messenger::FailedQuery;
 
 pub use lookout_messenger::Deps;

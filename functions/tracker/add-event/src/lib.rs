@@ -2,19 +2,20 @@
 //! 404 for an unknown session, 409 once it has ended.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_core::http::{ok, parse_json, respond};
+use lookout_http::Authenticate;
+use lookout_http::{ok, parse_json, respond};
 use lookout_tracker::{AddEvents, Received};
 
 pub use lookout_tracker::Deps;
 
 /// Up to 1000 events of up to 32 KB each fit under Lambda's 6 MB payload limit.
-pub const BODY_LIMIT: usize = lookout_core::http::MAX_BODY_LIMIT;
+pub const BODY_LIMIT: usize = lookout_http::MAX_BODY_LIMIT;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
         let caller = deps
             .keys
-            .authenticate(&req, lookout_core::auth::Scope::Tracker)
+            .authenticate(&req, lookout_keys::Scope::Tracker)
             .await?;
         let input: AddEvents = parse_json(&req, BODY_LIMIT)?;
         let store = &deps.store;

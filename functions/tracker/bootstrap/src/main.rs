@@ -2,7 +2,7 @@
 //! function stays its own Lambda and runs the handler its template `Handler` names, which a
 //! `provided.al2023` runtime passes as `_HANDLER`.
 
-lookout_core::bootstrap_main! {
+lookout_http::bootstrap_main! {
     "add-event" => add_event,
     "end-session" => end_session,
     "get-machine-events" => get_machine_events,

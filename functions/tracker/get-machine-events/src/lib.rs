@@ -2,7 +2,8 @@
 //! sessions ordered by `eventAt`, with `nextToken` when more remain.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_core::http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT};
+use lookout_http::Authenticate;
+use lookout_http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT};
 use lookout_tracker::GetMachineEvents;
 
 pub use lookout_tracker::Deps;
@@ -11,7 +12,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         let caller = deps
             .keys
-            .authenticate(&req, lookout_core::auth::Scope::Tracker)
+            .authenticate(&req, lookout_keys::Scope::Tracker)
             .await?;
         let input: GetMachineEvents = parse_json(&req, DEFAULT_BODY_LIMIT)?;
         let page =

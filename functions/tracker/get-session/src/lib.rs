@@ -1,7 +1,8 @@
 //! `POST /get_session {"sessionId"}` → the session with its events sorted by `eventAt`.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_core::http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT};
+use lookout_http::Authenticate;
+use lookout_http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT};
 use lookout_tracker::GetSession;
 
 pub use lookout_tracker::Deps;
@@ -10,7 +11,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         let caller = deps
             .keys
-            .authenticate(&req, lookout_core::auth::Scope::Tracker)
+            .authenticate(&req, lookout_keys::Scope::Tracker)
             .await?;
         let input: GetSession = parse_json(&req, DEFAULT_BODY_LIMIT)?;
         let store = &deps.store;

@@ -1,7 +1,8 @@
 //! `POST /start_session {"userId","machineId","startAt","orgId"}` → `{"sessionId","message":"request received"}`.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_core::http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT};
+use lookout_http::Authenticate;
+use lookout_http::{ok, parse_json, respond, DEFAULT_BODY_LIMIT};
 use lookout_tracker::{StartSession, Started};
 
 pub use lookout_tracker::Deps;
@@ -10,7 +11,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         let caller = deps
             .keys
-            .authenticate(&req, lookout_core::auth::Scope::Tracker)
+            .authenticate(&req, lookout_keys::Scope::Tracker)
             .await?;
         let input: StartSession = parse_json(&req, DEFAULT_BODY_LIMIT)?;
         let session_id =

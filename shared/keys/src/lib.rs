@@ -8,16 +8,48 @@
 //! then the listing shows them as such.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use lambda_http::Request;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    auth::{api_key, sha256_hex, AdminAuth, Tenant},
-    aws, config,
+use lookout_core::{
+    auth::{sha256_hex, AdminAuth, Tenant},
+    aws, config, ddb,
+    error::error_chain,
     time::{system_clock, SharedClock, Timestamp},
-    AppError,
+    StoreError,
 };
+
+/// Why a key was refused or a key action failed, in the keys' own words. The edge
+/// (`lookout-http`) turns it into 401/403/400/404 or the generic 5xx.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// No key was presented.
+    #[error("API key required (Authorization: Bearer, X-Api-Key, or the password of a base URL https://lookout:<key>@host)")]
+    Missing,
+    /// Unknown, or longer than any key Lookout issues.
+    #[error("invalid API key")]
+    Unknown,
+    #[error("API key revoked")]
+    Revoked,
+    #[error("API key expired")]
+    Expired,
+    /// A valid key used outside its scopes.
+    #[error("this API key is for {granted}, not {wanted}")]
+    OutOfScope {
+        granted: String,
+        wanted: &'static str,
+    },
+    /// An expiry in the past or too far ahead.
+    #[error("expires_at must be in the future and at most {MAX_EXPIRY_DAYS} days ahead")]
+    BadExpiry,
+    /// Revoking a key the tenant does not have (or one already removed by its TTL).
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+lookout_core::domain_store_conversions!(KeyError);
 
 /// The index listing a tenant's keys.
 const TENANT_INDEX: &str = "by-tenant";
@@ -204,7 +236,7 @@ impl ApiKeys {
     }
 
     /// Issues a new random key for `tenant`, for every scope and without expiry.
-    pub async fn issue(&self, tenant: &Tenant, label: &str) -> Result<IssuedKey, AppError> {
+    pub async fn issue(&self, tenant: &Tenant, label: &str) -> Result<IssuedKey, KeyError> {
         self.issue_with(tenant, label, &KeyTerms::default(), Timestamp::now())
             .await
     }
@@ -216,13 +248,11 @@ impl ApiKeys {
         label: &str,
         terms: &KeyTerms,
         now: Timestamp,
-    ) -> Result<IssuedKey, AppError> {
+    ) -> Result<IssuedKey, KeyError> {
         if let Some(e) = terms.expires_at {
             let days = (e.unix_seconds() - now.unix_seconds()) / 86_400;
             if e <= now || days > MAX_EXPIRY_DAYS {
-                return Err(AppError::validation(format!(
-                    "expires_at must be in the future and at most {MAX_EXPIRY_DAYS} days ahead"
-                )));
+                return Err(KeyError::BadExpiry);
             }
         }
         let mut scopes = terms.scopes.clone();
@@ -244,8 +274,8 @@ impl ApiKeys {
             last_used_at: None,
             revoked_at: None,
         };
-        if !crate::ddb::put_new(&self.client, &self.table, &record).await? {
-            return Err(AppError::internal("a fresh API key id collided"));
+        if !ddb::put_new(&self.client, &self.table, &record).await? {
+            return Err(StoreError::invariant("a fresh API key id collided").into());
         }
         Ok(IssuedKey {
             api_key,
@@ -258,15 +288,17 @@ impl ApiKeys {
         })
     }
 
-    /// The caller, if its key may be used for `scope`: 401 without a key or with an unknown,
-    /// revoked or expired one; 403 for a route outside the key's scopes. Records when the key
-    /// was last used (at most once an hour, best effort).
-    pub async fn authenticate(&self, req: &Request, scope: Scope) -> Result<Principal, AppError> {
-        let key = api_key(req).ok_or_else(|| {
-            AppError::Unauthorized("API key required (Authorization: Bearer, X-Api-Key, or the password of a base URL https://lookout:<key>@host)".into())
-        })?;
+    /// The holder of `key`, if it may be used for `scope` at `now`: [`KeyError::Unknown`],
+    /// `Revoked` or `Expired` (401 at the edge), `OutOfScope` (403). Records when the key was
+    /// last used (at most once an hour, best effort).
+    pub async fn verify(
+        &self,
+        key: &str,
+        scope: Scope,
+        now: Timestamp,
+    ) -> Result<Principal, KeyError> {
         if key.len() > 256 {
-            return Err(AppError::Unauthorized("invalid API key".into()));
+            return Err(KeyError::Unknown);
         }
         let out = self
             .client
@@ -277,25 +309,23 @@ impl ApiKeys {
             .await?;
         let record: ApiKeyRecord = match out.item {
             Some(item) => serde_dynamo::from_item(item)?,
-            None => return Err(AppError::Unauthorized("invalid API key".into())),
+            None => return Err(KeyError::Unknown),
         };
-        let now = Timestamp::now();
         if record.revoked {
-            return Err(AppError::Unauthorized("API key revoked".into()));
+            return Err(KeyError::Revoked);
         }
         if record.expired(now) {
-            return Err(AppError::Unauthorized("API key expired".into()));
+            return Err(KeyError::Expired);
         }
         let scopes = record.scopes();
         if !scopes.contains(&scope) {
             let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-            return Err(AppError::Forbidden(format!(
-                "this API key is for {}, not {}",
-                names.join(", "),
-                scope.as_str()
-            )));
+            return Err(KeyError::OutOfScope {
+                granted: names.join(", "),
+                wanted: scope.as_str(),
+            });
         }
-        let tenant = Tenant::parse(&record.tenant).map_err(AppError::internal)?;
+        let tenant = Tenant::parse(&record.tenant).map_err(StoreError::invariant)?;
         if record
             .last_used_at
             .is_none_or(|t| now.unix_millis() - t.unix_millis() >= LAST_USED_EVERY_MS)
@@ -321,14 +351,14 @@ impl ApiKeys {
             .send()
             .await;
         if let Err(err) = res {
-            if !crate::ddb::is_conditional_check_failed(&err) {
-                tracing::warn!(error = %crate::error::error_chain(&err), "API key last use not recorded");
+            if !ddb::is_conditional_check_failed(&err) {
+                tracing::warn!(error = %error_chain(&err), "API key last use not recorded");
             }
         }
     }
 
     /// Every key of `tenant`, newest first (never the secret).
-    pub async fn list(&self, tenant: &Tenant, now: Timestamp) -> Result<Vec<KeyView>, AppError> {
+    pub async fn list(&self, tenant: &Tenant, now: Timestamp) -> Result<Vec<KeyView>, KeyError> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
@@ -362,7 +392,7 @@ impl ApiKeys {
         tenant: &Tenant,
         key_id: &str,
         now: Timestamp,
-    ) -> Result<KeyView, AppError> {
+    ) -> Result<KeyView, KeyError> {
         let found = self
             .client
             .query()
@@ -376,7 +406,7 @@ impl ApiKeys {
             .items
             .unwrap_or_default();
         let Some(item) = found.into_iter().next() else {
-            return Err(AppError::NotFound(format!(
+            return Err(KeyError::NotFound(format!(
                 "tenant {} has no API key {key_id:?}",
                 tenant.as_str()
             )));
@@ -407,9 +437,9 @@ impl ApiKeys {
                     serde_dynamo::from_item(out.attributes.unwrap_or_default())?;
                 Ok(record.view(now))
             }
-            Err(err) if crate::ddb::is_conditional_check_failed(&err) => Err(AppError::NotFound(
-                format!("API key {key_id:?} is gone (expired)"),
-            )),
+            Err(err) if ddb::is_conditional_check_failed(&err) => Err(KeyError::NotFound(format!(
+                "API key {key_id:?} is gone (expired)"
+            ))),
             Err(err) => Err(err.into()),
         }
     }
