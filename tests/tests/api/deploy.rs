@@ -286,16 +286,16 @@ fn the_deploy_checks_the_accounts_lambda_concurrency_against_the_reservations() 
             .output()
             .unwrap()
     };
-    // 109 reserved at the defaults (two heartbeat functions at 50, scanner 2, consumers 2 and
-    // 5) plus the 100 AWS keeps unreserved.
-    let out = run(&config, 209);
+    // 119 reserved at the defaults (two heartbeat functions at 50, the $default route 10,
+    // scanner 2, consumers 2 and 5) plus the 100 AWS keeps unreserved.
+    let out = run(&config, 219);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("the stack reserves 109"),
+        text(&out).contains("the stack reserves 119"),
         "{}",
         text(&out)
     );
-    for limit in [10, 208] {
+    for limit in [10, 218] {
         let out = run(&config, limit);
         assert_eq!(out.status.code(), Some(3), "{}", text(&out));
         let said = text(&out);
@@ -311,8 +311,9 @@ fn the_deploy_checks_the_accounts_lambda_concurrency_against_the_reservations() 
     // With the reservations off, a new account's 10 is enough to deploy.
     let none = dir.config(
         TOKEN,
-        "  ReservedConcurrencyHeartbeats: 0\n  ReservedConcurrencyScanner: 0\n  \
-         ReservedConcurrencyAppEvents: 0\n  ReservedConcurrencyMessenger: 0\n",
+        "  ReservedConcurrencyHeartbeats: 0\n  ReservedConcurrencyFallback: 0\n  \
+         ReservedConcurrencyScanner: 0\n  ReservedConcurrencyAppEvents: 0\n  \
+         ReservedConcurrencyMessenger: 0\n",
     );
     let out = run(&none, 100);
     assert!(out.status.success(), "{}", text(&out));

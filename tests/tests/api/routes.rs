@@ -314,6 +314,7 @@ fn the_watching_path_has_reserved_concurrency_within_the_account_limit() {
     };
     let watching = [
         "HeartbeatFunction",
+        "ServeFallbackFunction",
         "HeartbeatSignalFunction",
         "SilentAppScannerFunction",
         "AppIncidentsFunction",
@@ -378,6 +379,7 @@ fn the_watching_path_has_reserved_concurrency_within_the_account_limit() {
     let mut none = params_at("Default");
     for p in [
         "ReservedConcurrencyHeartbeats",
+        "ReservedConcurrencyFallback",
         "ReservedConcurrencyScanner",
         "ReservedConcurrencyAppEvents",
         "ReservedConcurrencyMessenger",

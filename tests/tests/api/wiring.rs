@@ -62,7 +62,11 @@ fn watch_router_equals_template_routes() {
     for (path, methods) in paths {
         for other in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "TRACE"] {
             if !methods.contains(other) {
-                wanted.insert((path.to_owned(), other.to_owned(), "heartbeat".to_owned()));
+                wanted.insert((
+                    path.to_owned(),
+                    other.to_owned(),
+                    "serve-fallback".to_owned(),
+                ));
             }
         }
     }
@@ -80,11 +84,11 @@ fn the_default_routes_table_is_the_templates_routes() {
         .flat_map(|f| f.routes.into_iter().map(|r| (r.method, r.path)))
         .filter(|(_, path)| path != "$default")
         .collect();
-    let table: BTreeSet<(String, String)> = heartbeat::ROUTES
+    let table: BTreeSet<(String, String)> = serve_fallback::ROUTES
         .iter()
         .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
         .collect();
-    assert_eq!(table.len(), heartbeat::ROUTES.len(), "no route twice");
+    assert_eq!(table.len(), serve_fallback::ROUTES.len(), "no route twice");
     assert_eq!(table, from_template);
 }
 
@@ -305,6 +309,7 @@ fn every_body_limit_fits_lambdas_invoke_payload() {
         ("report-incident", report_incident::BODY_LIMIT),
         ("add-event", add_event::BODY_LIMIT),
         ("heartbeat", heartbeat::BODY_LIMIT),
+        ("serve-fallback", serve_fallback::BODY_LIMIT),
         ("heartbeat-signal", heartbeat_signal::BODY_LIMIT),
         ("send-logs", lookout_logs::MAX_BODY_BYTES),
         ("contacts", lookout_messenger::BODY_LIMIT),

@@ -85,6 +85,7 @@ struct World {
     apps: register_app::Deps,
     report: report_incident::Deps,
     beat: heartbeat::Deps,
+    fallback: serve_fallback::Deps,
     crud: contacts_create::Deps,
     send: contacts_send::Deps,
     end: end_session::Deps,
@@ -195,6 +196,7 @@ impl World {
             apps: as_function("register-app", register_app::Deps::from_env).await,
             report: as_function("report-incident", report_incident::Deps::from_env).await,
             beat: as_function("heartbeat", heartbeat::Deps::from_env).await,
+            fallback: as_function("serve-fallback", serve_fallback::Deps::from_env).await,
             crud: as_function("contacts-create", contacts_create::Deps::from_env).await,
             send: as_function("contacts-send", contacts_send::Deps::from_env).await,
             end: as_function("end-session", end_session::Deps::from_env).await,
@@ -276,6 +278,7 @@ impl World {
             "send-logs" => Box::pin(send_logs::handle(&self.logs, req)).await,
             "report-incident" => Box::pin(report_incident::handle(&self.report, req)).await,
             "heartbeat" => Box::pin(heartbeat::handle(&self.beat, req)).await,
+            "serve-fallback" => Box::pin(serve_fallback::handle(&self.fallback, req)).await,
             "heartbeat-signal" => Box::pin(heartbeat_signal::handle(&self.signal, req)).await,
             "contacts-create" => Box::pin(contacts_create::handle(&self.crud, req)).await,
             "contacts-send" => Box::pin(contacts_send::handle(&self.send, req)).await,
@@ -504,7 +507,7 @@ impl Op {
             Op::Heartbeat => Target {
                 verb: "POST",
                 path: "/api/apps/",
-                ..target("heartbeat", "ANY", "$default", ApiKey, 200)
+                ..target("serve-fallback", "ANY", "$default", ApiKey, 200)
             },
             Op::BeatDown => target("heartbeat", "POST", "/api/apps", ApiKey, 200),
             Op::Signal => Target {

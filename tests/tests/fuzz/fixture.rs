@@ -58,6 +58,7 @@ pub struct Fixture {
     pub sqs: aws_sdk_sqs::Client,
     pub queue_url: String,
     pub heartbeat: heartbeat::Deps,
+    pub fallback: serve_fallback::Deps,
     pub hb_admin: admin_heartbeat_apps::Deps,
     pub hb_list: admin_list_heartbeat_apps::Deps,
     pub log_admin: admin_log_users::Deps,
@@ -145,6 +146,7 @@ impl Fixture {
             );
         }
         let hb_sdk = app.sdk_for("heartbeat").await;
+        let fallback_sdk = app.sdk_for("serve-fallback").await;
         let send_sdk = app.sdk_for("contacts-send").await;
         let deliver_sdk = app.sdk_for("messenger-deliver").await;
         let sqs = aws_sdk_sqs::Client::new(&moto::sdk_config(&app.endpoint).await);
@@ -160,6 +162,16 @@ impl Fixture {
                 store: hb_store(aws_sdk_dynamodb::Client::new(&hb_sdk)),
                 mail: AdminMail::new(
                     Mailer::from_sdk(&hb_sdk, app.stack.params["SenderEmail"].clone()),
+                    format!("admin-{}@lookout.example.com", app.stack.prefix),
+                ),
+                events: None,
+                clock: clock.clone(),
+            },
+            fallback: serve_fallback::Deps {
+                keys: app.keys_for("serve-fallback").await,
+                store: hb_store(aws_sdk_dynamodb::Client::new(&fallback_sdk)),
+                mail: AdminMail::new(
+                    Mailer::from_sdk(&fallback_sdk, app.stack.params["SenderEmail"].clone()),
                     format!("admin-{}@lookout.example.com", app.stack.prefix),
                 ),
                 events: None,
@@ -401,6 +413,7 @@ impl Fixture {
             "get-machine-events" => get_machine_events::handle(t(function), req).await,
             "admin-api-keys" => admin_api_keys::handle(&self.app.admin, req).await,
             "heartbeat" => heartbeat::handle(&self.heartbeat, req).await,
+            "serve-fallback" => serve_fallback::handle(&self.fallback, req).await,
             "admin-heartbeat-apps" => admin_heartbeat_apps::handle(&self.hb_admin, req).await,
             "admin-list-heartbeat-apps" => {
                 admin_list_heartbeat_apps::handle(&self.hb_list, req).await

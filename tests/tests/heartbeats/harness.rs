@@ -38,6 +38,8 @@ pub struct Hb {
     pub admin_email: String,
     pub store: HeartbeatStore,
     pub heartbeat: heartbeat::Deps,
+    /// The API's `$default` route, where the seed's `POST /api/apps/` arrives.
+    pub fallback: serve_fallback::Deps,
     pub signal: heartbeat_signal::Deps,
     pub badge: heartbeat_badge::Deps,
     pub admin: admin_heartbeat_apps::Deps,
@@ -87,6 +89,14 @@ pub async fn spawn() -> Hb {
         events: events_of(&hb_sdk),
         clock: clock.shared(),
     };
+    let fallback_sdk = app.sdk_for("serve-fallback").await;
+    let fallback = serve_fallback::Deps {
+        keys: app.keys_for("serve-fallback").await,
+        store: store_of(aws_sdk_dynamodb::Client::new(&fallback_sdk)),
+        mail: mail_of(&fallback_sdk),
+        events: events_of(&fallback_sdk),
+        clock: clock.shared(),
+    };
     let sig_sdk = app.sdk_for("heartbeat-signal").await;
     let signal = heartbeat_signal::Deps {
         keys: app.keys_for("heartbeat-signal").await,
@@ -131,6 +141,7 @@ pub async fn spawn() -> Hb {
         admin_email,
         store,
         heartbeat,
+        fallback,
         signal,
         badge,
         admin,

@@ -196,8 +196,8 @@ async fn default_route_serves_only_heartbeats() {
         ("POST", "/nope", 404, None),
         ("GET", "/api/apps/start/x", 404, None),
     ] {
-        let resp = heartbeat::handle(
-            &hb.heartbeat,
+        let resp = serve_fallback::handle(
+            &hb.fallback,
             lookout_tests::support::http_request(method, path, &[], &headers, &body),
         )
         .await
@@ -218,8 +218,8 @@ async fn default_route_serves_only_heartbeats() {
             "{method} {path}"
         );
     }
-    let resp = heartbeat::handle(
-        &hb.heartbeat,
+    let resp = serve_fallback::handle(
+        &hb.fallback,
         lookout_tests::support::http_request("POST", "//send_logs", &[("a", "b")], &headers, &body),
     )
     .await
@@ -229,8 +229,8 @@ async fn default_route_serves_only_heartbeats() {
     assert!(hb.items().await.is_empty(), "nothing written");
     for path in ["/api/apps", "/api/apps/"] {
         let (status, reply) = lookout_tests::support::read(
-            heartbeat::handle(
-                &hb.heartbeat,
+            serve_fallback::handle(
+                &hb.fallback,
                 lookout_tests::support::request(path, &headers, &body),
             )
             .await,

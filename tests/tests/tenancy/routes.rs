@@ -69,7 +69,7 @@ pub const ROUTES: &[Route] = &[
     r("get-machine-events", "POST", "/get_machine_events", ApiKey),
     // heartbeats (seed 002): the seed's `POST /api/apps/` reaches the heartbeat as `$default`
     r("heartbeat", "POST", "/api/apps", ApiKey),
-    r("heartbeat", "ANY", "$default", ApiKey),
+    r("serve-fallback", "ANY", "$default", ApiKey),
     r("heartbeat-signal", "POST", "/api/apps/{signal}", ApiKey),
     // messenger (seed 003)
     r("contacts-create", "POST", "/api/contacts", ApiKey),
@@ -290,7 +290,7 @@ impl Handlers {
             ),
             ("get-session", _) => call("/get_session", json!({"sessionId": sid})),
             ("get-machine-events", _) => call("/get_machine_events", json!({"machineId": MACHINE})),
-            ("heartbeat", "$default") => Call {
+            ("serve-fallback", _) => Call {
                 method: "POST",
                 ..call("/api/apps/", json!({"app_id": 23, "message": "OK"}))
             },

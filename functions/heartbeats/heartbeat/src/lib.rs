@@ -1,131 +1,23 @@
 //! `POST /api/apps {"app_id": 23, "message": "OK:200"}` (API key) →
 //! `{"status":"ok","app_id":23,"state":"up","received_at":…,"due_by":…}`.
 //!
-//! This function is also the HTTP API's `$default` route, which gets every request no route
-//! matches. HTTP API routes cannot end in `/`, so the seed-002 client's `POST /api/apps/`
-//! arrives there and is answered here as a heartbeat. Any other request whose path is not
-//! canonical (the seed-000 client's `//send_logs`) gets a 308 to the canonical path, as the
-//! original servers did; a route's path (canonical or not) with a method it does not have
-//! (`PUT /add_event`, `GET /api/apps/`) a 405 with `Allow` ([`ROUTES`]); the rest a JSON 404.
+//! The seed-002 client's `POST /api/apps/` reaches the API's `$default` route instead (HTTP
+//! API routes cannot end in `/`), whose function (`functions/edge/serve-fallback`) runs the
+//! same use case.
 //!
 //! Unknown apps are registered with the default period and grace (the seed accepted any id).
 //! A beat from a `down` app makes it `up` and mails the admin that it is back.
 
-use lambda_http::{
-    http::{header::ALLOW, HeaderValue, StatusCode},
-    Body, Error, Request, Response,
-};
+use lambda_http::{Body, Error, Request, Response};
 use lookout_heartbeats::{BeatCommand, HeartbeatIn};
-use lookout_http::Authenticate;
-use lookout_http::{
-    canonical_path, json_response, ok, parse_json, permanent_redirect, respond, AppError,
-};
+use lookout_http::{ok, parse_json, respond, Authenticate};
 
 /// A heartbeat is tiny; anything bigger is not one.
 pub const BODY_LIMIT: usize = 8 * 1024;
 
 pub use lookout_heartbeats::ApiDeps as Deps;
 
-/// The canonical path of the heartbeat route.
-pub const ROUTE: &str = "/api/apps";
-
-/// Every route of the HTTP API as (method, path) (a test checks these are template.yaml's):
-/// API Gateway sends a known path with another method to `$default`, answered 405 here.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/start_session"),
-    ("POST", "/add_event"),
-    ("POST", "/end_session"),
-    ("POST", "/get_session"),
-    ("POST", "/get_machine_events"),
-    ("POST", "/send_logs"),
-    ("GET", "/logs"),
-    ("POST", "/admin/log_users"),
-    ("POST", "/admin/api_keys"),
-    ("GET", "/admin/api_keys"),
-    ("DELETE", "/admin/api_keys"),
-    ("POST", "/admin/apps"),
-    ("GET", "/admin/apps"),
-    ("PUT", "/admin/apps"),
-    ("DELETE", "/admin/apps"),
-    ("POST", "/admin/heartbeat_apps"),
-    ("GET", "/admin/heartbeat_apps"),
-    ("GET", "/admin/incident"),
-    ("PATCH", "/admin/incident"),
-    ("GET", "/admin/incidents"),
-    ("GET", "/admin/overview"),
-    ("POST", "/api/apps"),
-    ("POST", "/api/apps/{signal}"),
-    ("POST", "/api/contacts"),
-    ("DELETE", "/api/contacts"),
-    ("GET", "/api/contacts"),
-    ("PUT", "/api/contacts"),
-    ("GET", "/api/get_failed_mess"),
-    ("GET", "/badge/{token}"),
-    ("GET", "/console"),
-    ("GET", "/console/{asset}"),
-    ("POST", "/incidents"),
-    ("GET", "/openapi.json"),
-    ("POST", "/v1/incidents/new"),
-];
-
-/// The methods [`ROUTES`] has for `path` (`{param}` matches one segment).
-pub fn allowed_methods(path: &str) -> Vec<&'static str> {
-    let segments: Vec<&str> = path.split('/').collect();
-    let mut methods: Vec<&'static str> = ROUTES
-        .iter()
-        .filter(|(_, route)| {
-            let pattern: Vec<&str> = route.split('/').collect();
-            pattern.len() == segments.len()
-                && pattern.iter().zip(&segments).all(|(p, s)| {
-                    p == s || (p.starts_with('{') && p.ends_with('}') && !s.is_empty())
-                })
-        })
-        .map(|(method, _)| *method)
-        .collect();
-    methods.sort_unstable();
-    methods
-}
-
-fn method_not_allowed(method: &str, path: &str, allowed: &[&str]) -> Response<Body> {
-    let allow = allowed.join(", ");
-    let mut resp = json_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        &serde_json::json!({
-            "error": "method_not_allowed",
-            "message": format!("{method} is not allowed on {path}; allowed: {allow}"),
-        }),
-    );
-    if let Ok(value) = HeaderValue::from_str(&allow) {
-        resp.headers_mut().insert(ALLOW, value);
-    }
-    resp
-}
-
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
-    let path = req.uri().path();
-    let canonical = canonical_path(path);
-    if canonical != ROUTE || req.method() != lambda_http::http::Method::POST {
-        return respond(async {
-            let method = req.method().as_str();
-            let allowed = allowed_methods(&canonical);
-            if !allowed.is_empty() && !allowed.contains(&method) {
-                // Redirected, it would only be refused there.
-                return Ok(method_not_allowed(method, &canonical, &allowed));
-            }
-            if canonical != path {
-                let location = match req.uri().query() {
-                    Some(q) => format!("{canonical}?{q}"),
-                    None => canonical,
-                };
-                return Ok(permanent_redirect(&location));
-            }
-            Err(AppError::NotFound(format!(
-                "no route for {} {path}",
-                req.method()
-            )))
-        })
-        .await;
-    }
     respond(async {
         let caller = deps
             .keys
