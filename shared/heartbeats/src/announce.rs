@@ -19,8 +19,8 @@ use crate::limits::MAX_CAS_ATTEMPTS;
 use crate::mail::PendingMail;
 use crate::output::ScanReport;
 use crate::state::mail_sent;
-use crate::store::apps::AppStore;
-use crate::store::budgets::BudgetStore;
+use crate::store::apps::Apps;
+use crate::store::budgets::Budgets;
 use crate::store::Put;
 
 /// Publishes the transition to the events queue, and — within the tenant's alert budget —
@@ -28,8 +28,8 @@ use crate::store::Put;
 /// When a step fails the mail stays in the item and the scanner delivers it again after its
 /// lease.
 pub(crate) async fn deliver(
-    apps: &AppStore,
-    budgets: &BudgetStore,
+    apps: &dyn Apps,
+    budgets: &dyn Budgets,
     to: Notify<'_>,
     mail: &PendingMail,
 ) -> Result<(), HeartbeatError> {
@@ -65,8 +65,8 @@ pub(crate) async fn deliver(
 /// Announces the transition mails of one scanner run: one by one when few, else as one digest
 /// (see the module docs).
 pub(crate) async fn announce(
-    apps: &AppStore,
-    budgets: &BudgetStore,
+    apps: &dyn Apps,
+    budgets: &dyn Budgets,
     to: Notify<'_>,
     pending: Vec<PendingMail>,
     report: &mut ScanReport,
@@ -141,7 +141,7 @@ pub(crate) async fn announce(
 
 /// Clears `mail` from its app's outbox, unless a newer transition replaced it (re-decided from
 /// the current item on every conflict).
-async fn clear_outbox(apps: &AppStore, mail: &PendingMail) -> Result<(), HeartbeatError> {
+async fn clear_outbox(apps: &dyn Apps, mail: &PendingMail) -> Result<(), HeartbeatError> {
     let mut current = Some(Box::new(mail.written.clone()));
     for _ in 0..MAX_CAS_ATTEMPTS {
         let Some(old) = current else { return Ok(()) };

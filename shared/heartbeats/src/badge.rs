@@ -8,13 +8,13 @@ use crate::badge_key::BadgeKey;
 use crate::error::HeartbeatError;
 use crate::input::AppState;
 use crate::record::{app_pk, AppRecord};
-use crate::store::apps::AppStore;
+use crate::store::apps::Apps;
 use crate::time::millis;
 
 /// The badge a public badge path's last segment (`<token>.svg`) names, at `now`: `None` when the
 /// token does not verify or the app does not exist.
 pub async fn badge(
-    apps: &AppStore,
+    apps: &dyn Apps,
     key: &BadgeKey,
     segment: &str,
     now: Timestamp,

@@ -15,7 +15,7 @@ use crate::ports::ApiPorts;
 use crate::quota::admit_new_app;
 use crate::record::app_pk;
 use crate::state::{on_beat, BeatStep};
-use crate::store::apps::{AppStore, FastBeat};
+use crate::store::apps::{Apps, FastBeat};
 use crate::store::Put;
 
 /// A heartbeat of `tenant`'s app.
@@ -57,7 +57,7 @@ pub async fn beat(
 /// app, recovery, paused/retired, unsent mail) is decided from the current item that the failed
 /// condition returns ([`on_beat`]), and written with a versioned put, re-decided on conflict.
 pub(crate) async fn record_beat(
-    apps: &AppStore,
+    apps: &dyn Apps,
     tenant: &Tenant,
     beat: &HeartbeatIn,
     now: Timestamp,

@@ -5,7 +5,7 @@
 //! [`BUDGET_LINES`]; the apps' transitions still reach the incidents queue one by one (the
 //! incidents are records, not notifications), and each incident keeps its own record.
 //!
-//! One item per scope and hour in the heartbeat table ([`BudgetStore`]). Spending is one
+//! One item per scope and hour in the heartbeat table ([`Budgets`]). Spending is one
 //! UpdateItem per alert (two when it is folded); a retried announcement spends again (a count
 //! may be high, never short).
 
@@ -14,7 +14,7 @@ use lookout_core::{error::error_chain, events::AdminAlert, time::Timestamp};
 use crate::error::HeartbeatError;
 use crate::events::{sha256_short, Notify};
 use crate::output::ScanReport;
-use crate::store::budgets::{BudgetRecord, BudgetStore};
+use crate::store::budgets::{BudgetRecord, Budgets};
 use crate::time::from_millis;
 
 /// Folded alerts a digest lists by their subject; the rest are counted.
@@ -41,7 +41,7 @@ pub fn incident_app_scope(app: &str) -> String {
 /// Counts one alert of `scope` at `now`; past the budget it is folded into the hour's digest
 /// under `line` (its subject), listed while the digest has room.
 pub(crate) async fn spend_alert(
-    budgets: &BudgetStore,
+    budgets: &dyn Budgets,
     scope: &str,
     line: &str,
     now: Timestamp,
@@ -60,7 +60,7 @@ pub(crate) async fn spend_alert(
 /// the item on the `due` index), then takes it off the index. A failure leaves it due: the
 /// next scan sends it again (the alert is keyed by the item).
 pub(crate) async fn send_budget_digest(
-    budgets: &BudgetStore,
+    budgets: &dyn Budgets,
     to: Notify<'_>,
     rec: BudgetRecord,
     report: &mut ScanReport,

@@ -18,7 +18,7 @@
 //! watched apps have at least half of theirs silent. The last rule keeps one tenant, which can
 //! silence its own apps at will, from holding another tenant's alerts.
 //!
-//! The state lives in one item of the heartbeat table ([`IngestionStore`]), written with
+//! The state lives in one item of the heartbeat table ([`IngestionRecords`]), written with
 //! conditions so that concurrent scans agree on one degradation and one recovery, each
 //! announced once (its notice is retried by later scans until sent).
 
@@ -31,8 +31,10 @@ use crate::events::Notify;
 use crate::output::ScanReport;
 use crate::record::AppRecord;
 use crate::state::{on_due, DueStep};
-use crate::store::due::DueIndex;
-use crate::store::ingestion::{HealthRecord, IngestionStore, WatchedRecord, HEALTH_PK, WATCHED_PK};
+use crate::store::due::DueItems;
+use crate::store::ingestion::{
+    HealthRecord, IngestionRecords, WatchedRecord, HEALTH_PK, WATCHED_PK,
+};
 use crate::time::{from_millis, millis};
 
 /// Apps going silent in one scan from which it may be degraded ingestion.
@@ -63,8 +65,8 @@ pub(crate) fn goes_down(rec: &AppRecord, now: Timestamp) -> bool {
 /// Decides what this scan does with its silent apps (see the module docs), recording a
 /// degradation or a recovery; `silent` are the apps that go down at `now`.
 pub(crate) async fn judge_ingestion(
-    ingestion: &IngestionStore,
-    due: &DueIndex,
+    ingestion: &dyn IngestionRecords,
+    due: &dyn DueItems,
     silent: &[&AppRecord],
     now: Timestamp,
     report: &mut ScanReport,
@@ -157,7 +159,7 @@ pub(crate) async fn judge_ingestion(
 
 /// Sends the stored state's notice (mail and messenger alert) if it was not sent yet.
 pub(crate) async fn notify_ingestion(
-    ingestion: &IngestionStore,
+    ingestion: &dyn IngestionRecords,
     to: Notify<'_>,
     health: Option<HealthRecord>,
     report: &mut ScanReport,
@@ -203,8 +205,8 @@ pub(crate) async fn notify_ingestion(
 /// recent and `silent` is clearly under half of it (no mass silence either way), else a fresh
 /// count from the `due` index (kept for the next scans; `None` past [`MAX_COUNT_PAGES`]).
 async fn watched(
-    ingestion: &IngestionStore,
-    due: &DueIndex,
+    ingestion: &dyn IngestionRecords,
+    due: &dyn DueItems,
     silent: usize,
     now: Timestamp,
 ) -> Result<Option<BTreeMap<String, u64>>, HeartbeatError> {

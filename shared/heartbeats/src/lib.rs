@@ -1,7 +1,9 @@
 //! Heartbeats and silent apps (seed 002): the use cases ([`beat`], [`signal`], [`scan`],
 //! [`update_app`], [`list_apps`], [`badge`]), the app's pure state machine, and the heartbeat
-//! table's stores, one per aggregate ([`HeartbeatStore`] holds them). A function parses its
-//! request, calls one use case with the stores it reaches, and maps the result.
+//! table's stores, one per aggregate ([`HeartbeatStore`] holds them): each a port (a trait: [`Apps`],
+//! [`DueItems`], [`Watchlist`], [`IngestionRecords`], [`Budgets`]) with a DynamoDB adapter and an
+//! in-memory one ([`MemoryHeartbeatStore`] holds those). A function parses its request, calls one
+//! use case with the stores it reaches, and maps the result.
 //!
 //! One item per app in `HEARTBEAT_TABLE` (key `pk` = `APP#<tenant>#<appId>`), three GSIs:
 //!
@@ -79,12 +81,17 @@ pub use budget::{incident_app_scope, Spend};
 pub use deps::ApiDeps;
 pub use events::{Notify, SqsTransitions, TransitionSink};
 pub use ports::{ApiPorts, ScanPorts};
-pub use store::apps::AppStore;
-pub use store::budgets::BudgetStore;
-pub use store::due::DueIndex;
-pub use store::ingestion::{IngestionStore, WATCHED_PK};
-pub use store::watch::WatchIndex;
+pub use store::apps::{AppStore, Apps};
+pub use store::budgets::{BudgetStore, Budgets};
+pub use store::due::{DueIndex, DueItems};
+pub use store::ingestion::{IngestionRecords, IngestionStore, WATCHED_PK};
+pub use store::watch::{WatchIndex, Watchlist};
 pub use table::HeartbeatStore;
+
+// In-memory adapters of the store ports (unit tests, here and in other crates).
+pub use store::memory::{
+    MemoryApps, MemoryBudgets, MemoryDue, MemoryHeartbeatStore, MemoryIngestion, MemoryWatch,
+};
 
 // Types: inputs, replies, badges.
 pub use badge::Badge;

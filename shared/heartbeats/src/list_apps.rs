@@ -4,12 +4,12 @@ use crate::badge_key::BadgeKey;
 use crate::error::HeartbeatError;
 use crate::input::ListQuery;
 use crate::output::AppList;
-use crate::store::apps::AppStore;
+use crate::store::apps::Apps;
 
 /// One page of `q.tenant`'s apps, ordered by app id and filtered by state, each with its
 /// public badge path (signed with `badge`).
 pub async fn list_apps(
-    apps: &AppStore,
+    apps: &dyn Apps,
     badge: &BadgeKey,
     q: &ListQuery,
 ) -> Result<AppList, HeartbeatError> {

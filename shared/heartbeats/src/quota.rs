@@ -5,13 +5,13 @@ use lookout_core::{auth::Tenant, quota::QuotaExceeded};
 
 use crate::error::HeartbeatError;
 use crate::limits::RETIRED_RETENTION_DAYS;
-use crate::store::apps::AppStore;
+use crate::store::apps::Apps;
 
 /// Refuses a new app of `tenant` once the tenant has the store's `max_apps`: a count of its
 /// keys in the `tenant-apps` index. The index is eventually consistent, so new apps registered
 /// in the same instant may pass together; the quota bounds a runaway client, not an exact
 /// number.
-pub(crate) async fn admit_new_app(apps: &AppStore, tenant: &Tenant) -> Result<(), HeartbeatError> {
+pub(crate) async fn admit_new_app(apps: &dyn Apps, tenant: &Tenant) -> Result<(), HeartbeatError> {
     if apps.max_apps() == u32::MAX {
         // Unlimited (tools that write fixtures): no count.
         return Ok(());

@@ -33,9 +33,11 @@ pub(crate) struct Outbox {
     pub(crate) attempts: u32,
 }
 
+/// One app's item as stored (what the [`Apps`](crate::Apps) port reads and writes; opaque
+/// outside the crate).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct AppRecord {
+pub struct AppRecord {
     pub(crate) pk: String,
     pub(crate) tenant: String,
     pub(crate) app_id: String,

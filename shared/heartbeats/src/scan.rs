@@ -15,7 +15,7 @@ use crate::output::ScanReport;
 use crate::ports::ScanPorts;
 use crate::record::AppRecord;
 use crate::state::{on_due, DueStep};
-use crate::store::apps::AppStore;
+use crate::store::apps::Apps;
 use crate::store::Put;
 
 /// One scanner run at `now` (see the module docs).
@@ -73,7 +73,7 @@ async fn scan_run(ports: &ScanPorts<'_>, now: Timestamp) -> ScanReport {
 /// version, and re-decided from the current item when that fails, so concurrent runs (and
 /// heartbeats) never both win.
 async fn handle_due(
-    apps: &AppStore,
+    apps: &dyn Apps,
     snapshot: AppRecord,
     now: Timestamp,
     report: &mut ScanReport,
@@ -130,7 +130,7 @@ async fn handle_due(
 
 /// Gives a silent app one more period (and grace) from `now`: its beats may have been lost
 /// while ingestion was degraded. A conflict (it beat meanwhile) leaves it as it is.
-async fn rearm_silent(apps: &AppStore, old: AppRecord, now: Timestamp, report: &mut ScanReport) {
+async fn rearm_silent(apps: &dyn Apps, old: AppRecord, now: Timestamp, report: &mut ScanReport) {
     let mut rec = old.clone();
     rec.version += 1;
     rec.deadline = rec.next_deadline(now);

@@ -21,7 +21,7 @@ use crate::store::apps::AppStore;
 use crate::store::budgets::BudgetStore;
 use crate::store::due::DueIndex;
 use crate::store::ingestion::IngestionStore;
-use crate::store::watch::WatchIndex;
+use crate::store::watch::{WatchIndex, Watchlist};
 use crate::update_app::update_app;
 use lookout_core::auth::Tenant;
 

@@ -9,7 +9,7 @@ use crate::limits::{DEFAULT_GRACE_SECONDS, DEFAULT_PERIOD_SECONDS, MAX_CAS_ATTEM
 use crate::output::AppView;
 use crate::record::{app_pk, AppRecord};
 use crate::state::{apply_admin, apply_settings};
-use crate::store::apps::AppStore;
+use crate::store::apps::Apps;
 use crate::store::Put;
 
 /// Registers an app (no action: created with the given or default settings when missing) or
@@ -17,7 +17,7 @@ use crate::store::Put;
 /// refused. Written conditioned on the version read, re-decided on conflict. Returns the app
 /// and whether it was created.
 pub async fn update_app(
-    apps: &AppStore,
+    apps: &dyn Apps,
     input: &AdminAppIn,
     now: Timestamp,
 ) -> Result<(AppView, bool), HeartbeatError> {

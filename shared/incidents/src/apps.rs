@@ -9,11 +9,11 @@ use lookout_core::{auth::sha256_hex, time::Timestamp};
 use crate::error::IncidentError;
 use crate::input::{AppIn, AppLinks, AppName};
 use crate::records::{App, AppView, AppWithCode};
-use crate::store::apps::AppStore;
+use crate::store::apps::Apps;
 
 /// `POST /admin/apps`: registers an app ([`IncidentError::AppExists`] if the name is taken)
 /// and returns it with its code, shown this once.
-pub async fn register_app(apps: &AppStore, mut input: AppIn) -> Result<AppWithCode, IncidentError> {
+pub async fn register_app(apps: &dyn Apps, mut input: AppIn) -> Result<AppWithCode, IncidentError> {
     if input.rotate_code {
         return Err(IncidentError::Invalid(
             "rotate_code belongs to PUT /admin/apps".into(),
@@ -47,7 +47,7 @@ pub async fn register_app(apps: &AppStore, mut input: AppIn) -> Result<AppWithCo
 /// `rotate_code` issues a new code, returned with the app. [`IncidentError::AppNotFound`] for
 /// an unknown app, [`IncidentError::Changed`] when it changed meanwhile.
 pub async fn update_app(
-    apps: &AppStore,
+    apps: &dyn Apps,
     mut input: AppIn,
 ) -> Result<(AppView, Option<String>), IncidentError> {
     input.validate()?;
@@ -82,7 +82,7 @@ pub async fn update_app(
 /// The app named `name` when `code` is its code; [`IncidentError::BadCode`] otherwise (an
 /// unknown app and a wrong code look the same to the reporter).
 pub(crate) async fn authenticate(
-    apps: &AppStore,
+    apps: &dyn Apps,
     name: &AppName,
     code: &str,
 ) -> Result<App, IncidentError> {

@@ -2,7 +2,7 @@
 
 use lookout_core::{auth::AdminAuth, aws, config};
 
-use crate::store::IncidentStore;
+use crate::store::table::IncidentStore;
 
 #[derive(Debug, Clone)]
 pub struct AdminDeps {

@@ -8,14 +8,14 @@ use lookout_core::time::Timestamp;
 use crate::error::IncidentError;
 use crate::input::IncidentUpdate;
 use crate::records::{Change, Incident, IncidentDetail};
-use crate::store::incidents::IncidentRecordStore;
+use crate::store::incidents::Incidents;
 
 /// Applies `input`'s changes at `now` and appends them to the history, atomically, as the
 /// incident's next version. Refused with [`IncidentError::Changed`] when `input.version` is
 /// given and no longer current, or when the incident changes meanwhile. Nothing to change
 /// (every value as it is) answers the incident as it is.
 pub async fn update_incident(
-    incidents: &IncidentRecordStore,
+    incidents: &dyn Incidents,
     mut input: IncidentUpdate,
     now: Timestamp,
 ) -> Result<IncidentDetail, IncidentError> {

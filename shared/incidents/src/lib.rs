@@ -20,6 +20,10 @@
 //! [`register_app`] and [`update_app`], [`update_incident`], the heartbeat consumer's
 //! [`apply_transition`]; the rest of the admin routes read or delete through one store
 //! (`deps.store.apps`, `deps.store.incidents`).
+//!
+//! Each store is a port per aggregate ([`Apps`], [`Incidents`], [`Groups`], the read model
+//! [`Overview`]; together [`IncidentTable`]) with a DynamoDB adapter ([`IncidentStore`]'s) and
+//! an in-memory one ([`MemoryIncidentStore`]'s), on which the use cases are unit-tested.
 
 mod apps;
 mod deps;
@@ -50,10 +54,17 @@ pub use transitions::{apply_transition, heartbeat_app_name, TransitionOutcome};
 // Ports: what reporting needs from the other domains and the admin's channels
 pub use ports::{AdminChat, AlertBudget, AppContext, PortError, Spend};
 
-// Stores
-pub use store::apps::AppStore;
-pub use store::incidents::IncidentRecordStore;
-pub use store::IncidentStore;
+// Stores: a port per aggregate, its DynamoDB adapter, its in-memory adapter (for tests)
+pub use store::apps::{AppStore, Apps};
+pub use store::groups::Groups;
+pub use store::incidents::{IncidentRecordStore, Incidents};
+pub use store::memory::apps::MemoryApps;
+pub use store::memory::groups::MemoryGroups;
+pub use store::memory::incidents::MemoryIncidents;
+pub use store::memory::overview::MemoryOverview;
+pub use store::memory::table::MemoryIncidentStore;
+pub use store::overview::Overview;
+pub use store::table::{IncidentStore, IncidentTable};
 
 // Input
 pub use input::{
@@ -64,7 +75,8 @@ pub use input::{
 // Output
 pub use overview::{DayVolume, OpenIncident, OpenIncidents};
 pub use records::{
-    AppList, AppView, AppWithCode, Change, Incident, IncidentDetail, IncidentPage, Reported,
+    App, AppList, AppView, AppWithCode, Change, Group, Incident, IncidentDetail, IncidentPage,
+    Reported,
 };
 pub use snapshot::{Enrichment, MAX_SNAPSHOT_LOG_BYTES};
 

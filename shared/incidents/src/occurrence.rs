@@ -16,9 +16,8 @@ use crate::grouping::{group_pk, next, open_incident, Grouping};
 use crate::input::{NewIncident, Status};
 use crate::records::{Incident, Reported};
 use crate::snapshot::Enrichment;
-use crate::store::groups::GroupStore;
-use crate::store::incidents::IncidentRecordStore;
-use crate::store::overview::OverviewStore;
+use crate::store::groups::Groups;
+use crate::store::incidents::Incidents;
 
 /// Times an occurrence reads its group again after a concurrent one moved it.
 const GROUPING_ATTEMPTS: usize = 5;
@@ -27,9 +26,8 @@ const GROUPING_ATTEMPTS: usize = 5;
 /// app, title and level, or opens a new one (returned too). `enrich` is awaited only for a new
 /// incident, at most once.
 pub(crate) async fn record_occurrence(
-    groups: &GroupStore,
-    incidents: &IncidentRecordStore,
-    overview: &OverviewStore,
+    groups: &dyn Groups,
+    incidents: &dyn Incidents,
     input: &NewIncident,
     now: Timestamp,
     enrich: impl Future<Output = Enrichment>,
@@ -62,10 +60,12 @@ pub(crate) async fn record_occurrence(
             });
         }
         let incident = open_incident(input, now, enrichment.clone().unwrap_or_default());
-        let pointer = groups.repoint(&gpk, previous.as_deref(), &incident.id)?;
-        let counter = overview.count_opening(&incident)?;
-        // `false`: someone moved the group pointer meanwhile; look again.
-        if incidents.create(&incident, [pointer, counter]).await? {
+        // With the group's new pointer and the day's counter; `false`: someone moved the
+        // group pointer meanwhile; look again.
+        if incidents
+            .create(&incident, &gpk, previous.as_deref())
+            .await?
+        {
             let reported = Reported {
                 ok: true,
                 id: incident.id.clone(),

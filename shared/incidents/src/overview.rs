@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use lookout_core::time::Timestamp;
+use lookout_core::{quota, time::Timestamp};
 
 use crate::input::{IncidentLevel, Status};
 
@@ -46,4 +46,13 @@ pub struct DayVolume {
     pub opened: u64,
     /// Opened per level (`crit`, `error`, …); levels with none are left out.
     pub by_level: BTreeMap<String, u64>,
+}
+
+/// The UTC days the volume chart shows up to `now`'s (`YYYY-MM-DD`), oldest first.
+pub(crate) fn chart_days(now: Timestamp) -> Vec<String> {
+    (0..VOLUME_DAYS)
+        .rev()
+        .filter_map(|back| now.plus_millis(-back * 86_400_000))
+        .map(quota::utc_day)
+        .collect()
 }

@@ -11,9 +11,9 @@ use lookout_core::{
 
 use crate::input::{AppLinks, IncidentLevel, Status};
 
-/// A registered app.
+/// A registered app, as stored (its code only as a hash; the admin sees [`AppView`]).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct App {
+pub struct App {
     pub(crate) name: String,
     pub(crate) description: String,
     pub(crate) code_sha256: String,
@@ -103,6 +103,15 @@ pub struct Incident {
     /// Bumped by every change of status, assignee or notes: what `PATCH` may be conditioned on.
     #[serde(default)]
     pub version: u64,
+}
+
+/// A group of occurrences (same app, title and level), as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Group {
+    /// The incident the group's reports go to (the last one opened).
+    pub current_id: Option<String>,
+    /// The `seq` of the last heartbeat transition applied to the group.
+    pub applied_seq: Option<u64>,
 }
 
 /// One change of an incident.

@@ -14,7 +14,7 @@ use crate::occurrence::record_occurrence;
 use crate::ports::{AdminChat, AlertBudget, AppContext, Spend};
 use crate::records::{Incident, Reported};
 use crate::snapshot::Enrichment;
-use crate::store::IncidentStore;
+use crate::store::table::IncidentTable;
 
 /// Lines of the app's own log attached to a new incident.
 pub const RECENT_LINES: usize = 20;
@@ -26,7 +26,8 @@ const HELD_BACK: &str = "held back: the app's alert budget for the hour is used 
 /// What reporting uses, besides the report.
 #[derive(Debug, Clone, Copy)]
 pub struct ReportPorts<'a> {
-    pub store: &'a IncidentStore,
+    /// The incidents table's stores.
+    pub store: &'a dyn IncidentTable,
     /// Where a new incident's context comes from.
     pub context: &'a dyn AppContext,
     pub budget: &'a dyn AlertBudget,
@@ -48,12 +49,11 @@ pub async fn report(
 ) -> Result<Reported, IncidentError> {
     input.validate()?;
     let store = ports.store;
-    let app = authenticate(&store.apps, &input.app_name, &input.code).await?;
+    let app = authenticate(store.apps(), &input.app_name, &input.code).await?;
     let now = ports.clock.now();
     let (reported, created) = record_occurrence(
-        &store.groups,
-        &store.incidents,
-        &store.overview,
+        store.groups(),
+        store.incidents(),
         &input,
         now,
         enrich(ports.context, &app.links),
@@ -126,7 +126,7 @@ async fn notify(ports: &ReportPorts<'_>, incident: &Incident, console_url: Optio
     if let Some(outcome) = outcome {
         if let Err(err) = ports
             .store
-            .incidents
+            .incidents()
             .mark_notified(&incident.id, outcome)
             .await
         {

@@ -27,8 +27,7 @@ use crate::input::{
 };
 use crate::occurrence::record_occurrence;
 use crate::snapshot::Enrichment;
-use crate::store::groups::GroupStore;
-use crate::store::IncidentStore;
+use crate::store::table::IncidentTable;
 
 /// What a transition did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,13 +60,13 @@ fn outage_title(app_id: &str) -> String {
 
 /// Applies one heartbeat transition (see the module docs).
 pub async fn apply_transition(
-    store: &IncidentStore,
+    store: &dyn IncidentTable,
     ev: &AppTransition,
 ) -> Result<TransitionOutcome, IncidentError> {
     let app_name = heartbeat_app_name(&ev.tenant, &ev.app_id);
     let title = outage_title(&ev.app_id);
     let gpk = group_pk(app_name.as_str(), &title, IncidentLevel::Crit);
-    let groups: &GroupStore = &store.groups;
+    let groups = store.groups();
     let group = groups.get(&gpk).await?.unwrap_or_default();
     if group.applied_seq.is_some_and(|seq| seq >= ev.seq) {
         return Ok(TransitionOutcome::Skipped);
@@ -85,20 +84,14 @@ pub async fn apply_transition(
                 code: String::new(),
             };
             let snapshot = ev.app.clone();
-            let (reported, _) = record_occurrence(
-                groups,
-                &store.incidents,
-                &store.overview,
-                &input,
-                ev.at,
-                async move {
+            let (reported, _) =
+                record_occurrence(groups, store.incidents(), &input, ev.at, async move {
                     Enrichment {
                         recent_logs: Vec::new(),
                         heartbeat: snapshot,
                     }
-                },
-            )
-            .await?;
+                })
+                .await?;
             if reported.grouped {
                 TransitionOutcome::Joined(reported.id)
             } else {
@@ -115,7 +108,7 @@ pub async fn apply_transition(
                     by: Some("heartbeat".into()),
                     version: None,
                 };
-                let detail = update_incident(&store.incidents, resolve, ev.at).await?;
+                let detail = update_incident(store.incidents(), resolve, ev.at).await?;
                 if detail.incident.status == Status::Resolved {
                     TransitionOutcome::Resolved(id)
                 } else {

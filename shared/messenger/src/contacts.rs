@@ -8,13 +8,13 @@ use crate::error::BroadcastError;
 use crate::input::{CreateContacts, DeleteContacts, UserName};
 use crate::replies::{ContactList, ContactsDeleted, ContactsSaved, SeedAddresses};
 use crate::reserved::Reserved;
-use crate::store::contacts::ContactStore;
+use crate::store::contacts::Contacts;
 
 /// Creates or replaces the contacts of `input` and sets the user's default zone when it names
 /// one. A contact with one of the admin's addresses ([`Reserved`]) refuses them all, and new
 /// contacts past the tenant's quota refuse them all: nothing is stored then.
 pub async fn save_contacts(
-    store: &ContactStore,
+    store: &dyn Contacts,
     reserved: &Reserved,
     tenant: &Tenant,
     input: &CreateContacts,
@@ -45,7 +45,7 @@ pub async fn save_contacts(
 /// Deletes the named contacts that exist; as in the seed, a name that is not a contact is no
 /// error, only listed in `not_found`.
 pub async fn delete_contacts(
-    store: &ContactStore,
+    store: &dyn Contacts,
     tenant: &Tenant,
     input: &DeleteContacts,
 ) -> Result<ContactsDeleted, BroadcastError> {
@@ -59,7 +59,7 @@ pub async fn delete_contacts(
 /// The user's contacts by name, every messenger shown (`""` when unset, as in the seed), and
 /// the user's default zone when set.
 pub async fn list_contacts(
-    store: &ContactStore,
+    store: &dyn Contacts,
     tenant: &Tenant,
     user: &UserName,
 ) -> Result<ContactList, BroadcastError> {

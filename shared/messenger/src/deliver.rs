@@ -30,16 +30,16 @@ use crate::outbound::port::MessengerApi;
 use crate::records::{DeliveryRecord, SendRecord, Status};
 use crate::reserved::Reserved;
 use crate::retry::{RetryPolicy, Step};
-use crate::store::deliveries::{Claim, DeliveryStore};
-use crate::store::sends::{KeyedSend, SendStore};
+use crate::store::deliveries::{Claim, Deliveries};
+use crate::store::sends::{KeyedSend, Sends};
 
 /// What the consumer's jobs read, write and emit through.
 #[derive(Debug, Clone, Copy)]
 pub struct JobPorts<'a> {
     /// Sends (read; an alert's written) and their deliveries (listed by fanout).
-    pub sends: &'a SendStore,
+    pub sends: &'a dyn Sends,
     /// Each delivery's state machine.
-    pub deliveries: &'a DeliveryStore,
+    pub deliveries: &'a dyn Deliveries,
     /// Where fanout puts the `deliver` jobs.
     pub queue: &'a dyn JobQueue,
     pub messenger: &'a dyn MessengerApi,

@@ -4,13 +4,15 @@
 //!
 //! From a route to the table in three hops: a function (`functions/messenger/<name>`) parses
 //! its request and calls a use case here ([`send`], [`run_job`], [`save_contacts`], …), which
-//! reads and writes through [`BroadcastStore`]'s stores, one per aggregate, each in its own
-//! file under `store/` (layout there).
+//! reads and writes through store ports, one per aggregate ([`Contacts`], [`Sends`],
+//! [`Deliveries`], [`FailedDeliveries`], [`UsageCounts`]), each in its own file under `store/`
+//! with its DynamoDB adapter (held together by [`BroadcastStore`]; layout there). The
+//! in-memory adapters ([`MemoryBroadcastStore`]) run the use cases in unit tests.
 //!
 //! ## Delivery state machine
 //! `pending → sending → sent | failed`, and `sending → pending` for a transient failure that
-//! is retried. Every transition is a conditional write ([`DeliveryStore`]); what a failed
-//! attempt becomes is decided purely ([`RetryPolicy`]).
+//! is retried. Every transition is conditional ([`Deliveries`]: a conditional write in
+//! [`DeliveryStore`]); what a failed attempt becomes is decided purely ([`RetryPolicy`]).
 
 mod address;
 mod contacts;
@@ -18,9 +20,9 @@ mod deliver;
 mod deps;
 mod dispatch;
 mod error;
+mod failed;
 mod ids;
 mod input;
-#[cfg(test)]
 mod memory_dispatch;
 mod outbound;
 mod records;
@@ -35,21 +37,31 @@ mod tests;
 // Use cases: what the functions call.
 pub use contacts::{delete_contacts, list_contacts, save_contacts};
 pub use deliver::{deliver, run_job, JobOutcome, JobPorts};
+pub use failed::list_failed;
 pub use send::{send, SendCommand, SendPorts};
 
-// Stores, one per aggregate, and the routes' dependencies.
+// Stores, one per aggregate: the ports, their DynamoDB adapters (and what the ports answer),
+// their in-memory adapters; and the routes' dependencies.
 pub use deps::Deps;
-pub use store::contacts::ContactStore;
-pub use store::deliveries::DeliveryStore;
-pub use store::failed::FailedStore;
-pub use store::sends::SendStore;
-pub use store::usage::UsageStore;
+pub use store::contacts::{ContactStore, Contacts};
+pub use store::deliveries::{Claim, Deliveries, DeliveryStore};
+pub use store::failed::{FailedDeliveries, FailedStore};
+pub use store::memory::contacts::MemoryContacts;
+pub use store::memory::deliveries::MemoryDeliveries;
+pub use store::memory::failed::MemoryFailedDeliveries;
+pub use store::memory::sends::MemorySends;
+pub use store::memory::usage::MemoryUsageCounts;
+pub use store::memory::{MemoryBroadcastStore, MemoryFault};
+pub use store::sends::{KeyedSend, SendStore, Sends};
+pub use store::usage::{UsageCounts, UsageStore};
 pub use store::BroadcastStore;
 
-// The queue and the scheduler (ports and their AWS adapter), and the retry policy.
+// The queue and the scheduler (ports, their AWS adapter, their in-memory adapter), and the
+// retry policy.
 pub use dispatch::{
     queue_fanout, schedule_name, Dispatcher, JobQueue, JobScheduler, ScheduleTarget,
 };
+pub use memory_dispatch::{Dispatched, MemoryDispatch};
 pub use retry::RetryPolicy;
 
 // Types: requests, ids and jobs, stored records, replies, the admin's reserved addresses.

@@ -1,7 +1,7 @@
 //! The in-memory queue and scheduler ([`JobQueue`], [`JobScheduler`]): every call recorded,
-//! for unit tests to read back.
+//! for unit tests to read back; a call can be made to fail ([`MemoryDispatch::fail_next`]).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use lookout_core::time::Timestamp;
@@ -13,7 +13,7 @@ use crate::ids::Job;
 
 /// What a [`MemoryDispatch`] was asked to do, in order.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Dispatched {
+pub enum Dispatched {
     Enqueued(Job),
     /// Enqueued with a message timer.
     Delayed {
@@ -33,19 +33,36 @@ pub(crate) enum Dispatched {
 
 /// The in-memory queue and scheduler: records every call; clones share the record.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct MemoryDispatch {
+pub struct MemoryDispatch {
     log: Arc<Mutex<Vec<Dispatched>>>,
+    /// Calls still to fail (each fails instead of being recorded).
+    failures: Arc<Mutex<u32>>,
 }
 
 impl MemoryDispatch {
+    /// Every call that succeeded, in order.
     pub fn log(&self) -> Vec<Dispatched> {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The next call fails (a queue or scheduler out of reach), recording nothing; each call
+    /// to this fails one more.
+    pub fn fail_next(&self) {
+        *self.failures.lock().unwrap_or_else(PoisonError::into_inner) += 1;
     }
 
     fn push(&self, d: Dispatched) -> Result<(), BroadcastError> {
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        if *failures > 0 {
+            *failures -= 1;
+            return Err(BroadcastError::fault("the in-memory queue is unavailable"));
+        }
         self.log
             .lock()
-            .map_err(|_| BroadcastError::fault("the in-memory dispatch is poisoned"))?
+            .unwrap_or_else(PoisonError::into_inner)
             .push(d);
         Ok(())
     }

@@ -28,19 +28,19 @@ use crate::input::{ContactName, SendMessage};
 use crate::records::{DeliveryRecord, SendRecord};
 use crate::replies::{SendAccepted, WrongContact};
 use crate::reserved::Reserved;
-use crate::store::contacts::ContactStore;
-use crate::store::sends::{KeyedSend, SendStore};
-use crate::store::usage::UsageStore;
+use crate::store::contacts::Contacts;
+use crate::store::sends::{KeyedSend, Sends};
+use crate::store::usage::UsageCounts;
 
 /// What a send reads, writes and emits through.
 #[derive(Debug, Clone, Copy)]
 pub struct SendPorts<'a> {
     /// The named contacts and the user's default zone (read).
-    pub contacts: &'a ContactStore,
+    pub contacts: &'a dyn Contacts,
     /// The send and its deliveries (written; removed again if it cannot be queued).
-    pub sends: &'a SendStore,
+    pub sends: &'a dyn Sends,
     /// The tenant's daily send count (read, then counted).
-    pub usage: &'a UsageStore,
+    pub usage: &'a dyn UsageCounts,
     pub queue: &'a dyn JobQueue,
     pub scheduler: &'a dyn JobScheduler,
     /// `sends_per_day` and `schedule_ahead_days` apply here.

@@ -1,15 +1,17 @@
 //! The messenger table (`MESSENGER_TABLE`), one store per aggregate, each in its own file:
 //!
-//! | store | file | items |
-//! |---|---|---|
-//! | [`ContactStore`] | `store/contacts.rs` | a user's contacts and settings, and the tenant's contact count |
-//! | [`SendStore`] | `store/sends.rs` | a send and its deliveries, written together or not at all |
-//! | [`DeliveryStore`] | `store/deliveries.rs` | one delivery's state machine (claim, sent, retry, failed) |
-//! | [`FailedStore`] | `store/failed.rs` | the failed deliveries (the sparse `failed` and `failed-all` indexes) |
-//! | [`UsageStore`] | `store/usage.rs` | the tenant's daily send count |
+//! | port | store | file | items |
+//! |---|---|---|---|
+//! | [`Contacts`](contacts::Contacts) | [`ContactStore`] | `store/contacts.rs` | a user's contacts and settings, and the tenant's contact count |
+//! | [`Sends`](sends::Sends) | [`SendStore`] | `store/sends.rs` | a send and its deliveries, written together or not at all |
+//! | [`Deliveries`](deliveries::Deliveries) | [`DeliveryStore`] | `store/deliveries.rs` | one delivery's state machine (claim, sent, retry, failed) |
+//! | [`FailedDeliveries`](failed::FailedDeliveries) | [`FailedStore`] | `store/failed.rs` | the failed deliveries (the sparse `failed` and `failed-all` indexes) |
+//! | [`UsageCounts`](usage::UsageCounts) | [`UsageStore`] | `store/usage.rs` | the tenant's daily send count |
 //!
-//! [`BroadcastStore`] holds all five over one table, so a reader follows
-//! `deps.store.<aggregate>.<method>` to one file.
+//! Each port (a trait, declared beside its DynamoDB adapter) is what the use cases take;
+//! [`BroadcastStore`] holds the five DynamoDB adapters over one table, so a reader follows
+//! `deps.store.<aggregate>.<method>` to one file. Their in-memory adapters, for unit tests,
+//! are under `store/memory/` ([`MemoryBroadcastStore`](memory::MemoryBroadcastStore)).
 //!
 //! ## Layout (one table)
 //!
@@ -30,6 +32,7 @@ pub(crate) mod contacts;
 pub(crate) mod deliveries;
 pub(crate) mod failed;
 mod keys;
+pub(crate) mod memory;
 pub(crate) mod sends;
 pub(crate) mod usage;
 

@@ -1,3 +1,12 @@
+//! The crate's unit tests: parsing and pure rules here; each use case over the in-memory
+//! stores, queue and messenger in its own file under `tests/`.
+
+mod contacts;
+mod deliver;
+mod failed;
+mod fixture;
+mod send;
+
 use std::time::Duration;
 
 use serde_json::json;

@@ -1,6 +1,8 @@
 //! The apps: one item per app (`pk` = `APP#<tenant>#<appId>`), written whole and conditioned on
 //! the version it was derived from, or — for a beat of an `up` app — by one UpdateItem; and the
-//! `tenant-apps` index (every app of a tenant, by app id).
+//! `tenant-apps` index (every app of a tenant, by app id). [`Apps`] is the port the use cases
+//! call, [`AppStore`] its DynamoDB adapter ([`MemoryApps`](crate::store::memory::MemoryApps) the
+//! in-memory one).
 
 use std::collections::HashMap;
 
@@ -9,7 +11,7 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, Select},
     Client,
 };
-use lookout_core::{ddb, quota, time::Timestamp, StoreError};
+use lookout_core::{ddb, quota, time::Timestamp, BoxFuture, StoreError};
 
 use crate::error::HeartbeatError;
 use crate::input::{AppId, HeartbeatIn};
@@ -22,6 +24,54 @@ const TENANT_INDEX: &str = "tenant-apps";
 /// The key attributes of a `tenant-apps` page token.
 pub(crate) const TOKEN_KEYS: [&str; 3] = ["pk", "tenant", "appId"];
 
+/// One page of a tenant's apps and the token of the next page (`None`: the last).
+pub type AppPage = (Vec<AppRecord>, Option<String>);
+
+/// The app items, as the use cases reach them.
+pub trait Apps: Send + Sync + std::fmt::Debug {
+    /// Apps one tenant may have: a beat or signal of a new app id beyond it is refused
+    /// (`u32::MAX`: unlimited, not counted).
+    fn max_apps(&self) -> u32;
+
+    /// The app `pk` as stored (a consistent read); `None` if it does not exist.
+    fn get<'a>(&'a self, pk: &'a str) -> BoxFuture<'a, Result<Option<AppRecord>, HeartbeatError>>;
+
+    /// Whole-item put, conditioned on the version `rec` was derived from (`None`: the item
+    /// must not exist yet); a failed condition is [`Put::Conflict`] with the item as it is now.
+    fn put_if<'a>(
+        &'a self,
+        rec: &'a AppRecord,
+        expected: Option<u64>,
+    ) -> BoxFuture<'a, Result<Put<AppRecord>, HeartbeatError>>;
+
+    /// The one-write path of a beat at `now`, for an `up` app without an unsent mail, a
+    /// schedule, open runs, a snooze or held alerts ([`FastBeat::NotApplicable`] otherwise).
+    fn fast_beat<'a>(
+        &'a self,
+        pk: &'a str,
+        beat: &'a HeartbeatIn,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<FastBeat, HeartbeatError>>;
+
+    /// How many apps `tenant` has, counted until the count reaches `at_most` (it may pass
+    /// it). Eventually consistent.
+    fn count_apps<'a>(
+        &'a self,
+        tenant: &'a str,
+        at_most: u64,
+    ) -> BoxFuture<'a, Result<u64, HeartbeatError>>;
+
+    /// One page of at most `limit` of `tenant`'s apps in app-id order, from the page token
+    /// `next_token` (bound to the tenant: another tenant's is [`HeartbeatError::Invalid`]),
+    /// and the token of the next page.
+    fn tenant_page<'a>(
+        &'a self,
+        tenant: &'a str,
+        limit: usize,
+        next_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<AppPage, HeartbeatError>>;
+}
+
 /// The app items of the heartbeat table.
 #[derive(Debug, Clone)]
 pub struct AppStore {
@@ -32,7 +82,8 @@ pub struct AppStore {
 }
 
 /// Outcome of the heartbeat's one-write path.
-pub(crate) enum FastBeat {
+#[derive(Debug)]
+pub enum FastBeat {
     Done(Box<AppRecord>),
     /// The app is not `up` or has an unsent mail: the item as it is (`None`: unknown app).
     NotApplicable(Option<Box<AppRecord>>),
@@ -53,24 +104,8 @@ impl AppStore {
         self
     }
 
-    pub(crate) fn max_apps(&self) -> u32 {
-        self.max_apps
-    }
-
     pub fn table(&self) -> &str {
         &self.table
-    }
-
-    pub(crate) async fn get(&self, pk: &str) -> Result<Option<AppRecord>, HeartbeatError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk.to_owned()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
     }
 
     /// One app's current state as the admin sees it; `None` if it never beat nor was registered.
@@ -83,155 +118,6 @@ impl AppStore {
             .get(&app_pk(tenant, app_id.as_str()))
             .await?
             .map(|r| r.view()))
-    }
-
-    /// Whole-item put, conditioned on the version `rec` was derived from (`None`: the item
-    /// must not exist yet).
-    pub(crate) async fn put_if(
-        &self,
-        rec: &AppRecord,
-        expected: Option<u64>,
-    ) -> Result<Put<AppRecord>, HeartbeatError> {
-        let req = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(rec)?));
-        let req = match expected {
-            None => req.condition_expression("attribute_not_exists(pk)"),
-            Some(v) => req
-                .condition_expression("version = :v")
-                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
-        };
-        put_conditionally(req).await
-    }
-
-    /// The one-write path of a beat, for an `up` app without an unsent mail.
-    pub(crate) async fn fast_beat(
-        &self,
-        pk: &str,
-        beat: &HeartbeatIn,
-        now: Timestamp,
-    ) -> Result<FastBeat, HeartbeatError> {
-        let mut expr = "SET lastBeatAt = :now, beats = beats + :one, version = version + :one, \
-                        deadline = :nowms + windowMs, dueAt = :nowms + windowMs, \
-                        watchAt = :nowms + lateMs"
-            .to_owned();
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk.to_owned()))
-            // Schedules, open runs, snoozes and held alerts move the deadline or the due time in
-            // ways this expression does not know, and items from before `lateMs` lack it: those
-            // take the versioned path (which writes the whole item).
-            .condition_expression(
-                "#st = :up AND attribute_not_exists(outbox) AND attribute_not_exists(cron) \
-                 AND attribute_not_exists(openRuns) AND attribute_not_exists(snoozedUntil) \
-                 AND attribute_exists(lateMs) AND attribute_not_exists(holdUntil)",
-            )
-            .expression_attribute_names("#st", "state")
-            .expression_attribute_values(":up", AttributeValue::S("up".into()))
-            .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
-            .expression_attribute_values(":nowms", AttributeValue::N(millis(now).to_string()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        match &beat.message {
-            Some(m) => {
-                expr.push_str(", lastMessage = :msg");
-                req = req.expression_attribute_values(":msg", AttributeValue::S(m.0.clone()));
-            }
-            None => expr.push_str(" REMOVE lastMessage"),
-        }
-        match req.update_expression(expr).send().await {
-            Ok(out) => {
-                let item = out
-                    .attributes
-                    .ok_or_else(|| StoreError::invariant("UpdateItem returned no attributes"))?;
-                Ok(FastBeat::Done(Box::new(serde_dynamo::from_item(item)?)))
-            }
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                    Ok(FastBeat::NotApplicable(
-                        e.item
-                            .clone()
-                            .map(serde_dynamo::from_item)
-                            .transpose()?
-                            .map(Box::new),
-                    ))
-                }
-                _ => Err(StoreError::from(err).into()),
-            },
-        }
-    }
-
-    /// How many apps `tenant` has, counted in the `tenant-apps` index until the count reaches
-    /// `at_most` (a bounded read: pages of keys only). The index is eventually consistent.
-    pub(crate) async fn count_apps(
-        &self,
-        tenant: &str,
-        at_most: u64,
-    ) -> Result<u64, HeartbeatError> {
-        let mut count = 0_u64;
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(TENANT_INDEX)
-                .key_condition_expression("tenant = :t")
-                .expression_attribute_values(":t", AttributeValue::S(tenant.to_owned()))
-                .select(Select::Count)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            count += u64::try_from(page.count).unwrap_or(0);
-            start = page.last_evaluated_key;
-            if start.is_none() || count >= at_most {
-                return Ok(count);
-            }
-        }
-    }
-
-    /// One page of `tenant`'s apps in app-id order, from the page token `next_token` (bound to
-    /// the tenant), and the token of the next page.
-    pub(crate) async fn tenant_page(
-        &self,
-        tenant: &str,
-        limit: usize,
-        next_token: Option<&str>,
-    ) -> Result<(Vec<AppRecord>, Option<String>), HeartbeatError> {
-        let start = next_token
-            .map(|t| ddb::decode_page_token(t, &TOKEN_KEYS, ("tenant", tenant), "next_token"))
-            .transpose()?;
-        let page = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(TENANT_INDEX)
-            .key_condition_expression("tenant = :t")
-            .expression_attribute_values(":t", AttributeValue::S(tenant.to_owned()))
-            .limit(i32::try_from(limit).unwrap_or(QUERY_PAGE))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        let pks: Vec<String> = page
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|mut item| match item.remove("pk") {
-                Some(AttributeValue::S(pk)) => Some(pk),
-                _ => None,
-            })
-            .collect();
-        let mut records = self.batch_get(&pks).await?;
-        let apps = pks.iter().filter_map(|pk| records.remove(pk)).collect();
-        let next = page
-            .last_evaluated_key
-            .map(|k| ddb::encode_page_token(&k, &TOKEN_KEYS));
-        Ok((apps, next))
     }
 
     async fn batch_get(
@@ -251,5 +137,178 @@ impl AppStore {
             out.insert(rec.pk.clone(), rec);
         }
         Ok(out)
+    }
+}
+
+impl Apps for AppStore {
+    fn max_apps(&self) -> u32 {
+        self.max_apps
+    }
+
+    fn get<'a>(&'a self, pk: &'a str) -> BoxFuture<'a, Result<Option<AppRecord>, HeartbeatError>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(pk.to_owned()))
+                .consistent_read(true)
+                .send()
+                .await?;
+            Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+        })
+    }
+
+    fn put_if<'a>(
+        &'a self,
+        rec: &'a AppRecord,
+        expected: Option<u64>,
+    ) -> BoxFuture<'a, Result<Put<AppRecord>, HeartbeatError>> {
+        Box::pin(async move {
+            let req = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(serde_dynamo::to_item(rec)?));
+            let req = match expected {
+                None => req.condition_expression("attribute_not_exists(pk)"),
+                Some(v) => req
+                    .condition_expression("version = :v")
+                    .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+            };
+            put_conditionally(req).await
+        })
+    }
+
+    fn fast_beat<'a>(
+        &'a self,
+        pk: &'a str,
+        beat: &'a HeartbeatIn,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<FastBeat, HeartbeatError>> {
+        Box::pin(async move {
+            let mut expr =
+                "SET lastBeatAt = :now, beats = beats + :one, version = version + :one, \
+                            deadline = :nowms + windowMs, dueAt = :nowms + windowMs, \
+                            watchAt = :nowms + lateMs"
+                    .to_owned();
+            let mut req = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(pk.to_owned()))
+                // Schedules, open runs, snoozes and held alerts move the deadline or the due time in
+                // ways this expression does not know, and items from before `lateMs` lack it: those
+                // take the versioned path (which writes the whole item).
+                .condition_expression(
+                    "#st = :up AND attribute_not_exists(outbox) AND attribute_not_exists(cron) \
+                     AND attribute_not_exists(openRuns) AND attribute_not_exists(snoozedUntil) \
+                     AND attribute_exists(lateMs) AND attribute_not_exists(holdUntil)",
+                )
+                .expression_attribute_names("#st", "state")
+                .expression_attribute_values(":up", AttributeValue::S("up".into()))
+                .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
+                .expression_attribute_values(":nowms", AttributeValue::N(millis(now).to_string()))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .return_values(ReturnValue::AllNew)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+            match &beat.message {
+                Some(m) => {
+                    expr.push_str(", lastMessage = :msg");
+                    req = req.expression_attribute_values(":msg", AttributeValue::S(m.0.clone()));
+                }
+                None => expr.push_str(" REMOVE lastMessage"),
+            }
+            match req.update_expression(expr).send().await {
+                Ok(out) => {
+                    let item = out.attributes.ok_or_else(|| {
+                        StoreError::invariant("UpdateItem returned no attributes")
+                    })?;
+                    Ok(FastBeat::Done(Box::new(serde_dynamo::from_item(item)?)))
+                }
+                Err(err) => match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                        Ok(FastBeat::NotApplicable(
+                            e.item
+                                .clone()
+                                .map(serde_dynamo::from_item)
+                                .transpose()?
+                                .map(Box::new),
+                        ))
+                    }
+                    _ => Err(StoreError::from(err).into()),
+                },
+            }
+        })
+    }
+
+    fn count_apps<'a>(
+        &'a self,
+        tenant: &'a str,
+        at_most: u64,
+    ) -> BoxFuture<'a, Result<u64, HeartbeatError>> {
+        Box::pin(async move {
+            let mut count = 0_u64;
+            let mut start = None;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(TENANT_INDEX)
+                    .key_condition_expression("tenant = :t")
+                    .expression_attribute_values(":t", AttributeValue::S(tenant.to_owned()))
+                    .select(Select::Count)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await?;
+                count += u64::try_from(page.count).unwrap_or(0);
+                start = page.last_evaluated_key;
+                if start.is_none() || count >= at_most {
+                    return Ok(count);
+                }
+            }
+        })
+    }
+
+    fn tenant_page<'a>(
+        &'a self,
+        tenant: &'a str,
+        limit: usize,
+        next_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<AppPage, HeartbeatError>> {
+        Box::pin(async move {
+            let start = next_token
+                .map(|t| ddb::decode_page_token(t, &TOKEN_KEYS, ("tenant", tenant), "next_token"))
+                .transpose()?;
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(TENANT_INDEX)
+                .key_condition_expression("tenant = :t")
+                .expression_attribute_values(":t", AttributeValue::S(tenant.to_owned()))
+                .limit(i32::try_from(limit).unwrap_or(QUERY_PAGE))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            let pks: Vec<String> = page
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|mut item| match item.remove("pk") {
+                    Some(AttributeValue::S(pk)) => Some(pk),
+                    _ => None,
+                })
+                .collect();
+            let mut records = self.batch_get(&pks).await?;
+            let apps = pks.iter().filter_map(|pk| records.remove(pk)).collect();
+            let next = page
+                .last_evaluated_key
+                .map(|k| ddb::encode_page_token(&k, &TOKEN_KEYS));
+            Ok((apps, next))
+        })
     }
 }

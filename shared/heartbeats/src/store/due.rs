@@ -1,6 +1,7 @@
 //! The scanner's reads of the sparse `due` index (partition `dueShard` = `DUE#0-7`, sort `dueAt`
 //! in epoch ms, projection ALL): an app is in it while there is something to do at that time,
-//! an alert budget once something was folded into its digest.
+//! an alert budget once something was folded into its digest. [`DueItems`] is the port the scan
+//! reads, [`DueIndex`] its DynamoDB adapter.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,7 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, ReturnConsumedCapacity, Select},
     Client,
 };
-use lookout_core::{error::error_chain, time::Timestamp, StoreError};
+use lookout_core::{error::error_chain, time::Timestamp, BoxFuture, StoreError};
 
 use crate::error::HeartbeatError;
 use crate::limits::DUE_SHARDS;
@@ -20,6 +21,26 @@ use crate::time::millis;
 
 const DUE_INDEX: &str = "due";
 
+/// What is due, as the scan reads it.
+pub trait DueItems: Send + Sync + std::fmt::Debug {
+    /// Every item due at `now` (`dueAt <= now`), shard by shard, up to `max_apps` apps (the rest
+    /// stay due; `report.truncated` says so). The reads, their cost and what failed are counted
+    /// in `report`: a failed query skips the rest of its shard, an unreadable item is logged.
+    fn read_due<'a>(
+        &'a self,
+        now: Timestamp,
+        max_apps: usize,
+        report: &'a mut ScanReport,
+    ) -> BoxFuture<'a, DueNow>;
+
+    /// Watched (`up`) apps per tenant (every `up` app is in the index), reading at most
+    /// `max_pages` pages; `None` past them.
+    fn watched_by_tenant(
+        &self,
+        max_pages: usize,
+    ) -> BoxFuture<'_, Result<Option<BTreeMap<String, u64>>, HeartbeatError>>;
+}
+
 /// The `due` index of the heartbeat table.
 #[derive(Debug, Clone)]
 pub struct DueIndex {
@@ -29,7 +50,7 @@ pub struct DueIndex {
 
 /// What is due at a scan's `now`.
 #[derive(Debug, Default)]
-pub(crate) struct DueItems {
+pub struct DueNow {
     pub(crate) apps: Vec<AppRecord>,
     /// Alert budgets whose digest is due.
     pub(crate) budgets: Vec<BudgetRecord>,
@@ -42,123 +63,129 @@ impl DueIndex {
             table: table.into(),
         }
     }
+}
 
-    /// Every item due at `now` (`dueAt <= now`), shard by shard, up to `max_apps` apps (the rest
-    /// stay due; `report.truncated` says so). The reads, their cost and what failed are counted
-    /// in `report`: a failed query skips the rest of its shard, an unreadable item is logged.
-    pub(crate) async fn read_due(
-        &self,
+impl DueItems for DueIndex {
+    fn read_due<'a>(
+        &'a self,
         now: Timestamp,
         max_apps: usize,
-        report: &mut ScanReport,
-    ) -> DueItems {
-        let mut due = DueItems::default();
-        'shards: for shard in 0..DUE_SHARDS {
-            let shard = shard_name(shard);
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(DUE_INDEX)
-                    .key_condition_expression("dueShard = :s AND dueAt <= :now")
-                    .expression_attribute_values(":s", AttributeValue::S(shard.clone()))
-                    .expression_attribute_values(":now", AttributeValue::N(millis(now).to_string()))
-                    .limit(QUERY_PAGE)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await;
-                let page = match page {
-                    Ok(p) => p,
-                    Err(err) => {
-                        report.errors += 1;
-                        tracing::error!(shard, error = %error_chain(&err), "due query failed");
-                        continue 'shards;
-                    }
-                };
-                report.queries += 1;
-                report.items_read += u64::try_from(page.scanned_count).unwrap_or(0);
-                report.read_capacity += page
-                    .consumed_capacity
-                    .as_ref()
-                    .and_then(|c| c.capacity_units)
-                    .unwrap_or(0.0);
-                for item in page.items.unwrap_or_default() {
-                    if matches!(item.get("pk"), Some(AttributeValue::S(pk)) if is_budget_pk(pk)) {
-                        match serde_dynamo::from_item(item) {
-                            Ok(rec) => due.budgets.push(rec),
-                            Err(err) => {
-                                report.errors += 1;
-                                tracing::error!(error = %err, "unreadable alert budget item");
-                            }
-                        }
-                        continue;
-                    }
-                    if usize::try_from(report.due).unwrap_or(usize::MAX) >= max_apps {
-                        report.truncated = true;
-                        break 'shards;
-                    }
-                    report.due += 1;
-                    match serde_dynamo::from_item(item) {
-                        Ok(rec) => due.apps.push(rec),
+        report: &'a mut ScanReport,
+    ) -> BoxFuture<'a, DueNow> {
+        Box::pin(async move {
+            let mut due = DueNow::default();
+            'shards: for shard in 0..DUE_SHARDS {
+                let shard = shard_name(shard);
+                let mut start = None;
+                loop {
+                    let page = self
+                        .client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(DUE_INDEX)
+                        .key_condition_expression("dueShard = :s AND dueAt <= :now")
+                        .expression_attribute_values(":s", AttributeValue::S(shard.clone()))
+                        .expression_attribute_values(
+                            ":now",
+                            AttributeValue::N(millis(now).to_string()),
+                        )
+                        .limit(QUERY_PAGE)
+                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await;
+                    let page = match page {
+                        Ok(p) => p,
                         Err(err) => {
                             report.errors += 1;
-                            tracing::error!(error = %err, "unreadable heartbeat item");
+                            tracing::error!(shard, error = %error_chain(&err), "due query failed");
+                            continue 'shards;
+                        }
+                    };
+                    report.queries += 1;
+                    report.items_read += u64::try_from(page.scanned_count).unwrap_or(0);
+                    report.read_capacity += page
+                        .consumed_capacity
+                        .as_ref()
+                        .and_then(|c| c.capacity_units)
+                        .unwrap_or(0.0);
+                    for item in page.items.unwrap_or_default() {
+                        if matches!(item.get("pk"), Some(AttributeValue::S(pk)) if is_budget_pk(pk))
+                        {
+                            match serde_dynamo::from_item(item) {
+                                Ok(rec) => due.budgets.push(rec),
+                                Err(err) => {
+                                    report.errors += 1;
+                                    tracing::error!(error = %err, "unreadable alert budget item");
+                                }
+                            }
+                            continue;
+                        }
+                        if usize::try_from(report.due).unwrap_or(usize::MAX) >= max_apps {
+                            report.truncated = true;
+                            break 'shards;
+                        }
+                        report.due += 1;
+                        match serde_dynamo::from_item(item) {
+                            Ok(rec) => due.apps.push(rec),
+                            Err(err) => {
+                                report.errors += 1;
+                                tracing::error!(error = %err, "unreadable heartbeat item");
+                            }
                         }
                     }
-                }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
-            }
-        }
-        due
-    }
-
-    /// Watched (`up`) apps per tenant (every `up` app is in the index), reading at most
-    /// `max_pages` pages; `None` past them.
-    pub(crate) async fn watched_by_tenant(
-        &self,
-        max_pages: usize,
-    ) -> Result<Option<BTreeMap<String, u64>>, HeartbeatError> {
-        let mut out = BTreeMap::new();
-        let mut pages = 0;
-        for shard in 0..DUE_SHARDS {
-            let mut start = None;
-            loop {
-                pages += 1;
-                if pages > max_pages {
-                    return Ok(None);
-                }
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(DUE_INDEX)
-                    .key_condition_expression("dueShard = :s")
-                    .expression_attribute_values(":s", AttributeValue::S(shard_name(shard)))
-                    .select(Select::SpecificAttributes)
-                    .projection_expression("tenant, #st")
-                    .expression_attribute_names("#st", "state")
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(StoreError::from)?;
-                for item in page.items.unwrap_or_default() {
-                    let up = matches!(item.get("state"), Some(AttributeValue::S(s)) if s == "up");
-                    if let (true, Some(AttributeValue::S(t))) = (up, item.get("tenant")) {
-                        *out.entry(t.clone()).or_insert(0) += 1;
+                    start = page.last_evaluated_key;
+                    if start.is_none() {
+                        break;
                     }
                 }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
+            }
+            due
+        })
+    }
+
+    fn watched_by_tenant(
+        &self,
+        max_pages: usize,
+    ) -> BoxFuture<'_, Result<Option<BTreeMap<String, u64>>, HeartbeatError>> {
+        Box::pin(async move {
+            let mut out = BTreeMap::new();
+            let mut pages = 0;
+            for shard in 0..DUE_SHARDS {
+                let mut start = None;
+                loop {
+                    pages += 1;
+                    if pages > max_pages {
+                        return Ok(None);
+                    }
+                    let page = self
+                        .client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(DUE_INDEX)
+                        .key_condition_expression("dueShard = :s")
+                        .expression_attribute_values(":s", AttributeValue::S(shard_name(shard)))
+                        .select(Select::SpecificAttributes)
+                        .projection_expression("tenant, #st")
+                        .expression_attribute_names("#st", "state")
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .map_err(StoreError::from)?;
+                    for item in page.items.unwrap_or_default() {
+                        let up =
+                            matches!(item.get("state"), Some(AttributeValue::S(s)) if s == "up");
+                        if let (true, Some(AttributeValue::S(t))) = (up, item.get("tenant")) {
+                            *out.entry(t.clone()).or_insert(0) += 1;
+                        }
+                    }
+                    start = page.last_evaluated_key;
+                    if start.is_none() {
+                        break;
+                    }
                 }
             }
-        }
-        Ok(Some(out))
+            Ok(Some(out))
+        })
     }
 }

@@ -1,11 +1,12 @@
 //! The scanner's own items beside the apps: the ingestion health (`pk` = [`HEALTH_PK`]), written
 //! with conditions so that concurrent scans agree on one degradation and one recovery, and the
 //! last count of watched apps per tenant (`pk` = [`WATCHED_PK`]). See [`crate::ingestion`].
+//! [`IngestionRecords`] is the port, [`IngestionStore`] its DynamoDB adapter.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::{types::AttributeValue, Client};
-use lookout_core::StoreError;
+use lookout_core::{BoxFuture, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::HeartbeatError;
@@ -15,6 +16,30 @@ use crate::store::{put_conditionally, Put};
 pub(crate) const HEALTH_PK: &str = "SCANNER#ingestion";
 /// The last count of watched apps per tenant, kept beside the health item.
 pub const WATCHED_PK: &str = "SCANNER#watched";
+
+/// The scanner's items, as the scan reaches them.
+pub trait IngestionRecords: Send + Sync + std::fmt::Debug {
+    /// The ingestion health as stored (consistent read); `None` before the first degradation.
+    fn health(&self) -> BoxFuture<'_, Result<Option<HealthRecord>, HeartbeatError>>;
+
+    /// Writes `rec` if the stored item is still `expected` (same state, since and notified;
+    /// or absent, for `None`). Returns the current item when it is not (`None` when there is
+    /// none: as when written).
+    fn put_health<'a>(
+        &'a self,
+        rec: &'a HealthRecord,
+        expected: Option<&'a HealthRecord>,
+    ) -> BoxFuture<'a, Result<Option<HealthRecord>, HeartbeatError>>;
+
+    /// The last count of watched apps, if one was kept.
+    fn last_watched(&self) -> BoxFuture<'_, Result<Option<WatchedRecord>, HeartbeatError>>;
+
+    /// Keeps a count of watched apps for the next scans (unconditionally: the newest wins).
+    fn put_watched<'a>(
+        &'a self,
+        rec: &'a WatchedRecord,
+    ) -> BoxFuture<'a, Result<(), HeartbeatError>>;
+}
 
 /// The scanner items of the heartbeat table.
 #[derive(Debug, Clone)]
@@ -26,7 +51,7 @@ pub struct IngestionStore {
 /// The stored ingestion state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct HealthRecord {
+pub struct HealthRecord {
     pub(crate) pk: String,
     /// `degraded` or `normal`.
     pub(crate) state: String,
@@ -51,7 +76,7 @@ impl HealthRecord {
 /// The last count of watched apps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct WatchedRecord {
+pub struct WatchedRecord {
     pub(crate) pk: String,
     pub(crate) at: i64,
     pub(crate) total: u64,
@@ -65,70 +90,78 @@ impl IngestionStore {
             table: table.into(),
         }
     }
+}
 
-    /// The ingestion health as stored (consistent read); `None` before the first degradation.
-    pub(crate) async fn health(&self) -> Result<Option<HealthRecord>, HeartbeatError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(HEALTH_PK.to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
-    }
-
-    /// Writes `rec` if the stored item is still `expected` (or absent, for `None`). Returns
-    /// the current item when it is not.
-    pub(crate) async fn put_health(
-        &self,
-        rec: &HealthRecord,
-        expected: Option<&HealthRecord>,
-    ) -> Result<Option<HealthRecord>, HeartbeatError> {
-        let req = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(rec)?));
-        let req = match expected {
-            None => req.condition_expression("attribute_not_exists(pk)"),
-            Some(old) => req
-                .condition_expression("#s = :s AND since = :since AND notified = :n")
-                .expression_attribute_names("#s", "state")
-                .expression_attribute_values(":s", AttributeValue::S(old.state.clone()))
-                .expression_attribute_values(":since", AttributeValue::N(old.since.to_string()))
-                .expression_attribute_values(":n", AttributeValue::Bool(old.notified)),
-        };
-        Ok(match put_conditionally(req).await? {
-            Put::Written => None,
-            Put::Conflict(current) => current.map(|c| *c),
+impl IngestionRecords for IngestionStore {
+    fn health(&self) -> BoxFuture<'_, Result<Option<HealthRecord>, HeartbeatError>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(HEALTH_PK.to_owned()))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(StoreError::from)?;
+            Ok(out.item.map(serde_dynamo::from_item).transpose()?)
         })
     }
 
-    /// The last count of watched apps, if one was kept.
-    pub(crate) async fn last_watched(&self) -> Result<Option<WatchedRecord>, HeartbeatError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(WATCHED_PK.to_owned()))
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    fn put_health<'a>(
+        &'a self,
+        rec: &'a HealthRecord,
+        expected: Option<&'a HealthRecord>,
+    ) -> BoxFuture<'a, Result<Option<HealthRecord>, HeartbeatError>> {
+        Box::pin(async move {
+            let req = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(serde_dynamo::to_item(rec)?));
+            let req = match expected {
+                None => req.condition_expression("attribute_not_exists(pk)"),
+                Some(old) => req
+                    .condition_expression("#s = :s AND since = :since AND notified = :n")
+                    .expression_attribute_names("#s", "state")
+                    .expression_attribute_values(":s", AttributeValue::S(old.state.clone()))
+                    .expression_attribute_values(":since", AttributeValue::N(old.since.to_string()))
+                    .expression_attribute_values(":n", AttributeValue::Bool(old.notified)),
+            };
+            Ok(match put_conditionally(req).await? {
+                Put::Written => None,
+                Put::Conflict(current) => current.map(|c| *c),
+            })
+        })
     }
 
-    /// Keeps a count of watched apps for the next scans (unconditionally: the newest wins).
-    pub(crate) async fn put_watched(&self, rec: &WatchedRecord) -> Result<(), HeartbeatError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(rec)?))
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        Ok(())
+    fn last_watched(&self) -> BoxFuture<'_, Result<Option<WatchedRecord>, HeartbeatError>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(WATCHED_PK.to_owned()))
+                .send()
+                .await
+                .map_err(StoreError::from)?;
+            Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+        })
+    }
+
+    fn put_watched<'a>(
+        &'a self,
+        rec: &'a WatchedRecord,
+    ) -> BoxFuture<'a, Result<(), HeartbeatError>> {
+        Box::pin(async move {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(serde_dynamo::to_item(rec)?))
+                .send()
+                .await
+                .map_err(StoreError::from)?;
+            Ok(())
+        })
     }
 }

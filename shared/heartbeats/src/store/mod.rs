@@ -1,12 +1,17 @@
 //! The heartbeat table's stores, one per aggregate (see the crate docs for the table and its
-//! indexes): each holds the client and table name it needs and reads and writes its items;
-//! what to write, and when, the use cases decide.
+//! indexes): each is a port (a trait, what the use cases call) with a DynamoDB adapter, which
+//! holds the client and table name it needs and reads and writes its items, and an in-memory
+//! adapter ([`memory`], for unit tests); what to write, and when, the use cases decide.
 //!
-//! - [`apps::AppStore`]: one item per app (`APP#…`), and the `tenant-apps` index;
-//! - [`due::DueIndex`]: the scanner's reads of the sparse `due` index;
-//! - [`watch::WatchIndex`]: the console overview's read of the sparse `watch` index;
-//! - [`ingestion::IngestionStore`]: the ingestion health and watched-apps count (`SCANNER#…`);
-//! - [`budgets::BudgetStore`]: the alert budgets, one item per scope and hour (`BUDGET#…`).
+//! - [`apps::Apps`] ([`apps::AppStore`]): one item per app (`APP#…`), and the `tenant-apps`
+//!   index;
+//! - [`due::DueItems`] ([`due::DueIndex`]): the scanner's reads of the sparse `due` index;
+//! - [`watch::Watchlist`] ([`watch::WatchIndex`]): the console overview's read of the sparse
+//!   `watch` index;
+//! - [`ingestion::IngestionRecords`] ([`ingestion::IngestionStore`]): the ingestion health and
+//!   watched-apps count (`SCANNER#…`);
+//! - [`budgets::Budgets`] ([`budgets::BudgetStore`]): the alert budgets, one item per scope and
+//!   hour (`BUDGET#…`).
 
 use aws_sdk_dynamodb::operation::put_item::{builders::PutItemFluentBuilder, PutItemError};
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
@@ -19,13 +24,15 @@ pub(crate) mod apps;
 pub(crate) mod budgets;
 pub(crate) mod due;
 pub(crate) mod ingestion;
+pub(crate) mod memory;
 pub(crate) mod watch;
 
 /// Items one Query page asks for.
 pub(crate) const QUERY_PAGE: i32 = 100;
 
 /// Outcome of a conditional put.
-pub(crate) enum Put<T> {
+#[derive(Debug)]
+pub enum Put<T> {
     Written,
     /// The condition failed; the item as it is now (`None`: it does not exist).
     Conflict(Option<Box<T>>),

@@ -2,9 +2,10 @@
 //! by the time it becomes late (its expected time, before the grace), a `down` app by when it
 //! went down; paused and retired apps are not in it. A Query of `watchAt <= now` per shard
 //! therefore reads late and down apps only, never the healthy ones (whose time lies ahead).
+//! [`Watchlist`] is the port, [`WatchIndex`] its DynamoDB adapter.
 
 use aws_sdk_dynamodb::{types::AttributeValue, Client};
-use lookout_core::time::Timestamp;
+use lookout_core::{time::Timestamp, BoxFuture};
 use serde::Deserialize;
 
 use crate::error::HeartbeatError;
@@ -17,6 +18,12 @@ use crate::time::{from_millis, millis};
 
 const WATCH_INDEX: &str = "watch";
 
+/// The apps that need attention, as the overview reads them.
+pub trait Watchlist: Send + Sync + std::fmt::Debug {
+    /// Apps late or down at `now`, each list oldest first; at most [`MAX_ATTENTION`] read.
+    fn attention(&self, now: Timestamp) -> BoxFuture<'_, Result<Attention, HeartbeatError>>;
+}
+
 /// The `watch` index of the heartbeat table.
 #[derive(Debug, Clone)]
 pub struct WatchIndex {
@@ -27,19 +34,52 @@ pub struct WatchIndex {
 /// The projected attributes the overview reads.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WatchItem {
-    tenant: String,
-    app_id: String,
-    state: AppState,
-    watch_at: i64,
+pub(crate) struct WatchItem {
+    pub(crate) tenant: String,
+    pub(crate) app_id: String,
+    pub(crate) state: AppState,
+    pub(crate) watch_at: i64,
     #[serde(default)]
-    down_since: Option<Timestamp>,
+    pub(crate) down_since: Option<Timestamp>,
     #[serde(default)]
-    down_reason: Option<String>,
+    pub(crate) down_reason: Option<String>,
     #[serde(default)]
-    last_beat_at: Option<Timestamp>,
+    pub(crate) last_beat_at: Option<Timestamp>,
     #[serde(default)]
-    last_message: Option<String>,
+    pub(crate) last_message: Option<String>,
+}
+
+impl WatchItem {
+    /// Files the app under `out.down` or `out.late`.
+    pub(crate) fn file(self, out: &mut Attention) {
+        let down = self.state == AppState::Down;
+        let app = AttentionApp {
+            tenant: self.tenant,
+            app_id: AppId(self.app_id).to_json(),
+            state: if down { "down" } else { "late" }.to_owned(),
+            since: if down {
+                self.down_since
+                    .unwrap_or_else(|| from_millis(self.watch_at))
+            } else {
+                from_millis(self.watch_at)
+            },
+            reason: self.down_reason,
+            last_heartbeat: self.last_beat_at,
+            last_message: self.last_message,
+        };
+        if down {
+            out.down.push(app);
+        } else {
+            out.late.push(app);
+        }
+    }
+}
+
+/// Orders each list oldest first.
+pub(crate) fn oldest_first(mut out: Attention) -> Attention {
+    out.down.sort_by_key(|a| a.since);
+    out.late.sort_by_key(|a| a.since);
+    out
 }
 
 impl WatchIndex {
@@ -49,61 +89,46 @@ impl WatchIndex {
             table: table.into(),
         }
     }
+}
 
-    /// Apps late or down at `now`, each list oldest first; at most [`MAX_ATTENTION`] read.
-    pub(crate) async fn attention(&self, now: Timestamp) -> Result<Attention, HeartbeatError> {
-        let mut out = Attention::default();
-        let mut read = 0_usize;
-        'shards: for shard in 0..DUE_SHARDS {
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(WATCH_INDEX)
-                    .key_condition_expression("watchShard = :s AND watchAt <= :now")
-                    .expression_attribute_values(":s", AttributeValue::S(shard_name(shard)))
-                    .expression_attribute_values(":now", AttributeValue::N(millis(now).to_string()))
-                    .limit(QUERY_PAGE)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await?;
-                for item in page.items.unwrap_or_default() {
-                    read += 1;
-                    if read > MAX_ATTENTION {
-                        out.truncated = true;
-                        break 'shards;
+impl Watchlist for WatchIndex {
+    fn attention(&self, now: Timestamp) -> BoxFuture<'_, Result<Attention, HeartbeatError>> {
+        Box::pin(async move {
+            let mut out = Attention::default();
+            let mut read = 0_usize;
+            'shards: for shard in 0..DUE_SHARDS {
+                let mut start = None;
+                loop {
+                    let page = self
+                        .client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(WATCH_INDEX)
+                        .key_condition_expression("watchShard = :s AND watchAt <= :now")
+                        .expression_attribute_values(":s", AttributeValue::S(shard_name(shard)))
+                        .expression_attribute_values(
+                            ":now",
+                            AttributeValue::N(millis(now).to_string()),
+                        )
+                        .limit(QUERY_PAGE)
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await?;
+                    for item in page.items.unwrap_or_default() {
+                        read += 1;
+                        if read > MAX_ATTENTION {
+                            out.truncated = true;
+                            break 'shards;
+                        }
+                        serde_dynamo::from_item::<_, WatchItem>(item)?.file(&mut out);
                     }
-                    let w: WatchItem = serde_dynamo::from_item(item)?;
-                    let down = w.state == AppState::Down;
-                    let app = AttentionApp {
-                        tenant: w.tenant,
-                        app_id: AppId(w.app_id).to_json(),
-                        state: if down { "down" } else { "late" }.to_owned(),
-                        since: if down {
-                            w.down_since.unwrap_or_else(|| from_millis(w.watch_at))
-                        } else {
-                            from_millis(w.watch_at)
-                        },
-                        reason: w.down_reason,
-                        last_heartbeat: w.last_beat_at,
-                        last_message: w.last_message,
-                    };
-                    if down {
-                        out.down.push(app);
-                    } else {
-                        out.late.push(app);
+                    start = page.last_evaluated_key;
+                    if start.is_none() {
+                        break;
                     }
-                }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
                 }
             }
-        }
-        out.down.sort_by_key(|a| a.since);
-        out.late.sort_by_key(|a| a.since);
-        Ok(out)
+            Ok(oldest_first(out))
+        })
     }
 }

@@ -1,15 +1,41 @@
-//! The app items (`APPS` / `<name>`): registered apps with the SHA-256 of their code.
+//! The app items (`APPS` / `<name>`): registered apps with the SHA-256 of their code. The
+//! port [`Apps`] and its DynamoDB adapter [`AppStore`].
+
+use std::fmt::Debug;
 
 use aws_sdk_dynamodb::{types::AttributeValue, Client};
 use serde::{Deserialize, Serialize};
 
-use lookout_core::{ddb, time::Timestamp};
+use lookout_core::{ddb, time::Timestamp, BoxFuture};
 
 use crate::error::IncidentError;
 use crate::input::{AppLinks, AppName};
 use crate::records::{App, AppView};
 
 const APPS_PK: &str = "APPS";
+
+/// The registered apps.
+pub trait Apps: Send + Sync + Debug {
+    /// The app named `name`, read consistently.
+    fn get<'a>(&'a self, name: &'a AppName) -> BoxFuture<'a, Result<Option<App>, IncidentError>>;
+
+    /// Stores a new app; [`IncidentError::AppExists`] if the name is taken.
+    fn insert<'a>(&'a self, app: &'a App) -> BoxFuture<'a, Result<(), IncidentError>>;
+
+    /// Stores `app` over the stored one, provided that one was last updated at `previous`
+    /// ([`IncidentError::Changed`] when it changed meanwhile, or is gone).
+    fn replace<'a>(
+        &'a self,
+        app: &'a App,
+        previous: Timestamp,
+    ) -> BoxFuture<'a, Result<(), IncidentError>>;
+
+    /// Deletes an app (its incidents stay); [`IncidentError::AppNotFound`] for an unknown one.
+    fn delete<'a>(&'a self, name: &'a AppName) -> BoxFuture<'a, Result<(), IncidentError>>;
+
+    /// Every app, by name.
+    fn list(&self) -> BoxFuture<'_, Result<Vec<AppView>, IncidentError>>;
+}
 
 /// An app as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +79,7 @@ impl AppRecord {
     }
 }
 
+/// The apps in DynamoDB.
 #[derive(Debug, Clone)]
 pub struct AppStore {
     client: Client,
@@ -151,5 +178,32 @@ impl AppStore {
                     .view())
             })
             .collect()
+    }
+}
+
+/// The methods above, as the port.
+impl Apps for AppStore {
+    fn get<'a>(&'a self, name: &'a AppName) -> BoxFuture<'a, Result<Option<App>, IncidentError>> {
+        Box::pin(AppStore::get(self, name))
+    }
+
+    fn insert<'a>(&'a self, app: &'a App) -> BoxFuture<'a, Result<(), IncidentError>> {
+        Box::pin(AppStore::insert(self, app))
+    }
+
+    fn replace<'a>(
+        &'a self,
+        app: &'a App,
+        previous: Timestamp,
+    ) -> BoxFuture<'a, Result<(), IncidentError>> {
+        Box::pin(AppStore::replace(self, app, previous))
+    }
+
+    fn delete<'a>(&'a self, name: &'a AppName) -> BoxFuture<'a, Result<(), IncidentError>> {
+        Box::pin(AppStore::delete(self, name))
+    }
+
+    fn list(&self) -> BoxFuture<'_, Result<Vec<AppView>, IncidentError>> {
+        Box::pin(AppStore::list(self))
     }
 }

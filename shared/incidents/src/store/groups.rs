@@ -1,26 +1,37 @@
 //! The group items (`GROUP#<app>#<hash>` / `GROUP`): which incident a group's reports go to
-//! (`currentId`), and the last heartbeat transition applied to it (`hbSeq`).
+//! (`currentId`), and the last heartbeat transition applied to it (`hbSeq`). The port
+//! [`Groups`] and its DynamoDB adapter [`GroupStore`]; a group is pointed at a new incident in
+//! the transaction that opens it ([`crate::store::incidents::Incidents::create`]).
+
+use std::fmt::Debug;
 
 use aws_sdk_dynamodb::{
     types::{AttributeValue, TransactWriteItem, Update},
     Client,
 };
 
-use lookout_core::ddb;
+use lookout_core::{ddb, BoxFuture};
 
 use crate::error::IncidentError;
+use crate::records::Group;
 
 const GROUP_SK: &str = "GROUP";
 
-/// A group item as read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Group {
-    /// The incident the group's reports go to (the last one opened).
-    pub(crate) current_id: Option<String>,
-    /// The `seq` of the last heartbeat transition applied to the group.
-    pub(crate) applied_seq: Option<u64>,
+/// The incident groups, one per app, title and level (keyed `GROUP#<app>#<hash>`).
+pub trait Groups: Send + Sync + Debug {
+    /// The group, read consistently; `None` before anything was written to it.
+    fn get<'a>(&'a self, gpk: &'a str) -> BoxFuture<'a, Result<Option<Group>, IncidentError>>;
+
+    /// Records heartbeat transition `seq` as applied unless a newer one already is (then
+    /// nothing changes, and it is no error).
+    fn mark_applied<'a>(
+        &'a self,
+        gpk: &'a str,
+        seq: u64,
+    ) -> BoxFuture<'a, Result<(), IncidentError>>;
 }
 
+/// The groups in DynamoDB.
 #[derive(Debug, Clone)]
 pub(crate) struct GroupStore {
     client: Client,
@@ -53,29 +64,6 @@ impl GroupStore {
         }))
     }
 
-    /// The write that points the group at its new incident `new`, provided it still points at
-    /// `previous` (or at nothing): part of the transaction that opens the incident.
-    pub(crate) fn repoint(
-        &self,
-        gpk: &str,
-        previous: Option<&str>,
-        new: &str,
-    ) -> Result<TransactWriteItem, IncidentError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(gpk.to_owned()))
-            .key("sk", AttributeValue::S(GROUP_SK.into()))
-            .update_expression("SET currentId = :new")
-            .expression_attribute_values(":new", AttributeValue::S(new.to_owned()));
-        let update = match previous {
-            Some(prev) => update
-                .condition_expression("currentId = :prev")
-                .expression_attribute_values(":prev", AttributeValue::S(prev.to_owned())),
-            None => update.condition_expression("attribute_not_exists(currentId)"),
-        };
-        Ok(TransactWriteItem::builder().update(update.build()?).build())
-    }
-
     /// Records heartbeat transition `seq` as applied unless a newer one already is.
     pub(crate) async fn mark_applied(&self, gpk: &str, seq: u64) -> Result<(), IncidentError> {
         let res = self
@@ -95,4 +83,42 @@ impl GroupStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The methods above, as the port.
+impl Groups for GroupStore {
+    fn get<'a>(&'a self, gpk: &'a str) -> BoxFuture<'a, Result<Option<Group>, IncidentError>> {
+        Box::pin(GroupStore::get(self, gpk))
+    }
+
+    fn mark_applied<'a>(
+        &'a self,
+        gpk: &'a str,
+        seq: u64,
+    ) -> BoxFuture<'a, Result<(), IncidentError>> {
+        Box::pin(GroupStore::mark_applied(self, gpk, seq))
+    }
+}
+
+/// The write (to `table`) that points group `gpk` at its new incident `new`, provided it still
+/// points at `previous` (or at nothing): part of the transaction that opens the incident.
+pub(crate) fn repoint(
+    table: &str,
+    gpk: &str,
+    previous: Option<&str>,
+    new: &str,
+) -> Result<TransactWriteItem, IncidentError> {
+    let update = Update::builder()
+        .table_name(table)
+        .key("pk", AttributeValue::S(gpk.to_owned()))
+        .key("sk", AttributeValue::S(GROUP_SK.into()))
+        .update_expression("SET currentId = :new")
+        .expression_attribute_values(":new", AttributeValue::S(new.to_owned()));
+    let update = match previous {
+        Some(prev) => update
+            .condition_expression("currentId = :prev")
+            .expression_attribute_values(":prev", AttributeValue::S(prev.to_owned())),
+        None => update.condition_expression("attribute_not_exists(currentId)"),
+    };
+    Ok(TransactWriteItem::builder().update(update.build()?).build())
 }

@@ -1,7 +1,9 @@
 //! The incident items: each incident (`INC#<id>` / `META`, on the `by-app`, `by-time` and,
-//! while unresolved, `open` indexes) with its history (`INC#<id>` / `HIST#…`).
+//! while unresolved, `open` indexes) with its history (`INC#<id>` / `HIST#…`). The port
+//! [`Incidents`] and its DynamoDB adapter [`IncidentRecordStore`].
 
 use std::collections::HashMap;
+use std::fmt::Debug;
 
 use aws_sdk_dynamodb::{
     types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update},
@@ -14,11 +16,14 @@ use lookout_core::{
     ddb,
     page::{ByteBudget, ReadBudget, MAX_READ_PAGES, MAX_READ_TIME},
     time::Timestamp,
+    BoxFuture,
 };
 
 use crate::error::IncidentError;
 use crate::input::{IncidentQuery, Status, MAX_PAGE};
 use crate::records::{Change, Incident, IncidentDetail, IncidentPage, Reported};
+use crate::store::groups::repoint;
+use crate::store::overview::count_opening;
 
 const META: &str = "META";
 /// The partition of the `by-time` index.
@@ -30,6 +35,56 @@ pub(crate) const OPEN: &str = "OPEN";
 /// match count too): with [`MAX_READ_PAGES`], what one request reads is bounded whatever its
 /// filters.
 const QUERY_PAGE_INCIDENTS: i32 = 100;
+
+/// The incidents, each with its history.
+pub trait Incidents: Send + Sync + Debug {
+    /// The incident and its history, oldest change first; [`IncidentError::IncidentNotFound`]
+    /// if unknown.
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<IncidentDetail, IncidentError>>;
+
+    /// Adds an occurrence at `now` to incident `id` (its count and `last_seen`) unless it is
+    /// resolved or unknown (then `None`).
+    fn bump<'a>(
+        &'a self,
+        id: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Option<Reported>, IncidentError>>;
+
+    /// Stores a new incident, points its group `group` at it and counts the opening in the
+    /// day's volume, all or nothing, provided the incident is new and the group still points
+    /// at `previous` (or at nothing): `false` when not (someone moved the group meanwhile).
+    fn create<'a>(
+        &'a self,
+        incident: &'a Incident,
+        group: &'a str,
+        previous: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<bool, IncidentError>>;
+
+    /// Writes `changes` (of `status`, `assignee`, `notes`) to `current` and appends them to
+    /// its history, atomically, as version `version`, provided the incident is as read (its
+    /// `version`, `last_seen` and `count`): [`IncidentError::Changed`] otherwise. A resolved
+    /// incident leaves the overview's unresolved ones; any other `status` brings it back.
+    fn change<'a>(
+        &'a self,
+        current: &'a Incident,
+        changes: &'a [Change],
+        status: Option<Status>,
+        version: u64,
+    ) -> BoxFuture<'a, Result<(), IncidentError>>;
+
+    /// Records whether the admin was notified about `id` (`error`: why not); an unknown
+    /// incident fails as a store error.
+    fn mark_notified<'a>(
+        &'a self,
+        id: &'a str,
+        error: Option<String>,
+    ) -> BoxFuture<'a, Result<(), IncidentError>>;
+
+    /// Incidents, most recently seen first, filtered by `q`, a page at a time (a page may hold
+    /// fewer than `q.limit`, and still have a next token); [`IncidentError::Invalid`] for a
+    /// limit over [`MAX_PAGE`] or a token not of this query.
+    fn list(&self, q: IncidentQuery) -> BoxFuture<'_, Result<IncidentPage, IncidentError>>;
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct IncidentRecord {
@@ -60,6 +115,18 @@ fn incident_pk(id: &str) -> String {
     format!("INC#{id}")
 }
 
+/// The sort key of the `n`th history entry made by version `version`: entries sort by time,
+/// and two changes in one millisecond never collide.
+pub(crate) fn history_sk(change: &Change, version: u64, n: usize) -> String {
+    format!("HIST#{}#v{version:010}#{n:02}", change.at)
+}
+
+/// Where an incident sorts in the listings and the `open` index: by `last_seen`, then id.
+pub(crate) fn activity_sk(last_seen: Timestamp, id: &str) -> String {
+    format!("{last_seen}#{id}")
+}
+
+/// The incidents in DynamoDB.
 #[derive(Debug, Clone)]
 pub struct IncidentRecordStore {
     client: Client,
@@ -93,8 +160,8 @@ impl IncidentRecordStore {
         id: &str,
         now: Timestamp,
     ) -> Result<Option<Reported>, IncidentError> {
+        let sort = activity_sk(now, id);
         let now = now.to_rfc3339();
-        let sort = format!("{now}#{id}");
         let res = self
             .client
             .update_item()
@@ -143,14 +210,15 @@ impl IncidentRecordStore {
         }
     }
 
-    /// Stores a new incident together with `along` (the group's pointer, the day's counter),
-    /// all or nothing. `false` when a condition failed: someone moved the group meanwhile.
+    /// Stores a new incident together with its group's pointer and the day's counter, all or
+    /// nothing. `false` when a condition failed: someone moved the group meanwhile.
     pub(crate) async fn create(
         &self,
         incident: &Incident,
-        along: impl IntoIterator<Item = TransactWriteItem>,
+        group: &str,
+        previous: Option<&str>,
     ) -> Result<bool, IncidentError> {
-        let sort = format!("{}#{}", incident.last_seen, incident.id);
+        let sort = activity_sk(incident.last_seen, &incident.id);
         let rec = IncidentRecord {
             pk: incident_pk(&incident.id),
             sk: META.into(),
@@ -167,8 +235,11 @@ impl IncidentRecordStore {
             .set_item(Some(serde_dynamo::to_item(&rec)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        items.extend(along);
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            repoint(&self.table, group, previous, &incident.id)?,
+            count_opening(&self.table, incident)?,
+        ];
         self.transact(items).await
     }
 
@@ -274,7 +345,7 @@ impl IncidentRecordStore {
                 values.insert(":openpk".into(), AttributeValue::S(OPEN.into()));
                 values.insert(
                     ":opensk".into(),
-                    AttributeValue::S(format!("{}#{}", current.last_seen, current.id)),
+                    AttributeValue::S(activity_sk(current.last_seen, &current.id)),
                 );
             }
             None => {}
@@ -296,7 +367,7 @@ impl IncidentRecordStore {
         for (n, change) in changes.iter().enumerate() {
             let rec = ChangeRecord {
                 pk: incident_pk(&current.id),
-                sk: format!("HIST#{}#v{version:010}#{n:02}", change.at),
+                sk: history_sk(change, version, n),
                 change: change.clone(),
             };
             items.push(ddb::transact_put(&self.table, &rec)?);
@@ -450,5 +521,53 @@ impl IncidentRecordStore {
             incidents,
             next_token,
         })
+    }
+}
+
+/// The methods above, as the port.
+impl Incidents for IncidentRecordStore {
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<IncidentDetail, IncidentError>> {
+        Box::pin(IncidentRecordStore::get(self, id))
+    }
+
+    fn bump<'a>(
+        &'a self,
+        id: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Option<Reported>, IncidentError>> {
+        Box::pin(IncidentRecordStore::bump(self, id, now))
+    }
+
+    fn create<'a>(
+        &'a self,
+        incident: &'a Incident,
+        group: &'a str,
+        previous: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<bool, IncidentError>> {
+        Box::pin(IncidentRecordStore::create(self, incident, group, previous))
+    }
+
+    fn change<'a>(
+        &'a self,
+        current: &'a Incident,
+        changes: &'a [Change],
+        status: Option<Status>,
+        version: u64,
+    ) -> BoxFuture<'a, Result<(), IncidentError>> {
+        Box::pin(IncidentRecordStore::change(
+            self, current, changes, status, version,
+        ))
+    }
+
+    fn mark_notified<'a>(
+        &'a self,
+        id: &'a str,
+        error: Option<String>,
+    ) -> BoxFuture<'a, Result<(), IncidentError>> {
+        Box::pin(IncidentRecordStore::mark_notified(self, id, error))
+    }
+
+    fn list(&self, q: IncidentQuery) -> BoxFuture<'_, Result<IncidentPage, IncidentError>> {
+        Box::pin(IncidentRecordStore::list(self, q))
     }
 }

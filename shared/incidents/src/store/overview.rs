@@ -2,19 +2,21 @@
 //! incidents are in it), newest activity first; and the volume counters, one item per UTC day
 //! (`VOLUME` / `<day>`), added to in the transaction that opens an incident, so an opening
 //! counts exactly once (a raced or failed one not at all). The chart reads the last
-//! [`VOLUME_DAYS`] days in one Query.
+//! [`VOLUME_DAYS`](crate::overview::VOLUME_DAYS) days in one Query. The port [`Overview`] and
+//! its DynamoDB adapter [`OverviewStore`].
 
 use std::collections::HashMap;
+use std::fmt::Debug;
 
 use aws_sdk_dynamodb::{
     types::{AttributeValue, TransactWriteItem, Update},
     Client,
 };
 
-use lookout_core::{quota, time::Timestamp};
+use lookout_core::{quota, time::Timestamp, BoxFuture};
 
 use crate::error::IncidentError;
-use crate::overview::{DayVolume, OpenIncident, OpenIncidents, MAX_OPEN_READ, VOLUME_DAYS};
+use crate::overview::{chart_days, DayVolume, OpenIncident, OpenIncidents, MAX_OPEN_READ};
 use crate::records::Incident;
 use crate::store::incidents::OPEN;
 
@@ -23,6 +25,19 @@ const VOLUME_PK: &str = "VOLUME";
 /// Unresolved incidents one Query page of the overview reads.
 const OPEN_PAGE: i32 = 100;
 
+/// The console overview's reads of the incidents (a read model, not an aggregate: one
+/// overview, hence the singular).
+pub trait Overview: Send + Sync + Debug {
+    /// Unresolved incidents by level and the `recent` most recently active, counted among
+    /// the first 500 read (then `truncated`).
+    fn open_incidents(&self, recent: usize) -> BoxFuture<'_, Result<OpenIncidents, IncidentError>>;
+
+    /// Incidents opened per UTC day over the last 30 days up to `now`'s, oldest first, days
+    /// without any as zero.
+    fn volume(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DayVolume>, IncidentError>>;
+}
+
+/// The overview's reads in DynamoDB.
 #[derive(Debug, Clone)]
 pub(crate) struct OverviewStore {
     client: Client,
@@ -77,30 +92,11 @@ impl OverviewStore {
         }
     }
 
-    /// The counter update for opening `incident` (part of its creation's transaction).
-    pub(crate) fn count_opening(
-        &self,
-        incident: &Incident,
-    ) -> Result<TransactWriteItem, IncidentError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(VOLUME_PK.into()))
-            .key("sk", AttributeValue::S(quota::utc_day(incident.first_seen)))
-            .update_expression("ADD opened :one, #lvl :one")
-            .expression_attribute_names("#lvl", format!("level#{}", incident.level.as_str()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .build()?;
-        Ok(TransactWriteItem::builder().update(update).build())
-    }
-
-    /// Incidents opened per UTC day over the last [`VOLUME_DAYS`] days up to `now`'s, oldest
-    /// first, days without any as zero (one Query of at most 30 small items).
+    /// Incidents opened per UTC day over the last
+    /// [`VOLUME_DAYS`](crate::overview::VOLUME_DAYS) days up to `now`'s, oldest first, days
+    /// without any as zero (one Query of at most 30 small items).
     pub(crate) async fn volume(&self, now: Timestamp) -> Result<Vec<DayVolume>, IncidentError> {
-        let days: Vec<String> = (0..VOLUME_DAYS)
-            .rev()
-            .filter_map(|back| now.plus_millis(-back * 86_400_000))
-            .map(quota::utc_day)
-            .collect();
+        let days = chart_days(now);
         let (Some(first), Some(last)) = (days.first(), days.last()) else {
             return Ok(Vec::new());
         };
@@ -131,6 +127,34 @@ impl OverviewStore {
             })
             .collect())
     }
+}
+
+/// The methods above, as the port.
+impl Overview for OverviewStore {
+    fn open_incidents(&self, recent: usize) -> BoxFuture<'_, Result<OpenIncidents, IncidentError>> {
+        Box::pin(OverviewStore::open_incidents(self, recent))
+    }
+
+    fn volume(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DayVolume>, IncidentError>> {
+        Box::pin(OverviewStore::volume(self, now))
+    }
+}
+
+/// The counter update (to `table`) for opening `incident`: part of its creation's
+/// transaction.
+pub(crate) fn count_opening(
+    table: &str,
+    incident: &Incident,
+) -> Result<TransactWriteItem, IncidentError> {
+    let update = Update::builder()
+        .table_name(table)
+        .key("pk", AttributeValue::S(VOLUME_PK.into()))
+        .key("sk", AttributeValue::S(quota::utc_day(incident.first_seen)))
+        .update_expression("ADD opened :one, #lvl :one")
+        .expression_attribute_names("#lvl", format!("level#{}", incident.level.as_str()))
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .build()?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 /// A day's counter item as the chart shows it.

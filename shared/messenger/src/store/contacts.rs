@@ -21,6 +21,7 @@ use lookout_core::auth::Tenant;
 use lookout_core::ddb;
 use lookout_core::quota::{QuotaExceeded, DEFAULT_CONTACTS_PER_TENANT};
 use lookout_core::time::{Timestamp, Zone};
+use lookout_core::BoxFuture;
 
 use crate::address::Addresses;
 use crate::error::BroadcastError;
@@ -30,6 +31,94 @@ use crate::records::{
 };
 use crate::store::keys::{contact_pk, s};
 use crate::store::usage::UsageStore;
+
+/// Every contact of a user by name, and the user's settings.
+pub(crate) type StoredContacts = (BTreeMap<String, Addresses>, UserSettings);
+
+/// The named contacts of a user that exist, by name, and the user's settings.
+pub(crate) type FoundContacts = (HashMap<String, Addresses>, UserSettings);
+
+/// A user's contacts and settings, counted against the tenant's contact quota (a port).
+/// [`ContactStore`] is the DynamoDB adapter, `MemoryContacts` the in-memory one.
+pub trait Contacts: Send + Sync + std::fmt::Debug {
+    /// Creates or replaces `contacts` (and sets the user's zone when given). New contacts are
+    /// counted against the tenant's quota: over it, [`BroadcastError::Quota`] and nothing
+    /// stored. Replacing a contact does not count.
+    fn put<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        contacts: &'a [Contact],
+        time_zone: Option<Zone>,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>>;
+    /// Deletes the named contacts that exist (taken off the tenant's count); returns the
+    /// names that did not exist, in the order given.
+    fn delete<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        names: &'a [ContactName],
+    ) -> BoxFuture<'a, Result<Vec<ContactName>, BroadcastError>>;
+    /// Every contact of `user` by name, and the user's settings.
+    fn list<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+    ) -> BoxFuture<'a, Result<StoredContacts, BroadcastError>>;
+    /// The named contacts of `user` that exist, and the user's settings.
+    fn get<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        names: &'a [ContactName],
+    ) -> BoxFuture<'a, Result<FoundContacts, BroadcastError>>;
+}
+
+impl Contacts for ContactStore {
+    fn put<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        contacts: &'a [Contact],
+        time_zone: Option<Zone>,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(ContactStore::put(
+            self, tenant, user, contacts, time_zone, now,
+        ))
+    }
+    fn delete<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        names: &'a [ContactName],
+    ) -> BoxFuture<'a, Result<Vec<ContactName>, BroadcastError>> {
+        Box::pin(ContactStore::delete(self, tenant, user, names))
+    }
+    fn list<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+    ) -> BoxFuture<'a, Result<StoredContacts, BroadcastError>> {
+        Box::pin(ContactStore::list(self, tenant, user))
+    }
+    fn get<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        names: &'a [ContactName],
+    ) -> BoxFuture<'a, Result<FoundContacts, BroadcastError>> {
+        Box::pin(ContactStore::get(self, tenant, user, names))
+    }
+}
+
+/// The error of new contacts that do not fit under the tenant's quota of `max_contacts`.
+pub(crate) fn contacts_quota_error(max_contacts: u32) -> BroadcastError {
+    BroadcastError::Quota(QuotaExceeded::standing(format!(
+        "this tenant has reached its quota of {max_contacts} contacts; delete some first"
+    )))
+}
 
 /// Contacts and user settings in the messenger table.
 #[derive(Debug, Clone)]
@@ -359,9 +448,6 @@ impl ContactStore {
     }
 
     fn contacts_quota_error(&self) -> BroadcastError {
-        BroadcastError::Quota(QuotaExceeded::standing(format!(
-            "this tenant has reached its quota of {} contacts; delete some first",
-            self.max_contacts
-        )))
+        contacts_quota_error(self.max_contacts)
     }
 }

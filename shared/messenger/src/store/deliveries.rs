@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::Client;
 
 use lookout_core::ddb;
 use lookout_core::time::Timestamp;
+use lookout_core::BoxFuture;
 
 use crate::error::BroadcastError;
 use crate::ids::DeliveryId;
@@ -17,9 +18,9 @@ use crate::records::{DeliveryRecord, Status};
 use crate::store::keys::{conditional, failed_pk, n, s, FAILED_ALL};
 use crate::store::sends::SendStore;
 
-/// What [`DeliveryStore::claim`] found.
+/// What [`Deliveries::claim`] found.
 #[derive(Debug, Clone)]
-pub(crate) enum Claim {
+pub enum Claim {
     /// This consumer owns the attempt (`attempts` counts it).
     Claimed(Box<DeliveryRecord>),
     /// Already `sent` or `failed`: a redelivered job, nothing to do.
@@ -31,6 +32,105 @@ pub(crate) enum Claim {
     Interrupted(Box<DeliveryRecord>),
     /// No such delivery.
     Missing,
+}
+
+/// Why an attempt found `sending` past its lease is recorded as failed (and not sent again).
+pub(crate) const INTERRUPTED: &str = "the previous attempt was interrupted before its outcome \
+                                      was recorded; not sent again to avoid a duplicate";
+
+/// Each delivery's state machine (a port): `pending → sending → sent | failed`, and
+/// `sending → pending` for a transient failure or an attempt given back. Every transition is
+/// conditional: it happens only from the state (and, for an attempt's outcome, the attempt)
+/// it names, and returns `false` otherwise. [`DeliveryStore`] is the DynamoDB adapter,
+/// `MemoryDeliveries` the in-memory one.
+pub trait Deliveries: Send + Sync + std::fmt::Debug {
+    /// `pending → sending` (attempts + 1, leased until `now + lease`); else what the delivery
+    /// is ([`Claim`]): done, busy under a live lease, or interrupted (its expired lease: now
+    /// `failed`, `interrupted`, with the send's message).
+    fn claim<'a>(
+        &'a self,
+        id: &'a DeliveryId,
+        now: Timestamp,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, BroadcastError>>;
+    /// `sending → sent` for the attempt `claimed` owns (or `failed` by interruption meanwhile:
+    /// corrected to `sent`, out of the failed list).
+    fn mark_sent<'a>(
+        &'a self,
+        claimed: &'a DeliveryRecord,
+        now: Timestamp,
+        provider_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<bool, BroadcastError>>;
+    /// `sending → pending` with the attempt given back (`attempts` - 1): it never reached the
+    /// messenger.
+    fn release<'a>(
+        &'a self,
+        claimed: &'a DeliveryRecord,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, BroadcastError>>;
+    /// `sending → pending` after a transient failure of the attempt `claimed` owns.
+    fn mark_retry<'a>(
+        &'a self,
+        claimed: &'a DeliveryRecord,
+        now: Timestamp,
+        error: &'a str,
+    ) -> BoxFuture<'a, Result<bool, BroadcastError>>;
+    /// `sending → failed` for the attempt `claimed` owns: into the failed list, with `message`
+    /// and the endpoint tried.
+    fn mark_failed<'a>(
+        &'a self,
+        claimed: &'a DeliveryRecord,
+        now: Timestamp,
+        error: &'a str,
+        url: Option<&'a str>,
+        message: &'a str,
+    ) -> BoxFuture<'a, Result<bool, BroadcastError>>;
+}
+
+impl Deliveries for DeliveryStore {
+    fn claim<'a>(
+        &'a self,
+        id: &'a DeliveryId,
+        now: Timestamp,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, BroadcastError>> {
+        Box::pin(DeliveryStore::claim(self, id, now, lease))
+    }
+    fn mark_sent<'a>(
+        &'a self,
+        claimed: &'a DeliveryRecord,
+        now: Timestamp,
+        provider_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<bool, BroadcastError>> {
+        Box::pin(DeliveryStore::mark_sent(self, claimed, now, provider_id))
+    }
+    fn release<'a>(
+        &'a self,
+        claimed: &'a DeliveryRecord,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, BroadcastError>> {
+        Box::pin(DeliveryStore::release(self, claimed, now))
+    }
+    fn mark_retry<'a>(
+        &'a self,
+        claimed: &'a DeliveryRecord,
+        now: Timestamp,
+        error: &'a str,
+    ) -> BoxFuture<'a, Result<bool, BroadcastError>> {
+        Box::pin(DeliveryStore::mark_retry(self, claimed, now, error))
+    }
+    fn mark_failed<'a>(
+        &'a self,
+        claimed: &'a DeliveryRecord,
+        now: Timestamp,
+        error: &'a str,
+        url: Option<&'a str>,
+        message: &'a str,
+    ) -> BoxFuture<'a, Result<bool, BroadcastError>> {
+        Box::pin(DeliveryStore::mark_failed(
+            self, claimed, now, error, url, message,
+        ))
+    }
 }
 
 /// Deliveries in the messenger table.
@@ -122,10 +222,8 @@ impl DeliveryStore {
                         Ok(Claim::Busy(current.lease_until.unwrap_or(now)))
                     }
                     Status::Sending => {
-                        let reason = "the previous attempt was interrupted before its outcome was \
-                                      recorded; not sent again to avoid a duplicate";
                         let won = self
-                            .transition_failed(&current, now, reason, None, None, true)
+                            .transition_failed(&current, now, INTERRUPTED, None, None, true)
                             .await?;
                         if won {
                             let failed = self.get(id).await?.unwrap_or(current);
@@ -309,7 +407,8 @@ impl DeliveryStore {
     }
 }
 
-fn lease_end(now: Timestamp, lease: Duration) -> Timestamp {
+/// When a lease of `lease` taken at `now` ends.
+pub(crate) fn lease_end(now: Timestamp, lease: Duration) -> Timestamp {
     let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::zero());
     Timestamp::from_datetime(now.datetime() + lease).unwrap_or(now)
 }

@@ -14,6 +14,7 @@ use lookout_core::auth::Tenant;
 use lookout_core::ddb;
 use lookout_core::page::{ByteBudget, ReadBudget};
 use lookout_core::time::Timestamp;
+use lookout_core::BoxFuture;
 
 use crate::error::BroadcastError;
 use crate::input::{UserName, MAX_FAILED_PAGE};
@@ -22,10 +23,49 @@ use crate::replies::{FailedOut, FailedPage, FailedSince};
 use crate::store::keys::{failed_pk, s, FAILED_ALL, FAILED_ALL_INDEX, FAILED_INDEX};
 
 /// Page tokens: the failed-list GSI's last key, bound to the user's partition.
-const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "failedPk", "failedSk"];
+pub(crate) const TOKEN_KEYS: [&str; 4] = ["pk", "sk", "failedPk", "failedSk"];
 
 /// Failed deliveries read for one overview at most.
 pub(crate) const MAX_FAILED_READ: usize = 1000;
+
+/// The failed deliveries, a user's a page at a time (a port). [`FailedStore`] is the DynamoDB
+/// adapter, `MemoryFailedDeliveries` the in-memory one.
+pub trait FailedDeliveries: Send + Sync + std::fmt::Debug {
+    /// `user`'s failed deliveries, newest first: at most `limit` (1..=[`MAX_FAILED_PAGE`],
+    /// else [`BroadcastError::Invalid`]) and a page's bytes of them, from `next_token` (a
+    /// token of another user's list is [`BroadcastError::Invalid`]); the next token is there
+    /// only when more may follow.
+    fn page<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        limit: usize,
+        next_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<FailedPage, BroadcastError>>;
+}
+
+impl FailedDeliveries for FailedStore {
+    fn page<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        limit: usize,
+        next_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<FailedPage, BroadcastError>> {
+        Box::pin(FailedStore::page(self, tenant, user, limit, next_token))
+    }
+}
+
+/// A page's `limit`, if it is in 1..=[`MAX_FAILED_PAGE`].
+pub(crate) fn check_limit(limit: usize) -> Result<(), BroadcastError> {
+    if (1..=MAX_FAILED_PAGE).contains(&limit) {
+        Ok(())
+    } else {
+        Err(BroadcastError::Invalid(format!(
+            "limit must be 1..={MAX_FAILED_PAGE}"
+        )))
+    }
+}
 
 /// The failed deliveries of the messenger table.
 #[derive(Debug, Clone)]
@@ -51,11 +91,7 @@ impl FailedStore {
         limit: usize,
         next_token: Option<&str>,
     ) -> Result<FailedPage, BroadcastError> {
-        if !(1..=MAX_FAILED_PAGE).contains(&limit) {
-            return Err(BroadcastError::Invalid(format!(
-                "limit must be 1..={MAX_FAILED_PAGE}"
-            )));
-        }
+        check_limit(limit)?;
         let fpk = failed_pk(tenant.as_str(), user.as_str());
         let mut start = next_token
             .map(|t| ddb::decode_page_token(t, &TOKEN_KEYS, ("failedPk", &fpk), "next_token"))

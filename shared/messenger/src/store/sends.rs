@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::Client;
 use lookout_core::auth::Tenant;
 use lookout_core::error::error_chain;
 use lookout_core::time::Timestamp;
-use lookout_core::{ddb, StoreError};
+use lookout_core::{ddb, BoxFuture, StoreError};
 
 use crate::address::Addresses;
 use crate::error::BroadcastError;
@@ -16,13 +16,121 @@ use crate::input::{ContactName, UserName};
 use crate::records::{DeliveryRecord, SendRecord, Status};
 use crate::store::keys::s;
 
-/// What [`SendStore::create_once`] did.
+/// What [`Sends::create_once`] did.
 #[derive(Debug)]
-pub(crate) enum KeyedSend {
+pub enum KeyedSend {
     /// Stored now: dispatch it.
     Created(SendId, SendRecord, Vec<DeliveryRecord>),
     /// Stored by an earlier request with the same key and body.
     Replay(SendId, SendRecord),
+}
+
+/// A new send's id, record and deliveries.
+pub(crate) type NewSend = (SendId, SendRecord, Vec<DeliveryRecord>);
+
+/// Sends and the deliveries they are created with (a port). [`SendStore`] is the DynamoDB
+/// adapter, `MemorySends` the in-memory one.
+pub trait Sends: Send + Sync + std::fmt::Debug {
+    /// Stores a new send and one pending delivery per (contact, messenger), all or nothing.
+    fn create_new<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        contacts: &'a [(ContactName, Addresses)],
+        message: &'a str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<NewSend, BroadcastError>>;
+    /// The same under a client's key (`send_id` derived from it): the first request stores
+    /// it ([`KeyedSend::Created`]); a repeat of it finds it ([`KeyedSend::Replay`]), adding
+    /// any delivery a failed first attempt did not store; another request under the same key
+    /// (another fingerprint or tenant) is [`BroadcastError::KeyReused`].
+    #[allow(clippy::too_many_arguments)]
+    fn create_once<'a>(
+        &'a self,
+        send_id: SendId,
+        fingerprint: &'a str,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        contacts: &'a [(ContactName, Addresses)],
+        message: &'a str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<KeyedSend, BroadcastError>>;
+    /// Removes a send and its deliveries again (a send that could not be queued).
+    fn discard<'a>(
+        &'a self,
+        send: &'a SendRecord,
+        deliveries: &'a [DeliveryRecord],
+    ) -> BoxFuture<'a, Result<(), BroadcastError>>;
+    /// A send (strongly consistent); `None` if unknown.
+    fn get<'a>(
+        &'a self,
+        id: &'a SendId,
+    ) -> BoxFuture<'a, Result<Option<SendRecord>, BroadcastError>>;
+    /// Every delivery of a send, in order.
+    fn deliveries<'a>(
+        &'a self,
+        id: &'a SendId,
+    ) -> BoxFuture<'a, Result<Vec<DeliveryRecord>, BroadcastError>>;
+}
+
+impl Sends for SendStore {
+    fn create_new<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        contacts: &'a [(ContactName, Addresses)],
+        message: &'a str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<NewSend, BroadcastError>> {
+        Box::pin(SendStore::create_new(
+            self, tenant, user, contacts, message, at, now,
+        ))
+    }
+    fn create_once<'a>(
+        &'a self,
+        send_id: SendId,
+        fingerprint: &'a str,
+        tenant: &'a Tenant,
+        user: &'a UserName,
+        contacts: &'a [(ContactName, Addresses)],
+        message: &'a str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<KeyedSend, BroadcastError>> {
+        Box::pin(SendStore::create_once(
+            self,
+            send_id,
+            fingerprint,
+            tenant,
+            user,
+            contacts,
+            message,
+            at,
+            now,
+        ))
+    }
+    fn discard<'a>(
+        &'a self,
+        send: &'a SendRecord,
+        deliveries: &'a [DeliveryRecord],
+    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(SendStore::discard(self, send, deliveries))
+    }
+    fn get<'a>(
+        &'a self,
+        id: &'a SendId,
+    ) -> BoxFuture<'a, Result<Option<SendRecord>, BroadcastError>> {
+        Box::pin(SendStore::get(self, id))
+    }
+    fn deliveries<'a>(
+        &'a self,
+        id: &'a SendId,
+    ) -> BoxFuture<'a, Result<Vec<DeliveryRecord>, BroadcastError>> {
+        Box::pin(SendStore::deliveries(self, id))
+    }
 }
 
 /// Sends and their deliveries in the messenger table.
@@ -151,62 +259,16 @@ impl SendStore {
         at: Timestamp,
         now: Timestamp,
     ) -> Result<(SendRecord, Vec<DeliveryRecord>), BroadcastError> {
-        let expires_at = at.max(now).unix_seconds() + self.retention_days * 86_400;
-        let scheduled = at > now;
-        let mut deliveries = Vec::new();
-        for (contact, addresses) in contacts {
-            for (kind, address) in addresses.iter() {
-                let n = u16::try_from(deliveries.len())
-                    .ok()
-                    .filter(|n| usize::from(*n) < MAX_DELIVERIES)
-                    .ok_or_else(|| BroadcastError::invalid("too many deliveries in one send"))?;
-                let id = DeliveryId {
-                    send: send_id.clone(),
-                    n,
-                };
-                deliveries.push(DeliveryRecord {
-                    pk: send_id.pk(),
-                    sk: id.sk(),
-                    delivery_id: id.to_string(),
-                    tenant: tenant.as_str().to_owned(),
-                    user_name: user.as_str().to_owned(),
-                    contact: contact.as_str().to_owned(),
-                    messenger: kind,
-                    address: address.to_owned(),
-                    scheduled_at: at,
-                    status: Status::Pending,
-                    attempts: 0,
-                    created_at: now,
-                    updated_at: now,
-                    lease_until: None,
-                    last_error: None,
-                    sent_at: None,
-                    provider_id: None,
-                    failed_at: None,
-                    interrupted: false,
-                    url: None,
-                    message: None,
-                    failed_pk: None,
-                    failed_sk: None,
-                    failed_all: None,
-                    expires_at,
-                });
-            }
-        }
-        let send = SendRecord {
-            request_hash: None,
-            pk: send_id.pk(),
-            sk: "SEND".to_owned(),
-            tenant: tenant.as_str().to_owned(),
-            user_name: user.as_str().to_owned(),
-            message: message.to_owned(),
-            scheduled_at: at,
-            created_at: now,
-            scheduled,
-            deliveries: deliveries.len(),
-            expires_at,
-        };
-        Ok((send, deliveries))
+        send_records(
+            self.retention_days,
+            send_id,
+            tenant,
+            user,
+            contacts,
+            message,
+            at,
+            now,
+        )
     }
 
     /// Removes a send and its deliveries again: the send route's undo when it cannot queue
@@ -267,4 +329,75 @@ impl SendStore {
             .map(|item| serde_dynamo::from_item(item).map_err(BroadcastError::from))
             .collect()
     }
+}
+
+/// The items of a new send (not yet stored), kept `retention_days` after it is due: the send
+/// and one pending delivery per (contact, messenger), numbered in the order given.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn send_records(
+    retention_days: i64,
+    send_id: &SendId,
+    tenant: &Tenant,
+    user: &UserName,
+    contacts: &[(ContactName, Addresses)],
+    message: &str,
+    at: Timestamp,
+    now: Timestamp,
+) -> Result<(SendRecord, Vec<DeliveryRecord>), BroadcastError> {
+    let expires_at = at.max(now).unix_seconds() + retention_days * 86_400;
+    let scheduled = at > now;
+    let mut deliveries = Vec::new();
+    for (contact, addresses) in contacts {
+        for (kind, address) in addresses.iter() {
+            let n = u16::try_from(deliveries.len())
+                .ok()
+                .filter(|n| usize::from(*n) < MAX_DELIVERIES)
+                .ok_or_else(|| BroadcastError::invalid("too many deliveries in one send"))?;
+            let id = DeliveryId {
+                send: send_id.clone(),
+                n,
+            };
+            deliveries.push(DeliveryRecord {
+                pk: send_id.pk(),
+                sk: id.sk(),
+                delivery_id: id.to_string(),
+                tenant: tenant.as_str().to_owned(),
+                user_name: user.as_str().to_owned(),
+                contact: contact.as_str().to_owned(),
+                messenger: kind,
+                address: address.to_owned(),
+                scheduled_at: at,
+                status: Status::Pending,
+                attempts: 0,
+                created_at: now,
+                updated_at: now,
+                lease_until: None,
+                last_error: None,
+                sent_at: None,
+                provider_id: None,
+                failed_at: None,
+                interrupted: false,
+                url: None,
+                message: None,
+                failed_pk: None,
+                failed_sk: None,
+                failed_all: None,
+                expires_at,
+            });
+        }
+    }
+    let send = SendRecord {
+        request_hash: None,
+        pk: send_id.pk(),
+        sk: "SEND".to_owned(),
+        tenant: tenant.as_str().to_owned(),
+        user_name: user.as_str().to_owned(),
+        message: message.to_owned(),
+        scheduled_at: at,
+        created_at: now,
+        scheduled,
+        deliveries: deliveries.len(),
+        expires_at,
+    };
+    Ok((send, deliveries))
 }

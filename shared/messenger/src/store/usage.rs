@@ -16,12 +16,41 @@ use lookout_core::auth::Tenant;
 use lookout_core::error::error_chain;
 use lookout_core::quota::utc_day;
 use lookout_core::time::Timestamp;
+use lookout_core::BoxFuture;
 
 use crate::error::BroadcastError;
 use crate::store::keys::{counts_pk, n, s};
 
 /// The sort key of a tenant's contact count.
 const CONTACTS_SK: &str = "CONTACTS";
+
+/// A tenant's daily sends, for `QuotaSendsPerDay` (a port). [`UsageStore`] is the DynamoDB
+/// adapter, `MemoryUsageCounts` the in-memory one. (The contact count is the contact
+/// store's: it changes only with the contacts.)
+pub trait UsageCounts: Send + Sync + std::fmt::Debug {
+    /// Sends `tenant` made on `now`'s UTC day.
+    fn sends_today<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<u64, BroadcastError>>;
+    /// Counts one accepted send of `tenant` on `now`'s UTC day (best effort: a failure is
+    /// logged, the send stands).
+    fn count_send<'a>(&'a self, tenant: &'a Tenant, now: Timestamp) -> BoxFuture<'a, ()>;
+}
+
+impl UsageCounts for UsageStore {
+    fn sends_today<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<u64, BroadcastError>> {
+        Box::pin(UsageStore::sends_today(self, tenant, now))
+    }
+    fn count_send<'a>(&'a self, tenant: &'a Tenant, now: Timestamp) -> BoxFuture<'a, ()> {
+        Box::pin(UsageStore::count_send(self, tenant, now))
+    }
+}
 
 /// A tenant's counts in the messenger table.
 #[derive(Debug, Clone)]
