@@ -41,7 +41,7 @@ changed=shared/$domain/src/lib.rs
 echo "// bench/build.sh: a one-line change" >> "$changed"
 again=$(timed_build incremental)
 echo "after a one-line change in $changed: ${again} s   target <= 90 s"
-echo "cargo builds per sam build: $builds (one per template Binary: each domain's deploy binary, which its functions share, and messenger-deliver's own)"
+echo "cargo builds per sam build: $builds (one per template Binary: each domain's deploy binary, which its functions share, and deliver-messages's own)"
 echo
 echo "== Artifacts (.aws-sam/build, zipped as sam deploy uploads them; target <= 4 MiB = 4194304 bytes)"
 python3 - "$work/cold.log" <<'PY'

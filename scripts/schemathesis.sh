@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Contract fuzzing with Schemathesis against a running stack, from the OpenAPI document the
-# stack serves at GET /openapi.json (functions/admin/openapi/openapi.json): every operation
+# stack serves at GET /openapi.json (functions/admin/serve-openapi/openapi.json): every operation
 # with schema examples, boundary and negative data ("coverage"), random valid and invalid data
 # ("fuzzing"), and chains of calls along the document's links ("stateful"), with every check
 # (schemathesis.toml says which expectations are ours and why). Exits non-zero on a failure.

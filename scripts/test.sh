@@ -25,51 +25,29 @@ cargo fmt --all -- --check
 say "cfn-lint template.yaml"
 cfn-lint template.yaml
 
-say "sam validate --lint (aws-sam-cli, in its own virtualenv)"
-scripts/sam_validate.sh
-
-say "cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-
-if [ "${LOOKOUT_SKIP_ARM64:-}" != 1 ]; then
-  # The deploy as ops run it (docs/deploy.md), up to the first call that needs AWS credentials:
-  # the deploy tools, a config from outside the repository checked against template.yaml, the
-  # template checks, and `sam build` of every deploy binary (aarch64, release): what proves the
-  # functions build for Lambda. LTO off and opt-level 0 here only (CI time: this proves they
-  # compile and link); `make deploy` and `make build-arm64` keep the release profile (thin LTO,
-  # opt-level "s"), and bench/build.sh measures that build.
-  say "scripts/deploy.sh --dry-run: config, sam validate, sam build of every deploy binary (LTO off, opt-level 0 for CI time)"
-  deploy_dir=$(mktemp -d)
-  python3 -c 'import secrets; print(secrets.token_hex(32))' >"$deploy_dir/admin-token"
-  printf 'stack: lookout-ci\nregion: eu-west-1\nadmin_token_file: %s\nparameters:\n  AdminEmail: ops@example.com\n  SenderEmail: lookout@example.com\n' \
-    "$deploy_dir/admin-token" >"$deploy_dir/deploy.yaml"
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
-    scripts/deploy.sh --dry-run --allow-dirty --config "$deploy_dir/deploy.yaml"
-  rm -rf "$deploy_dir"
-  # .cargo/config.toml links them non-PIE (no relocations for the loader at a cold start):
-  # check the ELF type of what `sam build` made, one binary per build (functions of a domain
-  # share theirs).
-  python3 - .aws-sam/build/*/bootstrap <<'PY'
-import os, struct, sys
-seen = {}
-for path in sys.argv[1:]:
-    with open(path, "rb") as f:
-        head = f.read(20)
-    kind = struct.unpack_from("<H", head, 16)[0]
-    if head[:4] != b"\x7fELF" or kind != 2:
-        sys.exit(f"{path}: not a non-PIE executable (e_type {kind}); see .cargo/config.toml")
-    seen[os.path.getsize(path)] = path
-print(f"{len(sys.argv) - 1} built bootstraps ({len(seen)} distinct binaries) are non-PIE executables")
-PY
-fi
+# The lint lane (clippy, then the deploy's dry run with its arm64 `sam build`) is CPU-bound
+# and needs nothing the tests make, while the test lanes mostly wait on moto, watch and the
+# pump: it runs beside them, at the lowest priority (it takes the CPU they leave idle), with
+# its own cargo target directories, so it never holds the build lock watch takes. Its log and
+# status join the test lanes'.
+lanes=target/test-lanes
+rm -rf "$lanes" && mkdir -p "$lanes"
+lane() {
+  local name=$1
+  shift
+  if "$@" >"$lanes/$name.log" 2>&1; then
+    echo "passed" >"$lanes/$name.status"
+  else
+    echo "failed" >"$lanes/$name.status"
+  fi
+}
+lane d nice -n 19 scripts/lint_lane.sh &
 
 export LOOKOUT_IAM_AUDIT_DIR="$PWD/target/iam-audit"
 rm -rf "$LOOKOUT_IAM_AUDIT_DIR"
 mkdir -p "$LOOKOUT_IAM_AUDIT_DIR"
 
 say "cargo test --workspace --no-run (every test binary), and the binaries watch and the smoke stack run"
-lanes=target/test-lanes
-rm -rf "$lanes" && mkdir -p "$lanes"
 cargo test --workspace --locked --no-run --message-format=json-render-diagnostics >"$lanes/build.json"
 # What watch and scripts/start.sh run (scripts/local_bins.sh), with the same features as the
 # tests (no dev-dependencies anywhere), so nothing compiles twice and no test waits for a build.
@@ -107,15 +85,6 @@ run_list() {
     (cd "$dir" && "$exe") || return 1
   done <"$list"
 }
-lane() {
-  local name=$1
-  shift
-  if "$@" >"$lanes/$name.log" 2>&1; then
-    echo "passed" >"$lanes/$name.status"
-  else
-    echo "failed" >"$lanes/$name.status"
-  fi
-}
 lane_b() {
   run_list "$lanes/b.list" && cargo test --workspace --locked --doc
 }
@@ -127,7 +96,7 @@ lane b lane_b &
 lane c nice -n 10 scripts/smoke_local.sh &
 wait
 failed=0
-for name in a b c; do
+for name in a b c d; do
   status=$(cat "$lanes/$name.status" 2>/dev/null || echo "failed")
   say "lane $name: $status"
   if [ "$status" = passed ]; then

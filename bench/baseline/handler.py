@@ -1,16 +1,16 @@
 """Baselines for the Lambda benchmark: each endpoint family's representative operation as a
 Python Lambda with boto3, picked by BASELINE_OP (the Rust function it mirrors):
 
-| BASELINE_OP      | request                | DynamoDB (and other) calls, as the Rust function makes them  |
-|------------------|------------------------|--------------------------------------------------------------|
-| start-session    | POST /start_session    | GetItem API key, PutItem session                             |
-| send-logs        | POST /send_logs        | GetItem log user, BatchWriteItem of packed chunk items       |
-| report-incident  | POST /incidents        | GetItem app, GetItem group, Query recent logs, GetItem       |
-|                  |                        | heartbeat app, TransactWriteItems (incident + group), SES    |
-|                  |                        | SendEmail, UpdateItem (notified)                             |
-| heartbeat        | POST /api/apps/        | GetItem API key, UpdateItem app                              |
-| contacts-create  | POST /api/contacts     | GetItem API key, BatchWriteItem contact                      |
-| admin-api-keys   | POST /admin/api_keys   | PutItem key (admin token checked against its SHA-256)        |
+| BASELINE_OP         | request                | DynamoDB (and other) calls, as the Rust function makes them  |
+|---------------------|------------------------|--------------------------------------------------------------|
+| start-session       | POST /start_session    | GetItem API key, PutItem session                             |
+| send-logs           | POST /send_logs        | GetItem log user, BatchWriteItem of packed chunk items       |
+| report-incident     | POST /incidents        | GetItem app, GetItem group, Query recent logs, GetItem       |
+|                     |                        | heartbeat app, TransactWriteItems (incident + group), SES    |
+|                     |                        | SendEmail, UpdateItem (notified)                             |
+| record-heartbeat    | POST /api/apps/        | GetItem API key, UpdateItem app                              |
+| create-contacts     | POST /api/contacts     | GetItem API key, BatchWriteItem contact                      |
+| admin-issue-api-key | POST /admin/api_keys   | PutItem key (admin token checked against its SHA-256)        |
 
 Shaped the way a Python Lambda is written: module-level `import boto3` and client creation
 (the init phase), then `handler(event, context)` per invocation answering an API Gateway HTTP
@@ -266,7 +266,7 @@ def report_incident(event):
     return respond(201, {"id": iid, "status": "open", "count": 1, "grouped": False})
 
 
-def heartbeat(event):
+def record_heartbeat(event):
     tenant = tenant_of(headers_of(event))
     if tenant is None:
         return error(401, "invalid API key")
@@ -292,7 +292,7 @@ def heartbeat(event):
     return respond(200, {"status": "ok", "app_id": app_id, "state": state, "received_at": now_rfc3339()})
 
 
-def contacts_create(event):
+def create_contacts(event):
     tenant = tenant_of(headers_of(event))
     if tenant is None:
         return error(401, "invalid API key")
@@ -313,7 +313,7 @@ def contacts_create(event):
     return respond(200, {"success": True})
 
 
-def admin_api_keys(event):
+def admin_issue_api_key(event):
     token = api_key(headers_of(event))
     if not token or sha256(token) != ENV["ADMIN_TOKEN_SHA256"]:
         return error(401, "admin token required")
@@ -336,9 +336,9 @@ HANDLERS = {
     "start-session": start_session,
     "send-logs": send_logs,
     "report-incident": report_incident,
-    "heartbeat": heartbeat,
-    "contacts-create": contacts_create,
-    "admin-api-keys": admin_api_keys,
+    "record-heartbeat": record_heartbeat,
+    "create-contacts": create_contacts,
+    "admin-issue-api-key": admin_issue_api_key,
 }
 OPERATION = HANDLERS[OP]
 

@@ -37,19 +37,19 @@ fn record(role: &str, service: &str, action: &str, params: serde_json::Value) ->
 fn idempotent_send() -> Vec<Record> {
     vec![
         record(
-            "contacts-send",
+            "send-messages",
             "dynamodb",
             "PutItem",
             json!({"TableName": "t1-MessengerTable"}),
         ),
         record(
-            "contacts-send",
+            "send-messages",
             "dynamodb",
             "GetItem",
             json!({"TableName": "t1-MessengerTable"}),
         ),
         record(
-            "contacts-send",
+            "send-messages",
             "dynamodb",
             "Query",
             json!({"TableName": "t1-MessengerTable"}),
@@ -71,9 +71,9 @@ fn admin_mail(role: &str) -> Record {
 fn the_template_allows_what_the_functions_do() {
     let (tpl, path) = real();
     let mut records = idempotent_send();
-    records.push(admin_mail("silent-app-scanner"));
+    records.push(admin_mail("scan-silent-apps"));
     records.push(record(
-        "messenger-deliver",
+        "deliver-messages",
         "secretsmanager",
         "GetSecretValue",
         json!({"SecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:t1-MessengerSecret-AbCdEf"}),
@@ -95,14 +95,14 @@ fn the_idempotent_send_needs_put_get_and_query() {
             report
                 .refused
                 .iter()
-                .any(|r| r.starts_with("contacts-send: dynamodb:") && r.contains(action)),
+                .any(|r| r.starts_with("send-messages: dynamodb:") && r.contains(action)),
             "{action}: {:#?}",
             report.refused
         );
     }
     // And moto, which checks actions only, refuses it too: the local role lacks them.
     let roles = function_roles(&tpl, &path).unwrap();
-    let send = roles.iter().find(|r| r.binary == "contacts-send").unwrap();
+    let send = roles.iter().find(|r| r.binary == "send-messages").unwrap();
     let policy = local_policy(send).to_string();
     assert!(!policy.contains("dynamodb:PutItem"), "{policy}");
 }
@@ -161,7 +161,7 @@ fn ses_needs_sender_and_recipient_by_address_domain_and_parent_domain() {
       Events:
         EveryMinute:"#;
     let (tpl, path) = mutated(now, before);
-    let report = check(&tpl, &path, &[admin_mail("silent-app-scanner")]).unwrap();
+    let report = check(&tpl, &path, &[admin_mail("scan-silent-apps")]).unwrap();
     let refused: Vec<&String> = report.refused.iter().collect();
     assert!(
         refused
@@ -171,11 +171,11 @@ fn ses_needs_sender_and_recipient_by_address_domain_and_parent_domain() {
     );
     // The template as it is allows every identity the mail may be verified through.
     let (tpl, path) = real();
-    let report = check(&tpl, &path, &[admin_mail("silent-app-scanner")]).unwrap();
+    let report = check(&tpl, &path, &[admin_mail("scan-silent-apps")]).unwrap();
     assert!(report.refused.is_empty(), "{:#?}", report.refused);
     // A statement with a condition the check does not understand is refused, not ignored.
     let (tpl, path) = mutated(now, &now.replace("StringEquals:", "StringLike:"));
-    assert!(check(&tpl, &path, &[admin_mail("silent-app-scanner")]).is_err());
+    assert!(check(&tpl, &path, &[admin_mail("scan-silent-apps")]).is_err());
 }
 
 /// Failure 4 of issue #12: no messenger token is a parameter, an environment variable or a
@@ -207,7 +207,7 @@ fn messenger_tokens_are_in_secrets_manager_only() {
         .functions()
         .unwrap()
         .into_iter()
-        .find(|f| f.binary == "messenger-deliver")
+        .find(|f| f.binary == "deliver-messages")
         .unwrap();
     assert!(deliver.env.contains_key("MESSENGER_SECRET_ARN"));
     // Another secret of the account is refused.
@@ -215,7 +215,7 @@ fn messenger_tokens_are_in_secrets_manager_only() {
         &tpl,
         &path,
         &[record(
-            "messenger-deliver",
+            "deliver-messages",
             "secretsmanager",
             "GetSecretValue",
             json!({"SecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod-db-password-AbCdEf"}),

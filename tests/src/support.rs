@@ -28,21 +28,21 @@ pub const TRACKER_FUNCTIONS: [&str; 5] = [
 
 /// The functions built over `incidents::AdminDeps` (incident admin routes).
 pub const INCIDENT_ADMIN_FUNCTIONS: [&str; 7] = [
-    "register-app",
-    "list-apps",
-    "update-app",
-    "delete-app",
-    "list-incidents",
-    "get-incident",
-    "update-incident",
+    "admin-register-app",
+    "admin-list-apps",
+    "admin-update-app",
+    "admin-delete-app",
+    "admin-list-incidents",
+    "admin-get-incident",
+    "admin-update-incident",
 ];
 
 /// The functions built over `broadcast::Deps` (contacts and the failed list).
 pub const CONTACT_FUNCTIONS: [&str; 4] = [
-    "contacts-create",
-    "contacts-delete",
-    "contacts-list",
-    "get-failed-mess",
+    "create-contacts",
+    "delete-contacts",
+    "list-contacts",
+    "list-failed-messages",
 ];
 
 /// A fresh copy of the stack's tables and the handlers' dependencies.
@@ -55,7 +55,7 @@ pub struct TestApp {
     pub endpoint: String,
     pub stack: Stack,
     trackers: BTreeMap<&'static str, tracker::Deps>,
-    pub admin: admin_api_keys::Deps,
+    pub admin: admin_issue_api_key::Deps,
     /// The provisioning user's view of the API keys table (issues keys for tests).
     pub keys: ApiKeys,
     /// A key of tenant `acme`.
@@ -113,11 +113,11 @@ pub async fn spawn_app() -> TestApp {
         );
     }
     let own = aws_sdk_dynamodb::Client::new(
-        &moto::function_config(&endpoint, "admin-api-keys")
+        &moto::function_config(&endpoint, "admin-issue-api-key")
             .await
             .expect("the function's local IAM role"),
     );
-    let admin = admin_api_keys::Deps {
+    let admin = admin_issue_api_key::Deps {
         admin: AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap(),
         keys: ApiKeys::new(own, &keys_table),
         clock: lookout_core::time::system_clock(),
@@ -712,7 +712,7 @@ pub async fn messenger_pump(l: &Live) -> lookout_dev::pump::Pump {
         .functions()
         .unwrap()
         .into_iter()
-        .filter(|f| f.binary == "messenger-deliver")
+        .filter(|f| f.binary == "deliver-messages")
         .collect();
     let mut config = lookout_dev::pump::PumpConfig::new(l.stack.clone(), functions, l.base.clone());
     config.sqs_wait_seconds = 0;
@@ -722,13 +722,13 @@ pub async fn messenger_pump(l: &Live) -> lookout_dev::pump::Pump {
 }
 
 /// The local event pump for this live stack's app-events queue only (heartbeat transitions →
-/// `app-incidents`), no long polling. Several may run at once: each message is taken once.
+/// `apply-app-transitions`), no long polling. Several may run at once: each message is taken once.
 pub async fn app_events_pump(l: &Live) -> lookout_dev::pump::Pump {
     let functions = template()
         .functions()
         .unwrap()
         .into_iter()
-        .filter(|f| f.binary == "app-incidents")
+        .filter(|f| f.binary == "apply-app-transitions")
         .collect();
     let mut config = lookout_dev::pump::PumpConfig::new(l.stack.clone(), functions, l.base.clone());
     config.sqs_wait_seconds = 0;

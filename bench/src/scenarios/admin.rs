@@ -10,15 +10,15 @@ use super::TENANT;
 /// The call for an admin or console function, `None` for any other.
 pub(super) async fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option<Call>> {
     let call = match binary {
-        "admin-api-keys" => http.call(
+        "admin-issue-api-key" => http.call(
             fx.admin(),
             vec![],
             Some(json!({"tenant": TENANT, "label": "bench"})),
             201,
         ),
-        "console" => http.call(vec![], vec![], None, 200),
-        "openapi" => http.call(vec![], vec![], None, 200),
-        "admin-overview" => http.call(fx.admin(), vec![], None, 200),
+        "serve-console" => http.call(vec![], vec![], None, 200),
+        "serve-openapi" => http.call(vec![], vec![], None, 200),
+        "admin-get-overview" => http.call(fx.admin(), vec![], None, 200),
         "admin-list-api-keys" => http.call(fx.admin(), vec![("tenant", TENANT)], None, 200),
         "admin-revoke-api-key" => {
             let issued = fx

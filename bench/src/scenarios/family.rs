@@ -28,24 +28,33 @@ impl Family {
         Some(match binary {
             "start-session" | "add-event" | "end-session" | "get-session"
             | "get-machine-events" => Self::Tracker,
-            "send-logs" | "query-logs" | "admin-log-users" => Self::Logs,
-            "report-incident" | "register-app" | "update-app" | "delete-app" | "list-apps"
-            | "list-incidents" | "get-incident" | "update-incident" | "app-incidents" => {
-                Self::Incidents
-            }
-            "heartbeat"
-            | "heartbeat-signal"
-            | "heartbeat-badge"
-            | "admin-heartbeat-apps"
+            "send-logs" | "query-logs" | "admin-issue-log-token" => Self::Logs,
+            "report-incident"
+            | "admin-register-app"
+            | "admin-update-app"
+            | "admin-delete-app"
+            | "admin-list-apps"
+            | "admin-list-incidents"
+            | "admin-get-incident"
+            | "admin-update-incident"
+            | "apply-app-transitions" => Self::Incidents,
+            "record-heartbeat"
+            | "record-signal"
+            | "get-badge"
+            | "admin-update-heartbeat-app"
             | "admin-list-heartbeat-apps"
-            | "silent-app-scanner" => Self::Heartbeats,
-            "contacts-create" | "contacts-delete" | "contacts-list" | "contacts-send"
-            | "get-failed-mess" | "messenger-deliver" => Self::Messenger,
-            "admin-api-keys"
+            | "scan-silent-apps" => Self::Heartbeats,
+            "create-contacts"
+            | "delete-contacts"
+            | "list-contacts"
+            | "send-messages"
+            | "list-failed-messages"
+            | "deliver-messages" => Self::Messenger,
+            "admin-issue-api-key"
             | "admin-list-api-keys"
             | "admin-revoke-api-key"
-            | "admin-overview" => Self::Admin,
-            "console" | "openapi" => Self::Console,
+            | "admin-get-overview" => Self::Admin,
+            "serve-console" | "serve-openapi" => Self::Console,
             _ => return None,
         })
     }
@@ -69,10 +78,10 @@ impl Family {
             Self::Tracker => "start-session",
             Self::Logs => "send-logs",
             Self::Incidents => "report-incident",
-            Self::Heartbeats => "heartbeat",
-            Self::Messenger => "contacts-create",
-            Self::Admin => "admin-api-keys",
-            Self::Console => "console",
+            Self::Heartbeats => "record-heartbeat",
+            Self::Messenger => "create-contacts",
+            Self::Admin => "admin-issue-api-key",
+            Self::Console => "serve-console",
         }
     }
 }

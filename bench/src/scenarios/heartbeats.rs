@@ -15,20 +15,20 @@ pub(super) const HEARTBEAT_APP: &str = "42";
 /// The call for a heartbeats function, `None` for any other.
 pub(super) fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option<Call>> {
     let call = match binary {
-        "heartbeat" => http.call(
+        "record-heartbeat" => http.call(
             fx.key(),
             vec![],
             Some(json!({"app_id": HEARTBEAT_APP, "message": "OK:200"})),
             200,
         ),
-        "heartbeat-signal" => http.at(
+        "record-signal" => http.at(
             Some("/api/apps/success".into()),
             fx.key(),
             vec![],
             Some(json!({"app_id": HEARTBEAT_APP})),
             200,
         ),
-        "heartbeat-badge" => {
+        "get-badge" => {
             let badge = BadgeKey::from_secret(&fx.badge_secret);
             http.at(
                 Some(badge.path(TENANT, HEARTBEAT_APP)),
@@ -38,7 +38,7 @@ pub(super) fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option
                 200,
             )
         }
-        "admin-heartbeat-apps" => http.call(
+        "admin-update-heartbeat-app" => http.call(
             fx.admin(),
             vec![],
             Some(
@@ -52,7 +52,7 @@ pub(super) fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option
             None,
             200,
         ),
-        "silent-app-scanner" => Ok(Call {
+        "scan-silent-apps" => Ok(Call {
             request: Request::Scheduled {
                 time: now().to_rfc3339(),
             },

@@ -23,7 +23,7 @@ pub(super) async fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<
             )),
             201,
         ),
-        "register-app" => http.call(
+        "admin-register-app" => http.call(
             fx.admin(),
             vec![],
             Some(
@@ -31,13 +31,13 @@ pub(super) async fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<
             ),
             201,
         ),
-        "update-app" => http.call(
+        "admin-update-app" => http.call(
             fx.admin(),
             vec![],
             Some(json!({"name": fx.app_name, "description": unique("updated")})),
             200,
         ),
-        "delete-app" => {
+        "admin-delete-app" => {
             let name = unique("bench-doomed");
             let app: AppIn = serde_json::from_value(json!({ "name": name }))?;
             fx.incidents
@@ -46,10 +46,12 @@ pub(super) async fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<
                 .context("registering an app to delete")?;
             http.call(fx.admin(), vec![], Some(json!({ "name": name })), 200)
         }
-        "list-apps" => http.call(fx.admin(), vec![], None, 200),
-        "list-incidents" => http.call(fx.admin(), vec![("limit", "50")], None, 200),
-        "get-incident" => http.call(fx.admin(), vec![("id", fx.incident_id.as_str())], None, 200),
-        "update-incident" => {
+        "admin-list-apps" => http.call(fx.admin(), vec![], None, 200),
+        "admin-list-incidents" => http.call(fx.admin(), vec![("limit", "50")], None, 200),
+        "admin-get-incident" => {
+            http.call(fx.admin(), vec![("id", fx.incident_id.as_str())], None, 200)
+        }
+        "admin-update-incident" => {
             // A fresh incident per call: the same one would grow a longer history each time.
             let fresh: NewIncident = serde_json::from_value(incident_body(
                 &fx.app_name,
@@ -70,7 +72,7 @@ pub(super) async fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<
                 200,
             )
         }
-        "app-incidents" => {
+        "apply-app-transitions" => {
             // A fresh app per call: each event opens its incident (the same app's repeat
             // would be dropped as already seen).
             let event = AppTransition {

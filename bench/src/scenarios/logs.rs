@@ -25,7 +25,7 @@ pub(super) fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option
             None,
             200,
         ),
-        "admin-log-users" => http.call(
+        "admin-issue-log-token" => http.call(
             fx.admin(),
             vec![],
             Some(json!({"user": unique("bench-user")})),

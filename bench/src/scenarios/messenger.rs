@@ -15,8 +15,8 @@ pub(super) const MSG_USER: &str = "ann";
 /// The call for a messenger function, `None` for any other.
 pub(super) async fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option<Call>> {
     let call = match binary {
-        "contacts-create" => http.call(fx.key(), vec![], Some(contact_body("carol")), 200),
-        "contacts-delete" => {
+        "create-contacts" => http.call(fx.key(), vec![], Some(contact_body("carol")), 200),
+        "delete-contacts" => {
             let name = unique("tmp");
             fx.put_contact(&name).await?;
             http.call(
@@ -26,8 +26,8 @@ pub(super) async fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<
                 200,
             )
         }
-        "contacts-list" => http.call(fx.key(), vec![("user_name", MSG_USER)], None, 200),
-        "contacts-send" => http.call(
+        "list-contacts" => http.call(fx.key(), vec![("user_name", MSG_USER)], None, 200),
+        "send-messages" => http.call(
             fx.key(),
             vec![],
             Some(
@@ -35,13 +35,13 @@ pub(super) async fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<
             ),
             200,
         ),
-        "get-failed-mess" => http.call(
+        "list-failed-messages" => http.call(
             fx.key(),
             vec![("user_name", MSG_USER), ("limit", "100")],
             None,
             200,
         ),
-        "messenger-deliver" => Ok(Call {
+        "deliver-messages" => Ok(Call {
             request: Request::Sqs {
                 queue_arn: fx.queue_arn.clone(),
                 bodies: vec![fx.new_delivery().await?],

@@ -1,14 +1,18 @@
 //! DynamoDB helpers shared by every store.
 
+mod pages;
+
 use std::{collections::HashMap, time::Duration};
 
 use aws_sdk_dynamodb::{
     error::SdkError,
-    operation::batch_write_item::BatchWriteItemError,
+    operation::{batch_write_item::BatchWriteItemError, query::builders::QueryFluentBuilder},
     types::{AttributeValue, WriteRequest},
 };
 
 use crate::error::{InvalidInput, StoreError};
+
+pub use pages::{query_pages, Item, Next, PageEnd, Paged, QueryCallError};
 
 /// BatchWriteItem's limit per call.
 pub const BATCH_WRITE_MAX: usize = 25;
@@ -126,19 +130,14 @@ pub fn backoff(attempt: u32) -> Duration {
 }
 
 /// Every item a Query returns, following `LastEvaluatedKey` through all pages.
-pub async fn query_all(
-    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-) -> Result<Vec<std::collections::HashMap<String, AttributeValue>>, StoreError> {
+pub async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
     let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = query.clone().set_exclusive_start_key(start).send().await?;
+    query_pages(query, None, |page| {
         out.extend(page.items.unwrap_or_default());
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(out);
-        }
-    }
+        Ok::<_, StoreError>(Next::Page)
+    })
+    .await?;
+    Ok(out)
 }
 
 /// A BatchWriteItem put of `record`.

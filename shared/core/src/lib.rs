@@ -10,7 +10,7 @@
 //! - [`time`]: lenient timestamp parsing, stored as RFC 3339 UTC; time zones; the clock,
 //! - [`auth`]: the admin token's hash, tenant names,
 //! - [`quota`]: per-tenant quotas and what exceeding one says,
-//! - [`ddb`]: DynamoDB helpers (batch writes that retry unprocessed items).
+//! - [`ddb`]: DynamoDB helpers (batch writes that retry unprocessed items, paged Query reads).
 
 /// `impl Deserialize` for validated newtypes: read a string, then `Self::parse` it (its error
 /// becomes the serde error the client sees).

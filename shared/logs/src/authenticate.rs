@@ -3,7 +3,7 @@
 use lookout_core::auth::ct_eq;
 
 use crate::error::LogError;
-use crate::store::users::LogUserStore;
+use crate::store::users::LogUsers;
 use crate::tokens::stored_hash;
 use crate::usage::Usage;
 use crate::user_name::UserName;
@@ -19,7 +19,7 @@ pub struct LogUser {
 /// `user`, when `x_user_token` is its current token (compared in constant time);
 /// [`LogError::TokenMismatch`] for another token or an unknown user.
 pub async fn authenticate(
-    users: &LogUserStore,
+    users: &dyn LogUsers,
     user: &UserName,
     x_user_token: &str,
 ) -> Result<LogUser, LogError> {

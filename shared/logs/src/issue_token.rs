@@ -5,7 +5,7 @@ use rand::RngCore;
 
 use crate::error::LogError;
 use crate::output::IssuedToken;
-use crate::store::users::LogUserStore;
+use crate::store::users::LogUsers;
 use crate::tokens::{stored_hash, x_user_token};
 use crate::user_name::UserName;
 
@@ -13,7 +13,7 @@ use crate::user_name::UserName;
 /// token (`rotate == true`; [`LogError::UnknownUser`] if it does not exist). The token is
 /// returned once: only the SHA-256 of its `X-User-Token` is stored.
 pub async fn issue_token(
-    users: &LogUserStore,
+    users: &dyn LogUsers,
     user: &UserName,
     rotate: bool,
 ) -> Result<IssuedToken, LogError> {

@@ -25,8 +25,10 @@
 //! ## Where to read
 //! A function parses its request, calls one use case (`lookout_logs::send_logs(…)`, in
 //! `send_logs.rs`), and maps the result. A use case names the stores it touches as its
-//! parameters, one store per aggregate (`store/`): log users and their tokens, log lines, and
-//! the users' daily usage counts.
+//! parameters, one port per aggregate (`store/`): log users and their tokens ([`LogUsers`]),
+//! log lines ([`LogLines`]), and the users' daily usage counts ([`LogUsageCounts`]). Functions
+//! pass the DynamoDB adapters ([`LogStore`]); the unit tests (`src/tests/`) pass the in-memory
+//! ones ([`MemoryLogs`]).
 
 // Use cases: what the log functions do, each in its own file named after it. Each names the
 // stores it touches as its parameters and fails with a `LogError`.
@@ -56,11 +58,14 @@ mod tokens;
 mod usage;
 mod user_name;
 
-// Stores, one per aggregate, and the bundle a function's `Deps` holds.
+// Stores, one per aggregate: the port a use case takes, its DynamoDB adapter and its in-memory
+// one (for unit tests, here and in other crates); the bundles of them (a function's `Deps`
+// holds the DynamoDB one).
 pub use log_store::LogStore;
-pub use store::lines::LogLineStore;
-pub use store::usage::LogUsageStore;
-pub use store::users::LogUserStore;
+pub use store::lines::{LogLineStore, LogLines};
+pub use store::memory::{MemoryLogLines, MemoryLogUsageCounts, MemoryLogUsers, MemoryLogs};
+pub use store::usage::{LogUsageCounts, LogUsageStore};
+pub use store::users::{LogUserStore, LogUsers};
 
 // Types: what clients send and get back, and what the bench measures.
 pub use input::{Batch, LogLine, SendLogs};

@@ -8,7 +8,7 @@ use crate::error::LogError;
 use crate::input::Batch;
 use crate::issue_token::issue_token;
 use crate::output::{IssuedToken, LogOut, LogPage, LogQuery};
-use crate::store::lines::LogLineStore;
+use crate::store::lines::{LogLineStore, LogLines};
 use crate::store::usage::LogUsageStore;
 use crate::store::users::LogUserStore;
 use crate::user_name::UserName;
@@ -72,7 +72,7 @@ impl LogStore {
         self.lines.store(batch, now).await
     }
 
-    /// [`LogLineStore::query`].
+    /// [`LogLines::query`] on [`Self::lines`].
     pub async fn query(&self, user: &UserName, q: LogQuery) -> Result<LogPage, LogError> {
         self.lines.query(user, q).await
     }

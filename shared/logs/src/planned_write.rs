@@ -8,9 +8,9 @@ use crate::limits::{ONE_CALL_CHUNKS, TRANSACTION_CHUNKS};
 use crate::pack::pack;
 use crate::records::ChunkRecord;
 
-/// A batch packed into its chunk items, ready to write ([`crate::LogLineStore::plan`]).
+/// A batch packed into its chunk items, ready to write ([`crate::LogLines::plan`]).
 #[derive(Debug)]
-pub(crate) struct PlannedWrite {
+pub struct PlannedWrite {
     pub(crate) chunks: Vec<ChunkRecord>,
     /// Lines of the batch.
     pub(crate) lines: usize,

@@ -5,8 +5,8 @@ use lookout_core::time::Timestamp;
 use crate::authenticate::LogUser;
 use crate::error::LogError;
 use crate::output::{LogPage, LogQuery};
-use crate::store::lines::LogLineStore;
-use crate::store::usage::LogUsageStore;
+use crate::store::lines::LogLines;
+use crate::store::usage::LogUsageCounts;
 use crate::user_name::UserName;
 
 /// Who reads: the admin (any user's lines), or a log user authenticated by its token
@@ -31,8 +31,8 @@ pub struct QueryLogs {
 /// carries the user's lines and bytes per UTC day over the last 30 days (the console's volume
 /// chart): a user's own from its authentication, the admin's by one more read.
 pub async fn query_logs(
-    lines: &LogLineStore,
-    usage: &LogUsageStore,
+    lines: &dyn LogLines,
+    usage: &dyn LogUsageCounts,
     cmd: QueryLogs,
 ) -> Result<LogPage, LogError> {
     let first_page = cmd.query.next_token.is_none();

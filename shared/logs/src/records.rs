@@ -12,7 +12,7 @@ use crate::user_name::UserName;
 pub(crate) type PackedLine = (Timestamp, Level, String, String);
 
 /// A chunk item: a run of one batch's lines, packed (see the crate's layout).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChunkRecord {
     pub(crate) pk: String,
@@ -30,9 +30,10 @@ pub struct ChunkRecord {
 }
 
 /// A log user's item (its usage counts are attributes of the same item: [`crate::Usage`]).
-#[derive(Debug, Serialize, Deserialize)]
+/// Its fields are the crate's own; the ports and their adapters pass it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct UserRecord {
+pub struct UserRecord {
     pub(crate) pk: String,
     pub(crate) token_sha256: String,
     pub(crate) created_at: Timestamp,

@@ -6,8 +6,8 @@ use lookout_core::{quota::QuotaExceeded, time::Timestamp};
 use crate::authenticate::LogUser;
 use crate::error::LogError;
 use crate::input::Batch;
-use crate::store::lines::LogLineStore;
-use crate::store::usage::LogUsageStore;
+use crate::store::lines::LogLines;
+use crate::store::usage::LogUsageCounts;
 
 /// One batch to store.
 #[derive(Debug)]
@@ -29,8 +29,8 @@ pub struct SendBatch {
 /// each, not 1 MB), and must fit in what is left of the user's bytes for the UTC day
 /// ([`LogError::Quota`]). Then its lines are written and counted on the user's item.
 pub async fn send_logs(
-    lines: &LogLineStore,
-    usage: &LogUsageStore,
+    lines: &dyn LogLines,
+    usage: &dyn LogUsageCounts,
     cmd: SendBatch,
 ) -> Result<usize, LogError> {
     let now = cmd.now;

@@ -1,13 +1,59 @@
+//! Unit tests: the use cases over the in-memory stores (one file each under `tests/`), and
+//! the pure parts (tokens, levels, packing, plans, page tokens) here.
+
+use lookout_core::time::Timestamp;
 use serde_json::{json, Value};
 
+use crate::authenticate::{authenticate, LogUser};
 use crate::input::Batch;
+use crate::issue_token::issue_token;
 use crate::level::Level;
 use crate::limits::{CHUNK_MAX_SPAN_SECS, CHUNK_TARGET_BYTES};
+use crate::output::IssuedToken;
 use crate::pack::pack;
 use crate::page_token::{decode_token, encode_token};
 use crate::planned_write::PlannedWrite;
+use crate::store::memory::MemoryLogs;
 use crate::tokens::{stored_hash, x_user_token};
+use crate::user_name::UserName;
 use lookout_core::ddb::write_units;
+
+mod authenticate;
+mod issue_token;
+mod query_logs;
+mod send_logs;
+
+// ------------------------------------------------------------------ fixtures
+
+pub(crate) fn user(name: &str) -> UserName {
+    UserName::parse(name).unwrap()
+}
+
+pub(crate) fn ts(text: &str) -> Timestamp {
+    Timestamp::parse_str(text).unwrap()
+}
+
+/// A new log user `name` in `store`, and its token.
+pub(crate) async fn issued(store: &MemoryLogs, name: &str) -> IssuedToken {
+    issue_token(&store.users, &user(name), false).await.unwrap()
+}
+
+/// Log user `name`, authenticated by its token (with the usage its item holds now).
+pub(crate) async fn signed_in(store: &MemoryLogs, token: &IssuedToken) -> LogUser {
+    authenticate(&store.users, &user(&token.user), &token.x_user_token)
+        .await
+        .unwrap()
+}
+
+/// A batch of `user`'s process `p_name` (pid 1) with `logs` (the wire's lines).
+pub(crate) fn lines_of(user: &str, p_name: &str, logs: Value) -> Batch {
+    serde_json::from_value(json!({
+        "user": user, "pid": 1, "p_name": p_name, "post_time": "2026-01-01T00:00:00Z", "logs": logs
+    }))
+    .unwrap()
+}
+
+// ------------------------------------------------------------------ pure parts
 
 fn batch(lines: usize, msg_len: usize) -> Batch {
     let logs: Vec<Value> = (0..lines)

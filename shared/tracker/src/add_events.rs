@@ -9,9 +9,9 @@ use crate::error::TrackerError;
 use crate::input::{AddEvents, NewEvent};
 use crate::quota::Usage;
 use crate::records::{event_id, machine_pk, session_pk, EventRecord};
-use crate::store::events::{Appended, EventStore};
-use crate::store::quota_counters::QuotaCounterStore;
-use crate::store::sessions::SessionStore;
+use crate::store::events::{Append, Appended, Events};
+use crate::store::quota_counters::QuotaCounters;
+use crate::store::sessions::Sessions;
 
 /// DynamoDB allows 100 actions per transaction; one is the session update, one the tenant's
 /// daily quota counter.
@@ -23,9 +23,9 @@ const EVENTS_PER_TRANSACTION: usize = 98;
 /// the chunk against the tenant's day ([`TrackerError::Quota`] when it has no room). The
 /// number of events stored.
 pub async fn add_events(
-    sessions: &SessionStore,
-    events: &EventStore,
-    counters: &QuotaCounterStore,
+    sessions: &dyn Sessions,
+    events: &dyn Events,
+    counters: &dyn QuotaCounters,
     tenant: &Tenant,
     input: AddEvents,
 ) -> Result<usize, TrackerError> {
@@ -49,9 +49,15 @@ pub async fn add_events(
             .await?;
     }
     for chunk in records.chunks(EVENTS_PER_TRANSACTION) {
-        let session_check = sessions.touch_open(tenant, &session_id, expires_at)?;
-        let counter = counters.count(tenant, Usage::of(chunk), now)?;
-        match events.append(session_check, counter, chunk).await? {
+        let append = Append {
+            tenant,
+            session_id: &session_id,
+            expires_at,
+            quota,
+            now,
+            events: chunk,
+        };
+        match events.append(append).await? {
             Appended::Stored => {}
             Appended::OverQuota => return Err(TrackerError::Quota(quota.exceeded(tenant, now))),
             Appended::Refused(err) => {

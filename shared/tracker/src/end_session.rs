@@ -4,13 +4,13 @@ use lookout_core::auth::Tenant;
 
 use crate::error::TrackerError;
 use crate::input::EndSession;
-use crate::store::sessions::SessionStore;
+use crate::store::sessions::Sessions;
 
 /// Ends `tenant`'s session: [`TrackerError::SessionNotFound`] for an unknown one,
 /// [`TrackerError::AlreadyEnded`] once it has ended, [`TrackerError::Invalid`] when `endAt`
 /// precedes its `startAt`.
 pub async fn end_session(
-    sessions: &SessionStore,
+    sessions: &dyn Sessions,
     tenant: &Tenant,
     input: EndSession,
 ) -> Result<(), TrackerError> {

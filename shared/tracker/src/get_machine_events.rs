@@ -5,13 +5,13 @@ use lookout_core::auth::Tenant;
 use crate::error::TrackerError;
 use crate::input::{page_limit, GetMachineEvents};
 use crate::output::MachineEventsOut;
-use crate::store::events::EventStore;
+use crate::store::events::Events;
 
 /// Events of every session of `tenant`'s machine, oldest first, a page at a time: at most
 /// `limit` events (default and most [`crate::limits::MAX_PAGE`]) and
 /// [`lookout_core::page::MAX_PAGE_BYTES`] of them.
 pub async fn get_machine_events(
-    events: &EventStore,
+    events: &dyn Events,
     tenant: &Tenant,
     input: GetMachineEvents,
 ) -> Result<MachineEventsOut, TrackerError> {

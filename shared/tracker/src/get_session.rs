@@ -6,15 +6,15 @@ use serde_json::Value;
 use crate::error::TrackerError;
 use crate::input::{page_limit, GetSession};
 use crate::output::SessionOut;
-use crate::store::events::EventStore;
-use crate::store::sessions::SessionStore;
+use crate::store::events::Events;
+use crate::store::sessions::Sessions;
 
 /// The session and its events sorted by `eventAt`, a page at a time: at most `limit` events
 /// (default and most [`crate::limits::MAX_PAGE`]) and [`lookout_core::page::MAX_PAGE_BYTES`] of them.
 /// Another tenant's session is not found.
 pub async fn get_session(
-    sessions: &SessionStore,
-    events: &EventStore,
+    sessions: &dyn Sessions,
+    events: &dyn Events,
     tenant: &Tenant,
     input: GetSession,
 ) -> Result<SessionOut, TrackerError> {

@@ -18,8 +18,9 @@
 //! ## Where to read
 //! A function parses its request, calls one use case (`lookout_tracker::add_events(…)`, in
 //! `add_events.rs`), and maps the result. A use case names the stores it touches as its
-//! parameters, one store per aggregate (`store/`): sessions, events, and the tenants' daily
-//! quota counters.
+//! parameters, one port per aggregate (`store/`): [`Sessions`], [`Events`], and the tenants'
+//! daily [`QuotaCounters`]. Functions pass the DynamoDB adapters ([`TrackerStore`]); the unit
+//! tests (`src/tests/`) pass the in-memory ones ([`MemoryTracker`]).
 
 // Use cases: what the tracker functions do, each in its own file named after it. Each names
 // the stores it touches as its parameters and fails with a `TrackerError`.
@@ -46,11 +47,14 @@ mod records;
 mod store;
 mod tracker_store;
 
-// Stores, one per aggregate, the bundle of them, and what a tracker function's handler holds.
+// Stores, one per aggregate: the port a use case takes, its DynamoDB adapter and its in-memory
+// one (for unit tests, here and in other crates); the bundles of them, and what a tracker
+// function's handler holds.
 pub use deps::Deps;
-pub use store::events::EventStore;
-pub use store::quota_counters::QuotaCounterStore;
-pub use store::sessions::SessionStore;
+pub use store::events::{EventStore, Events};
+pub use store::memory::{MemoryEvents, MemoryQuotaCounters, MemorySessions, MemoryTracker};
+pub use store::quota_counters::{QuotaCounterStore, QuotaCounters};
+pub use store::sessions::{SessionStore, Sessions};
 pub use tracker_store::TrackerStore;
 
 // Types: what clients send and get back, and the daily quota.

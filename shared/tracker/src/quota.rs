@@ -39,8 +39,8 @@ impl From<&Quotas> for TrackerQuota {
 }
 
 /// What one request (or one transaction of it) adds to the day's count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Usage {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
     pub(crate) events: u64,
     pub(crate) bytes: u64,
 }
@@ -71,6 +71,12 @@ impl TrackerQuota {
             ),
             now,
         )
+    }
+
+    /// Whether a day that has counted `used` has room for `usage` more.
+    pub(crate) fn has_room(&self, used: Usage, usage: Usage) -> bool {
+        used.events.saturating_add(usage.events) <= self.events_per_day
+            && used.bytes.saturating_add(usage.bytes) <= self.bytes_per_day
     }
 
     /// A request bigger than a whole day's quota can never pass.

@@ -7,9 +7,10 @@ use sha2::{Digest, Sha256};
 
 use crate::output::EventOut;
 
-#[derive(Debug, Serialize, Deserialize)]
+/// A stored session (its fields are the crate's own; the ports and their adapters pass it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct SessionRecord {
+pub struct SessionRecord {
     pub(crate) pk: String,
     pub(crate) sk: String,
     pub(crate) session_id: String,
@@ -26,9 +27,10 @@ pub(crate) struct SessionRecord {
     pub(crate) expires_at: Option<i64>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// A stored event (its fields are the crate's own; the ports and their adapters pass it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct EventRecord {
+pub struct EventRecord {
     pub(crate) pk: String,
     pub(crate) sk: String,
     pub(crate) gsi1pk: String,

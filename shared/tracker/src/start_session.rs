@@ -6,11 +6,11 @@ use serde_json::Value;
 use crate::error::TrackerError;
 use crate::input::StartSession;
 use crate::records::{session_pk, SessionRecord, META};
-use crate::store::sessions::SessionStore;
+use crate::store::sessions::Sessions;
 
 /// Opens a session for `tenant`: its new id.
 pub async fn start_session(
-    sessions: &SessionStore,
+    sessions: &dyn Sessions,
     tenant: &Tenant,
     input: StartSession,
 ) -> Result<String, TrackerError> {

@@ -1,12 +1,72 @@
+//! Unit tests: the use cases over the in-memory stores (one file each under `tests/`), and
+//! the pure parts (ids, input rules, page tokens) here.
+
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use lookout_core::ddb;
-use serde_json::json;
+use lookout_core::{auth::Tenant, ddb, time::Timestamp};
+use serde_json::{json, Value};
 
-use crate::input::{NewEvent, OrgId, StartSession};
+use crate::input::{AddEvents, NewEvent, OrgId, StartSession};
 use crate::limits::MAX_PAYLOAD_BYTES;
 use crate::records::{event_id, TOKEN_KEYS};
+use crate::start_session::start_session;
+use crate::store::memory::MemoryTracker;
+
+mod add_events;
+mod end_session;
+mod get_machine_events;
+mod get_session;
+mod start_session;
+
+// ------------------------------------------------------------------ fixtures
+
+pub(crate) fn tenant(name: &str) -> Tenant {
+    Tenant::parse(name).unwrap()
+}
+
+pub(crate) fn ts(text: &str) -> Timestamp {
+    Timestamp::parse_str(text).unwrap()
+}
+
+/// A `start_session` request of machine `machine` starting at `start_at`.
+pub(crate) fn start(machine: &str, start_at: &str) -> StartSession {
+    serde_json::from_value(json!({
+        "userId": "u1", "machineId": machine, "startAt": start_at, "orgId": 7
+    }))
+    .unwrap()
+}
+
+/// A session of `tenant`'s machine `machine` started at `start_at`, in `store`: its id.
+pub(crate) async fn started(
+    store: &MemoryTracker,
+    tenant: &Tenant,
+    machine: &str,
+    start_at: &str,
+) -> String {
+    start_session(&store.sessions, tenant, start(machine, start_at))
+        .await
+        .unwrap()
+}
+
+/// An `add_event` request for session `session` of `events` (JSON).
+pub(crate) fn add(session: &str, events: Value) -> AddEvents {
+    serde_json::from_value(json!({"sessionId": session, "events": events})).unwrap()
+}
+
+/// `n` distinct events a second apart from `2026-01-01T00:00:00Z`, of type `click` with
+/// payload `{"n": i}`.
+pub(crate) fn clicks(n: usize) -> Value {
+    let at = ts("2026-01-01T00:00:00Z");
+    (0..n)
+        .map(|i| {
+            let ms = 1000 * i64::try_from(i).unwrap();
+            json!({"eventAt": at.plus_millis(ms).unwrap(), "eventType": "click", "payload": {"n": i}})
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------ pure parts
 
 #[test]
 fn event_ids_are_stable_and_distinct() {

@@ -13,7 +13,7 @@ async fn issues_a_key_that_works_and_stores_only_its_hash() {
     let bearer = format!("Bearer {ADMIN_TOKEN}");
     let body = json!({"tenant": "initech", "label": "ci runner"}).to_string();
     let (status, issued) = read_secret(
-        admin_api_keys::handle(
+        admin_issue_api_key::handle(
             &app.admin,
             request("/admin/api_keys", &[("authorization", &bearer)], &body),
         )
@@ -74,7 +74,8 @@ async fn refuses_without_the_admin_token_and_validates() {
         vec![("x-api-key", app.api_key.as_str())],
     ] {
         let (status, reply) = read(
-            admin_api_keys::handle(&app.admin, request("/admin/api_keys", &headers, &body)).await,
+            admin_issue_api_key::handle(&app.admin, request("/admin/api_keys", &headers, &body))
+                .await,
         );
         assert_eq!(status, 401, "{headers:?} {reply}");
     }
@@ -87,7 +88,7 @@ async fn refuses_without_the_admin_token_and_validates() {
         json!({"tenant": "ok", "role": "root"}),
     ] {
         let (status, reply) = read(
-            admin_api_keys::handle(
+            admin_issue_api_key::handle(
                 &app.admin,
                 request(
                     "/admin/api_keys",
@@ -113,7 +114,7 @@ async fn keys_are_listed_scoped_expire_and_are_revoked() {
         let app = &app;
         async move {
             read_secret(
-                admin_api_keys::handle(
+                admin_issue_api_key::handle(
                     &app.admin,
                     request("/admin/api_keys", &admin, &body.to_string()),
                 )
@@ -280,7 +281,7 @@ async fn keys_are_listed_scoped_expire_and_are_revoked() {
     assert_eq!((status, &again["revokedAt"]), (200, &revoked["revokedAt"]));
     // The key is refused at once on the route it was for.
     let refused = app
-        .keys_for("heartbeat")
+        .keys_for("record-heartbeat")
         .await
         .authenticate(
             &request(
@@ -327,13 +328,13 @@ async fn each_api_key_function_records_a_keys_last_use() {
         ("end-session", Scope::Tracker),
         ("get-session", Scope::Tracker),
         ("get-machine-events", Scope::Tracker),
-        ("heartbeat", Scope::Heartbeats),
-        ("heartbeat-signal", Scope::Heartbeats),
-        ("contacts-create", Scope::Messenger),
-        ("contacts-delete", Scope::Messenger),
-        ("contacts-list", Scope::Messenger),
-        ("contacts-send", Scope::Messenger),
-        ("get-failed-mess", Scope::Messenger),
+        ("record-heartbeat", Scope::Heartbeats),
+        ("record-signal", Scope::Heartbeats),
+        ("create-contacts", Scope::Messenger),
+        ("delete-contacts", Scope::Messenger),
+        ("list-contacts", Scope::Messenger),
+        ("send-messages", Scope::Messenger),
+        ("list-failed-messages", Scope::Messenger),
     ];
     for (binary, scope) in functions {
         let key = app.key_for(&format!("first-use-{binary}")).await;

@@ -313,12 +313,12 @@ fn the_watching_path_has_reserved_concurrency_within_the_account_limit() {
             .collect()
     };
     let watching = [
-        "HeartbeatFunction",
+        "RecordHeartbeatFunction",
         "ServeFallbackFunction",
-        "HeartbeatSignalFunction",
-        "SilentAppScannerFunction",
-        "AppIncidentsFunction",
-        "MessengerDeliverFunction",
+        "RecordSignalFunction",
+        "ScanSilentAppsFunction",
+        "ApplyAppTransitionsFunction",
+        "DeliverMessagesFunction",
     ];
     let reserved = |params: &BTreeMap<String, String>| -> BTreeMap<String, i64> {
         cfn["Resources"]

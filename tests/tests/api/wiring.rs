@@ -1,5 +1,6 @@
 //! Local serving matches the deployed wiring: the watch router in Cargo.toml has exactly the
-//! routes of template.yaml, and every function binary exists as a crate.
+//! routes of template.yaml, every function binary exists as a crate, and every function follows
+//! the one naming rule (README, "Layout").
 
 use std::collections::BTreeSet;
 
@@ -95,7 +96,7 @@ fn the_default_routes_table_is_the_templates_routes() {
 /// Functions deployed as their own binary instead of their domain's bootstrap: the queue
 /// consumer, the only function with the messengers' HTTPS client and Secrets Manager, which
 /// would otherwise make the messenger's HTTP functions load them at every cold start.
-const OWN_BINARY: &[&str] = &["messenger-deliver"];
+const OWN_BINARY: &[&str] = &["deliver-messages"];
 
 #[test]
 fn every_template_function_has_a_crate_and_its_domain_bootstrap_serves_it() {
@@ -230,7 +231,7 @@ fn a_domains_functions_share_one_build_definition() {
 /// a unique operationId and the statuses it answers.
 #[test]
 fn the_openapi_document_lists_exactly_the_template_routes() {
-    let doc: serde_json::Value = serde_json::from_str(openapi::DOCUMENT).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(serve_openapi::DOCUMENT).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let from_template: BTreeSet<(String, String)> = template()
         .functions()
@@ -283,7 +284,7 @@ fn the_openapi_document_lists_exactly_the_template_routes() {
 fn every_function_that_handles_tenant_messages_knows_every_admin_channel() {
     use lookout_messenger::Reserved;
     let functions = template().functions().unwrap();
-    for name in ["contacts-create", "contacts-send", "messenger-deliver"] {
+    for name in ["create-contacts", "send-messages", "deliver-messages"] {
         let f = functions
             .iter()
             .find(|f| f.binary == name)
@@ -308,9 +309,9 @@ fn every_body_limit_fits_lambdas_invoke_payload() {
         ("default", DEFAULT_BODY_LIMIT),
         ("report-incident", report_incident::BODY_LIMIT),
         ("add-event", add_event::BODY_LIMIT),
-        ("heartbeat", heartbeat::BODY_LIMIT),
+        ("record-heartbeat", record_heartbeat::BODY_LIMIT),
         ("serve-fallback", serve_fallback::BODY_LIMIT),
-        ("heartbeat-signal", heartbeat_signal::BODY_LIMIT),
+        ("record-signal", record_signal::BODY_LIMIT),
         ("send-logs", lookout_logs::MAX_BODY_BYTES),
         ("contacts", lookout_messenger::BODY_LIMIT),
     ] {
@@ -345,7 +346,7 @@ fn the_messenger_consumer_knows_its_queues_receive_limit() {
         .functions()
         .unwrap()
         .into_iter()
-        .find(|f| f.binary == "messenger-deliver")
+        .find(|f| f.binary == "deliver-messages")
         .unwrap();
     let env = deliver.env["MESSENGER_MAX_RECEIVES"]
         .as_str()
@@ -354,4 +355,137 @@ fn the_messenger_consumer_knows_its_queues_receive_limit() {
     assert_eq!(env.parse::<u64>().unwrap(), max_receives);
     // RetryPolicy allows up to 20 attempts; busy and failed receives come on top.
     assert!(max_receives > 20, "{max_receives}");
+}
+
+/// The verbs a function's name starts with (after `admin-`): README, "Layout".
+const VERBS: &[&str] = &[
+    "add", "apply", "create", "delete", "deliver", "end", "get", "issue", "list", "query",
+    "record", "register", "report", "revoke", "scan", "send", "serve", "start", "update",
+];
+
+/// `create-contacts` → `CreateContacts`.
+fn pascal_case(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
+
+/// How a function's lib.rs declares `Deps`: the lines (outside comments) that name it.
+fn deps_declarations(lib: &str) -> Vec<&str> {
+    lib.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("//"))
+        .filter(|l| {
+            l.contains("struct Deps")
+                || l.contains("type Deps")
+                || l.contains("enum Deps")
+                || (l.contains("use ") && (l.ends_with("::Deps;") || l.ends_with(" as Deps;")))
+        })
+        .collect()
+}
+
+/// One naming rule (#32), checked on every function template.yaml defines: its name is
+/// `[admin-]<verb>-<noun>[-<noun>...]` (lowercase, hyphenated, a verb of [`VERBS`]), its
+/// logical ID is the name in PascalCase + `Function` and its log group that + `Logs`; it starts
+/// with `admin-` exactly when every route of it needs the admin token (it reads
+/// `ADMIN_TOKEN_SHA256` and all its routes are `/admin/...`; `query-logs` reads the token too
+/// but also takes a user's); and its crate declares `Deps` the one way: its own `pub struct
+/// Deps` or a shared crate's type re-exported by `pub use`, built by `serve()` with
+/// `Deps::from_env()`.
+#[test]
+fn every_function_follows_the_naming_rule() {
+    use lookout_dev::template::ref_target;
+    let tpl = template();
+    let properties: std::collections::BTreeMap<String, _> = tpl
+        .resources_of("AWS::Serverless::Function")
+        .into_iter()
+        .collect();
+    let root = workspace_root().join("functions");
+    let functions = tpl.functions().unwrap();
+    assert!(functions.len() > 30, "{} functions", functions.len());
+    let mut problems: Vec<String> = Vec::new();
+    for f in &functions {
+        let name = f.binary.as_str();
+        let words: Vec<&str> = name.split('-').collect();
+        if words.iter().any(|w| {
+            w.is_empty()
+                || !w
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        }) {
+            problems.push(format!("{name}: not lowercase words joined by '-'"));
+        }
+        let admin_prefixed = words.first() == Some(&"admin");
+        let rest = if admin_prefixed {
+            &words[1..]
+        } else {
+            &words[..]
+        };
+        if !matches!(rest, [verb, _, ..] if VERBS.contains(verb)) {
+            problems.push(format!(
+                "{name}: not [admin-]<verb>-<noun>... with a verb of {VERBS:?}"
+            ));
+        }
+
+        let logical_id = format!("{}Function", pascal_case(name));
+        if f.logical_id != logical_id {
+            problems.push(format!(
+                "{name}: logical ID {}, want {logical_id}",
+                f.logical_id
+            ));
+        }
+        let log_group = ref_target(&properties[&f.logical_id]["LoggingConfig"]["LogGroup"]);
+        let want_logs = format!("{logical_id}Logs");
+        if log_group.as_deref().ok() != Some(want_logs.as_str())
+            || tpl.resource_type(&want_logs).as_deref() != Some("AWS::Logs::LogGroup")
+        {
+            problems.push(format!(
+                "{name}: log group {log_group:?}, want the AWS::Logs::LogGroup {want_logs}"
+            ));
+        }
+
+        let reads_admin_token = f.env.contains_key("ADMIN_TOKEN_SHA256");
+        let admin_routes =
+            !f.routes.is_empty() && f.routes.iter().all(|r| r.path.starts_with("/admin/"));
+        if admin_routes && !reads_admin_token {
+            problems.push(format!(
+                "{name}: every route is /admin/... but it does not read ADMIN_TOKEN_SHA256"
+            ));
+        }
+        let admin_only = admin_routes && reads_admin_token;
+        if admin_prefixed != admin_only {
+            problems.push(format!(
+                "{name}: every route needs the admin token: {admin_only}, named admin-: {admin_prefixed}"
+            ));
+        }
+
+        let Some(lib) = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|d| d.unwrap().path().join(name).join("src/lib.rs"))
+            .find(|p| p.exists())
+        else {
+            problems.push(format!("{name}: no functions/<domain>/{name}/src/lib.rs"));
+            continue;
+        };
+        let lib = std::fs::read_to_string(lib).unwrap();
+        let decls = deps_declarations(&lib);
+        let one_way = match decls.as_slice() {
+            ["pub struct Deps {"] => lib.contains("    pub async fn from_env() -> Result<Self, "),
+            [decl] => decl.starts_with("pub use lookout_"),
+            _ => false,
+        };
+        if !one_way || !lib.contains("let deps = Deps::from_env().await?;") {
+            problems.push(format!(
+                "{name}: Deps is not its own `pub struct Deps` (with `pub async fn from_env()`) \
+                 or a shared crate's `pub use lookout_...` built by `Deps::from_env()` in \
+                 serve(): {decls:?}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -100,7 +100,7 @@ async fn fifty_reports_of_one_incident_open_it_once_and_count_every_one() {
         let code = ok(
             "register app",
             read_secret(
-                register_app::handle(
+                admin_register_app::handle(
                     &register,
                     request(
                         "/admin/apps",
@@ -371,9 +371,9 @@ async fn many_clients_beat_and_signal_one_app_at_once_and_every_one_counts() {
     let mail_of = |sdk: &aws_config::SdkConfig| {
         AdminMail::new(Mailer::from_sdk(sdk, sender.clone()), w.admin_to.clone())
     };
-    let hb_sdk = w.sdk_for("heartbeat").await;
-    let beat = Arc::new(heartbeat::Deps {
-        keys: w.keys_for("heartbeat").await,
+    let hb_sdk = w.sdk_for("record-heartbeat").await;
+    let beat = Arc::new(record_heartbeat::Deps {
+        keys: w.keys_for("record-heartbeat").await,
         store: HeartbeatStore::new(
             aws_sdk_dynamodb::Client::new(&hb_sdk),
             w.table("HeartbeatTable"),
@@ -382,9 +382,9 @@ async fn many_clients_beat_and_signal_one_app_at_once_and_every_one_counts() {
         events: events_of(&hb_sdk),
         clock: lookout_core::time::system_clock(),
     });
-    let sig_sdk = w.sdk_for("heartbeat-signal").await;
-    let signal = Arc::new(heartbeat_signal::Deps {
-        keys: w.keys_for("heartbeat-signal").await,
+    let sig_sdk = w.sdk_for("record-signal").await;
+    let signal = Arc::new(record_signal::Deps {
+        keys: w.keys_for("record-signal").await,
         store: HeartbeatStore::new(
             aws_sdk_dynamodb::Client::new(&sig_sdk),
             w.table("HeartbeatTable"),
@@ -393,7 +393,7 @@ async fn many_clients_beat_and_signal_one_app_at_once_and_every_one_counts() {
         events: events_of(&sig_sdk),
         clock: lookout_core::time::system_clock(),
     });
-    let (beat_proxy, signal_proxy) = (w.proxy("heartbeat"), w.proxy("heartbeat-signal"));
+    let (beat_proxy, signal_proxy) = (w.proxy("record-heartbeat"), w.proxy("record-signal"));
     let key = Arc::new(w.key.clone());
 
     // One client's requests to `app_id`: a run around its beats if it is a runner.
@@ -405,7 +405,7 @@ async fn many_clients_beat_and_signal_one_app_at_once_and_every_one_counts() {
                 let body = json!({"app_id": app_id, "run_id": run}).to_string();
                 let req = request(&format!("/api/apps/{kind}"), &[("x-api-key", &key)], &body);
                 let signal = signal.clone();
-                async move { read(heartbeat_signal::handle(&signal, req).await) }
+                async move { read(record_signal::handle(&signal, req).await) }
             };
             let mut replies = Vec::new();
             if runner {
@@ -414,7 +414,7 @@ async fn many_clients_beat_and_signal_one_app_at_once_and_every_one_counts() {
             for b in 0..BEATS {
                 let body = json!({"app_id": app_id, "message": format!("c{i} b{b}")});
                 let req = request("/api/apps/", &[("x-api-key", &key)], &body.to_string());
-                replies.push(("beat", read(heartbeat::handle(&beat, req).await)));
+                replies.push(("beat", read(record_heartbeat::handle(&beat, req).await)));
             }
             if runner {
                 replies.push(("success", signal("success").await));
@@ -541,7 +541,7 @@ async fn fifty_clients_log_and_message_at_once_and_nothing_is_lost_or_doubled() 
         quotas: lookout_core::quota::Quotas::default(),
         clock: lookout_core::time::system_clock(),
     });
-    let send_env = w.function_env("contacts-send");
+    let send_env = w.function_env("send-messages");
     let store_of = |ddb| {
         BroadcastStore::new(
             ddb,
@@ -559,12 +559,12 @@ async fn fifty_clients_log_and_message_at_once_and_nothing_is_lost_or_doubled() 
         )
         .unwrap()
     };
-    let create = Arc::new(contacts_create::Deps {
-        keys: w.keys_for("contacts-create").await,
-        store: store_of(w.ddb_for("contacts-create").await),
-        reserved: reserved_of("contacts-create"),
+    let create = Arc::new(create_contacts::Deps {
+        keys: w.keys_for("create-contacts").await,
+        store: store_of(w.ddb_for("create-contacts").await),
+        reserved: reserved_of("create-contacts"),
     });
-    let send_sdk = w.sdk_for("contacts-send").await;
+    let send_sdk = w.sdk_for("send-messages").await;
     let dispatch = Arc::new(Dispatcher::new(
         aws_sdk_sqs::Client::new(&send_sdk),
         &send_env[env::MESSENGER_QUEUE_URL],
@@ -578,20 +578,20 @@ async fn fifty_clients_log_and_message_at_once_and_nothing_is_lost_or_doubled() 
             },
         )),
     ));
-    let send = Arc::new(contacts_send::Deps {
-        keys: w.keys_for("contacts-send").await,
+    let send = Arc::new(send_messages::Deps {
+        keys: w.keys_for("send-messages").await,
         store: store_of(aws_sdk_dynamodb::Client::new(&send_sdk)),
         queue: dispatch.clone(),
         scheduler: dispatch,
         clock: lookout_core::time::system_clock(),
         quotas: lookout_core::quota::Quotas::default(),
-        reserved: reserved_of("contacts-send"),
+        reserved: reserved_of("send-messages"),
     });
     let list_deps = broadcast::Deps {
-        keys: w.keys_for("contacts-list").await,
-        store: store_of(w.ddb_for("contacts-list").await),
+        keys: w.keys_for("list-contacts").await,
+        store: store_of(w.ddb_for("list-contacts").await),
     };
-    let log_admin = admin_log_users::Deps {
+    let log_admin = admin_issue_log_token::Deps {
         admin: admin(),
         store: LogStore::new(
             w.app.ddb.clone(),
@@ -602,8 +602,8 @@ async fn fifty_clients_log_and_message_at_once_and_nothing_is_lost_or_doubled() 
     };
     let proxies = [
         w.proxy("send-logs"),
-        w.proxy("contacts-create"),
-        w.proxy("contacts-send"),
+        w.proxy("create-contacts"),
+        w.proxy("send-messages"),
     ];
     let key = Arc::new(w.key.clone());
     let next_year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
@@ -616,7 +616,7 @@ async fn fifty_clients_log_and_message_at_once_and_nothing_is_lost_or_doubled() 
             ok(
                 "log user",
                 read_secret(
-                    admin_log_users::handle(
+                    admin_issue_log_token::handle(
                         &log_admin,
                         request(
                             "/admin/log_users",
@@ -682,7 +682,7 @@ async fn fifty_clients_log_and_message_at_once_and_nothing_is_lost_or_doubled() 
                 ok(
                     "contacts create",
                     read(
-                        contacts_create::handle(
+                        create_contacts::handle(
                             &create,
                             request(
                                 "/api/contacts",
@@ -700,7 +700,7 @@ async fn fifty_clients_log_and_message_at_once_and_nothing_is_lost_or_doubled() 
                 ok(
                     "send",
                     read(
-                        contacts_send::handle(
+                        send_messages::handle(
                             &send,
                             http_request(
                                 "PUT",
@@ -747,7 +747,7 @@ async fn fifty_clients_log_and_message_at_once_and_nothing_is_lost_or_doubled() 
         let listed = ok(
             "contacts list",
             read(
-                contacts_list::handle(
+                list_contacts::handle(
                     &list_deps,
                     http_request(
                         "GET",

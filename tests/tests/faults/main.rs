@@ -79,27 +79,27 @@ struct World {
     app_code: String,
     start: start_session::Deps,
     add: add_event::Deps,
-    keys: admin_api_keys::Deps,
-    log_admin: admin_log_users::Deps,
+    keys: admin_issue_api_key::Deps,
+    log_admin: admin_issue_log_token::Deps,
     logs: send_logs::Deps,
-    apps: register_app::Deps,
+    apps: admin_register_app::Deps,
     report: report_incident::Deps,
-    beat: heartbeat::Deps,
+    beat: record_heartbeat::Deps,
     fallback: serve_fallback::Deps,
-    crud: contacts_create::Deps,
-    send: contacts_send::Deps,
+    crud: create_contacts::Deps,
+    send: send_messages::Deps,
     end: end_session::Deps,
-    incident_admin: update_incident::Deps,
-    app_update: update_app::Deps,
-    app_delete: delete_app::Deps,
-    hb_admin: admin_heartbeat_apps::Deps,
-    contacts_delete: contacts_delete::Deps,
+    incident_admin: admin_update_incident::Deps,
+    app_update: admin_update_app::Deps,
+    app_delete: admin_delete_app::Deps,
+    hb_admin: admin_update_heartbeat_app::Deps,
+    contacts_delete: delete_contacts::Deps,
     revoke: admin_revoke_api_key::Deps,
     session_read: get_session::Deps,
     machine_read: get_machine_events::Deps,
-    signal: heartbeat_signal::Deps,
+    signal: record_signal::Deps,
     /// The silent-app scanner, which delivers the transition mails a fault left unsent.
-    scanner: silent_app_scanner::Deps,
+    scanner: scan_silent_apps::Deps,
     /// The operations swept so far (the sweep checks at its end that it swept every one).
     swept: Mutex<BTreeSet<Op>>,
 }
@@ -190,28 +190,39 @@ impl World {
             app_code: String::new(),
             start: as_function("start-session", start_session::Deps::from_env).await,
             add: as_function("add-event", add_event::Deps::from_env).await,
-            keys: as_function("admin-api-keys", admin_api_keys::Deps::from_env).await,
-            log_admin: as_function("admin-log-users", admin_log_users::Deps::from_env).await,
+            keys: as_function("admin-issue-api-key", admin_issue_api_key::Deps::from_env).await,
+            log_admin: as_function(
+                "admin-issue-log-token",
+                admin_issue_log_token::Deps::from_env,
+            )
+            .await,
             logs: as_function("send-logs", send_logs::Deps::from_env).await,
-            apps: as_function("register-app", register_app::Deps::from_env).await,
+            apps: as_function("admin-register-app", admin_register_app::Deps::from_env).await,
             report: as_function("report-incident", report_incident::Deps::from_env).await,
-            beat: as_function("heartbeat", heartbeat::Deps::from_env).await,
+            beat: as_function("record-heartbeat", record_heartbeat::Deps::from_env).await,
             fallback: as_function("serve-fallback", serve_fallback::Deps::from_env).await,
-            crud: as_function("contacts-create", contacts_create::Deps::from_env).await,
-            send: as_function("contacts-send", contacts_send::Deps::from_env).await,
+            crud: as_function("create-contacts", create_contacts::Deps::from_env).await,
+            send: as_function("send-messages", send_messages::Deps::from_env).await,
             end: as_function("end-session", end_session::Deps::from_env).await,
-            incident_admin: as_function("update-incident", update_incident::Deps::from_env).await,
-            app_update: as_function("update-app", update_app::Deps::from_env).await,
-            app_delete: as_function("delete-app", delete_app::Deps::from_env).await,
-            hb_admin: as_function("admin-heartbeat-apps", admin_heartbeat_apps::Deps::from_env)
-                .await,
-            contacts_delete: as_function("contacts-delete", contacts_delete::Deps::from_env).await,
+            incident_admin: as_function(
+                "admin-update-incident",
+                admin_update_incident::Deps::from_env,
+            )
+            .await,
+            app_update: as_function("admin-update-app", admin_update_app::Deps::from_env).await,
+            app_delete: as_function("admin-delete-app", admin_delete_app::Deps::from_env).await,
+            hb_admin: as_function(
+                "admin-update-heartbeat-app",
+                admin_update_heartbeat_app::Deps::from_env,
+            )
+            .await,
+            contacts_delete: as_function("delete-contacts", delete_contacts::Deps::from_env).await,
             revoke: as_function("admin-revoke-api-key", admin_revoke_api_key::Deps::from_env).await,
             session_read: as_function("get-session", get_session::Deps::from_env).await,
             machine_read: as_function("get-machine-events", get_machine_events::Deps::from_env)
                 .await,
-            signal: as_function("heartbeat-signal", heartbeat_signal::Deps::from_env).await,
-            scanner: as_function("silent-app-scanner", silent_app_scanner::Deps::from_env).await,
+            signal: as_function("record-signal", record_signal::Deps::from_env).await,
+            scanner: as_function("scan-silent-apps", scan_silent_apps::Deps::from_env).await,
             swept: Mutex::new(BTreeSet::new()),
         };
         // Fixtures, through the routes themselves with moto up.
@@ -262,12 +273,14 @@ impl World {
     async fn call_handler(&self, op: Op, body: Value) -> (u16, Value) {
         let req = self.request(op, &body);
         status_body(match op.target().binary {
-            "admin-api-keys" => Box::pin(admin_api_keys::handle(&self.keys, req)).await,
+            "admin-issue-api-key" => Box::pin(admin_issue_api_key::handle(&self.keys, req)).await,
             "admin-revoke-api-key" => {
                 Box::pin(admin_revoke_api_key::handle(&self.revoke, req)).await
             }
-            "admin-log-users" => Box::pin(admin_log_users::handle(&self.log_admin, req)).await,
-            "register-app" => Box::pin(register_app::handle(&self.apps, req)).await,
+            "admin-issue-log-token" => {
+                Box::pin(admin_issue_log_token::handle(&self.log_admin, req)).await
+            }
+            "admin-register-app" => Box::pin(admin_register_app::handle(&self.apps, req)).await,
             "start-session" => Box::pin(start_session::handle(&self.start, req)).await,
             "add-event" => Box::pin(add_event::handle(&self.add, req)).await,
             "end-session" => Box::pin(end_session::handle(&self.end, req)).await,
@@ -277,19 +290,21 @@ impl World {
             }
             "send-logs" => Box::pin(send_logs::handle(&self.logs, req)).await,
             "report-incident" => Box::pin(report_incident::handle(&self.report, req)).await,
-            "heartbeat" => Box::pin(heartbeat::handle(&self.beat, req)).await,
+            "record-heartbeat" => Box::pin(record_heartbeat::handle(&self.beat, req)).await,
             "serve-fallback" => Box::pin(serve_fallback::handle(&self.fallback, req)).await,
-            "heartbeat-signal" => Box::pin(heartbeat_signal::handle(&self.signal, req)).await,
-            "contacts-create" => Box::pin(contacts_create::handle(&self.crud, req)).await,
-            "contacts-send" => Box::pin(contacts_send::handle(&self.send, req)).await,
-            "update-incident" => Box::pin(update_incident::handle(&self.incident_admin, req)).await,
-            "update-app" => Box::pin(update_app::handle(&self.app_update, req)).await,
-            "delete-app" => Box::pin(delete_app::handle(&self.app_delete, req)).await,
-            "admin-heartbeat-apps" => {
-                Box::pin(admin_heartbeat_apps::handle(&self.hb_admin, req)).await
+            "record-signal" => Box::pin(record_signal::handle(&self.signal, req)).await,
+            "create-contacts" => Box::pin(create_contacts::handle(&self.crud, req)).await,
+            "send-messages" => Box::pin(send_messages::handle(&self.send, req)).await,
+            "admin-update-incident" => {
+                Box::pin(admin_update_incident::handle(&self.incident_admin, req)).await
             }
-            "contacts-delete" => {
-                Box::pin(contacts_delete::handle(&self.contacts_delete, req)).await
+            "admin-update-app" => Box::pin(admin_update_app::handle(&self.app_update, req)).await,
+            "admin-delete-app" => Box::pin(admin_delete_app::handle(&self.app_delete, req)).await,
+            "admin-update-heartbeat-app" => {
+                Box::pin(admin_update_heartbeat_app::handle(&self.hb_admin, req)).await
+            }
+            "delete-contacts" => {
+                Box::pin(delete_contacts::handle(&self.contacts_delete, req)).await
             }
             other => panic!("{op:?}: no handler for function {other}"),
         })
@@ -468,7 +483,7 @@ impl Op {
     fn target(self) -> Target {
         use Credential::{Admin, ApiKey, ApiKeyIdempotent, AppCodeInBody, UserToken};
         match self {
-            Op::ApiKey => target("admin-api-keys", "POST", "/admin/api_keys", Admin, 201),
+            Op::ApiKey => target("admin-issue-api-key", "POST", "/admin/api_keys", Admin, 201),
             Op::RevokeKey => target(
                 "admin-revoke-api-key",
                 "DELETE",
@@ -476,8 +491,14 @@ impl Op {
                 Admin,
                 200,
             ),
-            Op::LogUser => target("admin-log-users", "POST", "/admin/log_users", Admin, 201),
-            Op::RegisterApp => target("register-app", "POST", "/admin/apps", Admin, 201),
+            Op::LogUser => target(
+                "admin-issue-log-token",
+                "POST",
+                "/admin/log_users",
+                Admin,
+                201,
+            ),
+            Op::RegisterApp => target("admin-register-app", "POST", "/admin/apps", Admin, 201),
             Op::StartSession => target("start-session", "POST", "/start_session", ApiKey, 200),
             Op::AddEvent => target("add-event", "POST", "/add_event", ApiKey, 200),
             Op::ReadSession => Target {
@@ -509,38 +530,38 @@ impl Op {
                 path: "/api/apps/",
                 ..target("serve-fallback", "ANY", "$default", ApiKey, 200)
             },
-            Op::BeatDown => target("heartbeat", "POST", "/api/apps", ApiKey, 200),
+            Op::BeatDown => target("record-heartbeat", "POST", "/api/apps", ApiKey, 200),
             Op::Signal => Target {
                 path: "/api/apps/fail",
-                ..target(
-                    "heartbeat-signal",
-                    "POST",
-                    "/api/apps/{signal}",
-                    ApiKey,
-                    200,
-                )
+                ..target("record-signal", "POST", "/api/apps/{signal}", ApiKey, 200)
             },
-            Op::Contacts => target("contacts-create", "POST", "/api/contacts", ApiKey, 200),
-            Op::Send => target("contacts-send", "PUT", "/api/contacts", ApiKey, 200),
+            Op::Contacts => target("create-contacts", "POST", "/api/contacts", ApiKey, 200),
+            Op::Send => target("send-messages", "PUT", "/api/contacts", ApiKey, 200),
             Op::SendKeyed => target(
-                "contacts-send",
+                "send-messages",
                 "PUT",
                 "/api/contacts",
                 ApiKeyIdempotent,
                 200,
             ),
             Op::EndSession => target("end-session", "POST", "/end_session", ApiKey, 200),
-            Op::UpdateIncident => target("update-incident", "PATCH", "/admin/incident", Admin, 200),
-            Op::UpdateApp => target("update-app", "PUT", "/admin/apps", Admin, 200),
-            Op::DeleteApp => target("delete-app", "DELETE", "/admin/apps", Admin, 200),
+            Op::UpdateIncident => target(
+                "admin-update-incident",
+                "PATCH",
+                "/admin/incident",
+                Admin,
+                200,
+            ),
+            Op::UpdateApp => target("admin-update-app", "PUT", "/admin/apps", Admin, 200),
+            Op::DeleteApp => target("admin-delete-app", "DELETE", "/admin/apps", Admin, 200),
             Op::HeartbeatAdmin => target(
-                "admin-heartbeat-apps",
+                "admin-update-heartbeat-app",
                 "POST",
                 "/admin/heartbeat_apps",
                 Admin,
                 201,
             ),
-            Op::ContactsDelete => target("contacts-delete", "DELETE", "/api/contacts", ApiKey, 200),
+            Op::ContactsDelete => target("delete-contacts", "DELETE", "/api/contacts", ApiKey, 200),
         }
     }
 }
@@ -1135,7 +1156,7 @@ async fn heal_transitions(w: &World, swept: &[Transitions<'_>]) -> Vec<String> {
         json!({"detail-type": "Scheduled Event", "time": after_lease.to_rfc3339()}),
         lambda_runtime::Context::default(),
     );
-    let scan = Box::pin(silent_app_scanner::handle(&w.scanner, event))
+    let scan = Box::pin(scan_silent_apps::handle(&w.scanner, event))
         .await
         .expect("the scan after the lease delivers every pending transition");
     let mut report = vec![format!("scanner after the lease: {scan:?}")];

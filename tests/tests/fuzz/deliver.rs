@@ -1,4 +1,4 @@
-//! The SQS consumer (`messenger-deliver`) with garbage records, the console with garbage
+//! The SQS consumer (`deliver-messages`) with garbage records, the console with garbage
 //! paths, forged page tokens on every paging route, and base64-flagged bodies that are not
 //! base64.
 
@@ -18,7 +18,7 @@ use crate::garbage::{
 };
 use crate::{config, error_body, in_task, unchanged};
 
-// ------------------------------------------------------------------ messenger-deliver
+// ------------------------------------------------------------------ deliver-messages
 
 #[derive(Debug, Clone)]
 struct Record {
@@ -96,8 +96,8 @@ async fn consume_garbage(
         event.records.push(m);
     }
     let resp = in_task(
-        "messenger-deliver",
-        messenger_deliver::handle(&fx.deliver, LambdaEvent::new(event, Context::default())),
+        "deliver-messages",
+        deliver_messages::handle(&fx.deliver, LambdaEvent::new(event, Context::default())),
     )
     .await?
     .map_err(|e| TestCaseError::fail(format!("the whole batch failed: {e}")))?;
@@ -114,7 +114,7 @@ async fn consume_garbage(
         resp.batch_item_failures.len(),
         "reported once each"
     );
-    unchanged(fx, last, "messenger-deliver").await
+    unchanged(fx, last, "deliver-messages").await
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn messenger_deliver_reports_garbage_records_and_stores_nothing() {
         rt().block_on(consume_garbage(fx, &records, &last))
     });
     if let Err(e) = result {
-        panic!("messenger-deliver: {e}");
+        panic!("deliver-messages: {e}");
     }
 }
 
@@ -199,7 +199,7 @@ async fn console_check(fx: &'static Fixture, c: &ConsoleCase) -> Result<(), Test
     let Some(req) = h.request() else {
         return Err(TestCaseError::reject("lambda_http refuses the event"));
     };
-    let resp = in_task("console", fx.call("console", req))
+    let resp = in_task("serve-console", fx.call("serve-console", req))
         .await?
         .map_err(|e| TestCaseError::fail(format!("console returned Err: {e}")))?;
     let status = resp.status().as_u16();
@@ -294,7 +294,7 @@ fn forged_page_tokens_are_refused_or_harmless() {
                     q.push(("app".into(), a.into()));
                 }
                 cases.push((
-                    "list-incidents",
+                    "admin-list-incidents",
                     get("/admin/incidents", q, ("authorization", BEARER)),
                 ));
             }
@@ -303,7 +303,7 @@ fn forged_page_tokens_are_refused_or_harmless() {
         for t in forged_tokens(&["pk", "sk", "failedPk", "failedSk"], ("failedPk", &fpk)) {
             let t = t.as_str().unwrap().to_owned();
             cases.push((
-                "get-failed-mess",
+                "list-failed-messages",
                 Http {
                     method: "GET".into(),
                     path: "/api/get_failed_mess".into(),

@@ -57,11 +57,11 @@ pub struct Fixture {
     pub app: TestApp,
     pub sqs: aws_sdk_sqs::Client,
     pub queue_url: String,
-    pub heartbeat: heartbeat::Deps,
+    pub heartbeat: record_heartbeat::Deps,
     pub fallback: serve_fallback::Deps,
-    pub hb_admin: admin_heartbeat_apps::Deps,
+    pub hb_admin: admin_update_heartbeat_app::Deps,
     pub hb_list: admin_list_heartbeat_apps::Deps,
-    pub log_admin: admin_log_users::Deps,
+    pub log_admin: admin_issue_log_token::Deps,
     pub log_query: query_logs::Deps,
     pub log_send: send_logs::Deps,
     /// The incident admin functions' dependencies, by function.
@@ -69,11 +69,11 @@ pub struct Fixture {
     pub report: report_incident::Deps,
     /// The contact functions' dependencies, by function.
     pub crud: BTreeMap<&'static str, broadcast::Deps>,
-    pub create: contacts_create::Deps,
-    pub send: contacts_send::Deps,
-    pub deliver: messenger_deliver::Deps,
-    pub console: console::Deps,
-    pub openapi: openapi::Deps,
+    pub create: create_contacts::Deps,
+    pub send: send_messages::Deps,
+    pub deliver: deliver_messages::Deps,
+    pub console: serve_console::Deps,
+    pub openapi: serve_openapi::Deps,
     /// Seeds.
     pub session_id: String,
     pub x_user_token: String,
@@ -106,7 +106,7 @@ impl Fixture {
         let log_store = |ddb| LogStore::new(ddb, table("LogUsersTable"), table("LogsTable"), 30);
         let inc_store = |ddb| IncidentStore::new(ddb, table("IncidentsTable"));
 
-        let send_env = function_env(&app, "contacts-send");
+        let send_env = function_env(&app, "send-messages");
         let queue_url = send_env[env::MESSENGER_QUEUE_URL].clone();
         let msg_store = |ddb| {
             BroadcastStore::new(
@@ -145,10 +145,10 @@ impl Fixture {
                 },
             );
         }
-        let hb_sdk = app.sdk_for("heartbeat").await;
+        let hb_sdk = app.sdk_for("record-heartbeat").await;
         let fallback_sdk = app.sdk_for("serve-fallback").await;
-        let send_sdk = app.sdk_for("contacts-send").await;
-        let deliver_sdk = app.sdk_for("messenger-deliver").await;
+        let send_sdk = app.sdk_for("send-messages").await;
+        let deliver_sdk = app.sdk_for("deliver-messages").await;
         let sqs = aws_sdk_sqs::Client::new(&moto::sdk_config(&app.endpoint).await);
 
         let send_dispatch = Arc::new(Dispatcher::new(
@@ -157,8 +157,8 @@ impl Fixture {
             Some((aws_sdk_scheduler::Client::new(&send_sdk), target)),
         ));
         let mut fx = Self {
-            heartbeat: heartbeat::Deps {
-                keys: app.keys_for("heartbeat").await,
+            heartbeat: record_heartbeat::Deps {
+                keys: app.keys_for("record-heartbeat").await,
                 store: hb_store(aws_sdk_dynamodb::Client::new(&hb_sdk)),
                 mail: AdminMail::new(
                     Mailer::from_sdk(&hb_sdk, app.stack.params["SenderEmail"].clone()),
@@ -177,9 +177,9 @@ impl Fixture {
                 events: None,
                 clock: clock.clone(),
             },
-            hb_admin: admin_heartbeat_apps::Deps {
+            hb_admin: admin_update_heartbeat_app::Deps {
                 admin: admin.clone(),
-                store: hb_store(ddb_of("admin-heartbeat-apps").await),
+                store: hb_store(ddb_of("admin-update-heartbeat-app").await),
                 clock: clock.clone(),
             },
             hb_list: admin_list_heartbeat_apps::Deps {
@@ -187,9 +187,9 @@ impl Fixture {
                 store: hb_store(ddb_of("admin-list-heartbeat-apps").await),
                 badge: lookout_heartbeats::BadgeKey::from_secret("fuzz"),
             },
-            log_admin: admin_log_users::Deps {
+            log_admin: admin_issue_log_token::Deps {
                 admin: admin.clone(),
-                store: log_store(ddb_of("admin-log-users").await),
+                store: log_store(ddb_of("admin-issue-log-token").await),
             },
             log_query: query_logs::Deps {
                 admin: admin.clone(),
@@ -214,14 +214,14 @@ impl Fixture {
                     clock: clock.clone(),
                 }
             },
-            create: contacts_create::Deps {
-                keys: crud["contacts-create"].keys.clone(),
-                store: crud["contacts-create"].store.clone(),
+            create: create_contacts::Deps {
+                keys: crud["create-contacts"].keys.clone(),
+                store: crud["create-contacts"].store.clone(),
                 reserved: Default::default(),
             },
             crud,
-            send: contacts_send::Deps {
-                keys: app.keys_for("contacts-send").await,
+            send: send_messages::Deps {
+                keys: app.keys_for("send-messages").await,
                 store: msg_store(aws_sdk_dynamodb::Client::new(&send_sdk)),
                 queue: send_dispatch.clone(),
                 scheduler: send_dispatch,
@@ -229,7 +229,7 @@ impl Fixture {
                 quotas: lookout_core::quota::Quotas::default(),
                 reserved: Default::default(),
             },
-            deliver: messenger_deliver::Deps {
+            deliver: deliver_messages::Deps {
                 store: msg_store(aws_sdk_dynamodb::Client::new(&deliver_sdk)),
                 queue: Arc::new(Dispatcher::new(
                     aws_sdk_sqs::Client::new(&deliver_sdk),
@@ -245,8 +245,8 @@ impl Fixture {
                 reserved: Default::default(),
                 clock,
             },
-            console: console::Deps::new(),
-            openapi: openapi::Deps::new(),
+            console: serve_console::Deps::new(),
+            openapi: serve_openapi::Deps::new(),
             sqs,
             queue_url,
             app,
@@ -292,7 +292,7 @@ impl Fixture {
         );
         assert_eq!(s, 200, "{b}");
         let (s, b) = read(
-            heartbeat::handle(
+            record_heartbeat::handle(
                 &self.heartbeat,
                 post("/api/apps/", json!({"app_id": 23, "message": "OK:200"})),
             )
@@ -322,8 +322,8 @@ impl Fixture {
         assert_eq!(s, 200, "{b}");
         let admin = [("authorization", BEARER)];
         let (s, b) = read(
-            register_app::handle(
-                &self.incidents["register-app"],
+            admin_register_app::handle(
+                &self.incidents["admin-register-app"],
                 http_request(
                     "POST",
                     "/admin/apps",
@@ -352,7 +352,7 @@ impl Fixture {
         assert_eq!(s, 201, "{b}");
         self.incident_id = b["id"].as_str().unwrap().to_owned();
         let (s, b) = read(
-            contacts_create::handle(
+            create_contacts::handle(
                 &self.create,
                 post(
                     "/api/contacts",
@@ -411,35 +411,49 @@ impl Fixture {
             "end-session" => end_session::handle(t(function), req).await,
             "get-session" => get_session::handle(t(function), req).await,
             "get-machine-events" => get_machine_events::handle(t(function), req).await,
-            "admin-api-keys" => admin_api_keys::handle(&self.app.admin, req).await,
-            "heartbeat" => heartbeat::handle(&self.heartbeat, req).await,
+            "admin-issue-api-key" => admin_issue_api_key::handle(&self.app.admin, req).await,
+            "record-heartbeat" => record_heartbeat::handle(&self.heartbeat, req).await,
             "serve-fallback" => serve_fallback::handle(&self.fallback, req).await,
-            "admin-heartbeat-apps" => admin_heartbeat_apps::handle(&self.hb_admin, req).await,
+            "admin-update-heartbeat-app" => {
+                admin_update_heartbeat_app::handle(&self.hb_admin, req).await
+            }
             "admin-list-heartbeat-apps" => {
                 admin_list_heartbeat_apps::handle(&self.hb_list, req).await
             }
             "send-logs" => send_logs::handle(&self.log_send, req).await,
-            "admin-log-users" => admin_log_users::handle(&self.log_admin, req).await,
+            "admin-issue-log-token" => admin_issue_log_token::handle(&self.log_admin, req).await,
             "query-logs" => query_logs::handle(&self.log_query, req).await,
-            "register-app" => register_app::handle(&self.incidents["register-app"], req).await,
-            "list-apps" => list_apps::handle(&self.incidents["list-apps"], req).await,
-            "update-app" => update_app::handle(&self.incidents["update-app"], req).await,
-            "delete-app" => delete_app::handle(&self.incidents["delete-app"], req).await,
+            "admin-register-app" => {
+                admin_register_app::handle(&self.incidents["admin-register-app"], req).await
+            }
+            "admin-list-apps" => {
+                admin_list_apps::handle(&self.incidents["admin-list-apps"], req).await
+            }
+            "admin-update-app" => {
+                admin_update_app::handle(&self.incidents["admin-update-app"], req).await
+            }
+            "admin-delete-app" => {
+                admin_delete_app::handle(&self.incidents["admin-delete-app"], req).await
+            }
             "report-incident" => report_incident::handle(&self.report, req).await,
-            "list-incidents" => {
-                list_incidents::handle(&self.incidents["list-incidents"], req).await
+            "admin-list-incidents" => {
+                admin_list_incidents::handle(&self.incidents["admin-list-incidents"], req).await
             }
-            "get-incident" => get_incident::handle(&self.incidents["get-incident"], req).await,
-            "update-incident" => {
-                update_incident::handle(&self.incidents["update-incident"], req).await
+            "admin-get-incident" => {
+                admin_get_incident::handle(&self.incidents["admin-get-incident"], req).await
             }
-            "contacts-create" => contacts_create::handle(&self.create, req).await,
-            "contacts-delete" => contacts_delete::handle(&self.crud["contacts-delete"], req).await,
-            "contacts-list" => contacts_list::handle(&self.crud["contacts-list"], req).await,
-            "contacts-send" => contacts_send::handle(&self.send, req).await,
-            "get-failed-mess" => get_failed_mess::handle(&self.crud["get-failed-mess"], req).await,
-            "console" => console::handle(&self.console, req).await,
-            "openapi" => openapi::handle(&self.openapi, req).await,
+            "admin-update-incident" => {
+                admin_update_incident::handle(&self.incidents["admin-update-incident"], req).await
+            }
+            "create-contacts" => create_contacts::handle(&self.create, req).await,
+            "delete-contacts" => delete_contacts::handle(&self.crud["delete-contacts"], req).await,
+            "list-contacts" => list_contacts::handle(&self.crud["list-contacts"], req).await,
+            "send-messages" => send_messages::handle(&self.send, req).await,
+            "list-failed-messages" => {
+                list_failed_messages::handle(&self.crud["list-failed-messages"], req).await
+            }
+            "serve-console" => serve_console::handle(&self.console, req).await,
+            "serve-openapi" => serve_openapi::handle(&self.openapi, req).await,
             other => panic!("no function {other}"),
         }
     }

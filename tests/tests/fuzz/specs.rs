@@ -175,7 +175,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 ),
             ],
         ),
-        "admin-api-keys" => (
+        "admin-issue-api-key" => (
             "POST",
             "/admin/api_keys",
             AuthKind::Admin,
@@ -191,7 +191,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 ),
             ],
         ),
-        "heartbeat" => (
+        "record-heartbeat" => (
             "POST",
             "/api/apps/",
             AuthKind::ApiKey,
@@ -218,7 +218,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 ),
             ],
         ),
-        "admin-heartbeat-apps" => (
+        "admin-update-heartbeat-app" => (
             "POST",
             "/admin/heartbeat_apps",
             AuthKind::Admin,
@@ -330,7 +330,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 ),
             ],
         ),
-        "admin-log-users" => (
+        "admin-issue-log-token" => (
             "POST",
             "/admin/log_users",
             AuthKind::Admin,
@@ -391,8 +391,8 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 ),
             ],
         ),
-        "register-app" | "update-app" => {
-            let register = function == "register-app";
+        "admin-register-app" | "admin-update-app" => {
+            let register = function == "admin-register-app";
             (
                 if register { "POST" } else { "PUT" },
                 "/admin/apps",
@@ -425,7 +425,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 ],
             )
         }
-        "delete-app" => (
+        "admin-delete-app" => (
             "DELETE",
             "/admin/apps",
             AuthKind::Admin,
@@ -434,7 +434,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
             json!({"name": APP}),
             vec![field("/name", true, app_name())],
         ),
-        "list-apps" => (
+        "admin-list-apps" => (
             "GET",
             "/admin/apps",
             AuthKind::Admin,
@@ -491,7 +491,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 ),
             ],
         ),
-        "list-incidents" => (
+        "admin-list-incidents" => (
             "GET",
             "/admin/incidents",
             AuthKind::Admin,
@@ -508,7 +508,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 field("/next_token", false, q(&["zz", "abc", &hex::encode("{}")])),
             ],
         ),
-        "get-incident" => (
+        "admin-get-incident" => (
             "GET",
             "/admin/incident",
             AuthKind::Admin,
@@ -521,7 +521,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 q(&["", "   ", &"i".repeat(65), &"i".repeat(100_000)]),
             )],
         ),
-        "update-incident" => (
+        "admin-update-incident" => (
             "PATCH",
             "/admin/incident",
             AuthKind::Admin,
@@ -540,7 +540,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 field("/by", false, opt_text(128)),
             ],
         ),
-        "contacts-create" => (
+        "create-contacts" => (
             "POST",
             "/api/contacts",
             AuthKind::ApiKey,
@@ -607,7 +607,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 ),
             ],
         ),
-        "contacts-delete" => (
+        "delete-contacts" => (
             "DELETE",
             "/api/contacts",
             AuthKind::ApiKey,
@@ -619,7 +619,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 field("/contact", true, names()),
             ],
         ),
-        "contacts-list" => (
+        "list-contacts" => (
             "GET",
             "/api/contacts",
             AuthKind::ApiKey,
@@ -628,7 +628,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
             json!({"user_name": MSG_USER}),
             vec![field("/user_name", true, name64())],
         ),
-        "contacts-send" => (
+        "send-messages" => (
             "PUT",
             "/api/contacts",
             AuthKind::ApiKey,
@@ -649,7 +649,7 @@ pub fn spec(function: &'static str, fx: &Fixture) -> Spec {
                 field("/time", false, opt_time()),
             ],
         ),
-        "get-failed-mess" => (
+        "list-failed-messages" => (
             "GET",
             "/api/get_failed_mess",
             AuthKind::ApiKey,

@@ -149,7 +149,7 @@ async fn admin_routes_need_the_admin_token() {
         vec![("authorization", &*format!("Bearer {}", hb.app.api_key))],
     ] {
         let (status, reply) = read(
-            admin_heartbeat_apps::handle(
+            admin_update_heartbeat_app::handle(
                 &hb.admin,
                 request("/admin/heartbeat_apps", &headers, &body),
             )
@@ -223,7 +223,7 @@ async fn bad_admin_input_is_400_and_writes_nothing() {
     }
     let bearer = format!("Bearer {ADMIN_TOKEN}");
     let (status, _) = read(
-        admin_heartbeat_apps::handle(
+        admin_update_heartbeat_app::handle(
             &hb.admin,
             request(
                 "/admin/heartbeat_apps",

@@ -31,7 +31,7 @@ fn in_secs(secs: i64) -> String {
 }
 
 async fn scan(l: &Live, time: &str) -> Value {
-    let (status, error, report) = l.invoke("silent-app-scanner", &scheduled_event(time)).await;
+    let (status, error, report) = l.invoke("scan-silent-apps", &scheduled_event(time)).await;
     assert_eq!((status, error), (200, None), "{report}");
     report
 }
@@ -372,7 +372,7 @@ async fn e2e_an_outage_becomes_an_incident_and_the_recovery_resolves_it() {
     assert_eq!(status, 200);
 
     // Down: the scanner (through watch) mails the admin and queues the transition; the pump
-    // runs app-incidents (through watch), which opens the incident.
+    // runs apply-app-transitions (through watch), which opens the incident.
     scan(&l, &in_secs(600)).await;
     let incident = pump_until(&l, "the outage's incident", || async {
         let (_, page) = l
@@ -394,7 +394,7 @@ async fn e2e_an_outage_becomes_an_incident_and_the_recovery_resolves_it() {
     assert_eq!(incident["heartbeat"]["last_message"], json!("OK"));
     let id = incident["id"].as_str().unwrap().to_owned();
     // ... and the admin's Telegram chat (AdminAlertContacts) got the alert, through the
-    // messenger queue and messenger-deliver.
+    // messenger queue and deliver-messages.
     let down_alert = format!("[Lookout] DOWN: app svc ({tenant}) is silent");
     alert_received(&l, &down_alert).await;
 

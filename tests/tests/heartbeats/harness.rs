@@ -37,14 +37,14 @@ pub struct Hb {
     pub clock: ManualClock,
     pub admin_email: String,
     pub store: HeartbeatStore,
-    pub heartbeat: heartbeat::Deps,
+    pub heartbeat: record_heartbeat::Deps,
     /// The API's `$default` route, where the seed's `POST /api/apps/` arrives.
     pub fallback: serve_fallback::Deps,
-    pub signal: heartbeat_signal::Deps,
-    pub badge: heartbeat_badge::Deps,
-    pub admin: admin_heartbeat_apps::Deps,
+    pub signal: record_signal::Deps,
+    pub badge: get_badge::Deps,
+    pub admin: admin_update_heartbeat_app::Deps,
     pub list: admin_list_heartbeat_apps::Deps,
-    pub scanner: silent_app_scanner::Deps,
+    pub scanner: scan_silent_apps::Deps,
 }
 
 /// The badge key from the stack's `BadgeSigningSecret`, read as the function `binary`.
@@ -81,9 +81,9 @@ pub async fn spawn() -> Hb {
             Some(alerts_url.clone()),
         )))
     };
-    let hb_sdk = app.sdk_for("heartbeat").await;
-    let heartbeat = heartbeat::Deps {
-        keys: app.keys_for("heartbeat").await,
+    let hb_sdk = app.sdk_for("record-heartbeat").await;
+    let heartbeat = record_heartbeat::Deps {
+        keys: app.keys_for("record-heartbeat").await,
         store: store_of(aws_sdk_dynamodb::Client::new(&hb_sdk)),
         mail: mail_of(&hb_sdk),
         events: events_of(&hb_sdk),
@@ -97,30 +97,30 @@ pub async fn spawn() -> Hb {
         events: events_of(&fallback_sdk),
         clock: clock.shared(),
     };
-    let sig_sdk = app.sdk_for("heartbeat-signal").await;
-    let signal = heartbeat_signal::Deps {
-        keys: app.keys_for("heartbeat-signal").await,
+    let sig_sdk = app.sdk_for("record-signal").await;
+    let signal = record_signal::Deps {
+        keys: app.keys_for("record-signal").await,
         store: store_of(aws_sdk_dynamodb::Client::new(&sig_sdk)),
         mail: mail_of(&sig_sdk),
         events: events_of(&sig_sdk),
         clock: clock.shared(),
     };
     // The badge secret as each function reads it: with its own role (the IAM check sees it).
-    let badge_key = badge_key_as(&app, "heartbeat-badge").await;
+    let badge_key = badge_key_as(&app, "get-badge").await;
     assert_eq!(
         badge_key.path("acme", "x"),
         badge_key_as(&app, "admin-list-heartbeat-apps")
             .await
             .path("acme", "x")
     );
-    let badge = heartbeat_badge::Deps {
-        store: store_of(app.ddb_for("heartbeat-badge").await),
+    let badge = get_badge::Deps {
+        store: store_of(app.ddb_for("get-badge").await),
         key: badge_key.clone(),
         clock: clock.shared(),
     };
-    let admin = admin_heartbeat_apps::Deps {
+    let admin = admin_update_heartbeat_app::Deps {
         admin: app.admin.admin.clone(),
-        store: store_of(app.ddb_for("admin-heartbeat-apps").await),
+        store: store_of(app.ddb_for("admin-update-heartbeat-app").await),
         clock: clock.shared(),
     };
     let list = admin_list_heartbeat_apps::Deps {
@@ -128,8 +128,8 @@ pub async fn spawn() -> Hb {
         store: store_of(app.ddb_for("admin-list-heartbeat-apps").await),
         badge: badge_key,
     };
-    let scan_sdk = app.sdk_for("silent-app-scanner").await;
-    let scanner = silent_app_scanner::Deps {
+    let scan_sdk = app.sdk_for("scan-silent-apps").await;
+    let scanner = scan_silent_apps::Deps {
         store: store_of(aws_sdk_dynamodb::Client::new(&scan_sdk)),
         mail: mail_of(&scan_sdk),
         events: events_of(&scan_sdk),
@@ -178,7 +178,7 @@ impl Hb {
     /// `POST /api/apps/` with any body text.
     pub async fn beat_raw(&self, key: &str, body: &str) -> (u16, Value) {
         read(
-            heartbeat::handle(
+            record_heartbeat::handle(
                 &self.heartbeat,
                 request("/api/apps/", &[("x-api-key", key)], body),
             )
@@ -196,7 +196,7 @@ impl Hb {
     pub async fn signal_at(&self, secs: i64, signal: &str, body: &Value) -> (u16, Value) {
         self.clock.set(ts(&at(secs)));
         read(
-            heartbeat_signal::handle(
+            record_signal::handle(
                 &self.signal,
                 request(
                     &format!("/api/apps/{signal}"),
@@ -215,7 +215,7 @@ impl Hb {
         path: &str,
     ) -> (u16, lambda_http::http::HeaderMap, String) {
         self.clock.set(ts(&at(secs)));
-        let resp = heartbeat_badge::handle(&self.badge, http_request("GET", path, &[], &[], ""))
+        let resp = get_badge::handle(&self.badge, http_request("GET", path, &[], &[], ""))
             .await
             .unwrap();
         let status = resp.status().as_u16();
@@ -242,7 +242,7 @@ impl Hb {
         self.clock.set(ts(&at(secs)));
         let bearer = format!("Bearer {ADMIN_TOKEN}");
         read(
-            admin_heartbeat_apps::handle(
+            admin_update_heartbeat_app::handle(
                 &self.admin,
                 request(
                     "/admin/heartbeat_apps",
@@ -278,7 +278,7 @@ impl Hb {
     }
 
     pub async fn try_scan_at(&self, secs: i64) -> Result<ScanReport, lambda_runtime::Error> {
-        silent_app_scanner::handle(
+        scan_silent_apps::handle(
             &self.scanner,
             LambdaEvent::new(scheduled_event(&at(secs)), Context::default()),
         )

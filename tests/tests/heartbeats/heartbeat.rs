@@ -131,7 +131,7 @@ async fn heartbeats_need_a_valid_api_key() {
         vec![("authorization", "Basic abc")],
     ] {
         let (status, reply) = lookout_tests::support::read(
-            heartbeat::handle(
+            record_heartbeat::handle(
                 &hb.heartbeat,
                 lookout_tests::support::request("/api/apps/", &headers, &body),
             )
@@ -301,7 +301,7 @@ async fn a_tenant_over_its_app_quota_gets_429_while_another_tenants_heartbeats_a
     }
     let full = || async {
         lookout_tests::support::read_with_retry_after(
-            heartbeat::handle(
+            record_heartbeat::handle(
                 &hb.heartbeat,
                 lookout_tests::support::request(
                     "/api/apps/",

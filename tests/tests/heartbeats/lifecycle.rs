@@ -1,5 +1,5 @@
 //! Heartbeats and incidents as one lifecycle: a transition goes to the stack's app-events queue
-//! (moto SQS, sent with each function's role), the `app-incidents` consumer (in-process, its
+//! (moto SQS, sent with each function's role), the `apply-app-transitions` consumer (in-process, its
 //! own role) opens an incident for the outage and resolves it on recovery.
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
@@ -17,10 +17,10 @@ async fn take_events(hb: &Hb) -> Vec<SqsMessage> {
 async fn consume(hb: &Hb, records: Vec<SqsMessage>) -> Vec<String> {
     let mut event = SqsEvent::default();
     event.records = records;
-    let deps = app_incidents::Deps {
+    let deps = apply_app_transitions::Deps {
         store: incidents(hb).await,
     };
-    let reply = app_incidents::handle(&deps, LambdaEvent::new(event, Context::default()))
+    let reply = apply_app_transitions::handle(&deps, LambdaEvent::new(event, Context::default()))
         .await
         .unwrap();
     reply
@@ -32,7 +32,7 @@ async fn consume(hb: &Hb, records: Vec<SqsMessage>) -> Vec<String> {
 
 async fn incidents(hb: &Hb) -> IncidentStore {
     IncidentStore::new(
-        hb.app.ddb_for("app-incidents").await,
+        hb.app.ddb_for("apply-app-transitions").await,
         hb.app.stack.table("IncidentsTable").unwrap(),
     )
 }

@@ -15,8 +15,8 @@ async fn overview(hb: &Hb, secs: i64) -> (u16, Value) {
 
 async fn overview_at(hb: &Hb, now: lookout_core::time::Timestamp) -> (u16, Value) {
     let app = &hb.app;
-    let ddb = app.ddb_for("admin-overview").await;
-    let deps = admin_overview::Deps {
+    let ddb = app.ddb_for("admin-get-overview").await;
+    let deps = admin_get_overview::Deps {
         admin: app.admin.admin.clone(),
         heartbeats: lookout_heartbeats::HeartbeatStore::new(
             ddb.clone(),
@@ -28,7 +28,7 @@ async fn overview_at(hb: &Hb, now: lookout_core::time::Timestamp) -> (u16, Value
     };
     let bearer = format!("Bearer {ADMIN_TOKEN}");
     read(
-        admin_overview::handle(
+        admin_get_overview::handle(
             &deps,
             http_request(
                 "GET",
@@ -139,8 +139,8 @@ async fn the_overview_lists_what_is_broken_across_tenants_from_sparse_indexes() 
 
     // Admin only.
     let app = &hb.app;
-    let ddb = app.ddb_for("admin-overview").await;
-    let deps = admin_overview::Deps {
+    let ddb = app.ddb_for("admin-get-overview").await;
+    let deps = admin_get_overview::Deps {
         admin: app.admin.admin.clone(),
         heartbeats: lookout_heartbeats::HeartbeatStore::new(ddb.clone(), hb.table()),
         incidents: IncidentStore::new(ddb.clone(), app.stack.table("IncidentsTable").unwrap()),
@@ -148,7 +148,8 @@ async fn the_overview_lists_what_is_broken_across_tenants_from_sparse_indexes() 
         clock: lookout_core::time::system_clock(),
     };
     let (status, _) = read(
-        admin_overview::handle(&deps, http_request("GET", "/admin/overview", &[], &[], "")).await,
+        admin_get_overview::handle(&deps, http_request("GET", "/admin/overview", &[], &[], ""))
+            .await,
     );
     assert_eq!(status, 401);
 }

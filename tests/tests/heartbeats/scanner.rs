@@ -301,12 +301,12 @@ async fn the_scanner_reads_only_due_apps() {
         lookout_tests::faults::FaultProxy::start(&lookout_dev::moto::endpoint().unwrap()).await;
     let sdk = hb
         .app
-        .sdk_for("silent-app-scanner")
+        .sdk_for("scan-silent-apps")
         .await
         .into_builder()
         .endpoint_url(proxy.url())
         .build();
-    let scanner = silent_app_scanner::Deps {
+    let scanner = scan_silent_apps::Deps {
         store: lookout_heartbeats::HeartbeatStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             hb.table(),
@@ -317,7 +317,7 @@ async fn the_scanner_reads_only_due_apps() {
         let (scanner, proxy) = (scanner.clone(), proxy.clone());
         async move {
             proxy.reset_log();
-            let report = silent_app_scanner::handle(
+            let report = scan_silent_apps::handle(
                 &scanner,
                 LambdaEvent::new(scheduled_event(&at(secs)), Context::default()),
             )
@@ -357,7 +357,7 @@ async fn the_scanner_reads_only_due_apps() {
 async fn now_is_the_events_time() {
     let hb = spawn().await;
     hb.beat_at(0, &json!({"app_id": 23})).await;
-    let bad = silent_app_scanner::handle(
+    let bad = scan_silent_apps::handle(
         &hb.scanner,
         LambdaEvent::new(json!({"time": "yesterday-ish"}), Context::default()),
     )
@@ -374,7 +374,7 @@ async fn scan_with_failing_mail(
     secs: i64,
 ) -> Result<lookout_heartbeats::ScanReport, lambda_runtime::Error> {
     let sdk = lookout_dev::moto::sdk_config(&hb.moto).await;
-    let broken = silent_app_scanner::Deps {
+    let broken = scan_silent_apps::Deps {
         store: hb.store.clone(),
         mail: AdminMail::new(
             Mailer::from_sdk(&sdk, "unverified@nowhere.example.com"),
@@ -382,7 +382,7 @@ async fn scan_with_failing_mail(
         ),
         events: hb.scanner.events.clone(),
     };
-    silent_app_scanner::handle(
+    scan_silent_apps::handle(
         &broken,
         LambdaEvent::new(scheduled_event(&at(secs)), Context::default()),
     )

@@ -371,7 +371,7 @@ async fn bad_signals_are_refused_and_store_nothing() {
 
 async fn read_unauthenticated(hb: &Hb) -> (u16, Value) {
     lookout_tests::support::read(
-        heartbeat_signal::handle(
+        record_signal::handle(
             &hb.signal,
             lookout_tests::support::request("/api/apps/start", &[], r#"{"app_id": 1}"#),
         )

@@ -107,7 +107,7 @@ async fn read_all(
         }
         proxy.reset_log();
         let (status, page): (u16, Value) = lookout_tests::support::read(
-            list_incidents::handle(
+            admin_list_incidents::handle(
                 deps,
                 http_request(
                     "GET",
@@ -185,7 +185,7 @@ async fn a_filtered_listing_reads_a_bounded_number_of_pages_per_request() {
     let proxy = FaultProxy::start(&lookout_dev::moto::endpoint().unwrap()).await;
     let sdk = t
         .app
-        .sdk_for("list-incidents")
+        .sdk_for("admin-list-incidents")
         .await
         .into_builder()
         .endpoint_url(proxy.url())
@@ -193,7 +193,7 @@ async fn a_filtered_listing_reads_a_bounded_number_of_pages_per_request() {
     let store = IncidentStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     let deps_with = |store: IncidentStore| AdminDeps {
         store,
-        ..t.admin["list-incidents"].clone()
+        ..t.admin["admin-list-incidents"].clone()
     };
     let small = deps_with(store.clone().with_read_bounds(2, 10));
     let production = deps_with(store);

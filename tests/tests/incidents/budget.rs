@@ -35,7 +35,7 @@ async fn an_incident_app_past_its_alert_budget_is_held_for_the_hourly_digest() {
         );
     }
     // The scanner, an hour later, sends the digest of the held ones.
-    let sdk = t.app.sdk_for("silent-app-scanner").await;
+    let sdk = t.app.sdk_for("scan-silent-apps").await;
     let store = HeartbeatStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         t.app.stack.table("HeartbeatTable").unwrap(),

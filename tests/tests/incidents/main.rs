@@ -98,8 +98,8 @@ const BEARER: &str = "Bearer test-admin-token";
 impl Incidents {
     async fn register(&self, body: Value) -> (u16, Value) {
         read_secret(
-            register_app::handle(
-                &self.admin["register-app"],
+            admin_register_app::handle(
+                &self.admin["admin-register-app"],
                 request(
                     "/admin/apps",
                     &[("authorization", BEARER)],
@@ -127,8 +127,8 @@ impl Incidents {
 
     async fn list(&self, q: &[(&str, &str)]) -> (u16, Value) {
         read(
-            list_incidents::handle(
-                &self.admin["list-incidents"],
+            admin_list_incidents::handle(
+                &self.admin["admin-list-incidents"],
                 http_request(
                     "GET",
                     "/admin/incidents",
@@ -143,8 +143,8 @@ impl Incidents {
 
     async fn get(&self, id: &str) -> (u16, Value) {
         read(
-            get_incident::handle(
-                &self.admin["get-incident"],
+            admin_get_incident::handle(
+                &self.admin["admin-get-incident"],
                 http_request(
                     "GET",
                     "/admin/incident",
@@ -159,8 +159,8 @@ impl Incidents {
 
     async fn patch(&self, body: Value) -> (u16, Value) {
         read(
-            update_incident::handle(
-                &self.admin["update-incident"],
+            admin_update_incident::handle(
+                &self.admin["admin-update-incident"],
                 http_request(
                     "PATCH",
                     "/admin/incident",
@@ -211,8 +211,8 @@ async fn apps_are_registered_listed_and_never_show_their_code_again() {
     assert_eq!(t.register(json!({"name": "MyApp"})).await.0, 409);
 
     let (status, list) = read(
-        list_apps::handle(
-            &t.admin["list-apps"],
+        admin_list_apps::handle(
+            &t.admin["admin-list-apps"],
             http_request("GET", "/admin/apps", &[], &[("authorization", BEARER)], ""),
         )
         .await,
@@ -239,16 +239,16 @@ async fn apps_are_registered_listed_and_never_show_their_code_again() {
     }
     for auth in [vec![], vec![("authorization", "Bearer nope")]] {
         let (status, _) = read(
-            register_app::handle(
-                &t.admin["register-app"],
+            admin_register_app::handle(
+                &t.admin["admin-register-app"],
                 request("/admin/apps", &auth, &json!({"name": "Other"}).to_string()),
             )
             .await,
         );
         assert_eq!(status, 401);
         let (status, _) = read(
-            list_apps::handle(
-                &t.admin["list-apps"],
+            admin_list_apps::handle(
+                &t.admin["admin-list-apps"],
                 http_request("GET", "/admin/apps", &[], &auth, ""),
             )
             .await,
@@ -688,8 +688,8 @@ async fn listing_filters_pages_and_validates() {
         assert_eq!(status, 400, "{bad:?} -> {reply}");
     }
     let (status, _) = read(
-        list_incidents::handle(
-            &t.admin["list-incidents"],
+        admin_list_incidents::handle(
+            &t.admin["admin-list-incidents"],
             http_request("GET", "/admin/incidents", &[], &[], ""),
         )
         .await,
@@ -778,8 +778,8 @@ async fn updates_keep_a_history() {
         assert_eq!(t.patch(bad.clone()).await.0, 400, "{bad}");
     }
     let (status, _) = read(
-        update_incident::handle(
-            &t.admin["update-incident"],
+        admin_update_incident::handle(
+            &t.admin["admin-update-incident"],
             http_request(
                 "PATCH",
                 "/admin/incident",
@@ -792,8 +792,8 @@ async fn updates_keep_a_history() {
     );
     assert_eq!(status, 401);
     let (status, _) = read(
-        get_incident::handle(
-            &t.admin["get-incident"],
+        admin_get_incident::handle(
+            &t.admin["admin-get-incident"],
             http_request(
                 "GET",
                 "/admin/incident",
@@ -812,8 +812,8 @@ async fn codes_rotate_and_deleted_apps_cannot_report() {
     let t = setup().await;
     let old = t.code_for("MyApp").await;
     let put = |body: Value| {
-        update_app::handle(
-            &t.admin["update-app"],
+        admin_update_app::handle(
+            &t.admin["admin-update-app"],
             http_request(
                 "PUT",
                 "/admin/apps",
@@ -840,8 +840,8 @@ async fn codes_rotate_and_deleted_apps_cannot_report() {
     assert_eq!(read(put(json!({"name": "Ghost"})).await).0, 404);
 
     let del = |q: Vec<(&'static str, &'static str)>, body: &str| {
-        delete_app::handle(
-            &t.admin["delete-app"],
+        admin_delete_app::handle(
+            &t.admin["admin-delete-app"],
             http_request(
                 "DELETE",
                 "/admin/apps",
@@ -917,7 +917,7 @@ async fn changes_in_the_same_millisecond_keep_every_history_entry() {
         .unwrap()
         .to_owned();
     let store = lookout_incidents::IncidentStore::new(
-        t.app.ddb_for("update-incident").await,
+        t.app.ddb_for("admin-update-incident").await,
         t.app.stack.table("IncidentsTable").unwrap(),
     );
     let at = lookout_core::time::Timestamp::parse_str("2030-01-01T00:00:00.123Z").unwrap();

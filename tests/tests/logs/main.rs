@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 struct Logs {
     app: TestApp,
     ingest: send_logs::Deps,
-    admin: admin_log_users::Deps,
+    admin: admin_issue_log_token::Deps,
     query: query_logs::Deps,
 }
 
@@ -43,9 +43,9 @@ async fn setup() -> Logs {
             quotas: Quotas::default(),
             clock: system_clock(),
         },
-        admin: admin_log_users::Deps {
+        admin: admin_issue_log_token::Deps {
             admin: admin.clone(),
-            store: store_of(app.ddb_for("admin-log-users").await),
+            store: store_of(app.ddb_for("admin-issue-log-token").await),
         },
         query: query_logs::Deps {
             admin,
@@ -76,7 +76,7 @@ fn raw(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, String, Option
 impl Logs {
     async fn create_user(&self, user: &str) -> Value {
         let (status, body) = read_secret(
-            admin_log_users::handle(
+            admin_issue_log_token::handle(
                 &self.admin,
                 request(
                     "/admin/log_users",
@@ -489,7 +489,7 @@ async fn admin_creates_and_rotates_tokens() {
         let headers: Vec<(&str, &str)> =
             auth.map(|a| vec![("authorization", a)]).unwrap_or_default();
         let req = request("/admin/log_users", &headers, &body.to_string());
-        admin_log_users::handle(&t.admin, req)
+        admin_issue_log_token::handle(&t.admin, req)
     };
     let first = t.create_user("rot").await;
     assert_eq!(first["rotated"], false);

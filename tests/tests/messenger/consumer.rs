@@ -1,4 +1,4 @@
-//! The messenger-deliver consumer in-process against moto and the emulator: fanout, partial
+//! The deliver-messages consumer in-process against moto and the emulator: fanout, partial
 //! batch failures, retries then a recorded failure, idempotent redelivery, interrupted
 //! attempts, poison messages.
 
@@ -452,7 +452,7 @@ async fn an_unreadable_secret_fails_the_invocation_and_claims_nothing_until_it_i
     let fanout = t.receive().await;
     assert_eq!(fanout.len(), 1);
 
-    let failed = messenger_deliver::handle(&t.deliver, t.event(&fanout)).await;
+    let failed = deliver_messages::handle(&t.deliver, t.event(&fanout)).await;
     let err = failed.expect_err("no settings: the invocation fails");
     assert!(err.to_string().contains("messenger secret"), "{err}");
     let deliveries = t.deliveries(&send_id).await;
@@ -466,7 +466,7 @@ async fn an_unreadable_secret_fails_the_invocation_and_claims_nothing_until_it_i
 
     // The operator fixes the secret; the batch comes back and is delivered.
     put(lookout_tests::support::EMULATOR_TOKENS).await;
-    let response = messenger_deliver::handle(&t.deliver, t.event(&fanout))
+    let response = deliver_messages::handle(&t.deliver, t.event(&fanout))
         .await
         .expect("settings loaded on the next invocation");
     assert!(response.batch_item_failures.is_empty());
@@ -566,12 +566,12 @@ async fn a_failure_between_the_claim_and_the_send_gives_the_attempt_back() {
 /// The consumer's DynamoDB calls through a fault proxy.
 async fn through_proxy(
     t: &crate::harness::Msg,
-) -> (lookout_tests::faults::FaultProxy, messenger_deliver::Deps) {
+) -> (lookout_tests::faults::FaultProxy, deliver_messages::Deps) {
     let proxy =
         lookout_tests::faults::FaultProxy::start(&lookout_dev::moto::endpoint().unwrap()).await;
     let sdk = t
         .app
-        .sdk_for("messenger-deliver")
+        .sdk_for("deliver-messages")
         .await
         .into_builder()
         .endpoint_url(proxy.url())

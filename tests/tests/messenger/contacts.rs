@@ -462,7 +462,7 @@ async fn create_with_retry_after(
         &[("x-api-key", key)],
         &body.to_string(),
     );
-    lookout_tests::support::read_with_retry_after(contacts_create::handle(&t.create, req).await)
+    lookout_tests::support::read_with_retry_after(create_contacts::handle(&t.create, req).await)
 }
 
 /// Contacts per tenant (`QuotaContactsPerTenant`, here 3): new contacts past it get 429 with
@@ -593,7 +593,7 @@ async fn a_contact_deleted_while_it_is_replaced_stays_counted() {
         lookout_tests::faults::FaultProxy::start(&lookout_dev::moto::endpoint().unwrap()).await;
     let sdk = t
         .app
-        .sdk_for("contacts-create")
+        .sdk_for("create-contacts")
         .await
         .into_builder()
         .endpoint_url(proxy.url())

@@ -1,6 +1,6 @@
 //! End to end over HTTP through `cargo lambda watch`: contacts, a send now and one later, the
 //! local event pump (in-process, with an injected clock) firing the schedule and driving the
-//! queue into `messenger-deliver`, the messenger emulator recording what arrived, and the
+//! queue into `deliver-messages`, the messenger emulator recording what arrived, and the
 //! Viber failures in /api/get_failed_mess.
 
 use std::time::Duration;

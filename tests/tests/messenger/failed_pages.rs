@@ -112,7 +112,7 @@ async fn failed_raw(t: &Msg, key: Option<&str>, query: &[(&str, &str)]) -> Respo
         headers.as_ref().map_or(&[][..], |h| &h[..]),
         "",
     );
-    get_failed_mess::handle(&t.crud["get-failed-mess"], req)
+    list_failed_messages::handle(&t.crud["list-failed-messages"], req)
         .await
         .unwrap()
 }
@@ -221,7 +221,7 @@ async fn contacts_and_failed_lists_are_not_cached() {
             headers.as_ref().map_or(&[][..], |h| &h[..]),
             "",
         );
-        contacts_list::handle(&t.crud["contacts-list"], req)
+        list_contacts::handle(&t.crud["list-contacts"], req)
     };
     let ok = list(Some(t.key())).await.unwrap();
     assert_eq!(ok.status().as_u16(), 200);

@@ -37,11 +37,11 @@ pub struct Msg {
     pub clock: ManualClock,
     /// The contact functions' dependencies, by function (each signs as its own role).
     pub crud: BTreeMap<&'static str, lookout_messenger::Deps>,
-    /// contacts-create, with the admin's chats its environment reserves.
-    pub create: contacts_create::Deps,
-    pub send: contacts_send::Deps,
-    pub deliver: messenger_deliver::Deps,
-    /// The ContactsSendFunction's environment, resolved from template.yaml.
+    /// create-contacts, with the admin's chats its environment reserves.
+    pub create: create_contacts::Deps,
+    pub send: send_messages::Deps,
+    pub deliver: deliver_messages::Deps,
+    /// The SendMessagesFunction's environment, resolved from template.yaml.
     pub send_env: BTreeMap<String, String>,
     pub queue_url: String,
     pub dlq_url: String,
@@ -78,11 +78,11 @@ pub async fn spawn() -> Msg {
     let sdk = moto::sdk_config(&moto::endpoint().unwrap()).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let scheduler = aws_sdk_scheduler::Client::new(&sdk);
-    let send_sdk = app.sdk_for("contacts-send").await;
-    let deliver_sdk = app.sdk_for("messenger-deliver").await;
+    let send_sdk = app.sdk_for("send-messages").await;
+    let deliver_sdk = app.sdk_for("deliver-messages").await;
     let emulator = Emulator::start("127.0.0.1:0").unwrap();
-    let send_env = function_env(&app, "contacts-send");
-    let deliver_env = function_env(&app, "messenger-deliver");
+    let send_env = function_env(&app, "send-messages");
+    let deliver_env = function_env(&app, "deliver-messages");
     let store_of = |ddb| {
         BroadcastStore::new(
             ddb,
@@ -116,23 +116,23 @@ pub async fn spawn() -> Msg {
         &queue_url,
         Some((aws_sdk_scheduler::Client::new(&send_sdk), target.clone())),
     ));
-    let send = contacts_send::Deps {
-        keys: app.keys_for("contacts-send").await,
+    let send = send_messages::Deps {
+        keys: app.keys_for("send-messages").await,
         store: store_of(aws_sdk_dynamodb::Client::new(&send_sdk)),
         queue: send_dispatch.clone(),
         scheduler: send_dispatch,
         clock: clock.shared(),
         quotas: lookout_core::quota::Quotas::default(),
-        reserved: reserved_of(&app, "contacts-send"),
+        reserved: reserved_of(&app, "send-messages"),
     };
-    let create = contacts_create::Deps {
-        keys: crud["contacts-create"].keys.clone(),
-        store: crud["contacts-create"].store.clone(),
-        reserved: reserved_of(&app, "contacts-create"),
+    let create = create_contacts::Deps {
+        keys: crud["create-contacts"].keys.clone(),
+        store: crud["create-contacts"].store.clone(),
+        reserved: reserved_of(&app, "create-contacts"),
     };
     let mut config = MessengerConfig::emulated(emulator.url());
     config.timeout = Duration::from_secs(5);
-    let deliver = messenger_deliver::Deps {
+    let deliver = deliver_messages::Deps {
         store: store_of(aws_sdk_dynamodb::Client::new(&deliver_sdk)),
         queue: Arc::new(Dispatcher::new(
             aws_sdk_sqs::Client::new(&deliver_sdk),
@@ -147,7 +147,7 @@ pub async fn spawn() -> Msg {
         },
         alert_to: alert_contacts(deliver_env.get(ADMIN_ALERT_CONTACTS).map(String::as_str))
             .unwrap(),
-        reserved: reserved_of(&app, "messenger-deliver"),
+        reserved: reserved_of(&app, "deliver-messages"),
         clock: system_clock(),
     };
     let dlq_url = app
@@ -204,7 +204,7 @@ impl Msg {
 
     pub async fn create_raw(&self, key: &str, body: &str) -> (u16, Value) {
         let req = http_request("POST", "/api/contacts", &[], &key_header(key), body);
-        read(contacts_create::handle(&self.create, req).await)
+        read(create_contacts::handle(&self.create, req).await)
     }
 
     pub async fn delete(&self, key: &str, body: &Value) -> (u16, Value) {
@@ -215,13 +215,13 @@ impl Msg {
             &key_header(key),
             &body.to_string(),
         );
-        read(contacts_delete::handle(&self.crud["contacts-delete"], req).await)
+        read(delete_contacts::handle(&self.crud["delete-contacts"], req).await)
     }
 
     /// GET with a JSON body (as the seed's client) and/or a query string.
     pub async fn list(&self, key: &str, query: &[(&str, &str)], body: &str) -> (u16, Value) {
         let req = http_request("GET", "/api/contacts", query, &key_header(key), body);
-        read(contacts_list::handle(&self.crud["contacts-list"], req).await)
+        read(list_contacts::handle(&self.crud["list-contacts"], req).await)
     }
 
     pub async fn send(&self, key: &str, body: &Value) -> (u16, Value) {
@@ -230,12 +230,12 @@ impl Msg {
 
     pub async fn send_raw(&self, key: &str, body: &str) -> (u16, Value) {
         let req = http_request("PUT", "/api/contacts", &[], &key_header(key), body);
-        read(contacts_send::handle(&self.send, req).await)
+        read(send_messages::handle(&self.send, req).await)
     }
 
     pub async fn failed(&self, key: &str, query: &[(&str, &str)], body: &str) -> (u16, Value) {
         let req = http_request("GET", "/api/get_failed_mess", query, &key_header(key), body);
-        read(get_failed_mess::handle(&self.crud["get-failed-mess"], req).await)
+        read(list_failed_messages::handle(&self.crud["list-failed-messages"], req).await)
     }
 
     /// Creates `contacts` for `user` with the test's key; asserts success.
@@ -378,7 +378,7 @@ impl Msg {
 
     /// Invokes the consumer with `messages`.
     pub async fn consume(&self, messages: &[Message]) -> SqsBatchResponse {
-        messenger_deliver::handle(&self.deliver, self.event(messages))
+        deliver_messages::handle(&self.deliver, self.event(messages))
             .await
             .expect("the consumer answers with a batch response")
     }

@@ -1,5 +1,5 @@
 //! Seed 003 messenger broadcast: the /api/contacts and /api/get_failed_mess handlers and the
-//! messenger-deliver consumer in-process against moto and a messenger emulator, then end to end
+//! deliver-messages consumer in-process against moto and a messenger emulator, then end to end
 //! through `cargo lambda watch` and the local event pump.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 

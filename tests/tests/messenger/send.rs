@@ -342,7 +342,7 @@ async fn send_keyed(t: &Msg, idem: &str, body: &Value) -> (u16, Value) {
         &[("x-api-key", t.key()), ("idempotency-key", idem)],
         &body.to_string(),
     );
-    lookout_tests::support::read(contacts_send::handle(&t.send, req).await)
+    lookout_tests::support::read(send_messages::handle(&t.send, req).await)
 }
 
 #[tokio::test]
@@ -563,7 +563,7 @@ async fn send_with_retry_after(t: &Msg, body: &Value) -> (u16, Value, Option<Str
         &[("x-api-key", t.key())],
         &body.to_string(),
     );
-    lookout_tests::support::read_with_retry_after(contacts_send::handle(&t.send, req).await)
+    lookout_tests::support::read_with_retry_after(send_messages::handle(&t.send, req).await)
 }
 
 #[tokio::test]

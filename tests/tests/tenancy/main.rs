@@ -433,7 +433,7 @@ async fn log_users_never_read_or_write_each_others_logs_and_rotation_revokes() {
     let admin = [("authorization", BEARER)];
     let (status, created) = call(
         fx,
-        "admin-log-users",
+        "admin-issue-log-token",
         "POST",
         "/admin/log_users",
         &[],
@@ -547,7 +547,7 @@ async fn log_users_never_read_or_write_each_others_logs_and_rotation_revokes() {
     // A's is untouched.
     let (status, rotated) = call(
         fx,
-        "admin-log-users",
+        "admin-issue-log-token",
         "POST",
         "/admin/log_users",
         &[],
@@ -581,7 +581,7 @@ async fn app_codes_are_per_app_and_rotated_or_deleted_codes_stop_working() {
     let admin = [("authorization", BEARER)];
     let (status, created) = call(
         fx,
-        "register-app",
+        "admin-register-app",
         "POST",
         "/admin/apps",
         &[],
@@ -620,7 +620,7 @@ async fn app_codes_are_per_app_and_rotated_or_deleted_codes_stop_working() {
     // Rotation: the old code stops working, the new one works, the other app's is untouched.
     let (status, rotated) = call(
         fx,
-        "update-app",
+        "admin-update-app",
         "PUT",
         "/admin/apps",
         &[],
@@ -640,7 +640,7 @@ async fn app_codes_are_per_app_and_rotated_or_deleted_codes_stop_working() {
     // Deletion: the deleted app's code stops working; its incidents stay.
     let (status, _) = call(
         fx,
-        "delete-app",
+        "admin-delete-app",
         "DELETE",
         "/admin/apps",
         &[("name", OTHER_APP)],
@@ -658,7 +658,7 @@ async fn app_codes_are_per_app_and_rotated_or_deleted_codes_stop_working() {
     // Re-registering the name issues a fresh code: the old one does not come back.
     let (status, again) = call(
         fx,
-        "register-app",
+        "admin-register-app",
         "POST",
         "/admin/apps",
         &[],
@@ -706,7 +706,7 @@ async fn drain(fx: &'static Fixture) {
                 r
             })
             .collect();
-        let resp = Box::pin(messenger_deliver::handle(
+        let resp = Box::pin(deliver_messages::handle(
             &fx.deliver,
             LambdaEvent::new(event, Context::default()),
         ))
@@ -740,7 +740,7 @@ async fn failed_messages_and_contacts_stay_within_their_tenant() {
     let put = |key: String, body: Value| async move {
         call(
             fx,
-            "contacts-send",
+            "send-messages",
             "PUT",
             "/api/contacts",
             &[],
@@ -752,7 +752,7 @@ async fn failed_messages_and_contacts_stay_within_their_tenant() {
     let create = |key: String, body: Value| async move {
         call(
             fx,
-            "contacts-create",
+            "create-contacts",
             "POST",
             "/api/contacts",
             &[],
@@ -783,7 +783,7 @@ async fn failed_messages_and_contacts_stay_within_their_tenant() {
         let q: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
         call(
             fx,
-            "get-failed-mess",
+            "list-failed-messages",
             "GET",
             "/api/get_failed_mess",
             &q,
@@ -829,7 +829,7 @@ async fn failed_messages_and_contacts_stay_within_their_tenant() {
     assert_eq!(status, 404, "{body}");
     let (status, listed) = call(
         fx,
-        "contacts-list",
+        "list-contacts",
         "GET",
         "/api/contacts",
         &[("user_name", MSG_USER)],

@@ -68,22 +68,27 @@ pub const ROUTES: &[Route] = &[
     r("get-session", "POST", "/get_session", ApiKey),
     r("get-machine-events", "POST", "/get_machine_events", ApiKey),
     // heartbeats (seed 002): the seed's `POST /api/apps/` reaches the heartbeat as `$default`
-    r("heartbeat", "POST", "/api/apps", ApiKey),
+    r("record-heartbeat", "POST", "/api/apps", ApiKey),
     r("serve-fallback", "ANY", "$default", ApiKey),
-    r("heartbeat-signal", "POST", "/api/apps/{signal}", ApiKey),
+    r("record-signal", "POST", "/api/apps/{signal}", ApiKey),
     // messenger (seed 003)
-    r("contacts-create", "POST", "/api/contacts", ApiKey),
-    r("contacts-delete", "DELETE", "/api/contacts", ApiKey),
-    r("contacts-list", "GET", "/api/contacts", ApiKey),
-    r("contacts-send", "PUT", "/api/contacts", ApiKey),
-    r("get-failed-mess", "GET", "/api/get_failed_mess", ApiKey),
+    r("create-contacts", "POST", "/api/contacts", ApiKey),
+    r("delete-contacts", "DELETE", "/api/contacts", ApiKey),
+    r("list-contacts", "GET", "/api/contacts", ApiKey),
+    r("send-messages", "PUT", "/api/contacts", ApiKey),
+    r(
+        "list-failed-messages",
+        "GET",
+        "/api/get_failed_mess",
+        ApiKey,
+    ),
     // admin
-    r("admin-api-keys", "POST", "/admin/api_keys", Admin),
+    r("admin-issue-api-key", "POST", "/admin/api_keys", Admin),
     r("admin-list-api-keys", "GET", "/admin/api_keys", Admin),
     r("admin-revoke-api-key", "DELETE", "/admin/api_keys", Admin),
-    r("admin-overview", "GET", "/admin/overview", Admin),
+    r("admin-get-overview", "GET", "/admin/overview", Admin),
     r(
-        "admin-heartbeat-apps",
+        "admin-update-heartbeat-app",
         "POST",
         "/admin/heartbeat_apps",
         Admin,
@@ -94,14 +99,14 @@ pub const ROUTES: &[Route] = &[
         "/admin/heartbeat_apps",
         Admin,
     ),
-    r("admin-log-users", "POST", "/admin/log_users", Admin),
-    r("register-app", "POST", "/admin/apps", Admin),
-    r("list-apps", "GET", "/admin/apps", Admin),
-    r("update-app", "PUT", "/admin/apps", Admin),
-    r("delete-app", "DELETE", "/admin/apps", Admin),
-    r("list-incidents", "GET", "/admin/incidents", Admin),
-    r("get-incident", "GET", "/admin/incident", Admin),
-    r("update-incident", "PATCH", "/admin/incident", Admin),
+    r("admin-issue-log-token", "POST", "/admin/log_users", Admin),
+    r("admin-register-app", "POST", "/admin/apps", Admin),
+    r("admin-list-apps", "GET", "/admin/apps", Admin),
+    r("admin-update-app", "PUT", "/admin/apps", Admin),
+    r("admin-delete-app", "DELETE", "/admin/apps", Admin),
+    r("admin-list-incidents", "GET", "/admin/incidents", Admin),
+    r("admin-get-incident", "GET", "/admin/incident", Admin),
+    r("admin-update-incident", "PATCH", "/admin/incident", Admin),
     // logs (seed 000)
     r("send-logs", "POST", "/send_logs", LogToken),
     r("query-logs", "GET", "/logs", LogReader),
@@ -113,26 +118,26 @@ pub const ROUTES: &[Route] = &[
 /// Routes of template.yaml that take no credentials, each with the reason.
 pub const EXEMPT: &[(&str, &str, &str, &str)] = &[
     (
-        "console",
+        "serve-console",
         "GET",
         "/console",
         "public: the console's page, the same for everyone; the browser then calls the admin \
          routes (swept) with the token the admin types in",
     ),
     (
-        "console",
+        "serve-console",
         "GET",
         "/console/{asset}",
         "public: the console's static assets",
     ),
     (
-        "openapi",
+        "serve-openapi",
         "GET",
         "/openapi.json",
         "public: the API's description",
     ),
     (
-        "heartbeat-badge",
+        "get-badge",
         "GET",
         "/badge/{token}",
         "public by design: the unguessable badge token in the path is the credential \
@@ -200,8 +205,8 @@ pub struct Handlers {
     fx: &'static Fixture,
     list_keys: admin_list_api_keys::Deps,
     revoke_key: admin_revoke_api_key::Deps,
-    overview: admin_overview::Deps,
-    signal: heartbeat_signal::Deps,
+    overview: admin_get_overview::Deps,
+    signal: record_signal::Deps,
     /// A key of tenant `acme` the revoke request names (a real one: were the admin check
     /// gone, the request would revoke it).
     pub doomed_key_id: String,
@@ -213,8 +218,8 @@ impl Handlers {
         let app = &fx.app;
         let table = |id: &str| app.stack.table(id).unwrap().to_owned();
         let admin = AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap();
-        let overview_ddb = app.ddb_for("admin-overview").await;
-        let signal_sdk = app.sdk_for("heartbeat-signal").await;
+        let overview_ddb = app.ddb_for("admin-get-overview").await;
+        let signal_sdk = app.sdk_for("record-signal").await;
         let doomed = app
             .keys
             .issue(
@@ -235,15 +240,15 @@ impl Handlers {
                 keys: app.keys_for("admin-revoke-api-key").await,
                 clock: system_clock(),
             },
-            overview: admin_overview::Deps {
+            overview: admin_get_overview::Deps {
                 admin,
                 heartbeats: HeartbeatStore::new(overview_ddb.clone(), table("HeartbeatTable")),
                 incidents: IncidentStore::new(overview_ddb.clone(), table("IncidentsTable")),
                 messenger: BroadcastStore::new(overview_ddb, table("MessengerTable"), 30),
                 clock: system_clock(),
             },
-            signal: heartbeat_signal::Deps {
-                keys: app.keys_for("heartbeat-signal").await,
+            signal: record_signal::Deps {
+                keys: app.keys_for("record-signal").await,
                 store: HeartbeatStore::new(
                     aws_sdk_dynamodb::Client::new(&signal_sdk),
                     table("HeartbeatTable"),
@@ -294,48 +299,50 @@ impl Handlers {
                 method: "POST",
                 ..call("/api/apps/", json!({"app_id": 23, "message": "OK"}))
             },
-            ("heartbeat", _) => call("/api/apps", json!({"app_id": 23, "message": "OK"})),
-            ("heartbeat-signal", _) => call(
+            ("record-heartbeat", _) => call("/api/apps", json!({"app_id": 23, "message": "OK"})),
+            ("record-signal", _) => call(
                 "/api/apps/start",
                 json!({"app_id": "backup", "run_id": "r-1"}),
             ),
-            ("contacts-create", _) => call(
+            ("create-contacts", _) => call(
                 "/api/contacts",
                 json!({"user_name": MSG_USER, "contact": {"name": "zed", "messangers": {"telegram": "12345"}}}),
             ),
-            ("contacts-delete", _) => call(
+            ("delete-contacts", _) => call(
                 "/api/contacts",
                 json!({"user_name": MSG_USER, "contact": "bob"}),
             ),
-            ("contacts-list", _) => get("/api/contacts", &[("user_name", MSG_USER)]),
-            ("contacts-send", _) => call(
+            ("list-contacts", _) => get("/api/contacts", &[("user_name", MSG_USER)]),
+            ("send-messages", _) => call(
                 "/api/contacts",
                 json!({"user_name": MSG_USER, "contact": ["bob"], "message": "hi"}),
             ),
-            ("get-failed-mess", _) => get("/api/get_failed_mess", &[("user_name", MSG_USER)]),
-            ("admin-api-keys", _) => call("/admin/api_keys", json!({"tenant": "mallory"})),
+            ("list-failed-messages", _) => get("/api/get_failed_mess", &[("user_name", MSG_USER)]),
+            ("admin-issue-api-key", _) => call("/admin/api_keys", json!({"tenant": "mallory"})),
             ("admin-list-api-keys", _) => get("/admin/api_keys", &[("tenant", "acme")]),
             ("admin-revoke-api-key", _) => call(
                 "/admin/api_keys",
                 json!({"tenant": "acme", "key_id": self.doomed_key_id}),
             ),
-            ("admin-overview", _) => get("/admin/overview", &[]),
-            ("admin-heartbeat-apps", _) => call(
+            ("admin-get-overview", _) => get("/admin/overview", &[]),
+            ("admin-update-heartbeat-app", _) => call(
                 "/admin/heartbeat_apps",
                 json!({"tenant": "acme", "app_id": 23, "action": "retire"}),
             ),
             ("admin-list-heartbeat-apps", _) => get("/admin/heartbeat_apps", &[("tenant", "acme")]),
-            ("admin-log-users", _) => call(
+            ("admin-issue-log-token", _) => call(
                 "/admin/log_users",
                 json!({"user": LOG_USER, "rotate": true}),
             ),
-            ("register-app", _) => call("/admin/apps", json!({"name": "MalloryApp"})),
-            ("list-apps", _) => get("/admin/apps", &[]),
-            ("update-app", _) => call("/admin/apps", json!({"name": APP, "rotate_code": true})),
-            ("delete-app", _) => call("/admin/apps", json!({"name": APP})),
-            ("list-incidents", _) => get("/admin/incidents", &[]),
-            ("get-incident", _) => get("/admin/incident", &[("id", &fx.incident_id)]),
-            ("update-incident", _) => call(
+            ("admin-register-app", _) => call("/admin/apps", json!({"name": "MalloryApp"})),
+            ("admin-list-apps", _) => get("/admin/apps", &[]),
+            ("admin-update-app", _) => {
+                call("/admin/apps", json!({"name": APP, "rotate_code": true}))
+            }
+            ("admin-delete-app", _) => call("/admin/apps", json!({"name": APP})),
+            ("admin-list-incidents", _) => get("/admin/incidents", &[]),
+            ("admin-get-incident", _) => get("/admin/incident", &[("id", &fx.incident_id)]),
+            ("admin-update-incident", _) => call(
                 "/admin/incident",
                 json!({"id": fx.incident_id, "status": "resolved"}),
             ),
@@ -378,8 +385,8 @@ impl Handlers {
         match function {
             "admin-list-api-keys" => admin_list_api_keys::handle(&self.list_keys, req).await,
             "admin-revoke-api-key" => admin_revoke_api_key::handle(&self.revoke_key, req).await,
-            "admin-overview" => admin_overview::handle(&self.overview, req).await,
-            "heartbeat-signal" => heartbeat_signal::handle(&self.signal, req).await,
+            "admin-get-overview" => admin_get_overview::handle(&self.overview, req).await,
+            "record-signal" => record_signal::handle(&self.signal, req).await,
             other => self.fx.call(other, req).await,
         }
     }

@@ -3,5 +3,5 @@ use lambda_http::{tracing, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    admin_overview::serve().await
+    admin_get_overview::serve().await
 }

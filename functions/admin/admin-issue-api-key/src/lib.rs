@@ -13,7 +13,7 @@ use lookout_keys::{KeyTerms, Scope};
 use serde::Deserialize;
 
 /// The admin token's check, the API keys and the clock (shared by the three key routes).
-pub type Deps = lookout_keys::KeyAdminDeps;
+pub use lookout_keys::KeyAdminDeps as Deps;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,5 +3,5 @@ use lambda_http::{tracing, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    admin_api_keys::serve().await
+    admin_issue_api_key::serve().await
 }

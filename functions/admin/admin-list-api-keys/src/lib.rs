@@ -9,7 +9,7 @@ use lookout_keys::KeyView;
 use serde::Serialize;
 
 /// The admin token's check, the API keys and the clock (shared by the three key routes).
-pub type Deps = lookout_keys::KeyAdminDeps;
+pub use lookout_keys::KeyAdminDeps as Deps;
 
 /// The reply.
 #[derive(Debug, Serialize)]

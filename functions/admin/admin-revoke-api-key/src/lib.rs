@@ -8,7 +8,7 @@ use lookout_http::{ok, parse_json, respond, AdminCheck, AppError};
 use serde::Deserialize;
 
 /// The admin token's check, the API keys and the clock (shared by the three key routes).
-pub type Deps = lookout_keys::KeyAdminDeps;
+pub use lookout_keys::KeyAdminDeps as Deps;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

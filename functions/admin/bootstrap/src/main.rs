@@ -3,10 +3,10 @@
 //! `provided.al2023` runtime passes as `_HANDLER`.
 
 lookout_http::bootstrap_main! {
-    "admin-api-keys" => admin_api_keys,
+    "admin-issue-api-key" => admin_issue_api_key,
     "admin-list-api-keys" => admin_list_api_keys,
     "admin-revoke-api-key" => admin_revoke_api_key,
-    "admin-overview" => admin_overview,
-    "console" => console,
-    "openapi" => openapi,
+    "admin-get-overview" => admin_get_overview,
+    "serve-console" => serve_console,
+    "serve-openapi" => serve_openapi,
 }

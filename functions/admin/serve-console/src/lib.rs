@@ -26,8 +26,7 @@
 //!   each with its own `ETag`). `app.js` takes the API root from `location.pathname` (all before
 //!   the final `/console` segment) and calls `origin + root + path`.
 //! * The CSP needs no change: `'self'` is an origin, and relative URLs stay on it whatever the
-//!   path (and `base-uri 'none'` is why the page is rendered per form rather than given a
-//!   `<base>`).
+//!   path (`base-uri 'none'` is why the page is rendered per form rather than given a `<base>`).
 //!
 //! What does the function get in `rawPath` (payload format 2.0) for
 //! `https://ops.example.com/lookout/console`: `/lookout/console` or `/console`? AWS's guide
@@ -129,6 +128,11 @@ impl Default for Deps {
 }
 
 impl Deps {
+    /// No AWS clients, no environment: the page is static (the browser calls the API itself).
+    pub async fn from_env() -> Result<Self, lookout_core::config::ConfigError> {
+        Ok(Self::new())
+    }
+
     pub fn new() -> Self {
         let version = format!("{VERSION:016x}");
         let asset = |body: String, content_type, versioned| {
@@ -243,8 +247,7 @@ fn respond(deps: &Deps, req: &Request) -> Response<Body> {
 /// deploy binary (`admin-bootstrap`, by `_HANDLER`) run once tracing is set up.
 pub async fn serve() -> Result<(), lambda_http::Error> {
     use lambda_http::{run, service_fn};
-    // No AWS clients: the console is static; it calls the API from the browser.
-    let deps = Deps::new();
+    let deps = Deps::from_env().await?;
     run(service_fn(|req| handle(&deps, req))).await
 }
 

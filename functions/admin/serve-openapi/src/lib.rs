@@ -53,6 +53,11 @@ impl Default for Deps {
 }
 
 impl Deps {
+    /// No AWS clients, no environment: the document is static.
+    pub async fn from_env() -> Result<Self, lookout_core::config::ConfigError> {
+        Ok(Self::new())
+    }
+
     pub fn new() -> Self {
         Self {
             etag: format!("\"{VERSION:016x}\""),
@@ -107,8 +112,7 @@ fn respond(deps: &Deps, req: &Request) -> Response<Body> {
 /// deploy binary (`admin-bootstrap`, by `_HANDLER`) run once tracing is set up.
 pub async fn serve() -> Result<(), lambda_http::Error> {
     use lambda_http::{run, service_fn};
-    // No AWS clients: the document is static.
-    let deps = Deps::new();
+    let deps = Deps::from_env().await?;
     run(service_fn(|req| handle(&deps, req))).await
 }
 

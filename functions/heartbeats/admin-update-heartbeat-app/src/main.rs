@@ -3,5 +3,5 @@ use lambda_http::{tracing, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    admin_heartbeat_apps::serve().await
+    admin_update_heartbeat_app::serve().await
 }

@@ -3,10 +3,10 @@
 //! `provided.al2023` runtime passes as `_HANDLER`.
 
 lookout_http::bootstrap_main! {
-    "admin-heartbeat-apps" => admin_heartbeat_apps,
+    "admin-update-heartbeat-app" => admin_update_heartbeat_app,
     "admin-list-heartbeat-apps" => admin_list_heartbeat_apps,
-    "heartbeat" => heartbeat,
-    "heartbeat-badge" => heartbeat_badge,
-    "heartbeat-signal" => heartbeat_signal,
-    "silent-app-scanner" => silent_app_scanner,
+    "record-heartbeat" => record_heartbeat,
+    "get-badge" => get_badge,
+    "record-signal" => record_signal,
+    "scan-silent-apps" => scan_silent_apps,
 }

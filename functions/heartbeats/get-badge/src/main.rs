@@ -3,5 +3,5 @@ use lambda_http::{tracing, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    heartbeat_badge::serve().await
+    get_badge::serve().await
 }

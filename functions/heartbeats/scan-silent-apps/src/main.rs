@@ -3,5 +3,5 @@ use lambda_runtime::{tracing, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    silent_app_scanner::serve().await
+    scan_silent_apps::serve().await
 }

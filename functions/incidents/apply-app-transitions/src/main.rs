@@ -3,5 +3,5 @@ use lambda_runtime::{tracing, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    app_incidents::serve().await
+    apply_app_transitions::serve().await
 }

@@ -3,13 +3,13 @@
 //! `provided.al2023` runtime passes as `_HANDLER`.
 
 lookout_http::bootstrap_main! {
-    "app-incidents" => app_incidents,
-    "delete-app" => delete_app,
-    "get-incident" => get_incident,
-    "list-apps" => list_apps,
-    "list-incidents" => list_incidents,
-    "register-app" => register_app,
+    "apply-app-transitions" => apply_app_transitions,
+    "admin-delete-app" => admin_delete_app,
+    "admin-get-incident" => admin_get_incident,
+    "admin-list-apps" => admin_list_apps,
+    "admin-list-incidents" => admin_list_incidents,
+    "admin-register-app" => admin_register_app,
     "report-incident" => report_incident,
-    "update-app" => update_app,
-    "update-incident" => update_incident,
+    "admin-update-app" => admin_update_app,
+    "admin-update-incident" => admin_update_incident,
 }

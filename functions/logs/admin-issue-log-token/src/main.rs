@@ -3,5 +3,5 @@ use lambda_http::{tracing, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    admin_log_users::serve().await
+    admin_issue_log_token::serve().await
 }

@@ -3,7 +3,7 @@
 //! `provided.al2023` runtime passes as `_HANDLER`.
 
 lookout_http::bootstrap_main! {
-    "admin-log-users" => admin_log_users,
+    "admin-issue-log-token" => admin_issue_log_token,
     "query-logs" => query_logs,
     "send-logs" => send_logs,
 }

@@ -153,7 +153,7 @@ async fn run(deps: &Deps, job: &Job, message_id: &str, receives: u32) -> JobOutc
 }
 
 /// Serves this function on the Lambda runtime API: what its own binary, which is also its
-/// deploy binary (template.yaml's `Binary: messenger-deliver`), runs once tracing is set up.
+/// deploy binary (template.yaml's `Binary: deliver-messages`), runs once tracing is set up.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
     use lambda_runtime::{run, service_fn};
     let deps = Deps::from_env().await?;

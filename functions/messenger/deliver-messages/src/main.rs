@@ -3,5 +3,5 @@ use lambda_runtime::{tracing, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    messenger_deliver::serve().await
+    deliver_messages::serve().await
 }

@@ -3,5 +3,5 @@ use lambda_http::{tracing, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    get_failed_mess::serve().await
+    list_failed_messages::serve().await
 }

@@ -6,7 +6,7 @@
 //! Stores the send and one pending delivery per (contact, messenger), then puts one `fanout`
 //! job on the messenger queue: at once when `time` is now, past or absent, otherwise through a
 //! one-time EventBridge Scheduler schedule (`at(…)`, UTC, deleted after it fires). The
-//! consumer (`messenger-deliver`) expands the fanout into one job per delivery.
+//! consumer (`deliver-messages`) expands the fanout into one job per delivery.
 //!
 //! A send that cannot be queued is removed again before the 5xx, so a failed request leaves
 //! nothing behind (if DynamoDB is unreachable by then too, the stored send is inert: nothing

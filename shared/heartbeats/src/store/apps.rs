@@ -11,7 +11,12 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, Select},
     Client,
 };
-use lookout_core::{ddb, quota, time::Timestamp, BoxFuture, StoreError};
+use lookout_core::{
+    ddb::{self, Next},
+    quota,
+    time::Timestamp,
+    BoxFuture, StoreError,
+};
 
 use crate::error::HeartbeatError;
 use crate::input::{AppId, HeartbeatIn};
@@ -250,26 +255,25 @@ impl Apps for AppStore {
         at_most: u64,
     ) -> BoxFuture<'a, Result<u64, HeartbeatError>> {
         Box::pin(async move {
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(TENANT_INDEX)
+                .key_condition_expression("tenant = :t")
+                .expression_attribute_values(":t", AttributeValue::S(tenant.to_owned()))
+                .select(Select::Count);
             let mut count = 0_u64;
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(TENANT_INDEX)
-                    .key_condition_expression("tenant = :t")
-                    .expression_attribute_values(":t", AttributeValue::S(tenant.to_owned()))
-                    .select(Select::Count)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await?;
+            ddb::query_pages(query, None, |page| {
                 count += u64::try_from(page.count).unwrap_or(0);
-                start = page.last_evaluated_key;
-                if start.is_none() || count >= at_most {
-                    return Ok(count);
-                }
-            }
+                Ok::<_, HeartbeatError>(if count >= at_most {
+                    Next::Stop
+                } else {
+                    Next::Page
+                })
+            })
+            .await?;
+            Ok(count)
         })
     }
 

@@ -9,7 +9,12 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, ReturnConsumedCapacity, Select},
     Client,
 };
-use lookout_core::{error::error_chain, time::Timestamp, BoxFuture, StoreError};
+use lookout_core::{
+    ddb::{self, Next, QueryCallError},
+    error::error_chain,
+    time::Timestamp,
+    BoxFuture, StoreError,
+};
 
 use crate::error::HeartbeatError;
 use crate::limits::DUE_SHARDS;
@@ -74,34 +79,19 @@ impl DueItems for DueIndex {
     ) -> BoxFuture<'a, DueNow> {
         Box::pin(async move {
             let mut due = DueNow::default();
-            'shards: for shard in 0..DUE_SHARDS {
+            for shard in 0..DUE_SHARDS {
                 let shard = shard_name(shard);
-                let mut start = None;
-                loop {
-                    let page = self
-                        .client
-                        .query()
-                        .table_name(&self.table)
-                        .index_name(DUE_INDEX)
-                        .key_condition_expression("dueShard = :s AND dueAt <= :now")
-                        .expression_attribute_values(":s", AttributeValue::S(shard.clone()))
-                        .expression_attribute_values(
-                            ":now",
-                            AttributeValue::N(millis(now).to_string()),
-                        )
-                        .limit(QUERY_PAGE)
-                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                        .set_exclusive_start_key(start)
-                        .send()
-                        .await;
-                    let page = match page {
-                        Ok(p) => p,
-                        Err(err) => {
-                            report.errors += 1;
-                            tracing::error!(shard, error = %error_chain(&err), "due query failed");
-                            continue 'shards;
-                        }
-                    };
+                let query = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(DUE_INDEX)
+                    .key_condition_expression("dueShard = :s AND dueAt <= :now")
+                    .expression_attribute_values(":s", AttributeValue::S(shard.clone()))
+                    .expression_attribute_values(":now", AttributeValue::N(millis(now).to_string()))
+                    .limit(QUERY_PAGE)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total);
+                let read = ddb::query_pages(query, None, |page| {
                     report.queries += 1;
                     report.items_read += u64::try_from(page.scanned_count).unwrap_or(0);
                     report.read_capacity += page
@@ -123,7 +113,7 @@ impl DueItems for DueIndex {
                         }
                         if usize::try_from(report.due).unwrap_or(usize::MAX) >= max_apps {
                             report.truncated = true;
-                            break 'shards;
+                            return Ok(Next::Stop);
                         }
                         report.due += 1;
                         match serde_dynamo::from_item(item) {
@@ -134,9 +124,17 @@ impl DueItems for DueIndex {
                             }
                         }
                     }
-                    start = page.last_evaluated_key;
-                    if start.is_none() {
-                        break;
+                    Ok::<_, Box<QueryCallError>>(Next::Page)
+                })
+                .await;
+                match read {
+                    // Enough apps for one run: no other shard is read.
+                    Ok(read) if read.stopped() => break,
+                    Ok(_) => {}
+                    // The other shards are still read.
+                    Err(err) => {
+                        report.errors += 1;
+                        tracing::error!(shard, error = %error_chain(&*err), "due query failed");
                     }
                 }
             }
@@ -152,26 +150,19 @@ impl DueItems for DueIndex {
             let mut out = BTreeMap::new();
             let mut pages = 0;
             for shard in 0..DUE_SHARDS {
-                let mut start = None;
-                loop {
-                    pages += 1;
-                    if pages > max_pages {
-                        return Ok(None);
-                    }
-                    let page = self
-                        .client
-                        .query()
-                        .table_name(&self.table)
-                        .index_name(DUE_INDEX)
-                        .key_condition_expression("dueShard = :s")
-                        .expression_attribute_values(":s", AttributeValue::S(shard_name(shard)))
-                        .select(Select::SpecificAttributes)
-                        .projection_expression("tenant, #st")
-                        .expression_attribute_names("#st", "state")
-                        .set_exclusive_start_key(start)
-                        .send()
-                        .await
-                        .map_err(StoreError::from)?;
+                let query = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(DUE_INDEX)
+                    .key_condition_expression("dueShard = :s")
+                    .expression_attribute_values(":s", AttributeValue::S(shard_name(shard)))
+                    .select(Select::SpecificAttributes)
+                    .projection_expression("tenant, #st")
+                    .expression_attribute_names("#st", "state");
+                // The pages left of `max_pages`, over all shards.
+                let left = Some(max_pages.saturating_sub(pages));
+                let read = ddb::query_pages(query, left, |page| {
                     for item in page.items.unwrap_or_default() {
                         let up =
                             matches!(item.get("state"), Some(AttributeValue::S(s)) if s == "up");
@@ -179,10 +170,12 @@ impl DueItems for DueIndex {
                             *out.entry(t.clone()).or_insert(0) += 1;
                         }
                     }
-                    start = page.last_evaluated_key;
-                    if start.is_none() {
-                        break;
-                    }
+                    Ok::<_, StoreError>(Next::Page)
+                })
+                .await?;
+                pages += read.pages;
+                if read.out_of_pages() {
+                    return Ok(None);
                 }
             }
             Ok(Some(out))

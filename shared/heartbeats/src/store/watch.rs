@@ -5,7 +5,11 @@
 //! [`Watchlist`] is the port, [`WatchIndex`] its DynamoDB adapter.
 
 use aws_sdk_dynamodb::{types::AttributeValue, Client};
-use lookout_core::{time::Timestamp, BoxFuture};
+use lookout_core::{
+    ddb::{self, Next},
+    time::Timestamp,
+    BoxFuture,
+};
 use serde::Deserialize;
 
 use crate::error::HeartbeatError;
@@ -96,36 +100,31 @@ impl Watchlist for WatchIndex {
         Box::pin(async move {
             let mut out = Attention::default();
             let mut read = 0_usize;
-            'shards: for shard in 0..DUE_SHARDS {
-                let mut start = None;
-                loop {
-                    let page = self
-                        .client
-                        .query()
-                        .table_name(&self.table)
-                        .index_name(WATCH_INDEX)
-                        .key_condition_expression("watchShard = :s AND watchAt <= :now")
-                        .expression_attribute_values(":s", AttributeValue::S(shard_name(shard)))
-                        .expression_attribute_values(
-                            ":now",
-                            AttributeValue::N(millis(now).to_string()),
-                        )
-                        .limit(QUERY_PAGE)
-                        .set_exclusive_start_key(start)
-                        .send()
-                        .await?;
+            for shard in 0..DUE_SHARDS {
+                let query = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(WATCH_INDEX)
+                    .key_condition_expression("watchShard = :s AND watchAt <= :now")
+                    .expression_attribute_values(":s", AttributeValue::S(shard_name(shard)))
+                    .expression_attribute_values(":now", AttributeValue::N(millis(now).to_string()))
+                    .limit(QUERY_PAGE);
+                let paged = ddb::query_pages(query, None, |page| {
                     for item in page.items.unwrap_or_default() {
                         read += 1;
                         if read > MAX_ATTENTION {
                             out.truncated = true;
-                            break 'shards;
+                            return Ok(Next::Stop);
                         }
                         serde_dynamo::from_item::<_, WatchItem>(item)?.file(&mut out);
                     }
-                    start = page.last_evaluated_key;
-                    if start.is_none() {
-                        break;
-                    }
+                    Ok::<_, HeartbeatError>(Next::Page)
+                })
+                .await?;
+                // Truncated: no other shard is read.
+                if paged.stopped() {
+                    break;
                 }
             }
             Ok(oldest_first(out))

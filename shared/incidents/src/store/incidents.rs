@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use lookout_core::{
-    ddb,
+    ddb::{self, Next},
     page::{ByteBudget, ReadBudget, MAX_READ_PAGES, MAX_READ_TIME},
     time::Timestamp,
     BoxFuture,
@@ -401,7 +401,7 @@ impl IncidentRecordStore {
     /// most `read_pages` pages of `page_items` evaluated incidents and [`MAX_READ_TIME`]. The
     /// next token is there only when more may follow: a page may hold fewer than `limit`
     /// incidents, even none, and still have one. A bounded read that answers with a token, so
-    /// its pages are walked here rather than by `ddb::query_all`.
+    /// it goes through `ddb::query_pages` rather than `ddb::query_all`.
     pub async fn list(&self, q: IncidentQuery) -> Result<IncidentPage, IncidentError> {
         let limit = if q.limit == 0 { 50 } else { q.limit };
         if limit > MAX_PAGE {
@@ -438,7 +438,7 @@ impl IncidentRecordStore {
             names.insert("#st".to_owned(), "status".to_owned());
             values.insert(":st".into(), AttributeValue::S(s.as_str().into()));
         }
-        let mut start = q
+        let start = q
             .next_token
             .as_deref()
             .map(|t| {
@@ -463,33 +463,33 @@ impl IncidentRecordStore {
         let mut reads = ReadBudget::new(self.read_pages, MAX_READ_TIME);
         let mut last = None;
         let mut next_token = None;
-        'pages: loop {
-            // Unfiltered, every incident evaluated is returned: one more than the page needs
-            // then tells whether more follow. A filter may match few of those evaluated: the
-            // page's size bounds what one Query reads, the read budget how many run.
+        // Unfiltered, every incident evaluated is returned: one more than the page needs then
+        // tells whether more follow. A filter may match few of those evaluated: the page's size
+        // bounds what one Query reads, the read budget how many run.
+        let page_limit = |taken: usize| {
             let want = if filters.is_empty() {
-                i32::try_from(limit - incidents.len() + 1).unwrap_or(i32::MAX)
+                i32::try_from(limit - taken + 1).unwrap_or(i32::MAX)
             } else {
                 self.page_items
             };
-            let mut req = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .key_condition_expression(format!(
-                    "{pk_name} = :pk AND {sk_name} BETWEEN :lo AND :hi"
-                ))
-                .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(false)
-                .limit(want.min(self.page_items).max(1))
-                .set_exclusive_start_key(start.take());
-            if !filters.is_empty() {
-                req = req
-                    .filter_expression(filters.join(" AND "))
-                    .set_expression_attribute_names(Some(names.clone()));
-            }
-            let page = req.send().await?;
+            want.min(self.page_items).max(1)
+        };
+        let mut req = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression(format!("{pk_name} = :pk AND {sk_name} BETWEEN :lo AND :hi"))
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(false)
+            .limit(page_limit(0))
+            .set_exclusive_start_key(start);
+        if !filters.is_empty() {
+            req = req
+                .filter_expression(filters.join(" AND "))
+                .set_expression_attribute_names(Some(names));
+        }
+        ddb::query_pages(req, None, |page| {
             for item in page.items.unwrap_or_default() {
                 let key: HashMap<String, AttributeValue> = keys
                     .iter()
@@ -500,7 +500,7 @@ impl IncidentRecordStore {
                 // the next one starts after the last incident returned.
                 if incidents.len() == limit || !budget.take_json(&incident) {
                     next_token = last.as_ref().map(|k| ddb::encode_page_token(k, &keys));
-                    break 'pages;
+                    return Ok(Next::Stop);
                 }
                 incidents.push(incident);
                 last = Some(key);
@@ -511,12 +511,13 @@ impl IncidentRecordStore {
                 // one of which was returned or filtered out.
                 Some(k) if reads.spent() => {
                     next_token = Some(ddb::encode_page_token(&k, &keys));
-                    break;
+                    Ok(Next::Stop)
                 }
-                Some(k) => start = Some(k),
-                None => break,
+                Some(_) => Ok(Next::Limit(page_limit(incidents.len()))),
+                None => Ok::<_, IncidentError>(Next::Page),
             }
-        }
+        })
+        .await?;
         Ok(IncidentPage {
             incidents,
             next_token,

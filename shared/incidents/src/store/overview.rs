@@ -13,7 +13,12 @@ use aws_sdk_dynamodb::{
     Client,
 };
 
-use lookout_core::{quota, time::Timestamp, BoxFuture};
+use lookout_core::{
+    ddb::{self, Next},
+    quota,
+    time::Timestamp,
+    BoxFuture,
+};
 
 use crate::error::IncidentError;
 use crate::overview::{chart_days, DayVolume, OpenIncident, OpenIncidents, MAX_OPEN_READ};
@@ -51,26 +56,22 @@ impl OverviewStore {
 
     /// Unresolved incidents by level and the `recent` most recently active (one Query, paged
     /// up to [`MAX_OPEN_READ`] items of the keys-and-summary projection). A bounded read, so
-    /// its pages are walked here rather than by `ddb::query_all`.
+    /// it goes through `ddb::query_pages` rather than `ddb::query_all`.
     pub(crate) async fn open_incidents(
         &self,
         recent: usize,
     ) -> Result<OpenIncidents, IncidentError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(OPEN_INDEX)
+            .key_condition_expression("openpk = :o")
+            .expression_attribute_values(":o", AttributeValue::S(OPEN.into()))
+            .scan_index_forward(false)
+            .limit(OPEN_PAGE);
         let mut out = OpenIncidents::default();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(OPEN_INDEX)
-                .key_condition_expression("openpk = :o")
-                .expression_attribute_values(":o", AttributeValue::S(OPEN.into()))
-                .scan_index_forward(false)
-                .limit(OPEN_PAGE)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
+        ddb::query_pages(query, None, |page| {
             for item in page.items.unwrap_or_default() {
                 let inc: OpenIncident = serde_dynamo::from_item(item)?;
                 *out.by_level
@@ -81,15 +82,15 @@ impl OverviewStore {
                     out.recent.push(inc);
                 }
             }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-            if usize::try_from(out.total).unwrap_or(usize::MAX) >= MAX_OPEN_READ {
+            let more = page.last_evaluated_key.is_some();
+            if more && usize::try_from(out.total).unwrap_or(usize::MAX) >= MAX_OPEN_READ {
                 out.truncated = true;
-                return Ok(out);
+                return Ok(Next::Stop);
             }
-        }
+            Ok::<_, IncidentError>(Next::Page)
+        })
+        .await?;
+        Ok(out)
     }
 
     /// Incidents opened per UTC day over the last

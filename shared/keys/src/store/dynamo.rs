@@ -3,7 +3,13 @@
 //! `issue`, `verify`, `list` and `revoke` are the use cases of the same names over it.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use lookout_core::{auth::Tenant, config, ddb, time::Timestamp, BoxFuture};
+use lookout_core::{
+    auth::Tenant,
+    config,
+    ddb::{self, Next},
+    time::Timestamp,
+    BoxFuture,
+};
 
 use crate::error::KeyError;
 use crate::record::ApiKeyRecord;
@@ -128,30 +134,23 @@ impl KeyRecords for ApiKeys {
         tenant: &'a Tenant,
     ) -> BoxFuture<'a, Result<Vec<ApiKeyRecord>, KeyError>> {
         Box::pin(async move {
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(TENANT_INDEX)
+                .key_condition_expression("tenant = :t")
+                .expression_attribute_values(":t", AttributeValue::S(tenant.as_str().to_owned()));
+            // Page by page rather than `ddb::query_all`: an item that does not decode ends the
+            // read at its page.
             let mut out = Vec::new();
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(TENANT_INDEX)
-                    .key_condition_expression("tenant = :t")
-                    .expression_attribute_values(
-                        ":t",
-                        AttributeValue::S(tenant.as_str().to_owned()),
-                    )
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await?;
+            ddb::query_pages(query, None, |page| {
                 for item in page.items.unwrap_or_default() {
                     out.push(serde_dynamo::from_item(item)?);
                 }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
-            }
+                Ok::<_, KeyError>(Next::Page)
+            })
+            .await?;
             Ok(out)
         })
     }

@@ -1,14 +1,44 @@
-//! Log users and their tokens (`LOG_USERS_TABLE`, keyed by the user's name).
+//! Log users and their tokens (`LOG_USERS_TABLE`, keyed by the user's name). The port
+//! ([`LogUsers`]) and its DynamoDB adapter ([`LogUserStore`]); the in-memory one is
+//! `store::memory::MemoryLogUsers`.
 
 use std::collections::HashMap;
+use std::fmt::Debug;
 
 use aws_sdk_dynamodb::{types::AttributeValue, Client};
-use lookout_core::{ddb, time::Timestamp};
+use lookout_core::{ddb, time::Timestamp, BoxFuture};
 
 use crate::error::LogError;
 use crate::records::UserRecord;
 use crate::usage::Usage;
 use crate::user_name::UserName;
+
+/// The log users a use case reads and writes (the port). Its records are the crate's own, so
+/// other crates use the adapters, and implement none.
+pub trait LogUsers: Send + Sync + Debug {
+    /// Creates `user` with its token's hash; [`LogError::UserExists`] if it exists.
+    fn insert<'a>(
+        &'a self,
+        user: &'a UserName,
+        token_sha256: String,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), LogError>>;
+
+    /// Replaces `user`'s token hash (its usage counts stay); [`LogError::UnknownUser`] if it
+    /// does not exist.
+    fn replace_token<'a>(
+        &'a self,
+        user: &'a UserName,
+        token_sha256: String,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), LogError>>;
+
+    /// `user`'s item and the usage counted on it; `None` for an unknown user.
+    fn find<'a>(
+        &'a self,
+        user: &'a UserName,
+    ) -> BoxFuture<'a, Result<Option<(UserRecord, Usage)>, LogError>>;
+}
 
 /// Log users in DynamoDB: one item each, holding the SHA-256 of its `X-User-Token`.
 #[derive(Debug, Clone)]
@@ -24,68 +54,80 @@ impl LogUserStore {
             table: table.into(),
         }
     }
+}
 
-    /// Creates `user` with its token's hash; [`LogError::UserExists`] if it exists.
-    pub(crate) async fn insert(
-        &self,
-        user: &UserName,
+impl LogUsers for LogUserStore {
+    fn insert<'a>(
+        &'a self,
+        user: &'a UserName,
         token_sha256: String,
         now: Timestamp,
-    ) -> Result<(), LogError> {
-        let record = UserRecord {
-            pk: user.as_str().to_owned(),
-            token_sha256,
-            created_at: now,
-            rotated_at: now,
-        };
-        if !ddb::put_new(&self.client, &self.table, &record).await? {
-            return Err(LogError::UserExists(user.as_str().to_owned()));
-        }
-        Ok(())
+    ) -> BoxFuture<'a, Result<(), LogError>> {
+        Box::pin(async move {
+            let record = new_user(user, token_sha256, now);
+            if !ddb::put_new(&self.client, &self.table, &record).await? {
+                return Err(LogError::UserExists(user.as_str().to_owned()));
+            }
+            Ok(())
+        })
     }
 
-    /// Replaces `user`'s token hash; [`LogError::UnknownUser`] if it does not exist.
-    pub(crate) async fn replace_token(
-        &self,
-        user: &UserName,
+    fn replace_token<'a>(
+        &'a self,
+        user: &'a UserName,
         token_sha256: String,
         now: Timestamp,
-    ) -> Result<(), LogError> {
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(user.as_str().to_owned()))
-            .update_expression("SET tokenSha256 = :h, rotatedAt = :now")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":h", AttributeValue::S(token_sha256))
-            .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(err) if ddb::is_conditional_check_failed(&err) => {
-                Err(LogError::UnknownUser(user.as_str().to_owned()))
+    ) -> BoxFuture<'a, Result<(), LogError>> {
+        Box::pin(async move {
+            let res = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(user.as_str().to_owned()))
+                .update_expression("SET tokenSha256 = :h, rotatedAt = :now")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":h", AttributeValue::S(token_sha256))
+                .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
+                .send()
+                .await;
+            match res {
+                Ok(_) => Ok(()),
+                Err(err) if ddb::is_conditional_check_failed(&err) => {
+                    Err(LogError::UnknownUser(user.as_str().to_owned()))
+                }
+                Err(err) => Err(err.into()),
             }
-            Err(err) => Err(err.into()),
-        }
+        })
     }
 
-    /// `user`'s item and the usage counted on it; `None` for an unknown user.
-    pub(crate) async fn find(
-        &self,
-        user: &UserName,
-    ) -> Result<Option<(UserRecord, Usage)>, LogError> {
-        let item = user_item(&self.client, &self.table, user).await?;
-        match item {
-            Some(item) => {
-                let usage = Usage::from_item(&item);
-                let record: UserRecord = serde_dynamo::from_item(item)?;
-                Ok(Some((record, usage)))
-            }
-            None => Ok(None),
-        }
+    fn find<'a>(
+        &'a self,
+        user: &'a UserName,
+    ) -> BoxFuture<'a, Result<Option<(UserRecord, Usage)>, LogError>> {
+        Box::pin(async move {
+            let item = user_item(&self.client, &self.table, user).await?;
+            item.map(user_of_item).transpose()
+        })
     }
+}
+
+/// The item of a new `user`, created (and its token set) `now`.
+pub(crate) fn new_user(user: &UserName, token_sha256: String, now: Timestamp) -> UserRecord {
+    UserRecord {
+        pk: user.as_str().to_owned(),
+        token_sha256,
+        created_at: now,
+        rotated_at: now,
+    }
+}
+
+/// A user's item as its record and the usage counted on it.
+pub(crate) fn user_of_item(
+    item: HashMap<String, AttributeValue>,
+) -> Result<(UserRecord, Usage), LogError> {
+    let usage = Usage::from_item(&item);
+    let record: UserRecord = serde_dynamo::from_item(item)?;
+    Ok((record, usage))
 }
 
 /// The item of `user` in the users' `table`: its token's hash, and its usage counts

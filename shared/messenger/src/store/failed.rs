@@ -3,15 +3,14 @@
 //! (`failed`, `/api/get_failed_mess`), and every tenant's since a time (`failed-all`, the
 //! console overview).
 //!
-//! Both reads are bounded, so they follow `LastEvaluatedKey` themselves rather than through
-//! `ddb::query_all` (which reads to the end): a page stops at its limit, its bytes or its read
-//! budget with a token after the last delivery taken; the overview stops at
-//! [`MAX_FAILED_READ`].
+//! Both reads are bounded, so they go through `ddb::query_pages` rather than `ddb::query_all`
+//! (which reads to the end): a page stops at its limit, its bytes or its read budget with a
+//! token after the last delivery taken; the overview stops at [`MAX_FAILED_READ`].
 
 use aws_sdk_dynamodb::Client;
 
 use lookout_core::auth::Tenant;
-use lookout_core::ddb;
+use lookout_core::ddb::{self, Next};
 use lookout_core::page::{ByteBudget, ReadBudget};
 use lookout_core::time::Timestamp;
 use lookout_core::BoxFuture;
@@ -93,7 +92,7 @@ impl FailedStore {
     ) -> Result<FailedPage, BroadcastError> {
         check_limit(limit)?;
         let fpk = failed_pk(tenant.as_str(), user.as_str());
-        let mut start = next_token
+        let start = next_token
             .map(|t| ddb::decode_page_token(t, &TOKEN_KEYS, ("failedPk", &fpk), "next_token"))
             .transpose()?;
         let mut data = Vec::new();
@@ -102,28 +101,26 @@ impl FailedStore {
         // The token after the last delivery taken.
         let mut last: Option<String> = None;
         let mut next_token = None;
-        'pages: loop {
-            // One more than the page needs: a full page then knows whether more follow.
-            let want = limit - data.len() + 1;
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(FAILED_INDEX)
-                .key_condition_expression("failedPk = :p")
-                .expression_attribute_values(":p", s(&fpk))
-                .scan_index_forward(false)
-                .limit(i32::try_from(want).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await?;
+        // One more than the page needs: a full page then knows whether more follow.
+        let want = |taken: usize| i32::try_from(limit - taken + 1).unwrap_or(i32::MAX);
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(FAILED_INDEX)
+            .key_condition_expression("failedPk = :p")
+            .expression_attribute_values(":p", s(&fpk))
+            .scan_index_forward(false)
+            .limit(want(0))
+            .set_exclusive_start_key(start);
+        ddb::query_pages(query, None, |out| {
             for item in out.items.unwrap_or_default() {
                 let after = ddb::encode_page_token(&item, &TOKEN_KEYS);
                 let entry = FailedOut::from(serde_dynamo::from_item::<_, DeliveryRecord>(item)?);
                 // A page stops at `limit` deliveries or at its byte budget, whichever is first.
                 if data.len() == limit || !bytes.take_json(&entry) {
-                    next_token = last;
-                    break 'pages;
+                    next_token = last.take();
+                    return Ok(Next::Stop);
                 }
                 data.push(entry);
                 last = Some(after);
@@ -133,12 +130,13 @@ impl FailedStore {
                 // last delivery read (every one read was taken).
                 Some(k) if reads.spent() => {
                     next_token = Some(ddb::encode_page_token(&k, &TOKEN_KEYS));
-                    break;
+                    Ok(Next::Stop)
                 }
-                Some(k) => start = Some(k),
-                None => break,
+                Some(_) => Ok(Next::Limit(want(data.len()))),
+                None => Ok::<_, BroadcastError>(Next::Page),
             }
-        }
+        })
+        .await?;
         Ok(FailedPage { data, next_token })
     }
 
@@ -149,36 +147,32 @@ impl FailedStore {
         since: Timestamp,
         recent: usize,
     ) -> Result<FailedSince, BroadcastError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(FAILED_ALL_INDEX)
+            .key_condition_expression("failedAll = :f AND failedAt >= :since")
+            .expression_attribute_values(":f", s(FAILED_ALL))
+            .expression_attribute_values(":since", s(since.to_rfc3339()))
+            .scan_index_forward(false)
+            .limit(200);
         let mut out = FailedSince::default();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(FAILED_ALL_INDEX)
-                .key_condition_expression("failedAll = :f AND failedAt >= :since")
-                .expression_attribute_values(":f", s(FAILED_ALL))
-                .expression_attribute_values(":since", s(since.to_rfc3339()))
-                .scan_index_forward(false)
-                .limit(200)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
+        ddb::query_pages(query, None, |page| {
             for item in page.items.unwrap_or_default() {
                 out.count += 1;
                 if out.recent.len() < recent {
                     out.recent.push(serde_dynamo::from_item(item)?);
                 }
             }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-            if usize::try_from(out.count).unwrap_or(usize::MAX) >= MAX_FAILED_READ {
+            let more = page.last_evaluated_key.is_some();
+            if more && usize::try_from(out.count).unwrap_or(usize::MAX) >= MAX_FAILED_READ {
                 out.truncated = true;
-                return Ok(out);
+                return Ok(Next::Stop);
             }
-        }
+            Ok::<_, BroadcastError>(Next::Page)
+        })
+        .await?;
+        Ok(out)
     }
 }

@@ -1,25 +1,78 @@
 //! Events: items in their session's partition, indexed by machine (GSI `machine-events`).
+//! The port ([`Events`]) and its DynamoDB adapter ([`EventStore`]); the in-memory one is
+//! `store::memory::MemoryEvents`.
 
 use std::collections::HashMap;
+use std::fmt::Debug;
 
 use aws_sdk_dynamodb::{
-    operation::query::builders::QueryFluentBuilder,
-    types::{AttributeValue, TransactWriteItem},
-    Client,
+    operation::query::builders::QueryFluentBuilder, types::AttributeValue, Client,
 };
-use lookout_core::{auth::Tenant, ddb, page::ByteBudget, StoreError};
+use lookout_core::{
+    auth::Tenant,
+    ddb::{self, Next},
+    page::ByteBudget,
+    time::Timestamp,
+    BoxFuture, StoreError,
+};
 
 use crate::error::TrackerError;
 use crate::output::EventOut;
+use crate::quota::{TrackerQuota, Usage};
 use crate::records::{
     machine_pk, session_pk, EventRecord, SessionRecord, META, SESSION_TOKEN_KEYS, TOKEN_KEYS,
 };
+use crate::store::quota_counters;
+use crate::store::sessions;
 
 const GSI: &str = "machine-events";
 
+/// The events a use case writes and pages through (the port). Its records are the crate's
+/// own, so other crates use the adapters, and implement none.
+pub trait Events: Send + Sync + Debug {
+    /// Writes `append`'s events in one transaction with its session's check and the day's
+    /// quota count, all or nothing.
+    fn append<'a>(&'a self, append: Append<'a>) -> BoxFuture<'a, Result<Appended, TrackerError>>;
+
+    /// A page of the session `id`'s events sorted by `eventAt`, after `next_token`: at most
+    /// `limit` events and [`lookout_core::page::MAX_PAGE_BYTES`] of them, and the session's
+    /// own item when the page reached it. A token of another listing is
+    /// [`TrackerError::Invalid`].
+    fn of_session<'a>(
+        &'a self,
+        id: &'a str,
+        limit: usize,
+        next_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<EventPage, TrackerError>>;
+
+    /// A page of the events of every session of `tenant`'s machine `machine_id`, oldest first,
+    /// after `next_token`: at most `limit` events and
+    /// [`lookout_core::page::MAX_PAGE_BYTES`] of them.
+    fn of_machine<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        machine_id: &'a str,
+        limit: usize,
+        next_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<EventPage, TrackerError>>;
+}
+
+/// One append transaction: `events` of session `session_id`, stored only if the session is
+/// still open and `tenant`'s (its expiry then pushed to `expires_at`) and the tenant's day
+/// (of `now`) has room for them under `quota` (they are then counted).
+#[derive(Debug, Clone, Copy)]
+pub struct Append<'a> {
+    pub(crate) tenant: &'a Tenant,
+    pub(crate) session_id: &'a str,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) quota: TrackerQuota,
+    pub(crate) now: Timestamp,
+    pub(crate) events: &'a [EventRecord],
+}
+
 /// What an append transaction did.
 #[derive(Debug)]
-pub(crate) enum Appended {
+pub enum Appended {
     Stored,
     /// The quota counter refused it: the day has no room for these events.
     OverQuota,
@@ -27,9 +80,9 @@ pub(crate) enum Appended {
     Refused(StoreError),
 }
 
-/// A page of events, and the session's own item when the Query reached it.
+/// A page of events, and the session's own item when the listing reached it.
 #[derive(Debug, Default)]
-pub(crate) struct EventPage {
+pub struct EventPage {
     pub(crate) events: Vec<EventOut>,
     pub(crate) next_token: Option<String>,
     /// The session's `META` item: it sorts after the events of its partition (`EVENT#…` <
@@ -39,7 +92,7 @@ pub(crate) struct EventPage {
 
 /// Which listing a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Listing {
+pub(crate) enum Listing {
     /// A session's partition: its events, then its own item.
     Session,
     /// A machine's events across sessions (each event names its session).
@@ -48,7 +101,7 @@ enum Listing {
 
 impl Listing {
     /// The key attributes a page token of the listing carries.
-    fn token_keys(self) -> &'static [&'static str] {
+    pub(crate) fn token_keys(self) -> &'static [&'static str] {
         match self {
             Self::Session => &SESSION_TOKEN_KEYS,
             Self::Machine => &TOKEN_KEYS,
@@ -56,7 +109,7 @@ impl Listing {
     }
 
     /// The attribute that names the listing's partition (a token is bound to it).
-    fn partition_key(self) -> &'static str {
+    pub(crate) fn partition_key(self) -> &'static str {
         match self {
             Self::Session => "pk",
             Self::Machine => "gsi1pk",
@@ -78,84 +131,103 @@ impl EventStore {
             table: table.into(),
         }
     }
+}
 
-    /// Writes `events` in one transaction with the session's check and the day's quota counter
-    /// (in that order: the counter is item 1), all or nothing.
-    pub(crate) async fn append(
-        &self,
-        session_check: TransactWriteItem,
-        counter: TransactWriteItem,
-        events: &[EventRecord],
-    ) -> Result<Appended, TrackerError> {
-        let mut items = Vec::with_capacity(events.len() + 2);
-        items.push(session_check);
-        items.push(counter);
-        for rec in events {
-            items.push(ddb::transact_put(&self.table, rec)?);
-        }
-        let res = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(Appended::Stored),
-            Err(err) => {
-                let reasons = ddb::cancellation_reasons(&err);
-                if reasons.get(1).is_some_and(ddb::condition_failed) {
-                    Ok(Appended::OverQuota)
-                } else if ddb::is_conditional_check_failed(&err) {
-                    Ok(Appended::Refused(err.into()))
-                } else {
-                    Err(err.into())
+impl Events for EventStore {
+    /// The session's check is item 0 and the counter item 1 of the transaction.
+    fn append<'a>(&'a self, append: Append<'a>) -> BoxFuture<'a, Result<Appended, TrackerError>> {
+        Box::pin(async move {
+            let Append {
+                tenant,
+                session_id,
+                expires_at,
+                quota,
+                now,
+                events,
+            } = append;
+            let mut items = Vec::with_capacity(events.len() + 2);
+            items.push(sessions::open_check(
+                &self.table,
+                tenant,
+                session_id,
+                expires_at,
+            )?);
+            let usage = Usage::of(events);
+            items.push(quota_counters::count(
+                &self.table,
+                quota,
+                tenant,
+                usage,
+                now,
+            )?);
+            for rec in events {
+                items.push(ddb::transact_put(&self.table, rec)?);
+            }
+            let res = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await;
+            match res {
+                Ok(_) => Ok(Appended::Stored),
+                Err(err) => {
+                    let reasons = ddb::cancellation_reasons(&err);
+                    if reasons.get(1).is_some_and(ddb::condition_failed) {
+                        Ok(Appended::OverQuota)
+                    } else if ddb::is_conditional_check_failed(&err) {
+                        Ok(Appended::Refused(err.into()))
+                    } else {
+                        Err(err.into())
+                    }
                 }
             }
-        }
+        })
     }
 
-    /// A page of the session `id`'s events sorted by `eventAt`, after `next_token`: at most
-    /// `limit` events and [`lookout_core::page::MAX_PAGE_BYTES`] of them.
-    pub(crate) async fn of_session(
-        &self,
-        id: &str,
+    fn of_session<'a>(
+        &'a self,
+        id: &'a str,
         limit: usize,
-        next_token: Option<&str>,
-    ) -> Result<EventPage, TrackerError> {
-        let pk = session_pk(id);
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-            .consistent_read(true);
-        self.read(query, Listing::Session, &pk, limit, next_token)
-            .await
+        next_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<EventPage, TrackerError>> {
+        Box::pin(async move {
+            let pk = session_pk(id);
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .consistent_read(true);
+            self.read(query, Listing::Session, &pk, limit, next_token)
+                .await
+        })
     }
 
-    /// A page of the events of every session of `tenant`'s machine `machine_id`, oldest first,
-    /// after `next_token`: at most `limit` events and
-    /// [`lookout_core::page::MAX_PAGE_BYTES`] of them.
-    pub(crate) async fn of_machine(
-        &self,
-        tenant: &Tenant,
-        machine_id: &str,
+    fn of_machine<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        machine_id: &'a str,
         limit: usize,
-        next_token: Option<&str>,
-    ) -> Result<EventPage, TrackerError> {
-        let pk = machine_pk(tenant, machine_id);
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI)
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()));
-        self.read(query, Listing::Machine, &pk, limit, next_token)
-            .await
+        next_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<EventPage, TrackerError>> {
+        Box::pin(async move {
+            let pk = machine_pk(tenant, machine_id);
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI)
+                .key_condition_expression("gsi1pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()));
+            self.read(query, Listing::Machine, &pk, limit, next_token)
+                .await
+        })
     }
+}
 
+impl EventStore {
     /// Reads `query` (of the listing's partition `pk`) from after `next_token` until a page is
     /// full (`limit` events, or the byte budget), or the listing ends. The page's token points
     /// after the last event it returns; a token of another partition is refused.
@@ -168,7 +240,7 @@ impl EventStore {
         next_token: Option<&str>,
     ) -> Result<EventPage, TrackerError> {
         let names = listing.token_keys();
-        let mut start_key = match next_token {
+        let start_key = match next_token {
             Some(token) => Some(ddb::decode_page_token(
                 token,
                 names,
@@ -180,14 +252,15 @@ impl EventStore {
         let mut page = EventPage::default();
         let mut budget = ByteBudget::default();
         let mut last: Option<HashMap<String, AttributeValue>> = None;
-        'pages: loop {
-            let mut call = query.clone().set_exclusive_start_key(start_key);
-            if listing == Listing::Machine {
-                // One more than the page needs: a full page then knows whether more follow.
-                let want = limit - page.events.len() + 1;
-                call = call.limit(i32::try_from(want).unwrap_or(i32::MAX));
-            }
-            let out = call.send().await?;
+        // A machine's listing asks one more than the page needs: a full page then knows
+        // whether more follow.
+        let machine = listing == Listing::Machine;
+        let want = |taken: usize| i32::try_from(limit - taken + 1).unwrap_or(i32::MAX);
+        let mut query = query.set_exclusive_start_key(start_key);
+        if machine {
+            query = query.limit(want(0));
+        }
+        ddb::query_pages(query, None, |out| {
             for item in out.items.unwrap_or_default() {
                 let is_meta = matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk == META);
                 if is_meta {
@@ -196,19 +269,21 @@ impl EventStore {
                 }
                 let key = key_of(&item, names);
                 let rec: EventRecord = serde_dynamo::from_item(item)?;
-                let event = rec.into_out(listing == Listing::Machine);
+                let event = rec.into_out(machine);
                 if page.events.len() == limit || !budget.take_json(&event) {
                     page.next_token = last.as_ref().map(|k| ddb::encode_page_token(k, names));
-                    break 'pages;
+                    return Ok(Next::Stop);
                 }
                 page.events.push(event);
                 last = Some(key);
             }
-            start_key = out.last_evaluated_key;
-            if start_key.is_none() {
-                break;
-            }
-        }
+            Ok::<_, TrackerError>(if machine {
+                Next::Limit(want(page.events.len()))
+            } else {
+                Next::Page
+            })
+        })
+        .await?;
         Ok(page)
     }
 }
