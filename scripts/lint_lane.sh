@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
-# The lint lane of scripts/test.sh: clippy, then the deploy as ops run it up to the first call
-# that needs AWS credentials (with its arm64 `sam build`). CPU-bound and independent of the
-# tests, so test.sh runs it beside the test lanes at the lowest priority; each step uses its own
-# cargo target directory, so it never holds the build lock that watch takes during the tests.
+# The lint lane of scripts/test.sh: the deploy as ops run it, up to the first call that needs
+# AWS credentials (with its arm64 `sam build`). CPU-bound and independent of the tests, so
+# test.sh runs it beside them at the lowest priority, in its own cargo target directory, so it
+# never holds the build lock that watch takes during the tests. (clippy runs in test.sh's test
+# build.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 start=$(date +%s)
 say() { printf '\033[1;34m==>\033[0m [%4ss] %s\n' "$(( $(date +%s) - start ))" "$*" >&2; }
-
-say "cargo clippy -D warnings (target/lint)"
-CARGO_TARGET_DIR=target/lint cargo clippy --workspace --all-targets --locked -- -D warnings
 
 if [ "${LOOKOUT_SKIP_ARM64:-}" = 1 ]; then
   say "sam validate --lint (aws-sam-cli, in its own virtualenv)"

@@ -25,11 +25,10 @@ cargo fmt --all -- --check
 say "cfn-lint template.yaml"
 cfn-lint template.yaml
 
-# The lint lane (clippy, then the deploy's dry run with its arm64 `sam build`) is CPU-bound
-# and needs nothing the tests make, while the test lanes mostly wait on moto, watch and the
-# pump: it runs beside them, at the lowest priority (it takes the CPU they leave idle), with
-# its own cargo target directories, so it never holds the build lock watch takes. Its log and
-# status join the test lanes'.
+# The lint lane (the deploy's dry run with its arm64 `sam build`) is CPU-bound and needs
+# nothing the tests make: it runs beside the test build and the tests, at the lowest priority
+# (it takes the CPU they leave idle), with its own cargo target directory, so it never holds
+# the build lock watch takes. Its log and status join the test lanes'.
 lanes=target/test-lanes
 rm -rf "$lanes" && mkdir -p "$lanes"
 lane() {
@@ -47,11 +46,21 @@ export LOOKOUT_IAM_AUDIT_DIR="$PWD/target/iam-audit"
 rm -rf "$LOOKOUT_IAM_AUDIT_DIR"
 mkdir -p "$LOOKOUT_IAM_AUDIT_DIR"
 
-say "cargo test --workspace --no-run (every test binary), and the binaries watch and the smoke stack run"
+# clippy -D warnings runs inside the test build: clippy-driver compiles every workspace crate as
+# rustc would and lints it on the way (what `cargo clippy` itself does, with `cargo check`), so
+# the dependencies compile once for both. Every target `clippy --all-targets` checks is built
+# here: libs, their tests, integration tests, the binaries watch runs and the deploy binaries
+# (the bootstraps, below). Exported, so watch's builds during the tests see the same settings
+# and find everything fresh. CARGO_INCREMENTAL=0 in CI: a fresh build compiles faster without it.
+export RUSTC_WORKSPACE_WRAPPER=clippy-driver
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+say "cargo test --workspace --no-run (every test binary, linted by clippy -D warnings), and the binaries watch, the smoke stack and the deploy run"
 cargo test --workspace --locked --no-run --message-format=json-render-diagnostics >"$lanes/build.json"
 # What watch and scripts/start.sh run (scripts/local_bins.sh), with the same features as the
 # tests (no dev-dependencies anywhere), so nothing compiles twice and no test waits for a build.
 mapfile -t bins < <(scripts/local_bins.sh)
+for dir in functions/*/bootstrap/; do bins+=(--bin "$(basename "$(dirname "$dir")")-bootstrap"); done
 cargo build --locked "${bins[@]}"
 
 # The test binaries wait on moto, watch and the pump far more than they compute, so they run in

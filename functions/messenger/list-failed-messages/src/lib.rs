@@ -14,7 +14,7 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_http::Authenticate;
 use lookout_http::{body_bytes, ok, respond_no_store};
 use lookout_keys::Scope;
-use lookout_messenger::FailedQuery;
+use lookout_messenger::{list_failed, FailedQuery};
 
 pub use lookout_messenger::Deps;
 
@@ -27,16 +27,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         let q = FailedQuery::parse(body_bytes(&req), &query)?;
-        let page = deps
-            .store
-            .failed
-            .page(
-                &caller.tenant,
-                &q.user_name,
-                q.limit,
-                q.next_token.as_deref(),
-            )
-            .await?;
+        let page = list_failed(&deps.store.failed, &caller.tenant, &q).await?;
         Ok(ok(&page))
     })
     .await
