@@ -161,6 +161,10 @@ pub(crate) fn lenient_message<'de, D: serde::Deserializer<'de>>(
         .map_err(serde::de::Error::custom)
 }
 
+/// The largest heartbeat body read, on the heartbeat route and on `$default` (the seed's
+/// `POST /api/apps/`) alike: a heartbeat is tiny; anything bigger is not one.
+pub const BEAT_BODY_LIMIT: usize = 8 * 1024;
+
 /// `POST /api/apps/` body, as in the seed: `{"app_id": 23, "message": "OK:200"}`. Unknown fields
 /// are ignored, as the seed did.
 #[derive(Debug, Clone, Deserialize)]

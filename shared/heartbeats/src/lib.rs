@@ -96,7 +96,7 @@ pub use store::memory::{
 // Types: inputs, replies, badges.
 pub use badge::Badge;
 pub use badge_key::BadgeKey;
-pub use input::{AdminAppIn, AppId, HeartbeatIn, ListQuery, SignalIn, SignalKind};
+pub use input::{AdminAppIn, AppId, HeartbeatIn, ListQuery, SignalIn, SignalKind, BEAT_BODY_LIMIT};
 pub use output::{AppList, AppView, HeartbeatReply, ScanReport, SignalReply};
 pub use overview::Attention;
 

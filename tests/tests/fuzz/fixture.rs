@@ -147,6 +147,18 @@ impl Fixture {
         }
         let hb_sdk = app.sdk_for("record-heartbeat").await;
         let fallback_sdk = app.sdk_for("serve-fallback").await;
+        // What the two routes a heartbeat takes hold (the heartbeat's and `$default`'s), each
+        // signing as its own function.
+        let api_deps = |sdk: &aws_config::SdkConfig, keys| lookout_heartbeats::ApiDeps {
+            keys,
+            store: hb_store(aws_sdk_dynamodb::Client::new(sdk)),
+            mail: AdminMail::new(
+                Mailer::from_sdk(sdk, app.stack.params["SenderEmail"].clone()),
+                format!("admin-{}@lookout.example.com", app.stack.prefix),
+            ),
+            events: None,
+            clock: clock.clone(),
+        };
         let send_sdk = app.sdk_for("send-messages").await;
         let deliver_sdk = app.sdk_for("deliver-messages").await;
         let sqs = aws_sdk_sqs::Client::new(&moto::sdk_config(&app.endpoint).await);
@@ -157,26 +169,8 @@ impl Fixture {
             Some((aws_sdk_scheduler::Client::new(&send_sdk), target)),
         ));
         let mut fx = Self {
-            heartbeat: record_heartbeat::Deps {
-                keys: app.keys_for("record-heartbeat").await,
-                store: hb_store(aws_sdk_dynamodb::Client::new(&hb_sdk)),
-                mail: AdminMail::new(
-                    Mailer::from_sdk(&hb_sdk, app.stack.params["SenderEmail"].clone()),
-                    format!("admin-{}@lookout.example.com", app.stack.prefix),
-                ),
-                events: None,
-                clock: clock.clone(),
-            },
-            fallback: serve_fallback::Deps {
-                keys: app.keys_for("serve-fallback").await,
-                store: hb_store(aws_sdk_dynamodb::Client::new(&fallback_sdk)),
-                mail: AdminMail::new(
-                    Mailer::from_sdk(&fallback_sdk, app.stack.params["SenderEmail"].clone()),
-                    format!("admin-{}@lookout.example.com", app.stack.prefix),
-                ),
-                events: None,
-                clock: clock.clone(),
-            },
+            heartbeat: api_deps(&hb_sdk, app.keys_for("record-heartbeat").await),
+            fallback: api_deps(&fallback_sdk, app.keys_for("serve-fallback").await),
             hb_admin: admin_update_heartbeat_app::Deps {
                 admin: admin.clone(),
                 store: hb_store(ddb_of("admin-update-heartbeat-app").await),

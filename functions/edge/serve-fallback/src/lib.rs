@@ -25,8 +25,8 @@ pub use lookout_heartbeats::ApiDeps as Deps;
 /// The heartbeat route, reached here as `/api/apps/`.
 pub const HEARTBEAT_ROUTE: &str = "/api/apps";
 
-/// A heartbeat is tiny; anything bigger is not one (the heartbeat route's limit).
-pub const BODY_LIMIT: usize = 8 * 1024;
+/// The heartbeat body limit, the same on both routes a heartbeat takes.
+pub const BODY_LIMIT: usize = lookout_heartbeats::BEAT_BODY_LIMIT;
 
 /// Every route of the HTTP API as (method, path) (a test checks these are template.yaml's):
 /// API Gateway sends a known path with another method to `$default`, answered 405 here.

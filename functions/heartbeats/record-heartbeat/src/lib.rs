@@ -12,8 +12,8 @@ use lambda_http::{Body, Error, Request, Response};
 use lookout_heartbeats::{BeatCommand, HeartbeatIn};
 use lookout_http::{ok, parse_json, respond, Authenticate};
 
-/// A heartbeat is tiny; anything bigger is not one.
-pub const BODY_LIMIT: usize = 8 * 1024;
+/// The heartbeat body limit, the same on both routes a heartbeat takes.
+pub const BODY_LIMIT: usize = lookout_heartbeats::BEAT_BODY_LIMIT;
 
 pub use lookout_heartbeats::ApiDeps as Deps;
 
