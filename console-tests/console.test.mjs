@@ -4,7 +4,7 @@
 // cargo lambda watch), seeds data through the API and passes it here as environment variables:
 // LOOKOUT_API_URL, LOOKOUT_ADMIN_TOKEN, LOOKOUT_APP, LOOKOUT_INCIDENT_ID, LOOKOUT_INCIDENT_TITLE,
 // LOOKOUT_LOG_USER, LOOKOUT_HB_TENANT, LOOKOUT_API_KEY, LOOKOUT_MESSENGER_USER, LOOKOUT_NEW_APP,
-// LOOKOUT_DOWN_APP, LOOKOUT_LATE_APP,
+// LOOKOUT_DOWN_APP, LOOKOUT_LATE_APP, LOOKOUT_SENTRY_INCIDENT_ID,
 // LOOKOUT_ARTIFACTS (screenshots). The Rust side then checks what the browser changed is stored.
 
 import { after, before, describe, it } from 'node:test';
@@ -184,20 +184,21 @@ describe('Lookout console in chromium', () => {
     assert.match(await down.textContent(), new RegExp(`${env('LOOKOUT_HB_TENANT')}${env('LOOKOUT_DOWN_APP')}down.*run failed with exit code 3`));
     const late = page.getByRole('table', { name: 'Apps late' });
     assert.match(await late.textContent(), new RegExp(`${env('LOOKOUT_LATE_APP')}late`));
-    // One bar per level with an open incident, its count as its text alternative.
-    for (const level of ['warning', 'error', 'crit']) {
-      assert.equal(await page.getByRole('img', { name: `${level}: 1` }).count(), 1, level);
+    // One bar per level with an open incident, its count as its text alternative (the
+    // Sentry event is the second error).
+    for (const [level, n] of [['warning', 1], ['error', 2], ['crit', 1]]) {
+      assert.equal(await page.getByRole('img', { name: `${level}: ${n}` }).count(), 1, level);
     }
     const width = await page.getByRole('img', { name: 'crit: 1' }).evaluate((el) => el.getBoundingClientRect().width);
     assert.ok(width > 50, `the bar is drawn (${width}px)`);
-    // Incidents opened per day: 30 columns, oldest first; today's holds at least the three
+    // Incidents opened per day: 30 columns, oldest first; today's holds at least the four
     // seeded ones and is drawn.
     const today = new Date().toISOString().slice(0, 10);
     const volume = page.getByRole('figure', { name: /^Incidents opened per day: \d+ incidents in 30 days$/ });
     assert.equal(await volume.getByRole('img').count(), 30);
     const todayCol = volume.getByRole('img').last();
     const [, opened] = (await todayCol.getAttribute('aria-label')).match(new RegExp(`^${today}: (\\d+) incidents$`));
-    assert.ok(Number(opened) >= 3, `today: ${opened} incidents opened`);
+    assert.ok(Number(opened) >= 4, `today: ${opened} incidents opened`);
     const height = await todayCol.evaluate((el) => el.getBoundingClientRect().height);
     assert.ok(height > 5, `today's column is drawn (${height}px)`);
     await page.getByText('No delivery failed in the last 24 hours.').waitFor();
@@ -229,13 +230,41 @@ describe('Lookout console in chromium', () => {
     await statusSays('copied');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), code);
     await page.getByRole('table', { name: /Registered apps/ }).getByRole('cell', { name, exact: true }).waitFor();
+    // Its Sentry DSN, whole this once, with the two lines that connect an SDK.
+    const dsnPanel = page.getByRole('region', { name: `Sentry DSN for ${name}` });
+    const dsn = (await dsnPanel.locator('code.secret').textContent()).trim();
+    const [, key, project] = dsn.match(/^https?:\/\/([0-9a-f]{32})@[^/]+\/(\d{10})$/);
+    const connect = await dsnPanel.getByLabel('How to connect a Sentry SDK').textContent();
+    assert.ok(connect.includes(`sentry_sdk.init(dsn="${dsn}")`) && connect.includes(`Sentry.init({ dsn: "${dsn}" })`), connect);
     await shot('05-apps-code-once');
 
-    // Once left, the code is gone for good.
+    // Once left, the code and the DSN's key are gone for good; the list shows the key's start.
     await navTo('Incidents');
     await navTo('Apps');
-    await page.getByRole('table', { name: /Registered apps/ }).getByRole('cell', { name, exact: true }).waitFor();
+    const row = page.getByRole('table', { name: /Registered apps/ }).getByRole('row').filter({ hasText: name });
+    await row.waitFor();
     assert.ok(!(await page.content()).includes(code), 'the code is not shown again');
+    assert.ok(!(await page.content()).includes(key), 'nor the DSN key');
+    assert.match(await row.locator('code.dsn').textContent(), new RegExp(`^https?://${key.slice(0, 6)}\\*{4}@[^/]+/${project}$`));
+  });
+
+  it('shows a Sentry incident with its stack trace, tags, release and breadcrumbs', async () => {
+    await page.evaluate((id) => { location.hash = `#incident/${id}`; }, env('LOOKOUT_SENTRY_INCIDENT_ID'));
+    await page.getByRole('heading', { name: 'ValueError: card 4242 declined (amount 42)', level: 1 }).waitFor();
+    const facts = page.getByLabel('Sentry event', { exact: true });
+    for (const text of ['billing@1.4.2', 'staging', 'web-1', 'sentry.python', 'id: u-17']) assert.ok((await facts.textContent()).includes(text), text);
+    // The stack trace: open, the frame that raised first, its line of code shown.
+    const trace = page.getByRole('group', { name: /^Stack trace: ValueError/ });
+    assert.equal(await trace.getAttribute('open'), '');
+    const frames = trace.getByRole('list', { name: /In-app frames of ValueError, innermost first/ }).getByRole('listitem');
+    assert.match(await frames.first().textContent(), /^charge in __main__, line \d+.*raise ValueError/s);
+    assert.match(await frames.nth(1).textContent(), /^checkout in __main__/);
+    assert.match(await page.getByRole('table', { name: /^Tags/ }).textContent(), /checkout\.step\s*payment/);
+    assert.match(await page.getByRole('table', { name: /^Breadcrumbs, oldest first/ }).textContent(), /cart.*3 items/s);
+    await shot('05c-sentry-incident');
+    // Collapsible: a click on its summary folds it.
+    await trace.locator('summary').first().click();
+    assert.equal(await trace.getAttribute('open'), null);
   });
 
   it('shows the heartbeat state of a tenant’s apps', async () => {

@@ -59,6 +59,12 @@ if ! cmp -s console-tests/package-lock.json console-tests/node_modules/.lookout-
   (cd console-tests && npm ci --no-audit --no-fund --loglevel=error \
     && cp package-lock.json node_modules/.lookout-installed-lock)
 fi
+# The real SDKs the tests point at the local stack (tests/sdk/: @sentry/node).
+if ! cmp -s tests/sdk/package-lock.json tests/sdk/node_modules/.lookout-installed-lock; then
+  say "npm ci (tests/sdk: @sentry/node)"
+  (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error \
+    && cp package-lock.json node_modules/.lookout-installed-lock)
+fi
 for tool in /usr/bin/chromium node; do
   command -v "$tool" >/dev/null || { echo "$tool is still missing after install" >&2; exit 1; }
 done

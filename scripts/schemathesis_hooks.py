@@ -1,5 +1,8 @@
 """Schemathesis hooks for Lookout's local stack (scripts/schemathesis.sh; docs/openapi.md).
 
+Sentry's envelopes (`application/x-sentry-envelope`, what the SDKs send) are bytes: they are
+sent as `application/octet-stream` bodies are, under their own media type.
+
 One hook, for one gap of the local emulator, not of Lookout: `cargo lambda watch` turns each
 HTTP request into an API Gateway event with the body as text, and a body that is not UTF-8
 never reaches the function: watch itself answers 500. API Gateway hands such a body to the
@@ -9,6 +12,8 @@ bodies that are UTF-8 but not JSON still are.
 """
 
 import schemathesis
+
+schemathesis.serializer.alias("application/x-sentry-envelope", "application/octet-stream")
 
 
 @schemathesis.hook

@@ -107,7 +107,8 @@ impl Fixture {
             .register_app(app)
             .await
             .context("registering the incident app")?
-            .code;
+            .code
+            .context("a new app's code")?;
         let first: NewIncident =
             serde_json::from_value(incident_body(&app_name, &app_code, "disk full"))?;
         let (reported, _) = incidents

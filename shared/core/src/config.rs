@@ -107,6 +107,7 @@ pub mod names {
     pub const QUOTA_TRACKER_EVENTS_PER_DAY: &str = "QUOTA_TRACKER_EVENTS_PER_DAY";
     pub const QUOTA_TRACKER_BYTES_PER_DAY: &str = "QUOTA_TRACKER_BYTES_PER_DAY";
     pub const QUOTA_ALERTS_PER_HOUR: &str = "QUOTA_ALERTS_PER_HOUR";
+    pub const QUOTA_SENTRY_EVENTS_PER_DAY: &str = "QUOTA_SENTRY_EVENTS_PER_DAY";
     /// The admin's messenger addresses for heartbeat alerts, as JSON (optional).
     pub const ADMIN_ALERT_CONTACTS: &str = "ADMIN_ALERT_CONTACTS";
     /// ARN of the Secrets Manager secret with the messengers' tokens.

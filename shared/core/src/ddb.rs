@@ -183,6 +183,24 @@ pub async fn put_new<T: serde::Serialize>(
     }
 }
 
+/// Writes `items` in one `TransactWriteItems`: `Ok(false)` when one of their conditions did
+/// not hold (nothing written), so callers turn that into their own 409 or retry.
+pub async fn transact_if(
+    client: &aws_sdk_dynamodb::Client,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> Result<bool, StoreError> {
+    let res = client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await;
+    match res {
+        Ok(_) => Ok(true),
+        Err(err) if is_conditional_check_failed(&err) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// True when a write failed only because its condition expression did not hold.
 pub fn is_conditional_check_failed<E, R>(err: &SdkError<E, R>) -> bool
 where

@@ -17,6 +17,7 @@ pub const DEFAULT_SCHEDULE_AHEAD_DAYS: u32 = 366;
 pub const DEFAULT_TRACKER_EVENTS_PER_DAY: u64 = 1_000_000;
 pub const DEFAULT_TRACKER_BYTES_PER_DAY: u64 = 1 << 30;
 pub const DEFAULT_ALERTS_PER_HOUR: u32 = 20;
+pub const DEFAULT_SENTRY_EVENTS_PER_DAY: u32 = 10_000;
 
 /// What `Retry-After` says for a standing quota (apps, contacts): nothing frees up by itself.
 pub const STANDING_RETRY_AFTER_SECS: u64 = 3_600;
@@ -40,6 +41,9 @@ pub struct Quotas {
     /// Alerts one tenant's heartbeat apps, or one incident app, may send per hour; past it
     /// they are folded into an hourly digest.
     pub alerts_per_hour: u32,
+    /// Sentry events (errors, messages) one incident app may send per UTC day, unless the app
+    /// sets its own `events_per_day`; past it the SDK is answered 429 and backs off.
+    pub sentry_events_per_day: u32,
 }
 
 impl Default for Quotas {
@@ -53,6 +57,7 @@ impl Default for Quotas {
             tracker_events_per_day: DEFAULT_TRACKER_EVENTS_PER_DAY,
             tracker_bytes_per_day: DEFAULT_TRACKER_BYTES_PER_DAY,
             alerts_per_hour: DEFAULT_ALERTS_PER_HOUR,
+            sentry_events_per_day: DEFAULT_SENTRY_EVENTS_PER_DAY,
         }
     }
 }
@@ -63,7 +68,7 @@ impl Quotas {
         use config::names::{
             QUOTA_ALERTS_PER_HOUR, QUOTA_APPS_PER_TENANT, QUOTA_CONTACTS_PER_TENANT,
             QUOTA_LOG_BYTES_PER_DAY, QUOTA_SCHEDULE_AHEAD_DAYS, QUOTA_SENDS_PER_DAY,
-            QUOTA_TRACKER_BYTES_PER_DAY, QUOTA_TRACKER_EVENTS_PER_DAY,
+            QUOTA_SENTRY_EVENTS_PER_DAY, QUOTA_TRACKER_BYTES_PER_DAY, QUOTA_TRACKER_EVENTS_PER_DAY,
         };
         let d = Self::default();
         Ok(Self {
@@ -99,6 +104,11 @@ impl Quotas {
                 d.tracker_bytes_per_day,
             )?,
             alerts_per_hour: config::int_in(QUOTA_ALERTS_PER_HOUR, 1..=100_000, d.alerts_per_hour)?,
+            sentry_events_per_day: config::int_in(
+                QUOTA_SENTRY_EVENTS_PER_DAY,
+                1..=10_000_000,
+                d.sentry_events_per_day,
+            )?,
         })
     }
 }

@@ -32,6 +32,7 @@
 
 // Use cases, one per file: each reads top to bottom (what it checks, stores, announces).
 mod beat;
+mod check_in;
 mod list_apps;
 mod scan;
 mod signal;
@@ -69,6 +70,7 @@ mod time;
 // Use cases.
 pub use badge::badge;
 pub use beat::{beat, BeatCommand};
+pub use check_in::{check_in, CheckInCommand, Expected, MonitorSettings};
 pub use list_apps::list_apps;
 pub use scan::scan;
 pub use signal::{signal, SignalCommand};

@@ -28,6 +28,7 @@ use crate::update_app::update_app;
 
 mod badge;
 mod beat;
+mod check_in;
 mod lifecycle;
 mod list_apps;
 mod records;

@@ -40,7 +40,7 @@ pub use error::{
 };
 pub use request::{
     api_key, basic_password, bearer, body_bytes, canonical_path, etag_matches, header, parse_json,
-    query_params, AdminCheck, Authenticate, DEFAULT_BODY_LIMIT, MAX_BODY_LIMIT,
+    public_origin, query_params, AdminCheck, Authenticate, DEFAULT_BODY_LIMIT, MAX_BODY_LIMIT,
 };
 pub use response::{
     json_response, no_store, ok, permanent_redirect, respond, respond_no_store, secret_response,

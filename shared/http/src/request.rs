@@ -59,6 +59,26 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Where clients reach this API, as `<scheme>://<host>`: the configured public URL's scheme
+/// and host when there is one (`CONSOLE_URL`, a custom domain), else the request's `Host` with
+/// `X-Forwarded-Proto` (API Gateway sets both; a local server sends no proto: `http`). What a
+/// Sentry DSN names.
+pub fn public_origin(req: &Request, configured: Option<&str>) -> String {
+    if let Some(url) = configured.filter(|u| !u.trim().is_empty()) {
+        let url = url.trim();
+        let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+        let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        return format!("{scheme}://{host}");
+    }
+    let https = header(req, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let scheme = if https { "https" } else { "http" };
+    let host = header(req, "host")
+        .map(str::to_owned)
+        .or_else(|| req.uri().host().map(str::to_owned))
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{scheme}://{host}")
+}
+
 /// The canonical form of a request path: repeated slashes collapsed and trailing slashes
 /// dropped (`//send_logs` → `/send_logs`, `/api/apps/` → `/api/apps`, `/` stays `/`). API
 /// Gateway HTTP API routes are canonical, so a request in another form reaches no route.

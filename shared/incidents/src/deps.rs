@@ -8,6 +8,9 @@ use crate::store::table::IncidentStore;
 pub struct AdminDeps {
     pub admin: AdminAuth,
     pub store: IncidentStore,
+    /// The public URL (`CONSOLE_URL`) whose host Sentry DSNs name; the request's host when
+    /// unset.
+    pub public_url: Option<String>,
 }
 
 impl AdminDeps {
@@ -16,6 +19,7 @@ impl AdminDeps {
         Ok(Self {
             admin: AdminAuth::from_env()?,
             store: IncidentStore::from_env(aws::dynamodb(&sdk))?,
+            public_url: config::optional(config::names::CONSOLE_URL),
         })
     }
 }

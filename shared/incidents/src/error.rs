@@ -1,6 +1,6 @@
 //! What the incidents domain fails with.
 
-use lookout_core::StoreError;
+use lookout_core::{quota::QuotaExceeded, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IncidentError {
@@ -22,6 +22,9 @@ pub enum IncidentError {
     /// Concurrent reports kept moving the group pointer through every attempt.
     #[error("incident grouping kept racing; giving up")]
     GroupingRaced,
+    /// An app's daily Sentry events are used up.
+    #[error(transparent)]
+    Quota(#[from] QuotaExceeded),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

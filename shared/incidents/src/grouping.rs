@@ -17,6 +17,19 @@ pub(crate) fn group_pk(app: &str, title: &str, level: IncidentLevel) -> String {
     format!("GROUP#{app}#{}", &h[..24])
 }
 
+/// The group item's key of a report: a Sentry event's by its grouping key, any other by
+/// [`group_pk`].
+pub(crate) fn group_pk_of(input: &NewIncident) -> String {
+    let app = input.app_name.as_str();
+    match &input.group_key {
+        Some(key) => {
+            let h = sha256_hex(format!("sentry\u{0}{key}").as_bytes());
+            format!("GROUP#{app}#{}", &h[..24])
+        }
+        None => group_pk(app, &input.incident.title, input.incident.level),
+    }
+}
+
 /// What a report does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Grouping {
@@ -57,6 +70,7 @@ pub(crate) fn open_incident(input: &NewIncident, now: Timestamp, e: Enrichment) 
         last_seen: now,
         recent_logs: e.recent_logs,
         heartbeat: e.heartbeat,
+        sentry: input.sentry.clone(),
         notified: false,
         notify_error: None,
         version: 0,

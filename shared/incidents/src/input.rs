@@ -13,6 +13,8 @@ pub const MAX_MESSAGE: usize = 10_000;
 pub(crate) const MAX_LOG_LINES: usize = 500;
 pub(crate) const MAX_LOG_BYTES: usize = 64 * 1024;
 pub(crate) const MAX_NOTES: usize = 4000;
+/// The largest daily Sentry event quota an app may set.
+pub(crate) const MAX_EVENTS_PER_DAY: u32 = 10_000_000;
 /// Incidents one listing page holds at most.
 pub const MAX_PAGE: usize = 200;
 /// Longest incident id a request may name.
@@ -205,6 +207,56 @@ pub struct NewIncident {
     pub incident: IncidentBody,
     pub app_name: AppName,
     pub code: String,
+    /// Not sent by reporters: a Sentry event's grouping key (the event's fingerprint, or its
+    /// exception and top in-app frame, or its message), which groups instead of title and level.
+    #[serde(skip)]
+    pub(crate) group_key: Option<String>,
+    /// Not sent by reporters: a Sentry event's bounded details, kept on a new incident.
+    #[serde(skip)]
+    pub(crate) sentry: Option<Value>,
+}
+
+/// One event a Sentry SDK sent, as the Sentry adapter translated it.
+#[derive(Debug, Clone)]
+pub struct SentryEvent {
+    pub title: String,
+    pub message: String,
+    pub level: IncidentLevel,
+    /// What groups its occurrences (the adapter's key: fingerprint, exception and top in-app
+    /// frame, or message).
+    pub group_key: String,
+    /// Stack traces, release, environment, tags, user, request and breadcrumbs, bounded by the
+    /// adapter (kept on a new incident as `sentry`).
+    pub details: Value,
+}
+
+impl SentryEvent {
+    /// The event as an occurrence of `app`'s incident, its text fitted to the report's limits
+    /// (a Sentry event is never refused for its length).
+    pub(crate) fn into_incident(self, app: &str) -> Result<NewIncident, IncidentError> {
+        let fit = |s: &str, max: usize| -> String {
+            s.chars()
+                .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+                .take(max)
+                .collect()
+        };
+        let mut title = fit(self.title.trim(), MAX_TITLE).trim().to_owned();
+        if title.is_empty() {
+            title = "<unlabeled event>".into();
+        }
+        Ok(NewIncident {
+            incident: IncidentBody {
+                title,
+                message: fit(self.message.trim(), MAX_MESSAGE).trim().to_owned(),
+                level: self.level,
+                logs: SentLogs::default(),
+            },
+            app_name: AppName::parse(app).map_err(IncidentError::Invalid)?,
+            code: String::new(),
+            group_key: Some(self.group_key),
+            sentry: Some(self.details),
+        })
+    }
 }
 
 impl NewIncident {
@@ -244,9 +296,16 @@ pub struct AppIn {
     pub description: Option<String>,
     #[serde(default, flatten)]
     pub links: AppLinks,
+    /// Sentry events the app may send per UTC day (the stack's `QuotaSentryEventsPerDay` when
+    /// unset; `0` on update goes back to it).
+    #[serde(default, deserialize_with = "lookout_core::whole::option")]
+    pub events_per_day: Option<u32>,
     /// PUT only: issue a new code (the old one stops working).
     #[serde(default)]
     pub rotate_code: bool,
+    /// PUT only: issue a new Sentry DSN key (the old one stops working; the project id stays).
+    #[serde(default)]
+    pub rotate_dsn: bool,
 }
 
 impl AppIn {
@@ -267,10 +326,16 @@ impl AppIn {
                 *field = Some(text(v, name, 128, false).map_err(IncidentError::Invalid)?);
             }
         }
+        if self.events_per_day.is_some_and(|n| n > MAX_EVENTS_PER_DAY) {
+            return Err(IncidentError::Invalid(format!(
+                "events_per_day must be 0..={MAX_EVENTS_PER_DAY} (0: the stack's quota)"
+            )));
+        }
+        // A tenant alone is where the app's Sentry check-ins land; an app id needs its tenant.
         let set = |f: &Option<String>| f.as_deref().is_some_and(|v| !v.is_empty());
-        if set(&l.heartbeat_tenant) != set(&l.heartbeat_app_id) {
+        if set(&l.heartbeat_app_id) && !set(&l.heartbeat_tenant) {
             return Err(IncidentError::Invalid(
-                "heartbeat_tenant and heartbeat_app_id go together".into(),
+                "heartbeat_app_id needs heartbeat_tenant".into(),
             ));
         }
         Ok(())

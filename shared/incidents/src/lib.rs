@@ -45,10 +45,10 @@ mod transitions;
 mod tests;
 
 // Use cases
-pub use apps::{register_app, update_app};
+pub use apps::{authenticate_dsn, list_apps, register_app, update_app};
 pub use edits::update_incident;
 pub use notify::announce;
-pub use report::{report, ReportPorts};
+pub use report::{report, report_event, ReportPorts};
 pub use transitions::{apply_transition, heartbeat_app_name, TransitionOutcome};
 
 // Ports: what reporting needs from the other domains and the admin's channels
@@ -56,9 +56,11 @@ pub use ports::{AdminChat, AlertBudget, AppContext, PortError, Spend};
 
 // Stores: a port per aggregate, its DynamoDB adapter, its in-memory adapter (for tests)
 pub use store::apps::{AppStore, Apps};
+pub use store::events::{EventCount, EventCountStore, EventCounts};
 pub use store::groups::Groups;
 pub use store::incidents::{IncidentRecordStore, Incidents};
 pub use store::memory::apps::MemoryApps;
+pub use store::memory::events::MemoryEventCounts;
 pub use store::memory::groups::MemoryGroups;
 pub use store::memory::incidents::MemoryIncidents;
 pub use store::memory::overview::MemoryOverview;
@@ -69,14 +71,14 @@ pub use store::table::{IncidentStore, IncidentTable};
 // Input
 pub use input::{
     AppIn, AppLinks, AppName, IncidentBody, IncidentLevel, IncidentQuery, IncidentUpdate,
-    NewIncident, SentLogs, Status, MAX_MESSAGE, MAX_PAGE,
+    NewIncident, SentLogs, SentryEvent, Status, MAX_MESSAGE, MAX_PAGE,
 };
 
 // Output
 pub use overview::{DayVolume, OpenIncident, OpenIncidents};
 pub use records::{
-    App, AppList, AppView, AppWithCode, Change, Group, Incident, IncidentDetail, IncidentPage,
-    Reported,
+    format_dsn, App, AppList, AppView, AppWithCode, Change, DsnKey, Group, Incident,
+    IncidentDetail, IncidentPage, Reported,
 };
 pub use snapshot::{Enrichment, MAX_SNAPSHOT_LOG_BYTES};
 

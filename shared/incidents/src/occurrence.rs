@@ -12,7 +12,7 @@ use std::future::Future;
 use lookout_core::time::Timestamp;
 
 use crate::error::IncidentError;
-use crate::grouping::{group_pk, next, open_incident, Grouping};
+use crate::grouping::{group_pk_of, next, open_incident, Grouping};
 use crate::input::{NewIncident, Status};
 use crate::records::{Incident, Reported};
 use crate::snapshot::Enrichment;
@@ -34,7 +34,7 @@ pub(crate) async fn record_occurrence(
 ) -> Result<(Reported, Option<Incident>), IncidentError> {
     let body = &input.incident;
     let truncated = body.logs.dropped() > 0;
-    let gpk = group_pk(input.app_name.as_str(), &body.title, body.level);
+    let gpk = group_pk_of(input);
     let mut enrich = Some(enrich);
     let mut enrichment: Option<Enrichment> = None;
     for _ in 0..GROUPING_ATTEMPTS {

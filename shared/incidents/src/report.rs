@@ -3,16 +3,16 @@
 //! a new incident, enriched with the app's context), and tell the admin about a new one.
 //! The grouping itself is [`record_occurrence`], which heartbeat outages share.
 
-use lookout_core::{error::error_chain, time::Clock};
+use lookout_core::{error::error_chain, quota::QuotaExceeded, time::Clock};
 use lookout_mail::AdminMailer;
 
 use crate::apps::authenticate;
 use crate::error::IncidentError;
-use crate::input::{AppLinks, NewIncident};
+use crate::input::{AppLinks, NewIncident, SentryEvent};
 use crate::notify::announce;
 use crate::occurrence::record_occurrence;
 use crate::ports::{AdminChat, AlertBudget, AppContext, Spend};
-use crate::records::{Incident, Reported};
+use crate::records::{App, Incident, Reported};
 use crate::snapshot::Enrichment;
 use crate::store::table::IncidentTable;
 
@@ -48,13 +48,54 @@ pub async fn report(
     console_url: Option<&str>,
 ) -> Result<Reported, IncidentError> {
     input.validate()?;
-    let store = ports.store;
-    let app = authenticate(store.apps(), &input.app_name, &input.code).await?;
+    let app = authenticate(ports.store.apps(), &input.app_name, &input.code).await?;
+    occur(ports, &app, &input, console_url).await
+}
+
+/// Reports one event a Sentry SDK sent for `app` (found by its DSN,
+/// [`crate::authenticate_dsn`]), grouped by the event's own key; otherwise as [`report`]: a
+/// new incident is enriched, keeps the event's details and is announced; a repeat is counted.
+///
+/// Each event counts in the app's daily quota (its own `events_per_day`, else
+/// `events_per_day`): past it, [`IncidentError::Quota`] until the next UTC day, nothing
+/// recorded.
+pub async fn report_event(
+    ports: &ReportPorts<'_>,
+    app: &App,
+    event: SentryEvent,
+    events_per_day: u32,
+    console_url: Option<&str>,
+) -> Result<Reported, IncidentError> {
+    let input = event.into_incident(&app.name)?;
+    let now = ports.clock.now();
+    let limit = app.events_per_day.unwrap_or(events_per_day);
+    let stamp = now.to_rfc3339();
+    let day = stamp.get(..10).unwrap_or(&stamp);
+    if !ports.store.events().take(&app.name, day, limit).await? {
+        return Err(QuotaExceeded::daily(
+            format!(
+                "app {:?} has sent its {limit} Sentry events for today (UTC)",
+                app.name
+            ),
+            now,
+        )
+        .into());
+    }
+    occur(ports, app, &input, console_url).await
+}
+
+/// Groups one occurrence of `app`'s incident, and announces a new incident.
+async fn occur(
+    ports: &ReportPorts<'_>,
+    app: &App,
+    input: &NewIncident,
+    console_url: Option<&str>,
+) -> Result<Reported, IncidentError> {
     let now = ports.clock.now();
     let (reported, created) = record_occurrence(
-        store.groups(),
-        store.incidents(),
-        &input,
+        ports.store.groups(),
+        ports.store.incidents(),
+        input,
         now,
         enrich(ports.context, &app.links),
     )

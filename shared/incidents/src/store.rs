@@ -10,9 +10,12 @@
 //!   ([`overview::Overview`], [`overview::OverviewStore`]),
 //! - [`table`]: the table's stores together, as the use cases that span them take them
 //!   ([`table::IncidentTable`], [`table::IncidentStore`]),
+//! - [`events`]: the apps' daily Sentry event counts ([`events::EventCounts`],
+//!   [`events::EventCountStore`]),
 //! - [`memory`]: the same ports in memory ([`memory::table::MemoryIncidentStore`]).
 
 pub(crate) mod apps;
+pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod incidents;
 pub(crate) mod memory;

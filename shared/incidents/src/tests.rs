@@ -5,6 +5,7 @@ mod apps;
 mod pure;
 mod queries;
 mod report;
+mod sentry;
 mod support;
 mod transitions;
 mod update_incident;

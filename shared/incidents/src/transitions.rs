@@ -82,6 +82,8 @@ pub async fn apply_transition(
                 },
                 app_name,
                 code: String::new(),
+                group_key: None,
+                sentry: None,
             };
             let snapshot = ev.app.clone();
             let (reported, _) =

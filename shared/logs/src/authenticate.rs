@@ -40,3 +40,15 @@ pub async fn authenticate(
         }
     }
 }
+
+/// `user`, named by something other than a request with its token: an incident app linked to
+/// it, whose own key was checked ([`LogError::UnknownUser`] when there is no such user).
+pub async fn linked_user(users: &dyn LogUsers, user: &UserName) -> Result<LogUser, LogError> {
+    match users.find(user).await? {
+        Some((_, usage)) => Ok(LogUser {
+            name: user.clone(),
+            usage,
+        }),
+        None => Err(LogError::UnknownUser(user.as_str().to_owned())),
+    }
+}

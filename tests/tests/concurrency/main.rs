@@ -89,6 +89,7 @@ async fn fifty_reports_of_one_incident_open_it_once_and_count_every_one() {
     let register = AdminDeps {
         admin: admin(),
         store: IncidentStore::new(w.app.ddb.clone(), w.table("IncidentsTable")),
+        public_url: None,
     };
     let proxy = w.proxy("report-incident");
 

@@ -147,6 +147,18 @@ async fn seed(l: &Live) -> Seeded {
         .await;
     assert_eq!(status, 200, "{created}");
 
+    // An app whose Sentry SDK sent an exception: the recorded Python request, byte for byte.
+    let sentry_app = format!("Worker {run}");
+    let (status, created) = l
+        .post_raw(
+            "/admin/apps",
+            &auth,
+            &json!({"name": sentry_app}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let sentry_id = sentry_event(l, &sentry_app, created["dsn"].as_str().unwrap()).await;
+
     let new_app = format!("Billing {run}");
     Seeded {
         env: vec![
@@ -160,10 +172,44 @@ async fn seed(l: &Live) -> Seeded {
             ("LOOKOUT_NEW_APP", new_app.clone()),
             ("LOOKOUT_DOWN_APP", "nightly-backup".to_owned()),
             ("LOOKOUT_LATE_APP", "quick-job".to_owned()),
+            ("LOOKOUT_SENTRY_INCIDENT_ID", sentry_id),
         ],
         incident_id: ids[2].clone(),
         new_app,
     }
+}
+
+/// Sends the Python SDK's recorded exception (tests/sdk/recorded/) to `app` by its `dsn`; the
+/// incident's id.
+async fn sentry_event(l: &Live, app: &str, dsn: &str) -> String {
+    let (key, rest) = dsn.split_once("://").unwrap().1.split_once('@').unwrap();
+    let project = rest.rsplit('/').next().unwrap();
+    let recorded = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sdk/recorded/python-event.envelope.gz"
+    );
+    let resp = Live::http()
+        .post(format!("{}/api/{project}/envelope/", l.base))
+        .header("content-type", "application/x-sentry-envelope")
+        .header("content-encoding", "gzip")
+        .header(
+            "x-sentry-auth",
+            format!("Sentry sentry_key={key}, sentry_version=7"),
+        )
+        .body(std::fs::read(recorded).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let admin = format!("Bearer {}", l.admin_token);
+    let (_, page) = l
+        .get(
+            "/admin/incidents",
+            &[("app", app)],
+            &[("authorization", &admin)],
+        )
+        .await;
+    page["incidents"][0]["id"].as_str().unwrap().to_owned()
 }
 
 /// Has watch build every function the page calls before the browser's timeouts start.

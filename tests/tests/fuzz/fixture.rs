@@ -131,6 +131,7 @@ impl Fixture {
                 AdminDeps {
                     admin: admin.clone(),
                     store: inc_store(ddb_of(b).await),
+                    public_url: None,
                 },
             );
         }
@@ -170,7 +171,10 @@ impl Fixture {
         ));
         let mut fx = Self {
             heartbeat: api_deps(&hb_sdk, app.keys_for("record-heartbeat").await),
-            fallback: api_deps(&fallback_sdk, app.keys_for("serve-fallback").await),
+            fallback: serve_fallback::Deps::without_sentry(api_deps(
+                &fallback_sdk,
+                app.keys_for("serve-fallback").await,
+            )),
             hb_admin: admin_update_heartbeat_app::Deps {
                 admin: admin.clone(),
                 store: hb_store(ddb_of("admin-update-heartbeat-app").await),

@@ -90,13 +90,13 @@ pub async fn spawn() -> Hb {
         clock: clock.shared(),
     };
     let fallback_sdk = app.sdk_for("serve-fallback").await;
-    let fallback = serve_fallback::Deps {
+    let fallback = serve_fallback::Deps::without_sentry(lookout_heartbeats::ApiDeps {
         keys: app.keys_for("serve-fallback").await,
         store: store_of(aws_sdk_dynamodb::Client::new(&fallback_sdk)),
         mail: mail_of(&fallback_sdk),
         events: events_of(&fallback_sdk),
         clock: clock.shared(),
-    };
+    });
     let sig_sdk = app.sdk_for("record-signal").await;
     let signal = record_signal::Deps {
         keys: app.keys_for("record-signal").await,

@@ -195,6 +195,10 @@ async fn default_route_serves_only_heartbeats() {
         ("POST", "/console/app.js", 405, Some("GET")),
         ("POST", "/nope", 404, None),
         ("GET", "/api/apps/start/x", 404, None),
+        // Sentry's ingestion routes take POST only; this stack (no incidents table) has none.
+        ("GET", "/api/1234567890/envelope/", 405, Some("POST")),
+        ("PUT", "/api/7/store", 405, Some("POST")),
+        ("POST", "/api/1234567890/envelope/", 404, None),
     ] {
         let resp = serve_fallback::handle(
             &hb.fallback,
@@ -218,6 +222,19 @@ async fn default_route_serves_only_heartbeats() {
             "{method} {path}"
         );
     }
+    // A project id is a number (a DSN's always is): anything else is refused, not redirected.
+    let resp = serve_fallback::handle(
+        &hb.fallback,
+        lookout_tests::support::http_request("POST", "/api/-1/envelope/", &[], &headers, &body),
+    )
+    .await
+    .unwrap();
+    let (status, reply) = lookout_tests::support::read(Ok(resp));
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (400, Some("validation")),
+        "{reply}"
+    );
     let resp = serve_fallback::handle(
         &hb.fallback,
         lookout_tests::support::http_request("POST", "//send_logs", &[("a", "b")], &headers, &body),

@@ -6,6 +6,8 @@ mod bounded;
 mod budget;
 mod e2e;
 mod seed_client;
+mod sentry_replay;
+mod sentry_sdk;
 
 use lookout_core::{
     auth::{sha256_hex, AdminAuth, Tenant},
@@ -55,6 +57,7 @@ async fn setup() -> Incidents {
             AdminDeps {
                 admin: AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap(),
                 store: store_of(app.ddb_for(b).await),
+                public_url: None,
             },
         );
     }
@@ -231,8 +234,10 @@ async fn apps_are_registered_listed_and_never_show_their_code_again() {
         json!({"name": ""}),
         json!({"name": "a/b"}),
         json!({}),
-        json!({"name": "x", "heartbeat_tenant": "t"}),
+        json!({"name": "x", "heartbeat_app_id": "7"}),
         json!({"name": "x", "rotate_code": true}),
+        json!({"name": "x", "rotate_dsn": true}),
+        json!({"name": "x", "events_per_day": 10_000_001}),
         json!({"name": "x", "colour": 1}),
     ] {
         assert_eq!(t.register(bad.clone()).await.0, 400, "{bad}");

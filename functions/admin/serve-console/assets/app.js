@@ -363,6 +363,7 @@ function showIncident(inc) {
         h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
         h('h2', {}, 'Message'), inc.message ? h('pre', {}, inc.message) : h('p', { class: 'muted' }, 'No message.')),
       form),
+    ...(inc.sentry ? sentryDetails(inc.sentry) : []),
     h('h2', {}, 'Logs sent with the report'),
     (inc.logs || []).length ? h('pre', { class: 'logs', tabindex: '0', 'aria-label': 'Logs sent with the report' }, inc.logs.join('\n')) : h('p', { class: 'muted' }, 'None.'),
     h('h2', {}, 'Recent logs of the app'),
@@ -379,6 +380,51 @@ function showIncident(inc) {
       : h('p', { class: 'muted' }, 'No changes yet.'));
 }
 
+// What a Sentry SDK sent with the incident's first event (`sentry`): release, environment, user,
+// request, tags, each exception's stack trace (its in-app frames first, innermost first; the
+// library and runtime frames folded away) and the breadcrumbs before it.
+function sentryDetails(s) {
+  const text = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
+  const facts = [
+    ['Release', s.release || '–'], ['Environment', s.environment || '–'], ['Server', s.server_name || '–'],
+    ['Platform', s.platform || '–'], ['SDK', s.sdk ? `${s.sdk.name || ''} ${s.sdk.version || ''}`.trim() : '–'],
+    ['Event id', h('code', {}, s.event_id || '–')],
+  ];
+  if (s.user) facts.push(['User', Object.entries(s.user).map(([k, v]) => `${k}: ${text(v)}`).join(', ')]);
+  if (s.request) facts.push(['Request', `${s.request.method || ''} ${s.request.url || ''}`.trim() || '–']);
+  const tags = Object.entries(s.tags || {});
+  const crumbs = s.breadcrumbs || [];
+  return [
+    h('h2', {}, 'Sentry event'),
+    h('dl', { class: 'facts', 'aria-label': 'Sentry event' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    ...(s.exceptions || []).map((x, i) => stackTrace(x, i)),
+    h('h3', {}, 'Tags'),
+    tags.length ? table(`Tags (${tags.length})`, ['Tag', 'Value'], tags.map(([k, v]) => [k, text(v)])) : h('p', { class: 'muted' }, 'None.'),
+    h('h3', {}, 'Breadcrumbs'),
+    crumbs.length
+      ? table(`Breadcrumbs, oldest first (${crumbs.length})`, ['Time', 'Category', 'Level', 'Message'],
+        crumbs.map((b) => [when(b.timestamp), b.category || b.type || '–', b.level || '–', b.message || (b.data ? text(b.data) : '–')]))
+      : h('p', { class: 'muted' }, 'None.'),
+  ];
+}
+
+// One exception's stack trace, collapsible: where it was raised first.
+function stackTrace(x, i) {
+  const frames = (x.frames || []).slice().reverse();
+  const line = (f) => `${f.function || '?'} in ${f.module || f.filename || '?'}${f.lineno ? `, line ${f.lineno}` : ''}`;
+  const item = (f) => h('li', {}, h('code', {}, line(f)), f.context_line ? h('pre', { class: 'context' }, f.context_line.trim()) : '');
+  const inApp = frames.filter((f) => f.in_app);
+  const other = frames.filter((f) => !f.in_app);
+  const title = `${x.type || 'Error'}${x.value ? `: ${x.value}` : ''}`;
+  return h('details', { class: 'card trace', open: i === 0, 'aria-label': `Stack trace: ${title}` },
+    h('summary', {}, title),
+    inApp.length
+      ? h('ol', { class: 'frames', 'aria-label': `In-app frames of ${x.type || 'the exception'}, innermost first` }, inApp.map(item))
+      : h('p', { class: 'muted' }, 'No in-app frames.'),
+    other.length
+      ? h('details', { class: 'other-frames' }, h('summary', {}, `${other.length} other frames (libraries, runtime)`), h('ol', { class: 'frames' }, other.map(item)))
+      : '');
+}
 
 // The heartbeat state an incident was enriched with (the listing's app shape).
 function heartbeatFacts(hb) {
@@ -398,6 +444,22 @@ function heartbeatFacts(hb) {
 }
 
 // ------------------------------------------------------------------ apps
+
+// How an app's SDK connects: the two lines for Python and JavaScript.
+function connectLines(dsn) {
+  return h('pre', { class: 'connect', 'aria-label': 'How to connect a Sentry SDK' },
+    `sentry_sdk.init(dsn="${dsn}")     # Python\nSentry.init({ dsn: "${dsn}" })  // JavaScript`);
+}
+
+function showDsn(where, app, dsn) {
+  const panel = h('div', { class: 'card once', role: 'region', 'aria-label': `Sentry DSN for ${app}` },
+    h('h2', {}, `Sentry DSN for ${app}`),
+    h('p', {}, 'Shown whole this once: put it into the app’s Sentry SDK (errors become incidents, cron check-ins runs of its heartbeat tenant, logs lines of its log user). Lookout keeps only its hash.'),
+    h('p', {}, h('code', { class: 'secret', id: 'app-dsn' }, dsn)),
+    connectLines(dsn),
+    h('p', {}, h('button', { type: 'button', class: 'quiet', onclick: () => panel.remove() }, 'Done')));
+  where.append(panel);
+}
 
 function showCode(where, app, code) {
   const codeEl = h('code', { class: 'secret', id: 'app-code' }, code);
@@ -444,6 +506,7 @@ async function appsView() {
       say(`Registered ${created.name}. Copy its code now: it is not shown again.`, 'ok');
       await listApps(true);
       showCode(codeArea, created.name, created.code);
+      if (created.dsn) showDsn(codeArea, created.name, created.dsn);
     } catch (err) {
       if (err.status !== 401) say(err.message, 'error');
     }
@@ -454,15 +517,35 @@ async function appsView() {
   async function listApps(refresh) {
     const all = await apps(refresh);
     list.replaceChildren(all.length
-      ? table(`Registered apps (${all.length})`, ['Name', 'Description', 'Logs', 'Heartbeat', 'Created', 'Updated', 'Code'],
+      ? table(`Registered apps (${all.length})`, ['Name', 'Description', 'Logs', 'Heartbeat', 'Sentry DSN', 'Created', 'Updated', 'Code'],
         all.map((a) => [
           a.name, a.description || '–',
           a.log_user ? h('a', { href: `#logs?${new URLSearchParams({ user: a.log_user, ...(a.log_process ? { process: a.log_process } : {}) })}` }, `${a.log_user}${a.log_process ? ` / ${a.log_process}` : ''}`) : '–',
-          a.heartbeat_tenant ? h('a', { href: `#heartbeats?${new URLSearchParams({ tenant: a.heartbeat_tenant })}` }, `${a.heartbeat_tenant} / ${a.heartbeat_app_id}`) : '–',
+          a.heartbeat_tenant ? h('a', { href: `#heartbeats?${new URLSearchParams({ tenant: a.heartbeat_tenant })}` }, a.heartbeat_app_id ? `${a.heartbeat_tenant} / ${a.heartbeat_app_id}` : a.heartbeat_tenant) : '–',
+          a.dsn ? h('code', { class: 'dsn' }, a.dsn) : '–',
           when(a.created_at), when(a.updated_at),
-          h('button', { type: 'button', class: 'quiet', 'aria-label': `Rotate the code of ${a.name}`, onclick: () => rotate(a.name) }, 'Rotate'),
+          h('span', { class: 'actions' },
+            h('button', { type: 'button', class: 'quiet', 'aria-label': `Rotate the code of ${a.name}`, onclick: () => rotate(a.name) }, 'Rotate'),
+            ' ',
+            h('button', { type: 'button', class: 'quiet', 'aria-label': `Issue a new Sentry DSN for ${a.name}`, onclick: () => rotateDsn(a.name) }, 'New DSN')),
         ]))
-      : h('p', { class: 'muted' }, 'No apps registered yet.'));
+      : h('p', { class: 'muted' }, 'No apps registered yet.'),
+    all.length ? h('div', { class: 'card' }, h('h2', {}, 'Connect a Sentry SDK'),
+      h('p', {}, 'Point an app’s Sentry SDK at its DSN: the DSN’s key is shown whole only when it is issued (“New DSN” issues another).'),
+      connectLines('<the app’s DSN>')) : '');
+  }
+
+  async function rotateDsn(name) {
+    if (!confirm(`Issue a new Sentry DSN for ${name}? SDKs with the current one are refused at once.`)) return;
+    try {
+      const res = await api('PUT', '/admin/apps', { body: { name, rotate_dsn: true } });
+      codeArea.replaceChildren();
+      showDsn(codeArea, name, res.dsn);
+      say(`New Sentry DSN issued for ${name}; the old one no longer works.`, 'ok');
+      await listApps(true);
+    } catch (err) {
+      if (err.status !== 401) say(err.message, 'error');
+    }
   }
 
   async function rotate(name) {

@@ -6,21 +6,64 @@
 //!   `//send_logs`) gets a 308 to the canonical path, as the original servers did.
 //! - A route's path with a method it does not have (`PUT /add_event`, `GET /api/apps/`): 405
 //!   with `Allow` ([`ROUTES`]).
+//! - Sentry's ingestion routes, `POST /api/<project id>/envelope/` and `…/store/` (the SDKs
+//!   send the trailing slash): an incident app's events, check-ins and logs ([`sentry`]).
 //! - Anything else: a JSON 404.
+
+pub mod sentry;
 
 use lambda_http::{
     http::{header::ALLOW, HeaderValue, Method, StatusCode},
     Body, Error, Request, Response,
 };
-use lookout_heartbeats::{BeatCommand, HeartbeatIn};
+use lookout_core::{config, quota::Quotas};
+use lookout_heartbeats::{ApiDeps, BeatCommand, HeartbeatIn};
 use lookout_http::{
     canonical_path, json_response, ok, parse_json, permanent_redirect, respond, AppError,
     Authenticate,
 };
 use lookout_keys::Scope;
 
-/// What the seed's heartbeat needs (the heartbeat route's own dependencies).
-pub use lookout_heartbeats::ApiDeps as Deps;
+/// What this route needs: the heartbeat route's dependencies (the seed's heartbeat, Sentry
+/// check-ins), and the incident reporter's with the log store (Sentry events and logs).
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub beats: ApiDeps,
+    /// `None` without `INCIDENTS_TABLE`: the Sentry routes answer 404.
+    pub sentry: Option<SentryDeps>,
+}
+
+/// What Sentry's events and logs reach: the incident reporter's dependencies (its stores, the
+/// admin's mail and chat, the log and heartbeat stores for context) and the quotas.
+#[derive(Debug, Clone)]
+pub struct SentryDeps {
+    pub report: report_incident::Deps,
+    pub quotas: Quotas,
+}
+
+impl Deps {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sentry = match config::optional(config::names::INCIDENTS_TABLE) {
+            Some(_) => Some(SentryDeps {
+                report: report_incident::Deps::from_env().await?,
+                quotas: Quotas::from_env()?,
+            }),
+            None => None,
+        };
+        Ok(Self {
+            beats: ApiDeps::from_env().await?,
+            sentry,
+        })
+    }
+
+    /// Only the seed's heartbeat and the 308/405/404 answers (the Sentry routes answer 404).
+    pub fn without_sentry(beats: ApiDeps) -> Self {
+        Self {
+            beats,
+            sentry: None,
+        }
+    }
+}
 
 /// The heartbeat route, reached here as `/api/apps/`.
 pub const HEARTBEAT_ROUTE: &str = "/api/apps";
@@ -102,6 +145,17 @@ fn method_not_allowed(method: &str, path: &str, allowed: &[&str]) -> Response<Bo
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
+        if let Some(found) = sentry::route(&req) {
+            if req.method() != Method::POST {
+                return Ok(method_not_allowed(
+                    req.method().as_str(),
+                    req.uri().path(),
+                    &["POST"],
+                ));
+            }
+            let (project, endpoint) = found?;
+            return sentry::ingest(deps, &req, project, endpoint).await;
+        }
         let path = req.uri().path();
         let canonical = canonical_path(path);
         let method = req.method().as_str();
@@ -127,6 +181,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
 
 /// The seed-002 client's `POST /api/apps/`: the heartbeat use case, as its route runs it.
 async fn beat(deps: &Deps, req: &Request) -> Result<Response<Body>, AppError> {
+    let deps = &deps.beats;
     let caller = deps.keys.authenticate(req, Scope::Heartbeats).await?;
     let input: HeartbeatIn = parse_json(req, BODY_LIMIT)?;
     let cmd = BeatCommand {

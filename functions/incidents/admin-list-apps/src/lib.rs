@@ -2,8 +2,8 @@
 
 use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
 use lookout_http::{ok, respond_no_store};
-use lookout_http::{query_params, AdminCheck};
-use lookout_incidents::AppList;
+use lookout_http::{public_origin, query_params, AdminCheck};
+use lookout_incidents::list_apps;
 
 pub use lookout_incidents::AdminDeps as Deps;
 
@@ -12,8 +12,10 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         deps.admin.check(&req)?;
         let params = req.query_string_parameters();
         let _no_params = query_params(&params, &[])?;
-        let apps = deps.store.apps.list().await?;
-        Ok(ok(&AppList { apps }))
+        let apps = list_apps(&deps.store.apps).await?;
+        Ok(ok(
+            &apps.at(&public_origin(&req, deps.public_url.as_deref()))
+        ))
     })
     .await
 }

@@ -2,7 +2,7 @@
 //! (admin) → 201 with the app and its generated `code`, shown this once. 409 if the name is taken.
 
 use lambda_http::{http::StatusCode, run, service_fn, Body, Error, Request, Response};
-use lookout_http::{parse_json, respond, secret_response, AdminCheck};
+use lookout_http::{parse_json, public_origin, respond, secret_response, AdminCheck};
 use lookout_incidents::{register_app, AppIn};
 
 pub use lookout_incidents::AdminDeps as Deps;
@@ -12,7 +12,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         deps.admin.check(&req)?;
         let input: AppIn = parse_json(&req, 8192)?;
         let created = register_app(&deps.store.apps, input).await?;
-        Ok(secret_response(StatusCode::CREATED, &created))
+        let origin = public_origin(&req, deps.public_url.as_deref());
+        Ok(secret_response(StatusCode::CREATED, &created.at(&origin)))
     })
     .await
 }

@@ -3,8 +3,8 @@
 //! an unknown app.
 
 use lambda_http::{http::StatusCode, run, service_fn, Body, Error, Request, Response};
-use lookout_http::{ok, parse_json, respond, secret_response, AdminCheck};
-use lookout_incidents::{update_app, AppIn, AppWithCode};
+use lookout_http::{ok, parse_json, public_origin, respond, secret_response, AdminCheck};
+use lookout_incidents::{update_app, AppIn};
 
 pub use lookout_incidents::AdminDeps as Deps;
 
@@ -12,10 +12,14 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         deps.admin.check(&req)?;
         let input: AppIn = parse_json(&req, 8192)?;
-        let (app, code) = update_app(&deps.store.apps, input).await?;
-        Ok(match code {
-            Some(code) => secret_response(StatusCode::OK, &AppWithCode { app, code }),
-            None => ok(&app),
+        let rotated = input.rotate_code || input.rotate_dsn;
+        let updated = update_app(&deps.store.apps, input).await?;
+        let origin = public_origin(&req, deps.public_url.as_deref());
+        let updated = updated.at(&origin);
+        Ok(if rotated {
+            secret_response(StatusCode::OK, &updated)
+        } else {
+            ok(&updated.app)
         })
     })
     .await

@@ -104,7 +104,7 @@ impl Deps {
 
     /// The report's ports: the incidents table, the logs and heartbeat stores (context and
     /// alert budget), the admin's mail and chat.
-    fn ports(&self) -> ReportPorts<'_> {
+    pub fn ports(&self) -> ReportPorts<'_> {
         ReportPorts {
             store: &self.store,
             context: self,

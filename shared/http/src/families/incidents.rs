@@ -16,6 +16,7 @@ impl From<IncidentError> for AppError {
             IncidentError::AppExists(_) | IncidentError::Changed(_) => {
                 Self::Conflict(err.to_string())
             }
+            IncidentError::Quota(q) => Self::TooManyRequests(q),
             IncidentError::GroupingRaced => Self::internal(err),
             IncidentError::Store(err) => err.into(),
         }

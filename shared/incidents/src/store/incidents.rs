@@ -383,17 +383,7 @@ impl IncidentRecordStore {
 
     /// Writes `items` in one transaction: `false` when one of their conditions failed.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, IncidentError> {
-        let res = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if ddb::is_conditional_check_failed(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        Ok(ddb::transact_if(&self.client, items).await?)
     }
 
     /// Incidents, most recently seen first, filtered: Query pages on a GSI, at most `limit`

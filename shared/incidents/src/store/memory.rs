@@ -8,6 +8,7 @@
 //! share the state.
 
 pub(crate) mod apps;
+pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod incidents;
 pub(crate) mod overview;

@@ -17,6 +17,7 @@ use crate::overview::{DayVolume, OpenIncidents};
 use crate::records::{AppWithCode, Incident, IncidentDetail, IncidentPage, Reported};
 use crate::snapshot::Enrichment;
 use crate::store::apps::{AppStore, Apps};
+use crate::store::events::{EventCountStore, EventCounts};
 use crate::store::groups::{GroupStore, Groups};
 use crate::store::incidents::{IncidentRecordStore, Incidents};
 use crate::store::overview::OverviewStore;
@@ -26,6 +27,7 @@ pub trait IncidentTable: Send + Sync + Debug {
     fn apps(&self) -> &dyn Apps;
     fn incidents(&self) -> &dyn Incidents;
     fn groups(&self) -> &dyn Groups;
+    fn events(&self) -> &dyn EventCounts;
 }
 
 /// The incidents table's stores in DynamoDB, built from one client and table name.
@@ -35,6 +37,7 @@ pub struct IncidentStore {
     pub incidents: IncidentRecordStore,
     pub(crate) groups: GroupStore,
     pub(crate) overview: OverviewStore,
+    pub events: EventCountStore,
 }
 
 impl IncidentTable for IncidentStore {
@@ -49,6 +52,10 @@ impl IncidentTable for IncidentStore {
     fn groups(&self) -> &dyn Groups {
         &self.groups
     }
+
+    fn events(&self) -> &dyn EventCounts {
+        &self.events
+    }
 }
 
 impl IncidentStore {
@@ -58,6 +65,7 @@ impl IncidentStore {
             apps: AppStore::new(client.clone(), table.clone()),
             incidents: IncidentRecordStore::new(client.clone(), table.clone()),
             groups: GroupStore::new(client.clone(), table.clone()),
+            events: EventCountStore::new(client.clone(), table.clone()),
             overview: OverviewStore::new(client, table),
         }
     }

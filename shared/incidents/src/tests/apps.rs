@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::support::{app_in, World};
-use crate::apps::{authenticate, register_app, update_app};
+use crate::apps::{authenticate, authenticate_dsn, list_apps, register_app, update_app};
 use crate::error::IncidentError;
 use crate::input::{AppLinks, AppName};
 use crate::store::apps::Apps;
@@ -28,8 +28,9 @@ async fn a_registered_app_is_stored_with_its_code_hashed_and_shown_once() {
     .await
     .unwrap();
 
-    assert_eq!(created.code.len(), 32);
-    assert!(created.code.chars().all(|c| c.is_ascii_hexdigit()));
+    let code = created.code.clone().unwrap();
+    assert_eq!(code.len(), 32);
+    assert!(code.chars().all(|c| c.is_ascii_hexdigit()));
     let view = &created.app;
     assert_eq!(
         (view.name.as_str(), view.description.as_str()),
@@ -44,13 +45,15 @@ async fn a_registered_app_is_stored_with_its_code_hashed_and_shown_once() {
     assert_eq!(view.links, links);
     assert_eq!(view.created_at, view.updated_at);
     let stored = apps.get(&name("billing")).await.unwrap().unwrap();
-    assert_ne!(stored.code_sha256, created.code, "only its hash is kept");
-    assert!(stored.accepts(&created.code));
+    assert_ne!(stored.code_sha256, code, "only its hash is kept");
+    assert!(stored.accepts(&code));
+    let listed = list_apps(&apps).await.unwrap().apps;
+    assert_eq!(listed.len(), 1);
     assert_eq!(
-        apps.list().await.unwrap(),
-        std::slice::from_ref(&created.app)
+        (listed[0].name.as_str(), &listed[0].links),
+        ("billing", &created.app.links)
     );
-    let app = authenticate(&apps, &name("billing"), &created.code).await;
+    let app = authenticate(&apps, &name("billing"), &code).await;
     assert_eq!(app.unwrap().name, "billing");
 }
 
@@ -72,7 +75,7 @@ async fn a_taken_name_or_bad_settings_are_refused_and_the_stored_app_stays() {
     let rotate = register_app(&apps, app_in(json!({"name": "shop", "rotate_code": true}))).await;
     let half_link = register_app(
         &apps,
-        app_in(json!({"name": "shop", "heartbeat_tenant": "acme"})),
+        app_in(json!({"name": "shop", "heartbeat_app_id": "23"})),
     )
     .await;
     let long = register_app(
@@ -106,16 +109,18 @@ async fn an_update_replaces_what_it_gives_clears_empty_links_and_keeps_the_code(
     )
     .await
     .unwrap()
-    .code;
+    .code
+    .unwrap();
 
-    let (view, new_code) = update_app(
+    let updated = update_app(
         apps,
         app_in(json!({"name": "billing", "description": "Payments", "log_user": ""})),
     )
     .await
     .unwrap();
 
-    assert_eq!(new_code, None);
+    let view = updated.app;
+    assert_eq!(updated.code, None);
     assert_eq!(view.description, "Payments");
     assert_eq!(view.links.log_user, None, "cleared");
     assert_eq!(
@@ -134,12 +139,13 @@ async fn a_rotated_code_replaces_the_old_one_for_reporting() {
     let world = World::default();
     let old = world.register("billing").await;
 
-    let (_, new_code) = update_app(
+    let new_code = update_app(
         &world.store.apps,
         app_in(json!({"name": "billing", "rotate_code": true})),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .code;
 
     let new_code = new_code.unwrap();
     assert_ne!(new_code, old);
@@ -196,13 +202,108 @@ async fn apps_list_by_name_and_a_deleted_one_is_gone() {
         matches!(again, Err(IncidentError::AppNotFound(ref n)) if n == "shop"),
         "{again:?}"
     );
-    let names: Vec<String> = apps
-        .list()
+    let names: Vec<String> = list_apps(&apps)
         .await
         .unwrap()
+        .apps
         .into_iter()
         .map(|a| a.name)
         .collect();
     assert_eq!(names, ["auth", "billing"]);
     assert_eq!(apps.get(&name("shop")).await.unwrap(), None);
+}
+
+/// The DSN's key and project id out of a DSN `scheme://key@host/project`.
+fn dsn_parts(dsn: &str) -> (String, u64) {
+    let (_, rest) = dsn.split_once("://").unwrap();
+    let (key, rest) = rest.split_once('@').unwrap();
+    let project = rest.rsplit('/').next().unwrap().parse().unwrap();
+    (key.to_owned(), project)
+}
+
+#[tokio::test]
+async fn a_registered_app_gets_a_dsn_shown_whole_once_and_by_its_hint_after() {
+    let apps = MemoryApps::default();
+
+    let created = register_app(&apps, app_in(json!({"name": "billing"})))
+        .await
+        .unwrap()
+        .at("https://api.example.com");
+
+    let dsn = created.app.dsn.clone().unwrap();
+    let (key, project) = dsn_parts(&dsn);
+    assert_eq!(key.len(), 32);
+    assert!(key.chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(
+        (1_000_000_000..10_000_000_000).contains(&project),
+        "{project}"
+    );
+    assert_eq!(dsn, format!("https://{key}@api.example.com/{project}"));
+    let stored = apps.get(&name("billing")).await.unwrap().unwrap();
+    let stored_dsn = stored.dsn.clone().unwrap();
+    assert_ne!(stored_dsn.key_sha256, key, "only its hash is kept");
+    assert_eq!(stored.project_id(), Some(project));
+    let listed = list_apps(&apps).await.unwrap().at("http://127.0.0.1:9000");
+    assert_eq!(
+        listed.apps[0].dsn.as_deref(),
+        Some(format!("http://{}****@127.0.0.1:9000/{project}", &key[..6]).as_str()),
+        "listed by its hint only"
+    );
+    let found = authenticate_dsn(&apps, project, &key).await.unwrap();
+    assert_eq!(found.name(), "billing");
+    for (p, k) in [(project, "0".repeat(32)), (project + 1, key.clone())] {
+        let refused = authenticate_dsn(&apps, p, &k).await;
+        assert!(
+            matches!(refused, Err(IncidentError::BadCode)),
+            "{refused:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_dsn_keeps_the_project_and_only_the_new_key_is_accepted() {
+    let apps = MemoryApps::default();
+    let created = register_app(&apps, app_in(json!({"name": "billing"})))
+        .await
+        .unwrap()
+        .at("https://h");
+    let (old_key, project) = dsn_parts(&created.app.dsn.unwrap());
+
+    let rotated = update_app(
+        &apps,
+        app_in(json!({"name": "billing", "rotate_dsn": true})),
+    )
+    .await
+    .unwrap()
+    .at("https://h");
+
+    assert_eq!(rotated.code, None, "the code stays");
+    let (new_key, same_project) = dsn_parts(&rotated.app.dsn.unwrap());
+    assert_eq!(same_project, project);
+    assert_ne!(new_key, old_key);
+    assert!(authenticate_dsn(&apps, project, &old_key).await.is_err());
+    assert!(authenticate_dsn(&apps, project, &new_key).await.is_ok());
+    let on_register =
+        register_app(&apps, app_in(json!({"name": "shop", "rotate_dsn": true}))).await;
+    assert!(
+        matches!(on_register, Err(IncidentError::Invalid(_))),
+        "{on_register:?}"
+    );
+}
+
+#[test]
+fn a_dsn_carries_the_origins_scheme_port_and_path_prefix() {
+    use crate::records::format_dsn;
+    assert_eq!(
+        format_dsn("https://h.example", "k", 7),
+        "https://k@h.example/7"
+    );
+    assert_eq!(
+        format_dsn("http://127.0.0.1:9000/", "k", 7),
+        "http://k@127.0.0.1:9000/7"
+    );
+    assert_eq!(
+        format_dsn("https://h/prefix", "k", 7),
+        "https://k@h/prefix/7"
+    );
 }

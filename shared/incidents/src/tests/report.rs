@@ -34,7 +34,11 @@ async fn a_new_incident_is_stored_grouped_counted_enriched_and_announced() {
         "name": "billing", "log_user": "billing-svc", "log_process": "api",
         "heartbeat_tenant": "acme", "heartbeat_app_id": "23"
     }));
-    let code = register_app(&world.store.apps, linked).await.unwrap().code;
+    let code = register_app(&world.store.apps, linked)
+        .await
+        .unwrap()
+        .code
+        .unwrap();
     let now = world.clock.now();
 
     // Act
@@ -300,7 +304,11 @@ async fn a_failed_mail_and_unreadable_context_never_lose_the_incident() {
     world.context.failing = true;
     world.mail.set_failing(true);
     let linked = app_in(json!({"name": "billing", "log_user": "billing-svc"}));
-    let code = register_app(&world.store.apps, linked).await.unwrap().code;
+    let code = register_app(&world.store.apps, linked)
+        .await
+        .unwrap()
+        .code
+        .unwrap();
 
     let reported = world
         .report("billing", &code, "DB down", "error")

@@ -168,6 +168,7 @@ impl World {
             .await
             .unwrap()
             .code
+            .unwrap()
     }
 
     /// Reports `title` at `level` for app `app` with its code `code`, at the clock's time.

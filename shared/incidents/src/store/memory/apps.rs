@@ -4,7 +4,7 @@ use lookout_core::{time::Timestamp, BoxFuture};
 
 use crate::error::IncidentError;
 use crate::input::AppName;
-use crate::records::{App, AppView};
+use crate::records::App;
 use crate::store::apps::Apps;
 use crate::store::memory::state::{lock, Shared};
 
@@ -25,11 +25,25 @@ impl Apps for MemoryApps {
         Box::pin(async move { Ok(lock(&self.state).apps.get(name.as_str()).cloned()) })
     }
 
+    fn by_project(&self, project_id: u64) -> BoxFuture<'_, Result<Option<App>, IncidentError>> {
+        Box::pin(async move {
+            Ok(lock(&self.state)
+                .apps
+                .values()
+                .find(|a| a.project_id() == Some(project_id))
+                .cloned())
+        })
+    }
+
     fn insert<'a>(&'a self, app: &'a App) -> BoxFuture<'a, Result<(), IncidentError>> {
         Box::pin(async move {
             let mut state = lock(&self.state);
             if state.apps.contains_key(&app.name) {
                 return Err(IncidentError::AppExists(app.name.clone()));
+            }
+            let project = app.project_id();
+            if project.is_some() && state.apps.values().any(|a| a.project_id() == project) {
+                return Err(IncidentError::Changed("the project id is taken; retry"));
             }
             state.apps.insert(app.name.clone(), app.clone());
             Ok(())
@@ -62,14 +76,7 @@ impl Apps for MemoryApps {
         })
     }
 
-    fn list(&self) -> BoxFuture<'_, Result<Vec<AppView>, IncidentError>> {
-        Box::pin(async move {
-            Ok(lock(&self.state)
-                .apps
-                .values()
-                .cloned()
-                .map(App::view)
-                .collect())
-        })
+    fn list(&self) -> BoxFuture<'_, Result<Vec<App>, IncidentError>> {
+        Box::pin(async move { Ok(lock(&self.state).apps.values().cloned().collect()) })
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::overview::DayVolume;
 use crate::records::{App, Change, Group, Incident};
+use crate::store::events::EventCount;
 
 /// The table's items, by aggregate.
 #[derive(Debug, Default)]
@@ -21,6 +22,8 @@ pub(crate) struct State {
     pub(crate) groups: BTreeMap<String, Group>,
     /// The volume counters, by UTC day (`YYYY-MM-DD`).
     pub(crate) volume: BTreeMap<String, DayVolume>,
+    /// The daily Sentry event counts, by app and UTC day.
+    pub(crate) events: BTreeMap<(String, String), EventCount>,
 }
 
 /// The state as the adapters hold it.

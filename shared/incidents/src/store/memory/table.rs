@@ -1,9 +1,11 @@
 //! [`IncidentTable`] in memory: one adapter per port over one shared state.
 
 use crate::store::apps::Apps;
+use crate::store::events::EventCounts;
 use crate::store::groups::Groups;
 use crate::store::incidents::Incidents;
 use crate::store::memory::apps::MemoryApps;
+use crate::store::memory::events::MemoryEventCounts;
 use crate::store::memory::groups::MemoryGroups;
 use crate::store::memory::incidents::MemoryIncidents;
 use crate::store::memory::overview::MemoryOverview;
@@ -18,6 +20,7 @@ pub struct MemoryIncidentStore {
     pub incidents: MemoryIncidents,
     pub groups: MemoryGroups,
     pub overview: MemoryOverview,
+    pub events: MemoryEventCounts,
 }
 
 impl Default for MemoryIncidentStore {
@@ -27,7 +30,8 @@ impl Default for MemoryIncidentStore {
             apps: MemoryApps::over(state.clone()),
             incidents: MemoryIncidents::over(state.clone()),
             groups: MemoryGroups::over(state.clone()),
-            overview: MemoryOverview::over(state),
+            overview: MemoryOverview::over(state.clone()),
+            events: MemoryEventCounts::over(state),
         }
     }
 }
@@ -43,5 +47,9 @@ impl IncidentTable for MemoryIncidentStore {
 
     fn groups(&self) -> &dyn Groups {
         &self.groups
+    }
+
+    fn events(&self) -> &dyn EventCounts {
+        &self.events
     }
 }
