@@ -70,7 +70,7 @@ cargo build --locked "${bins[@]}"
 python3 - "$lanes" <<'PY'
 import json, os, sys
 lanes = sys.argv[1]
-lane_a = {"faults", "console", "tenancy"}
+lane_a = {"faults", "console", "tenancy", "messenger", "logs"}
 out = {"a": [], "b": []}
 for line in open(os.path.join(lanes, "build.json")):
     msg = json.loads(line)
