@@ -71,8 +71,9 @@ python3 - "$lanes" <<'PY'
 import json, os, sys
 lanes = sys.argv[1]
 lane_a = {"faults", "console", "tenancy", "messenger"}
-# After the smoke test, in its lane: it ends first.
-lane_c = {"logs", "concurrency"}
+# After the smoke test, in its lane (it ends first): a short binary that stresses nothing (the
+# concurrency binary, 50 parallel clients, beside two other lanes made their moto calls time out).
+lane_c = {"logs"}
 out = {"a": [], "b": [], "c": []}
 for line in open(os.path.join(lanes, "build.json")):
     msg = json.loads(line)
@@ -109,7 +110,7 @@ lane a run_list "$lanes/a.list" &
 lane b lane_b &
 # The smoke lane (its stack and Schemathesis: CPU-bound fuzzing for a minute and a half) at a
 # lower priority: the two lanes of test binaries are the long pole, and it has time to spare,
-# so it ends with two short test binaries (lane_c) of theirs.
+# so it ends with a short test binary (lane_c) of theirs.
 lane c lane_c &
 wait
 failed=0
