@@ -70,11 +70,8 @@ cargo build --locked "${bins[@]}"
 python3 - "$lanes" <<'PY'
 import json, os, sys
 lanes = sys.argv[1]
-lane_a = {"faults", "console", "tenancy", "messenger"}
-# After the smoke test, in its lane (it ends first): a short binary that stresses nothing (the
-# concurrency binary, 50 parallel clients, beside two other lanes made their moto calls time out).
-lane_c = {"logs"}
-out = {"a": [], "b": [], "c": []}
+lane_a = {"faults", "console", "tenancy", "messenger", "logs"}
+out = {"a": [], "b": []}
 for line in open(os.path.join(lanes, "build.json")):
     msg = json.loads(line)
     if msg.get("reason") != "compiler-artifact" or not msg.get("executable"):
@@ -83,9 +80,7 @@ for line in open(os.path.join(lanes, "build.json")):
         continue
     target = msg["target"]
     pkg_dir = os.path.dirname(msg["manifest_path"])
-    lane = "b"
-    if target["kind"] == ["test"]:
-        lane = "a" if target["name"] in lane_a else "c" if target["name"] in lane_c else "b"
+    lane = "a" if target["kind"] == ["test"] and target["name"] in lane_a else "b"
     out[lane].append(f"{pkg_dir}\t{msg['executable']}\t{target['name']}")
 for lane, rows in out.items():
     with open(os.path.join(lanes, f"{lane}.list"), "w") as f:
@@ -102,16 +97,12 @@ run_list() {
 lane_b() {
   run_list "$lanes/b.list" && cargo test --workspace --locked --doc
 }
-lane_c() {
-  nice -n 10 scripts/smoke_local.sh && run_list "$lanes/c.list"
-}
-say "tests in lanes: A ($(cut -f3 "$lanes/a.list" | xargs)), B (the other $(wc -l <"$lanes/b.list") test binaries, then doc tests), C (smoke test against a local stack, then $(cut -f3 "$lanes/c.list" | xargs))"
+say "tests in lanes: A ($(cut -f3 "$lanes/a.list" | xargs)), B (the other $(wc -l <"$lanes/b.list") test binaries, then doc tests), C (smoke test against a local stack)"
 lane a run_list "$lanes/a.list" &
 lane b lane_b &
 # The smoke lane (its stack and Schemathesis: CPU-bound fuzzing for a minute and a half) at a
-# lower priority: the two lanes of test binaries are the long pole, and it has time to spare,
-# so it ends with a short test binary (lane_c) of theirs.
-lane c lane_c &
+# lower priority: the two lanes of test binaries are the long pole, and it has time to spare.
+lane c nice -n 10 scripts/smoke_local.sh &
 wait
 failed=0
 for name in a b c d; do
