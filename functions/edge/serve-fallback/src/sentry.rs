@@ -35,7 +35,7 @@ use lookout_sentry::{
 };
 use serde_json::json;
 
-use crate::Deps;
+use crate::{Deps, SentryDeps};
 
 /// The longest attribute text kept with a log line (its description).
 const MAX_LOG_ATTRIBUTES: usize = 1024;
@@ -87,7 +87,7 @@ pub async fn ingest(
     })?;
     let app = authenticate_dsn(&sentry.report.store.apps, project_id, &key).await?;
     let id = event_id.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    match deliver(deps, &app, items).await {
+    match deliver(deps, sentry, &app, items).await {
         Ok(()) => Ok(json_response(StatusCode::OK, &json!({ "id": id }))),
         Err(Refused::Quota(q)) => Ok(rate_limited(&q)),
         Err(Refused::Error(err)) => Err(err),
@@ -140,12 +140,17 @@ fn presented_key(req: &Request, envelope_dsn: Option<&str>, project_id: u64) -> 
 
 /// Takes each item to its domain, in order. Items the app has no place for (a check-in without
 /// a heartbeat tenant, logs without a log user) are dropped and counted, as unknown types are.
-async fn deliver(deps: &Deps, app: &App, items: Vec<Item>) -> Result<(), Refused> {
+async fn deliver(
+    deps: &Deps,
+    sentry: &SentryDeps,
+    app: &App,
+    items: Vec<Item>,
+) -> Result<(), Refused> {
     let mut dropped: Vec<String> = Vec::new();
     for item in items {
         match item {
             Item::Event(event) => {
-                report(deps, app, &event).await?;
+                report(sentry, app, &event).await?;
             }
             Item::CheckIn(c) => {
                 if !record_check_in(deps, app, &c).await? {
@@ -153,7 +158,7 @@ async fn deliver(deps: &Deps, app: &App, items: Vec<Item>) -> Result<(), Refused
                 }
             }
             Item::Logs(logs) => {
-                if !store_logs(deps, app, &log_drafts(&logs)).await? {
+                if !store_logs(sentry, app, &log_drafts(&logs)).await? {
                     dropped.push("log (no log_user linked)".into());
                 }
             }
@@ -168,13 +173,10 @@ async fn deliver(deps: &Deps, app: &App, items: Vec<Item>) -> Result<(), Refused
 
 /// An `event`: an occurrence of the app's incident.
 async fn report(
-    deps: &Deps,
+    sentry: &SentryDeps,
     app: &App,
     event: &lookout_sentry::protocol::Event<'static>,
 ) -> Result<(), Refused> {
-    let Some(sentry) = deps.sentry.as_ref() else {
-        return Ok(());
-    };
     let draft = event_draft(event);
     let level = IncidentLevel::parse(draft.level).unwrap_or(IncidentLevel::Error);
     let event = SentryEvent {
@@ -236,8 +238,8 @@ async fn record_check_in(
 
 /// `log` items: lines of the app's log user, charged to its daily quota; `false` when the app
 /// links no log user.
-async fn store_logs(deps: &Deps, app: &App, drafts: &[LogDraft]) -> Result<bool, Refused> {
-    let (Some(sentry), Some(user)) = (deps.sentry.as_ref(), app.links().log_user.as_deref()) else {
+async fn store_logs(sentry: &SentryDeps, app: &App, drafts: &[LogDraft]) -> Result<bool, Refused> {
+    let Some(user) = app.links().log_user.as_deref() else {
         return Ok(false);
     };
     let Some(store) = sentry.report.logs.as_ref() else {
