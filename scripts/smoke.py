@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN_FILE = ROOT / ".local" / "admin-token"
 
 # Values that are secrets in some reply; never printed.
-SECRET_FIELDS = {"apiKey", "token", "x_user_token", "code"}
+SECRET_FIELDS = {"apiKey", "pingKey", "token", "x_user_token", "code"}
 # Reads that go through a GSI (or an eventually consistent Query) may lag a write by a moment.
 READ_AFTER_WRITE_SECONDS = 15
 # The smoke heartbeat app: watched, but silent only after period + grace (8 days), so a run
@@ -88,6 +88,12 @@ ROUTES: list[tuple[str, str]] = [
     ("POST", "/api/apps"),
     ("POST", "/api/apps/{signal}"),
     ("GET", "/badge/{token}"),
+    ("GET", "/ping/{proxy+}"),
+    ("HEAD", "/ping/{proxy+}"),
+    ("POST", "/ping/{proxy+}"),
+    ("PUT", "/ping/{proxy+}"),
+    ("GET", "/admin/heartbeat_apps/output"),
+    ("POST", "/admin/ping_keys"),
     ("POST", "/admin/apps"),
     ("GET", "/admin/apps"),
     ("PUT", "/admin/apps"),
@@ -113,13 +119,18 @@ Route = tuple[str, str]
 
 def template_route(method: str, path: str) -> Route | None:
     """The ROUTES entry API Gateway would match `method path` to (`{name}` is one non-empty
-    segment), or None (`$default`'s paths, such as //send_logs)."""
+    segment, a last `{name+}` one or more), or None (`$default`'s paths, such as
+    //send_logs)."""
     got = path.split("/")
     for want_method, template in ROUTES:
         want = template.split("/")
-        if want_method == method and len(want) == len(got) and all(
+        if want[-1].endswith("+}") and len(got) > len(want):
+            got_here = got[:len(want) - 1] + ["/".join(got[len(want) - 1:])]
+        else:
+            got_here = got
+        if want_method == method and len(want) == len(got_here) and all(
                 w == g or (w.startswith("{") and w.endswith("}") and g)
-                for w, g in zip(want, got)):
+                for w, g in zip(want, got_here)):
             return (want_method, template)
     return None
 
@@ -353,6 +364,7 @@ class Smoke:
         self.hb_app = False
         self.hb_retired = False
         self.badge_path: str | None = None
+        self.ping_url: str | None = None
         self.app_name: str | None = None
         self.app_code: str | None = None
         self.app_deleted = False
@@ -452,8 +464,15 @@ class Smoke:
         methods = {"get", "put", "post", "delete", "patch", "head", "options"}
 
         def documented(j: Any) -> set[Route]:
-            return {(m.upper(), path) for path, item in j["paths"].items()
-                    for m in item if m in methods}
+            # A greedy route's forms name it in `x-lookout-route` ("GET /ping/{proxy+}").
+            def route(m: str, path: str, op: Any) -> Route:
+                named = op.get("x-lookout-route", "") if isinstance(op, dict) else ""
+                if " " in named:
+                    method, template = named.split(" ", 1)
+                    return (method, template)
+                return (m.upper(), path)
+            return {route(m, path, op) for path, item in j["paths"].items()
+                    for m, op in item.items() if m in methods}
 
         self.r.expect("GET /openapi.json", reply, 200,
                       ('openapi is "3.1.0"', lambda j: j["openapi"] == "3.1.0"),
@@ -719,6 +738,7 @@ class Smoke:
              lambda j: app(j)["badge_path"].startswith("/badge/"))]
         if self.r.expect("GET /admin/heartbeat_apps", reply, 200, *checks):
             self.badge_path = app(reply.json)["badge_path"]
+            self.ping_url = app(reply.json).get("ping_url")
 
         # The public badge: no key, the signed token in the path.
         if not self.badge_path:
@@ -734,6 +754,65 @@ class Smoke:
                       (f'the SVG says "{HB_APP_ID}: up"',
                        lambda _: reply.text.lstrip().startswith("<svg")
                        and f"{HB_APP_ID}: up" in reply.text))
+
+    def pings(self) -> None:
+        """Healthchecks' ping URLs: the app's by UUID (each method, a signal, a body kept as
+        output), and a ping key's slug URL (revoked at once, then refused)."""
+        labels = ["GET /ping/<uuid>", "HEAD /ping/<uuid>/start", "POST /ping/<uuid>/log",
+                  "PUT /ping/<uuid>/0", "GET /admin/heartbeat_apps/output"]
+        if not self.ping_url:
+            for label in labels:
+                self.r.not_run(label, "no ping_url (GET /admin/heartbeat_apps failed)")
+        else:
+            path = urllib.parse.urlsplit(self.ping_url).path
+            if self.c.base_path and path.startswith(self.c.base_path):
+                path = path[len(self.c.base_path):]
+            said_ok = ('the answer is "OK"', lambda _: reply.text == "OK")
+            # The `ping` index finds a new app within a moment.
+            reply = self.poll(lambda: self.call("GET", path), 404, lambda _: False)
+            self.r.expect(labels[0], reply, 200, said_ok,
+                          ("Access-Control-Allow-Origin is *",
+                           lambda _: reply.header("Access-Control-Allow-Origin") == "*"))
+            reply = self.call("HEAD", path + "/start")
+            self.r.expect(labels[1], reply, 200)
+            output = f"smoke output {self.run}"
+            reply = self.call("POST", path + "/log", body=output.encode())
+            self.r.expect(labels[2], reply, 200, said_ok)
+            reply = self.call("PUT", path + "/0")
+            self.r.expect(labels[3], reply, 200, said_ok)
+            listed = self.call("GET", "/admin/heartbeat_apps", headers=self.admin,
+                               query={"tenant": self.name})
+            outputs = [o for a in (listed.json or {}).get("apps", [])
+                       if a["app_id"] == HB_APP_ID for o in a.get("outputs", [])]
+            if not outputs:
+                self.r.not_run(labels[4], "the app lists no output of the /log ping")
+            else:
+                reply = self.call("GET", "/admin/heartbeat_apps/output", headers=self.admin,
+                                  query={"tenant": self.name, "app_id": HB_APP_ID,
+                                         "output": outputs[0]["id"]})
+                self.r.expect(labels[4], reply, 200,
+                              ("the body is the /log ping's", lambda j: j["body"] == output))
+
+        reply = self.call("POST", "/admin/ping_keys", headers=self.admin,
+                          body={"tenant": self.name, "label": "smoke test (revoked at once)"})
+        if not self.r.expect("POST /admin/ping_keys", reply, 201,
+                             ('scopes are ["ping"]', lambda j: j["scopes"] == ["ping"]),
+                             ("pingUrl has {slug}", lambda j: j["pingUrl"].endswith("/{slug}"))):
+            self.r.not_run("GET /ping/<ping key>/<slug>", "no ping key")
+            return
+        ping_key, ping_key_id = reply.json["pingKey"], reply.json["keyId"]
+        slug_path = f"/ping/{ping_key}/{HB_APP_ID}"
+        reply = self.call("GET", slug_path)
+        self.r.expect("GET /ping/<ping key>/<slug>", reply, 200,
+                      ('the answer is "OK"', lambda _: reply.text == "OK"))
+        reply = self.poll(lambda: self.call("DELETE", "/admin/api_keys", headers=self.admin,
+                                            body={"tenant": self.name, "key_id": ping_key_id}),
+                          404, lambda _: False)
+        if self.r.expect("DELETE /admin/api_keys (the ping key)", reply, 200,
+                         ("revoked", lambda j: j["revoked"] is True)):
+            reply = self.call("GET", slug_path)
+            self.r.expect("GET /ping/<ping key>/<slug> (revoked key)", reply, 404,
+                          ('the answer is "not found"', lambda _: reply.text == "not found"))
 
     def incidents(self) -> None:
         name = self.name
@@ -1154,6 +1233,7 @@ def main() -> int:
             smoke.tracker()
             smoke.logs()
             smoke.heartbeats()
+            smoke.pings()
             smoke.incidents()
             smoke.overview()
             smoke.messenger()

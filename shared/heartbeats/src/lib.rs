@@ -1,4 +1,4 @@
-//! Heartbeats and silent apps (seed 002): the use cases ([`beat`], [`signal`], [`scan`],
+//! Heartbeats and silent apps (seed 002): the use cases ([`beat`], [`signal`], [`ping`], [`scan`],
 //! [`update_app`], [`list_apps`], [`badge`]), the app's pure state machine, and the heartbeat
 //! table's stores, one per aggregate ([`HeartbeatStore`] holds them): each a port (a trait: [`Apps`],
 //! [`DueItems`], [`Watchlist`], [`IngestionRecords`], [`Budgets`]) with a DynamoDB adapter and an
@@ -12,9 +12,12 @@
 //! | `due`         | `dueShard` (`DUE#0-7`) | `dueAt` (epoch ms) | ALL        | only apps the scanner must look at |
 //! | `tenant-apps` | `tenant`              | `appId`           | KEYS_ONLY  | every app (admin listing) |
 //! | `watch`       | `watchShard` (`DUE#0-7`) | `watchAt` (epoch ms) | INCLUDE | late and down apps (overview) |
+//! | `ping`        | `pingId` (check UUID) | —                 | INCLUDE (`tenant`, `appId`) | every app with a ping URL |
 //!
 //! Beside the apps, the table holds the alert budgets (`BUDGET#…`, on the `due` index once
-//! something is folded) and the scanner's ingestion items (`SCANNER#…`): one store each.
+//! something is folded), the scanner's ingestion items (`SCANNER#…`) and the ping bodies kept
+//! as outputs (`OUTPUT#…`): one store each. `pingId` never changes once given, so the `ping`
+//! index is written once per app, not per beat.
 //!
 //! `due` is sparse: `dueAt` is set only while there is something to do at that time, i.e. an
 //! `up` app's deadline (last beat + period + grace) or the retry time of an unsent mail. The
@@ -34,6 +37,7 @@
 mod beat;
 mod check_in;
 mod list_apps;
+mod ping;
 mod scan;
 mod signal;
 mod update_app;
@@ -72,6 +76,7 @@ pub use badge::badge;
 pub use beat::{beat, BeatCommand};
 pub use check_in::{check_in, CheckInCommand, Expected, MonitorSettings};
 pub use list_apps::list_apps;
+pub use ping::{ping, ping_output, PingCommand, PingKind, PingOutcome};
 pub use scan::scan;
 pub use signal::{signal, SignalCommand};
 pub use update_app::update_app;
@@ -87,12 +92,14 @@ pub use store::apps::{AppStore, Apps};
 pub use store::budgets::{BudgetStore, Budgets};
 pub use store::due::{DueIndex, DueItems};
 pub use store::ingestion::{IngestionRecords, IngestionStore, WATCHED_PK};
+pub use store::pings::{PingOutput, PingStore, PingTarget, Pings};
 pub use store::watch::{WatchIndex, Watchlist};
 pub use table::HeartbeatStore;
 
 // In-memory adapters of the store ports (unit tests, here and in other crates).
 pub use store::memory::{
-    MemoryApps, MemoryBudgets, MemoryDue, MemoryHeartbeatStore, MemoryIngestion, MemoryWatch,
+    MemoryApps, MemoryBudgets, MemoryDue, MemoryHeartbeatStore, MemoryIngestion, MemoryPings,
+    MemoryWatch,
 };
 
 // Types: inputs, replies, badges.
@@ -101,9 +108,10 @@ pub use badge_key::BadgeKey;
 pub use input::{AdminAppIn, AppId, HeartbeatIn, ListQuery, SignalIn, SignalKind, BEAT_BODY_LIMIT};
 pub use output::{AppList, AppView, HeartbeatReply, ScanReport, SignalReply};
 pub use overview::Attention;
+pub use record::OutputRef;
 
 // Limits.
-pub use limits::{DUE_SHARDS, MAIL_LEASE_MS, MAX_OPEN_RUNS};
+pub use limits::{DUE_SHARDS, MAIL_LEASE_MS, MAX_OPEN_RUNS, PINGS_PER_MINUTE, PING_BODY_LIMIT};
 
 // Errors.
 pub use error::HeartbeatError;

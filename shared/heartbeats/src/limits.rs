@@ -34,3 +34,16 @@ pub const MAX_OPEN_RUNS: usize = 10;
 pub(crate) const MAX_RUN_ID_CHARS: usize = 64;
 /// Furthest a snooze may reach.
 pub(crate) const MAX_SNOOZE_DAYS: i64 = 30;
+/// Pings one check takes per minute through the Healthchecks ping URLs (`/ping/…`); beyond
+/// it a slug ping is answered 429 and a UUID ping 200 (as Healthchecks.io does), and neither
+/// is recorded: a runaway loop cannot spend a tenant's budget.
+pub const PINGS_PER_MINUTE: u32 = 30;
+/// Bytes of a ping's request body kept as the run's output (Healthchecks.io's 100 KB).
+pub const PING_BODY_LIMIT: usize = 100_000;
+/// Ping bodies (outputs) referenced by one app, newest last; the items expire after
+/// [`PING_OUTPUT_DAYS`].
+pub(crate) const MAX_PING_OUTPUTS: usize = 20;
+pub(crate) const PING_OUTPUT_DAYS: i64 = 30;
+/// Healthchecks' auto-provisioning defaults (`?create=1`): a period of a day, an hour of grace.
+pub(crate) const CREATED_PERIOD_SECONDS: u32 = 86_400;
+pub(crate) const CREATED_GRACE_SECONDS: u32 = 3_600;

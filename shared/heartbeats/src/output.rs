@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::badge_key::BadgeKey;
 use crate::input::AppState;
+use crate::record::OutputRef;
 use crate::runs::{OpenRun, Run, Tolerance};
 
 /// Reply to a heartbeat.
@@ -58,6 +59,17 @@ pub struct AppView {
     /// The public status badge (SVG), relative to the API's base URL (admin replies only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub badge_path: Option<String>,
+    /// The check's UUID in its Healthchecks ping URL (`None`: an app created before ping URLs,
+    /// given one by its next admin change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping_id: Option<String>,
+    /// `<api>/ping/<uuid>` (admin replies only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping_url: Option<String>,
+    /// The last pings that carried a body, newest first (each body:
+    /// `GET /admin/heartbeat_apps/output`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<OutputRef>,
 }
 
 /// Reply to a job signal (`POST /api/apps/{signal}`).
@@ -83,6 +95,15 @@ impl AppView {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         }
+    }
+
+    /// Adds the ping URL under the API's public `origin` (`https://host`, no trailing slash).
+    pub fn at(mut self, origin: &str) -> Self {
+        self.ping_url = self
+            .ping_id
+            .as_ref()
+            .map(|id| format!("{}/ping/{id}", origin.trim_end_matches('/')));
+        self
     }
 
     /// Adds the badge path (signed with `key`).

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::input::{AppId, AppState, HeartbeatIn};
-use crate::limits::{DUE_SHARDS, MAIL_LEASE_MS, MAX_RUNS};
+use crate::limits::{DUE_SHARDS, MAIL_LEASE_MS, MAX_PING_OUTPUTS, MAX_RUNS, PINGS_PER_MINUTE};
 use crate::output::{AppView, HeartbeatReply};
 use crate::runs::{OpenRun, Run, Tolerance};
 use crate::schedule::CronSpec;
@@ -116,6 +116,42 @@ pub struct AppRecord {
     pub(crate) held: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) hold_until: Option<i64>,
+    /// The check's UUID in its Healthchecks ping URL (`/ping/<uuid>`; the `ping` index finds
+    /// the app by it). Given at creation, or at the next admin change of an older app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ping_id: Option<String>,
+    /// The minute (epoch minutes) whose ping-URL pings `pings_in_minute` counts (the throttle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ping_minute: Option<i64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) pings_in_minute: u32,
+    /// The last pings that carried a body (their outputs are items of their own), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) outputs: Vec<OutputRef>,
+}
+
+/// A ping's body kept as output: where it is stored and what it belonged to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputRef {
+    /// The output item's id (`GET /admin/heartbeat_apps/output?…&output=<id>`).
+    pub id: String,
+    pub at: Timestamp,
+    /// `success`, `start`, `fail`, `log` or `exit`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// Bytes kept (at most [`PING_BODY_LIMIT`](crate::limits::PING_BODY_LIMIT)).
+    pub bytes: usize,
+    /// The body was longer and was cut.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+/// A fresh check UUID for a ping URL.
+pub(crate) fn new_ping_id() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
 pub(crate) fn app_pk(tenant: &str, app_id: &str) -> String {
@@ -181,6 +217,10 @@ impl AppRecord {
             announced: None,
             held: 0,
             hold_until: None,
+            ping_id: Some(new_ping_id()),
+            ping_minute: None,
+            pings_in_minute: 0,
+            outputs: Vec::new(),
         };
         rec.deadline = rec.next_deadline(now);
         rec.refresh_due();
@@ -215,6 +255,30 @@ impl AppRecord {
             failures: 1,
             runs: 1,
         })
+    }
+
+    /// Whether a ping at `now` is over [`PINGS_PER_MINUTE`] (the ping is then not recorded).
+    pub(crate) fn ping_throttled(&self, now: Timestamp) -> bool {
+        self.ping_minute == Some(millis(now).div_euclid(60_000))
+            && self.pings_in_minute >= PINGS_PER_MINUTE
+    }
+
+    /// Counts a ping at `now` in its minute, and keeps its output's reference if it had one.
+    pub(crate) fn count_ping(&mut self, now: Timestamp, output: Option<OutputRef>) {
+        let minute = millis(now).div_euclid(60_000);
+        if self.ping_minute == Some(minute) {
+            self.pings_in_minute += 1;
+        } else {
+            self.ping_minute = Some(minute);
+            self.pings_in_minute = 1;
+        }
+        if let Some(o) = output {
+            self.outputs.push(o);
+            if self.outputs.len() > MAX_PING_OUTPUTS {
+                let extra = self.outputs.len() - MAX_PING_OUTPUTS;
+                self.outputs.drain(..extra);
+            }
+        }
     }
 
     pub(crate) fn push_run(&mut self, run: Run) {
@@ -401,6 +465,9 @@ impl AppRecord {
             runs: self.runs.iter().rev().cloned().collect(),
             downtime: self.downtime.clone(),
             badge_path: None,
+            ping_id: self.ping_id.clone(),
+            ping_url: None,
+            outputs: self.outputs.iter().rev().cloned().collect(),
         }
     }
 

@@ -19,7 +19,7 @@ use crate::limits::{
     DEFAULT_GRACE_SECONDS, DEFAULT_PERIOD_SECONDS, MAIL_LEASE_MS, MAX_MAIL_ATTEMPTS, MAX_OPEN_RUNS,
     RETIRED_RETENTION_DAYS,
 };
-use crate::record::{window_ms, AppRecord, MailKind, SILENT};
+use crate::record::{new_ping_id, window_ms, AppRecord, MailKind, SILENT};
 use crate::runs::{OpenRun, Run, RunOutcome};
 use crate::schedule::CronSpec;
 use crate::time::{from_millis, millis};
@@ -182,6 +182,10 @@ pub(crate) fn apply_admin(
     input: &AdminAppIn,
     now: Timestamp,
 ) -> Result<(), HeartbeatError> {
+    if rec.ping_id.is_none() {
+        // An app from before ping URLs gets its check UUID now.
+        rec.ping_id = Some(new_ping_id());
+    }
     if input.period_seconds.is_some() || input.grace_seconds.is_some() {
         rec.period_seconds = input.period_seconds.unwrap_or(rec.period_seconds);
         rec.grace_seconds = input.grace_seconds.unwrap_or(rec.grace_seconds);
@@ -275,23 +279,34 @@ pub(crate) fn on_signal(
     input: &SignalIn,
     now: Timestamp,
 ) -> SignalStep {
-    let (mut rec, expected) = match old {
+    match old {
         Some(old) => {
             let mut rec = old.clone();
             rec.version += 1;
-            (rec, Some(old.version))
+            signal_step(rec, Some(old.version), kind, input, now)
         }
-        None => (
-            AppRecord::new(
+        None => {
+            let rec = AppRecord::new(
                 tenant,
                 &input.app_id,
                 now,
                 DEFAULT_PERIOD_SECONDS,
                 DEFAULT_GRACE_SECONDS,
-            ),
-            None,
-        ),
-    };
+            );
+            signal_step(rec, None, kind, input, now)
+        }
+    }
+}
+
+/// A `kind` signal applied to `rec` (the next version of the stored item, or a new one when
+/// `expected` is `None`).
+pub(crate) fn signal_step(
+    mut rec: AppRecord,
+    expected: Option<u64>,
+    kind: SignalKind,
+    input: &SignalIn,
+    now: Timestamp,
+) -> SignalStep {
     if rec.snoozed_until.is_some_and(|u| u <= now) {
         rec.snoozed_until = None;
     }

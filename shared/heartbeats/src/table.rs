@@ -21,6 +21,7 @@ use crate::store::apps::AppStore;
 use crate::store::budgets::BudgetStore;
 use crate::store::due::DueIndex;
 use crate::store::ingestion::IngestionStore;
+use crate::store::pings::PingStore;
 use crate::store::watch::{WatchIndex, Watchlist};
 use crate::update_app::update_app;
 use lookout_core::auth::Tenant;
@@ -33,6 +34,7 @@ pub struct HeartbeatStore {
     pub watch: WatchIndex,
     pub ingestion: IngestionStore,
     pub budgets: BudgetStore,
+    pub pings: PingStore,
 }
 
 impl HeartbeatStore {
@@ -43,6 +45,7 @@ impl HeartbeatStore {
             due: DueIndex::new(client.clone(), table.clone()),
             watch: WatchIndex::new(client.clone(), table.clone()),
             ingestion: IngestionStore::new(client.clone(), table.clone()),
+            pings: PingStore::new(client.clone(), table.clone()),
             budgets: BudgetStore::new(client, table),
         }
     }

@@ -31,6 +31,7 @@ mod beat;
 mod check_in;
 mod lifecycle;
 mod list_apps;
+mod ping;
 mod records;
 mod scan;
 mod signal;

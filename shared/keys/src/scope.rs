@@ -13,9 +13,14 @@ pub enum Scope {
     Messenger,
     /// The session routes (`/start_session` …).
     Tracker,
+    /// Healthchecks' slug ping URLs (`/ping/<ping key>/<slug>`): a ping key, issued by
+    /// `POST /admin/ping_keys`, has this scope alone. It travels in URLs (cron lines, proxy
+    /// logs), so no other key is one: a key without scopes is not a ping key.
+    Ping,
 }
 
 impl Scope {
+    /// What a key without scopes may be used for (every scope but [`Scope::Ping`]).
     pub const ALL: [Scope; 3] = [Scope::Heartbeats, Scope::Messenger, Scope::Tracker];
 
     pub fn as_str(self) -> &'static str {
@@ -23,6 +28,7 @@ impl Scope {
             Self::Heartbeats => "heartbeats",
             Self::Messenger => "messenger",
             Self::Tracker => "tracker",
+            Self::Ping => "ping",
         }
     }
 }

@@ -316,6 +316,7 @@ fn the_watching_path_has_reserved_concurrency_within_the_account_limit() {
         "RecordHeartbeatFunction",
         "ServeFallbackFunction",
         "RecordSignalFunction",
+        "RecordPingFunction",
         "ScanSilentAppsFunction",
         "ApplyAppTransitionsFunction",
         "DeliverMessagesFunction",

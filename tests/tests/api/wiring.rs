@@ -42,7 +42,7 @@ fn watch_router_equals_template_routes() {
                 .iter()
                 .map(|r| {
                     (
-                        path.clone(),
+                        greedy_as_api_gateway(path),
                         r["method"].as_str().unwrap().to_owned(),
                         r["function"].as_str().unwrap().to_owned(),
                     )
@@ -72,6 +72,14 @@ fn watch_router_equals_template_routes() {
         }
     }
     assert_eq!(from_cargo, wanted);
+}
+
+/// A router path's catch-all segment (`{*proxy}`) as API Gateway writes it (`{proxy+}`).
+fn greedy_as_api_gateway(path: &str) -> String {
+    match path.rsplit_once("/{*") {
+        Some((head, tail)) => format!("{head}/{{{}+}}", tail.trim_end_matches('}')),
+        None => path.to_owned(),
+    }
 }
 
 /// The `$default` function answers a route's path with another method 405 and `Allow`, from
@@ -248,14 +256,20 @@ fn the_openapi_document_lists_exactly_the_template_routes() {
             {
                 continue;
             }
-            // The `$default` route serves several paths (the seed's `/api/apps/`, Sentry's).
+            // The `$default` route serves several paths (the seed's `/api/apps/`, Sentry's), and
+            // a greedy route (`/ping/{proxy+}`) the several forms OpenAPI lists one by one.
             let route = match op.get("x-lookout-route").and_then(|v| v.as_str()) {
                 Some("$default") => ("ANY".to_owned(), "$default".to_owned()),
-                Some(other) => panic!("{method} {path}: unknown x-lookout-route {other}"),
+                Some(other) => match other.split_once(' ') {
+                    Some((m, p)) if m == method.to_uppercase() && p.ends_with("+}") => {
+                        (m.to_owned(), p.to_owned())
+                    }
+                    _ => panic!("{method} {path}: unknown x-lookout-route {other}"),
+                },
                 None => (method.to_uppercase(), path.clone()),
             };
             assert!(
-                from_doc.insert(route.clone()) || route.1 == "$default",
+                from_doc.insert(route.clone()) || route.1 == "$default" || route.1.ends_with("+}"),
                 "{route:?} twice in openapi.json"
             );
             let id = op["operationId"].as_str().unwrap_or_default().to_owned();

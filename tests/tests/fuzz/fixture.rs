@@ -179,11 +179,13 @@ impl Fixture {
                 admin: admin.clone(),
                 store: hb_store(ddb_of("admin-update-heartbeat-app").await),
                 clock: clock.clone(),
+                public_url: None,
             },
             hb_list: admin_list_heartbeat_apps::Deps {
                 admin: admin.clone(),
                 store: hb_store(ddb_of("admin-list-heartbeat-apps").await),
                 badge: lookout_heartbeats::BadgeKey::from_secret("fuzz"),
+                public_url: None,
             },
             log_admin: admin_issue_log_token::Deps {
                 admin: admin.clone(),

@@ -122,11 +122,13 @@ pub async fn spawn() -> Hb {
         admin: app.admin.admin.clone(),
         store: store_of(app.ddb_for("admin-update-heartbeat-app").await),
         clock: clock.shared(),
+        public_url: None,
     };
     let list = admin_list_heartbeat_apps::Deps {
         admin: app.admin.admin.clone(),
         store: store_of(app.ddb_for("admin-list-heartbeat-apps").await),
         badge: badge_key,
+        public_url: None,
     };
     let scan_sdk = app.sdk_for("scan-silent-apps").await;
     let scanner = scan_silent_apps::Deps {

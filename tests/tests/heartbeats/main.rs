@@ -10,6 +10,7 @@ mod harness;
 mod heartbeat;
 mod lifecycle;
 mod overview;
+mod pings;
 mod scanner;
 mod seed_client;
 mod signals;

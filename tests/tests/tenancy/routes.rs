@@ -87,6 +87,13 @@ pub const ROUTES: &[Route] = &[
     r("admin-list-api-keys", "GET", "/admin/api_keys", Admin),
     r("admin-revoke-api-key", "DELETE", "/admin/api_keys", Admin),
     r("admin-get-overview", "GET", "/admin/overview", Admin),
+    r("admin-issue-ping-key", "POST", "/admin/ping_keys", Admin),
+    r(
+        "admin-get-ping-output",
+        "GET",
+        "/admin/heartbeat_apps/output",
+        Admin,
+    ),
     r(
         "admin-update-heartbeat-app",
         "POST",
@@ -115,6 +122,12 @@ pub const ROUTES: &[Route] = &[
     r("report-incident", "POST", "/v1/incidents/new", AppCode),
 ];
 
+/// Why the Healthchecks ping URLs take no credential headers.
+const PING_URL: &str =
+    "Healthchecks' ping URLs: the check UUID, or the tenant's ping key (an API key \
+     of the `ping` scope alone), in the path is the credential, as Healthchecks has it; an \
+     unknown UUID or key is a 404 that stores nothing (tests/heartbeats/pings.rs)";
+
 /// Routes of template.yaml that take no credentials, each with the reason.
 pub const EXEMPT: &[(&str, &str, &str, &str)] = &[
     (
@@ -136,6 +149,10 @@ pub const EXEMPT: &[(&str, &str, &str, &str)] = &[
         "/openapi.json",
         "public: the API's description",
     ),
+    ("record-ping", "GET", "/ping/{proxy+}", PING_URL),
+    ("record-ping", "HEAD", "/ping/{proxy+}", PING_URL),
+    ("record-ping", "POST", "/ping/{proxy+}", PING_URL),
+    ("record-ping", "PUT", "/ping/{proxy+}", PING_URL),
     (
         "get-badge",
         "GET",
@@ -207,6 +224,8 @@ pub struct Handlers {
     revoke_key: admin_revoke_api_key::Deps,
     overview: admin_get_overview::Deps,
     signal: record_signal::Deps,
+    issue_ping_key: admin_issue_ping_key::Deps,
+    ping_output: admin_get_ping_output::Deps,
     /// A key of tenant `acme` the revoke request names (a real one: were the admin check
     /// gone, the request would revoke it).
     pub doomed_key_id: String,
@@ -218,6 +237,7 @@ impl Handlers {
         let app = &fx.app;
         let table = |id: &str| app.stack.table(id).unwrap().to_owned();
         let admin = AdminAuth::from_sha256_hex(&sha256_hex(ADMIN_TOKEN.as_bytes())).unwrap();
+        let admin_for_pings = admin.clone();
         let overview_ddb = app.ddb_for("admin-get-overview").await;
         let signal_sdk = app.sdk_for("record-signal").await;
         let doomed = app
@@ -259,6 +279,19 @@ impl Handlers {
                 ),
                 events: None,
                 clock: system_clock(),
+            },
+            issue_ping_key: admin_issue_ping_key::Deps {
+                admin: admin_for_pings.clone(),
+                keys: app.keys_for("admin-issue-ping-key").await,
+                clock: system_clock(),
+                public_url: None,
+            },
+            ping_output: admin_get_ping_output::Deps {
+                admin: admin_for_pings,
+                store: HeartbeatStore::new(
+                    app.ddb_for("admin-get-ping-output").await,
+                    table("HeartbeatTable"),
+                ),
             },
             doomed_key_id: doomed.key_id,
         }
@@ -325,6 +358,15 @@ impl Handlers {
                 json!({"tenant": "acme", "key_id": self.doomed_key_id}),
             ),
             ("admin-get-overview", _) => get("/admin/overview", &[]),
+            ("admin-issue-ping-key", _) => call("/admin/ping_keys", json!({"tenant": "mallory"})),
+            ("admin-get-ping-output", _) => get(
+                "/admin/heartbeat_apps/output",
+                &[
+                    ("tenant", "acme"),
+                    ("app_id", "23"),
+                    ("output", "0123456789abcdef0123456789abcdef"),
+                ],
+            ),
             ("admin-update-heartbeat-app", _) => call(
                 "/admin/heartbeat_apps",
                 json!({"tenant": "acme", "app_id": 23, "action": "retire"}),
@@ -387,6 +429,8 @@ impl Handlers {
             "admin-revoke-api-key" => admin_revoke_api_key::handle(&self.revoke_key, req).await,
             "admin-get-overview" => admin_get_overview::handle(&self.overview, req).await,
             "record-signal" => record_signal::handle(&self.signal, req).await,
+            "admin-issue-ping-key" => admin_issue_ping_key::handle(&self.issue_ping_key, req).await,
+            "admin-get-ping-output" => admin_get_ping_output::handle(&self.ping_output, req).await,
             other => self.fx.call(other, req).await,
         }
     }

@@ -4,6 +4,7 @@
 
 lookout_http::bootstrap_main! {
     "admin-issue-api-key" => admin_issue_api_key,
+    "admin-issue-ping-key" => admin_issue_ping_key,
     "admin-list-api-keys" => admin_list_api_keys,
     "admin-revoke-api-key" => admin_revoke_api_key,
     "admin-get-overview" => admin_get_overview,

@@ -108,19 +108,32 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/incidents"),
     ("GET", "/openapi.json"),
     ("POST", "/v1/incidents/new"),
+    ("GET", "/ping/{proxy+}"),
+    ("HEAD", "/ping/{proxy+}"),
+    ("POST", "/ping/{proxy+}"),
+    ("PUT", "/ping/{proxy+}"),
+    ("POST", "/admin/ping_keys"),
+    ("GET", "/admin/heartbeat_apps/output"),
 ];
 
-/// The methods [`ROUTES`] has for `path` (`{param}` matches one segment).
+/// The methods [`ROUTES`] has for `path` (`{param}` matches one segment, a last `{param+}`
+/// one or more).
 pub fn allowed_methods(path: &str) -> Vec<&'static str> {
     let segments: Vec<&str> = path.split('/').collect();
     let mut methods: Vec<&'static str> = ROUTES
         .iter()
         .filter(|(_, route)| {
             let pattern: Vec<&str> = route.split('/').collect();
-            pattern.len() == segments.len()
-                && pattern.iter().zip(&segments).all(|(p, s)| {
-                    p == s || (p.starts_with('{') && p.ends_with('}') && !s.is_empty())
-                })
+            let greedy = pattern.last().is_some_and(|p| p.ends_with("+}"));
+            let fits = if greedy {
+                segments.len() >= pattern.len()
+            } else {
+                segments.len() == pattern.len()
+            };
+            fits && pattern
+                .iter()
+                .zip(&segments)
+                .all(|(p, s)| p == s || (p.starts_with('{') && p.ends_with('}') && !s.is_empty()))
         })
         .map(|(method, _)| *method)
         .collect();

@@ -1,10 +1,10 @@
 //! `GET /admin/heartbeat_apps?tenant=acme[&state=down][&limit=100][&next_token=…]` (admin bearer
-//! token) → `{"tenant","apps":[{app_id,state,last_heartbeat,last_message,due_by,…}],"next_token"?}`.
+//! token) → `{"tenant","apps":[{app_id,state,last_heartbeat,last_message,due_by,ping_url,…}],"next_token"?}`.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{auth::AdminAuth, aws, config};
 use lookout_heartbeats::{BadgeKey, HeartbeatStore, ListQuery};
-use lookout_http::{ok, respond_no_store, AdminCheck, AppError};
+use lookout_http::{ok, public_origin, respond_no_store, AdminCheck, AppError};
 
 const PARAMS: [&str; 4] = ["tenant", "state", "limit", "next_token"];
 
@@ -14,6 +14,9 @@ pub struct Deps {
     pub store: HeartbeatStore,
     /// Signs each app's public badge path.
     pub badge: BadgeKey,
+    /// The public URL (`CONSOLE_URL`) whose host the ping URLs name; the request's host when
+    /// unset.
+    pub public_url: Option<String>,
 }
 
 impl Deps {
@@ -23,6 +26,7 @@ impl Deps {
             admin: AdminAuth::from_env()?,
             store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
             badge: BadgeKey::from_env(&sdk).await?,
+            public_url: config::optional(config::names::CONSOLE_URL),
         })
     }
 }
@@ -52,7 +56,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             params.first("limit"),
             params.first("next_token"),
         )?;
-        let list = lookout_heartbeats::list_apps(&deps.store.apps, &deps.badge, &query).await?;
+        let mut list = lookout_heartbeats::list_apps(&deps.store.apps, &deps.badge, &query).await?;
+        let origin = public_origin(&req, deps.public_url.as_deref());
+        list.apps = list.apps.into_iter().map(|a| a.at(&origin)).collect();
         Ok(ok(&list))
     })
     .await

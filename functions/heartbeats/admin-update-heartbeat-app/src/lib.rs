@@ -2,7 +2,8 @@
 //! `{"tenant","app_id","period_seconds"?,"grace_seconds"?,"action"?: "pause"|"resume"|"retire"}`.
 //!
 //! Without `action` it registers the app (201) or changes its settings (200); with one it
-//! pauses, resumes or retires a registered app (404 otherwise). The reply is the app's status.
+//! pauses, resumes or retires a registered app (404 otherwise). The reply is the app's status,
+//! with its Healthchecks ping URL (`ping_url`: `<api>/ping/<uuid>`).
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
 use lookout_core::{
@@ -11,13 +12,16 @@ use lookout_core::{
     time::{system_clock, SharedClock},
 };
 use lookout_heartbeats::{AdminAppIn, HeartbeatStore};
-use lookout_http::{json_response, parse_json, respond, AdminCheck};
+use lookout_http::{json_response, parse_json, public_origin, respond, AdminCheck};
 
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub admin: AdminAuth,
     pub store: HeartbeatStore,
     pub clock: SharedClock,
+    /// The public URL (`CONSOLE_URL`) whose host the ping URLs name; the request's host when
+    /// unset.
+    pub public_url: Option<String>,
 }
 
 impl Deps {
@@ -27,6 +31,7 @@ impl Deps {
             admin: AdminAuth::from_env()?,
             store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
             clock: system_clock(),
+            public_url: config::optional(config::names::CONSOLE_URL),
         })
     }
 }
@@ -42,7 +47,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         } else {
             StatusCode::OK
         };
-        Ok(json_response(status, &app))
+        let origin = public_origin(&req, deps.public_url.as_deref());
+        Ok(json_response(status, &app.at(&origin)))
     })
     .await
 }

@@ -11,7 +11,9 @@
 //! - [`ingestion::IngestionRecords`] ([`ingestion::IngestionStore`]): the ingestion health and
 //!   watched-apps count (`SCANNER#…`);
 //! - [`budgets::Budgets`] ([`budgets::BudgetStore`]): the alert budgets, one item per scope and
-//!   hour (`BUDGET#…`).
+//!   hour (`BUDGET#…`);
+//! - [`pings::Pings`] ([`pings::PingStore`]): the `ping` index (an app by its check UUID) and
+//!   the ping bodies kept as outputs (`OUTPUT#…`).
 
 use aws_sdk_dynamodb::operation::put_item::{builders::PutItemFluentBuilder, PutItemError};
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
@@ -25,6 +27,7 @@ pub(crate) mod budgets;
 pub(crate) mod due;
 pub(crate) mod ingestion;
 pub(crate) mod memory;
+pub(crate) mod pings;
 pub(crate) mod watch;
 
 /// Items one Query page asks for.

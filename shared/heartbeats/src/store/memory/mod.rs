@@ -21,17 +21,20 @@ use crate::ports::{ApiPorts, ScanPorts};
 use crate::record::AppRecord;
 use crate::store::budgets::BudgetRecord;
 use crate::store::ingestion::{HealthRecord, WatchedRecord};
+use crate::store::pings::PingOutput;
 
 mod apps;
 mod budgets;
 mod due;
 mod ingestion;
+mod pings;
 mod watch;
 
 pub use apps::MemoryApps;
 pub use budgets::MemoryBudgets;
 pub use due::MemoryDue;
 pub use ingestion::MemoryIngestion;
+pub use pings::MemoryPings;
 pub use watch::MemoryWatch;
 
 /// The items of the heartbeat table, by kind and key.
@@ -45,6 +48,8 @@ pub(crate) struct Table {
     pub(crate) health: Option<HealthRecord>,
     /// `SCANNER#watched`.
     pub(crate) watched: Option<WatchedRecord>,
+    /// `OUTPUT#…` items by `pk`.
+    pub(crate) outputs: std::collections::BTreeMap<String, PingOutput>,
 }
 
 /// One table shared by the adapters (clones share it).
@@ -72,6 +77,7 @@ pub struct MemoryHeartbeatStore {
     pub watch: MemoryWatch,
     pub ingestion: MemoryIngestion,
     pub budgets: MemoryBudgets,
+    pub pings: MemoryPings,
 }
 
 impl Default for MemoryHeartbeatStore {
@@ -89,6 +95,7 @@ impl MemoryHeartbeatStore {
             due: MemoryDue::over(table.clone()),
             watch: MemoryWatch::over(table.clone()),
             ingestion: MemoryIngestion::over(table.clone()),
+            pings: MemoryPings::over(table.clone()),
             budgets: MemoryBudgets::over(table),
         }
     }
