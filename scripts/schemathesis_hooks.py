@@ -49,6 +49,7 @@ def _send_again_if_watch_lost_it(self, case, *args, **kwargs):
 RequestsTransport.send = _send_again_if_watch_lost_it
 
 schemathesis.serializer.alias("application/x-sentry-envelope", "application/octet-stream")
+schemathesis.serializer.alias("application/x-protobuf", "application/octet-stream")
 
 
 @schemathesis.hook

@@ -83,6 +83,7 @@ ROUTES: list[tuple[str, str]] = [
     ("POST", "/admin/log_users"),
     ("POST", "/send_logs"),
     ("GET", "/logs"),
+    ("POST", "/v1/logs"),
     ("POST", "/admin/heartbeat_apps"),
     ("GET", "/admin/heartbeat_apps"),
     ("POST", "/api/apps"),
@@ -601,7 +602,7 @@ class Smoke:
             self.log_user = self.name
             self.x_user_token = reply.json["x_user_token"]
         rest = ["POST /send_logs", "POST //send_logs", "POST /send_logs (after the 308)",
-                "GET /logs"]
+                "GET /logs", "POST /v1/logs"]
         if not self.x_user_token:
             for label in rest:
                 self.r.not_run(label, "no log user (POST /admin/log_users failed)")
@@ -646,6 +647,23 @@ class Smoke:
                 sent.append(second["data"]["logs"][0]["msg"])
         else:
             self.r.not_run(rest[2], "no usable 308 from POST //send_logs")
+
+        # The same user's line as an OpenTelemetry exporter sends it (OTLP/JSON, the token
+        # alone).
+        now_ns = str(int(utc_now().timestamp() * 1e9))
+        otlp_msg = f"lookout smoke test {self.run} OTLP line"
+        export = {"resourceLogs": [{
+            "resource": {"attributes": [{"key": "service.name",
+                                         "value": {"stringValue": "lookout-smoke"}}]},
+            "scopeLogs": [{"logRecords": [{
+                "timeUnixNano": now_ns, "severityNumber": 17, "severityText": "ERROR",
+                "body": {"stringValue": otlp_msg},
+                "attributes": [{"key": "smoke.run", "value": {"stringValue": self.run}}]}]}]}]}
+        reply = self.call("POST", "/v1/logs", headers=headers, body=export)
+        if self.r.expect("POST /v1/logs", reply, 200,
+                         ("an ExportLogsServiceResponse without rejections",
+                          lambda j: not (j or {}).get("partialSuccess"))):
+            sent.append(otlp_msg)
         self.log_lines = len(sent)
 
         reply = self.poll(

@@ -41,6 +41,22 @@ pub async fn authenticate(
     }
 }
 
+/// The user whose current token `x_user_token` is, for a request that names no user (OTLP's
+/// `POST /v1/logs`: the exporter's one header is all it sends): found by the token's hash in
+/// the `token` index, then checked against the user's item (a consistent read, compared in
+/// constant time), so a token rotated away is refused even while the index still has it.
+/// [`LogError::TokenMismatch`] for a token no user has now.
+pub async fn authenticate_token(
+    users: &dyn LogUsers,
+    x_user_token: &str,
+) -> Result<LogUser, LogError> {
+    let presented = stored_hash(x_user_token);
+    let Some(name) = users.find_by_token(&presented).await? else {
+        return Err(LogError::TokenMismatch);
+    };
+    authenticate(users, &name, x_user_token).await
+}
+
 /// `user`, named by something other than a request with its token: an incident app linked to
 /// it, whose own key was checked ([`LogError::UnknownUser`] when there is no such user).
 pub async fn linked_user(users: &dyn LogUsers, user: &UserName) -> Result<LogUser, LogError> {

@@ -36,7 +36,7 @@ mod authenticate;
 mod issue_token;
 mod query_logs;
 mod send_logs;
-pub use authenticate::{authenticate, linked_user, LogUser};
+pub use authenticate::{authenticate, authenticate_token, linked_user, LogUser};
 pub use issue_token::issue_token;
 pub use query_logs::{query_logs, QueryLogs, Reader};
 pub use send_logs::{send_logs, SendBatch};

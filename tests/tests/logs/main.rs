@@ -3,6 +3,7 @@
 
 mod e2e;
 mod no_store;
+mod otlp;
 mod quota;
 mod seed_client;
 

@@ -143,6 +143,26 @@ async fn every_route_refuses_missing_garbage_and_wrong_kind_credentials() {
         }
         swept += 1;
     }
+    // OTLP logs: the token alone; anything else is a 401 (google.rpc.Status, code 16).
+    for r in routes::taking(Credential::OtlpToken) {
+        for headers in [
+            vec![],
+            vec![("x-user-token", "0123456789abcdef0123456789abcdef")],
+            vec![("x-user-token", key.as_str())],
+            vec![("authorization", BEARER)],
+            vec![("x-api-key", key.as_str())],
+            vec![("x-user-token", "")],
+        ] {
+            let (status, body) = h.call(r, &headers, None).await;
+            assert_eq!(
+                (status, &body["code"]),
+                (401, &json!(16)),
+                "{} {headers:?}: {body}",
+                r.route
+            );
+        }
+        swept += 1;
+    }
     for r in routes::taking(Credential::LogReader) {
         for (headers, expect) in [
             (vec![], 401),

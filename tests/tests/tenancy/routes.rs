@@ -16,7 +16,7 @@ use lookout_tests::support::{http_request, template, ADMIN_TOKEN};
 use serde_json::{json, Value};
 
 use crate::fixture::{valid_incident, valid_logs, Fixture, APP, LOG_USER, MACHINE, MSG_USER};
-use Credential::{Admin, ApiKey, AppCode, LogReader, LogToken};
+use Credential::{Admin, ApiKey, AppCode, LogReader, LogToken, OtlpToken};
 
 /// What a route takes as credentials, and so how it refuses others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,9 @@ pub enum Credential {
     /// An app's name and code in the body (seed 001): anything else is one 403 (the seed's
     /// route: its server's 400).
     AppCode,
+    /// OTLP's `X-User-Token` alone (no user in the body): anything else is a 401 with a
+    /// `google.rpc.Status` of code 16 (unauthenticated).
+    OtlpToken,
 }
 
 /// A route of template.yaml as the sweep calls it.
@@ -117,6 +120,7 @@ pub const ROUTES: &[Route] = &[
     // logs (seed 000)
     r("send-logs", "POST", "/send_logs", LogToken),
     r("query-logs", "GET", "/logs", LogReader),
+    r("record-otlp-logs", "POST", "/v1/logs", OtlpToken),
     // incidents (seed 001)
     r("report-incident", "POST", "/incidents", AppCode),
     r("report-incident", "POST", "/v1/incidents/new", AppCode),
@@ -225,6 +229,7 @@ pub struct Handlers {
     overview: admin_get_overview::Deps,
     signal: record_signal::Deps,
     issue_ping_key: admin_issue_ping_key::Deps,
+    otlp: record_otlp_logs::Deps,
     ping_output: admin_get_ping_output::Deps,
     /// A key of tenant `acme` the revoke request names (a real one: were the admin check
     /// gone, the request would revoke it).
@@ -285,6 +290,16 @@ impl Handlers {
                 keys: app.keys_for("admin-issue-ping-key").await,
                 clock: system_clock(),
                 public_url: None,
+            },
+            otlp: record_otlp_logs::Deps {
+                store: lookout_logs::LogStore::new(
+                    app.ddb_for("record-otlp-logs").await,
+                    table("LogUsersTable"),
+                    table("LogsTable"),
+                    30,
+                ),
+                quotas: lookout_core::quota::Quotas::default(),
+                clock: system_clock(),
             },
             ping_output: admin_get_ping_output::Deps {
                 admin: admin_for_pings,
@@ -390,6 +405,12 @@ impl Handlers {
             ),
             ("send-logs", _) => call("/send_logs", valid_logs()),
             ("query-logs", _) => get("/logs", &[("user", LOG_USER)]),
+            ("record-otlp-logs", _) => call(
+                "/v1/logs",
+                json!({"resourceLogs": [{"scopeLogs": [{"logRecords": [
+                    {"severityNumber": 9, "body": {"stringValue": "tenancy sweep"}}
+                ]}]}]}),
+            ),
             ("report-incident", "/v1/incidents/new") => {
                 call("/v1/incidents/new", valid_incident(&fx.code))
             }
@@ -429,6 +450,7 @@ impl Handlers {
             "admin-revoke-api-key" => admin_revoke_api_key::handle(&self.revoke_key, req).await,
             "admin-get-overview" => admin_get_overview::handle(&self.overview, req).await,
             "record-signal" => record_signal::handle(&self.signal, req).await,
+            "record-otlp-logs" => record_otlp_logs::handle(&self.otlp, req).await,
             "admin-issue-ping-key" => admin_issue_ping_key::handle(&self.issue_ping_key, req).await,
             "admin-get-ping-output" => admin_get_ping_output::handle(&self.ping_output, req).await,
             other => self.fx.call(other, req).await,

@@ -114,6 +114,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/ping/{proxy+}"),
     ("POST", "/admin/ping_keys"),
     ("GET", "/admin/heartbeat_apps/output"),
+    ("POST", "/v1/logs"),
 ];
 
 /// The methods [`ROUTES`] has for `path` (`{param}` matches one segment, a last `{param+}`

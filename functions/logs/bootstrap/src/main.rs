@@ -6,4 +6,5 @@ lookout_http::bootstrap_main! {
     "admin-issue-log-token" => admin_issue_log_token,
     "query-logs" => query_logs,
     "send-logs" => send_logs,
+    "record-otlp-logs" => record_otlp_logs,
 }

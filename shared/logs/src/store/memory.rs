@@ -136,6 +136,27 @@ impl LogUsers for MemoryLogUsers {
             item.map(user_of_item).transpose()
         })
     }
+
+    fn find_by_token<'a>(
+        &'a self,
+        token_sha256: &'a str,
+    ) -> BoxFuture<'a, Result<Option<UserName>, LogError>> {
+        Box::pin(async move {
+            let items = lock(&self.items);
+            let found: Vec<&String> = items
+                .iter()
+                .filter(|(_, item)| {
+                    item.get("tokenSha256").and_then(|v| v.as_s().ok())
+                        == Some(&token_sha256.to_owned())
+                })
+                .map(|(name, _)| name)
+                .collect();
+            Ok(match found.as_slice() {
+                [one] => UserName::parse(one).ok(),
+                _ => None,
+            })
+        })
+    }
 }
 
 /// In-memory [`LogUsageCounts`], on the items of the [`MemoryLogUsers`] of the same

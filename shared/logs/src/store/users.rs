@@ -38,7 +38,18 @@ pub trait LogUsers: Send + Sync + Debug {
         &'a self,
         user: &'a UserName,
     ) -> BoxFuture<'a, Result<Option<(UserRecord, Usage)>, LogError>>;
+
+    /// The user whose token's hash is `token_sha256` (the `token` index, eventually
+    /// consistent: the caller compares the user's current hash); `None` when no user, or more
+    /// than one, has it.
+    fn find_by_token<'a>(
+        &'a self,
+        token_sha256: &'a str,
+    ) -> BoxFuture<'a, Result<Option<UserName>, LogError>>;
 }
+
+/// The index of the users by their token's hash (`tokenSha256`, keys only).
+const TOKEN_INDEX: &str = "token";
 
 /// Log users in DynamoDB: one item each, holding the SHA-256 of its `X-User-Token`.
 #[derive(Debug, Clone)]
@@ -107,6 +118,30 @@ impl LogUsers for LogUserStore {
         Box::pin(async move {
             let item = user_item(&self.client, &self.table, user).await?;
             item.map(user_of_item).transpose()
+        })
+    }
+
+    fn find_by_token<'a>(
+        &'a self,
+        token_sha256: &'a str,
+    ) -> BoxFuture<'a, Result<Option<UserName>, LogError>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(TOKEN_INDEX)
+                .key_condition_expression("tokenSha256 = :h")
+                .expression_attribute_values(":h", AttributeValue::S(token_sha256.to_owned()))
+                .limit(2)
+                .send()
+                .await?;
+            let items = out.items.unwrap_or_default();
+            if items.len() != 1 {
+                return Ok(None);
+            }
+            let name = items[0].get("pk").and_then(|v| v.as_s().ok());
+            Ok(name.and_then(|n| UserName::parse(n).ok()))
         })
     }
 }

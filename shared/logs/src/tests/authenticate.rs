@@ -86,3 +86,31 @@ async fn the_user_comes_with_the_usage_counted_on_its_item() {
     let today = signed.usage.series(now).pop().unwrap();
     assert_eq!((today.lines, today.bytes), (15, 5_120));
 }
+
+#[tokio::test]
+async fn a_token_alone_finds_its_user_until_it_is_rotated_away() {
+    use crate::authenticate::authenticate_token;
+    use crate::issue_token::issue_token;
+    let store = MemoryLogs::new(30);
+    let ann = issued(&store, "ann").await;
+    let bob = issued(&store, "bob").await;
+
+    let signed = authenticate_token(&store.users, &ann.x_user_token)
+        .await
+        .unwrap();
+    assert_eq!(signed.name, user("ann"));
+    let signed = authenticate_token(&store.users, &bob.x_user_token)
+        .await
+        .unwrap();
+    assert_eq!(signed.name, user("bob"));
+    let wrong = authenticate_token(&store.users, &"0".repeat(32)).await;
+    assert!(matches!(wrong, Err(LogError::TokenMismatch)), "{wrong:?}");
+
+    let rotated = issue_token(&store.users, &user("ann"), true).await.unwrap();
+    let old = authenticate_token(&store.users, &ann.x_user_token).await;
+    assert!(matches!(old, Err(LogError::TokenMismatch)), "{old:?}");
+    let new = authenticate_token(&store.users, &rotated.x_user_token)
+        .await
+        .unwrap();
+    assert_eq!(new.name, user("ann"));
+}
