@@ -44,8 +44,8 @@ impl Deps {
 #[serde(deny_unknown_fields)]
 struct IssuePingKey {
     tenant: Tenant,
-    #[serde(default)]
-    label: Option<String>,
+    #[serde(default = "default_label")]
+    label: String,
     #[serde(default)]
     expires_at: Option<Timestamp>,
 }
@@ -66,11 +66,15 @@ struct IssuedPingKey {
 
 const MAX_LABEL: usize = 128;
 
+fn default_label() -> String {
+    "ping key".to_owned()
+}
+
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     respond(async {
         deps.admin.check(&req)?;
         let input: IssuePingKey = parse_json(&req, 4096)?;
-        let label = input.label.unwrap_or_else(|| "ping key".to_owned());
+        let label = input.label;
         if label.chars().count() > MAX_LABEL || label.chars().any(char::is_control) {
             return Err(AppError::validation(format!(
                 "label must be at most {MAX_LABEL} printable characters"
