@@ -285,6 +285,14 @@ describe('Lookout console in chromium', () => {
     assert.equal(await page.getByRole('group', { name: /^App 7, last 30 days: 100% up$/ }).count(), 1);
     const runs = page.getByRole('group', { name: 'App nightly-backup, last 1 runs' });
     assert.match(await runs.getByRole('img').getAttribute('aria-label'), /fail, no start/);
+    // App 7's ping URL (copied by its button) and the body of its /log ping, beside its runs.
+    const copy = page.getByRole('button', { name: 'Copy the ping URL of app 7' });
+    assert.match(await copy.getAttribute('title'), /\/ping\/[0-9a-f-]{36}$/);
+    await copy.click();
+    await statusSays('Ping URL of app 7 copied');
+    await page.getByText('1 output', { exact: true }).click();
+    await page.getByRole('button', { name: /^Show the output of app 7 at / }).click();
+    await page.waitForFunction(() => document.querySelector('pre.output')?.textContent === 'rotated 2 files');
     await shot('06-heartbeats');
     await page.getByRole('button', { name: 'Pause app 8' }).click();
     await statusSays('pause done');

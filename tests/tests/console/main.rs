@@ -67,6 +67,14 @@ async fn seed(l: &Live) -> Seeded {
         )
         .await;
     assert_eq!(status, 201, "{hb}");
+    // A Healthchecks /log ping with a body: the output shown beside app 7's runs.
+    let resp = Live::http()
+        .post(format!("{}/log", hb["ping_url"].as_str().unwrap()))
+        .body("rotated 2 files")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
     let key = l.issue_key(&tenant).await;
     let (status, beat) = l
         .post(

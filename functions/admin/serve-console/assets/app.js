@@ -616,6 +616,46 @@ function runsStrip(a) {
     }));
 }
 
+// Copies `text` to the clipboard (selecting `el`'s text where the API is refused) and says so.
+async function copyText(text, el, what) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    document.execCommand('copy');
+  }
+  say(`${what} copied to the clipboard.`, 'ok');
+}
+
+// The bodies the app's pings carried (Healthchecks' /ping URLs), newest first, beside its runs:
+// each shown on demand (GET /admin/heartbeat_apps/output).
+function outputsList(a) {
+  const outs = a.outputs || [];
+  if (!outs.length) return null;
+  const items = outs.map((o) => {
+    const pre = h('pre', { class: 'output', hidden: true });
+    const what = `${o.kind}${o.exit_code != null ? ` ${o.exit_code}` : ''}${o.run_id ? `, run ${o.run_id}` : ''}, ${o.bytes} bytes${o.truncated ? ' (cut)' : ''}`;
+    const show = h('button', { type: 'button', class: 'quiet', 'aria-label': `Show the output of app ${a.app_id} at ${o.at}` }, 'Show');
+    show.addEventListener('click', async () => {
+      try {
+        const got = await api('GET', '/admin/heartbeat_apps/output', { query: { tenant: a.tenant, app_id: String(a.app_id), output: o.id } });
+        pre.textContent = got.body;
+        pre.hidden = false;
+        show.disabled = true;
+      } catch (err) {
+        if (err.status !== 401) say(err.message, 'error');
+      }
+    });
+    return h('li', {}, when(o.at), h('span', {}, `: ${what} `), show, pre);
+  });
+  return h('details', { class: 'outputs' },
+    h('summary', {}, `${outs.length} output${outs.length === 1 ? '' : 's'}`),
+    h('ul', {}, items));
+}
+
 async function heartbeatsView(r) {
   const p = r.params;
   const known = await apps();
@@ -649,8 +689,13 @@ async function heartbeatsView(r) {
         list.map((a) => [
           String(a.app_id), badge('state', a.state), when(a.last_heartbeat), a.last_message || '–',
           a.schedule ? `${a.schedule} (${a.tz}) + ${a.grace_seconds}s` : `${a.period_seconds}s + ${a.grace_seconds}s`,
-          when(a.due_by), when(a.down_since), String(a.heartbeats), uptimeBar(a), runsStrip(a),
+          when(a.due_by), when(a.down_since), String(a.heartbeats), uptimeBar(a),
+          h('div', { class: 'runs-cell' }, runsStrip(a), outputsList(a)),
           h('span', { class: 'row-actions' },
+            a.ping_url && h('button', {
+              type: 'button', class: 'quiet', title: a.ping_url, 'aria-label': `Copy the ping URL of app ${a.app_id}`,
+              onclick: (e) => copyText(a.ping_url, e.currentTarget, `Ping URL of app ${a.app_id}`),
+            }, 'Copy ping URL'),
             (a.state === 'paused' || a.state === 'retired')
               ? h('button', { type: 'button', class: 'quiet', 'aria-label': `Resume app ${a.app_id}`, onclick: () => act(a, 'resume') }, 'Resume')
               : h('button', { type: 'button', class: 'quiet', 'aria-label': `Pause app ${a.app_id}`, onclick: () => act(a, 'pause') }, 'Pause'),
