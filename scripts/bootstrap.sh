@@ -59,9 +59,9 @@ if ! cmp -s console-tests/package-lock.json console-tests/node_modules/.lookout-
   (cd console-tests && npm ci --no-audit --no-fund --loglevel=error \
     && cp package-lock.json node_modules/.lookout-installed-lock)
 fi
-# The real SDKs the tests point at the local stack (tests/sdk/: @sentry/node).
+# The real SDKs the tests point at the local stack (tests/sdk/: @sentry/node, the OpenTelemetry logs exporter).
 if ! cmp -s tests/sdk/package-lock.json tests/sdk/node_modules/.lookout-installed-lock; then
-  say "npm ci (tests/sdk: @sentry/node)"
+  say "npm ci (tests/sdk: @sentry/node, @opentelemetry/exporter-logs-otlp-http)"
   (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error \
     && cp package-lock.json node_modules/.lookout-installed-lock)
 fi

@@ -286,16 +286,16 @@ fn the_deploy_checks_the_accounts_lambda_concurrency_against_the_reservations() 
             .output()
             .unwrap()
     };
-    // 119 reserved at the defaults (two heartbeat functions at 50, the $default route 10,
+    // 169 reserved at the defaults (three heartbeat functions at 50, the $default route 10,
     // scanner 2, consumers 2 and 5) plus the 100 AWS keeps unreserved.
-    let out = run(&config, 219);
+    let out = run(&config, 269);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("the stack reserves 119"),
+        text(&out).contains("the stack reserves 169"),
         "{}",
         text(&out)
     );
-    for limit in [10, 218] {
+    for limit in [10, 268] {
         let out = run(&config, limit);
         assert_eq!(out.status.code(), Some(3), "{}", text(&out));
         let said = text(&out);
