@@ -1,10 +1,11 @@
 //! A Healthchecks ping (`/ping/<uuid>[/start|/fail|/log|/<exit status>]`, or by a tenant's ping
 //! key and the check's slug): the same signals a job sends to `POST /api/apps/{signal}`, on
 //! the one state machine (success = a heartbeat that ends a run, start, fail, an exit status),
-//! plus `log`, which changes nothing but keeps its body. A body is kept as the run's output
-//! (its own item; the app keeps the reference). Each check takes [`PINGS_PER_MINUTE`](crate::limits::PINGS_PER_MINUTE); a ping
-//! beyond it is not recorded ([`PingOutcome::Throttled`]: the caller answers as Healthchecks.io
-//! does). An unknown slug is registered on its ping when asked (`?create=1`), with Healthchecks'
+//! plus `log`, which changes nothing but keeps its body. A body is kept as the run's output:
+//! its own item, written in one transaction with the app, which keeps the reference. Each
+//! check takes [`PINGS_PER_MINUTE`](crate::limits::PINGS_PER_MINUTE) a minute; a ping beyond
+//! it is not recorded ([`PingOutcome::Throttled`]: the caller answers as Healthchecks.io does).
+//! An unknown slug is registered on its ping when asked (`?create=1`), with Healthchecks'
 //! auto-provisioning defaults (a period of a day, an hour of grace) and within the tenant's
 //! app quota.
 
@@ -120,10 +121,7 @@ pub async fn ping(
         Some(rec) if rec.ping_throttled(now) => return Ok(PingOutcome::Throttled),
         Some(_) => {}
     }
-    let output = match cmd.body.is_empty() {
-        true => None,
-        false => Some(keep_output(pings, &cmd, run_id.as_ref(), now).await?),
-    };
+    let output = (!cmd.body.is_empty()).then(|| output_of(&cmd, run_id.as_ref(), now));
     let input = SignalIn {
         app_id: cmd.app_id.clone(),
         run_id,
@@ -165,12 +163,17 @@ pub async fn ping(
                 (rec, false, input.run_id.as_ref().map(|r| r.0.clone()))
             }
         };
-        let output = output.clone().map(|mut o| {
-            o.run_id = o.run_id.or_else(|| step_run.clone());
-            o
+        let kept = output.clone().map(|(mut item, mut reference)| {
+            reference.run_id = reference.run_id.or_else(|| step_run.clone());
+            item.run_id.clone_from(&reference.run_id);
+            (item, reference)
         });
-        rec.count_ping(now, output);
-        match ports.apps.put_if(&rec, expected).await? {
+        rec.count_ping(now, kept.as_ref().map(|(_, r)| r.clone()));
+        let put = match &kept {
+            Some((item, _)) => pings.put_with_output(&rec, expected, item).await?,
+            None => ports.apps.put_if(&rec, expected).await?,
+        };
+        match put {
             Put::Written => {
                 if let Some(mail) = mailed.then(|| PendingMail::of(&rec)).flatten() {
                     if let Err(err) = deliver(ports.apps, ports.budgets, ports.notify, &mail).await
@@ -201,15 +204,9 @@ fn signal_kind(kind: PingKind) -> Option<SignalKind> {
     }
 }
 
-/// Stores the ping's body as an output item; its reference for the app.
-async fn keep_output(
-    pings: &dyn Pings,
-    cmd: &PingCommand,
-    run_id: Option<&RunId>,
-    now: Timestamp,
-) -> Result<OutputRef, HeartbeatError> {
+/// A ping's body as its output item, and the app's reference to it (written together).
+fn output_of(cmd: &PingCommand, run_id: Option<&RunId>, now: Timestamp) -> (PingOutput, OutputRef) {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let body = String::from_utf8_lossy(&cmd.body).into_owned();
     let item = PingOutput {
         pk: output_pk(&id),
         tenant: cmd.tenant.as_str().to_owned(),
@@ -217,22 +214,22 @@ async fn keep_output(
         at: now,
         kind: cmd.kind.as_str().to_owned(),
         run_id: run_id.map(|r| r.0.clone()),
-        body,
+        body: String::from_utf8_lossy(&cmd.body).into_owned(),
         expires_at: now.unix_seconds() + PING_OUTPUT_DAYS * 86_400,
     };
-    pings.put_output(&item).await?;
-    Ok(OutputRef {
+    let reference = OutputRef {
         id,
         at: now,
-        kind: item.kind,
-        run_id: item.run_id,
+        kind: item.kind.clone(),
+        run_id: item.run_id.clone(),
         exit_code: match cmd.kind {
             PingKind::Exit(n) => Some(i32::from(n)),
             _ => None,
         },
         bytes: cmd.body.len(),
         truncated: cmd.truncated,
-    })
+    };
+    (item, reference)
 }
 
 /// The output `id` of `tenant`'s app `app_id` (`None`: unknown, expired, or another app's).

@@ -568,14 +568,39 @@ impl Op {
 
 /// Write routes of template.yaml the sweep leaves out, each with the reason. (GET routes are
 /// reads, out of this sweep; POST reads are swept as reads.)
-const NOT_SWEPT: &[(&str, &str, &str, &str)] = &[(
-    "report-incident",
-    "POST",
-    "/v1/incidents/new",
-    "the seed's route to the same function: the same AWS calls as POST /incidents (swept: \
-     Report, ReportJoin), only its replies are the seed server's; its outage answer, a 503 \
-     like every route's, is checked by hung_endpoints",
-)];
+const NOT_SWEPT: &[(&str, &str, &str, &str)] = &[
+    (
+        "report-incident",
+        "POST",
+        "/v1/incidents/new",
+        "the seed's route to the same function: the same AWS calls as POST /incidents (swept: \
+         Report, ReportJoin), only its replies are the seed server's; its outage answer, a 503 \
+         like every route's, is checked by hung_endpoints",
+    ),
+    (
+        "admin-issue-ping-key",
+        "POST",
+        "/admin/ping_keys",
+        "the same one PutItem as POST /admin/api_keys (swept: ApiKey), through the same \
+         lookout_keys::issue; only the scope differs",
+    ),
+    (
+        "record-otlp-logs",
+        "POST",
+        "/v1/logs",
+        "after its reads (the token index, the user), the same writes as POST /send_logs \
+         (swept: SendLogs), through the same lookout_logs::send_logs",
+    ),
+    ("record-ping", "HEAD", "/ping/{proxy+}", PING_WRITES),
+    ("record-ping", "POST", "/ping/{proxy+}", PING_WRITES),
+    ("record-ping", "PUT", "/ping/{proxy+}", PING_WRITES),
+];
+
+/// Why the ping routes are not swept.
+const PING_WRITES: &str = "one write per ping, atomic by construction: the app's conditional \
+     PutItem of the signal use case (swept: Signal, BeatDown), or that put and the body's item in \
+     one TransactWriteItems; a transition it makes is announced from the outbox as a signal's \
+     (heal_transitions); every method (GET too) runs the same code";
 
 /// A route of template.yaml: (function, method, route).
 type RouteId = (String, String, String);

@@ -248,3 +248,61 @@ async fn e2e_otlp_refusals_store_nothing() {
     }
     assert_eq!(lines(&l, &user).await.len(), 1, "no refusal stored a line");
 }
+
+/// In process against moto (the function's own role): a record over 64 KB is reported in
+/// `partial_success` and the rest stored; past the user's daily bytes the export is a 429 with
+/// `Retry-After` (which the exporters wait for) and a `google.rpc.Status`, storing nothing.
+#[tokio::test]
+async fn otlp_partial_success_and_the_daily_quota() {
+    let t = crate::setup().await;
+    let user = t.create_user("otel-quota").await;
+    let token = user["x_user_token"].as_str().unwrap();
+    let mut deps = record_otlp_logs::Deps {
+        store: lookout_logs::LogStore::new(
+            t.app.ddb_for("record-otlp-logs").await,
+            t.app.stack.table("LogUsersTable").unwrap(),
+            t.app.stack.table("LogsTable").unwrap(),
+            30,
+        ),
+        quotas: lookout_core::quota::Quotas::default(),
+        clock: lookout_core::time::system_clock(),
+    };
+    let export = |bodies: &[String]| {
+        let records: Vec<Value> = bodies
+            .iter()
+            .map(|b| json!({"severityNumber": 9, "body": {"stringValue": b}}))
+            .collect();
+        json!({"resourceLogs": [{"resource": {"attributes": [
+            {"key": "service.name", "value": {"stringValue": "quota-svc"}}]},
+            "scopeLogs": [{"logRecords": records}]}]})
+        .to_string()
+    };
+    let call = |deps: &record_otlp_logs::Deps, body: String| {
+        let req = lookout_tests::support::request("/v1/logs", &[("x-user-token", token)], &body);
+        let deps = deps.clone();
+        async move {
+            let resp = record_otlp_logs::handle(&deps, req).await.unwrap();
+            let retry = resp
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: Value = serde_json::from_slice(resp.body()).unwrap();
+            (resp.status().as_u16(), body, retry)
+        }
+    };
+
+    let (status, body, _) = call(&deps, export(&["fits".into(), "x".repeat(70 * 1024)])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["partialSuccess"]["rejectedLogRecords"],
+        json!("1"),
+        "{body}"
+    );
+    assert_eq!(t.chunk_items().await, 1);
+
+    deps.quotas.log_bytes_per_day = 2 * 1024;
+    let (status, body, retry) = call(&deps, export(&["y".repeat(3 * 1024)])).await;
+    assert_eq!((status, &body["code"]), (429, &json!(8)), "{body}");
+    assert!(retry.unwrap().parse::<u64>().unwrap() > 0);
+    assert_eq!(t.chunk_items().await, 1, "nothing stored past the quota");
+}

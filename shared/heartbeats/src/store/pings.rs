@@ -4,11 +4,16 @@
 //! [`PING_OUTPUT_DAYS`](crate::limits::PING_OUTPUT_DAYS)). [`Pings`] is the port, [`PingStore`]
 //! its DynamoDB adapter.
 
-use aws_sdk_dynamodb::{types::AttributeValue, Client};
-use lookout_core::{time::Timestamp, BoxFuture, StoreError};
+use aws_sdk_dynamodb::{
+    types::{AttributeValue, TransactWriteItem},
+    Client,
+};
+use lookout_core::{ddb, time::Timestamp, BoxFuture, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::HeartbeatError;
+use crate::record::AppRecord;
+use crate::store::Put;
 
 const PING_INDEX: &str = "ping";
 
@@ -53,11 +58,15 @@ pub trait Pings: Send + Sync + std::fmt::Debug {
         ping_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<PingTarget>, HeartbeatError>>;
 
-    /// Stores a ping's body.
-    fn put_output<'a>(
+    /// Writes the app `rec` (conditioned as [`Apps::put_if`](crate::Apps::put_if) writes it)
+    /// and a ping's body in one transaction: both or neither. A failed condition is
+    /// [`Put::Conflict`] with the app as it is now.
+    fn put_with_output<'a>(
         &'a self,
+        rec: &'a AppRecord,
+        expected: Option<u64>,
         output: &'a PingOutput,
-    ) -> BoxFuture<'a, Result<(), HeartbeatError>>;
+    ) -> BoxFuture<'a, Result<Put<AppRecord>, HeartbeatError>>;
 
     /// The output `id` as stored; `None` if unknown or expired.
     fn output<'a>(
@@ -118,19 +127,43 @@ impl Pings for PingStore {
         })
     }
 
-    fn put_output<'a>(
+    fn put_with_output<'a>(
         &'a self,
+        rec: &'a AppRecord,
+        expected: Option<u64>,
         output: &'a PingOutput,
-    ) -> BoxFuture<'a, Result<(), HeartbeatError>> {
+    ) -> BoxFuture<'a, Result<Put<AppRecord>, HeartbeatError>> {
         Box::pin(async move {
-            self.client
-                .put_item()
+            let app = aws_sdk_dynamodb::types::Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(serde_dynamo::to_item(output)?))
+                .set_item(Some(serde_dynamo::to_item(rec)?));
+            let app = match expected {
+                None => app.condition_expression("attribute_not_exists(pk)"),
+                Some(v) => app
+                    .condition_expression("version = :v")
+                    .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+            }
+            .build()
+            .map_err(StoreError::from)?;
+            let items = vec![
+                TransactWriteItem::builder().put(app).build(),
+                ddb::transact_put(&self.table, output)?,
+            ];
+            if ddb::transact_if(&self.client, items).await? {
+                return Ok(Put::Written);
+            }
+            // The app changed since it was read: what it is now (a consistent read).
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(rec.pk.clone()))
+                .consistent_read(true)
                 .send()
                 .await
                 .map_err(StoreError::from)?;
-            Ok(())
+            let current: Option<AppRecord> = out.item.map(serde_dynamo::from_item).transpose()?;
+            Ok(Put::Conflict(current.map(Box::new)))
         })
     }
 

@@ -3,8 +3,10 @@
 use lookout_core::BoxFuture;
 
 use crate::error::HeartbeatError;
+use crate::record::AppRecord;
 use crate::store::memory::Shared;
 use crate::store::pings::{output_pk, PingOutput, PingTarget, Pings};
+use crate::store::Put;
 
 /// The ping index and outputs in memory (see [`crate::store::memory`]). Clones share them.
 #[derive(Debug, Clone, Default)]
@@ -41,16 +43,26 @@ impl Pings for MemoryPings {
         })
     }
 
-    fn put_output<'a>(
+    fn put_with_output<'a>(
         &'a self,
+        rec: &'a AppRecord,
+        expected: Option<u64>,
         output: &'a PingOutput,
-    ) -> BoxFuture<'a, Result<(), HeartbeatError>> {
+    ) -> BoxFuture<'a, Result<Put<AppRecord>, HeartbeatError>> {
         Box::pin(async move {
-            self.table
-                .lock()
-                .outputs
-                .insert(output.pk.clone(), output.clone());
-            Ok(())
+            let mut table = self.table.lock();
+            let current = table.apps.get(&rec.pk);
+            let holds = match (expected, current) {
+                (None, None) => true,
+                (Some(v), Some(stored)) => stored.version == v,
+                _ => false,
+            };
+            if !holds {
+                return Ok(Put::Conflict(current.cloned().map(Box::new)));
+            }
+            table.apps.insert(rec.pk.clone(), rec.clone());
+            table.outputs.insert(output.pk.clone(), output.clone());
+            Ok(Put::Written)
         })
     }
 
