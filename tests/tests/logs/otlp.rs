@@ -300,9 +300,22 @@ async fn otlp_partial_success_and_the_daily_quota() {
     );
     assert_eq!(t.chunk_items().await, 1);
 
+    // 30 records two hours apart: 30 chunk items, written in one transaction.
+    let hourly: Vec<Value> = (0..30_u64)
+        .map(|i| {
+            let ns = (1_767_225_600 + i * 7200) * 1_000_000_000;
+            json!({"timeUnixNano": ns.to_string(), "severityNumber": 9,
+                   "body": {"stringValue": format!("hour {i}")}})
+        })
+        .collect();
+    let body = json!({"resourceLogs": [{"scopeLogs": [{"logRecords": hourly}]}]}).to_string();
+    let (status, body, _) = call(&deps, body).await;
+    assert_eq!((status, &body), (200, &json!({})));
+    assert_eq!(t.chunk_items().await, 31);
+
     deps.quotas.log_bytes_per_day = 2 * 1024;
     let (status, body, retry) = call(&deps, export(&["y".repeat(3 * 1024)])).await;
     assert_eq!((status, &body["code"]), (429, &json!(8)), "{body}");
     assert!(retry.unwrap().parse::<u64>().unwrap() > 0);
-    assert_eq!(t.chunk_items().await, 1, "nothing stored past the quota");
+    assert_eq!(t.chunk_items().await, 31, "nothing stored past the quota");
 }
