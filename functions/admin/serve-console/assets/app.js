@@ -685,17 +685,17 @@ async function heartbeatsView(r) {
   const list = page.apps || [];
   results.replaceChildren(
     list.length
-      ? table(`Heartbeat apps of ${page.tenant}`, ['App id', 'State', 'Last heartbeat', 'Last message', 'Period + grace', 'Due by', 'Down since', 'Beats', 'Last 30 days', 'Runs', 'Actions'],
+      ? table(`Heartbeat apps of ${page.tenant}`, ['App id', 'State', 'Last heartbeat', 'Last message', 'Period + grace', 'Due by / down since', 'Beats', 'Last 30 days', 'Runs', 'Actions'],
         list.map((a) => [
           String(a.app_id), badge('state', a.state), when(a.last_heartbeat), a.last_message || '–',
           a.schedule ? `${a.schedule} (${a.tz}) + ${a.grace_seconds}s` : `${a.period_seconds}s + ${a.grace_seconds}s`,
-          when(a.due_by), when(a.down_since), String(a.heartbeats), uptimeBar(a),
+          a.down_since ? h('span', {}, 'down since ', when(a.down_since)) : when(a.due_by), String(a.heartbeats), uptimeBar(a),
           h('div', { class: 'runs-cell' }, runsStrip(a), outputsList(a)),
           h('span', { class: 'row-actions' },
             a.ping_url && h('button', {
               type: 'button', class: 'quiet', title: a.ping_url, 'aria-label': `Copy the ping URL of app ${a.app_id}`,
               onclick: (e) => copyText(a.ping_url, e.currentTarget, `Ping URL of app ${a.app_id}`),
-            }, 'Copy ping URL'),
+            }, 'Copy URL'),
             (a.state === 'paused' || a.state === 'retired')
               ? h('button', { type: 'button', class: 'quiet', 'aria-label': `Resume app ${a.app_id}`, onclick: () => act(a, 'resume') }, 'Resume')
               : h('button', { type: 'button', class: 'quiet', 'aria-label': `Pause app ${a.app_id}`, onclick: () => act(a, 'pause') }, 'Pause'),
@@ -864,7 +864,7 @@ async function messengerView(r) {
     data = await api('GET', failed ? '/api/get_failed_mess' : '/api/contacts', { query: { user_name: p.get('user_name') }, apiKey: messengerKey });
   } catch (err) {
     if (err.status === 404 && !(err.body && err.body.error)) {
-      results.replaceChildren(h('p', { class: 'placeholder' }, 'The messenger routes (/api/contacts, /api/get_failed_mess) are not served by this stack yet.'));
+      results.replaceChildren(h('p', { class: 'error' }, `${failed ? 'GET /api/get_failed_mess' : 'GET /api/contacts'} answered 404 without Lookout’s JSON error: the API this console calls has no such route. Is the console served by the same stack as the API?`));
       return;
     }
     results.replaceChildren(h('p', { class: 'error' }, err.status === 401 ? 'The API key was not accepted (401).' : err.message));
