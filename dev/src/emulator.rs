@@ -1,37 +1,50 @@
 //! The messenger emulator (dev and tests only): speaks just enough of the three APIs the
-//! messenger adapters (`lookout_messenger::Messenger`) call, and records every request.
+//! messenger adapters (`lookout_messenger::Messenger`) call, and of the Slack and Discord
+//! webhooks and a generic webhook receiver the alert channels (`lookout_webhooks`) send to,
+//! and records every request.
 //!
 //! | route | answers like |
 //! |---|---|
 //! | `POST /telegram/bot{token}/sendMessage` `{"chat_id","text"}` | Telegram Bot API: `{"ok":true,"result":{"message_id",…}}`; `403` "bot was blocked by the user" when the chat id contains `blocked`; `400` without `chat_id`/`text`, and `400` "Bad Request: message is too long" over 4096 characters |
 //! | `POST /whatsapp/{phone_number_id}/messages` (bearer) `{"messaging_product":"whatsapp","to","type":"text","text":{"body"}}` | WhatsApp Cloud API: `{"messages":[{"id":"wamid.…"}]}`; `401` without a bearer token, `400` for another shape, `400` `(#100) Param text['body'] must be at most 4096 characters long.` over 4096 |
 //! | `POST /viber/pa/send_message` (`X-Viber-Auth-Token`) `{"receiver","type":"text","text","sender":{"name"}}` | Viber REST API, and like the seed's emulator it **always fails**: HTTP 200 with `{"status":12,"status_message":"tooManyRequests"}` (Viber reports errors in the body); over 7000 characters `{"status":3,"status_message":"badData"}`, a permanent failure |
-//! | `GET /_received` | every request so far, oldest first (`[{"messenger","address","text","credential","status","accepted","body","at"}]`) |
+//! | `POST /slack/services/{T}/{B}/{secret}` `{"text","blocks"}` | Slack incoming webhook: `200` text `ok`; `404` `no_service` when the secret contains `deleted`; `400` `invalid_payload` for a body that is not a JSON object or has neither `text` nor `blocks`, `invalid_blocks` over Block Kit's limits (50 blocks, header 150, section 3,000), `msg_too_long` for a `text` over 40,000 characters; an injected `429` is `rate_limited` with `Retry-After: 1` |
+//! | `POST /discord/api/webhooks/{id}/{token}[?wait=true]` `{"content","embeds"}` | Discord webhook: `204`, or `200` with the message with `?wait=true`; `404` `{"message":"Unknown Webhook","code":10015}` when the token contains `deleted`; `400` `{"code":50035,"message":"Invalid Form Body","errors":{…}}` for `content` over 2,000 characters, over 10 embeds or an embed over its limits (title 256, description 4,096, 25 fields of 256/1,024, footer 2,048, 6,000 in all), `50006` "Cannot send an empty message" with neither `content` nor `embeds`, `50109` for a body that is not JSON; an injected `429` is `{"message":"You are being rate limited.","retry_after":1.5,"global":false}` with `Retry-After: 2` |
+//! | `POST /webhook/{name}` (JSON) | a tenant's endpoint: `200` `{"ok":true}`, `400` for a body that is not JSON, `410` when the name contains `deleted`; records `Lookout-Signature`, `Lookout-Event-Id` and `Content-Type` in `headers`; an injected `429` comes with `Retry-After: 1` |
+//! | `GET /_received` | every request so far, oldest first (`[{"messenger","address","text","credential","status","accepted","body","at"}]`, and `"headers"` for the generic webhook) |
 //! | `DELETE /_received` | forgets them |
-//! | `POST /_fail` `{"messenger","status","times"}` | the next `times` requests to that messenger fail with `status` (e.g. 503, 429) |
+//! | `POST /_fail` `{"messenger","status","times"}` | the next `times` requests to that messenger (`telegram`, `whatsapp`, `viber`, `slack`, `discord`, `webhook`) fail with `status` (e.g. 503, 429) |
 //! | `GET /_health` | `{"ok":true}` |
 //!
 //! Base URLs for the adapters are `{url}/telegram`, `{url}/whatsapp`, `{url}/viber`
-//! (`MessengerConfig::emulated(url)`). HTTP/1.1, one request per connection, bodies up to 1 MB.
+//! (`MessengerConfig::emulated(url)`); webhook URLs `{url}/slack/services/T0/B0/secret`,
+//! `{url}/discord/api/webhooks/1/token`, `{url}/webhook/name` (sent to under
+//! `lookout_webhooks::Policy { allow_http_loopback: true }`, which production never sets).
+//! HTTP/1.1, one request per connection, bodies up to 1 MB.
 //!
-//! Text lengths are counted in UTF-16 code units, as Telegram counts them, and the same for
-//! WhatsApp and Viber: their documents say "characters", and this is the strictest reading (an
+//! Messenger text lengths are counted in UTF-16 code units, as Telegram counts them, and the
+//! same for WhatsApp and Viber: their documents say "characters", and this is the strictest reading (an
 //! emoji is two), so a text Lookout sends too long for any reading of a limit fails a test. The
 //! limits are written out in `limits`, not taken from the adapters, so that a wrong one there
-//! shows.
+//! shows. Slack's and Discord's are counted in characters (code points), as they count them.
 //!
 //! The parts: [`Emulator`] (here: the running emulator a test holds), `server` (the HTTP/1.1
 //! loop and answers), `request` (reading one request), `routes` (which route answers, and the
-//! `/_fail` injection), `recorder` ([`Received`]: what came in, and the failures queued),
-//! `telegram`, `whatsapp` and `viber` (one service each), `limits` (their text limits).
+//! `/_fail` injection), `reply` (an answer: JSON, text or none, and headers), `recorder`
+//! ([`Received`]: what came in, and the failures queued), `telegram`, `whatsapp`, `viber`,
+//! `slack`, `discord` and `webhook` (one service each), `limits` (their limits).
 
+mod discord;
 mod limits;
 mod recorder;
+mod reply;
 mod request;
 mod routes;
 mod server;
+mod slack;
 mod telegram;
 mod viber;
+mod webhook;
 mod whatsapp;
 
 #[cfg(test)]
@@ -118,15 +131,16 @@ impl Emulator {
         lock(&self.state).received.clone()
     }
 
-    /// The next `times` requests to `messenger` (`telegram`, `whatsapp`, `viber`) are answered
+    /// The next `times` requests to `messenger` (`telegram`, `whatsapp`, `viber`, `slack`,
+    /// `discord`, `webhook`) are answered
     /// as usual, before the failures [`fail_next`](Self::fail_next) queues after them: to fail
     /// a later part of a text sent in parts.
     pub fn pass_next(&self, messenger: &str, times: usize) {
         self.fail_next(messenger, PASS, times);
     }
 
-    /// The next `times` requests to `messenger` (`telegram`, `whatsapp`, `viber`) fail with
-    /// `status`.
+    /// The next `times` requests to `messenger` (`telegram`, `whatsapp`, `viber`, `slack`,
+    /// `discord`, `webhook`) fail with `status`.
     pub fn fail_next(&self, messenger: &str, status: u16, times: usize) {
         queue_failures(&self.state, messenger, status, times);
     }

@@ -3,7 +3,7 @@
 //! [`Emulator::fail_next`](super::Emulator::fail_next),
 //! [`Emulator::pass_next`](super::Emulator::pass_next)).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
@@ -13,12 +13,15 @@ use tracing::info;
 /// One request the emulator answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Received {
-    /// `telegram`, `whatsapp` or `viber`.
+    /// `telegram`, `whatsapp`, `viber`, `slack`, `discord` or `webhook`.
     pub messenger: String,
-    /// `chat_id`, `to` or `receiver` (numbers as text).
+    /// `chat_id`, `to` or `receiver` (numbers as text); for the webhooks the id in their path:
+    /// Slack's `{T}/{B}`, Discord's `{id}`, the generic webhook's `{name}`.
     pub address: String,
+    /// The message's text (Slack's `text`, Discord's `content`, the generic webhook's `text`).
     pub text: String,
-    /// The bot token, bearer token or Viber auth token the request carried.
+    /// The bot token, bearer token or Viber auth token the request carried; the secret of a
+    /// Slack webhook URL, the token of a Discord one; empty for the generic webhook.
     pub credential: String,
     /// The HTTP status the emulator answered.
     pub status: u16,
@@ -28,6 +31,22 @@ pub struct Received {
     pub body: Value,
     /// When (RFC 3339).
     pub at: String,
+    /// The generic webhook's headers a receiver checks (`lookout-signature`,
+    /// `lookout-event-id`, `content-type`; names in lower case), to verify its signature
+    /// over `body` (which Lookout sends as compact JSON, so `body.to_string()` is the signed
+    /// text). Absent for the other services, and left out of their JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, String>>,
+}
+
+/// What a request to a service carried, for [`record_with`].
+pub(crate) struct Incoming {
+    pub(crate) messenger: &'static str,
+    pub(crate) address: String,
+    pub(crate) text: String,
+    pub(crate) credential: String,
+    pub(crate) body: Value,
+    pub(crate) headers: Option<BTreeMap<String, String>>,
 }
 
 /// The emulator's memory.
@@ -63,16 +82,44 @@ pub(crate) fn queue_failures(state: &Shared, messenger: &str, status: u16, times
 
 /// Records the request and returns the answer: `answer` is given the injected failure status,
 /// if one is queued, and the request's id, and returns the status, whether the messenger
-/// accepted the request, and the reply body.
-pub(crate) fn record(
+/// accepted the request, and the reply.
+pub(crate) fn record<R>(
     state: &Shared,
-    messenger: &str,
+    messenger: &'static str,
     address: String,
     text: String,
     credential: String,
     body: Value,
-    answer: impl FnOnce(Option<u16>, u64) -> (u16, bool, Value),
-) -> (u16, Value) {
+    answer: impl FnOnce(Option<u16>, u64) -> (u16, bool, R),
+) -> (u16, R) {
+    record_with(
+        state,
+        Incoming {
+            messenger,
+            address,
+            text,
+            credential,
+            body,
+            headers: None,
+        },
+        answer,
+    )
+}
+
+/// [`record`] with everything the request carried, headers included.
+pub(crate) fn record_with<R>(
+    state: &Shared,
+    incoming: Incoming,
+    answer: impl FnOnce(Option<u16>, u64) -> (u16, bool, R),
+) -> (u16, R) {
+    let Incoming {
+        messenger,
+        address,
+        text,
+        credential,
+        body,
+        headers,
+    } = incoming;
     let mut s = lock(state);
     let injected = s
         .failures
@@ -91,6 +138,7 @@ pub(crate) fn record(
         accepted,
         body,
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        headers,
     });
     (status, reply)
 }

@@ -18,6 +18,8 @@ pub(crate) struct Request {
     pub(crate) method: String,
     /// The target without its query.
     pub(crate) path: String,
+    /// The query (after `?`), empty without one.
+    pub(crate) query: String,
     /// Header names in lower case.
     pub(crate) headers: HashMap<String, String>,
     pub(crate) body: Vec<u8>,
@@ -46,7 +48,8 @@ pub(crate) async fn read_request(sock: &mut TcpStream) -> Result<Request> {
     let mut first = lines.next().unwrap_or_default().split_whitespace();
     let method = first.next().unwrap_or_default().to_owned();
     let target = first.next().unwrap_or_default();
-    let path = target.split('?').next().unwrap_or_default().to_owned();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let (path, query) = (path.to_owned(), query.to_owned());
     let headers: HashMap<String, String> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -77,9 +80,18 @@ pub(crate) async fn read_request(sock: &mut TcpStream) -> Result<Request> {
     Ok(Request {
         method,
         path,
+        query,
         headers,
         body: buf[head_end..head_end + length].to_vec(),
     })
+}
+
+/// Whether the query has `name=value` among its `&`-separated pairs.
+pub(crate) fn has_query(req: &Request, name: &str, value: &str) -> bool {
+    req.query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .any(|(k, v)| k == name && v.eq_ignore_ascii_case(value))
 }
 
 /// The body as JSON, if it is JSON.

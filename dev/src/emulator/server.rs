@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{debug, warn};
 
 use super::recorder::Shared;
+use super::reply::{Reply, ReplyBody};
 use super::request::read_request;
 use super::routes::route;
 
@@ -47,33 +48,50 @@ async fn connection(mut sock: TcpStream, state: Shared) -> Result<()> {
     let req = match tokio::time::timeout(READ_TIMEOUT, read_request(&mut sock)).await {
         Ok(Ok(req)) => req,
         Ok(Err(err)) => {
-            respond(&mut sock, 400, &json!({"error": err.to_string()})).await?;
+            respond(
+                &mut sock,
+                &Reply::json(400, json!({"error": err.to_string()})),
+            )
+            .await?;
             return Ok(());
         }
         Err(_) => return Err(anyhow!("client too slow")),
     };
-    let (status, body) = route(&req, &state);
-    respond(&mut sock, status, &body).await
+    let reply = route(&req, &state);
+    respond(&mut sock, &reply).await
 }
 
 /// Writes the answer and closes the connection.
-async fn respond(sock: &mut TcpStream, status: u16, body: &Value) -> Result<()> {
-    let text = body.to_string();
+async fn respond(sock: &mut TcpStream, reply: &Reply) -> Result<()> {
+    let (content_type, text) = match &reply.body {
+        ReplyBody::Json(v) => (Some("application/json"), v.to_string()),
+        ReplyBody::Text(t) => (Some("text/plain; charset=utf-8"), t.clone()),
+        ReplyBody::Empty => (None, String::new()),
+    };
+    let status = reply.status;
     let reason = match status {
         200 => "OK",
+        204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        410 => "Gone",
         429 => "Too Many Requests",
         _ => "Emulated",
     };
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n",
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
+    if let Some(content_type) = content_type {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
         text.len()
-    );
+    ));
     sock.write_all(head.as_bytes()).await?;
     sock.write_all(text.as_bytes()).await?;
     sock.shutdown().await.ok();

@@ -166,3 +166,264 @@ async fn texts_over_each_limit_are_refused_as_the_services_refuse_them() -> Resu
     assert_eq!(telegram("c".into()).await?.status(), 200);
     Ok(())
 }
+
+#[tokio::test]
+async fn slack_webhooks_answer_as_slack_does() -> Result<()> {
+    let e = Emulator::start("127.0.0.1:0")?;
+    crate::init_tls();
+    let http = reqwest::Client::new();
+    let url = format!("{}/slack/services/T01/B02/s3cret", e.url());
+    let post = |url: String, body: Value| http.post(url).json(&body).send();
+
+    let r = post(url.clone(), json!({"text": "hi", "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "Hi"}}]})).await?;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await?, "ok");
+    let r = post(url.clone(), json!({"blocks": []})).await?;
+    assert_eq!(
+        (r.status().as_u16(), r.text().await?),
+        (400, "invalid_payload".into())
+    );
+    let r = http.post(&url).body("not json").send().await?;
+    assert_eq!(
+        (r.status().as_u16(), r.text().await?),
+        (400, "invalid_payload".into())
+    );
+    let r = post(url.clone(), json!({"text": "x".repeat(40_001)})).await?;
+    assert_eq!(
+        (r.status().as_u16(), r.text().await?),
+        (400, "msg_too_long".into())
+    );
+    let r = post(url.clone(), json!({"text": "x".repeat(40_000)})).await?;
+    assert_eq!(r.status(), 200, "at the limit");
+    let r = post(url.clone(), json!({"text": "t", "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h".repeat(151)}}]})).await?;
+    assert_eq!(
+        (r.status().as_u16(), r.text().await?),
+        (400, "invalid_blocks".into())
+    );
+    let many: Vec<Value> = (0..51).map(|_| json!({"type": "divider"})).collect();
+    let r = post(url.clone(), json!({"text": "t", "blocks": many})).await?;
+    assert_eq!(
+        (r.status().as_u16(), r.text().await?),
+        (400, "invalid_blocks".into())
+    );
+    let gone = format!("{}/slack/services/T01/B02/deleted-hook", e.url());
+    let r = post(gone, json!({"text": "hi"})).await?;
+    assert_eq!(
+        (r.status().as_u16(), r.text().await?),
+        (404, "no_service".into())
+    );
+    let r = http
+        .post(format!("{}/_fail", e.url()))
+        .json(&json!({"messenger": "slack", "status": 429}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let r = post(url.clone(), json!({"text": "hi"})).await?;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "1");
+    assert_eq!(r.text().await?, "rate_limited");
+
+    let got = e.received();
+    assert_eq!(got.len(), 9);
+    assert!(got
+        .iter()
+        .all(|r| r.messenger == "slack" && r.headers.is_none()));
+    assert_eq!(got[0].address, "T01/B02");
+    assert_eq!(got[0].credential, "s3cret");
+    assert_eq!(got[0].text, "hi");
+    assert_eq!(got[0].body["blocks"][0]["text"]["text"], "Hi");
+    let statuses: Vec<(u16, bool)> = got.iter().map(|r| (r.status, r.accepted)).collect();
+    assert_eq!(
+        statuses,
+        [
+            (200, true),
+            (400, false),
+            (400, false),
+            (400, false),
+            (200, true),
+            (400, false),
+            (400, false),
+            (404, false),
+            (429, false)
+        ]
+    );
+    // The other services' records keep their JSON shape: no `headers` key.
+    let listed: Value = http
+        .get(format!("{}/_received", e.url()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(listed[0].get("headers").is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn discord_webhooks_answer_as_discord_does() -> Result<()> {
+    let e = Emulator::start("127.0.0.1:0")?;
+    crate::init_tls();
+    let http = reqwest::Client::new();
+    let url = format!("{}/discord/api/webhooks/123/tok", e.url());
+    let post = |url: String, body: Value| http.post(url).json(&body).send();
+    let embed = |title: String| json!({"title": title, "description": "d", "fields": [{"name": "n", "value": "v"}]});
+
+    let r = post(
+        url.clone(),
+        json!({"content": "hi", "embeds": [embed("t".into())]}),
+    )
+    .await?;
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.text().await?, "");
+    let r = post(format!("{url}?wait=true"), json!({"content": "hi"})).await?;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await?;
+    assert_eq!(
+        (v["content"].clone(), v["webhook_id"].clone()),
+        (json!("hi"), json!("123"))
+    );
+
+    let invalid = |v: &Value| (v["code"].clone(), v["message"].clone());
+    let form = (json!(50035), json!("Invalid Form Body"));
+    let r = post(url.clone(), json!({"content": "x".repeat(2001)})).await?;
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await?;
+    assert_eq!(invalid(&v), form);
+    assert_eq!(
+        v["errors"]["content"]["_errors"][0]["code"],
+        "BASE_TYPE_MAX_LENGTH"
+    );
+    let r = post(url.clone(), json!({"content": "x".repeat(2000)})).await?;
+    assert_eq!(r.status(), 204, "at the limit");
+    let eleven: Vec<Value> = (0..11).map(|i| embed(format!("e{i}"))).collect();
+    let r = post(url.clone(), json!({"embeds": eleven})).await?;
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await?;
+    assert_eq!(invalid(&v), form);
+    assert!(v["errors"]["embeds"]["_errors"].is_array());
+    let r = post(url.clone(), json!({"embeds": [embed("t".repeat(257))]})).await?;
+    let v: Value = r.json().await?;
+    assert_eq!(invalid(&v), form);
+    assert!(v["errors"]["embeds"]["0"]["title"]["_errors"].is_array());
+    let big = json!({"title": "t", "description": "d".repeat(4096), "fields": (0..3).map(|i| json!({"name": format!("n{i}"), "value": "v".repeat(1024)})).collect::<Vec<_>>()});
+    let r = post(url.clone(), json!({"embeds": [big]})).await?;
+    assert_eq!(r.status(), 400, "over 6,000 in all");
+    let v: Value = r.json().await?;
+    assert_eq!(
+        v["errors"]["embeds"]["_errors"][0]["code"],
+        "MAX_EMBED_SIZE_EXCEEDED"
+    );
+    let r = post(url.clone(), json!({"content": ""})).await?;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await?["code"], 50006);
+    let r = post(
+        format!("{}/discord/api/webhooks/123/deleted", e.url()),
+        json!({"content": "hi"}),
+    )
+    .await?;
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.json::<Value>().await?,
+        json!({"message": "Unknown Webhook", "code": 10015})
+    );
+    e.fail_next("discord", 429, 1);
+    let r = post(url.clone(), json!({"content": "hi"})).await?;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "2");
+    assert_eq!(
+        r.json::<Value>().await?,
+        json!({"message": "You are being rate limited.", "retry_after": 1.5, "global": false})
+    );
+
+    let got = e.received();
+    assert!(got.iter().all(|r| r.messenger == "discord"));
+    assert_eq!(
+        (
+            got[0].address.as_str(),
+            got[0].credential.as_str(),
+            got[0].text.as_str()
+        ),
+        ("123", "tok", "hi")
+    );
+    assert_eq!(got[0].body["embeds"][0]["title"], "t");
+    let statuses: Vec<u16> = got.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [204, 200, 400, 204, 400, 400, 400, 400, 404, 429]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_generic_webhook_records_the_signature_headers() -> Result<()> {
+    let e = Emulator::start("127.0.0.1:0")?;
+    crate::init_tls();
+    let http = reqwest::Client::new();
+    let body = json!({"version": 1, "id": "evt_1", "text": "hello"});
+    let r = http
+        .post(format!("{}/webhook/ops", e.url()))
+        .header("Lookout-Signature", "t=1,v1=ab")
+        .header("Lookout-Event-Id", "evt_1")
+        .header("X-Other", "not kept")
+        .json(&body)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await?, json!({"ok": true}));
+    let r = http
+        .post(format!("{}/webhook/ops", e.url()))
+        .body("nope")
+        .send()
+        .await?;
+    assert_eq!(r.status(), 400);
+    let r = http
+        .post(format!("{}/webhook/deleted", e.url()))
+        .json(&body)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 410);
+    e.fail_next("webhook", 429, 1);
+    let r = http
+        .post(format!("{}/webhook/ops", e.url()))
+        .json(&body)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "1");
+    assert_eq!(
+        http.get(format!("{}/webhook/ops", e.url()))
+            .send()
+            .await?
+            .status(),
+        405
+    );
+
+    let got: Vec<Received> = http
+        .get(format!("{}/_received", e.url()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(got, e.received(), "headers survive the JSON listing");
+    let first = &got[0];
+    assert_eq!(
+        (
+            first.messenger.as_str(),
+            first.address.as_str(),
+            first.text.as_str()
+        ),
+        ("webhook", "ops", "hello")
+    );
+    assert_eq!(first.body, body);
+    let headers = first.headers.clone().unwrap_or_default();
+    assert_eq!(
+        headers.into_iter().collect::<Vec<_>>(),
+        [
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("lookout-event-id".to_owned(), "evt_1".to_owned()),
+            ("lookout-signature".to_owned(), "t=1,v1=ab".to_owned()),
+        ]
+    );
+    let statuses: Vec<(u16, bool)> = got.iter().map(|r| (r.status, r.accepted)).collect();
+    assert_eq!(
+        statuses,
+        [(200, true), (400, false), (410, false), (429, false)]
+    );
+    Ok(())
+}
