@@ -18,10 +18,24 @@ use crate::events::{sha256_short, Notify};
 use crate::limits::MAX_CAS_ATTEMPTS;
 use crate::mail::PendingMail;
 use crate::output::ScanReport;
+use crate::ports::ApiPorts;
+use crate::record::AppRecord;
 use crate::state::mail_sent;
 use crate::store::apps::Apps;
 use crate::store::budgets::Budgets;
 use crate::store::Put;
+
+/// Announces the transition `rec` was just written with, when the write `mailed` one: sent
+/// now ([`deliver`]); a failure is logged, and the scanner sends the mail again after its
+/// lease. What a signal and a ping do once their write is in.
+pub(crate) async fn announce_written(ports: &ApiPorts<'_>, rec: &AppRecord, mailed: bool) {
+    let Some(mail) = mailed.then(|| PendingMail::of(rec)).flatten() else {
+        return;
+    };
+    if let Err(err) = deliver(ports.apps, ports.budgets, ports.notify, &mail).await {
+        tracing::error!(error = %error_chain(&err), "transition mail not sent yet");
+    }
+}
 
 /// Publishes the transition to the events queue, and — within the tenant's alert budget —
 /// its alert to the messenger queue and its mail to the admin; then clears it from the item.

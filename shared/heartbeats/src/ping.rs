@@ -9,15 +9,14 @@
 //! auto-provisioning defaults (a period of a day, an hour of grace) and within the tenant's
 //! app quota.
 
-use lookout_core::{auth::Tenant, error::error_chain, time::Timestamp};
+use lookout_core::{auth::Tenant, time::Timestamp};
 
-use crate::announce::deliver;
+use crate::announce::announce_written;
 use crate::error::HeartbeatError;
 use crate::input::{AppId, RunId, SignalIn, SignalKind};
 use crate::limits::{
     CREATED_GRACE_SECONDS, CREATED_PERIOD_SECONDS, MAX_CAS_ATTEMPTS, PING_OUTPUT_DAYS,
 };
-use crate::mail::PendingMail;
 use crate::ports::ApiPorts;
 use crate::quota::admit_new_app;
 use crate::record::{app_pk, AppRecord, OutputRef};
@@ -175,12 +174,7 @@ pub async fn ping(
         };
         match put {
             Put::Written => {
-                if let Some(mail) = mailed.then(|| PendingMail::of(&rec)).flatten() {
-                    if let Err(err) = deliver(ports.apps, ports.budgets, ports.notify, &mail).await
-                    {
-                        tracing::error!(error = %error_chain(&err), "transition mail not sent yet");
-                    }
-                }
+                announce_written(ports, &rec, mailed).await;
                 return Ok(if created && expected.is_none() {
                     PingOutcome::Created
                 } else {

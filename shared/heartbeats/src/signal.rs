@@ -3,13 +3,12 @@
 //! unknown app with the defaults as a heartbeat would, and announces a transition it makes (a
 //! failure beyond the tolerance takes the app down, a success brings it back).
 
-use lookout_core::{auth::Tenant, error::error_chain};
+use lookout_core::auth::Tenant;
 
-use crate::announce::deliver;
+use crate::announce::announce_written;
 use crate::error::HeartbeatError;
 use crate::input::{AppState, SignalIn, SignalKind};
 use crate::limits::MAX_CAS_ATTEMPTS;
-use crate::mail::PendingMail;
 use crate::output::SignalReply;
 use crate::ports::ApiPorts;
 use crate::quota::admit_new_app;
@@ -46,12 +45,7 @@ pub async fn signal(
         match ports.apps.put_if(&step.rec, step.expected).await? {
             Put::Written => {
                 let rec = &step.rec;
-                if let Some(mail) = step.mailed.then(|| PendingMail::of(rec)).flatten() {
-                    if let Err(err) = deliver(ports.apps, ports.budgets, ports.notify, &mail).await
-                    {
-                        tracing::error!(error = %error_chain(&err), "transition mail not sent yet");
-                    }
-                }
+                announce_written(ports, rec, step.mailed).await;
                 return Ok(SignalReply {
                     status: "ok".into(),
                     app_id: rec.app_id().to_json(),

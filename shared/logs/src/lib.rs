@@ -43,6 +43,7 @@ pub use send_logs::{send_logs, SendBatch};
 
 // By concern: what clients send and get back, what is stored, packing (pure), stores, and what
 // they fail with.
+mod deps;
 mod error;
 mod input;
 mod level;
@@ -61,6 +62,7 @@ mod user_name;
 // Stores, one per aggregate: the port a use case takes, its DynamoDB adapter and its in-memory
 // one (for unit tests, here and in other crates); the bundles of them (a function's `Deps`
 // holds the DynamoDB one).
+pub use deps::IngestDeps;
 pub use log_store::LogStore;
 pub use store::lines::{LogLineStore, LogLines};
 pub use store::memory::{MemoryLogLines, MemoryLogUsageCounts, MemoryLogUsers, MemoryLogs};

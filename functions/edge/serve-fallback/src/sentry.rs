@@ -291,15 +291,9 @@ async fn store_logs(sentry: &SentryDeps, app: &App, drafts: &[LogDraft]) -> Resu
     Ok(true)
 }
 
-/// Sentry's log levels as the log store's (trace is debug, fatal critical).
+/// Sentry's log levels as the log store's (warn is warning, fatal critical, trace debug).
 fn log_level(level: &str) -> Level {
-    match level {
-        "info" => Level::Info,
-        "warn" => Level::Warning,
-        "error" => Level::Error,
-        "fatal" => Level::Critical,
-        _ => Level::Debug,
-    }
+    Level::parse(level).unwrap_or(Level::Debug)
 }
 
 /// Whether the request is to a Sentry ingestion route (`/api/<project>/envelope` or `/store`,

@@ -30,15 +30,9 @@ use lambda_http::{
     http::{HeaderValue, StatusCode},
     tracing, Body, Error, Request, Response,
 };
-use lookout_core::{
-    aws, config,
-    error::error_chain,
-    quota::Quotas,
-    time::{system_clock, SharedClock, Timestamp},
-    StoreError,
-};
+use lookout_core::{error::error_chain, time::Timestamp, StoreError};
 use lookout_http::{body_bytes, header, set_retry_after, set_unavailable_retry_after};
-use lookout_logs::{Batch, Level, LogError, LogLine, LogStore, LogUser, SendBatch, UserName};
+use lookout_logs::{Batch, Level, LogError, LogLine, LogUser, SendBatch, UserName};
 use lookout_otlp::{Format, LogDraft, OtlpError, ResourceLogs};
 use serde_json::{json, Map, Value};
 
@@ -51,24 +45,8 @@ const MAX_PROCESS_CHARS: usize = 256;
 /// The process name of a resource without `service.name` (the OTel SDKs' own default).
 const UNKNOWN_SERVICE: &str = "unknown_service";
 
-#[derive(Debug, Clone)]
-pub struct Deps {
-    pub store: LogStore,
-    /// `log_bytes_per_day` applies here.
-    pub quotas: Quotas,
-    pub clock: SharedClock,
-}
-
-impl Deps {
-    pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self {
-            store: LogStore::from_env(aws::dynamodb(&sdk))?,
-            quotas: Quotas::from_env()?,
-            clock: system_clock(),
-        })
-    }
-}
+/// The log store, the quotas and the clock (shared with the other ingestion route).
+pub use lookout_logs::IngestDeps as Deps;
 
 /// An answer that is not a 200: its status, gRPC code and message (what the log says too).
 struct Refusal {
@@ -232,13 +210,8 @@ fn batch_of(user: &UserName, resource: ResourceLogs, now: Timestamp) -> (Batch, 
 }
 
 fn line_of(draft: LogDraft, now: Timestamp) -> LogLine {
-    let level = match draft.level.as_str() {
-        "info" => Level::Info,
-        "warn" => Level::Warning,
-        "error" => Level::Error,
-        "fatal" => Level::Critical,
-        _ => Level::Debug,
-    };
+    // OTel's warn and fatal are the log store's warning and critical; trace is debug.
+    let level = Level::parse(draft.level.as_str()).unwrap_or(Level::Debug);
     let event_at = draft
         .time_ms
         .and_then(|ms| Timestamp::parse_json(&json!(ms)).ok())

@@ -21,38 +21,15 @@ use lambda_http::{
     http::{HeaderValue, StatusCode},
     Body, Error, Request, Response,
 };
-use lookout_core::{
-    aws, config,
-    error::error_chain,
-    json::starts_object,
-    quota::Quotas,
-    time::{system_clock, SharedClock},
-    StoreError,
-};
+use lookout_core::{error::error_chain, json::starts_object, StoreError};
 use lookout_http::{
     body_bytes, header, json_response, set_retry_after, set_unavailable_retry_after,
 };
-use lookout_logs::{LogError, LogStore, SendBatch, SendLogs, UserName, MAX_BODY_BYTES};
+use lookout_logs::{LogError, SendBatch, SendLogs, UserName, MAX_BODY_BYTES};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone)]
-pub struct Deps {
-    pub store: LogStore,
-    /// `log_bytes_per_day` applies here.
-    pub quotas: Quotas,
-    pub clock: SharedClock,
-}
-
-impl Deps {
-    pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self {
-            store: LogStore::from_env(aws::dynamodb(&sdk))?,
-            quotas: Quotas::from_env()?,
-            clock: system_clock(),
-        })
-    }
-}
+/// The log store, the quotas and the clock (shared with the other ingestion route).
+pub use lookout_logs::IngestDeps as Deps;
 
 #[derive(Debug, Serialize)]
 struct Reply {

@@ -32,6 +32,23 @@ pub(crate) const TOKEN_KEYS: [&str; 3] = ["pk", "tenant", "appId"];
 /// One page of a tenant's apps and the token of the next page (`None`: the last).
 pub type AppPage = (Vec<AppRecord>, Option<String>);
 
+/// The condition of an app's whole-item put, and its value: the item is still at the
+/// `expected` version (absent, for `None`). Also the app's put in a ping's transaction.
+pub(crate) fn version_condition(
+    expected: Option<u64>,
+) -> (&'static str, Option<HashMap<String, AttributeValue>>) {
+    match expected {
+        None => ("attribute_not_exists(pk)", None),
+        Some(v) => (
+            "version = :v",
+            Some(HashMap::from([(
+                ":v".to_owned(),
+                AttributeValue::N(v.to_string()),
+            )])),
+        ),
+    }
+}
+
 /// The app items, as the use cases reach them.
 pub trait Apps: Send + Sync + std::fmt::Debug {
     /// Apps one tenant may have: a beat or signal of a new app id beyond it is refused
@@ -175,12 +192,10 @@ impl Apps for AppStore {
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(serde_dynamo::to_item(rec)?));
-            let req = match expected {
-                None => req.condition_expression("attribute_not_exists(pk)"),
-                Some(v) => req
-                    .condition_expression("version = :v")
-                    .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
-            };
+            let (condition, version) = version_condition(expected);
+            let req = req
+                .condition_expression(condition)
+                .set_expression_attribute_values(version);
             put_conditionally(req).await
         })
     }

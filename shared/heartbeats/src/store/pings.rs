@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::HeartbeatError;
 use crate::record::AppRecord;
+use crate::store::apps::version_condition;
 use crate::store::Put;
 
 const PING_INDEX: &str = "ping";
@@ -134,17 +135,14 @@ impl Pings for PingStore {
         output: &'a PingOutput,
     ) -> BoxFuture<'a, Result<Put<AppRecord>, HeartbeatError>> {
         Box::pin(async move {
+            let (condition, version) = version_condition(expected);
             let app = aws_sdk_dynamodb::types::Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(serde_dynamo::to_item(rec)?));
-            let app = match expected {
-                None => app.condition_expression("attribute_not_exists(pk)"),
-                Some(v) => app
-                    .condition_expression("version = :v")
-                    .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
-            }
-            .build()
-            .map_err(StoreError::from)?;
+                .set_item(Some(serde_dynamo::to_item(rec)?))
+                .condition_expression(condition)
+                .set_expression_attribute_values(version)
+                .build()
+                .map_err(StoreError::from)?;
             let items = vec![
                 TransactWriteItem::builder().put(app).build(),
                 ddb::transact_put(&self.table, output)?,

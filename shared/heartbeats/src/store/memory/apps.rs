@@ -13,7 +13,7 @@ use crate::input::{AppId, AppState, HeartbeatIn};
 use crate::output::AppView;
 use crate::record::{app_pk, AppRecord};
 use crate::store::apps::{AppPage, Apps, FastBeat, TOKEN_KEYS};
-use crate::store::memory::{unavailable, Shared};
+use crate::store::memory::{unavailable, version_holds, Shared};
 use crate::store::Put;
 use crate::time::millis;
 
@@ -121,12 +121,7 @@ impl MemoryApps {
             writer(stored);
         }
         let current = table.apps.get(&rec.pk);
-        let holds = match (expected, current) {
-            (None, None) => true,
-            (Some(v), Some(stored)) => stored.version == v,
-            _ => false,
-        };
-        if !holds {
+        if !version_holds(expected, current) {
             return Ok(Put::Conflict(current.cloned().map(Box::new)));
         }
         table.apps.insert(rec.pk.clone(), rec.clone());

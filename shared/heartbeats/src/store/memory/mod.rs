@@ -63,6 +63,16 @@ impl Shared {
     }
 }
 
+/// The condition of an app's whole-item put: the stored item is still at `expected` (absent,
+/// for `None`), as `store::apps::version_condition` says it to DynamoDB.
+pub(crate) fn version_holds(expected: Option<u64>, current: Option<&AppRecord>) -> bool {
+    match (expected, current) {
+        (None, None) => true,
+        (Some(v), Some(stored)) => stored.version == v,
+        _ => false,
+    }
+}
+
 /// What a switched-off adapter fails with: DynamoDB out of reach.
 pub(crate) fn unavailable(store: &str) -> HeartbeatError {
     StoreError::Unavailable(format!("the in-memory {store} are failing").into()).into()

@@ -4,7 +4,7 @@ use lookout_core::BoxFuture;
 
 use crate::error::HeartbeatError;
 use crate::record::AppRecord;
-use crate::store::memory::Shared;
+use crate::store::memory::{version_holds, Shared};
 use crate::store::pings::{output_pk, PingOutput, PingTarget, Pings};
 use crate::store::Put;
 
@@ -52,12 +52,7 @@ impl Pings for MemoryPings {
         Box::pin(async move {
             let mut table = self.table.lock();
             let current = table.apps.get(&rec.pk);
-            let holds = match (expected, current) {
-                (None, None) => true,
-                (Some(v), Some(stored)) => stored.version == v,
-                _ => false,
-            };
-            if !holds {
+            if !version_holds(expected, current) {
                 return Ok(Put::Conflict(current.cloned().map(Box::new)));
             }
             table.apps.insert(rec.pk.clone(), rec.clone());
