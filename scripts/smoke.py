@@ -95,6 +95,13 @@ ROUTES: list[tuple[str, str]] = [
     ("PUT", "/ping/{proxy+}"),
     ("GET", "/admin/heartbeat_apps/output"),
     ("POST", "/admin/ping_keys"),
+    ("POST", "/admin/alert_channels"),
+    ("GET", "/admin/alert_channels"),
+    ("DELETE", "/admin/alert_channels"),
+    ("POST", "/admin/alert_channels/test"),
+    ("GET", "/admin/alert_routes"),
+    ("PUT", "/admin/alert_routes"),
+    ("GET", "/admin/alert_failures"),
     ("POST", "/admin/apps"),
     ("GET", "/admin/apps"),
     ("PUT", "/admin/apps"),
@@ -113,7 +120,10 @@ ROUTES: list[tuple[str, str]] = [
 ]
 # Called only by the cleanup: not called with --keep, which is no failure then.
 CLEANUP_ROUTES = {("DELETE", "/admin/api_keys"), ("DELETE", "/admin/apps"),
-                  ("DELETE", "/api/contacts")}
+                  ("DELETE", "/api/contacts"), ("DELETE", "/admin/alert_channels")}
+# The smoke test's alert channel: a signed webhook to a public address that takes no alerts
+# (its test alert is answered, by the site or the DNS, without reaching anyone).
+SMOKE_WEBHOOK = "https://example.com/lookout-smoke-webhook"
 
 Route = tuple[str, str]
 
@@ -374,6 +384,8 @@ class Smoke:
         self.contact = False
         self.contact_deleted = False
         self.sends: list[tuple[str, bool, str]] = []  # (sendId, scheduled, scheduledAt)
+        self.channel_id: str | None = None
+        self.channel_deleted = False
 
     # ---- helpers
 
@@ -832,6 +844,45 @@ class Smoke:
             self.r.expect("GET /ping/<ping key>/<slug> (revoked key)", reply, 404,
                           ('the answer is "not found"', lambda _: reply.text == "not found"))
 
+    def alerts(self) -> None:
+        """A tenant alert channel (a signed webhook): created (URL masked, secret shown once),
+        listed, tested, routed to; the failed list read. Routes cleared and the channel
+        deleted by the cleanup."""
+        reply = self.call("POST", "/admin/alert_channels", headers=self.admin, body={
+            "tenant": self.name, "kind": "webhook", "name": "smoke", "url": SMOKE_WEBHOOK})
+        if not self.r.expect("POST /admin/alert_channels", reply, 201,
+                             ("signing_secret shown", lambda j: j["signing_secret"].startswith("whsec_")),
+                             ("url masked", lambda j: "lookout-smoke-webhook" not in j["url"])):
+            for label in ["GET /admin/alert_channels", "POST /admin/alert_channels/test",
+                          "PUT /admin/alert_routes", "GET /admin/alert_routes"]:
+                self.r.not_run(label, "no channel")
+        else:
+            cid = self.channel_id = reply.json["id"]
+            reply = self.call("GET", "/admin/alert_channels", headers=self.admin,
+                              query={"tenant": self.name})
+            self.r.expect("GET /admin/alert_channels", reply, 200,
+                          ("lists the channel, masked, no secret",
+                           lambda j: [(c["id"], c["signed"]) for c in j["channels"]] == [(cid, True)]
+                           and "signing_secret" not in j["channels"][0]))
+            reply = self.call("POST", "/admin/alert_channels/test", headers=self.admin,
+                              body={"tenant": self.name, "id": cid})
+            self.r.expect("POST /admin/alert_channels/test", reply, 200,
+                          ("an outcome", lambda j: j["outcome"] in ("delivered", "retry", "failed")))
+            routes = {"default": [cid], "rules": [{"kind": "heartbeat", "min_level": "error",
+                                                   "channels": [cid]}]}
+            reply = self.call("PUT", "/admin/alert_routes", headers=self.admin,
+                              body={"tenant": self.name, **routes})
+            self.r.expect("PUT /admin/alert_routes", reply, 200,
+                          ("the routes stored", lambda j: j["default"] == [cid]))
+            reply = self.call("GET", "/admin/alert_routes", headers=self.admin,
+                              query={"tenant": self.name})
+            self.r.expect("GET /admin/alert_routes", reply, 200,
+                          ("the routes read back", lambda j: {k: j[k] for k in routes} == routes))
+        reply = self.call("GET", "/admin/alert_failures", headers=self.admin,
+                          query={"tenant": self.name})
+        self.r.expect("GET /admin/alert_failures", reply, 200,
+                      ("a list", lambda j: isinstance(j["failures"], list)))
+
     def incidents(self) -> None:
         name = self.name
         reply = self.call("POST", "/admin/apps", headers=self.admin, body={
@@ -1031,6 +1082,15 @@ class Smoke:
     # ---- cleanup
 
     def cleanup(self) -> None:
+        if self.channel_id:
+            reply = self.call("PUT", "/admin/alert_routes", headers=self.admin,
+                              body={"tenant": self.name, "default": [], "rules": []})
+            self.r.expect("PUT /admin/alert_routes (cleared)", reply, 200)
+            reply = self.call("DELETE", "/admin/alert_channels", headers=self.admin,
+                              body={"tenant": self.name, "id": self.channel_id})
+            if self.r.expect("DELETE /admin/alert_channels", reply, 200,
+                             ("deleted", lambda j: j["deleted"] is True)):
+                self.channel_deleted = True
         if self.contact and self.api_key:
             reply = self.call("DELETE", "/api/contacts", headers=self.key_headers(),
                               body={"user_name": self.name, "contact": CONTACT_NAME})
@@ -1149,6 +1209,11 @@ class Smoke:
                     f"goes DOWN (and mails the admin) {(HB_PERIOD + HB_GRACE) // 86_400} days after its last "
                     "beat unless retired: POST /admin/heartbeat_apps "
                     f"{{\"tenant\":\"{self.name}\",\"app_id\":{HB_APP_ID},\"action\":\"retire\"}}")
+        if self.channel_id and not self.channel_deleted:
+            out.append(f"alert channel {self.channel_id} of tenant {self.name}: not deleted "
+                       f"({why}): PUT /admin/alert_routes {{\"tenant\":\"{self.name}\","
+                       f"\"default\":[],\"rules\":[]}}, then DELETE /admin/alert_channels "
+                       f"{{\"tenant\":\"{self.name}\",\"id\":\"{self.channel_id}\"}}")
         if self.app_name and not self.app_deleted:
             out.append(f"incident app {self.app_name}: not deleted ({why}): DELETE "
                        f"/admin/apps?name={self.app_name}")
@@ -1252,6 +1317,7 @@ def main() -> int:
             smoke.logs()
             smoke.heartbeats()
             smoke.pings()
+            smoke.alerts()
             smoke.incidents()
             smoke.overview()
             smoke.messenger()

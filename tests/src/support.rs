@@ -736,6 +736,21 @@ pub async fn app_events_pump(l: &Live) -> lookout_dev::pump::Pump {
     lookout_dev::pump::Pump::new(config, &sdk).unwrap()
 }
 
+/// The local event pump for this live stack's alerts queue only (tenant alerts →
+/// `deliver-alerts`), no long polling. Several may run at once: each message is taken once.
+pub async fn alerts_pump(l: &Live) -> lookout_dev::pump::Pump {
+    let functions = template()
+        .functions()
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.binary == "deliver-alerts")
+        .collect();
+    let mut config = lookout_dev::pump::PumpConfig::new(l.stack.clone(), functions, l.base.clone());
+    config.sqs_wait_seconds = 0;
+    let sdk = moto::sdk_config(&l.moto).await;
+    lookout_dev::pump::Pump::new(config, &sdk).unwrap()
+}
+
 // ------------------------------------------------------------------ mail and invocations
 
 /// A mail SES accepted, as moto records it (`GET {moto}/moto-api/data.json`, `ses.Message`).
@@ -835,6 +850,8 @@ pub fn messenger_params(url: &str) -> BTreeMap<String, String> {
         ("WhatsAppPhoneNumberId", "100000000000001".to_owned()),
         ("ViberApiBase", format!("{url}/viber")),
         ("MessengerRetryBaseSeconds", "0".to_owned()),
+        // Alert channels may point at the emulator (http://127.0.0.1:<port>/slack/…).
+        ("DevAllowLoopbackWebhooks", "true".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -120,6 +120,15 @@ pub mod names {
     pub const WHATSAPP_PHONE_NUMBER_ID: &str = "WHATSAPP_PHONE_NUMBER_ID";
     /// The sender name Viber shows.
     pub const VIBER_SENDER_NAME: &str = "VIBER_SENDER_NAME";
+    /// Tenants' alert channels, routes and channel deliveries (#28).
+    pub const ALERTS_TABLE: &str = "ALERTS_TABLE";
+    /// Tenant alerts, for the channel deliveries' consumer (optional for producers).
+    pub const ALERTS_QUEUE_URL: &str = "ALERTS_QUEUE_URL";
+    /// ARN of the secret whose key seals the channels' webhook URLs.
+    pub const ALERTS_SECRET_ARN: &str = "ALERTS_SECRET_ARN";
+    /// `true` on a local stack only: webhook channels may also be `http://127.0.0.1:<port>`
+    /// (the messenger emulator). Never set on AWS (the template's default is `false`).
+    pub const ALERT_WEBHOOKS_ALLOW_LOOPBACK: &str = "ALERT_WEBHOOKS_ALLOW_LOOPBACK";
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 //! `AppTransition`: a heartbeat app went `down` or came back `up` (heartbeats → the
 //! `AppEventsQueue` → incidents, which opens an incident for the outage and resolves it on
 //! recovery).
+//!
+//! `TenantAlert`: something a tenant's team should hear about (incidents → the `AlertsQueue` →
+//! alerts, which routes it to the tenant's channels: Slack, Discord, webhooks).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -71,4 +74,46 @@ impl AdminAlert {
         serde_json::json!({"type": "alert", "alertId": self.alert_id, "text": self.text})
             .to_string()
     }
+}
+
+/// What a tenant alert is about (the routing rules' `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantAlertKind {
+    /// A heartbeat app went down or came back.
+    Heartbeat,
+    /// An incident was reported (seed 001's `POST /incidents`, a Sentry event).
+    Incident,
+}
+
+/// How bad a tenant alert is (the routing rules' `level`), lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantAlertLevel {
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+/// One alert for a tenant's channels. `alert_id` is unique per alert and stable across
+/// redeliveries (the consumer delivers each alert id once per channel step).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantAlert {
+    pub tenant: String,
+    pub alert_id: String,
+    pub kind: TenantAlertKind,
+    pub level: TenantAlertLevel,
+    pub title: String,
+    pub text: String,
+    /// The app it is about (a heartbeat app id, an incident app's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The console page to look at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub at: Timestamp,
 }

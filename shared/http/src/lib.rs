@@ -10,7 +10,7 @@
 //!   generic, `Retry-After` on 429/503),
 //! - `families`: each domain's error enum into [`AppError`], one file per API family, compiled
 //!   in by that family's cargo feature (`tracker`, `logs`, `incidents`, `heartbeats`,
-//!   `messenger`, `mail`),
+//!   `messenger`, `mail`, `alerts`),
 //! - [`bootstrap`]: the `main` of a domain's deploy binary ([`bootstrap_main!`]).
 
 pub mod bootstrap;
@@ -19,6 +19,8 @@ pub mod request;
 pub mod response;
 
 mod families {
+    #[cfg(feature = "alerts")]
+    mod alerts;
     #[cfg(feature = "heartbeats")]
     mod heartbeats;
     #[cfg(feature = "incidents")]
@@ -40,7 +42,8 @@ pub use error::{
 };
 pub use request::{
     api_key, basic_password, bearer, body_bytes, canonical_path, etag_matches, header, parse_json,
-    public_origin, query_params, AdminCheck, Authenticate, DEFAULT_BODY_LIMIT, MAX_BODY_LIMIT,
+    public_origin, query_params, tenant_query, AdminCheck, Authenticate, DEFAULT_BODY_LIMIT,
+    MAX_BODY_LIMIT,
 };
 pub use response::{
     json_response, no_store, ok, permanent_redirect, respond, respond_no_store, secret_response,

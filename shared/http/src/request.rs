@@ -124,6 +124,16 @@ pub fn query_params<'a>(
     Ok(move |k: &str| params.first(k).map(str::trim).filter(|v| !v.is_empty()))
 }
 
+/// The `?tenant=` of an admin GET route that takes nothing else (400 when missing, invalid,
+/// or beside another parameter).
+pub fn tenant_query(req: &Request) -> Result<lookout_core::auth::Tenant, AppError> {
+    use lambda_http::RequestExt;
+    let params = req.query_string_parameters();
+    let get = query_params(&params, &["tenant"])?;
+    let tenant = get("tenant").ok_or_else(|| AppError::validation("tenant is required"))?;
+    lookout_core::auth::Tenant::parse(tenant).map_err(AppError::Validation)
+}
+
 /// The token from `Authorization: Bearer <token>`.
 pub fn bearer(req: &Request) -> Option<&str> {
     let value = header(req, "authorization")?;

@@ -39,6 +39,7 @@ mod records;
 mod report;
 mod snapshot;
 mod store;
+mod tenant_alerts;
 mod transitions;
 
 #[cfg(test)]
@@ -53,6 +54,7 @@ pub use transitions::{apply_transition, heartbeat_app_name, TransitionOutcome};
 
 // Ports: what reporting needs from the other domains and the admin's channels
 pub use ports::{AdminChat, AlertBudget, AppContext, PortError, Spend};
+pub use tenant_alerts::{SqsTenantAlerts, TenantAlerts};
 
 // Stores: a port per aggregate, its DynamoDB adapter, its in-memory adapter (for tests)
 pub use store::apps::{AppStore, Apps};

@@ -15,6 +15,7 @@ use crate::ports::{AdminChat, AlertBudget, AppContext, Spend};
 use crate::records::{App, Incident, Reported};
 use crate::snapshot::Enrichment;
 use crate::store::table::IncidentTable;
+use crate::tenant_alerts::{incident_alert, TenantAlerts};
 
 /// Lines of the app's own log attached to a new incident.
 pub const RECENT_LINES: usize = 20;
@@ -35,6 +36,9 @@ pub struct ReportPorts<'a> {
     pub mail: Option<&'a dyn AdminMailer>,
     /// The admin's chat; `None` when not configured.
     pub chat: Option<&'a dyn AdminChat>,
+    /// The tenants' alerts queue; `None` when not configured. A new incident of an app linked
+    /// to a tenant (`heartbeat_tenant`) raises that tenant's alert.
+    pub alerts: Option<&'a dyn TenantAlerts>,
     pub clock: &'a dyn Clock,
 }
 
@@ -102,6 +106,16 @@ async fn occur(
     .await?;
     if let Some(incident) = &created {
         notify(ports, incident, console_url).await;
+        if let (Some(alerts), Some(tenant)) = (ports.alerts, app.links.heartbeat_tenant.as_deref())
+        {
+            // Best effort, as the admin's mail: the incident is recorded either way.
+            if let Err(err) = alerts
+                .raise(&incident_alert(tenant, incident, console_url))
+                .await
+            {
+                tracing::error!(error = %error_chain(err.as_ref()), id = incident.id, "tenant alert not queued");
+            }
+        }
     }
     Ok(reported)
 }

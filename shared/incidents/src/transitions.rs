@@ -17,6 +17,7 @@
 use lookout_core::{
     auth::sha256_hex,
     events::{AppTransition, TransitionKind},
+    StoreError,
 };
 
 use crate::edits::update_incident;
@@ -28,6 +29,7 @@ use crate::input::{
 use crate::occurrence::record_occurrence;
 use crate::snapshot::Enrichment;
 use crate::store::table::IncidentTable;
+use crate::tenant_alerts::{transition_alert, TenantAlerts};
 
 /// What a transition did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,9 +61,15 @@ fn outage_title(app_id: &str) -> String {
 }
 
 /// Applies one heartbeat transition (see the module docs).
+///
+/// With `alerts`, an outage opened or joined and a recovery that resolved it also raise the
+/// tenant's alert (before the transition is marked applied, so a failed send is retried with
+/// the record; the alert's id makes the retry one alert).
 pub async fn apply_transition(
     store: &dyn IncidentTable,
     ev: &AppTransition,
+    alerts: Option<&dyn TenantAlerts>,
+    console_url: Option<&str>,
 ) -> Result<TransitionOutcome, IncidentError> {
     let app_name = heartbeat_app_name(&ev.tenant, &ev.app_id);
     let title = outage_title(&ev.app_id);
@@ -120,6 +128,20 @@ pub async fn apply_transition(
             None => TransitionOutcome::Skipped,
         },
     };
+    if let Some(alerts) = alerts {
+        let incident = match &outcome {
+            TransitionOutcome::Opened(id)
+            | TransitionOutcome::Joined(id)
+            | TransitionOutcome::Resolved(id) => Some(id),
+            TransitionOutcome::Skipped => None,
+        };
+        if let Some(id) = incident {
+            alerts
+                .raise(&transition_alert(ev, id, console_url))
+                .await
+                .map_err(|e| IncidentError::Store(StoreError::Call(e)))?;
+        }
+    }
     groups.mark_applied(&gpk, ev.seq).await?;
     Ok(outcome)
 }

@@ -286,16 +286,16 @@ fn the_deploy_checks_the_accounts_lambda_concurrency_against_the_reservations() 
             .output()
             .unwrap()
     };
-    // 169 reserved at the defaults (three heartbeat functions at 50, the $default route 10,
-    // scanner 2, consumers 2 and 5) plus the 100 AWS keeps unreserved.
-    let out = run(&config, 269);
+    // 171 reserved at the defaults (three heartbeat functions at 50, the $default route 10,
+    // scanner 2, consumers 2, 5 and 2) plus the 100 AWS keeps unreserved.
+    let out = run(&config, 271);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("the stack reserves 169"),
+        text(&out).contains("the stack reserves 171"),
         "{}",
         text(&out)
     );
-    for limit in [10, 268] {
+    for limit in [10, 270] {
         let out = run(&config, limit);
         assert_eq!(out.status.code(), Some(3), "{}", text(&out));
         let said = text(&out);
@@ -313,7 +313,7 @@ fn the_deploy_checks_the_accounts_lambda_concurrency_against_the_reservations() 
         TOKEN,
         "  ReservedConcurrencyHeartbeats: 0\n  ReservedConcurrencyFallback: 0\n  \
          ReservedConcurrencyScanner: 0\n  ReservedConcurrencyAppEvents: 0\n  \
-         ReservedConcurrencyMessenger: 0\n",
+         ReservedConcurrencyMessenger: 0\n  ReservedConcurrencyAlerts: 0\n",
     );
     let out = run(&none, 100);
     assert!(out.status.success(), "{}", text(&out));

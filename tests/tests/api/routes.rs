@@ -384,6 +384,7 @@ fn the_watching_path_has_reserved_concurrency_within_the_account_limit() {
         "ReservedConcurrencyScanner",
         "ReservedConcurrencyAppEvents",
         "ReservedConcurrencyMessenger",
+        "ReservedConcurrencyAlerts",
     ] {
         none.insert(p.into(), "0".into());
     }
@@ -393,6 +394,7 @@ fn the_watching_path_has_reserved_concurrency_within_the_account_limit() {
     for p in [
         "ReservedConcurrencyAppEvents",
         "ReservedConcurrencyMessenger",
+        "ReservedConcurrencyAlerts",
     ] {
         assert!(rules.contains(p), "no rule refuses {p} = 1");
     }

@@ -83,6 +83,7 @@ async fn fifty_reports_of_one_incident_open_it_once_and_count_every_one() {
             ),
             chat_id: w.admin_chat.clone(),
         }),
+        alerts: None,
         clock: lookout_core::time::system_clock(),
     });
     // Fixtures as the admin (the provisioning user's view of the table).

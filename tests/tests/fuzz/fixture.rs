@@ -211,6 +211,7 @@ impl Fixture {
                     heartbeats: Some(hb_store(ddb)),
                     console_url: None,
                     telegram: None,
+                    alerts: None,
                     clock: clock.clone(),
                 }
             },

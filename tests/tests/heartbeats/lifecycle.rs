@@ -19,6 +19,8 @@ async fn consume(hb: &Hb, records: Vec<SqsMessage>) -> Vec<String> {
     event.records = records;
     let deps = apply_app_transitions::Deps {
         store: incidents(hb).await,
+        alerts: None,
+        console_url: None,
     };
     let reply = apply_app_transitions::handle(&deps, LambdaEvent::new(event, Context::default()))
         .await

@@ -87,6 +87,7 @@ async fn setup() -> Incidents {
                 ),
                 chat_id: admin_chat.clone(),
             }),
+            alerts: None,
             clock: lookout_core::time::system_clock(),
         },
         logs,

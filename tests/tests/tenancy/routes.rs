@@ -110,6 +110,48 @@ pub const ROUTES: &[Route] = &[
         Admin,
     ),
     r("admin-issue-log-token", "POST", "/admin/log_users", Admin),
+    r(
+        "admin-create-alert-channel",
+        "POST",
+        "/admin/alert_channels",
+        Admin,
+    ),
+    r(
+        "admin-list-alert-channels",
+        "GET",
+        "/admin/alert_channels",
+        Admin,
+    ),
+    r(
+        "admin-delete-alert-channel",
+        "DELETE",
+        "/admin/alert_channels",
+        Admin,
+    ),
+    r(
+        "admin-send-test-alert",
+        "POST",
+        "/admin/alert_channels/test",
+        Admin,
+    ),
+    r(
+        "admin-get-alert-routes",
+        "GET",
+        "/admin/alert_routes",
+        Admin,
+    ),
+    r(
+        "admin-update-alert-routes",
+        "PUT",
+        "/admin/alert_routes",
+        Admin,
+    ),
+    r(
+        "admin-list-failed-alerts",
+        "GET",
+        "/admin/alert_failures",
+        Admin,
+    ),
     r("admin-register-app", "POST", "/admin/apps", Admin),
     r("admin-list-apps", "GET", "/admin/apps", Admin),
     r("admin-update-app", "PUT", "/admin/apps", Admin),
@@ -231,6 +273,10 @@ pub struct Handlers {
     issue_ping_key: admin_issue_ping_key::Deps,
     otlp: record_otlp_logs::Deps,
     ping_output: admin_get_ping_output::Deps,
+    alert_channels: lookout_alerts::ChannelDeps,
+    alert_deps: std::collections::BTreeMap<&'static str, lookout_alerts::AlertAdminDeps>,
+    /// A channel of tenant `acme` the delete and test requests name.
+    channel_id: String,
     /// A key of tenant `acme` the revoke request names (a real one: were the admin check
     /// gone, the request would revoke it).
     pub doomed_key_id: String,
@@ -245,6 +291,47 @@ impl Handlers {
         let admin_for_pings = admin.clone();
         let overview_ddb = app.ddb_for("admin-get-overview").await;
         let signal_sdk = app.sdk_for("record-signal").await;
+        let alerts_for = |function: &'static str| {
+            let admin = admin.clone();
+            let table = table("AlertsTable");
+            async move {
+                lookout_alerts::AlertAdminDeps {
+                    admin,
+                    store: lookout_alerts::DynamoAlerts::new(app.ddb_for(function).await, table),
+                    clock: system_clock(),
+                }
+            }
+        };
+        let alert_channels = lookout_alerts::ChannelDeps {
+            base: alerts_for("admin-create-alert-channel").await,
+            sealer: lookout_alerts::Sealer::from_secret("tenancy sweep sealing key, 32+ chars"),
+            sender: lookout_alerts::WebhookSender::new(lookout_webhooks::Policy::default()),
+        };
+        let mut alert_deps = std::collections::BTreeMap::new();
+        for f in [
+            "admin-list-alert-channels",
+            "admin-delete-alert-channel",
+            "admin-get-alert-routes",
+            "admin-update-alert-routes",
+            "admin-list-failed-alerts",
+        ] {
+            alert_deps.insert(f, alerts_for(f).await);
+        }
+        let channel = lookout_alerts::create_channel(
+            &lookout_alerts::DynamoAlerts::new(app.ddb.clone(), table("AlertsTable")),
+            &alert_channels.sealer,
+            &Tenant::parse("acme").unwrap(),
+            &lookout_alerts::NewChannel::parse(
+                "webhook",
+                "deleted if the admin check were gone",
+                "https://example.com/hook",
+                lookout_webhooks::Policy::default(),
+            )
+            .unwrap(),
+            lookout_core::time::Timestamp::now(),
+        )
+        .await
+        .unwrap();
         let doomed = app
             .keys
             .issue(
@@ -308,6 +395,9 @@ impl Handlers {
                     table("HeartbeatTable"),
                 ),
             },
+            alert_channels,
+            alert_deps,
+            channel_id: channel.channel.id,
             doomed_key_id: doomed.key_id,
         }
     }
@@ -387,6 +477,25 @@ impl Handlers {
                 json!({"tenant": "acme", "app_id": 23, "action": "retire"}),
             ),
             ("admin-list-heartbeat-apps", _) => get("/admin/heartbeat_apps", &[("tenant", "acme")]),
+            ("admin-create-alert-channel", _) => call(
+                "/admin/alert_channels",
+                json!({"tenant": "mallory", "kind": "webhook", "name": "m", "url": "https://example.com/m"}),
+            ),
+            ("admin-list-alert-channels", _) => get("/admin/alert_channels", &[("tenant", "acme")]),
+            ("admin-delete-alert-channel", _) => call(
+                "/admin/alert_channels",
+                json!({"tenant": "acme", "id": self.channel_id}),
+            ),
+            ("admin-send-test-alert", _) => call(
+                "/admin/alert_channels/test",
+                json!({"tenant": "acme", "id": self.channel_id}),
+            ),
+            ("admin-get-alert-routes", _) => get("/admin/alert_routes", &[("tenant", "acme")]),
+            ("admin-update-alert-routes", _) => call(
+                "/admin/alert_routes",
+                json!({"tenant": "acme", "default": [self.channel_id]}),
+            ),
+            ("admin-list-failed-alerts", _) => get("/admin/alert_failures", &[("tenant", "acme")]),
             ("admin-issue-log-token", _) => call(
                 "/admin/log_users",
                 json!({"user": LOG_USER, "rotate": true}),
@@ -453,6 +562,28 @@ impl Handlers {
             "record-otlp-logs" => record_otlp_logs::handle(&self.otlp, req).await,
             "admin-issue-ping-key" => admin_issue_ping_key::handle(&self.issue_ping_key, req).await,
             "admin-get-ping-output" => admin_get_ping_output::handle(&self.ping_output, req).await,
+            "admin-create-alert-channel" => {
+                admin_create_alert_channel::handle(&self.alert_channels, req).await
+            }
+            "admin-send-test-alert" => {
+                admin_send_test_alert::handle(&self.alert_channels, req).await
+            }
+            f if self.alert_deps.contains_key(f) => {
+                let deps = &self.alert_deps[f];
+                match f {
+                    "admin-list-alert-channels" => {
+                        admin_list_alert_channels::handle(deps, req).await
+                    }
+                    "admin-delete-alert-channel" => {
+                        admin_delete_alert_channel::handle(deps, req).await
+                    }
+                    "admin-get-alert-routes" => admin_get_alert_routes::handle(deps, req).await,
+                    "admin-update-alert-routes" => {
+                        admin_update_alert_routes::handle(deps, req).await
+                    }
+                    _ => admin_list_failed_alerts::handle(deps, req).await,
+                }
+            }
             other => self.fx.call(other, req).await,
         }
     }

@@ -115,6 +115,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/ping_keys"),
     ("GET", "/admin/heartbeat_apps/output"),
     ("POST", "/v1/logs"),
+    ("GET", "/admin/alert_channels"),
+    ("POST", "/admin/alert_channels"),
+    ("DELETE", "/admin/alert_channels"),
+    ("POST", "/admin/alert_channels/test"),
+    ("GET", "/admin/alert_routes"),
+    ("PUT", "/admin/alert_routes"),
+    ("GET", "/admin/alert_failures"),
 ];
 
 /// The methods [`ROUTES`] has for `path` (`{param}` matches one segment, a last `{param+}`

@@ -11,11 +11,16 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use lookout_core::{aws, config, error::error_chain, events::AppTransition};
-use lookout_incidents::{apply_transition, IncidentStore};
+use lookout_incidents::{apply_transition, IncidentStore, SqsTenantAlerts, TenantAlerts};
 
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub store: IncidentStore,
+    /// The tenants' alerts queue (`ALERTS_QUEUE_URL`): each outage and recovery raises its
+    /// tenant's alert.
+    pub alerts: Option<SqsTenantAlerts>,
+    /// The console, linked from the alerts.
+    pub console_url: Option<String>,
 }
 
 impl Deps {
@@ -23,6 +28,8 @@ impl Deps {
         let sdk = aws::sdk_config().await;
         Ok(Self {
             store: IncidentStore::from_env(aws::dynamodb(&sdk))?,
+            alerts: SqsTenantAlerts::from_env(&sdk),
+            console_url: config::optional(config::names::CONSOLE_URL),
         })
     }
 }
@@ -35,7 +42,14 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatc
         let parsed: Result<AppTransition, _> =
             serde_json::from_str(record.body.as_deref().unwrap_or_default());
         let ok = match parsed {
-            Ok(ev) => match apply_transition(&deps.store, &ev).await {
+            Ok(ev) => match apply_transition(
+                &deps.store,
+                &ev,
+                deps.alerts.as_ref().map(|a| a as &dyn TenantAlerts),
+                deps.console_url.as_deref(),
+            )
+            .await
+            {
                 Ok(outcome) => {
                     tracing::info!(tenant = %ev.tenant, app = %ev.app_id, seq = ev.seq, ?outcome, "transition applied");
                     true

@@ -35,7 +35,7 @@ use lookout_heartbeats::{incident_app_scope, AppId, HeartbeatStore};
 use lookout_http::{canonical_path, json_response, parse_json, AppError, MAX_BODY_LIMIT};
 use lookout_incidents::{
     report, AdminChat, AlertBudget, AppContext, IncidentStore, NewIncident, PortError, ReportPorts,
-    Reported, Spend,
+    Reported, Spend, SqsTenantAlerts, TenantAlerts,
 };
 use lookout_logs::{LogStore, UserName};
 use lookout_mail::{AdminMail, AdminMailer};
@@ -58,6 +58,9 @@ pub struct Deps {
     pub console_url: Option<String>,
     /// Telegram admin chat; `None` unless `TELEGRAM_ADMIN_CHAT_ID` is set.
     pub telegram: Option<TelegramAdmin>,
+    /// The tenants' alerts queue (`ALERTS_QUEUE_URL`), for incidents of apps linked to a
+    /// tenant.
+    pub alerts: Option<SqsTenantAlerts>,
     pub clock: SharedClock,
 }
 
@@ -98,6 +101,7 @@ impl Deps {
                     chat_id,
                 }
             }),
+            alerts: SqsTenantAlerts::from_env(&sdk),
             clock: system_clock(),
         })
     }
@@ -111,6 +115,7 @@ impl Deps {
             budget: self,
             mail: self.mail.as_deref(),
             chat: self.telegram.as_ref().map(|t| t as &dyn AdminChat),
+            alerts: self.alerts.as_ref().map(|a| a as &dyn TenantAlerts),
             clock: self.clock.as_ref(),
         }
     }

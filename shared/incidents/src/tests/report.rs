@@ -341,6 +341,7 @@ async fn without_mail_nothing_is_recorded_and_an_unlinked_app_is_not_enriched() 
     let world = World::default();
     let code = world.register("billing").await;
     let ports = crate::report::ReportPorts {
+        alerts: None,
         mail: None,
         chat: None,
         ..world.ports()

@@ -153,6 +153,7 @@ impl Default for World {
 impl World {
     pub(super) fn ports(&self) -> ReportPorts<'_> {
         ReportPorts {
+            alerts: None,
             store: &self.store,
             context: &self.context,
             budget: &self.budget,

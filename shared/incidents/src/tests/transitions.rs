@@ -42,7 +42,7 @@ async fn apply(
     store: &MemoryIncidentStore,
     ev: &AppTransition,
 ) -> Result<TransitionOutcome, IncidentError> {
-    apply_transition(store, ev).await
+    apply_transition(store, ev, None, None).await
 }
 
 /// The outage group's last applied `seq`.

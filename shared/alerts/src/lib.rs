@@ -1,0 +1,47 @@
+//! Alerts a tenant's team acts on (#28): where a tenant's alerts go, and getting them there.
+//!
+//! - Channels ([`channel`]): a tenant's Slack incoming webhooks, Discord webhooks and signed
+//!   generic webhooks. A webhook URL is a secret: it is checked by the SSRF guard
+//!   (`lookout_webhooks::check_url`), stored sealed ([`Sealer`], AES-256-GCM under a key from
+//!   the stack's `AlertsSecret`, bound to its tenant and channel), and only ever shown masked.
+//! - Routes ([`routes`]): ordered rules (kind, lowest level, app, tag) naming a chain of
+//!   channels, and a default chain. The first channel of the chain gets the alert; the next
+//!   ones are its fallbacks.
+//! - Delivery ([`deliver`]): one [`TenantAlert`](lookout_core::events::TenantAlert) from the
+//!   alerts queue becomes one step per channel of its chain, each claimed and sent at most
+//!   once: delivered → done; rate limited or failing for now → retried after the service's
+//!   `Retry-After` (or a backoff); failed for good (deleted webhook, refused URL, attempts used
+//!   up) → recorded in the tenant's failed list with the channel it fell back to, and the next
+//!   channel of the chain takes the alert.
+//! - The use cases an admin calls ([`manage`]): create, list, delete and test channels; read
+//!   and replace routes; list failed deliveries.
+
+mod channel;
+mod deliver;
+mod delivery;
+mod deps;
+mod error;
+mod manage;
+mod render;
+mod routes;
+mod seal;
+mod sender;
+mod store;
+
+#[cfg(test)]
+mod tests;
+
+pub use channel::{ChannelId, ChannelRecord, ChannelView, NewChannel, MAX_CHANNELS};
+pub use deliver::{deliver, DeliverOutcome, DeliverPorts, MAX_ATTEMPTS};
+pub use delivery::{FailureView, StepRecord, StepStatus};
+pub use deps::{AlertAdminDeps, ChannelDeps};
+pub use error::AlertError;
+pub use manage::{
+    create_channel, delete_channel, failures, list_channels, put_routes, routes, test_channel,
+    CreatedChannel, TestOutcome,
+};
+pub use render::render;
+pub use routes::{Routes, Rule, MAX_CHAIN, MAX_RULES};
+pub use seal::Sealer;
+pub use sender::{policy_from_env, ChannelSender, ScriptedSender, WebhookSender};
+pub use store::{AlertStore, DynamoAlerts, MemoryAlerts};

@@ -1,0 +1,104 @@
+//! Sealing the channels' secrets (webhook URLs, signing secrets) before they are stored:
+//! AES-256-GCM under a key derived from the stack's `AlertsSecret` (Secrets Manager, generated
+//! at the first deploy, read once per cold start by the functions that seal or open), a fresh
+//! random nonce per value, and the tenant and channel id as associated data, so a sealed value
+//! copied to another channel or tenant does not open. Stored as `v1.<base64url(nonce ‖
+//! ciphertext ‖ tag)>`.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use lookout_core::config;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::digest::{digest, SHA256};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::error::AlertError;
+
+const PREFIX: &str = "v1.";
+
+/// Seals and opens channel secrets.
+#[derive(Clone)]
+pub struct Sealer([u8; 32]);
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(..)")
+    }
+}
+
+impl Sealer {
+    /// The key derived from the secret's value.
+    pub fn from_secret(secret: &str) -> Self {
+        let d = digest(&SHA256, format!("lookout-alerts-seal\n{secret}").as_bytes());
+        let mut key = [0_u8; 32];
+        key.copy_from_slice(d.as_ref());
+        Self(key)
+    }
+
+    /// The secret named by `ALERTS_SECRET_ARN`, read from Secrets Manager. An empty or
+    /// unreadable secret stops the start: nothing may be sealed under a guessable key.
+    pub async fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self, config::ConfigError> {
+        let arn = config::required(config::names::ALERTS_SECRET_ARN)?;
+        let out = aws_sdk_secretsmanager::Client::new(sdk)
+            .get_secret_value()
+            .secret_id(&arn)
+            .send()
+            .await
+            .map_err(|e| {
+                config::ConfigError(format!(
+                    "alerts secret {arn}: {}",
+                    lookout_core::error::error_chain(&e)
+                ))
+            })?;
+        match out.secret_string().map(str::trim) {
+            Some(s) if s.len() >= 32 => Ok(Self::from_secret(s)),
+            _ => Err(config::ConfigError(format!(
+                "alerts secret {arn}: empty or shorter than 32 characters"
+            ))),
+        }
+    }
+
+    fn key(&self) -> Result<LessSafeKey, AlertError> {
+        UnboundKey::new(&AES_256_GCM, &self.0)
+            .map(LessSafeKey::new)
+            .map_err(|_| AlertError::Sealed)
+    }
+
+    /// `plain` sealed, bound to `context` (the tenant and channel).
+    pub fn seal(&self, plain: &[u8], context: &str) -> Result<String, AlertError> {
+        let mut nonce = [0_u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| AlertError::Sealed)?;
+        let mut data = plain.to_vec();
+        self.key()?
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| AlertError::Sealed)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&data);
+        Ok(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(out)))
+    }
+
+    /// What [`seal`](Self::seal) sealed with the same `context`; [`AlertError::Sealed`] for
+    /// anything else.
+    pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, AlertError> {
+        let raw = sealed
+            .strip_prefix(PREFIX)
+            .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
+            .ok_or(AlertError::Sealed)?;
+        if raw.len() < NONCE_LEN {
+            return Err(AlertError::Sealed);
+        }
+        let (nonce, data) = raw.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| AlertError::Sealed)?;
+        let mut data = data.to_vec();
+        let plain = self
+            .key()?
+            .open_in_place(nonce, Aad::from(context.as_bytes()), &mut data)
+            .map_err(|_| AlertError::Sealed)?;
+        Ok(plain.to_vec())
+    }
+}

@@ -1,0 +1,118 @@
+//! Sending one alert to one channel, as a port: [`WebhookSender`] speaks HTTPS through
+//! `lookout_webhooks::Sender` (the SSRF guard, pinned addresses, timeouts, bounded answers);
+//! [`ScriptedSender`] answers from a script and records what it was given (unit tests).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use lookout_core::{config, BoxFuture};
+use lookout_webhooks::{Alert, ChannelKind, Outcome, Policy, Sender};
+
+/// Sends an alert to a channel's URL.
+pub trait ChannelSender: Send + Sync + std::fmt::Debug {
+    fn send<'a>(
+        &'a self,
+        kind: ChannelKind,
+        url: &'a str,
+        alert: &'a Alert,
+        signing_secret: Option<&'a [u8]>,
+    ) -> BoxFuture<'a, Outcome>;
+    /// The guard's policy URLs are checked under (the default on AWS).
+    fn policy(&self) -> Policy;
+}
+
+/// The guard's policy from `ALERT_WEBHOOKS_ALLOW_LOOPBACK` (`true` on a local stack only).
+pub fn policy_from_env() -> Policy {
+    Policy {
+        allow_http_loopback: config::optional(config::names::ALERT_WEBHOOKS_ALLOW_LOOPBACK)
+            .is_some_and(|v| v.trim() == "true"),
+    }
+}
+
+/// Sends over HTTPS.
+#[derive(Debug, Clone)]
+pub struct WebhookSender {
+    sender: Sender,
+    policy: Policy,
+}
+
+impl WebhookSender {
+    pub fn new(policy: Policy) -> Self {
+        Self {
+            sender: Sender::new(),
+            policy,
+        }
+    }
+
+    pub fn from_env() -> Self {
+        Self::new(policy_from_env())
+    }
+}
+
+impl ChannelSender for WebhookSender {
+    fn send<'a>(
+        &'a self,
+        kind: ChannelKind,
+        url: &'a str,
+        alert: &'a Alert,
+        signing_secret: Option<&'a [u8]>,
+    ) -> BoxFuture<'a, Outcome> {
+        Box::pin(
+            self.sender
+                .send(kind, url, alert, signing_secret, self.policy),
+        )
+    }
+
+    fn policy(&self) -> Policy {
+        self.policy
+    }
+}
+
+/// Answers each send with the next scripted outcome (delivered when the script is empty) and
+/// records (kind, url, alert id) of each.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptedSender {
+    script: Arc<Mutex<VecDeque<Outcome>>>,
+    sent: Arc<Mutex<Vec<(ChannelKind, String, String)>>>,
+}
+
+impl ScriptedSender {
+    pub fn new(script: impl IntoIterator<Item = Outcome>) -> Self {
+        Self {
+            script: Arc::new(Mutex::new(script.into_iter().collect())),
+            sent: Arc::default(),
+        }
+    }
+
+    /// What was sent: (kind, url, alert id), in order.
+    pub fn sent(&self) -> Vec<(ChannelKind, String, String)> {
+        self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl ChannelSender for ScriptedSender {
+    fn send<'a>(
+        &'a self,
+        kind: ChannelKind,
+        url: &'a str,
+        alert: &'a Alert,
+        _signing_secret: Option<&'a [u8]>,
+    ) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            if let Ok(mut sent) = self.sent.lock() {
+                sent.push((kind, url.to_owned(), alert.id.clone()));
+            }
+            self.script
+                .lock()
+                .ok()
+                .and_then(|mut s| s.pop_front())
+                .unwrap_or(Outcome::Delivered)
+        })
+    }
+
+    fn policy(&self) -> Policy {
+        Policy {
+            allow_http_loopback: true,
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! A tenant's alert channels end to end (#28), through `cargo lambda watch`, the pump and the
+//! messenger emulator (which plays Slack, Discord and a generic webhook receiver, 429s and
+//! deleted webhooks included): channels created over the admin API (the SSRF guard refusing
+//! what it must), a test alert, routes, and a heartbeat outage and recovery delivered along
+//! them — a deleted Discord webhook falling back to Slack, Slack's 429 waited out, the
+//! recovery signed to the generic webhook.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use lookout_tests::support::{alerts_pump, app_events_pump, live, Live};
+
+use crate::harness::scheduled_event;
+
+/// An admin request with a JSON body (`POST`, `PUT`, `DELETE`): status and JSON reply.
+async fn admin(l: &Live, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let resp = Live::http()
+        .request(method, format!("{}{path}", l.base))
+        .header("authorization", format!("Bearer {}", l.admin_token))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn admin_get(l: &Live, path: &str, tenant: &str) -> Value {
+    let bearer = format!("Bearer {}", l.admin_token);
+    let (status, body) = l
+        .get(path, &[("tenant", tenant)], &[("authorization", &bearer)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn create(l: &Live, tenant: &str, kind: &str, url: &str) -> Value {
+    let (status, body) = admin(
+        l,
+        "POST",
+        "/admin/alert_channels",
+        &json!({"tenant": tenant, "kind": kind, "name": format!("{kind} of {tenant}"), "url": url}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// Pumps the app-events and alerts queues until `done` holds (at most 90 s).
+async fn pump_until<F, Fut>(l: &Live, what: &str, mut done: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<Value>>,
+{
+    let mut events = app_events_pump(l).await;
+    let mut alerts = alerts_pump(l).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        events.tick(chrono::Utc::now()).await;
+        alerts.tick(chrono::Utc::now()).await;
+        if let Some(v) = done().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What the emulator received for `service` at `address` whose text contains `needle`.
+async fn received(l: &Live, service: &str, address: &str, needle: &str) -> Vec<Value> {
+    l.emulator_received()
+        .await
+        .into_iter()
+        .filter(|r| r.messenger == service && r.address == address && r.text.contains(needle))
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn e2e_channels_routes_fallback_and_signed_webhooks() {
+    let l = live().await;
+    let tenant = format!("al{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let emu = l.emulator_url();
+
+    // The guard: metadata, private and http URLs are refused, nothing stored.
+    for bad in [
+        "http://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.1/hook",
+        "https://[fd00::1]/hook",
+        "https://0xa9fea9fe/hook",
+    ] {
+        let (status, body) = admin(
+            &l,
+            "POST",
+            "/admin/alert_channels",
+            &json!({"tenant": tenant, "kind": "webhook", "name": "x", "url": bad}),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().starts_with("url refused"),
+            "{body}"
+        );
+    }
+    let (status, body) = admin(
+        &l,
+        "POST",
+        "/admin/alert_channels",
+        &json!({"tenant": tenant, "kind": "slack", "name": "x", "url": "https://example.com/services/T/B/x"}),
+    )
+    .await;
+    assert_eq!(status, 400, "a Slack channel is on hooks.slack.com: {body}");
+    assert!(
+        admin_get(&l, "/admin/alert_channels", &tenant).await["channels"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // A host name that resolves to a private address passes the syntax check but is refused
+    // when the alert is sent (resolved, then checked, then pinned).
+    let local = create(&l, &tenant, "webhook", "https://localhost/hook").await;
+    let (status, outcome) = admin(
+        &l,
+        "POST",
+        "/admin/alert_channels/test",
+        &json!({"tenant": tenant, "id": local["id"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{outcome}");
+    assert_eq!(outcome["outcome"], json!("failed"), "{outcome}");
+    assert!(
+        outcome["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a public address"),
+        "{outcome}"
+    );
+    let (status, _) = admin(
+        &l,
+        "DELETE",
+        "/admin/alert_channels",
+        &json!({"tenant": tenant, "id": local["id"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Three channels on the emulator: Slack, a deleted Discord webhook, a signed webhook.
+    let slack_secret = format!("s3cr3t{tenant}");
+    let slack = create(
+        &l,
+        &tenant,
+        "slack",
+        &format!("{emu}/slack/services/T{tenant}/B1/{slack_secret}"),
+    )
+    .await;
+    let discord = create(
+        &l,
+        &tenant,
+        "discord",
+        &format!("{emu}/discord/api/webhooks/{tenant}/deleted-token"),
+    )
+    .await;
+    let hook = create(&l, &tenant, "webhook", &format!("{emu}/webhook/{tenant}")).await;
+    let signing_secret = hook["signing_secret"].as_str().unwrap().to_owned();
+    assert!(signing_secret.starts_with("whsec_"));
+    // Listed masked: no secret, not the whole URL.
+    let listed = admin_get(&l, "/admin/alert_channels", &tenant).await;
+    let text = listed.to_string();
+    assert!(
+        !text.contains(&slack_secret) && !text.contains("whsec_"),
+        "{listed}"
+    );
+    assert_eq!(listed["channels"].as_array().unwrap().len(), 3);
+
+    // The console's "send test alert".
+    let (status, outcome) = admin(
+        &l,
+        "POST",
+        "/admin/alert_channels/test",
+        &json!({"tenant": tenant, "id": slack["id"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, outcome.clone()),
+        (200, json!({"delivered": true, "outcome": "delivered"}))
+    );
+    let slack_address = format!("T{tenant}/B1");
+    assert_eq!(
+        received(&l, "slack", &slack_address, "Test alert")
+            .await
+            .len(),
+        1
+    );
+
+    // Routes: outages (critical) to the Discord webhook, falling back to Slack; the rest to
+    // the signed webhook. A channel of no tenant's is refused.
+    let (status, body) = admin(
+        &l,
+        "PUT",
+        "/admin/alert_routes",
+        &json!({"tenant": tenant, "default": ["ch_00000000000000ff"]}),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    let routes = json!({
+        "default": [hook["id"]],
+        "rules": [{"kind": "heartbeat", "min_level": "critical", "channels": [discord["id"], slack["id"]]}],
+    });
+    let (status, body) = admin(
+        &l,
+        "PUT",
+        "/admin/alert_routes",
+        &json!({"tenant": tenant, "default": routes["default"], "rules": routes["rules"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = admin(
+        &l,
+        "DELETE",
+        "/admin/alert_channels",
+        &json!({"tenant": tenant, "id": slack["id"]}),
+    )
+    .await;
+    assert_eq!(status, 409, "a routed channel stays: {body}");
+
+    // An app of the tenant beats, then falls silent: the scanner's transition opens an
+    // incident, which raises the tenant's alert. Slack's first answer is a 429.
+    let key = l.issue_key(&tenant).await;
+    let (status, _) = l
+        .post(
+            "/api/apps/",
+            &key,
+            &json!({"app_id": "svc", "message": "OK"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = Live::http()
+        .post(format!("{emu}/_fail"))
+        .json(&json!({"messenger": "slack", "status": 429, "times": 1}))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!(status, 200);
+    let later = lookout_core::time::Timestamp::now()
+        .plus_millis(600_000)
+        .unwrap()
+        .to_rfc3339();
+    let (status, error, report) = l.invoke("scan-silent-apps", &scheduled_event(&later)).await;
+    assert_eq!((status, error), (200, None), "{report}");
+    let delivered = pump_until(&l, "the DOWN alert in Slack", || async {
+        received(&l, "slack", &slack_address, "svc is DOWN")
+            .await
+            .into_iter()
+            .find(|r| r["accepted"] == json!(true))
+    })
+    .await;
+    assert!(
+        delivered["body"]["blocks"].is_array(),
+        "Block Kit: {delivered}"
+    );
+    // Discord answered 404 (deleted webhook) once; Slack 429 once, then took it.
+    let discord_tries = received(&l, "discord", &tenant, "").await;
+    assert_eq!(discord_tries.len(), 1, "{discord_tries:?}");
+    assert_eq!(discord_tries[0]["status"], json!(404));
+    let slack_tries: Vec<u64> = received(&l, "slack", &slack_address, "svc is DOWN")
+        .await
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(slack_tries, [429, 200]);
+    let failures = admin_get(&l, "/admin/alert_failures", &tenant).await;
+    let failures = failures["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0]["channel_id"], discord["id"]);
+    assert_eq!(failures[0]["fell_back_to"], slack["id"]);
+    assert!(
+        failures[0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("HTTP 404"),
+        "{failures:?}"
+    );
+
+    // The recovery (info) takes the default route: the generic webhook, signed.
+    l.post(
+        "/api/apps/",
+        &key,
+        &json!({"app_id": "svc", "message": "OK:back"}),
+    )
+    .await;
+    let got = pump_until(&l, "the UP alert at the webhook", || async {
+        received(&l, "webhook", &tenant, "")
+            .await
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(got["body"]["title"], json!("svc is back UP"), "{got}");
+    let signature = got["headers"]["lookout-signature"].as_str().unwrap();
+    let now = lookout_core::time::Timestamp::now().unix_seconds();
+    lookout_webhooks::verify(
+        signing_secret.as_bytes(),
+        signature,
+        got["body"].to_string().as_bytes(),
+        now,
+        300,
+    )
+    .unwrap();
+    assert!(received(&l, "slack", &slack_address, "back UP")
+        .await
+        .is_empty());
+}
