@@ -11,8 +11,6 @@ use serde_json::{json, Value};
 
 use lookout_tests::support::{alerts_pump, app_events_pump, live, Live};
 
-use crate::harness::scheduled_event;
-
 /// An admin request with a JSON body (`POST`, `PUT`, `DELETE`): status and JSON reply.
 async fn admin(l: &Live, method: &str, path: &str, body: &Value) -> (u16, Value) {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
@@ -230,17 +228,19 @@ async fn e2e_channels_routes_fallback_and_signed_webhooks() {
     .await;
     assert_eq!(status, 409, "a routed channel stays: {body}");
 
-    // An app of the tenant beats, then falls silent: the scanner's transition opens an
-    // incident, which raises the tenant's alert. Slack's first answer is a 429.
+    // A job of the tenant fails: the transition opens an incident, which raises the tenant's
+    // alert. (A failed run, not the scanner: a scan of this shared stack would fold other
+    // tests' transitions into one digest mail.) A week's period: no scan marks it down.
+    // Slack's first answer is a 429.
     let key = l.issue_key(&tenant).await;
-    let (status, _) = l
-        .post(
-            "/api/apps/",
-            &key,
-            &json!({"app_id": "svc", "message": "OK"}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let (status, body) = admin(
+        &l,
+        "POST",
+        "/admin/heartbeat_apps",
+        &json!({"tenant": tenant, "app_id": "svc", "period_seconds": 604_800}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
     let (status, _) = Live::http()
         .post(format!("{emu}/_fail"))
         .json(&json!({"messenger": "slack", "status": 429, "times": 1}))
@@ -249,12 +249,18 @@ async fn e2e_channels_routes_fallback_and_signed_webhooks() {
         .map(|r| (r.status().as_u16(), ()))
         .unwrap();
     assert_eq!(status, 200);
-    let later = lookout_core::time::Timestamp::now()
-        .plus_millis(600_000)
-        .unwrap()
-        .to_rfc3339();
-    let (status, error, report) = l.invoke("scan-silent-apps", &scheduled_event(&later)).await;
-    assert_eq!((status, error), (200, None), "{report}");
+    let (status, failed) = l
+        .post(
+            "/api/apps/fail",
+            &key,
+            &json!({"app_id": "svc", "exit_code": 2}),
+        )
+        .await;
+    assert_eq!(
+        (status, &failed["state"]),
+        (200, &json!("down")),
+        "{failed}"
+    );
     let delivered = pump_until(&l, "the DOWN alert in Slack", || async {
         received(&l, "slack", &slack_address, "svc is DOWN")
             .await
@@ -290,12 +296,14 @@ async fn e2e_channels_routes_fallback_and_signed_webhooks() {
     );
 
     // The recovery (info) takes the default route: the generic webhook, signed.
-    l.post(
-        "/api/apps/",
-        &key,
-        &json!({"app_id": "svc", "message": "OK:back"}),
-    )
-    .await;
+    let (status, back) = l
+        .post(
+            "/api/apps/exit",
+            &key,
+            &json!({"app_id": "svc", "exit_code": 0}),
+        )
+        .await;
+    assert_eq!((status, &back["state"]), (200, &json!("up")), "{back}");
     let got = pump_until(&l, "the UP alert at the webhook", || async {
         received(&l, "webhook", &tenant, "")
             .await
