@@ -102,6 +102,8 @@ ROUTES: list[tuple[str, str]] = [
     ("GET", "/admin/alert_routes"),
     ("PUT", "/admin/alert_routes"),
     ("GET", "/admin/alert_failures"),
+    ("GET", "/ack/{token}"),
+    ("POST", "/ack/{token}"),
     ("POST", "/admin/apps"),
     ("GET", "/admin/apps"),
     ("PUT", "/admin/apps"),
@@ -882,6 +884,12 @@ class Smoke:
                           query={"tenant": self.name})
         self.r.expect("GET /admin/alert_failures", reply, 200,
                       ("a list", lambda j: isinstance(j["failures"], list)))
+        # An acknowledgement link that Lookout did not sign: a page saying so, nothing done.
+        forged = "c21va2UKaW5jCjk5OTk5OTk5OTk.0123456789abcdef0123456789abcdef"
+        for method in ("GET", "POST"):
+            reply = self.call(method, f"/ack/{forged}")
+            self.r.expect(f"{method} /ack/<forged token>", reply, 404,
+                          ("an HTML page saying so", lambda _, r=reply: "not valid" in r.text))
 
     def incidents(self) -> None:
         name = self.name

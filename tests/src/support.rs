@@ -737,7 +737,8 @@ pub async fn app_events_pump(l: &Live) -> lookout_dev::pump::Pump {
 }
 
 /// The local event pump for this live stack's alerts queue only (tenant alerts →
-/// `deliver-alerts`), no long polling. Several may run at once: each message is taken once.
+/// `deliver-alerts`) and the alerts' schedule group (their repeats), no long polling. Several
+/// may run at once: each message is taken once.
 pub async fn alerts_pump(l: &Live) -> lookout_dev::pump::Pump {
     let functions = template()
         .functions()
@@ -747,6 +748,8 @@ pub async fn alerts_pump(l: &Live) -> lookout_dev::pump::Pump {
         .collect();
     let mut config = lookout_dev::pump::PumpConfig::new(l.stack.clone(), functions, l.base.clone());
     config.sqs_wait_seconds = 0;
+    // The repeats of unacknowledged alerts.
+    config.schedule_group = Some(l.stack.schedule_groups["AlertsScheduleGroup"].clone());
     let sdk = moto::sdk_config(&l.moto).await;
     lookout_dev::pump::Pump::new(config, &sdk).unwrap()
 }

@@ -132,6 +132,10 @@ pub struct ChannelRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_sealed: Option<String>,
     pub created_at: Timestamp,
+    /// The API's public origin the admin created it through (`https://host`): where its
+    /// alerts' acknowledgement links go when the stack has no `ConsoleUrl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl ChannelRecord {
@@ -160,6 +164,7 @@ impl ChannelRecord {
             url_masked: mask(&ch.url),
             secret_sealed: None,
             created_at: Timestamp::now(),
+            origin: None,
         }
     }
 

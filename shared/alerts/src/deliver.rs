@@ -15,9 +15,16 @@
 //!   (the service may have it), and the next channel takes over.
 //!
 //! When the chain is used up (or empty: no route), the alert is done.
+//!
+//! An alert that needs someone (`ack_incident`) carries a signed acknowledgement link, and,
+//! when its rule repeats or escalates ([`Rule::follow_up`]), its next repeat is scheduled once
+//! it is done: a repeat is the same alert with `round` set, delivered under its own id
+//! (`<alert id>-r<round>`) to the chain of the escalation step it reached, if its incident is
+//! still open when it fires (else nothing, and nothing more is scheduled).
 
 use std::time::Duration;
 
+use lookout_core::auth::sha256_hex;
 use lookout_core::events::TenantAlert;
 use lookout_core::time::{Clock, Timestamp};
 use lookout_webhooks::{Alert, Outcome};
@@ -25,7 +32,9 @@ use lookout_webhooks::{Alert, Outcome};
 use crate::channel::{ChannelId, ChannelRecord};
 use crate::delivery::{FailureRecord, StepRecord, StepStatus, RETENTION_DAYS};
 use crate::error::AlertError;
+use crate::followup::{FollowUps, IncidentState};
 use crate::render::render;
+use crate::routes::Rule;
 use crate::seal::Sealer;
 use crate::sender::ChannelSender;
 use crate::store::AlertStore;
@@ -38,6 +47,10 @@ const LEASE_MS: i64 = 60_000;
 const BACKOFF_BASE: Duration = Duration::from_secs(30);
 /// Longest retry delay (the service's `Retry-After` included).
 const MAX_DELAY: Duration = Duration::from_secs(900);
+/// How long an acknowledgement link works.
+pub const ACK_LINK_DAYS: i64 = 7;
+/// The earliest a repeat is scheduled from now (one already due goes out this soon).
+const MIN_SCHEDULE_AHEAD_MS: i64 = 60_000;
 
 /// What [`deliver`] reads and writes through.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +59,13 @@ pub struct DeliverPorts<'a> {
     pub sender: &'a dyn ChannelSender,
     pub sealer: &'a Sealer,
     pub clock: &'a dyn Clock,
+    /// Where repeats are scheduled; `None`: alerts never repeat.
+    pub follow_ups: Option<&'a dyn FollowUps>,
+    /// Whether an alert's incident still needs someone; `None`: repeats are dropped.
+    pub incidents: Option<&'a dyn IncidentState>,
+    /// The API's public base URL (`https://…`, no trailing slash) the acknowledgement links
+    /// go to (`<base>/ack/<token>`); `None`: no links.
+    pub ack_base: Option<&'a str>,
 }
 
 /// What becomes of the message.
@@ -57,14 +77,102 @@ pub enum DeliverOutcome {
     RetryAfter(Duration),
 }
 
-/// Delivers `alert` along its tenant's chain (see the module docs).
+/// Delivers `alert` along its tenant's chain, then schedules its next repeat (see the module
+/// docs).
 pub async fn deliver(
     ports: &DeliverPorts<'_>,
     alert: &TenantAlert,
 ) -> Result<DeliverOutcome, AlertError> {
     let routes = ports.store.routes(&alert.tenant).await?;
-    let chain = routes.chain_for(alert).to_vec();
-    let rendered = render(alert);
+    let rule = routes.rule_for(alert);
+    let round = alert.round.unwrap_or(0);
+    let mut sent = alert.clone();
+    let chain = if round == 0 {
+        routes.chain_for(alert).to_vec()
+    } else {
+        // A repeat: only while its incident still needs someone, and its rule still repeats.
+        let (Some(incident), Some(state)) = (alert.ack_incident.as_deref(), ports.incidents) else {
+            return Ok(DeliverOutcome::Done);
+        };
+        let Some(next) = rule.and_then(|r| r.follow_up(round)) else {
+            return Ok(DeliverOutcome::Done);
+        };
+        if !state.is_open(incident).await? {
+            tracing::info!(tenant = %alert.tenant, alert_id = %alert.alert_id, round, "acknowledged or resolved: no more repeats");
+            return Ok(DeliverOutcome::Done);
+        }
+        sent.alert_id = format!("{}-r{round}", alert.alert_id);
+        sent.title = if next.step > 0 {
+            format!("Escalated (step {}): {}", next.step, alert.title)
+        } else {
+            format!("Repeat {round}: {}", alert.title)
+        };
+        rule.map(|r| r.chain_at(next.step).to_vec())
+            .unwrap_or_default()
+    };
+    let mut rendered = render(&sent);
+    rendered.ack_url = ack_url(ports, alert);
+    let outcome = deliver_chain(ports, &sent, &chain, &rendered).await?;
+    if outcome == DeliverOutcome::Done {
+        schedule_next(ports, alert, rule, round).await?;
+    }
+    Ok(outcome)
+}
+
+/// The signed link that acknowledges `alert`'s incident, for an alert that needs someone, on
+/// the stack's public base URL (else each channel's origin, [`send_step`]).
+fn ack_url(ports: &DeliverPorts<'_>, alert: &TenantAlert) -> Option<String> {
+    let (base, incident) = (ports.ack_base?, alert.ack_incident.as_deref()?);
+    Some(ack_link(ports, base, &alert.tenant, incident))
+}
+
+fn ack_link(ports: &DeliverPorts<'_>, base: &str, tenant: &str, incident: &str) -> String {
+    let expires = ports.clock.now().unix_seconds() + ACK_LINK_DAYS * 86_400;
+    let token = ports.sealer.ack_token(tenant, incident, expires);
+    format!("{}/ack/{token}", base.trim_end_matches('/'))
+}
+
+/// Schedules the repeat after `round` of `alert`, if it needs someone and its rule repeats.
+async fn schedule_next(
+    ports: &DeliverPorts<'_>,
+    alert: &TenantAlert,
+    rule: Option<&Rule>,
+    round: u32,
+) -> Result<(), AlertError> {
+    let (Some(follow_ups), Some(_), Some(rule)) =
+        (ports.follow_ups, alert.ack_incident.as_deref(), rule)
+    else {
+        return Ok(());
+    };
+    let Some(next) = rule.follow_up(round + 1) else {
+        return Ok(());
+    };
+    let due = alert
+        .at
+        .plus_millis(i64::from(next.after_minutes) * 60_000)
+        .ok_or_else(|| AlertError::Invalid("repeat beyond the year 9999".into()))?;
+    let earliest = ports
+        .clock
+        .now()
+        .plus_millis(MIN_SCHEDULE_AHEAD_MS)
+        .unwrap_or(due);
+    let at = due.max(earliest);
+    let mut repeat = alert.clone();
+    repeat.round = Some(next.round);
+    let key = &sha256_hex(format!("{}\n{}", alert.tenant, alert.alert_id).as_bytes())[..24];
+    let name = format!("alert-{key}-r{}", next.round);
+    follow_ups.schedule(&name, &repeat, at).await?;
+    tracing::info!(tenant = %alert.tenant, alert_id = %alert.alert_id, round = next.round, step = next.step, %at, "repeat scheduled");
+    Ok(())
+}
+
+/// Delivers `alert` (its id and title as sent) along `chain`.
+async fn deliver_chain(
+    ports: &DeliverPorts<'_>,
+    alert: &TenantAlert,
+    chain: &[ChannelId],
+    rendered: &Alert,
+) -> Result<DeliverOutcome, AlertError> {
     let (tenant, id) = (alert.tenant.as_str(), alert.alert_id.as_str());
     let mut n: u32 = 0;
     // Each pass either moves to the next step or re-reads one another consumer changed; a
@@ -116,7 +224,8 @@ pub async fn deliver(
             continue;
         }
         let attempt = step.attempts + 1;
-        let (outcome, label) = send_step(ports, tenant, &step.channel_id, &rendered).await;
+        let ack = alert.ack_incident.as_deref();
+        let (outcome, label) = send_step(ports, tenant, &step.channel_id, rendered, ack).await;
         let now = ports.clock.now();
         let mut done = claimed.clone();
         done.attempts = attempt;
@@ -201,6 +310,7 @@ async fn send_step(
     tenant: &str,
     id: &ChannelId,
     alert: &Alert,
+    ack_incident: Option<&str>,
 ) -> (Outcome, String) {
     let channel = match ports.store.channel(tenant, id).await {
         Ok(Some(c)) => c,
@@ -232,9 +342,15 @@ async fn send_step(
             )
         }
     };
+    let mut alert = alert.clone();
+    if let (None, Some(incident), Some(origin)) =
+        (&alert.ack_url, ack_incident, channel.origin.as_deref())
+    {
+        alert.ack_url = Some(ack_link(ports, origin, tenant, incident));
+    }
     let outcome = ports
         .sender
-        .send(kind, &url, alert, secret.as_deref())
+        .send(kind, &url, &alert, secret.as_deref())
         .await;
     (outcome, label)
 }

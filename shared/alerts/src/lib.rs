@@ -21,6 +21,7 @@ mod deliver;
 mod delivery;
 mod deps;
 mod error;
+mod followup;
 mod manage;
 mod render;
 mod routes;
@@ -32,16 +33,19 @@ mod store;
 mod tests;
 
 pub use channel::{ChannelId, ChannelRecord, ChannelView, NewChannel, MAX_CHANNELS};
-pub use deliver::{deliver, DeliverOutcome, DeliverPorts, MAX_ATTEMPTS};
+pub use deliver::{deliver, DeliverOutcome, DeliverPorts, ACK_LINK_DAYS, MAX_ATTEMPTS};
 pub use delivery::{FailureView, StepRecord, StepStatus};
 pub use deps::{AlertAdminDeps, ChannelDeps};
 pub use error::AlertError;
+pub use followup::{
+    FollowUps, IncidentState, MemoryFollowUps, MemoryIncidents, SchedulerFollowUps,
+};
 pub use manage::{
     create_channel, delete_channel, failures, list_channels, put_routes, routes, test_channel,
     CreatedChannel, TestOutcome,
 };
 pub use render::render;
-pub use routes::{Routes, Rule, MAX_CHAIN, MAX_RULES};
-pub use seal::Sealer;
+pub use routes::{FollowUp, Routes, Rule, MAX_CHAIN, MAX_ESCALATION, MAX_ROUNDS, MAX_RULES};
+pub use seal::{Sealer, MAX_ACK_TOKEN};
 pub use sender::{policy_from_env, ChannelSender, ScriptedSender, WebhookSender};
 pub use store::{AlertStore, DynamoAlerts, MemoryAlerts};

@@ -27,12 +27,14 @@ pub struct CreatedChannel {
 }
 
 /// Stores `new` as a channel of `tenant`: the URL sealed, a generic webhook with a new signing
-/// secret. At most [`MAX_CHANNELS`] per tenant.
+/// secret, `origin` the API's public origin it was created through. At most [`MAX_CHANNELS`]
+/// per tenant.
 pub async fn create_channel(
     store: &dyn AlertStore,
     sealer: &Sealer,
     tenant: &Tenant,
     new: &NewChannel,
+    origin: Option<&str>,
     now: Timestamp,
 ) -> Result<CreatedChannel, AlertError> {
     if store.channels(tenant.as_str()).await?.len() >= MAX_CHANNELS {
@@ -43,6 +45,7 @@ pub async fn create_channel(
     let sealed = sealer.seal(new.url.as_bytes(), &context)?;
     let mut rec = ChannelRecord::new(tenant, id, new, sealed);
     rec.created_at = now;
+    rec.origin = origin.map(|o| o.trim_end_matches('/').to_owned());
     let secret = (new.kind == ChannelKind::Webhook).then(|| {
         let mut bytes = [0_u8; 32];
         rand::rng().fill_bytes(&mut bytes);

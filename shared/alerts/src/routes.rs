@@ -1,6 +1,12 @@
 //! A tenant's routes: which channels get which alert (pure). Rules are tried in order; the
 //! first whose every given condition holds names the chain, else the default chain does. The
 //! chain's first channel gets the alert, each next one is the fallback of the one before.
+//!
+//! A rule may also say what happens while nobody acknowledges an alert that needs someone (an
+//! outage, a new incident): it repeats every `repeat_minutes`, and every
+//! `escalate_after_minutes` it moves one step down the rule's `escalation` list (each step a
+//! chain of its own), staying on the last. [`Rule::follow_up`] says when the next repeat is due
+//! and on which step; at most [`MAX_ROUNDS`] repeats.
 
 use std::collections::BTreeSet;
 
@@ -16,9 +22,15 @@ pub const MAX_RULES: usize = 20;
 pub const MAX_CHAIN: usize = 5;
 /// Longest `app` or `tag` of a rule.
 const MAX_MATCH: usize = 128;
+/// Escalation steps of a rule.
+pub const MAX_ESCALATION: usize = 3;
+/// Repeats of one unacknowledged alert.
+pub const MAX_ROUNDS: u32 = 24;
+/// Bounds of `repeat_minutes` and `escalate_after_minutes` (a day at most).
+const MINUTES: std::ops::RangeInclusive<u32> = 1..=1440;
 
 /// One rule: the conditions an alert meets (each optional) and the chain it then goes to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,9 +43,70 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     pub channels: Vec<ChannelId>,
+    /// Repeat an unacknowledged alert this often.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_minutes: Option<u32>,
+    /// Move one escalation step down this often while unacknowledged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate_after_minutes: Option<u32>,
+    /// The escalation steps, each a chain (first channel and its fallbacks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalation: Vec<Vec<ChannelId>>,
+}
+
+/// When an unacknowledged alert's next repeat is due, and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// Which repeat (from 1).
+    pub round: u32,
+    /// Minutes after the alert.
+    pub after_minutes: u32,
+    /// The escalation step (0: the rule's own chain).
+    pub step: usize,
 }
 
 impl Rule {
+    /// The `round`-th repeat of an alert this rule routed (see the module docs), or `None`
+    /// when the rule neither repeats nor escalates, or the repeats are used up. Repeats come
+    /// every `repeat_minutes` (else every `escalate_after_minutes`); each is on the step
+    /// reached by then.
+    pub fn follow_up(&self, round: u32) -> Option<FollowUp> {
+        let every = self.repeat_minutes.or(self.escalate_after_minutes)?;
+        if round == 0 || round > MAX_ROUNDS {
+            return None;
+        }
+        let after_minutes = every.saturating_mul(round);
+        let step = match self.escalate_after_minutes {
+            Some(e) if e > 0 && !self.escalation.is_empty() => usize::try_from(after_minutes / e)
+                .unwrap_or(usize::MAX)
+                .min(self.escalation.len()),
+            _ => 0,
+        };
+        // Escalation alone (no repeats): once the last step is reached, nothing more.
+        if self.repeat_minutes.is_none() {
+            let steps = u32::try_from(self.escalation.len()).unwrap_or(u32::MAX);
+            if round > steps {
+                return None;
+            }
+        }
+        Some(FollowUp {
+            round,
+            after_minutes,
+            step,
+        })
+    }
+
+    /// The chain of escalation `step` (0: the rule's own).
+    pub fn chain_at(&self, step: usize) -> &[ChannelId] {
+        match step.checked_sub(1) {
+            None => &self.channels,
+            Some(i) => self
+                .escalation
+                .get(i)
+                .map_or(&self.channels, |c| c.as_slice()),
+        }
+    }
+
     fn matches(&self, alert: &TenantAlert) -> bool {
         self.kind.is_none_or(|k| k == alert.kind)
             && self.min_level.is_none_or(|l| alert.level >= l)
@@ -59,6 +132,11 @@ pub struct Routes {
 }
 
 impl Routes {
+    /// The rule that routes `alert` (`None`: the default chain does).
+    pub fn rule_for(&self, alert: &TenantAlert) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.matches(alert))
+    }
+
     /// The chain `alert` goes to.
     pub fn chain_for(&self, alert: &TenantAlert) -> &[ChannelId] {
         self.rules
@@ -71,7 +149,11 @@ impl Routes {
     pub fn channel_ids(&self) -> BTreeSet<&ChannelId> {
         self.default
             .iter()
-            .chain(self.rules.iter().flat_map(|r| r.channels.iter()))
+            .chain(
+                self.rules
+                    .iter()
+                    .flat_map(|r| r.channels.iter().chain(r.escalation.iter().flatten())),
+            )
             .collect()
     }
 
@@ -84,6 +166,29 @@ impl Routes {
         check_chain("default", &self.default, true)?;
         for (i, rule) in self.rules.iter().enumerate() {
             check_chain(&format!("rules[{i}].channels"), &rule.channels, false)?;
+            if rule.escalation.len() > MAX_ESCALATION {
+                return Err(AlertError::Invalid(format!(
+                    "rules[{i}].escalation has at most {MAX_ESCALATION} steps"
+                )));
+            }
+            for (j, step) in rule.escalation.iter().enumerate() {
+                check_chain(&format!("rules[{i}].escalation[{j}]"), step, false)?;
+            }
+            for (what, v) in [
+                ("repeat_minutes", rule.repeat_minutes),
+                ("escalate_after_minutes", rule.escalate_after_minutes),
+            ] {
+                if v.is_some_and(|m| !MINUTES.contains(&m)) {
+                    return Err(AlertError::Invalid(format!(
+                        "rules[{i}].{what} must be 1 to 1440"
+                    )));
+                }
+            }
+            if rule.escalation.is_empty() != rule.escalate_after_minutes.is_none() {
+                return Err(AlertError::Invalid(format!(
+                    "rules[{i}]: escalation and escalate_after_minutes go together"
+                )));
+            }
             for (what, v) in [("app", &rule.app), ("tag", &rule.tag)] {
                 if let Some(v) = v {
                     if v.is_empty() || v.chars().count() > MAX_MATCH {

@@ -4,20 +4,34 @@
 //! random nonce per value, and the tenant and channel id as associated data, so a sealed value
 //! copied to another channel or tenant does not open. Stored as `v1.<base64url(nonce ‖
 //! ciphertext ‖ tag)>`.
+//!
+//! The same secret signs the acknowledgement links in alerts ([`Sealer::ack_token`]):
+//! `<base64url(tenant \n incident \n expiry)>.<128 bits of HMAC-SHA256, hex>` under a key of
+//! its own derived from it. Without the secret no link can be made; a link names one incident
+//! and stops working at its expiry.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use lookout_core::config;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::digest::{digest, SHA256};
+use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::AlertError;
 
 const PREFIX: &str = "v1.";
 
-/// Seals and opens channel secrets.
+/// Hex characters of an acknowledgement link's signature.
+const ACK_SIG_HEX: usize = 32;
+/// Longest acknowledgement token taken.
+pub const MAX_ACK_TOKEN: usize = 600;
+
+/// Seals and opens channel secrets, and signs and checks acknowledgement links.
 #[derive(Clone)]
-pub struct Sealer([u8; 32]);
+pub struct Sealer {
+    aead: [u8; 32],
+    ack: [u8; 32],
+}
 
 impl std::fmt::Debug for Sealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -28,10 +42,54 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// The key derived from the secret's value.
     pub fn from_secret(secret: &str) -> Self {
-        let d = digest(&SHA256, format!("lookout-alerts-seal\n{secret}").as_bytes());
-        let mut key = [0_u8; 32];
-        key.copy_from_slice(d.as_ref());
-        Self(key)
+        let derive = |label: &str| {
+            let d = digest(&SHA256, format!("{label}\n{secret}").as_bytes());
+            let mut key = [0_u8; 32];
+            key.copy_from_slice(d.as_ref());
+            key
+        };
+        Self {
+            aead: derive("lookout-alerts-seal"),
+            ack: derive("lookout-alerts-ack"),
+        }
+    }
+
+    fn ack_sig(&self, payload: &str) -> String {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.ack);
+        let tag = hmac::sign(&key, payload.as_bytes());
+        hex::encode(tag.as_ref())[..ACK_SIG_HEX].to_owned()
+    }
+
+    /// A token that acknowledges `tenant`'s `incident` until `expires_unix` (seconds).
+    pub fn ack_token(&self, tenant: &str, incident: &str, expires_unix: i64) -> String {
+        let payload = URL_SAFE_NO_PAD.encode(format!("{tenant}\n{incident}\n{expires_unix}"));
+        let sig = self.ack_sig(&payload);
+        format!("{payload}.{sig}")
+    }
+
+    /// The (tenant, incident) a token names, if its signature holds and it has not expired at
+    /// `now_unix`.
+    pub fn open_ack(&self, token: &str, now_unix: i64) -> Option<(String, String)> {
+        if token.len() > MAX_ACK_TOKEN {
+            return None;
+        }
+        let (payload, sig) = token.rsplit_once('.')?;
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.ack);
+        let full = hmac::sign(&key, payload.as_bytes());
+        let want = hex::encode(full.as_ref());
+        // Compared in constant time (every byte, whatever differs first).
+        let differs = sig
+            .bytes()
+            .zip(want.bytes().take(ACK_SIG_HEX))
+            .fold(0_u8, |acc, (a, b)| acc | (a ^ b));
+        if sig.len() != ACK_SIG_HEX || differs != 0 {
+            return None;
+        }
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let mut parts = text.splitn(3, '\n');
+        let (tenant, incident, expires) = (parts.next()?, parts.next()?, parts.next()?);
+        let expires: i64 = expires.parse().ok()?;
+        (now_unix <= expires).then(|| (tenant.to_owned(), incident.to_owned()))
     }
 
     /// The secret named by `ALERTS_SECRET_ARN`, read from Secrets Manager. An empty or
@@ -58,7 +116,7 @@ impl Sealer {
     }
 
     fn key(&self) -> Result<LessSafeKey, AlertError> {
-        UnboundKey::new(&AES_256_GCM, &self.0)
+        UnboundKey::new(&AES_256_GCM, &self.aead)
             .map(LessSafeKey::new)
             .map_err(|_| AlertError::Sealed)
     }

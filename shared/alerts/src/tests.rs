@@ -1,5 +1,7 @@
 //! Unit tests on the in-memory store and a scripted sender.
 
+mod followup;
+
 use std::time::Duration;
 
 use lookout_core::auth::Tenant;
@@ -17,15 +19,20 @@ use crate::sender::ScriptedSender;
 use crate::store::{AlertStore, MemoryAlerts};
 use crate::AlertError;
 
-const LOOPBACK: Policy = Policy {
+pub(super) const LOOPBACK: Policy = Policy {
     allow_http_loopback: true,
 };
 
-fn t0() -> Timestamp {
+pub(super) fn t0() -> Timestamp {
     Timestamp::parse_str("2026-12-07T10:00:00Z").unwrap()
 }
 
-fn alert(id: &str, kind: TenantAlertKind, level: TenantAlertLevel, app: &str) -> TenantAlert {
+pub(super) fn alert(
+    id: &str,
+    kind: TenantAlertKind,
+    level: TenantAlertLevel,
+    app: &str,
+) -> TenantAlert {
     TenantAlert {
         tenant: "acme".into(),
         alert_id: id.into(),
@@ -37,17 +44,19 @@ fn alert(id: &str, kind: TenantAlertKind, level: TenantAlertLevel, app: &str) ->
         tags: vec!["db".into()],
         url: None,
         at: t0(),
+        ack_incident: None,
+        round: None,
     }
 }
 
-fn sealer() -> Sealer {
+pub(super) fn sealer() -> Sealer {
     Sealer::from_secret("0123456789abcdef0123456789abcdef-test")
 }
 
-async fn channel(store: &MemoryAlerts, kind: &str, url: &str) -> ChannelId {
+pub(super) async fn channel(store: &MemoryAlerts, kind: &str, url: &str) -> ChannelId {
     let tenant = Tenant::parse("acme").unwrap();
     let new = NewChannel::parse(kind, kind, url, LOOPBACK).unwrap();
-    let made = create_channel(store, &sealer(), &tenant, &new, t0())
+    let made = create_channel(store, &sealer(), &tenant, &new, None, t0())
         .await
         .unwrap();
     ChannelId::parse(&made.channel.id).unwrap()
@@ -149,6 +158,7 @@ fn the_first_matching_rule_names_the_chain_else_the_default() {
                 app: None,
                 tag: None,
                 channels: vec![a.clone(), b.clone()],
+                ..Rule::default()
             },
             Rule {
                 kind: None,
@@ -156,6 +166,7 @@ fn the_first_matching_rule_names_the_chain_else_the_default() {
                 app: None,
                 tag: Some("db".into()),
                 channels: vec![b.clone()],
+                ..Rule::default()
             },
         ],
     };
@@ -196,6 +207,7 @@ fn the_first_matching_rule_names_the_chain_else_the_default() {
             app: None,
             tag: None,
             channels: vec![],
+            ..Rule::default()
         }],
     };
     assert!(empty_rule.validate().is_err());
@@ -212,6 +224,9 @@ fn ports<'a>(
         sender,
         sealer,
         clock,
+        follow_ups: None,
+        incidents: None,
+        ack_base: None,
     }
 }
 

@@ -129,6 +129,11 @@ pub mod names {
     /// `true` on a local stack only: webhook channels may also be `http://127.0.0.1:<port>`
     /// (the messenger emulator). Never set on AWS (the template's default is `false`).
     pub const ALERT_WEBHOOKS_ALLOW_LOOPBACK: &str = "ALERT_WEBHOOKS_ALLOW_LOOPBACK";
+    /// Where repeats of unacknowledged alerts are scheduled (EventBridge Scheduler).
+    pub const ALERTS_SCHEDULE_GROUP: &str = "ALERTS_SCHEDULE_GROUP";
+    pub const ALERTS_SCHEDULER_ROLE_ARN: &str = "ALERTS_SCHEDULER_ROLE_ARN";
+    pub const ALERTS_QUEUE_ARN: &str = "ALERTS_QUEUE_ARN";
+    pub const ALERTS_DLQ_ARN: &str = "ALERTS_DLQ_ARN";
 }
 
 #[cfg(test)]

@@ -116,4 +116,12 @@ pub struct TenantAlert {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     pub at: Timestamp,
+    /// The incident an acknowledgement of this alert acknowledges: set on what needs someone
+    /// (an outage, a new incident), not on a recovery. Until it is acknowledged or resolved,
+    /// the alert repeats and escalates as its route says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_incident: Option<String>,
+    /// Set on a repeat: which one, counted from 1 (the alert itself is round 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
 }

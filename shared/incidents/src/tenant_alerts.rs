@@ -97,6 +97,9 @@ pub(crate) fn transition_alert(
         tags: Vec::new(),
         url: console_link(console_url, incident_id),
         at: ev.at,
+        // An outage needs someone; its recovery does not.
+        ack_incident: (ev.kind == TransitionKind::Down).then(|| incident_id.to_owned()),
+        round: None,
     }
 }
 
@@ -117,5 +120,7 @@ pub(crate) fn incident_alert(
         tags: Vec::new(),
         url: console_link(console_url, &incident.id),
         at: incident.first_seen,
+        ack_incident: Some(incident.id.clone()),
+        round: None,
     }
 }

@@ -52,7 +52,16 @@ async fn create(l: &Live, tenant: &str, kind: &str, url: &str) -> Value {
 }
 
 /// Pumps the app-events and alerts queues until `done` holds (at most 90 s).
-async fn pump_until<F, Fut>(l: &Live, what: &str, mut done: F) -> Value
+async fn pump_until<F, Fut>(l: &Live, what: &str, done: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<Value>>,
+{
+    pump_ahead_until(l, what, 0, done).await
+}
+
+/// Pumps as [`pump_until`], firing the alerts' schedules due `ahead_secs` from now.
+async fn pump_ahead_until<F, Fut>(l: &Live, what: &str, ahead_secs: i64, mut done: F) -> Value
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<Value>>,
@@ -61,8 +70,11 @@ where
     let mut alerts = alerts_pump(l).await;
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        events.tick(chrono::Utc::now()).await;
-        alerts.tick(chrono::Utc::now()).await;
+        let now = chrono::Utc::now();
+        events.tick(now).await;
+        alerts
+            .tick(now + chrono::Duration::seconds(ahead_secs))
+            .await;
         if let Some(v) = done().await {
             return v;
         }
@@ -272,6 +284,14 @@ async fn e2e_channels_routes_fallback_and_signed_webhooks() {
         delivered["body"]["blocks"].is_array(),
         "Block Kit: {delivered}"
     );
+    // An outage needs someone: its message carries the signed link to acknowledge it, on the
+    // host the channel was created through.
+    let ack = buttons(&delivered)
+        .into_iter()
+        .find(|e| e["text"]["text"] == json!("Acknowledge"))
+        .and_then(|e| e["url"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no Acknowledge button: {delivered}"));
+    assert!(ack.starts_with(&format!("{}/ack/", l.base)), "{ack}");
     // Discord answered 404 (deleted webhook) once; Slack 429 once, then took it.
     let discord_tries = received(&l, "discord", &tenant, "").await;
     assert_eq!(discord_tries.len(), 1, "{discord_tries:?}");
@@ -325,4 +345,190 @@ async fn e2e_channels_routes_fallback_and_signed_webhooks() {
     assert!(received(&l, "slack", &slack_address, "back UP")
         .await
         .is_empty());
+}
+
+/// The elements of a Slack message's action blocks.
+fn buttons(message: &Value) -> Vec<Value> {
+    message["body"]["blocks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// What the generic webhook receiver `name` got whose title is `title`.
+async fn titled(l: &Live, name: &str, title: &str) -> Option<Value> {
+    received(l, "webhook", name, "")
+        .await
+        .into_iter()
+        .find(|r| r["body"]["title"] == json!(title))
+}
+
+/// The `/ack/<token>` path of an alert's acknowledgement link.
+fn ack_path(link: &str) -> String {
+    let at = link.find("/ack/").expect("an acknowledgement link");
+    link[at..].to_owned()
+}
+
+#[tokio::test]
+async fn e2e_an_unacknowledged_outage_repeats_escalates_and_stops_when_acknowledged_by_link() {
+    let l = live().await;
+    let tenant = format!("ak{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let emu = l.emulator_url();
+    // Generic webhooks only: the other test injects a 429 into the emulator's Slack.
+    let first = format!("first-{tenant}");
+    let oncall = create(&l, &tenant, "webhook", &format!("{emu}/webhook/{first}")).await;
+    let pager = create(
+        &l,
+        &tenant,
+        "webhook",
+        &format!("{emu}/webhook/pager-{tenant}"),
+    )
+    .await;
+    let (status, body) = admin(
+        &l,
+        "PUT",
+        "/admin/alert_routes",
+        &json!({"tenant": tenant, "rules": [{
+            "kind": "heartbeat", "min_level": "critical", "channels": [oncall["id"]],
+            "repeat_minutes": 5, "escalate_after_minutes": 10, "escalation": [[pager["id"]]]
+        }]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let key = l.issue_key(&tenant).await;
+    let (status, body) = admin(
+        &l,
+        "POST",
+        "/admin/heartbeat_apps",
+        &json!({"tenant": tenant, "app_id": "etl", "period_seconds": 604_800}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, failed) = l
+        .post(
+            "/api/apps/fail",
+            &key,
+            &json!({"app_id": "etl", "exit_code": 1}),
+        )
+        .await;
+    assert_eq!(
+        (status, &failed["state"]),
+        (200, &json!("down")),
+        "{failed}"
+    );
+
+    // The alert, with the signed link that acknowledges it.
+    let alert = pump_until(&l, "the DOWN alert", || titled(&l, &first, "etl is DOWN")).await;
+    let ack = alert["body"]["ack_url"].as_str().unwrap().to_owned();
+    // Nobody acknowledges: 5 minutes on, a repeat; 10 minutes on, the escalation to the pager.
+    pump_ahead_until(&l, "the first repeat", 301, || {
+        titled(&l, &first, "Repeat 1: etl is DOWN")
+    })
+    .await;
+    let escalated = pump_ahead_until(&l, "the escalation", 601, || async {
+        received(&l, "webhook", &format!("pager-{tenant}"), "")
+            .await
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(
+        escalated["body"]["title"],
+        json!("Escalated (step 1): etl is DOWN"),
+        "{escalated}"
+    );
+    assert_eq!(
+        ack_path(escalated["body"]["ack_url"].as_str().unwrap())
+            .split('/')
+            .count(),
+        3
+    );
+
+    // The link: GET shows a form and changes nothing; POST acknowledges, by name.
+    let path = ack_path(&ack);
+    let page = Live::http()
+        .get(format!("{}{path}", l.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("<form method=\"post\">"));
+    let done = Live::http()
+        .post(format!("{}{path}", l.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("by=Ana+on+call")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+    assert!(done
+        .text()
+        .await
+        .unwrap()
+        .contains("Acknowledged by Ana on call (alert link)"));
+    let bearer = format!("Bearer {}", l.admin_token);
+    let (_, incidents) = l
+        .get(
+            "/admin/incidents",
+            &[("app", format!("{tenant} etl").as_str())],
+            &[("authorization", &bearer)],
+        )
+        .await;
+    let id = incidents["incidents"][0]["id"].as_str().unwrap().to_owned();
+    let (_, detail) = l
+        .get(
+            "/admin/incident",
+            &[("id", id.as_str())],
+            &[("authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(detail["status"], json!("acknowledged"), "{detail}");
+    assert!(
+        detail["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["by"] == json!("Ana on call (alert link)")),
+        "{detail}"
+    );
+    // A forged or altered link is refused.
+    let forged = format!("{}x", path);
+    let refused = Live::http()
+        .post(format!("{}{forged}", l.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 404);
+
+    // The repeats stop: the next ones fire, find the incident acknowledged, send nothing.
+    let before = l.emulator_received().await.len();
+    let mut alerts = alerts_pump(&l).await;
+    let (mut fired, mut handled) = (0, 0);
+    for ahead in [901, 901, 1201, 1501] {
+        let report = alerts
+            .tick(chrono::Utc::now() + chrono::Duration::seconds(ahead))
+            .await;
+        fired += report.schedules_fired;
+        handled += report.messages_deleted;
+    }
+    // The third repeat was due and taken (else this proves nothing), and no fourth was made.
+    assert!(
+        fired >= 1 && handled >= 1,
+        "fired {fired}, handled {handled}"
+    );
+    let after: Vec<_> = l
+        .emulator_received()
+        .await
+        .into_iter()
+        .skip(before)
+        .filter(|r| r.address == first || r.address == format!("pager-{tenant}"))
+        .collect();
+    assert!(after.is_empty(), "{after:?}");
 }

@@ -174,6 +174,12 @@ const PING_URL: &str =
      of the `ping` scope alone), in the path is the credential, as Healthchecks has it; an \
      unknown UUID or key is a 404 that stores nothing (tests/heartbeats/pings.rs)";
 
+/// Why the alerts' acknowledgement links take no credential headers.
+const ACK_LINK: &str = "the signed, expiring token in the path is the credential (HMAC under \
+     the stack's AlertsSecret, naming one incident): a link in a Slack or Discord message or a \
+     mail, opened by whoever is on call; a token that does not verify is a 404 that reads and \
+     writes nothing (tests/heartbeats/alerts.rs, lookout-alerts unit tests)";
+
 /// Routes of template.yaml that take no credentials, each with the reason.
 pub const EXEMPT: &[(&str, &str, &str, &str)] = &[
     (
@@ -195,6 +201,8 @@ pub const EXEMPT: &[(&str, &str, &str, &str)] = &[
         "/openapi.json",
         "public: the API's description",
     ),
+    ("record-alert-ack", "GET", "/ack/{token}", ACK_LINK),
+    ("record-alert-ack", "POST", "/ack/{token}", ACK_LINK),
     ("record-ping", "GET", "/ping/{proxy+}", PING_URL),
     ("record-ping", "HEAD", "/ping/{proxy+}", PING_URL),
     ("record-ping", "POST", "/ping/{proxy+}", PING_URL),
@@ -328,6 +336,7 @@ impl Handlers {
                 lookout_webhooks::Policy::default(),
             )
             .unwrap(),
+            None,
             lookout_core::time::Timestamp::now(),
         )
         .await

@@ -8,7 +8,7 @@
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
 use lookout_alerts::{create_channel, ChannelSender, NewChannel};
 use lookout_core::auth::Tenant;
-use lookout_http::{parse_json, respond, secret_response, AdminCheck};
+use lookout_http::{parse_json, public_origin, respond, secret_response, AdminCheck};
 use serde::Deserialize;
 
 pub use lookout_alerts::ChannelDeps as Deps;
@@ -32,6 +32,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             &deps.sealer,
             &input.tenant,
             &new,
+            Some(&public_origin(&req, None)),
             deps.base.clock.now(),
         )
         .await?;

@@ -11,4 +11,5 @@ lookout_http::bootstrap_main! {
     "admin-update-alert-routes" => admin_update_alert_routes,
     "admin-send-test-alert" => admin_send_test_alert,
     "deliver-alerts" => deliver_alerts,
+    "record-alert-ack" => record_alert_ack,
 }

@@ -12,13 +12,18 @@ use std::time::Duration;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use lookout_alerts::{deliver, DeliverOutcome, DeliverPorts, DynamoAlerts, Sealer, WebhookSender};
+use lookout_alerts::{
+    deliver, AlertError, DeliverOutcome, DeliverPorts, DynamoAlerts, IncidentState,
+    SchedulerFollowUps, Sealer, WebhookSender,
+};
 use lookout_core::{
     aws, config,
     error::error_chain,
     events::TenantAlert,
     time::{system_clock, SharedClock},
+    BoxFuture, StoreError,
 };
+use lookout_incidents::{IncidentError, IncidentStore, IncidentTable, Status};
 
 #[derive(Debug, Clone)]
 pub struct Deps {
@@ -28,6 +33,36 @@ pub struct Deps {
     pub sqs: aws_sdk_sqs::Client,
     pub queue_url: String,
     pub clock: SharedClock,
+    /// Where repeats of unacknowledged alerts are scheduled.
+    pub follow_ups: Arc<SchedulerFollowUps>,
+    /// Whether an alert's incident is still open (the incidents table, read only).
+    pub incidents: OpenIncidents,
+    /// The API's public base URL, for acknowledgement links (`CONSOLE_URL` without its
+    /// `/console`).
+    pub ack_base: Option<String>,
+}
+
+/// The incidents domain's view of an incident's state.
+#[derive(Debug, Clone)]
+pub struct OpenIncidents(pub IncidentStore);
+
+impl IncidentState for OpenIncidents {
+    fn is_open<'a>(&'a self, incident: &'a str) -> BoxFuture<'a, Result<bool, AlertError>> {
+        Box::pin(async move {
+            match self.0.incidents().get(incident).await {
+                Ok(detail) => Ok(detail.incident.status == Status::Open),
+                Err(IncidentError::IncidentNotFound) => Ok(false),
+                Err(err) => Err(AlertError::Store(StoreError::Call(Box::new(err)))),
+            }
+        })
+    }
+}
+
+/// The API's base URL from the console's (`https://host/console` → `https://host`).
+pub fn ack_base(console_url: Option<&str>) -> Option<String> {
+    let url = console_url?.trim().trim_end_matches('/');
+    let base = url.strip_suffix("/console").unwrap_or(url);
+    (!base.is_empty()).then(|| base.to_owned())
 }
 
 impl Deps {
@@ -40,6 +75,9 @@ impl Deps {
             sqs: aws_sdk_sqs::Client::new(&sdk),
             queue_url: config::required(config::names::ALERTS_QUEUE_URL)?,
             clock: system_clock(),
+            follow_ups: Arc::new(SchedulerFollowUps::from_env(&sdk)?),
+            incidents: OpenIncidents(IncidentStore::from_env(aws::dynamodb(&sdk))?),
+            ack_base: ack_base(config::optional(config::names::CONSOLE_URL).as_deref()),
         })
     }
 
@@ -49,6 +87,9 @@ impl Deps {
             sender: &*self.sender,
             sealer: &self.sealer,
             clock: &*self.clock,
+            follow_ups: Some(&*self.follow_ups),
+            incidents: Some(&self.incidents),
+            ack_base: self.ack_base.as_deref(),
         }
     }
 }

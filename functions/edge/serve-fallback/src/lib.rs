@@ -122,6 +122,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/alert_routes"),
     ("PUT", "/admin/alert_routes"),
     ("GET", "/admin/alert_failures"),
+    ("GET", "/ack/{token}"),
+    ("POST", "/ack/{token}"),
 ];
 
 /// The methods [`ROUTES`] has for `path` (`{param}` matches one segment, a last `{param+}`
