@@ -4,7 +4,7 @@
 // cargo lambda watch), seeds data through the API and passes it here as environment variables:
 // LOOKOUT_API_URL, LOOKOUT_ADMIN_TOKEN, LOOKOUT_APP, LOOKOUT_INCIDENT_ID, LOOKOUT_INCIDENT_TITLE,
 // LOOKOUT_LOG_USER, LOOKOUT_HB_TENANT, LOOKOUT_API_KEY, LOOKOUT_MESSENGER_USER, LOOKOUT_NEW_APP,
-// LOOKOUT_DOWN_APP, LOOKOUT_LATE_APP, LOOKOUT_SENTRY_INCIDENT_ID,
+// LOOKOUT_DOWN_APP, LOOKOUT_LATE_APP, LOOKOUT_SENTRY_INCIDENT_ID, LOOKOUT_EMULATOR_URL,
 // LOOKOUT_ARTIFACTS (screenshots). The Rust side then checks what the browser changed is stored.
 
 import { after, before, describe, it } from 'node:test';
@@ -297,6 +297,65 @@ describe('Lookout console in chromium', () => {
     await page.getByRole('button', { name: 'Pause app 8' }).click();
     await statusSays('pause done');
     await page.waitForFunction(() => document.querySelector('main tbody')?.textContent.includes('paused'));
+  });
+
+  it('keeps the wide heartbeats table inside the window at 1280 px', async () => {
+    // The table scrolls inside its card; the page itself never scrolls sideways, so the
+    // Actions column is one scroll of the card away, never cut off.
+    const fit = await page.evaluate(() => {
+      const card = document.querySelector('main .scroll');
+      return {
+        page: document.documentElement.scrollWidth, window: window.innerWidth,
+        card: card.getBoundingClientRect().right, cardScrolls: card.scrollWidth > card.clientWidth,
+      };
+    });
+    assert.ok(fit.page <= fit.window, JSON.stringify(fit));
+    assert.ok(fit.card <= fit.window, JSON.stringify(fit));
+    const actions = page.getByRole('columnheader', { name: 'Actions' });
+    await actions.scrollIntoViewIfNeeded();
+    const box = await actions.boundingBox();
+    assert.ok(box && box.x + box.width <= fit.window, JSON.stringify(box));
+  });
+
+  it('adds a tenant’s alert channel, sends it a test alert and routes alerts to it', async () => {
+    const tenant = env('LOOKOUT_HB_TENANT');
+    await navTo('Alerts');
+    await page.getByLabel('Tenant', { exact: true }).fill(tenant);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByText(`No channels for tenant ${tenant}`).waitFor();
+    const add = page.getByRole('form', { name: 'Add a channel' });
+    await add.getByLabel('Kind').selectOption('webhook');
+    await add.getByLabel('Name').fill('On call');
+    await add.getByLabel('Webhook URL').fill(`${env('LOOKOUT_EMULATOR_URL')}/webhook/console-${tenant}`);
+    await add.getByRole('button', { name: 'Add channel' }).click();
+    await statusSays('Channel On call added');
+    // The signing secret, shown once; the listing shows the URL masked.
+    assert.match(await page.locator('code.secret').textContent(), /^whsec_[0-9a-f]{64}$/);
+    const trs = await rows(1, 'On call');
+    assert.ok(!(await trs.first().textContent()).includes(`console-${tenant}`), 'URL masked');
+    await page.getByRole('button', { name: 'Send a test alert to On call' }).click();
+    await statusSays('Test alert delivered to On call');
+    // Route everything to it.
+    const id = await page.evaluate(async (t) => {
+      const res = await fetch(`${location.pathname.replace(/\/console.*$/, '')}/admin/alert_channels?tenant=${t}`,
+        { headers: { authorization: `Bearer ${sessionStorage.getItem('lookout.adminToken')}` } });
+      return (await res.json()).channels[0].id;
+    }, tenant);
+    await page.getByLabel('Routes (JSON)').fill(JSON.stringify({ default: [id], rules: [{ kind: 'heartbeat', min_level: 'critical', channels: [id], repeat_minutes: 10 }] }));
+    await page.getByRole('button', { name: 'Save routes' }).click();
+    await statusSays('Routes saved');
+    const routes = page.getByRole('table', { name: 'Routes, tried in order' });
+    await routes.waitFor();
+    assert.match(await routes.textContent(), /heartbeat, critical or worse.*On call \(webhook\).*repeat every 10 min/s);
+    await shot('06b-alerts');
+  });
+
+  it('acknowledges an open incident with one button', async () => {
+    await page.evaluate((id) => { location.hash = `#incident/${id}`; }, env('LOOKOUT_SENTRY_INCIDENT_ID'));
+    await page.getByRole('heading', { name: 'ValueError: card 4242 declined (amount 42)', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Acknowledge' }).click();
+    await statusSays('Saved: status “acknowledged”');
+    assert.equal(await page.getByRole('button', { name: 'Acknowledge' }).count(), 0);
   });
 
   it('searches a log user’s lines by level', async () => {

@@ -234,6 +234,9 @@ async fn warm_up(l: &Live, incident: &str) {
         "/admin/overview",
         "/api/get_failed_mess",
         "/api/contacts",
+        "/admin/alert_channels",
+        "/admin/alert_routes",
+        "/admin/alert_failures",
     ];
     let mut calls: Vec<_> = gets
         .iter()
@@ -260,6 +263,18 @@ async fn warm_up(l: &Live, incident: &str) {
             .body("{}")
             .send(),
     );
+    for (method, path) in [
+        (reqwest::Method::POST, "/admin/alert_channels"),
+        (reqwest::Method::POST, "/admin/alert_channels/test"),
+        (reqwest::Method::PUT, "/admin/alert_routes"),
+    ] {
+        calls.push(
+            http.request(method, format!("{}{path}", l.base))
+                .header("authorization", &admin)
+                .body("{}")
+                .send(),
+        );
+    }
     // One at a time: many first invocations at once through watch have been seen to lose one
     // (a request that is never answered), which would stall the browser's run.
     for call in calls {
@@ -313,6 +328,7 @@ async fn console_in_chromium_logs_in_filters_and_updates_an_incident() {
             .env("LOOKOUT_API_URL", &l.base)
             .env("LOOKOUT_ADMIN_TOKEN", &l.admin_token)
             .env("LOOKOUT_ARTIFACTS", &artifacts)
+            .env("LOOKOUT_EMULATOR_URL", l.emulator_url())
             .stdin(std::process::Stdio::null())
             .stdout(out_file.try_clone().unwrap())
             .stderr(out_file);
@@ -399,4 +415,55 @@ async fn console_in_chromium_logs_in_filters_and_updates_an_incident() {
         "{apps}"
     );
     assert!(listed.iter().all(|a| a.get("code").is_none()));
+
+    // The alert channel added in the browser: routed to, and its test alert received.
+    let tenant = seeded
+        .env
+        .iter()
+        .find(|(k, _)| *k == "LOOKOUT_HB_TENANT")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let (_, channels) = l
+        .get(
+            "/admin/alert_channels",
+            &[("tenant", &tenant)],
+            &[("authorization", &admin)],
+        )
+        .await;
+    let id = channels["channels"][0]["id"].clone();
+    let (_, routes) = l
+        .get(
+            "/admin/alert_routes",
+            &[("tenant", &tenant)],
+            &[("authorization", &admin)],
+        )
+        .await;
+    assert_eq!(routes["default"], json!([id]), "{routes}");
+    assert_eq!(routes["rules"][0]["repeat_minutes"], json!(10), "{routes}");
+    let tests: Vec<_> = l
+        .emulator_received()
+        .await
+        .into_iter()
+        .filter(|r| r.messenger == "webhook" && r.address == format!("console-{tenant}"))
+        .collect();
+    assert_eq!(tests.len(), 1, "{tests:?}");
+    assert_eq!(tests[0].body["kind"], json!("test"));
+    // The incident acknowledged with the one button.
+    let (_, sentry) = l
+        .get(
+            "/admin/incident",
+            &[("id", seeded_sentry(&seeded))],
+            &[("authorization", &admin)],
+        )
+        .await;
+    assert_eq!(sentry["status"], json!("acknowledged"), "{sentry}");
+}
+
+fn seeded_sentry(seeded: &Seeded) -> &str {
+    seeded
+        .env
+        .iter()
+        .find(|(k, _)| *k == "LOOKOUT_SENTRY_INCIDENT_ID")
+        .map(|(_, v)| v.as_str())
+        .unwrap()
 }

@@ -160,8 +160,8 @@ function datalist(id, values) {
 
 // ------------------------------------------------------------------ routing
 
-// Hash routes: #overview, #incidents?app=…, #incident/<id>, #apps, #heartbeats?tenant=…, #logs?user=…,
-// #messenger. (Incident mails link to `<console>#incident/<id>`.)
+// Hash routes: #overview, #incidents?app=…, #incident/<id>, #apps, #heartbeats?tenant=…, #alerts?tenant=…,
+// #logs?user=…, #messenger. (Incident mails link to `<console>#incident/<id>`.)
 function route() {
   const [path, qs = ''] = location.hash.slice(1).split('?');
   const [name, ...rest] = path.split('/');
@@ -178,7 +178,7 @@ function go(name, params) {
 // The list's hash (with its filters) for the incident's "Back" link.
 let lastListHash = '';
 
-const views = { overview: overviewView, incidents: incidentsView, incident: incidentView, apps: appsView, heartbeats: heartbeatsView, logs: logsView, messenger: messengerView };
+const views = { overview: overviewView, incidents: incidentsView, incident: incidentView, apps: appsView, heartbeats: heartbeatsView, alerts: alertsView, logs: logsView, messenger: messengerView };
 let lastName = null;
 
 async function render() {
@@ -313,7 +313,12 @@ function showIncident(inc) {
   const [notesF, notes] = field('Notes', h('textarea', { name: 'notes', rows: 4, maxlength: 4000, value: inc.notes || '' }));
   const [byF, by] = field('Changed by', input('by', { value: localStorage.getItem(BY_KEY) || '', maxlength: 128, autocomplete: 'name' }), 'Your name, kept in the history.');
   const save = h('button', { type: 'submit' }, 'Save changes');
-  const form = h('form', { class: 'card edit', 'aria-label': 'Update incident' }, h('h2', {}, 'Update'), statusF, assigneeF, notesF, byF, save);
+  // One click for the on-call person: acknowledged stops the alert's repeats and escalation.
+  const ack = inc.status === 'open' && h('button', {
+    type: 'button', class: 'quiet', onclick: () => { status.value = 'acknowledged'; form.requestSubmit(); },
+  }, 'Acknowledge');
+  const form = h('form', { class: 'card edit', 'aria-label': 'Update incident' }, h('h2', {}, 'Update'), statusF, assigneeF, notesF, byF,
+    h('div', { class: 'actions' }, save, ack));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const change = {};
@@ -706,6 +711,123 @@ async function heartbeatsView(r) {
       h('button', { type: 'button', disabled: !p.get('next_token'), onclick: () => go('heartbeats', { tenant: p.get('tenant'), state: p.get('state') }) }, 'First page'),
       h('button', { type: 'button', disabled: !page.next_token, onclick: () => go('heartbeats', { tenant: p.get('tenant'), state: p.get('state'), next_token: page.next_token }) }, 'Next page')));
   say(`${list.length} heartbeat app${list.length === 1 ? '' : 's'} shown.`);
+}
+
+// ------------------------------------------------------------------ alerts (a tenant's channels)
+
+// #alerts?tenant=…: the tenant's alert channels (add, send a test alert, delete), its routes
+// (edited as JSON, shown as a table) and its failed deliveries. docs/alerting.md.
+async function alertsView(r) {
+  const p = r.params;
+  const known = await apps();
+  const [tenantF, tenant] = field('Tenant', input('tenant', { required: true, list: 'alert-tenants', value: p.get('tenant') || '' }));
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Alert channels of a tenant' },
+    tenantF, datalist('alert-tenants', known.map((a) => a.heartbeat_tenant)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Show')));
+  form.addEventListener('submit', (e) => { e.preventDefault(); go('alerts', { tenant: tenant.value.trim() }); });
+  const results = h('div', { class: 'results' });
+  view('Alerts', form, results);
+  const t = p.get('tenant');
+  if (!t) {
+    results.replaceChildren(h('p', { class: 'muted' }, 'Choose a tenant to see where its alerts go: Slack, Discord or webhooks, its routes and failed deliveries.'));
+    return;
+  }
+  busy(results);
+  const [list, routes, failed] = await Promise.all([
+    api('GET', '/admin/alert_channels', { query: { tenant: t } }),
+    api('GET', '/admin/alert_routes', { query: { tenant: t } }),
+    api('GET', '/admin/alert_failures', { query: { tenant: t } }),
+  ]);
+  const channels = list.channels || [];
+  const nameOf = (id) => { const c = channels.find((x) => x.id === id); return c ? `${c.name} (${c.kind})` : id; };
+  const chain = (ids) => (ids && ids.length ? ids.map(nameOf).join(' → ') : '–');
+
+  const test = async (c, btn) => {
+    btn.disabled = true;
+    try {
+      const out = await api('POST', '/admin/alert_channels/test', { body: { tenant: t, id: c.id } });
+      say(out.delivered ? `Test alert delivered to ${c.name}.` : `Test alert to ${c.name}: ${out.outcome}${out.detail ? ` (${out.detail})` : ''}.`, out.delivered ? 'ok' : 'error');
+    } catch (err) {
+      if (err.status !== 401) say(err.message, 'error');
+    } finally {
+      btn.disabled = false;
+    }
+  };
+  const remove = async (c) => {
+    try {
+      await api('DELETE', '/admin/alert_channels', { body: { tenant: t, id: c.id } });
+      await render();
+      say(`Channel ${c.name} deleted.`, 'ok');
+    } catch (err) {
+      if (err.status !== 401) say(err.message, 'error');
+    }
+  };
+
+  const [kindF, kind] = field('Kind', select('kind', [['slack', 'Slack incoming webhook'], ['discord', 'Discord webhook'], ['webhook', 'Webhook (signed JSON)']], 'slack'));
+  const [nameF, name] = field('Name', input('name', { required: true, maxlength: 64, placeholder: '#ops' }));
+  const [urlF, url] = field('Webhook URL', input('url', { type: 'url', required: true, maxlength: 2048, autocomplete: 'off', spellcheck: 'false' }),
+    'https only, on a public address. Stored sealed, shown masked.');
+  const secretBox = h('div', { class: 'secret-box' });
+  const add = h('form', { class: 'card edit', 'aria-label': 'Add a channel' }, h('h2', {}, 'Add a channel'), kindF, nameF, urlF,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add channel')), secretBox);
+  add.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const made = await api('POST', '/admin/alert_channels', { body: { tenant: t, kind: kind.value, name: name.value.trim(), url: url.value.trim() } });
+      await render();
+      say(`Channel ${made.name} added.`, 'ok');
+      if (made.signing_secret) {
+        const box = main.querySelector('.secret-box');
+        box?.replaceChildren(h('p', {}, 'Signing secret of ', h('strong', {}, made.name), ', shown this once: ',
+          h('code', { class: 'secret' }, made.signing_secret), ' ',
+          h('button', { type: 'button', class: 'quiet', onclick: (ev) => copyText(made.signing_secret, ev.currentTarget, 'Signing secret') }, 'Copy')));
+      }
+    } catch (err) {
+      if (err.status !== 401) say(err.message, 'error');
+    }
+  });
+
+  const [routesF, routesText] = field('Routes (JSON)',
+    h('textarea', { name: 'routes', rows: 8, spellcheck: 'false', value: JSON.stringify({ default: routes.default, rules: routes.rules }, null, 2) }),
+    'Rules are tried in order: {"kind","min_level","app","tag","channels":[ids],"repeat_minutes","escalate_after_minutes","escalation":[[ids]]}; "default" takes the rest.');
+  const saveRoutes = h('form', { class: 'card edit', 'aria-label': 'Routes' }, h('h2', {}, 'Routes'), routesF,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save routes')));
+  saveRoutes.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    let body;
+    try { body = JSON.parse(routesText.value); } catch (err) { return say(`Routes are not JSON: ${err.message}`, 'error'); }
+    try {
+      await api('PUT', '/admin/alert_routes', { body: { tenant: t, default: body.default || [], rules: body.rules || [] } });
+      await render();
+      say('Routes saved.', 'ok');
+    } catch (err) {
+      if (err.status !== 401) say(err.message, 'error');
+    }
+  });
+
+  const rules = routes.rules || [];
+  results.replaceChildren(
+    channels.length
+      ? table(`Alert channels of ${t}`, ['Name', 'Kind', 'URL', 'Signed', 'Added', 'Actions'],
+        channels.map((c) => [c.name, c.kind, h('code', {}, c.url), c.signed ? 'yes' : 'no', when(c.created_at),
+          h('span', { class: 'row-actions' },
+            h('button', { type: 'button', class: 'quiet', 'aria-label': `Send a test alert to ${c.name}`, onclick: (e) => test(c, e.currentTarget) }, 'Send test alert'),
+            h('button', { type: 'button', class: 'quiet', 'aria-label': `Delete channel ${c.name}`, onclick: () => remove(c) }, 'Delete'))]))
+      : h('p', { class: 'muted' }, `No channels for tenant ${t}: its alerts reach only the admin.`),
+    h('div', { class: 'split' }, add, saveRoutes),
+    rules.length || (routes.default || []).length
+      ? table('Routes, tried in order', ['#', 'When', 'Goes to (then its fallbacks)', 'Unacknowledged'],
+        [...rules.map((x, i) => [String(i + 1),
+          [x.kind, x.min_level && `${x.min_level} or worse`, x.app && `app ${x.app}`, x.tag && `tag ${x.tag}`].filter(Boolean).join(', ') || 'any alert',
+          chain(x.channels),
+          [x.repeat_minutes && `repeat every ${x.repeat_minutes} min`, x.escalation?.length && `escalate every ${x.escalate_after_minutes} min: ${x.escalation.map(chain).join('; ')}`].filter(Boolean).join('; ') || '–']),
+        ['default', 'anything else', chain(routes.default), '–']])
+      : h('p', { class: 'muted' }, 'No routes yet: add channels, then route alerts to them.'),
+    (failed.failures || []).length
+      ? table('Failed deliveries, newest first', ['When', 'Alert', 'Channel', 'Error', 'Went to'],
+        failed.failures.map((f) => [when(f.at), f.title, f.channel, f.error, f.fell_back_to ? nameOf(f.fell_back_to) : 'nowhere (chain used up)']))
+      : h('p', { class: 'muted' }, 'No failed deliveries in the last 30 days.'));
+  say(`${channels.length} channel${channels.length === 1 ? '' : 's'} shown.`);
 }
 
 // ------------------------------------------------------------------ overview
