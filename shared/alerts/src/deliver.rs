@@ -25,7 +25,7 @@
 use std::time::Duration;
 
 use lookout_core::auth::sha256_hex;
-use lookout_core::events::TenantAlert;
+use lookout_core::events::{TenantAlert, TenantAlertKind};
 use lookout_core::time::{Clock, Timestamp};
 use lookout_webhooks::{Alert, Outcome};
 
@@ -34,7 +34,7 @@ use crate::delivery::{FailureRecord, StepRecord, StepStatus, RETENTION_DAYS};
 use crate::error::AlertError;
 use crate::followup::{FollowUps, IncidentState};
 use crate::render::render;
-use crate::routes::Rule;
+use crate::routes::{Routes, Rule};
 use crate::seal::Sealer;
 use crate::sender::ChannelSender;
 use crate::store::AlertStore;
@@ -86,6 +86,9 @@ pub async fn deliver(
     let routes = ports.store.routes(&alert.tenant).await?;
     let rule = routes.rule_for(alert);
     let round = alert.round.unwrap_or(0);
+    if round == 0 && hold(ports, &routes, alert).await? {
+        return Ok(DeliverOutcome::Done);
+    }
     let mut sent = alert.clone();
     let chain = if round == 0 {
         routes.chain_for(alert).to_vec()
@@ -115,8 +118,91 @@ pub async fn deliver(
     let outcome = deliver_chain(ports, &sent, &chain, &rendered).await?;
     if outcome == DeliverOutcome::Done {
         schedule_next(ports, alert, rule, round).await?;
+        if round == 0 {
+            release(ports, alert).await?;
+        }
     }
     Ok(outcome)
+}
+
+/// Whether `alert` is held back (see [`Routes::dependencies`]): a heartbeat alert first
+/// records its app down (an outage) or back (a recovery); then an alert that needs someone is
+/// held while one of its app's parents is down, and the recovery of an app whose outage was
+/// held is not news.
+async fn hold(
+    ports: &DeliverPorts<'_>,
+    routes: &Routes,
+    alert: &TenantAlert,
+) -> Result<bool, AlertError> {
+    let (Some(app), tenant) = (alert.app.as_deref(), alert.tenant.as_str()) else {
+        return Ok(false);
+    };
+    let parents = routes.parents_of(app);
+    if alert.kind == TenantAlertKind::Heartbeat {
+        if alert.ack_incident.is_some() {
+            ports.store.set_down(tenant, app, Some(alert.at)).await?;
+        } else {
+            ports.store.set_down(tenant, app, None).await?;
+            let mut was_held = false;
+            for parent in parents {
+                was_held |= ports.store.unhold(tenant, parent, app).await?;
+            }
+            if was_held {
+                tracing::info!(
+                    tenant,
+                    app,
+                    "recovered while its outage was held: not announced"
+                );
+                return Ok(true);
+            }
+        }
+    }
+    if alert.ack_incident.is_some() {
+        for parent in parents {
+            if ports.store.is_down(tenant, parent).await? {
+                ports.store.hold(parent, app, alert).await?;
+                tracing::info!(tenant, app, parent = %parent, alert_id = %alert.alert_id, "held: a parent is down");
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// After a recovery went out: the alerts held for this app's outage go out for the dependents
+/// still down (put back on the queue, as a repeat is), and are no longer held.
+async fn release(ports: &DeliverPorts<'_>, alert: &TenantAlert) -> Result<(), AlertError> {
+    let (Some(app), tenant) = (alert.app.as_deref(), alert.tenant.as_str()) else {
+        return Ok(());
+    };
+    if alert.kind != TenantAlertKind::Heartbeat || alert.ack_incident.is_some() {
+        return Ok(());
+    }
+    let held = ports.store.held(tenant).await?;
+    for h in held.into_iter().filter(|h| h.parent == app) {
+        if ports.store.is_down(tenant, &h.child).await? {
+            let child = h.alert()?;
+            match ports.follow_ups {
+                Some(follow_ups) => {
+                    let key = &sha256_hex(format!("{tenant}\n{}", child.alert_id).as_bytes())[..24];
+                    let at = ports
+                        .clock
+                        .now()
+                        .plus_millis(MIN_SCHEDULE_AHEAD_MS)
+                        .unwrap_or(child.at);
+                    follow_ups
+                        .schedule(&format!("held-{key}"), &child, at)
+                        .await?;
+                }
+                None => {
+                    Box::pin(deliver(ports, &child)).await?;
+                }
+            }
+            tracing::info!(tenant, app = %h.child, parent = app, "held alert released: still down");
+        }
+        ports.store.unhold(tenant, &h.parent, &h.child).await?;
+    }
+    Ok(())
 }
 
 /// The signed link that acknowledges `alert`'s incident, for an alert that needs someone, on
@@ -279,8 +365,8 @@ async fn deliver_chain(
             }
             Outcome::Permanent { status, reason } => {
                 let reason = match status {
-                    Some(s) => format!("HTTP {s}: {reason}"),
-                    None => reason,
+                    Some(s) if !reason.starts_with("HTTP ") => format!("HTTP {s}: {reason}"),
+                    _ => reason,
                 };
                 let failed = fail(
                     ports,

@@ -41,11 +41,14 @@ pub use followup::{
     FollowUps, IncidentState, MemoryFollowUps, MemoryIncidents, SchedulerFollowUps,
 };
 pub use manage::{
-    create_channel, delete_channel, failures, list_channels, put_routes, routes, test_channel,
-    CreatedChannel, TestOutcome,
+    create_channel, delete_channel, failures, held, list_channels, put_routes, routes,
+    test_channel, CreatedChannel, TestOutcome,
 };
 pub use render::render;
-pub use routes::{FollowUp, Routes, Rule, MAX_CHAIN, MAX_ESCALATION, MAX_ROUNDS, MAX_RULES};
+pub use routes::{
+    FollowUp, Routes, Rule, MAX_CHAIN, MAX_DEPENDENT_APPS, MAX_ESCALATION, MAX_PARENTS, MAX_ROUNDS,
+    MAX_RULES,
+};
 pub use seal::{Sealer, MAX_ACK_TOKEN};
 pub use sender::{policy_from_env, ChannelSender, ScriptedSender, WebhookSender};
-pub use store::{AlertStore, DynamoAlerts, MemoryAlerts};
+pub use store::{AlertStore, DynamoAlerts, HeldRecord, HeldView, MemoryAlerts};

@@ -14,7 +14,7 @@ use crate::error::AlertError;
 use crate::routes::Routes;
 use crate::seal::Sealer;
 use crate::sender::ChannelSender;
-use crate::store::AlertStore;
+use crate::store::{AlertStore, HeldView};
 
 /// A channel just created: its view and, for a generic webhook, its signing secret (shown
 /// this once).
@@ -136,6 +136,16 @@ pub async fn failures(
         .collect())
 }
 
+/// The tenant's alerts held while a parent is down.
+pub async fn held(store: &dyn AlertStore, tenant: &Tenant) -> Result<Vec<HeldView>, AlertError> {
+    Ok(store
+        .held(tenant.as_str())
+        .await?
+        .iter()
+        .map(|h| h.view())
+        .collect())
+}
+
 /// What a test alert met.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestOutcome {
@@ -199,8 +209,8 @@ pub async fn test_channel(
                 delivered: false,
                 outcome: "failed",
                 detail: Some(match status {
-                    Some(s) => format!("HTTP {s}: {reason}"),
-                    None => reason,
+                    Some(s) if !reason.starts_with("HTTP ") => format!("HTTP {s}: {reason}"),
+                    _ => reason,
                 }),
             },
         },

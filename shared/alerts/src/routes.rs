@@ -8,7 +8,7 @@
 //! chain of its own), staying on the last. [`Rule::follow_up`] says when the next repeat is due
 //! and on which step; at most [`MAX_ROUNDS`] repeats.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use lookout_core::events::{TenantAlert, TenantAlertKind, TenantAlertLevel};
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,9 @@ const MAX_MATCH: usize = 128;
 pub const MAX_ESCALATION: usize = 3;
 /// Repeats of one unacknowledged alert.
 pub const MAX_ROUNDS: u32 = 24;
+/// Apps with dependencies per tenant, and parents per app.
+pub const MAX_DEPENDENT_APPS: usize = 500;
+pub const MAX_PARENTS: usize = 5;
 /// Bounds of `repeat_minutes` and `escalate_after_minutes` (a day at most).
 const MINUTES: std::ops::RangeInclusive<u32> = 1..=1440;
 
@@ -129,9 +132,20 @@ pub struct Routes {
     pub default: Vec<ChannelId>,
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Each app's parents (app ids or incident app names): while one of them is down (its
+    /// heartbeat outage, from its DOWN to its UP), the app's alerts that need someone are held
+    /// (listed by `GET /admin/alert_failures`), and delivered when the parent comes back if
+    /// the app is still down.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dependencies: BTreeMap<String, Vec<String>>,
 }
 
 impl Routes {
+    /// The apps `app` depends on.
+    pub fn parents_of(&self, app: &str) -> &[String] {
+        self.dependencies.get(app).map_or(&[], Vec::as_slice)
+    }
+
     /// The rule that routes `alert` (`None`: the default chain does).
     pub fn rule_for(&self, alert: &TenantAlert) -> Option<&Rule> {
         self.rules.iter().find(|r| r.matches(alert))
@@ -164,6 +178,25 @@ impl Routes {
             return Err(AlertError::Invalid(format!("at most {MAX_RULES} rules")));
         }
         check_chain("default", &self.default, true)?;
+        if self.dependencies.len() > MAX_DEPENDENT_APPS {
+            return Err(AlertError::Invalid(format!(
+                "dependencies name at most {MAX_DEPENDENT_APPS} apps"
+            )));
+        }
+        for (app, parents) in &self.dependencies {
+            let name_ok =
+                |n: &str| !n.is_empty() && n.chars().count() <= MAX_MATCH && !n.contains('#');
+            if !name_ok(app) || parents.is_empty() || parents.len() > MAX_PARENTS {
+                return Err(AlertError::Invalid(format!(
+                    "dependencies: each app (1 to {MAX_MATCH} characters, no #) depends on 1 to {MAX_PARENTS} apps"
+                )));
+            }
+            if parents.iter().any(|p| !name_ok(p) || p == app) {
+                return Err(AlertError::Invalid(format!(
+                    "dependencies of {app:?}: parents are other apps (1 to {MAX_MATCH} characters, no #)"
+                )));
+            }
+        }
         for (i, rule) in self.rules.iter().enumerate() {
             check_chain(&format!("rules[{i}].channels"), &rule.channels, false)?;
             if rule.escalation.len() > MAX_ESCALATION {

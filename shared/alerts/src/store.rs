@@ -2,19 +2,21 @@
 //! adapter ([`DynamoAlerts`], `ALERTS_TABLE`, key `pk`/`sk`) and an in-memory one for the unit
 //! tests ([`MemoryAlerts`]).
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use lookout_core::{config, ddb, time::Timestamp, BoxFuture, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::channel::{ChannelId, ChannelRecord};
-use crate::delivery::{FailureRecord, StepRecord, StepStatus};
+use crate::delivery::{FailureRecord, StepRecord, StepStatus, RETENTION_DAYS};
 use crate::error::AlertError;
 use crate::routes::{Routes, Rule};
+use lookout_core::events::TenantAlert;
 
-type Res<'a, T> = BoxFuture<'a, Result<T, AlertError>>;
+mod memory;
+
+pub use memory::MemoryAlerts;
+
+pub(crate) type Res<'a, T> = BoxFuture<'a, Result<T, AlertError>>;
 
 /// Channels, routes, delivery steps and failed-list lines of every tenant.
 pub trait AlertStore: Send + Sync + std::fmt::Debug {
@@ -47,6 +49,97 @@ pub trait AlertStore: Send + Sync + std::fmt::Debug {
     fn record_failure<'a>(&'a self, rec: &'a FailureRecord) -> Res<'a, ()>;
     /// The tenant's newest failed deliveries, at most `limit`.
     fn failures<'a>(&'a self, tenant: &'a str, limit: usize) -> Res<'a, Vec<FailureRecord>>;
+    /// Records that `app` is down (its outage's alert went out), or, with `None`, that it is
+    /// back.
+    fn set_down<'a>(
+        &'a self,
+        tenant: &'a str,
+        app: &'a str,
+        down: Option<Timestamp>,
+    ) -> Res<'a, ()>;
+    fn is_down<'a>(&'a self, tenant: &'a str, app: &'a str) -> Res<'a, bool>;
+    /// Holds `child`'s alert while `parent` is down.
+    fn hold<'a>(&'a self, parent: &'a str, child: &'a str, alert: &'a TenantAlert) -> Res<'a, ()>;
+    /// Takes `child`'s alert held under `parent`; whether there was one.
+    fn unhold<'a>(&'a self, tenant: &'a str, parent: &'a str, child: &'a str) -> Res<'a, bool>;
+    /// The tenant's held alerts.
+    fn held<'a>(&'a self, tenant: &'a str) -> Res<'a, Vec<HeldRecord>>;
+}
+
+/// An alert held while a parent is down: `pk` = `TENANT#<tenant>`,
+/// `sk` = `HELD#<parent>#<child>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldRecord {
+    pub pk: String,
+    pub sk: String,
+    pub parent: String,
+    pub child: String,
+    /// The alert, as JSON.
+    pub alert: String,
+    pub at: Timestamp,
+    pub expires_at: i64,
+}
+
+impl HeldRecord {
+    pub(crate) fn new(parent: &str, child: &str, alert: &TenantAlert) -> Result<Self, AlertError> {
+        Ok(Self {
+            pk: ChannelRecord::pk(&alert.tenant),
+            sk: held_sk(parent, child),
+            parent: parent.to_owned(),
+            child: child.to_owned(),
+            alert: serde_json::to_string(alert).map_err(|e| StoreError::Call(Box::new(e)))?,
+            at: alert.at,
+            expires_at: alert.at.unix_seconds() + RETENTION_DAYS * 86_400,
+        })
+    }
+
+    pub fn alert(&self) -> Result<TenantAlert, AlertError> {
+        serde_json::from_str(&self.alert).map_err(|e| StoreError::Call(Box::new(e)).into())
+    }
+
+    pub fn view(&self) -> HeldView {
+        let alert = self.alert().ok();
+        HeldView {
+            app: self.child.clone(),
+            parent: self.parent.clone(),
+            alert_id: alert
+                .as_ref()
+                .map(|a| a.alert_id.clone())
+                .unwrap_or_default(),
+            title: alert.map(|a| a.title).unwrap_or_default(),
+            at: self.at,
+        }
+    }
+}
+
+/// A held alert as listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldView {
+    pub app: String,
+    /// The down parent it waits for.
+    pub parent: String,
+    pub alert_id: String,
+    pub title: String,
+    pub at: Timestamp,
+}
+
+pub(crate) fn held_sk(parent: &str, child: &str) -> String {
+    format!("HELD#{parent}#{child}")
+}
+
+fn down_sk(app: &str) -> String {
+    format!("DOWNAPP#{app}")
+}
+
+/// An app that is down: `pk` = `TENANT#<tenant>`, `sk` = `DOWNAPP#<app>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DownRecord {
+    pk: String,
+    sk: String,
+    since: Timestamp,
+    expires_at: i64,
 }
 
 /// The routes as stored: `pk` = `TENANT#<tenant>`, `sk` = `ROUTES`.
@@ -59,6 +152,8 @@ struct RoutesRecord {
     default: Vec<ChannelId>,
     #[serde(default)]
     rules: Vec<Rule>,
+    #[serde(default)]
+    dependencies: std::collections::BTreeMap<String, Vec<String>>,
     updated_at: Timestamp,
 }
 
@@ -140,6 +235,21 @@ impl DynamoAlerts {
             .collect()
     }
 
+    /// Deletes an item; whether it was there.
+    async fn delete(&self, pk: String, sk: String) -> Result<bool, AlertError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
     async fn put<T: Serialize>(&self, rec: &T) -> Result<(), AlertError> {
         self.client
             .put_item()
@@ -195,6 +305,7 @@ impl AlertStore for DynamoAlerts {
             Ok(rec.map_or_else(Routes::default, |r| Routes {
                 default: r.default,
                 rules: r.rules,
+                dependencies: r.dependencies,
             }))
         })
     }
@@ -211,6 +322,7 @@ impl AlertStore for DynamoAlerts {
                 sk: ROUTES_SK.to_owned(),
                 default: routes.default.clone(),
                 rules: routes.rules.clone(),
+                dependencies: routes.dependencies.clone(),
                 updated_at: now,
             })
             .await
@@ -264,157 +376,48 @@ impl AlertStore for DynamoAlerts {
     fn failures<'a>(&'a self, tenant: &'a str, limit: usize) -> Res<'a, Vec<FailureRecord>> {
         Box::pin(self.query_prefix(ChannelRecord::pk(tenant), "FAILED#", Some(limit)))
     }
-}
 
-/// Everything in memory, for the unit tests: one map per kind of record.
-#[derive(Debug, Clone, Default)]
-pub struct MemoryAlerts {
-    inner: Arc<Mutex<Maps>>,
-}
-
-#[derive(Debug, Default)]
-struct Maps {
-    channels: BTreeMap<(String, ChannelId), ChannelRecord>,
-    routes: BTreeMap<String, Routes>,
-    steps: BTreeMap<(String, u32), StepRecord>,
-    failures: BTreeMap<(String, String), FailureRecord>,
-}
-
-impl MemoryAlerts {
-    fn with<T>(&self, f: impl FnOnce(&mut Maps) -> T) -> Result<T, AlertError> {
-        let mut maps = self
-            .inner
-            .lock()
-            .map_err(|_| StoreError::invariant("memory store poisoned"))?;
-        Ok(f(&mut maps))
-    }
-
-    /// Every step stored, in key order (for assertions).
-    pub fn steps(&self) -> Vec<StepRecord> {
-        self.with(|m| m.steps.values().cloned().collect())
-            .unwrap_or_default()
-    }
-}
-
-impl AlertStore for MemoryAlerts {
-    fn put_channel<'a>(&'a self, rec: &'a ChannelRecord) -> Res<'a, ()> {
-        Box::pin(async move {
-            self.with(|m| {
-                m.channels
-                    .insert((rec.tenant.clone(), rec.channel_id.clone()), rec.clone());
-            })
-        })
-    }
-
-    fn channel<'a>(&'a self, tenant: &'a str, id: &'a ChannelId) -> Res<'a, Option<ChannelRecord>> {
-        Box::pin(
-            async move { self.with(|m| m.channels.get(&(tenant.to_owned(), id.clone())).cloned()) },
-        )
-    }
-
-    fn channels<'a>(&'a self, tenant: &'a str) -> Res<'a, Vec<ChannelRecord>> {
-        Box::pin(async move {
-            self.with(|m| {
-                m.channels
-                    .values()
-                    .filter(|c| c.tenant == tenant)
-                    .cloned()
-                    .collect()
-            })
-        })
-    }
-
-    fn delete_channel<'a>(&'a self, tenant: &'a str, id: &'a ChannelId) -> Res<'a, bool> {
-        Box::pin(async move {
-            self.with(|m| {
-                m.channels
-                    .remove(&(tenant.to_owned(), id.clone()))
-                    .is_some()
-            })
-        })
-    }
-
-    fn routes<'a>(&'a self, tenant: &'a str) -> Res<'a, Routes> {
-        Box::pin(async move { self.with(|m| m.routes.get(tenant).cloned().unwrap_or_default()) })
-    }
-
-    fn put_routes<'a>(
+    fn set_down<'a>(
         &'a self,
         tenant: &'a str,
-        routes: &'a Routes,
-        _now: Timestamp,
+        app: &'a str,
+        down: Option<Timestamp>,
     ) -> Res<'a, ()> {
         Box::pin(async move {
-            self.with(|m| {
-                m.routes.insert(tenant.to_owned(), routes.clone());
-            })
-        })
-    }
-
-    fn step<'a>(
-        &'a self,
-        tenant: &'a str,
-        alert_id: &'a str,
-        step: u32,
-    ) -> Res<'a, Option<StepRecord>> {
-        Box::pin(async move {
-            self.with(|m| {
-                m.steps
-                    .get(&(StepRecord::pk(tenant, alert_id), step))
-                    .cloned()
-            })
-        })
-    }
-
-    fn create_step<'a>(&'a self, rec: &'a StepRecord) -> Res<'a, bool> {
-        Box::pin(async move {
-            self.with(|m| match m.steps.entry((rec.pk.clone(), rec.step)) {
-                std::collections::btree_map::Entry::Occupied(_) => false,
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(rec.clone());
-                    true
+            match down {
+                Some(since) => {
+                    self.put(&DownRecord {
+                        pk: ChannelRecord::pk(tenant),
+                        sk: down_sk(app),
+                        since,
+                        expires_at: since.unix_seconds() + RETENTION_DAYS * 86_400,
+                    })
+                    .await
                 }
-            })
+                None => self
+                    .delete(ChannelRecord::pk(tenant), down_sk(app))
+                    .await
+                    .map(|_| ()),
+            }
         })
     }
 
-    fn replace_step<'a>(
-        &'a self,
-        rec: &'a StepRecord,
-        status: StepStatus,
-        attempts: u32,
-    ) -> Res<'a, bool> {
+    fn is_down<'a>(&'a self, tenant: &'a str, app: &'a str) -> Res<'a, bool> {
         Box::pin(async move {
-            self.with(|m| match m.steps.get_mut(&(rec.pk.clone(), rec.step)) {
-                Some(cur) if cur.status == status && cur.attempts == attempts => {
-                    *cur = rec.clone();
-                    true
-                }
-                _ => false,
-            })
+            let rec: Option<DownRecord> = self.get(ChannelRecord::pk(tenant), down_sk(app)).await?;
+            Ok(rec.is_some())
         })
     }
 
-    fn record_failure<'a>(&'a self, rec: &'a FailureRecord) -> Res<'a, ()> {
-        Box::pin(async move {
-            self.with(|m| {
-                m.failures
-                    .insert((rec.tenant.clone(), rec.sk.clone()), rec.clone());
-            })
-        })
+    fn hold<'a>(&'a self, parent: &'a str, child: &'a str, alert: &'a TenantAlert) -> Res<'a, ()> {
+        Box::pin(async move { self.put(&HeldRecord::new(parent, child, alert)?).await })
     }
 
-    fn failures<'a>(&'a self, tenant: &'a str, limit: usize) -> Res<'a, Vec<FailureRecord>> {
-        Box::pin(async move {
-            self.with(|m| {
-                m.failures
-                    .values()
-                    .rev()
-                    .filter(|f| f.tenant == tenant)
-                    .take(limit)
-                    .cloned()
-                    .collect()
-            })
-        })
+    fn unhold<'a>(&'a self, tenant: &'a str, parent: &'a str, child: &'a str) -> Res<'a, bool> {
+        Box::pin(self.delete(ChannelRecord::pk(tenant), held_sk(parent, child)))
+    }
+
+    fn held<'a>(&'a self, tenant: &'a str) -> Res<'a, Vec<HeldRecord>> {
+        Box::pin(self.query_prefix(ChannelRecord::pk(tenant), "HELD#", None))
     }
 }

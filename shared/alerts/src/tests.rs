@@ -1,5 +1,6 @@
 //! Unit tests on the in-memory store and a scripted sender.
 
+mod dependencies;
 mod followup;
 
 use std::time::Duration;
@@ -169,6 +170,7 @@ fn the_first_matching_rule_names_the_chain_else_the_default() {
                 ..Rule::default()
             },
         ],
+        ..Routes::default()
     };
     routes.validate().unwrap();
     let hb = |l| alert("x", TenantAlertKind::Heartbeat, l, "backup");
@@ -197,6 +199,7 @@ fn the_first_matching_rule_names_the_chain_else_the_default() {
     let twice = Routes {
         default: vec![a.clone(), a.clone()],
         rules: vec![],
+        ..Routes::default()
     };
     assert!(twice.validate().unwrap_err().to_string().contains("twice"));
     let empty_rule = Routes {
@@ -209,6 +212,7 @@ fn the_first_matching_rule_names_the_chain_else_the_default() {
             channels: vec![],
             ..Rule::default()
         }],
+        ..Routes::default()
     };
     assert!(empty_rule.validate().is_err());
 }
@@ -241,6 +245,7 @@ async fn delivered_on_the_first_channel_once_and_a_repeat_sends_nothing() {
         &Routes {
             default: vec![slack],
             rules: vec![],
+            ..Routes::default()
         },
         t0(),
     )
@@ -277,6 +282,7 @@ async fn rate_limits_are_waited_out_and_a_dead_webhook_falls_back_to_the_next_ch
     let routes = Routes {
         default: vec![discord.clone(), hook.clone()],
         rules: vec![],
+        ..Routes::default()
     };
     put_routes(&store, &tenant, &routes, t0()).await.unwrap();
     let sender = ScriptedSender::new([
@@ -340,6 +346,7 @@ async fn attempts_used_up_a_deleted_channel_and_an_interrupted_send_each_fall_ba
     let routes = Routes {
         default: vec![first.clone(), second.clone(), third.clone()],
         rules: vec![],
+        ..Routes::default()
     };
     put_routes(&store, &tenant, &routes, t0()).await.unwrap();
     // The second is deleted behind the routes' back (as if between two runs).
@@ -385,6 +392,7 @@ async fn attempts_used_up_a_deleted_channel_and_an_interrupted_send_each_fall_ba
     let only_first = Routes {
         default: vec![first.clone(), third.clone()],
         rules: vec![],
+        ..Routes::default()
     };
     put_routes(&store, &tenant, &only_first, t0())
         .await
@@ -419,6 +427,7 @@ async fn channels_in_use_cannot_be_deleted_and_routes_name_only_known_channels()
     let bad = Routes {
         default: vec![a.clone(), stranger.clone()],
         rules: vec![],
+        ..Routes::default()
     };
     assert!(matches!(
         put_routes(&store, &tenant, &bad, t0()).await,
@@ -431,6 +440,7 @@ async fn channels_in_use_cannot_be_deleted_and_routes_name_only_known_channels()
         &Routes {
             default: vec![a.clone()],
             rules: vec![],
+            ..Routes::default()
         },
         t0(),
     )

@@ -532,3 +532,83 @@ async fn e2e_an_unacknowledged_outage_repeats_escalates_and_stops_when_acknowled
         .collect();
     assert!(after.is_empty(), "{after:?}");
 }
+
+#[tokio::test]
+async fn e2e_a_dependent_app_alerts_after_its_parent_is_back() {
+    let l = live().await;
+    let tenant = format!("dp{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let emu = l.emulator_url();
+    let name = format!("deps-{tenant}");
+    let hook = create(&l, &tenant, "webhook", &format!("{emu}/webhook/{name}")).await;
+    let (status, body) = admin(
+        &l,
+        "PUT",
+        "/admin/alert_routes",
+        &json!({"tenant": tenant, "default": [hook["id"]], "dependencies": {"web": ["db"]}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["dependencies"], json!({"web": ["db"]}));
+    let key = l.issue_key(&tenant).await;
+    for app in ["db", "web"] {
+        let (status, body) = admin(
+            &l,
+            "POST",
+            "/admin/heartbeat_apps",
+            &json!({"tenant": tenant, "app_id": app, "period_seconds": 604_800}),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let fail = |app: &'static str| {
+        let (l, key) = (l.clone(), key.clone());
+        async move {
+            let (status, body) = l
+                .post(
+                    "/api/apps/fail",
+                    &key,
+                    &json!({"app_id": app, "exit_code": 1}),
+                )
+                .await;
+            assert_eq!((status, &body["state"]), (200, &json!("down")), "{body}");
+        }
+    };
+    // The database fails: its alert goes out.
+    fail("db").await;
+    pump_until(&l, "db's alert", || titled(&l, &name, "db is DOWN")).await;
+    // Then the web app that depends on it: held, listed, not sent.
+    fail("web").await;
+    let held = pump_until(&l, "web's alert held", || async {
+        let listed = admin_get(&l, "/admin/alert_failures", &tenant).await;
+        let held = listed["held"].as_array().cloned().unwrap_or_default();
+        (!held.is_empty()).then_some(Value::Array(held))
+    })
+    .await;
+    assert_eq!(
+        (&held[0]["app"], &held[0]["parent"], &held[0]["title"]),
+        (&json!("web"), &json!("db"), &json!("web is DOWN")),
+        "{held}"
+    );
+    assert!(titled(&l, &name, "web is DOWN").await.is_none());
+    // The database is back: its recovery, then (a minute later, as scheduled) the web app's
+    // outage, which is still on.
+    let (status, back) = l
+        .post(
+            "/api/apps/exit",
+            &key,
+            &json!({"app_id": "db", "exit_code": 0}),
+        )
+        .await;
+    assert_eq!((status, &back["state"]), (200, &json!("up")), "{back}");
+    pump_until(&l, "db's recovery", || titled(&l, &name, "db is back UP")).await;
+    pump_ahead_until(&l, "web's released alert", 61, || {
+        titled(&l, &name, "web is DOWN")
+    })
+    .await;
+    assert!(
+        admin_get(&l, "/admin/alert_failures", &tenant).await["held"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -788,8 +788,8 @@ async function alertsView(r) {
   });
 
   const [routesF, routesText] = field('Routes (JSON)',
-    h('textarea', { name: 'routes', rows: 8, spellcheck: 'false', value: JSON.stringify({ default: routes.default, rules: routes.rules }, null, 2) }),
-    'Rules are tried in order: {"kind","min_level","app","tag","channels":[ids],"repeat_minutes","escalate_after_minutes","escalation":[[ids]]}; "default" takes the rest.');
+    h('textarea', { name: 'routes', rows: 8, spellcheck: 'false', value: JSON.stringify({ default: routes.default, rules: routes.rules, dependencies: routes.dependencies || {} }, null, 2) }),
+    'Rules are tried in order: {"kind","min_level","app","tag","channels":[ids],"repeat_minutes","escalate_after_minutes","escalation":[[ids]]}; "default" takes the rest; "dependencies": {"app": ["parent app"]} holds an app’s alerts while a parent is down.');
   const saveRoutes = h('form', { class: 'card edit', 'aria-label': 'Routes' }, h('h2', {}, 'Routes'), routesF,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save routes')));
   saveRoutes.addEventListener('submit', async (e) => {
@@ -797,7 +797,7 @@ async function alertsView(r) {
     let body;
     try { body = JSON.parse(routesText.value); } catch (err) { return say(`Routes are not JSON: ${err.message}`, 'error'); }
     try {
-      await api('PUT', '/admin/alert_routes', { body: { tenant: t, default: body.default || [], rules: body.rules || [] } });
+      await api('PUT', '/admin/alert_routes', { body: { tenant: t, default: body.default || [], rules: body.rules || [], dependencies: body.dependencies || {} } });
       await render();
       say('Routes saved.', 'ok');
     } catch (err) {
@@ -823,6 +823,10 @@ async function alertsView(r) {
           [x.repeat_minutes && `repeat every ${x.repeat_minutes} min`, x.escalation?.length && `escalate every ${x.escalate_after_minutes} min: ${x.escalation.map(chain).join('; ')}`].filter(Boolean).join('; ') || '–']),
         ['default', 'anything else', chain(routes.default), '–']])
       : h('p', { class: 'muted' }, 'No routes yet: add channels, then route alerts to them.'),
+    ...((failed.held || []).length
+      ? [table('Held while a parent is down', ['Since', 'App', 'Waits for', 'Alert'],
+        failed.held.map((x) => [when(x.at), x.app, x.parent, x.title]))]
+      : []),
     (failed.failures || []).length
       ? table('Failed deliveries, newest first', ['When', 'Alert', 'Channel', 'Error', 'Went to'],
         failed.failures.map((f) => [when(f.at), f.title, f.channel, f.error, f.fell_back_to ? nameOf(f.fell_back_to) : 'nowhere (chain used up)']))

@@ -17,6 +17,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             "tenant": tenant.as_str(),
             "default": routes.default,
             "rules": routes.rules,
+            "dependencies": routes.dependencies,
         })))
     })
     .await

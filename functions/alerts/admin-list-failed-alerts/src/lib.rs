@@ -1,10 +1,12 @@
 //! `GET /admin/alert_failures?tenant=acme` (admin bearer token) → `{"tenant","failures":[{
 //! "alert_id","title","channel_id","channel","error","fell_back_to","at"}]}`, newest first (at
 //! most 100, kept 30 days): each delivery that failed for good on a channel, why, and the
-//! channel that took the alert instead (`null`: none was left).
+//! channel that took the alert instead (`null`: none was left); and `held`, the alerts waiting
+//! for a down parent (`{"app","parent","alert_id","title","at"}`, see the routes'
+//! `dependencies`).
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_alerts::failures;
+use lookout_alerts::{failures, held};
 use lookout_http::{ok, respond_no_store, AdminCheck};
 
 pub use lookout_alerts::AlertAdminDeps as Deps;
@@ -17,9 +19,11 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         deps.admin.check(&req)?;
         let tenant = lookout_http::tenant_query(&req)?;
         let failures = failures(&deps.store, &tenant, LIMIT).await?;
+        let held = held(&deps.store, &tenant).await?;
         Ok(ok(&serde_json::json!({
             "tenant": tenant.as_str(),
             "failures": failures,
+            "held": held,
         })))
     })
     .await

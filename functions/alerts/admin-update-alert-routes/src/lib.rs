@@ -20,6 +20,8 @@ struct Put {
     default: Vec<lookout_alerts::ChannelId>,
     #[serde(default)]
     rules: Vec<Rule>,
+    #[serde(default)]
+    dependencies: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
@@ -29,6 +31,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         let routes = Routes {
             default: input.default,
             rules: input.rules,
+            dependencies: input.dependencies,
         };
         put_routes(&deps.store, &input.tenant, &routes, deps.clock.now()).await?;
         tracing::info!(
@@ -40,6 +43,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             "tenant": input.tenant.as_str(),
             "default": routes.default,
             "rules": routes.rules,
+            "dependencies": routes.dependencies,
         })))
     })
     .await

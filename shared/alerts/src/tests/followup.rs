@@ -76,6 +76,7 @@ fn repeats_come_every_interval_and_climb_the_escalation_steps() {
         Routes {
             default: vec![],
             rules: vec![r],
+            ..Routes::default()
         }
         .validate()
         .is_err()
@@ -152,6 +153,7 @@ async fn an_unacknowledged_alert_repeats_escalates_and_stops_once_acknowledged()
             escalation: vec![vec![pager.clone()]],
             ..Rule::default()
         }],
+        ..Routes::default()
     };
     put_routes(&store, &tenant, &routes, t0()).await.unwrap();
     let sender = ScriptedSender::default();
