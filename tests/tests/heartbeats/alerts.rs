@@ -510,19 +510,47 @@ async fn e2e_an_unacknowledged_outage_repeats_escalates_and_stops_when_acknowled
     // The repeats stop: the next ones fire, find the incident acknowledged, send nothing.
     let before = l.emulator_received().await.len();
     let mut alerts = alerts_pump(&l).await;
-    let (mut fired, mut handled) = (0, 0);
-    for ahead in [901, 901, 1201, 1501] {
+    let mut fired = 0;
+    for ahead in [901, 1201, 1501] {
         let report = alerts
             .tick(chrono::Utc::now() + chrono::Duration::seconds(ahead))
             .await;
         fired += report.schedules_fired;
-        handled += report.messages_deleted;
     }
-    // The third repeat was due and taken (else this proves nothing), and no fourth was made.
-    assert!(
-        fired >= 1 && handled >= 1,
-        "fired {fired}, handled {handled}"
-    );
+    // The third repeat was due and fired (else this proves nothing); its message is handled
+    // once the queue holds nothing, in flight or not (another test's pump may be the one that
+    // takes it).
+    assert!(fired >= 1, "no repeat was due");
+    let sqs = aws_sdk_sqs::Client::new(&lookout_dev::moto::sdk_config(&l.moto).await);
+    let queue = l.stack.queues["AlertsQueue"].url.clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        alerts
+            .tick(chrono::Utc::now() + chrono::Duration::seconds(1501))
+            .await;
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&queue)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+            .send()
+            .await
+            .unwrap();
+        let count = |name: aws_sdk_sqs::types::QueueAttributeName| {
+            attrs
+                .attributes()
+                .and_then(|a| a.get(&name))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        if count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            + count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            == 0
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the alerts queue never drained");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let after: Vec<_> = l
         .emulator_received()
         .await
