@@ -25,7 +25,7 @@
 use std::time::Duration;
 
 use lookout_core::auth::sha256_hex;
-use lookout_core::events::{TenantAlert, TenantAlertKind};
+use lookout_core::events::{TenantAlert, TenantAlertKind, TenantAlertLevel};
 use lookout_core::time::{Clock, Timestamp};
 use lookout_webhooks::{Alert, Outcome};
 
@@ -38,6 +38,7 @@ use crate::routes::{Routes, Rule};
 use crate::seal::Sealer;
 use crate::sender::ChannelSender;
 use crate::store::AlertStore;
+use crate::window::window_for;
 
 /// Attempts per channel before it is failed and the next one takes over.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -83,10 +84,16 @@ pub async fn deliver(
     ports: &DeliverPorts<'_>,
     alert: &TenantAlert,
 ) -> Result<DeliverOutcome, AlertError> {
+    if let Some(key) = alert.release.as_deref() {
+        release_held(ports, &alert.tenant, key).await?;
+        return Ok(DeliverOutcome::Done);
+    }
     let routes = ports.store.routes(&alert.tenant).await?;
     let rule = routes.rule_for(alert);
     let round = alert.round.unwrap_or(0);
-    if round == 0 && hold(ports, &routes, alert).await? {
+    if round == 0
+        && (in_window(ports, &routes, alert).await? || hold(ports, &routes, alert).await?)
+    {
         return Ok(DeliverOutcome::Done);
     }
     let mut sent = alert.clone();
@@ -118,8 +125,10 @@ pub async fn deliver(
     let outcome = deliver_chain(ports, &sent, &chain, &rendered).await?;
     if outcome == DeliverOutcome::Done {
         schedule_next(ports, alert, rule, round).await?;
-        if round == 0 {
-            release(ports, alert).await?;
+        if round == 0 && alert.kind == TenantAlertKind::Heartbeat && alert.ack_incident.is_none() {
+            if let Some(app) = alert.app.as_deref() {
+                release_held(ports, &alert.tenant, app).await?;
+            }
         }
     }
     Ok(outcome)
@@ -169,36 +178,103 @@ async fn hold(
     Ok(false)
 }
 
-/// After a recovery went out: the alerts held for this app's outage go out for the dependents
-/// still down (put back on the queue, as a repeat is), and are no longer held.
-async fn release(ports: &DeliverPorts<'_>, alert: &TenantAlert) -> Result<(), AlertError> {
-    let (Some(app), tenant) = (alert.app.as_deref(), alert.tenant.as_str()) else {
-        return Ok(());
+/// Whether a maintenance window holds `alert` (see `crate::window`): an alert that needs
+/// someone is held under the window's occurrence, whose end is scheduled to release it; the
+/// recovery of an app whose outage the window holds is not news. A heartbeat alert still
+/// records its app down or back.
+async fn in_window(
+    ports: &DeliverPorts<'_>,
+    routes: &Routes,
+    alert: &TenantAlert,
+) -> Result<bool, AlertError> {
+    let Some((window, until)) = window_for(&routes.windows, alert, ports.clock.now()) else {
+        return Ok(false);
     };
-    if alert.kind != TenantAlertKind::Heartbeat || alert.ack_incident.is_some() {
-        return Ok(());
+    let tenant = alert.tenant.as_str();
+    let key = format!("window:{}:{}", window.name, until.unix_seconds());
+    let child = alert.app.clone().unwrap_or_else(|| alert.alert_id.clone());
+    if alert.kind == TenantAlertKind::Heartbeat {
+        let down = alert.ack_incident.is_some().then_some(alert.at);
+        ports.store.set_down(tenant, &child, down).await?;
     }
+    if alert.ack_incident.is_none() {
+        let quiet = alert.kind == TenantAlertKind::Heartbeat
+            && ports.store.unhold(tenant, &key, &child).await?;
+        if quiet {
+            tracing::info!(tenant, app = %child, window = %window.name, "recovered within the window: not announced");
+        }
+        return Ok(quiet);
+    }
+    ports.store.hold(&key, &child, alert).await?;
+    let end = TenantAlert {
+        tenant: tenant.to_owned(),
+        alert_id: format!("release-{key}"),
+        kind: alert.kind,
+        level: TenantAlertLevel::Info,
+        title: format!("maintenance window {} ends", window.name),
+        text: String::new(),
+        app: None,
+        tags: Vec::new(),
+        url: None,
+        at: until,
+        ack_incident: None,
+        round: None,
+        release: Some(key.clone()),
+    };
+    match ports.follow_ups {
+        Some(follow_ups) => {
+            let name = &sha256_hex(format!("{tenant}\n{key}").as_bytes())[..24];
+            follow_ups
+                .schedule(&format!("window-{name}"), &end, until)
+                .await?;
+        }
+        None => {
+            tracing::warn!(tenant, window = %window.name, "no scheduler: held until a later release")
+        }
+    }
+    tracing::info!(tenant, app = %child, window = %window.name, %until, "held: maintenance window");
+    Ok(true)
+}
+
+/// Releases what is held under `key` (a recovered parent app, an ended window's occurrence):
+/// each alert still wrong (its app still down, its incident still open) is put back on the
+/// queue, as a repeat is, and alerts as usual; then nothing is held under `key` any more.
+async fn release_held(ports: &DeliverPorts<'_>, tenant: &str, key: &str) -> Result<(), AlertError> {
     let held = ports.store.held(tenant).await?;
-    for h in held.into_iter().filter(|h| h.parent == app) {
-        if ports.store.is_down(tenant, &h.child).await? {
-            let child = h.alert()?;
+    for h in held.into_iter().filter(|h| h.parent == key) {
+        let child = h.alert()?;
+        let still_wrong = match (
+            child.kind,
+            child.app.as_deref(),
+            child.ack_incident.as_deref(),
+        ) {
+            (TenantAlertKind::Heartbeat, Some(app), _) => ports.store.is_down(tenant, app).await?,
+            (_, _, Some(incident)) => match ports.incidents {
+                Some(state) => state.is_open(incident).await?,
+                None => true,
+            },
+            _ => false,
+        };
+        if still_wrong {
             match ports.follow_ups {
                 Some(follow_ups) => {
-                    let key = &sha256_hex(format!("{tenant}\n{}", child.alert_id).as_bytes())[..24];
+                    let name =
+                        &sha256_hex(format!("{tenant}\n{key}\n{}", child.alert_id).as_bytes())
+                            [..24];
                     let at = ports
                         .clock
                         .now()
                         .plus_millis(MIN_SCHEDULE_AHEAD_MS)
                         .unwrap_or(child.at);
                     follow_ups
-                        .schedule(&format!("held-{key}"), &child, at)
+                        .schedule(&format!("held-{name}"), &child, at)
                         .await?;
                 }
                 None => {
                     Box::pin(deliver(ports, &child)).await?;
                 }
             }
-            tracing::info!(tenant, app = %h.child, parent = app, "held alert released: still down");
+            tracing::info!(tenant, app = %h.child, held_by = key, "held alert released: still wrong");
         }
         ports.store.unhold(tenant, &h.parent, &h.child).await?;
     }

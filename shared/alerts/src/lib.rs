@@ -28,6 +28,7 @@ mod routes;
 mod seal;
 mod sender;
 mod store;
+mod window;
 
 #[cfg(test)]
 mod tests;
@@ -52,3 +53,4 @@ pub use routes::{
 pub use seal::{Sealer, MAX_ACK_TOKEN};
 pub use sender::{policy_from_env, ChannelSender, ScriptedSender, WebhookSender};
 pub use store::{AlertStore, DynamoAlerts, HeldRecord, HeldView, MemoryAlerts};
+pub use window::{window_for, Window, MAX_WINDOWS};

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::channel::ChannelId;
 use crate::error::AlertError;
+use crate::window::{Window, MAX_WINDOWS};
 
 /// Rules per tenant.
 pub const MAX_RULES: usize = 20;
@@ -138,6 +139,10 @@ pub struct Routes {
     /// the app is still down.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dependencies: BTreeMap<String, Vec<String>>,
+    /// Maintenance windows: while one covers an alert, it is held; at the window's end what is
+    /// still wrong goes out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<Window>,
 }
 
 impl Routes {
@@ -178,6 +183,21 @@ impl Routes {
             return Err(AlertError::Invalid(format!("at most {MAX_RULES} rules")));
         }
         check_chain("default", &self.default, true)?;
+        if self.windows.len() > MAX_WINDOWS {
+            return Err(AlertError::Invalid(format!(
+                "at most {MAX_WINDOWS} windows"
+            )));
+        }
+        let mut names = BTreeSet::new();
+        for w in &self.windows {
+            w.validate()?;
+            if !names.insert(w.name.as_str()) {
+                return Err(AlertError::Invalid(format!(
+                    "two windows are called {:?}",
+                    w.name
+                )));
+            }
+        }
         if self.dependencies.len() > MAX_DEPENDENT_APPS {
             return Err(AlertError::Invalid(format!(
                 "dependencies name at most {MAX_DEPENDENT_APPS} apps"

@@ -154,6 +154,8 @@ struct RoutesRecord {
     rules: Vec<Rule>,
     #[serde(default)]
     dependencies: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    windows: Vec<crate::window::Window>,
     updated_at: Timestamp,
 }
 
@@ -306,6 +308,7 @@ impl AlertStore for DynamoAlerts {
                 default: r.default,
                 rules: r.rules,
                 dependencies: r.dependencies,
+                windows: r.windows,
             }))
         })
     }
@@ -323,6 +326,7 @@ impl AlertStore for DynamoAlerts {
                 default: routes.default.clone(),
                 rules: routes.rules.clone(),
                 dependencies: routes.dependencies.clone(),
+                windows: routes.windows.clone(),
                 updated_at: now,
             })
             .await

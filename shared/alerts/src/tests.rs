@@ -2,6 +2,7 @@
 
 mod dependencies;
 mod followup;
+mod windows;
 
 use std::time::Duration;
 
@@ -47,6 +48,7 @@ pub(super) fn alert(
         at: t0(),
         ack_incident: None,
         round: None,
+        release: None,
     }
 }
 

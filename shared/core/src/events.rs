@@ -124,4 +124,8 @@ pub struct TenantAlert {
     /// Set on a repeat: which one, counted from 1 (the alert itself is round 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<u32>,
+    /// Set on the message that ends a maintenance window: release what it held (nothing else
+    /// of this alert is delivered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
 }

@@ -29,6 +29,7 @@ macro_rules! deserialize_via_parse {
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod cron;
 pub mod ddb;
 pub mod error;
 pub mod events;

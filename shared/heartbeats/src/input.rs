@@ -11,8 +11,8 @@ use crate::limits::{
     MAX_RUN_ID_CHARS, MAX_SNOOZE_DAYS, MIN_PERIOD_SECONDS,
 };
 use crate::runs::Tolerance;
-use crate::schedule::CronSpec;
 use crate::time::millis;
+use lookout_core::cron::CronSpec;
 
 /// An app id: the seed's integer, or a string of 1–128 letters, digits and `_ . : -`. Compared
 /// as text, so `23` and `"23"` are the same app; integer ids without leading zeros are returned

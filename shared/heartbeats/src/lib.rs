@@ -67,7 +67,6 @@ mod output;
 mod overview;
 mod record;
 mod runs;
-mod schedule;
 mod state;
 mod time;
 

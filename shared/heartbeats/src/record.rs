@@ -11,8 +11,8 @@ use crate::input::{AppId, AppState, HeartbeatIn};
 use crate::limits::{DUE_SHARDS, MAIL_LEASE_MS, MAX_PING_OUTPUTS, MAX_RUNS, PINGS_PER_MINUTE};
 use crate::output::{AppView, HeartbeatReply};
 use crate::runs::{OpenRun, Run, Tolerance};
-use crate::schedule::CronSpec;
 use crate::time::{from_millis, millis};
+use lookout_core::cron::CronSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -21,8 +21,8 @@ use crate::limits::{
 };
 use crate::record::{new_ping_id, window_ms, AppRecord, MailKind, SILENT};
 use crate::runs::{OpenRun, Run, RunOutcome};
-use crate::schedule::CronSpec;
 use crate::time::{from_millis, millis};
+use lookout_core::cron::CronSpec;
 
 /// What a beat makes of the app: the record to write, the version it must still have
 /// (`None`: create it), and whether the beat ended an outage.

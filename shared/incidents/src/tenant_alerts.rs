@@ -100,6 +100,7 @@ pub(crate) fn transition_alert(
         // An outage needs someone; its recovery does not.
         ack_incident: (ev.kind == TransitionKind::Down).then(|| incident_id.to_owned()),
         round: None,
+        release: None,
     }
 }
 
@@ -122,5 +123,6 @@ pub(crate) fn incident_alert(
         at: incident.first_seen,
         ack_incident: Some(incident.id.clone()),
         round: None,
+        release: None,
     }
 }

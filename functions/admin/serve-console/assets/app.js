@@ -788,8 +788,8 @@ async function alertsView(r) {
   });
 
   const [routesF, routesText] = field('Routes (JSON)',
-    h('textarea', { name: 'routes', rows: 8, spellcheck: 'false', value: JSON.stringify({ default: routes.default, rules: routes.rules, dependencies: routes.dependencies || {} }, null, 2) }),
-    'Rules are tried in order: {"kind","min_level","app","tag","channels":[ids],"repeat_minutes","escalate_after_minutes","escalation":[[ids]]}; "default" takes the rest; "dependencies": {"app": ["parent app"]} holds an app’s alerts while a parent is down.');
+    h('textarea', { name: 'routes', rows: 8, spellcheck: 'false', value: JSON.stringify({ default: routes.default, rules: routes.rules, dependencies: routes.dependencies || {}, windows: routes.windows || [] }, null, 2) }),
+    'Rules are tried in order: {"kind","min_level","app","tag","channels":[ids],"repeat_minutes","escalate_after_minutes","escalation":[[ids]]}; "default" takes the rest; "dependencies": {"app": ["parent app"]} holds an app’s alerts while a parent is down; "windows": [{"name","cron","tz","duration_minutes"} or {"name","start","end"}, "app"?, "tag"?] hold them during maintenance.');
   const saveRoutes = h('form', { class: 'card edit', 'aria-label': 'Routes' }, h('h2', {}, 'Routes'), routesF,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save routes')));
   saveRoutes.addEventListener('submit', async (e) => {
@@ -797,7 +797,7 @@ async function alertsView(r) {
     let body;
     try { body = JSON.parse(routesText.value); } catch (err) { return say(`Routes are not JSON: ${err.message}`, 'error'); }
     try {
-      await api('PUT', '/admin/alert_routes', { body: { tenant: t, default: body.default || [], rules: body.rules || [], dependencies: body.dependencies || {} } });
+      await api('PUT', '/admin/alert_routes', { body: { tenant: t, default: body.default || [], rules: body.rules || [], dependencies: body.dependencies || {}, windows: body.windows || [] } });
       await render();
       say('Routes saved.', 'ok');
     } catch (err) {
@@ -823,6 +823,11 @@ async function alertsView(r) {
           [x.repeat_minutes && `repeat every ${x.repeat_minutes} min`, x.escalation?.length && `escalate every ${x.escalate_after_minutes} min: ${x.escalation.map(chain).join('; ')}`].filter(Boolean).join('; ') || '–']),
         ['default', 'anything else', chain(routes.default), '–']])
       : h('p', { class: 'muted' }, 'No routes yet: add channels, then route alerts to them.'),
+    ...((routes.windows || []).length
+      ? [table('Maintenance windows', ['Name', 'Covers', 'When'],
+        routes.windows.map((w) => [w.name, [w.app && `app ${w.app}`, w.tag && `tag ${w.tag}`].filter(Boolean).join(', ') || 'every alert of the tenant',
+          w.cron ? `${w.cron} (${w.tz || 'UTC'}) for ${w.duration_minutes} min` : h('span', {}, when(w.start), ' – ', when(w.end))]))]
+      : []),
     ...((failed.held || []).length
       ? [table('Held while a parent is down', ['Since', 'App', 'Waits for', 'Alert'],
         failed.held.map((x) => [when(x.at), x.app, x.parent, x.title]))]

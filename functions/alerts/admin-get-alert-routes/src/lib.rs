@@ -18,6 +18,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             "default": routes.default,
             "rules": routes.rules,
             "dependencies": routes.dependencies,
+            "windows": routes.windows,
         })))
     })
     .await

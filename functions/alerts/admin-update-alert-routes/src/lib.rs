@@ -22,6 +22,8 @@ struct Put {
     rules: Vec<Rule>,
     #[serde(default)]
     dependencies: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    windows: Vec<lookout_alerts::Window>,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
@@ -32,6 +34,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             default: input.default,
             rules: input.rules,
             dependencies: input.dependencies,
+            windows: input.windows,
         };
         put_routes(&deps.store, &input.tenant, &routes, deps.clock.now()).await?;
         tracing::info!(
@@ -44,6 +47,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             "default": routes.default,
             "rules": routes.rules,
             "dependencies": routes.dependencies,
+            "windows": routes.windows,
         })))
     })
     .await

@@ -1,8 +1,9 @@
-//! Cron schedules in an IANA time zone: the alternative to a fixed period.
+//! Cron schedules in an IANA time zone: a heartbeat app's expected times (the alternative to a
+//! fixed period) and the starts of recurring maintenance windows (the alerts domain).
 //!
-//! An app with a schedule is expected at each time the cron expression names, in its zone; it
-//! is late `grace` seconds after the first expected time that follows its last success (or
-//! when it became `up`). Five-field expressions (`minute hour day month weekday`) and the
+//! A heartbeat app with a schedule is expected at each time the cron expression names, in its
+//! zone; it is late `grace` seconds after the first expected time that follows its last success
+//! (or when it became `up`). Five-field expressions (`minute hour day month weekday`) and the
 //! usual aliases (`@daily`, `@hourly`) are accepted, as cron and Healthchecks take them.
 //!
 //! Daylight saving time follows Vixie cron (through croner): a fixed time that does not exist
@@ -12,12 +13,12 @@
 
 use std::str::FromStr as _;
 
+use crate::time::{Timestamp, Zone};
 use croner::Cron;
-use lookout_core::time::{Timestamp, Zone};
 use serde::{Deserialize, Serialize};
 
 /// Longest cron expression kept.
-pub(crate) const MAX_CRON_CHARS: usize = 100;
+pub const MAX_CRON_CHARS: usize = 100;
 
 /// A validated schedule as stored: the expression and its zone's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
