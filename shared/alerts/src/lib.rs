@@ -22,6 +22,7 @@ mod delivery;
 mod deps;
 mod error;
 mod followup;
+mod holds;
 mod manage;
 mod render;
 mod routes;
