@@ -1053,6 +1053,14 @@ async fn sweep_detailed(w: &World, op: Op, body: impl Fn(usize) -> Value) -> Swe
     for (table, attrs) in varying(&first, &controls[1]) {
         varies.entry(table).or_default().extend(attrs);
     }
+    // A heartbeat app's due and watch shards are a hash of its id, which varies by request:
+    // three clean calls share one shard in 1 of 64 runs, and a faulted call's app then lands
+    // in another (seen in CI). They vary, however the controls fell.
+    for (table, attrs) in varies.iter_mut() {
+        if table.ends_with("HeartbeatTable") {
+            attrs.extend(["dueShard".to_owned(), "watchShard".to_owned()]);
+        }
+    }
     let want = contents(&first, &varies);
     for control in &controls {
         assert_eq!(contents(control, &varies), want, "{op:?}: clean calls");
