@@ -276,26 +276,10 @@ async fn deliver_chain(
                 tracing::info!(tenant, alert_id = id, step = n, channel = %label, attempt, delay_s = delay.as_secs(), "alert delivery retried later");
                 return Ok(DeliverOutcome::RetryAfter(delay));
             }
-            Outcome::Retry { .. } => {
-                let reason = format!("still rate limited or unavailable after {attempt} attempts");
-                let failed = fail(
-                    ports,
-                    alert,
-                    &claimed,
-                    StepStatus::Sending,
-                    &reason,
-                    next,
-                    Some((attempt, &label)),
-                )
-                .await?;
-                if failed {
-                    n += 1;
-                }
-            }
-            Outcome::Permanent { status, reason } => {
-                let reason = match status {
-                    Some(s) if !reason.starts_with("HTTP ") => format!("HTTP {s}: {reason}"),
-                    _ => reason,
+            given_up => {
+                let reason = match given_up {
+                    Outcome::Permanent { status, reason } => permanent_reason(status, reason),
+                    _ => format!("still rate limited or unavailable after {attempt} attempts"),
                 };
                 let failed = fail(
                     ports,
@@ -441,6 +425,15 @@ async fn fail(
     ports.store.record_failure(&line).await?;
     tracing::warn!(tenant = %alert.tenant, alert_id = %alert.alert_id, step = step.step, error = reason, fell_back_to = ?line.fell_back_to, "alert delivery failed on a channel");
     Ok(true)
+}
+
+/// A permanent failure as the failed list and the test alert say it: the service's status
+/// first (`HTTP 404: …`), once.
+pub(crate) fn permanent_reason(status: Option<u16>, reason: String) -> String {
+    match status {
+        Some(s) if !reason.starts_with("HTTP ") => format!("HTTP {s}: {reason}"),
+        _ => reason,
+    }
 }
 
 fn backoff(attempt: u32) -> Duration {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use lookout_core::config::{self, ConfigError};
+use lookout_core::cron::at_expression;
 use lookout_core::events::TenantAlert;
 use lookout_core::time::Timestamp;
 use lookout_core::{BoxFuture, StoreError};
@@ -57,17 +58,6 @@ impl SchedulerFollowUps {
             dead_letter_arn: config::optional(config::names::ALERTS_DLQ_ARN),
         })
     }
-}
-
-/// The one-time schedule expression for `at`, rounded up to the second (never early).
-fn at_expression(at: Timestamp) -> String {
-    let dt = at.datetime();
-    let whole = if dt.timestamp_subsec_millis() > 0 {
-        dt + chrono::Duration::seconds(1)
-    } else {
-        dt
-    };
-    format!("at({})", whole.format("%Y-%m-%dT%H:%M:%S"))
 }
 
 fn fault(err: impl std::error::Error + Send + Sync + 'static) -> AlertError {

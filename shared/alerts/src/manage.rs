@@ -8,7 +8,7 @@ use rand::RngCore;
 use serde::Serialize;
 
 use crate::channel::{ChannelId, ChannelRecord, ChannelView, NewChannel, MAX_CHANNELS};
-use crate::deliver::open_channel;
+use crate::deliver::{open_channel, permanent_reason};
 use crate::delivery::FailureView;
 use crate::error::AlertError;
 use crate::routes::Routes;
@@ -208,10 +208,7 @@ pub async fn test_channel(
             Outcome::Permanent { status, reason } => TestOutcome {
                 delivered: false,
                 outcome: "failed",
-                detail: Some(match status {
-                    Some(s) if !reason.starts_with("HTTP ") => format!("HTTP {s}: {reason}"),
-                    _ => reason,
-                }),
+                detail: Some(permanent_reason(status, reason)),
             },
         },
     )

@@ -66,6 +66,19 @@ impl CronSpec {
     }
 }
 
+/// An EventBridge Scheduler one-time schedule's expression for `at` (UTC), rounded up to the
+/// second (never early): what the messenger's scheduled sends and the alerts' repeats use.
+/// The one-time schedule expression for `at`, rounded up to the second (never early).
+pub fn at_expression(at: Timestamp) -> String {
+    let dt = at.datetime();
+    let whole = if dt.timestamp_subsec_millis() > 0 {
+        dt + chrono::Duration::seconds(1)
+    } else {
+        dt
+    };
+    format!("at({})", whole.format("%Y-%m-%dT%H:%M:%S"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

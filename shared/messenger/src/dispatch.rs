@@ -147,17 +147,6 @@ impl ScheduleTarget {
     }
 }
 
-/// The one-time schedule expression for `at`, rounded up to the second (never early).
-pub(crate) fn at_expression(at: Timestamp) -> String {
-    let dt = at.datetime();
-    let whole = if dt.timestamp_subsec_millis() > 0 {
-        dt + chrono::Duration::seconds(1)
-    } else {
-        dt
-    };
-    format!("at({})", whole.format("%Y-%m-%dT%H:%M:%S"))
-}
-
 /// Name of a send's schedule (unique per send, so a retried create is a conflict, not a copy).
 pub fn schedule_name(send: &SendId) -> String {
     format!("send-{}", send.as_str())
@@ -272,7 +261,7 @@ impl Dispatcher {
             .create_schedule()
             .name(name)
             .group_name(&t.group)
-            .schedule_expression(at_expression(at))
+            .schedule_expression(lookout_core::cron::at_expression(at))
             .schedule_expression_timezone("UTC")
             .flexible_time_window(
                 FlexibleTimeWindow::builder()

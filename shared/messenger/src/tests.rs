@@ -14,13 +14,14 @@ use serde_json::json;
 use lookout_core::time::{Timestamp, Zone};
 
 use crate::address::parse_address;
-use crate::dispatch::{at_expression, queue_fanout};
+use crate::dispatch::queue_fanout;
 use crate::ids::{DeliveryId, IdempotencyKey, Job, SendId};
 use crate::input::{get_params, CreateContacts, DeleteContacts, FailedQuery, SendMessage};
 use crate::memory_dispatch::{Dispatched, MemoryDispatch};
 use crate::outbound::kind::MessengerKind;
 use crate::replies::time_parts;
 use crate::retry::{RetryPolicy, Step};
+use lookout_core::cron::at_expression;
 
 fn ts(s: &str) -> Timestamp {
     Timestamp::parse_str(s).unwrap()
