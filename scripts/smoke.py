@@ -104,6 +104,7 @@ ROUTES: list[tuple[str, str]] = [
     ("GET", "/admin/alert_failures"),
     ("GET", "/ack/{token}"),
     ("POST", "/ack/{token}"),
+    ("POST", "/ack/telegram/{tenant}"),
     ("POST", "/admin/apps"),
     ("GET", "/admin/apps"),
     ("PUT", "/admin/apps"),
@@ -890,6 +891,14 @@ class Smoke:
             reply = self.call(method, f"/ack/{forged}")
             self.r.expect(f"{method} /ack/<forged token>", reply, 404,
                           ("an HTML page saying so", lambda _, r=reply: "not valid" in r.text))
+        # A Telegram button press without the tenant's secret token: refused, nothing done.
+        reply = self.call("POST", f"/ack/telegram/{self.name}",
+                          headers={"X-Telegram-Bot-Api-Secret-Token": "0" * 32},
+                          body={"update_id": 1, "callback_query": {
+                              "id": "1", "from": {"id": 1, "first_name": "smoke"},
+                              "data": "a:00000000-0000-0000-0000-000000000000:0123456789abcdef"}})
+        self.r.expect("POST /ack/telegram/<tenant> with a wrong secret token", reply, 401,
+                      ("an unauthorized error", lambda j: j["error"] == "unauthorized"))
 
     def incidents(self) -> None:
         name = self.name

@@ -10,7 +10,7 @@ use super::recorder::{lock, queue_failures, Shared};
 use super::reply::Reply;
 use super::request::Request;
 use super::slack::slack;
-use super::telegram::telegram;
+use super::telegram::{set_webhook, telegram};
 use super::viber::viber;
 use super::webhook::webhook;
 use super::whatsapp::whatsapp;
@@ -26,6 +26,9 @@ pub(crate) fn route(req: &Request, state: &Shared) -> Reply {
     match (req.method.as_str(), segments.as_slice()) {
         ("POST", ["telegram", bot, "sendMessage"]) if bot.starts_with("bot") => {
             telegram(req, bot.strip_prefix("bot").unwrap_or_default(), state).into()
+        }
+        ("POST", ["telegram", bot, "setWebhook"]) if bot.starts_with("bot") => {
+            set_webhook(req, bot.strip_prefix("bot").unwrap_or_default(), state).into()
         }
         ("POST", ["whatsapp", _phone_number_id, "messages"]) => whatsapp(req, state).into(),
         ("POST", ["viber", "pa", "send_message"]) => viber(req, state).into(),

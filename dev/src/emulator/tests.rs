@@ -427,3 +427,43 @@ async fn the_generic_webhook_records_the_signature_headers() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn telegram_set_webhook_is_recorded_and_checked_like_telegram() -> Result<()> {
+    let e = Emulator::start("127.0.0.1:0")?;
+    crate::init_tls();
+    let http = reqwest::Client::new();
+    let set = |token: &str, url: &str| {
+        http.post(format!("{}/telegram/bot{token}/setWebhook", e.url()))
+            .json(&json!({"url": url, "secret_token": "s3cret", "allowed_updates": ["callback_query"]}))
+            .send()
+    };
+    let r = set("1:AA", "https://lookout.example/ack/telegram/acme").await?;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await?;
+    assert_eq!(
+        v,
+        json!({"ok": true, "result": true, "description": "Webhook was set"})
+    );
+    assert_eq!(set("1:revoked", "https://x.example/").await?.status(), 401);
+    let r = set("1:AA", "http://lookout.example/hook").await?;
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await?;
+    assert!(v["description"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("HTTPS"));
+    assert_eq!(
+        set("1:AA", "http://127.0.0.1:9000/ack/telegram/acme")
+            .await?
+            .status(),
+        200
+    );
+    let got = e.received();
+    assert_eq!(got.len(), 4);
+    assert!(got.iter().all(|r| r.messenger == "telegram_webhook"));
+    assert_eq!(got[0].address, "https://lookout.example/ack/telegram/acme");
+    assert_eq!(got[0].credential, "1:AA");
+    assert_eq!(got[0].body["secret_token"], "s3cret");
+    Ok(())
+}

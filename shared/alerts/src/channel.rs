@@ -92,6 +92,7 @@ impl NewChannel {
             ChannelKind::Slack => Some(("hooks.slack.com", "/services/")),
             ChannelKind::Discord => Some(("discord.com", "/api/webhooks/")),
             ChannelKind::Webhook => None,
+            ChannelKind::Telegram => Some(("api.telegram.org", "/bot")),
         };
         if let Some((service, path)) = expected {
             // A Slack or Discord channel names its service's webhook (the emulator's own
@@ -106,12 +107,30 @@ impl NewChannel {
                 )));
             }
         }
+        let url = target.url().to_string();
+        if kind == ChannelKind::Telegram {
+            let method = target.url().path().rsplit('/').next().unwrap_or_default();
+            if method != "sendMessage" || lookout_webhooks::telegram_chat(&url).is_none() {
+                return Err(AlertError::Invalid(
+                    "a telegram channel's url is https://api.telegram.org/bot<token>/sendMessage?chat_id=<chat>"
+                        .into(),
+                ));
+            }
+        }
         Ok(Self {
             kind,
             name: name.to_owned(),
-            url: target.url().to_string(),
+            url,
         })
     }
+}
+
+/// Another Bot API method of the bot a Telegram channel's `sendMessage` URL names
+/// (`…/bot<token>/setWebhook`, without the query).
+pub fn telegram_method_url(send_message_url: &str, method: &str) -> Option<String> {
+    let path = send_message_url.split(['?', '#']).next()?;
+    let base = path.strip_suffix("/sendMessage")?;
+    Some(format!("{base}/{method}"))
 }
 
 /// A channel as stored: `pk` = `TENANT#<tenant>`, `sk` = `CHANNEL#<id>`.

@@ -27,7 +27,7 @@ use std::time::Duration;
 use lookout_core::auth::sha256_hex;
 use lookout_core::events::{TenantAlert, TenantAlertKind};
 use lookout_core::time::{Clock, Timestamp};
-use lookout_webhooks::{Alert, Outcome};
+use lookout_webhooks::{Alert, ChannelKind, Outcome};
 
 use crate::channel::{ChannelId, ChannelRecord};
 use crate::delivery::{FailureRecord, StepRecord, StepStatus, RETENTION_DAYS};
@@ -346,6 +346,9 @@ async fn send_step(
         (&alert.ack_url, ack_incident, channel.origin.as_deref())
     {
         alert.ack_url = Some(ack_link(ports, origin, tenant, incident));
+    }
+    if let (ChannelKind::Telegram, Some(incident)) = (kind, ack_incident) {
+        alert.ack_callback = ports.sealer.telegram_callback(tenant, incident);
     }
     let outcome = ports
         .sender

@@ -37,6 +37,8 @@ pub struct ChannelDeps {
     pub base: AlertAdminDeps,
     pub sealer: Sealer,
     pub sender: WebhookSender,
+    /// `CONSOLE_URL`: its origin is the stack's public base URL when set.
+    pub console_url: Option<String>,
 }
 
 impl ChannelDeps {
@@ -46,6 +48,7 @@ impl ChannelDeps {
             base: AlertAdminDeps::from_env().await?,
             sealer: Sealer::from_env(&sdk).await?,
             sender: WebhookSender::from_env(),
+            console_url: config::optional(config::names::CONSOLE_URL),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! Alerts a tenant's team acts on (#28): where a tenant's alerts go, and getting them there.
 //!
-//! - Channels ([`channel`]): a tenant's Slack incoming webhooks, Discord webhooks and signed
-//!   generic webhooks. A webhook URL is a secret: it is checked by the SSRF guard
+//! - Channels ([`channel`]): a tenant's Slack incoming webhooks, Discord webhooks, signed
+//!   generic webhooks and Telegram bots (whose "Acknowledge" button comes back through
+//!   `POST /ack/telegram/<tenant>`). A webhook URL is a secret: it is checked by the SSRF guard
 //!   (`lookout_webhooks::check_url`), stored sealed ([`Sealer`], AES-256-GCM under a key from
 //!   the stack's `AlertsSecret`, bound to its tenant and channel), and only ever shown masked.
 //! - Routes ([`routes`]): ordered rules (kind, lowest level, app, tag) naming a chain of
@@ -44,7 +45,7 @@ pub use followup::{
 };
 pub use manage::{
     create_channel, delete_channel, failures, held, list_channels, put_routes, routes,
-    test_channel, CreatedChannel, TestOutcome,
+    telegram_webhook_url, test_channel, ChannelSetup, CreatedChannel, TestOutcome,
 };
 pub use render::render;
 pub use routes::{

@@ -7,7 +7,9 @@ use lookout_webhooks::{Alert, AlertKind, ChannelKind, Level, Outcome};
 use rand::RngCore;
 use serde::Serialize;
 
-use crate::channel::{ChannelId, ChannelRecord, ChannelView, NewChannel, MAX_CHANNELS};
+use crate::channel::{
+    telegram_method_url, ChannelId, ChannelRecord, ChannelView, NewChannel, MAX_CHANNELS,
+};
 use crate::deliver::{open_channel, permanent_reason};
 use crate::delivery::FailureView;
 use crate::error::AlertError;
@@ -26,20 +28,36 @@ pub struct CreatedChannel {
     pub signing_secret: Option<String>,
 }
 
+/// Where a new channel is made: `origin` is the API's public origin it was created through
+/// (its alerts' acknowledgement links go there when the stack has no `ConsoleUrl`);
+/// `public_base` the stack's public base URL (`ConsoleUrl`'s origin, else `origin`), where a
+/// Telegram bot is told to send its button presses.
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelSetup<'a> {
+    pub sender: &'a dyn ChannelSender,
+    pub origin: Option<&'a str>,
+    pub public_base: &'a str,
+}
+
 /// Stores `new` as a channel of `tenant`: the URL sealed, a generic webhook with a new signing
-/// secret, `origin` the API's public origin it was created through. At most [`MAX_CHANNELS`]
-/// per tenant.
+/// secret; a Telegram channel's bot is first told (`setWebhook`) to send its "Acknowledge"
+/// presses to `<public_base>/ack/telegram/<tenant>` with the tenant's secret token, and a bot
+/// Telegram does not take is refused (nothing stored). At most [`MAX_CHANNELS`] per tenant.
 pub async fn create_channel(
     store: &dyn AlertStore,
     sealer: &Sealer,
     tenant: &Tenant,
     new: &NewChannel,
-    origin: Option<&str>,
+    setup: ChannelSetup<'_>,
     now: Timestamp,
 ) -> Result<CreatedChannel, AlertError> {
     if store.channels(tenant.as_str()).await?.len() >= MAX_CHANNELS {
         return Err(AlertError::TooMany(MAX_CHANNELS));
     }
+    if new.kind == ChannelKind::Telegram {
+        register_telegram(setup, sealer, tenant, &new.url).await?;
+    }
+    let origin = setup.origin;
     let id = ChannelId::random();
     let context = ChannelRecord::context(tenant.as_str(), &id);
     let sealed = sealer.seal(new.url.as_bytes(), &context)?;
@@ -59,6 +77,46 @@ pub async fn create_channel(
         channel: rec.view(),
         signing_secret: secret,
     })
+}
+
+/// The route a tenant's Telegram bots send button presses to.
+pub fn telegram_webhook_url(public_base: &str, tenant: &Tenant) -> String {
+    format!(
+        "{}/ack/telegram/{}",
+        public_base.trim_end_matches('/'),
+        tenant.as_str()
+    )
+}
+
+/// Tells the bot of a Telegram channel where its button presses go (`setWebhook`, button
+/// presses only). Telegram keeps one webhook per bot: a bot used for something else loses it.
+async fn register_telegram(
+    setup: ChannelSetup<'_>,
+    sealer: &Sealer,
+    tenant: &Tenant,
+    send_message_url: &str,
+) -> Result<(), AlertError> {
+    let url = telegram_method_url(send_message_url, "setWebhook")
+        .ok_or_else(|| AlertError::Invalid("not a Telegram sendMessage URL".into()))?;
+    let body = serde_json::json!({
+        "url": telegram_webhook_url(setup.public_base, tenant),
+        "secret_token": sealer.telegram_secret(tenant.as_str()),
+        "allowed_updates": ["callback_query"],
+    });
+    let refused = |why: String| {
+        AlertError::Invalid(format!(
+            "Telegram did not take the bot's webhook ({why}); nothing was stored"
+        ))
+    };
+    let (status, answer) = setup.sender.post_json(&url, &body).await.map_err(refused)?;
+    if status == 200 && answer["ok"] == true {
+        return Ok(());
+    }
+    let description = answer["description"]
+        .as_str()
+        .map(|d| d.chars().take(200).collect::<String>())
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    Err(refused(description))
 }
 
 /// The tenant's channels (URLs masked).
@@ -187,6 +245,7 @@ pub async fn test_channel(
         kind: AlertKind::Test,
         url: None,
         ack_url: None,
+        ack_callback: None,
         fields: vec![("Tenant".to_owned(), tenant.as_str().to_owned())],
         at: now.to_rfc3339(),
     };

@@ -28,6 +28,7 @@ pub fn render(alert: &TenantAlert) -> Alert {
         },
         url: alert.url.clone(),
         ack_url: None,
+        ack_callback: None,
         fields,
         at: alert.at.to_rfc3339(),
     }

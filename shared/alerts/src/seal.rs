@@ -9,6 +9,13 @@
 //! `<base64url(tenant \n incident \n expiry)>.<128 bits of HMAC-SHA256, hex>` under a key of
 //! its own derived from it. Without the secret no link can be made; a link names one incident
 //! and stops working at its expiry.
+//!
+//! It also makes the two Telegram credentials ([`Sealer::telegram_secret`],
+//! [`Sealer::telegram_callback`]): the `secret_token` Telegram sends with each update to a
+//! tenant's webhook route (so only Telegram, told it at `setWebhook`, reaches the route), and
+//! an "Acknowledge" button's `callback_data` (`a:<incident>:<64 bits of HMAC, hex>`, within
+//! Telegram's 64 bytes), which binds the incident to the tenant: a tenant's bot cannot send a
+//! button that acknowledges another tenant's incident.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use lookout_core::config;
@@ -25,6 +32,18 @@ const PREFIX: &str = "v1.";
 const ACK_SIG_HEX: usize = 32;
 /// Longest acknowledgement token taken.
 pub const MAX_ACK_TOKEN: usize = 600;
+/// Telegram's limit on a button's `callback_data`, in bytes.
+const TELEGRAM_CALLBACK_MAX: usize = 64;
+
+/// Whether `a` and `b` are equal, compared in constant time for their length (every byte,
+/// whatever differs first).
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0_u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
 
 /// Seals and opens channel secrets, and signs and checks acknowledgement links.
 #[derive(Clone)]
@@ -77,12 +96,7 @@ impl Sealer {
         let key = hmac::Key::new(hmac::HMAC_SHA256, &self.ack);
         let full = hmac::sign(&key, payload.as_bytes());
         let want = hex::encode(full.as_ref());
-        // Compared in constant time (every byte, whatever differs first).
-        let differs = sig
-            .bytes()
-            .zip(want.bytes().take(ACK_SIG_HEX))
-            .fold(0_u8, |acc, (a, b)| acc | (a ^ b));
-        if sig.len() != ACK_SIG_HEX || differs != 0 {
+        if !same(sig, &want[..ACK_SIG_HEX]) {
             return None;
         }
         let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
@@ -90,6 +104,39 @@ impl Sealer {
         let (tenant, incident, expires) = (parts.next()?, parts.next()?, parts.next()?);
         let expires: i64 = expires.parse().ok()?;
         (now_unix <= expires).then(|| (tenant.to_owned(), incident.to_owned()))
+    }
+
+    /// The `secret_token` of `tenant`'s Telegram webhook route (32 hex characters, within the
+    /// characters Telegram allows).
+    pub fn telegram_secret(&self, tenant: &str) -> String {
+        self.ack_sig(&format!("telegram-webhook\n{tenant}"))
+    }
+
+    /// Whether `given` is `tenant`'s Telegram `secret_token` (compared in constant time).
+    pub fn telegram_secret_matches(&self, tenant: &str, given: &str) -> bool {
+        same(given, &self.telegram_secret(tenant))
+    }
+
+    /// The `callback_data` of the "Acknowledge" button on `tenant`'s alert about `incident`:
+    /// `a:<incident>:<16 hex>`, or none when it would pass Telegram's 64 bytes.
+    pub fn telegram_callback(&self, tenant: &str, incident: &str) -> Option<String> {
+        let sig = self.telegram_callback_sig(tenant, incident);
+        let data = format!("a:{incident}:{sig}");
+        (data.len() <= TELEGRAM_CALLBACK_MAX).then_some(data)
+    }
+
+    /// The incident a button's `callback_data` acknowledges, if it is `tenant`'s.
+    pub fn open_telegram_callback(&self, tenant: &str, data: &str) -> Option<String> {
+        if data.len() > TELEGRAM_CALLBACK_MAX {
+            return None;
+        }
+        let (incident, sig) = data.strip_prefix("a:")?.rsplit_once(':')?;
+        (!incident.is_empty() && same(sig, &self.telegram_callback_sig(tenant, incident)))
+            .then(|| incident.to_owned())
+    }
+
+    fn telegram_callback_sig(&self, tenant: &str, incident: &str) -> String {
+        self.ack_sig(&format!("telegram-button\n{tenant}\n{incident}"))[..16].to_owned()
     }
 
     /// The secret named by `ALERTS_SECRET_ARN`, read from Secrets Manager. An empty or

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use lookout_core::{config, BoxFuture};
 use lookout_webhooks::{Alert, ChannelKind, Outcome, Policy, Sender};
+use serde_json::{json, Value};
 
 /// Sends an alert to a channel's URL.
 pub trait ChannelSender: Send + Sync + std::fmt::Debug {
@@ -19,6 +20,13 @@ pub trait ChannelSender: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Outcome>;
     /// The guard's policy URLs are checked under (the default on AWS).
     fn policy(&self) -> Policy;
+    /// POSTs `body` as JSON to `url` under the guard (setting a channel up: Telegram's
+    /// `setWebhook`): the answer's status and JSON, or why there was none.
+    fn post_json<'a>(
+        &'a self,
+        url: &'a str,
+        body: &'a Value,
+    ) -> BoxFuture<'a, Result<(u16, Value), String>>;
 }
 
 /// The guard's policy from `ALERT_WEBHOOKS_ALLOW_LOOPBACK` (`true` on a local stack only).
@@ -66,10 +74,18 @@ impl ChannelSender for WebhookSender {
     fn policy(&self) -> Policy {
         self.policy
     }
+
+    fn post_json<'a>(
+        &'a self,
+        url: &'a str,
+        body: &'a Value,
+    ) -> BoxFuture<'a, Result<(u16, Value), String>> {
+        Box::pin(self.sender.post_json(url, body, self.policy))
+    }
 }
 
 /// Answers each send with the next scripted outcome (delivered when the script is empty) and
-/// records (kind, url, alert id) of each.
+/// records (kind, url, alert id) of each (a setup call: its body in place of the id).
 #[derive(Debug, Clone, Default)]
 pub struct ScriptedSender {
     script: Arc<Mutex<VecDeque<Outcome>>>,
@@ -114,5 +130,20 @@ impl ChannelSender for ScriptedSender {
         Policy {
             allow_http_loopback: true,
         }
+    }
+
+    /// Answers as Telegram does to a `setWebhook` it takes, and records the call as sent
+    /// (kind `telegram`, the URL, the body).
+    fn post_json<'a>(
+        &'a self,
+        url: &'a str,
+        body: &'a Value,
+    ) -> BoxFuture<'a, Result<(u16, Value), String>> {
+        Box::pin(async move {
+            if let Ok(mut sent) = self.sent.lock() {
+                sent.push((ChannelKind::Telegram, url.to_owned(), body.to_string()));
+            }
+            Ok((200, json!({"ok": true, "result": true})))
+        })
     }
 }

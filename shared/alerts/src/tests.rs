@@ -14,7 +14,7 @@ use lookout_webhooks::{Outcome, Policy};
 use crate::channel::{ChannelId, NewChannel};
 use crate::deliver::{deliver, DeliverOutcome, DeliverPorts, MAX_ATTEMPTS};
 use crate::delivery::StepStatus;
-use crate::manage::{create_channel, delete_channel, failures, put_routes};
+use crate::manage::{create_channel, delete_channel, failures, put_routes, ChannelSetup};
 use crate::routes::{Routes, Rule};
 use crate::seal::Sealer;
 use crate::sender::ScriptedSender;
@@ -59,7 +59,13 @@ pub(super) fn sealer() -> Sealer {
 pub(super) async fn channel(store: &MemoryAlerts, kind: &str, url: &str) -> ChannelId {
     let tenant = Tenant::parse("acme").unwrap();
     let new = NewChannel::parse(kind, kind, url, LOOPBACK).unwrap();
-    let made = create_channel(store, &sealer(), &tenant, &new, None, t0())
+    let sender = ScriptedSender::default();
+    let setup = ChannelSetup {
+        sender: &sender,
+        origin: None,
+        public_base: "https://lookout.example",
+    };
+    let made = create_channel(store, &sealer(), &tenant, &new, setup, t0())
         .await
         .unwrap();
     ChannelId::parse(&made.channel.id).unwrap()
@@ -141,7 +147,57 @@ fn channel_urls_pass_the_ssrf_guard_and_name_their_service() {
     )
     .is_ok());
     assert!(NewChannel::parse("telegram", "t", "https://example.com/", prod).is_err());
+    assert!(NewChannel::parse(
+        "telegram",
+        "t",
+        "https://api.telegram.org/bot1:AA/sendMessage?chat_id=-100123",
+        prod
+    )
+    .is_ok());
+    for bad in [
+        "https://api.telegram.org/bot1:AA/sendMessage",
+        "https://api.telegram.org/bot1:AA/getUpdates?chat_id=1",
+        "https://example.com/bot1:AA/sendMessage?chat_id=1",
+    ] {
+        assert!(
+            NewChannel::parse("telegram", "t", bad, prod).is_err(),
+            "{bad}"
+        );
+    }
+    assert!(NewChannel::parse("viber", "v", "https://example.com/", prod).is_err());
     assert!(NewChannel::parse("webhook", " ", "https://example.com/", prod).is_err());
+}
+
+#[tokio::test]
+async fn a_telegram_channel_first_tells_its_bot_where_button_presses_go() {
+    let store = MemoryAlerts::default();
+    let tenant = Tenant::parse("acme").unwrap();
+    let url = "https://api.telegram.org/bot1:AA/sendMessage?chat_id=-100123";
+    let new = NewChannel::parse("telegram", "ops chat", url, Policy::default()).unwrap();
+    let sender = ScriptedSender::default();
+    let setup = ChannelSetup {
+        sender: &sender,
+        origin: Some("https://abc.execute-api.eu-west-1.amazonaws.com"),
+        public_base: "https://ops.example.com",
+    };
+    let made = create_channel(&store, &sealer(), &tenant, &new, setup, t0())
+        .await
+        .unwrap();
+    assert_eq!(made.channel.kind, "telegram");
+    assert!(
+        !made.channel.url.contains("1:AA"),
+        "the bot token is masked"
+    );
+    let sent = sender.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1, "https://api.telegram.org/bot1:AA/setWebhook");
+    let body: serde_json::Value = serde_json::from_str(&sent[0].2).unwrap();
+    assert_eq!(body["url"], "https://ops.example.com/ack/telegram/acme");
+    assert_eq!(body["secret_token"], sealer().telegram_secret("acme"));
+    assert_eq!(
+        body["allowed_updates"],
+        serde_json::json!(["callback_query"])
+    );
 }
 
 #[test]

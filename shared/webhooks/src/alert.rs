@@ -75,6 +75,10 @@ pub struct Alert {
     pub url: Option<String>,
     /// A signed link that acknowledges the alert.
     pub ack_url: Option<String>,
+    /// What a Telegram "Acknowledge" button sends back (its `callback_data`, at most 64
+    /// bytes): a signed reference to the alert's incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_callback: Option<String>,
     /// Extra facts shown as name/value pairs, in order.
     pub fields: Vec<(String, String)>,
     /// When it happened (RFC 3339).

@@ -118,6 +118,7 @@ mod tests {
             kind: AlertKind::Incident,
             url: Some("https://lookout.example/console#incidents/9".into()),
             ack_url: Some("https://lookout.example/ack?t=(x)".into()),
+            ack_callback: None,
             fields: vec![("Service".into(), "api".into()), ("".into(), "".into())],
             at: "2025-01-02T03:04:05Z".into(),
         }

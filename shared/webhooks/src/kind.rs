@@ -11,23 +11,28 @@ pub enum ChannelKind {
     Discord,
     /// Any HTTPS endpoint taking Lookout's JSON, signed with the channel's secret.
     Webhook,
+    /// A Telegram chat through the tenant's bot
+    /// (`https://api.telegram.org/bot{token}/sendMessage?chat_id={chat}`).
+    Telegram,
 }
 
 /// A channel name that is none of `slack`, `discord`, `webhook`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown channel {0:?} (expected slack, discord or webhook)")]
+#[error("unknown channel {0:?} (expected slack, discord, webhook or telegram)")]
 pub struct UnknownChannel(pub String);
 
 impl ChannelKind {
     /// Every kind, in a stable order.
-    pub const ALL: [Self; 3] = [Self::Slack, Self::Discord, Self::Webhook];
+    pub const ALL: [Self; 4] = [Self::Slack, Self::Discord, Self::Webhook, Self::Telegram];
 
-    /// The name stored in records and used in the API: `slack`, `discord`, `webhook`.
+    /// The name stored in records and used in the API: `slack`, `discord`, `webhook`,
+    /// `telegram`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Slack => "slack",
             Self::Discord => "discord",
             Self::Webhook => "webhook",
+            Self::Telegram => "telegram",
         }
     }
 
@@ -58,13 +63,13 @@ mod tests {
         }
         assert_eq!(
             ChannelKind::ALL.map(ChannelKind::as_str),
-            ["slack", "discord", "webhook"]
+            ["slack", "discord", "webhook", "telegram"]
         );
         assert_eq!(
             ChannelKind::parse("Slack"),
             Err(UnknownChannel("Slack".into()))
         );
-        assert!(ChannelKind::parse("telegram").is_err());
+        assert!(ChannelKind::parse("viber").is_err());
         assert!(ChannelKind::parse("").is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! Alert channels beside mail and the messengers (#28): Slack incoming webhooks, Discord
-//! webhooks and a generic JSON webhook signed like Stripe's and Slack's.
+//! webhooks, a generic JSON webhook signed like Stripe's and Slack's, and a tenant's own
+//! Telegram bot (with an "Acknowledge" button).
 //!
 //! The parts, each usable alone (the delivery pipeline wires them later):
 //!
@@ -23,6 +24,7 @@ mod kind;
 mod sender;
 mod signature;
 mod slack;
+mod telegram;
 mod text;
 mod webhook;
 
@@ -35,4 +37,5 @@ pub use kind::{ChannelKind, UnknownChannel};
 pub use sender::{Outcome, Sender, EVENT_ID_HEADER, MAX_RESPONSE_BYTES};
 pub use signature::{sign, verify, SignatureError, SIGNATURE_HEADER};
 pub use slack::slack_payload;
+pub use telegram::{telegram_chat, telegram_payload, MAX_CALLBACK_DATA};
 pub use webhook::webhook_payload;

@@ -22,6 +22,7 @@ use crate::guard::{check_url_with, resolve_public, Policy, Target, UrlError};
 use crate::kind::ChannelKind;
 use crate::signature::{sign, SIGNATURE_HEADER};
 use crate::slack::slack_payload;
+use crate::telegram::{telegram_chat, telegram_payload};
 use crate::text::truncate;
 use crate::webhook::webhook_payload;
 
@@ -113,6 +114,15 @@ impl Sender {
             ChannelKind::Slack => slack_payload(alert),
             ChannelKind::Discord => discord_payload(alert),
             ChannelKind::Webhook => webhook_payload(alert),
+            ChannelKind::Telegram => match telegram_chat(target.url().as_str()) {
+                Some(chat) => telegram_payload(alert, &chat),
+                None => {
+                    return Outcome::Permanent {
+                        status: None,
+                        reason: "the Telegram URL names no chat_id".to_owned(),
+                    }
+                }
+            },
         };
         let body = payload.to_string().into_bytes();
         let mut request = client
@@ -142,6 +152,42 @@ impl Sender {
         let outcome = classify(kind, status, retry_after.as_deref(), &answer);
         warn!(channel = %kind, url = %target.masked(), status, ?outcome, "webhook not delivered");
         outcome
+    }
+
+    /// POSTs `body` as JSON to `url` under the same guard as [`send`](Self::send), and reads
+    /// the answer (bounded): its status and JSON body (`null` when it is not JSON). For calls
+    /// that set a channel up (Telegram's `setWebhook`). The error is worded for the admin,
+    /// without the URL.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: &Value,
+        policy: Policy,
+    ) -> Result<(u16, Value), String> {
+        let target = check_url_with(url, policy).map_err(|e| format!("URL refused: {e}"))?;
+        let addrs = resolve_public(&target)
+            .await
+            .map_err(|e| format!("URL refused: {e}"))?;
+        let client = self
+            .client(&target, &addrs)
+            .map_err(|e| error_text(&e.without_url()))?;
+        let response = client
+            .post(target.url().as_str())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| {
+                let e = e.without_url();
+                warn!(url = %target.masked(), error = %error_text(&e), "setup call failed");
+                "no answer from the service".to_owned()
+            })?;
+        let status = response.status().as_u16();
+        let answer = read_bounded(response, MAX_RESPONSE_BYTES).await;
+        Ok((
+            status,
+            serde_json::from_slice(&answer).unwrap_or(Value::Null),
+        ))
     }
 
     /// A client that reaches `target`'s host at `addrs` only.
@@ -253,12 +299,17 @@ fn classify(kind: ChannelKind, status: u16, retry_after: Option<&str>, body: &[u
     match status {
         200..=299 => Outcome::Delivered,
         429 => {
-            // Discord's body says it to the millisecond; its header rounds up to seconds.
-            let body_after = (kind == ChannelKind::Discord)
-                .then(|| serde_json::from_slice::<Value>(body).ok())
-                .flatten()
-                .and_then(|v| v["retry_after"].as_f64())
-                .and_then(seconds);
+            // Discord's body says it to the millisecond (its header rounds up to seconds);
+            // Telegram's says it in `parameters.retry_after` only.
+            let parsed = || serde_json::from_slice::<Value>(body).ok();
+            let body_after = match kind {
+                ChannelKind::Discord => parsed().and_then(|v| v["retry_after"].as_f64()),
+                ChannelKind::Telegram => {
+                    parsed().and_then(|v| v["parameters"]["retry_after"].as_f64())
+                }
+                _ => None,
+            }
+            .and_then(seconds);
             Outcome::Retry {
                 after: body_after.or(header_after),
             }

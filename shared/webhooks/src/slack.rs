@@ -131,6 +131,7 @@ mod tests {
             kind: AlertKind::Heartbeat,
             url: Some("https://lookout.example/console#apps/7".into()),
             ack_url: Some("https://lookout.example/ack?t=abc".into()),
+            ack_callback: None,
             fields: vec![
                 ("App".into(), "backup".into()),
                 ("Last ping".into(), "01:59".into()),

@@ -41,6 +41,7 @@ mod tests {
             kind: AlertKind::Digest,
             url: None,
             ack_url: Some("https://lookout.example/ack?t=1".into()),
+            ack_callback: None,
             fields: vec![("b".into(), "2".into()), ("a".into(), "1".into())],
             at: "2025-01-02T03:04:05Z".into(),
         };

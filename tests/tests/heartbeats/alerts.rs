@@ -509,24 +509,38 @@ async fn e2e_an_unacknowledged_outage_repeats_escalates_and_stops_when_acknowled
 
     // The repeats stop: the next ones fire, find the incident acknowledged, send nothing.
     let before = l.emulator_received().await.len();
-    let mut alerts = alerts_pump(&l).await;
+    let fired = fire_and_drain(&l, &[901, 1201, 1501]).await;
+    // The third repeat was due and fired (else this proves nothing).
+    assert!(fired >= 1, "no repeat was due");
+    let after: Vec<_> = l
+        .emulator_received()
+        .await
+        .into_iter()
+        .skip(before)
+        .filter(|r| r.address == first || r.address == format!("pager-{tenant}"))
+        .collect();
+    assert!(after.is_empty(), "{after:?}");
+}
+
+/// Fires the alerts' schedules due `aheads` seconds from now (in turn), then pumps until the
+/// alerts queue holds nothing, in flight or not (another test's pump may be the one that takes
+/// a message): the schedules fired.
+async fn fire_and_drain(l: &Live, aheads: &[i64]) -> usize {
+    let mut alerts = alerts_pump(l).await;
     let mut fired = 0;
-    for ahead in [901, 1201, 1501] {
+    for &ahead in aheads {
         let report = alerts
             .tick(chrono::Utc::now() + chrono::Duration::seconds(ahead))
             .await;
         fired += report.schedules_fired;
     }
-    // The third repeat was due and fired (else this proves nothing); its message is handled
-    // once the queue holds nothing, in flight or not (another test's pump may be the one that
-    // takes it).
-    assert!(fired >= 1, "no repeat was due");
+    let last = aheads.last().copied().unwrap_or(0);
     let sqs = aws_sdk_sqs::Client::new(&lookout_dev::moto::sdk_config(&l.moto).await);
     let queue = l.stack.queues["AlertsQueue"].url.clone();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         alerts
-            .tick(chrono::Utc::now() + chrono::Duration::seconds(1501))
+            .tick(chrono::Utc::now() + chrono::Duration::seconds(last))
             .await;
         let attrs = sqs
             .get_queue_attributes()
@@ -551,14 +565,7 @@ async fn e2e_an_unacknowledged_outage_repeats_escalates_and_stops_when_acknowled
         assert!(Instant::now() < deadline, "the alerts queue never drained");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let after: Vec<_> = l
-        .emulator_received()
-        .await
-        .into_iter()
-        .skip(before)
-        .filter(|r| r.address == first || r.address == format!("pager-{tenant}"))
-        .collect();
-    assert!(after.is_empty(), "{after:?}");
+    fired
 }
 
 #[tokio::test]
@@ -639,4 +646,202 @@ async fn e2e_a_dependent_app_alerts_after_its_parent_is_back() {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn incident_detail(l: &Live, id: &str) -> Value {
+    let bearer = format!("Bearer {}", l.admin_token);
+    let (status, detail) = l
+        .get(
+            "/admin/incident",
+            &[("id", id)],
+            &[("authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    detail
+}
+
+/// Plays Telegram delivering a button press to the webhook `url` with `secret`: the status
+/// and JSON reply.
+async fn press(url: &str, secret: &str, data: &str, who: &Value) -> (u16, Value) {
+    let update = json!({"update_id": 7001, "callback_query": {
+        "id": "4382bfdwdsb323b2d9", "from": who, "chat_instance": "1",
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "group"}},
+        "data": data,
+    }});
+    let resp = Live::http()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("X-Telegram-Bot-Api-Secret-Token", secret)
+        .body(update.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn e2e_a_telegram_alert_is_acknowledged_with_its_button_and_stops_repeating() {
+    let l = live().await;
+    let tenant = format!("tg{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let emu = l.emulator_url();
+    let chat = format!("-100{}", &tenant[2..]);
+    // A bot Telegram refuses (a revoked token) is a 400, and no channel is stored.
+    let (status, body) = admin(
+        &l,
+        "POST",
+        "/admin/alert_channels",
+        &json!({"tenant": tenant, "kind": "telegram", "name": "ops",
+                "url": format!("{emu}/telegram/bot9:revoked/sendMessage?chat_id={chat}")}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("Unauthorized"),
+        "{body}"
+    );
+    assert_eq!(
+        admin_get(&l, "/admin/alert_channels", &tenant).await["channels"],
+        json!([])
+    );
+
+    // The channel: its bot is told where presses go, with the tenant's secret token.
+    let token = format!("7:{tenant}");
+    let channel = create(
+        &l,
+        &tenant,
+        "telegram",
+        &format!("{emu}/telegram/bot{token}/sendMessage?chat_id={chat}"),
+    )
+    .await;
+    assert!(
+        !channel["url"].as_str().unwrap().contains(&tenant),
+        "{channel}"
+    );
+    let hook = format!("{}/ack/telegram/{tenant}", l.base);
+    let set: Vec<_> = l
+        .emulator_received()
+        .await
+        .into_iter()
+        .filter(|r| r.messenger == "telegram_webhook" && r.address == hook)
+        .collect();
+    let calls: Vec<(&str, u16)> = set
+        .iter()
+        .map(|r| (r.credential.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        calls,
+        [("9:revoked", 401), (token.as_str(), 200)],
+        "the refused bot's call and this one"
+    );
+    assert_eq!(set[1].body["allowed_updates"], json!(["callback_query"]));
+    let secret = set[1].body["secret_token"].as_str().unwrap().to_owned();
+
+    let (status, body) = admin(
+        &l,
+        "PUT",
+        "/admin/alert_routes",
+        &json!({"tenant": tenant, "rules": [{
+            "kind": "heartbeat", "min_level": "critical", "channels": [channel["id"]],
+            "repeat_minutes": 5
+        }]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let key = l.issue_key(&tenant).await;
+    let (status, body) = admin(
+        &l,
+        "POST",
+        "/admin/heartbeat_apps",
+        &json!({"tenant": tenant, "app_id": "etl", "period_seconds": 604_800}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, failed) = l
+        .post(
+            "/api/apps/fail",
+            &key,
+            &json!({"app_id": "etl", "exit_code": 1}),
+        )
+        .await;
+    assert_eq!(
+        (status, &failed["state"]),
+        (200, &json!("down")),
+        "{failed}"
+    );
+
+    // The alert in the chat, with its button.
+    let message = pump_until(&l, "the Telegram alert", || async {
+        received(&l, "telegram", &chat, "etl is DOWN")
+            .await
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(message["credential"], json!(token));
+    assert!(message["body"].get("parse_mode").is_none(), "{message}");
+    let button = &message["body"]["reply_markup"]["inline_keyboard"][0][0];
+    assert_eq!(button["text"], "Acknowledge", "{message}");
+    let data = button["callback_data"].as_str().unwrap().to_owned();
+    assert!(data.len() <= 64, "{data}");
+
+    // Only Telegram (with the secret) is heard; a button not signed for this tenant is not.
+    let ana = json!({"id": 111, "is_bot": false, "first_name": "Ana", "username": "ana"});
+    let (status, _) = press(&hook, &"0".repeat(32), &data, &ana).await;
+    assert_eq!(status, 401);
+    let (status, _) = press(
+        &format!("{}/ack/telegram/other{tenant}", l.base),
+        &secret,
+        &data,
+        &ana,
+    )
+    .await;
+    assert_eq!(status, 401, "another tenant's route has another secret");
+    let (incident, sig) = data.strip_prefix("a:").unwrap().rsplit_once(':').unwrap();
+    let forged = format!("a:{incident}:{}", "0".repeat(sig.len()));
+    let (status, reply) = press(&hook, &secret, &forged, &ana).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        reply["text"], "This button is not one of Lookout's.",
+        "{reply}"
+    );
+
+    assert_eq!(incident_detail(&l, incident).await["status"], json!("open"));
+
+    // Ana presses it: acknowledged, in the history by her Telegram name.
+    let (status, reply) = press(&hook, &secret, &data, &ana).await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["method"], "answerCallbackQuery", "{reply}");
+    assert_eq!(reply["callback_query_id"], "4382bfdwdsb323b2d9");
+    assert!(
+        reply["text"].as_str().unwrap().starts_with("Acknowledged"),
+        "{reply}"
+    );
+    let after = incident_detail(&l, incident).await;
+    assert_eq!(after["status"], json!("acknowledged"), "{after}");
+    assert!(
+        after["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["by"] == json!("Ana @ana (Telegram)")),
+        "{after}"
+    );
+    let (_, again) = press(&hook, &secret, &data, &ana).await;
+    assert_eq!(again["text"], "Already acknowledged.");
+
+    // The repeat 5 minutes on fires, finds it acknowledged, and sends nothing. (Another
+    // test's pump fires every due schedule of the shared stack: a repeat it took before the
+    // press may still be in flight, sent as it was read. The queue is drained first.)
+    fire_and_drain(&l, &[0]).await;
+    let before = received(&l, "telegram", &chat, "").await.len();
+    let fired = fire_and_drain(&l, &[301, 601]).await;
+    assert!(fired >= 1, "no repeat was due");
+    let after: Vec<Value> = received(&l, "telegram", &chat, "")
+        .await
+        .into_iter()
+        .skip(before)
+        .collect();
+    assert!(after.is_empty(), "{after:?}");
 }

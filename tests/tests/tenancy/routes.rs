@@ -203,6 +203,15 @@ pub const EXEMPT: &[(&str, &str, &str, &str)] = &[
     ),
     ("record-alert-ack", "GET", "/ack/{token}", ACK_LINK),
     ("record-alert-ack", "POST", "/ack/{token}", ACK_LINK),
+    (
+        "record-alert-ack",
+        "POST",
+        "/ack/telegram/{tenant}",
+        "Telegram's webhook call: the credential is the tenant's secret token in \
+         X-Telegram-Bot-Api-Secret-Token (HMAC under the stack's AlertsSecret, told to the bot at \
+         setWebhook), and each button's data is signed for its tenant; without the token it is a \
+         401 that reads and writes nothing (tests/heartbeats/alerts.rs, lookout-alerts unit tests)",
+    ),
     ("record-ping", "GET", "/ping/{proxy+}", PING_URL),
     ("record-ping", "HEAD", "/ping/{proxy+}", PING_URL),
     ("record-ping", "POST", "/ping/{proxy+}", PING_URL),
@@ -314,6 +323,7 @@ impl Handlers {
             base: alerts_for("admin-create-alert-channel").await,
             sealer: lookout_alerts::Sealer::from_secret("tenancy sweep sealing key, 32+ chars"),
             sender: lookout_alerts::WebhookSender::new(lookout_webhooks::Policy::default()),
+            console_url: None,
         };
         let mut alert_deps = std::collections::BTreeMap::new();
         for f in [
@@ -336,7 +346,11 @@ impl Handlers {
                 lookout_webhooks::Policy::default(),
             )
             .unwrap(),
-            None,
+            lookout_alerts::ChannelSetup {
+                sender: &alert_channels.sender,
+                origin: None,
+                public_base: "https://example.com",
+            },
             lookout_core::time::Timestamp::now(),
         )
         .await

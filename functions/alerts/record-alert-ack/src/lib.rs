@@ -13,6 +13,11 @@
 //!
 //! The pages are HTML, `no-store`, never framed (`frame-ancestors 'none'`), and send no
 //! referrer (the token is in the URL).
+//!
+//! `POST /ack/telegram/{tenant}` is the third way to acknowledge: a press of the
+//! "Acknowledge" button on a Telegram alert ([`telegram`]).
+
+mod telegram;
 
 use lambda_http::{http::StatusCode, Body, Error, Request, Response};
 use lookout_alerts::Sealer;
@@ -50,6 +55,17 @@ const MAX_NAME: usize = 64;
 const MAX_FORM: usize = 4096;
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    if let Some(tenant) = req.uri().path().strip_prefix("/ack/telegram/") {
+        let tenant = tenant.to_owned();
+        if req.method() != "POST" {
+            return Ok(page(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Not allowed",
+                "<p>Telegram posts button presses here.</p>",
+            ));
+        }
+        return Ok(telegram::handle(deps, &req, &tenant).await);
+    }
     let token = req.uri().path().rsplit('/').next().unwrap_or_default();
     let now = deps.clock.now();
     let Some((tenant, incident_id)) = deps.sealer.open_ack(token, now.unix_seconds()) else {

@@ -124,6 +124,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/alert_failures"),
     ("GET", "/ack/{token}"),
     ("POST", "/ack/{token}"),
+    ("POST", "/ack/telegram/{tenant}"),
 ];
 
 /// The methods [`ROUTES`] has for `path` (`{param}` matches one segment, a last `{param+}`

@@ -126,6 +126,41 @@ fn acknowledgement_links_name_one_incident_until_they_expire() {
     assert_eq!(s.open_ack(&"a".repeat(700), 0), None);
 }
 
+#[test]
+fn telegram_buttons_and_the_webhook_secret_belong_to_one_tenant() {
+    let s = sealer();
+    let incident = "0b9c4f5e-8f1a-4c55-9a8e-3f2d1c0b9a87";
+    let data = s.telegram_callback("acme", incident).unwrap();
+    assert!(data.len() <= 64, "{}", data.len());
+    assert_eq!(
+        s.open_telegram_callback("acme", &data),
+        Some(incident.to_owned())
+    );
+    assert_eq!(
+        s.open_telegram_callback("globex", &data),
+        None,
+        "another tenant's bot cannot replay the button"
+    );
+    let forged = format!("a:{incident}:{}", "0".repeat(16));
+    assert_eq!(s.open_telegram_callback("acme", &forged), None);
+    let other = s.telegram_callback("acme", "inc-2").unwrap();
+    let spliced = format!("a:inc-3:{}", other.rsplit_once(':').unwrap().1);
+    assert_eq!(s.open_telegram_callback("acme", &spliced), None);
+    assert_eq!(s.open_telegram_callback("acme", "garbage"), None);
+    assert_eq!(
+        s.telegram_callback("acme", &"x".repeat(60)),
+        None,
+        "over 64 bytes"
+    );
+    let secret = s.telegram_secret("acme");
+    assert_eq!(secret.len(), 32);
+    assert!(secret.chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(s.telegram_secret_matches("acme", &secret));
+    assert!(!s.telegram_secret_matches("globex", &secret));
+    assert!(!s.telegram_secret_matches("acme", ""));
+    assert_ne!(secret, s.telegram_secret("globex"));
+}
+
 fn needs_someone(id: &str) -> TenantAlert {
     let mut a = alert(
         id,

@@ -139,6 +139,7 @@ fn alert() -> Alert {
         kind: AlertKind::Heartbeat,
         url: None,
         ack_url: Some("https://lookout.example/ack?t=1".into()),
+        ack_callback: None,
         fields: vec![("App".into(), "backup".into())],
         at: "2025-01-02T03:04:05Z".into(),
     }
@@ -458,7 +459,16 @@ fn answers_are_classified() {
         ),
         retry(None)
     );
-    // Only Discord's body is read for `retry_after`.
+    // Telegram says it in `parameters.retry_after`, without a header.
+    let tg =
+        json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7",
+                    "parameters": {"retry_after": 7}})
+        .to_string();
+    assert_eq!(
+        classify(ChannelKind::Telegram, 429, None, tg.as_bytes()),
+        retry(Some(7))
+    );
+    // Only Discord's and Telegram's bodies are read for `retry_after`.
     let body = json!({"retry_after": 2.25}).to_string();
     assert_eq!(
         classify(ChannelKind::Discord, 429, None, body.as_bytes()),
