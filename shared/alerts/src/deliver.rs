@@ -33,7 +33,7 @@ use crate::channel::{ChannelId, ChannelRecord};
 use crate::delivery::{FailureRecord, StepRecord, StepStatus, RETENTION_DAYS};
 use crate::error::AlertError;
 use crate::followup::{FollowUps, IncidentState};
-use crate::holds::{hold, in_window, release_held};
+use crate::holds::{hold, in_quiet_hours, in_window, release_held, send_digest, QUIET_PREFIX};
 use crate::render::render;
 use crate::routes::Rule;
 use crate::seal::Sealer;
@@ -85,6 +85,9 @@ pub async fn deliver(
     alert: &TenantAlert,
 ) -> Result<DeliverOutcome, AlertError> {
     if let Some(key) = alert.release.as_deref() {
+        if key.starts_with(QUIET_PREFIX) {
+            return send_digest(ports, &alert.tenant, key).await;
+        }
         release_held(ports, &alert.tenant, key).await?;
         return Ok(DeliverOutcome::Done);
     }
@@ -92,7 +95,9 @@ pub async fn deliver(
     let rule = routes.rule_for(alert);
     let round = alert.round.unwrap_or(0);
     if round == 0
-        && (in_window(ports, &routes, alert).await? || hold(ports, &routes, alert).await?)
+        && (in_window(ports, &routes, alert).await?
+            || hold(ports, &routes, alert).await?
+            || in_quiet_hours(ports, &routes, alert).await?)
     {
         return Ok(DeliverOutcome::Done);
     }

@@ -1,11 +1,12 @@
-//! Holding alerts back (see `crate::deliver`): a maintenance window's (`crate::window`) and a
-//! down parent's (the routes' `dependencies`), and releasing what is still wrong when the
-//! window ends or the parent is back.
+//! Holding alerts back (see `crate::deliver`): a maintenance window's (`crate::window`), a
+//! down parent's (the routes' `dependencies`) and quiet hours' (`crate::quiet`), and releasing
+//! what is still wrong when the window ends or the parent is back, or what the quiet hours
+//! held as one digest at their end.
 
 use lookout_core::auth::sha256_hex;
 use lookout_core::events::{TenantAlert, TenantAlertKind, TenantAlertLevel};
 
-use crate::deliver::{deliver, DeliverPorts, MIN_SCHEDULE_AHEAD_MS};
+use crate::deliver::{deliver, DeliverOutcome, DeliverPorts, MIN_SCHEDULE_AHEAD_MS};
 use crate::error::AlertError;
 use crate::routes::Routes;
 use crate::window::window_for;
@@ -110,6 +111,141 @@ pub(crate) async fn in_window(
     }
     tracing::info!(tenant, app = %child, window = %window.name, %until, "held: maintenance window");
     Ok(true)
+}
+
+/// The prefix of what quiet hours hold: `quiet:<end, unix seconds>`.
+pub(crate) const QUIET_PREFIX: &str = "quiet:";
+/// Lines of a digest (the rest are counted).
+const DIGEST_LINES: usize = 50;
+
+/// Whether quiet hours hold `alert`: an alert below `critical` (a digest itself never) is held
+/// under the night's key, whose end is scheduled to send the digest.
+pub(crate) async fn in_quiet_hours(
+    ports: &DeliverPorts<'_>,
+    routes: &Routes,
+    alert: &TenantAlert,
+) -> Result<bool, AlertError> {
+    if alert.level >= TenantAlertLevel::Critical || alert.kind == TenantAlertKind::Digest {
+        return Ok(false);
+    }
+    let Some(until) = routes
+        .quiet_hours
+        .as_ref()
+        .and_then(|q| q.active_until(ports.clock.now()))
+    else {
+        return Ok(false);
+    };
+    let tenant = alert.tenant.as_str();
+    let key = format!("{QUIET_PREFIX}{}", until.unix_seconds());
+    ports.store.hold(&key, &alert.alert_id, alert).await?;
+    let end = TenantAlert {
+        tenant: tenant.to_owned(),
+        alert_id: format!("digest-{key}"),
+        kind: TenantAlertKind::Digest,
+        level: TenantAlertLevel::Info,
+        title: "quiet hours end".to_owned(),
+        text: String::new(),
+        app: None,
+        tags: Vec::new(),
+        url: None,
+        at: until,
+        ack_incident: None,
+        round: None,
+        release: Some(key.clone()),
+    };
+    match ports.follow_ups {
+        Some(follow_ups) => {
+            let name = &sha256_hex(format!("{tenant}\n{key}").as_bytes())[..24];
+            follow_ups
+                .schedule(&format!("quiet-{name}"), &end, until)
+                .await?;
+        }
+        None => tracing::warn!(tenant, "no scheduler: held until a later digest"),
+    }
+    tracing::info!(tenant, alert_id = %alert.alert_id, %until, "held: quiet hours");
+    Ok(true)
+}
+
+/// Sends what the quiet hours `key` held as one digest (kind `digest`, routed as any alert of
+/// that kind): each held alert on a line, with whether its incident is still open; then
+/// nothing is held under `key` any more.
+pub(crate) async fn send_digest(
+    ports: &DeliverPorts<'_>,
+    tenant: &str,
+    key: &str,
+) -> Result<DeliverOutcome, AlertError> {
+    let mut held: Vec<_> = ports
+        .store
+        .held(tenant)
+        .await?
+        .into_iter()
+        .filter(|h| h.parent == key)
+        .collect();
+    if held.is_empty() {
+        return Ok(DeliverOutcome::Done);
+    }
+    let mut alerts = Vec::with_capacity(held.len());
+    for h in &held {
+        alerts.push(h.alert()?);
+    }
+    alerts.sort_by(|a, b| (a.at, &a.alert_id).cmp(&(b.at, &b.alert_id)));
+    let mut lines = Vec::new();
+    for a in alerts.iter().take(DIGEST_LINES) {
+        let state = match (a.ack_incident.as_deref(), ports.incidents) {
+            (Some(incident), Some(state)) => {
+                if state.is_open(incident).await? {
+                    " (still open)"
+                } else {
+                    " (acknowledged or resolved since)"
+                }
+            }
+            _ => "",
+        };
+        let level = format!("{:?}", a.level).to_lowercase();
+        lines.push(format!(
+            "{} UTC · {level} · {}{state}",
+            a.at.datetime().format("%H:%M"),
+            a.title
+        ));
+    }
+    if alerts.len() > DIGEST_LINES {
+        lines.push(format!("… and {} more", alerts.len() - DIGEST_LINES));
+    }
+    let n = alerts.len();
+    // Named by the night and what it holds: a redelivered release sends it once, and what a
+    // release fired early (before the night's end) left held goes out in a digest of its own.
+    let ids: Vec<&str> = alerts.iter().map(|a| a.alert_id.as_str()).collect();
+    let set = &sha256_hex(ids.join("\n").as_bytes())[..12];
+    let digest = TenantAlert {
+        tenant: tenant.to_owned(),
+        alert_id: format!("digest-{key}-{set}"),
+        kind: TenantAlertKind::Digest,
+        level: alerts
+            .iter()
+            .map(|a| a.level)
+            .max()
+            .unwrap_or(TenantAlertLevel::Info),
+        title: format!(
+            "Quiet hours digest: {n} alert{} held overnight",
+            if n == 1 { "" } else { "s" }
+        ),
+        text: lines.join("\n"),
+        app: None,
+        tags: Vec::new(),
+        url: None,
+        at: ports.clock.now(),
+        ack_incident: None,
+        round: None,
+        release: None,
+    };
+    let outcome = Box::pin(deliver(ports, &digest)).await?;
+    if outcome == DeliverOutcome::Done {
+        for h in held.drain(..) {
+            ports.store.unhold(tenant, &h.parent, &h.child).await?;
+        }
+        tracing::info!(tenant, held = n, "quiet hours digest sent");
+    }
+    Ok(outcome)
 }
 
 /// Releases what is held under `key` (a recovered parent app, an ended window's occurrence):

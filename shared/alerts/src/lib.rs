@@ -25,6 +25,7 @@ mod error;
 mod followup;
 mod holds;
 mod manage;
+mod quiet;
 mod render;
 mod routes;
 mod seal;
@@ -44,9 +45,11 @@ pub use followup::{
     FollowUps, IncidentState, MemoryFollowUps, MemoryIncidents, SchedulerFollowUps,
 };
 pub use manage::{
-    create_channel, delete_channel, failures, held, list_channels, put_routes, routes,
-    telegram_webhook_url, test_channel, ChannelSetup, CreatedChannel, TestOutcome,
+    create_channel, delete_channel, failures, held, list_channels, put_routes, routes, routes_view,
+    telegram_webhook_url, test_channel, ChannelSetup, CreatedChannel, TestOutcome, MAX_UPCOMING,
+    UPCOMING_DAYS,
 };
+pub use quiet::QuietHours;
 pub use render::render;
 pub use routes::{
     FollowUp, Routes, Rule, MAX_CHAIN, MAX_DEPENDENT_APPS, MAX_ESCALATION, MAX_PARENTS, MAX_ROUNDS,
@@ -55,4 +58,4 @@ pub use routes::{
 pub use seal::{Sealer, MAX_ACK_TOKEN};
 pub use sender::{policy_from_env, ChannelSender, ScriptedSender, WebhookSender};
 pub use store::{AlertStore, DynamoAlerts, HeldRecord, HeldView, MemoryAlerts};
-pub use window::{window_for, Window, MAX_WINDOWS};
+pub use window::{upcoming, window_for, Occurrence, Window, MAX_WINDOWS};

@@ -17,6 +17,7 @@ use crate::routes::Routes;
 use crate::seal::Sealer;
 use crate::sender::ChannelSender;
 use crate::store::{AlertStore, HeldView};
+use crate::window::upcoming;
 
 /// A channel just created: its view and, for a generic webhook, its signing secret (shown
 /// this once).
@@ -154,6 +155,27 @@ pub async fn delete_channel(
 /// The tenant's routes.
 pub async fn routes(store: &dyn AlertStore, tenant: &Tenant) -> Result<Routes, AlertError> {
     store.routes(tenant.as_str()).await
+}
+
+/// Days of window occurrences [`routes_view`] lists, and at most how many.
+pub const UPCOMING_DAYS: i64 = 14;
+pub const MAX_UPCOMING: usize = 50;
+
+/// The routes as the admin API answers them: what is stored, and `upcoming`, the windows'
+/// occurrences in the next [`UPCOMING_DAYS`] days (read-only, for the console's calendar).
+pub fn routes_view(tenant: &Tenant, routes: &Routes, now: Timestamp) -> serde_json::Value {
+    let mut view = serde_json::json!({
+        "tenant": tenant.as_str(),
+        "default": routes.default,
+        "rules": routes.rules,
+        "dependencies": routes.dependencies,
+        "windows": routes.windows,
+        "upcoming": upcoming(&routes.windows, now, UPCOMING_DAYS, MAX_UPCOMING),
+    });
+    if let Some(q) = &routes.quiet_hours {
+        view["quiet_hours"] = serde_json::json!(q);
+    }
+    view
 }
 
 /// Replaces the tenant's routes; every channel they name must be one of its channels.

@@ -25,6 +25,7 @@ pub fn render(alert: &TenantAlert) -> Alert {
         kind: match alert.kind {
             TenantAlertKind::Heartbeat => AlertKind::Heartbeat,
             TenantAlertKind::Incident => AlertKind::Incident,
+            TenantAlertKind::Digest => AlertKind::Digest,
         },
         url: alert.url.clone(),
         ack_url: None,

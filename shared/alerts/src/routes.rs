@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::channel::ChannelId;
 use crate::error::AlertError;
+use crate::quiet::QuietHours;
 use crate::window::{Window, MAX_WINDOWS};
 
 /// Rules per tenant.
@@ -143,6 +144,9 @@ pub struct Routes {
     /// still wrong goes out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub windows: Vec<Window>,
+    /// Nightly hours when alerts below `critical` wait for a morning digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet_hours: Option<QuietHours>,
 }
 
 impl Routes {
@@ -183,6 +187,9 @@ impl Routes {
             return Err(AlertError::Invalid(format!("at most {MAX_RULES} rules")));
         }
         check_chain("default", &self.default, true)?;
+        if let Some(q) = &self.quiet_hours {
+            q.validate()?;
+        }
         if self.windows.len() > MAX_WINDOWS {
             return Err(AlertError::Invalid(format!(
                 "at most {MAX_WINDOWS} windows"

@@ -90,6 +90,7 @@ impl ChannelSender for WebhookSender {
 pub struct ScriptedSender {
     script: Arc<Mutex<VecDeque<Outcome>>>,
     sent: Arc<Mutex<Vec<(ChannelKind, String, String)>>>,
+    alerts: Arc<Mutex<Vec<Alert>>>,
 }
 
 impl ScriptedSender {
@@ -97,7 +98,13 @@ impl ScriptedSender {
         Self {
             script: Arc::new(Mutex::new(script.into_iter().collect())),
             sent: Arc::default(),
+            alerts: Arc::default(),
         }
+    }
+
+    /// The alerts sent, as rendered, in order.
+    pub fn sent_alerts(&self) -> Vec<Alert> {
+        self.alerts.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// What was sent: (kind, url, alert id), in order.
@@ -117,6 +124,9 @@ impl ChannelSender for ScriptedSender {
         Box::pin(async move {
             if let Ok(mut sent) = self.sent.lock() {
                 sent.push((kind, url.to_owned(), alert.id.clone()));
+            }
+            if let Ok(mut alerts) = self.alerts.lock() {
+                alerts.push(alert.clone());
             }
             self.script
                 .lock()

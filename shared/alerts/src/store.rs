@@ -156,6 +156,8 @@ struct RoutesRecord {
     dependencies: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(default)]
     windows: Vec<crate::window::Window>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quiet_hours: Option<crate::quiet::QuietHours>,
     updated_at: Timestamp,
 }
 
@@ -309,6 +311,7 @@ impl AlertStore for DynamoAlerts {
                 rules: r.rules,
                 dependencies: r.dependencies,
                 windows: r.windows,
+                quiet_hours: r.quiet_hours,
             }))
         })
     }
@@ -327,6 +330,7 @@ impl AlertStore for DynamoAlerts {
                 rules: routes.rules.clone(),
                 dependencies: routes.dependencies.clone(),
                 windows: routes.windows.clone(),
+                quiet_hours: routes.quiet_hours.clone(),
                 updated_at: now,
             })
             .await

@@ -2,6 +2,7 @@
 
 mod dependencies;
 mod followup;
+mod quiet;
 mod windows;
 
 use std::time::Duration;

@@ -95,6 +95,91 @@ impl Window {
     }
 }
 
+/// One occurrence of a window, as the console's calendar lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Occurrence {
+    pub window: String,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// It covers now.
+    pub active: bool,
+}
+
+impl Window {
+    /// The starts and ends of this window's occurrences that end after `now` and start before
+    /// `until`, in order, at most `max`.
+    pub fn occurrences(
+        &self,
+        now: Timestamp,
+        until: Timestamp,
+        max: usize,
+    ) -> Vec<(Timestamp, Timestamp)> {
+        if let (Some(start), Some(end)) = (self.start, self.end) {
+            return if end > now && start < until {
+                vec![(start, end)]
+            } else {
+                Vec::new()
+            };
+        }
+        let (Some(spec), Some(minutes)) = (
+            self.cron
+                .as_deref()
+                .and_then(|c| CronSpec::parse(c, self.tz.as_deref()).ok()),
+            self.duration_minutes,
+        ) else {
+            return Vec::new();
+        };
+        let length = i64::from(minutes) * 60_000;
+        let mut out = Vec::new();
+        let mut after = now.plus_millis(-length);
+        while let Some(from) = after {
+            let Some(start) = spec.next_after(from) else {
+                break;
+            };
+            let Some(end) = start.plus_millis(length) else {
+                break;
+            };
+            if start >= until || out.len() >= max {
+                break;
+            }
+            if end > now {
+                out.push((start, end));
+            }
+            after = Some(start);
+        }
+        out
+    }
+}
+
+/// The occurrences of `windows` from `now` for `days`, sorted by start, at most `max`.
+pub fn upcoming(windows: &[Window], now: Timestamp, days: i64, max: usize) -> Vec<Occurrence> {
+    let Some(until) = now.plus_millis(days * 86_400_000) else {
+        return Vec::new();
+    };
+    let mut all: Vec<Occurrence> = windows
+        .iter()
+        .flat_map(|w| {
+            w.occurrences(now, until, max)
+                .into_iter()
+                .map(move |(start, end)| Occurrence {
+                    window: w.name.clone(),
+                    start,
+                    end,
+                    app: w.app.clone(),
+                    tag: w.tag.clone(),
+                    active: start <= now && now < end,
+                })
+        })
+        .collect();
+    all.sort_by(|a, b| (a.start, &a.window).cmp(&(b.start, &b.window)));
+    all.truncate(max);
+    all
+}
+
 /// The window that holds `alert` at `now`, with the end of its occurrence.
 pub fn window_for<'a>(
     windows: &'a [Window],

@@ -84,6 +84,8 @@ pub enum TenantAlertKind {
     Heartbeat,
     /// An incident was reported (seed 001's `POST /incidents`, a Sentry event).
     Incident,
+    /// What quiet hours held, in one message at their end.
+    Digest,
 }
 
 /// How bad a tenant alert is (the routing rules' `level`), lowest first.

@@ -845,3 +845,136 @@ async fn e2e_a_telegram_alert_is_acknowledged_with_its_button_and_stops_repeatin
         .collect();
     assert!(after.is_empty(), "{after:?}");
 }
+
+/// `HH:MM` (UTC) of now plus `minutes`.
+fn hhmm(minutes: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::minutes(minutes))
+        .format("%H:%M")
+        .to_string()
+}
+
+#[tokio::test]
+async fn e2e_a_window_releases_what_is_still_wrong_and_quiet_hours_send_one_digest() {
+    let l = live().await;
+    let tenant = format!("wq{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let emu = l.emulator_url();
+    let name = format!("wq-{tenant}");
+    let hook = create(&l, &tenant, "webhook", &format!("{emu}/webhook/{name}")).await;
+    // A maintenance window on `etl` from a minute ago to 45 s on, and quiet hours from two
+    // minutes ago to about five minutes on (UTC). The window is short in real time: the pump
+    // fires schedules ahead of time (as do other tests' pumps on the shared stack), and an
+    // alert released before the window's real end is held again until it has ended.
+    let now = chrono::Utc::now();
+    let routes = json!({"tenant": tenant, "default": [hook["id"]],
+        "windows": [{"name": "etl-upgrade", "app": "etl",
+                     "start": (now - chrono::Duration::seconds(60)).to_rfc3339(),
+                     "end": (now + chrono::Duration::seconds(45)).to_rfc3339()}],
+        "quiet_hours": {"start": hhmm(-2), "end": hhmm(5)}});
+    let (status, body) = admin(&l, "PUT", "/admin/alert_routes", &routes).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["quiet_hours"], routes["quiet_hours"], "{body}");
+    let upcoming = body["upcoming"].as_array().unwrap();
+    assert_eq!(upcoming.len(), 1, "{body}");
+    assert_eq!(
+        (&upcoming[0]["window"], &upcoming[0]["active"]),
+        (&json!("etl-upgrade"), &json!(true))
+    );
+    let key = l.issue_key(&tenant).await;
+    for app in ["etl", "web"] {
+        let (status, body) = admin(
+            &l,
+            "POST",
+            "/admin/heartbeat_apps",
+            &json!({"tenant": tenant, "app_id": app, "period_seconds": 604_800}),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let signal = |app: &'static str, path: &'static str, code: i64| {
+        let l = l.clone();
+        let key = key.clone();
+        async move {
+            let (status, body) = l
+                .post(path, &key, &json!({"app_id": app, "exit_code": code}))
+                .await;
+            assert_eq!(status, 200, "{body}");
+            body["state"].clone()
+        }
+    };
+    // etl goes down inside its window: held (events still recorded), listed.
+    assert_eq!(signal("etl", "/api/apps/fail", 1).await, json!("down"));
+    let held = pump_until(&l, "etl held by its window", || async {
+        let listed = admin_get(&l, "/admin/alert_failures", &tenant).await;
+        listed["held"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|h| h["app"] == json!("etl"))
+            .cloned()
+    })
+    .await;
+    assert!(
+        held["parent"]
+            .as_str()
+            .unwrap()
+            .starts_with("window:etl-upgrade:"),
+        "{held}"
+    );
+    // web goes down: critical, so quiet hours do not hold it; its recovery (info) they do.
+    assert_eq!(signal("web", "/api/apps/fail", 1).await, json!("down"));
+    pump_until(&l, "web's outage at once", || {
+        titled(&l, &name, "web is DOWN")
+    })
+    .await;
+    assert_eq!(signal("web", "/api/apps/exit", 0).await, json!("up"));
+    pump_until(&l, "web's recovery held by quiet hours", || async {
+        let listed = admin_get(&l, "/admin/alert_failures", &tenant).await;
+        listed["held"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|h| {
+                h["parent"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("quiet:")
+            })
+            .cloned()
+    })
+    .await;
+    assert!(titled(&l, &name, "etl is DOWN").await.is_none());
+    assert!(titled(&l, &name, "web is back UP").await.is_none());
+    // The window ends (the pump fires its end as Scheduler would): etl is still down, so it
+    // alerts once, about a minute later.
+    let released = pump_ahead_until(&l, "etl's released alert", 240, || {
+        titled(&l, &name, "etl is DOWN")
+    })
+    .await;
+    assert_eq!(released["body"]["level"], json!("critical"));
+    // The quiet hours end: one digest with what they held.
+    let digest = pump_ahead_until(&l, "the quiet hours digest", 420, || async {
+        received(&l, "webhook", &name, "")
+            .await
+            .into_iter()
+            .find(|r| r["body"]["kind"] == json!("digest"))
+    })
+    .await;
+    assert_eq!(
+        digest["body"]["title"],
+        json!("Quiet hours digest: 1 alert held overnight"),
+        "{digest}"
+    );
+    assert!(
+        digest["body"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("· info · web is back UP"),
+        "{digest}"
+    );
+    assert!(
+        titled(&l, &name, "web is back UP").await.is_none(),
+        "only in the digest"
+    );
+    let listed = admin_get(&l, "/admin/alert_failures", &tenant).await;
+    assert_eq!(listed["held"], json!([]), "{listed}");
+}

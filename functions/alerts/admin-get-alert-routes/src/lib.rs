@@ -1,9 +1,11 @@
 //! `GET /admin/alert_routes?tenant=acme` (admin bearer token) → `{"tenant","default":[channel
-//! ids],"rules":[{"kind"?,"min_level"?,"app"?,"tag"?,"channels":[…]}]}` (empty when none were
-//! set: the tenant's alerts then reach no channel of its own).
+//! ids],"rules":[{"kind"?,"min_level"?,"app"?,"tag"?,"channels":[…]}],"dependencies",
+//! "windows","quiet_hours"?,"upcoming":[{"window","start","end","app"?,"tag"?,"active"}]}`
+//! (empty when none were set: the tenant's alerts then reach no channel of its own);
+//! `upcoming` lists the windows' occurrences in the next 14 days (at most 50).
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_alerts::routes;
+use lookout_alerts::{routes, routes_view};
 use lookout_http::{ok, respond_no_store, AdminCheck};
 
 pub use lookout_alerts::AlertAdminDeps as Deps;
@@ -13,13 +15,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         deps.admin.check(&req)?;
         let tenant = lookout_http::tenant_query(&req)?;
         let routes = routes(&deps.store, &tenant).await?;
-        Ok(ok(&serde_json::json!({
-            "tenant": tenant.as_str(),
-            "default": routes.default,
-            "rules": routes.rules,
-            "dependencies": routes.dependencies,
-            "windows": routes.windows,
-        })))
+        Ok(ok(&routes_view(&tenant, &routes, deps.clock.now())))
     })
     .await
 }

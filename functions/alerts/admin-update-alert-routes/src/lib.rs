@@ -2,10 +2,13 @@
 //! "app"?,"tag"?,"channels":[…]}]}` (admin bearer token) → 200 with the routes stored. Rules
 //! are tried in order, the first that matches names the chain (its first channel gets the
 //! alert, the next ones are fallbacks), else `default` does. Every channel named must be one
-//! of the tenant's (404 otherwise); at most 20 rules, 1 to 5 channels per chain.
+//! of the tenant's (404 otherwise); at most 20 rules, 1 to 5 channels per chain. Also the
+//! tenant's `dependencies`, maintenance `windows` and `quiet_hours` (`{"start":"22:00",
+//! "end":"07:00","tz":"Europe/Berlin"}`: alerts below critical wait for a digest at `end`).
+//! The answer is `GET /admin/alert_routes`'s.
 
 use lambda_http::{Body, Error, Request, Response};
-use lookout_alerts::{put_routes, Routes, Rule};
+use lookout_alerts::{put_routes, routes_view, Routes, Rule};
 use lookout_core::auth::Tenant;
 use lookout_http::{ok, parse_json, respond, AdminCheck};
 use serde::Deserialize;
@@ -24,6 +27,8 @@ struct Put {
     dependencies: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(default)]
     windows: Vec<lookout_alerts::Window>,
+    #[serde(default)]
+    quiet_hours: Option<lookout_alerts::QuietHours>,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
@@ -35,6 +40,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             rules: input.rules,
             dependencies: input.dependencies,
             windows: input.windows,
+            quiet_hours: input.quiet_hours,
         };
         put_routes(&deps.store, &input.tenant, &routes, deps.clock.now()).await?;
         tracing::info!(
@@ -42,13 +48,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             rules = routes.rules.len(),
             "alert routes replaced"
         );
-        Ok(ok(&serde_json::json!({
-            "tenant": input.tenant.as_str(),
-            "default": routes.default,
-            "rules": routes.rules,
-            "dependencies": routes.dependencies,
-            "windows": routes.windows,
-        })))
+        Ok(ok(&routes_view(&input.tenant, &routes, deps.clock.now())))
     })
     .await
 }
