@@ -5,6 +5,8 @@
 // LOOKOUT_API_URL, LOOKOUT_ADMIN_TOKEN, LOOKOUT_APP, LOOKOUT_INCIDENT_ID, LOOKOUT_INCIDENT_TITLE,
 // LOOKOUT_LOG_USER, LOOKOUT_HB_TENANT, LOOKOUT_API_KEY, LOOKOUT_MESSENGER_USER, LOOKOUT_NEW_APP,
 // LOOKOUT_DOWN_APP, LOOKOUT_LATE_APP, LOOKOUT_SENTRY_INCIDENT_ID, LOOKOUT_EMULATOR_URL,
+// LOOKOUT_DEPS_TENANT (routes with `web` depending on `db`, a nightly window and quiet hours; `db`
+// and `web` down, web's alert held under db), LOOKOUT_DEPS_DB_INCIDENT_ID (db's outage incident),
 // LOOKOUT_ARTIFACTS (screenshots). The Rust side then checks what the browser changed is stored.
 
 import { after, before, describe, it } from 'node:test';
@@ -43,6 +45,15 @@ async function rows(n, text) {
 
 async function statusSays(fragment) {
   await page.waitForFunction((f) => document.querySelector('#status')?.textContent.includes(f), fragment);
+}
+
+// The page never scrolls sideways at 1280 px: wide tables scroll inside their card.
+async function fitsTheWindow() {
+  const fit = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth, window: window.innerWidth,
+    cards: Math.max(0, ...[...document.querySelectorAll('main .scroll, main .card')].map((c) => c.getBoundingClientRect().right)),
+  }));
+  assert.ok(fit.page <= fit.window && fit.cards <= fit.window, JSON.stringify(fit));
 }
 
 describe('Lookout console in chromium', () => {
@@ -185,11 +196,12 @@ describe('Lookout console in chromium', () => {
     const late = page.getByRole('table', { name: 'Apps late' });
     assert.match(await late.textContent(), new RegExp(`${env('LOOKOUT_LATE_APP')}late`));
     // One bar per level with an open incident, its count as its text alternative (the
-    // Sentry event is the second error).
-    for (const [level, n] of [['warning', 1], ['error', 2], ['crit', 1]]) {
+    // Sentry event is the second error; the three heartbeat outages, nightly-backup, db and
+    // web, are crit beside "Payments down").
+    for (const [level, n] of [['warning', 1], ['error', 2], ['crit', 4]]) {
       assert.equal(await page.getByRole('img', { name: `${level}: ${n}` }).count(), 1, level);
     }
-    const width = await page.getByRole('img', { name: 'crit: 1' }).evaluate((el) => el.getBoundingClientRect().width);
+    const width = await page.getByRole('img', { name: 'crit: 4' }).evaluate((el) => el.getBoundingClientRect().width);
     assert.ok(width > 50, `the bar is drawn (${width}px)`);
     // Incidents opened per day: 30 columns, oldest first; today's holds at least the four
     // seeded ones and is drawn.
@@ -210,8 +222,44 @@ describe('Lookout console in chromium', () => {
       .getByRole('link', { name: env('LOOKOUT_INCIDENT_TITLE') }).click();
     await page.getByRole('heading', { name: env('LOOKOUT_INCIDENT_TITLE'), level: 1 }).waitFor();
     await navTo('Overview');
-    await down.getByRole('link', { name: env('LOOKOUT_HB_TENANT') }).click();
+    await down.getByRole('link', { name: env('LOOKOUT_HB_TENANT'), exact: true }).click();
     await rows(4, env('LOOKOUT_DOWN_APP'));
+  });
+
+  it('folds a down app’s held dependents under it in the overview', async () => {
+    const tenant = env('LOOKOUT_DEPS_TENANT');
+    await navTo('Overview');
+    const down = page.getByRole('table', { name: 'Apps down' });
+    await down.waitFor();
+    // web waits for db: one line under db's row, folded, naming it.
+    const fold = down.locator('tr.dependents details').filter({ hasText: '1 dependent held: web' });
+    await fold.waitFor();
+    const parent = await fold.evaluate((el) => el.closest('tr').previousElementSibling.textContent);
+    assert.ok(parent.startsWith(`${tenant}dbdown`), parent);
+    assert.equal(await fold.getAttribute('open'), null, 'folded at first');
+    assert.equal(await down.locator('tr.dependents').filter({ hasText: 'held: web' }).count(), 1, 'under db only');
+    // Opened: each dependent with its held alert.
+    await fold.locator('summary').click();
+    const held = fold.getByRole('list', { name: 'Held while db is down' });
+    assert.match(await held.getByRole('listitem').first().textContent(), /^web: .+, held since \d{4}-\d\d-\d\d \d\d:\d\d/);
+    assert.equal(await held.getByRole('listitem').count(), 1);
+    assert.doesNotMatch(await page.locator('main').textContent(), /false|undefined|null/, 'no stray values');
+    await fitsTheWindow();
+    await shot('05d-overview-dependents');
+    await fold.getByRole('link', { name: `All held alerts of ${tenant}` }).click();
+    await page.getByRole('table', { name: 'Waiting for db (down)' }).waitFor();
+  });
+
+  it('lists the dependents held while a heartbeat outage lasts on its incident', async () => {
+    await page.evaluate((id) => { location.hash = `#incident/${id}`; }, env('LOOKOUT_DEPS_DB_INCIDENT_ID'));
+    await page.getByRole('heading', { name: 'App db is down', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Held while this is down', level: 2 }).waitFor();
+    const held = page.getByRole('table', { name: /^Dependents of db held/ });
+    const trs = held.locator('tbody tr');
+    assert.equal(await trs.count(), 1);
+    assert.match(await trs.first().textContent(), /^web.+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    assert.ok((await page.locator('main').textContent()).includes(`Apps of ${env('LOOKOUT_DEPS_TENANT')} that depend on db`));
+    await shot('05e-outage-held');
   });
 
   it('registers an app and shows its code once, with a copy button', async () => {
@@ -350,6 +398,61 @@ describe('Lookout console in chromium', () => {
     await shot('06b-alerts');
   });
 
+  it('shows a tenant’s maintenance windows as a calendar, its quiet hours and its held alerts by what holds them', async () => {
+    const tenant = env('LOOKOUT_DEPS_TENANT');
+    await page.evaluate((t) => { location.hash = `#alerts?${new URLSearchParams({ tenant: t })}`; }, tenant);
+    const windows = page.getByRole('region', { name: 'Maintenance windows' });
+    const quiet = windows.getByText('Quiet hours 22:00–07:00 Europe/Berlin: non-critical alerts wait for a morning digest');
+    await quiet.waitFor();
+    // The next 14 days, a heading per day: nightly-backup at 02:30 Berlin time, for an hour.
+    const days = windows.getByRole('heading', { level: 3 });
+    assert.ok(await days.count() >= 1, 'a day heading');
+    const backups = windows.getByRole('listitem').filter({ hasText: 'nightly-backup' });
+    const n = await backups.count();
+    assert.ok(n >= 1 && n <= 15, `${n} occurrences`);
+    const first = backups.first();
+    assert.match(await first.textContent(), /\d\d:\d\d–.*\d\d:\d\d \(.*\d\d:\d\d–.*\d\d:\d\d UTC\)nightly-backupapp backup/);
+    const [start, end] = await first.locator('time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime')));
+    const s = new Date(start);
+    assert.ok(s.getUTCMinutes() === 30 && [0, 1].includes(s.getUTCHours()), `02:30 in Berlin is ${start}`);
+    assert.equal(new Date(end) - s, 3_600_000, 'an hour');
+    const utc = `${String(s.getUTCHours()).padStart(2, '0')}:30`;
+    assert.ok((await first.textContent()).includes(`${utc}–`), 'the UTC time shown');
+    // What holds each held alert: web waits for db.
+    const waiting = page.getByRole('table', { name: 'Waiting for db (down)' });
+    await waiting.waitFor();
+    assert.equal(await waiting.locator('tbody tr').count(), 1);
+    assert.match(await waiting.locator('tbody tr').first().textContent(), /web/);
+    // The routes as stored: quiet hours kept, the read-only occurrences not among them.
+    const routes = JSON.parse(await page.getByLabel('Routes (JSON)').inputValue());
+    assert.equal(routes.quiet_hours?.start, '22:00');
+    assert.equal(routes.quiet_hours?.tz, 'Europe/Berlin');
+    assert.equal(routes.upcoming, undefined);
+    await fitsTheWindow();
+    await shot('06c-alerts-windows-held');
+    // Saved unchanged, they stay as they were.
+    await page.getByRole('button', { name: 'Save routes' }).click();
+    await statusSays('Routes saved');
+    await page.getByRole('region', { name: 'Maintenance windows' })
+      .getByText('Quiet hours 22:00–07:00 Europe/Berlin').waitFor();
+    assert.equal(await page.getByRole('region', { name: 'Maintenance windows' }).getByRole('listitem').filter({ hasText: 'nightly-backup' }).count(), n);
+  });
+
+  it('offers Telegram in the channel form, saying which URL it takes', async () => {
+    const add = page.getByRole('form', { name: 'Add a channel' });
+    const kind = add.getByLabel('Kind');
+    assert.ok((await kind.locator('option').allTextContents()).includes('Telegram bot'));
+    await kind.selectOption('telegram');
+    const url = add.getByLabel('Bot API URL');
+    assert.equal(await url.getAttribute('placeholder'), 'https://api.telegram.org/bot<token>/sendMessage?chat_id=<chat>');
+    const hint = await url.evaluate((el) => document.getElementById(el.getAttribute('aria-describedby')).textContent);
+    assert.ok(hint.includes('https://api.telegram.org/bot<token>/sendMessage?chat_id=<chat>'), hint);
+    await shot('06d-alerts-telegram');
+    // Another kind, another URL.
+    await kind.selectOption('discord');
+    assert.match(await add.getByLabel('Webhook URL').getAttribute('placeholder'), /^https:\/\/discord\.com\/api\/webhooks\//);
+  });
+
   it('acknowledges an open incident with one button', async () => {
     await page.evaluate((id) => { location.hash = `#incident/${id}`; }, env('LOOKOUT_SENTRY_INCIDENT_ID'));
     await page.getByRole('heading', { name: 'ValueError: card 4242 declined (amount 42)', level: 1 }).waitFor();
@@ -440,7 +543,7 @@ describe('Lookout console in chromium', () => {
   });
 
   it('labels every control, loads nothing from elsewhere and logs no errors', async () => {
-    for (const view of ['#overview', '#incidents', '#apps', '#logs', '#heartbeats', '#messenger', `#incident/${env('LOOKOUT_INCIDENT_ID')}`]) {
+    for (const view of ['#overview', '#incidents', '#apps', '#logs', '#heartbeats', `#alerts?tenant=${env('LOOKOUT_DEPS_TENANT')}`, '#messenger', `#incident/${env('LOOKOUT_INCIDENT_ID')}`]) {
       await page.evaluate((h) => { location.hash = h; }, view);
       await page.locator('main h1').waitFor();
       await page.waitForFunction(() => !document.querySelector('main .muted')?.textContent.startsWith('Loading'));

@@ -9,7 +9,7 @@
 use std::process::Command;
 
 use lookout_dev::template::workspace_root;
-use lookout_tests::support::{live, Live};
+use lookout_tests::support::{alerts_pump, app_events_pump, live, Live};
 use serde_json::{json, Value};
 
 /// What the browser test is told about the seeded data (as environment variables).
@@ -167,6 +167,8 @@ async fn seed(l: &Live) -> Seeded {
     assert_eq!(status, 201, "{created}");
     let sentry_id = sentry_event(l, &sentry_app, created["dsn"].as_str().unwrap()).await;
 
+    let (deps_tenant, db_incident) = seed_dependencies(l, run).await;
+
     let new_app = format!("Billing {run}");
     Seeded {
         env: vec![
@@ -181,10 +183,125 @@ async fn seed(l: &Live) -> Seeded {
             ("LOOKOUT_DOWN_APP", "nightly-backup".to_owned()),
             ("LOOKOUT_LATE_APP", "quick-job".to_owned()),
             ("LOOKOUT_SENTRY_INCIDENT_ID", sentry_id),
+            ("LOOKOUT_DEPS_TENANT", deps_tenant),
+            ("LOOKOUT_DEPS_DB_INCIDENT_ID", db_incident),
         ],
         incident_id: ids[2].clone(),
         new_app,
     }
+}
+
+/// A tenant whose `web` depends on `db`, with a nightly window and quiet hours: `db` goes
+/// down (its outage incident opened, its alert handled), then `web`, whose alert is held
+/// under `db`. The tenant and db's incident id.
+async fn seed_dependencies(l: &Live, run: &str) -> (String, String) {
+    let admin = format!("Bearer {}", l.admin_token);
+    let auth = [("authorization", admin.as_str())];
+    let tenant = format!("deps-{run}");
+    let routes = json!({"tenant": tenant, "dependencies": {"web": ["db"]},
+        "windows": [{"name": "nightly-backup", "app": "backup", "cron": "30 2 * * *",
+                     "tz": "Europe/Berlin", "duration_minutes": 60}],
+        "quiet_hours": {"start": "22:00", "end": "07:00", "tz": "Europe/Berlin"}});
+    let resp = Live::http()
+        .put(format!("{}/admin/alert_routes", l.base))
+        .header("authorization", &admin)
+        .header("content-type", "application/json")
+        .body(routes.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    for app in ["db", "web"] {
+        let (status, body) = l
+            .post_raw(
+                "/admin/heartbeat_apps",
+                &auth,
+                &json!({"tenant": tenant, "app_id": app, "period_seconds": 604_800}).to_string(),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let key = l.issue_key(&tenant).await;
+    let mut events = app_events_pump(l).await;
+    let mut alerts = alerts_pump(l).await;
+    let sqs = aws_sdk_sqs::Client::new(&lookout_dev::moto::sdk_config(&l.moto).await);
+    let queue = l.stack.queues["AlertsQueue"].url.clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    // db first, and its alert handled (db recorded down) before web's comes.
+    let (status, body) = l
+        .post(
+            "/api/apps/fail",
+            &key,
+            &json!({"app_id": "db", "exit_code": 1}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let db_app = format!("{tenant} db");
+    let db_incident = loop {
+        let now = chrono::Utc::now();
+        events.tick(now).await;
+        alerts.tick(now).await;
+        let (_, list) = l
+            .get("/admin/incidents", &[("app", db_app.as_str())], &auth)
+            .await;
+        let queued = sqs
+            .get_queue_attributes()
+            .queue_url(&queue)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+            .send()
+            .await
+            .unwrap();
+        let in_queue: u64 = [
+            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages,
+            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .filter_map(|n| queued.attributes().and_then(|a| a.get(n)))
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum::<u64>();
+        if let (Some(id), 0) = (list["incidents"][0]["id"].as_str(), in_queue) {
+            break id.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "db's outage never handled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let (status, body) = l
+        .post(
+            "/api/apps/fail",
+            &key,
+            &json!({"app_id": "web", "exit_code": 1}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    loop {
+        let now = chrono::Utc::now();
+        events.tick(now).await;
+        alerts.tick(now).await;
+        let (_, listed) = l
+            .get(
+                "/admin/alert_failures",
+                &[("tenant", tenant.as_str())],
+                &auth,
+            )
+            .await;
+        if listed["held"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|h| h["app"] == json!("web") && h["parent"] == json!("db"))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "web's alert never held"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    (tenant, db_incident)
 }
 
 /// Sends the Python SDK's recorded exception (tests/sdk/recorded/) to `app` by its `dsn`; the

@@ -58,12 +58,13 @@ function input(name, attrs = {}) {
   return h('input', { name, type: 'text', ...attrs });
 }
 
-// A table with column headers; rows are arrays of cells (nodes or text).
+// A table with column headers; rows are arrays of cells (nodes or text), or a ready <tr> (a
+// row spanning the columns, say).
 function table(caption, headers, rows) {
   return h('div', { class: 'scroll' }, h('table', {},
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, headers.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c)))))));
+    h('tbody', {}, rows.map((r) => (r instanceof Node ? r : h('tr', {}, r.map((c) => h('td', {}, c))))))));
 }
 
 function badge(kind, text) {
@@ -361,6 +362,8 @@ function showIncident(inc) {
   const recent = inc.recent_logs || [];
   const history = inc.history || [];
   const hb = inc.heartbeat;
+  const outage = outageOf(inc);
+  const heldBox = h('div', { class: 'held-here' });
   view(inc.title,
     h('p', {}, h('a', { href: lastListHash || '#incidents' }, '← Back to incidents')),
     h('div', { class: 'split' },
@@ -368,6 +371,7 @@ function showIncident(inc) {
         h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
         h('h2', {}, 'Message'), inc.message ? h('pre', {}, inc.message) : h('p', { class: 'muted' }, 'No message.')),
       form),
+    heldBox,
     ...(inc.sentry ? sentryDetails(inc.sentry) : []),
     h('h2', {}, 'Logs sent with the report'),
     (inc.logs || []).length ? h('pre', { class: 'logs', tabindex: '0', 'aria-label': 'Logs sent with the report' }, inc.logs.join('\n')) : h('p', { class: 'muted' }, 'None.'),
@@ -383,6 +387,39 @@ function showIncident(inc) {
       ? table('Changes, oldest first', ['When', 'Field', 'From', 'To', 'By'],
         history.map((c) => [when(c.at), c.field, c.from === '' || c.from == null ? '–' : String(c.from), c.to === '' || c.to == null ? '–' : String(c.to), c.by]))
       : h('p', { class: 'muted' }, 'No changes yet.'));
+  if (outage) heldWhileDown(heldBox, outage);
+}
+
+// The heartbeat app whose outage `inc` is ({tenant, app}), or null: its app name is
+// "<tenant> <app id>" (a `:` in the id written `-`), its title "App <app id> is down".
+function outageOf(inc) {
+  const hb = inc.heartbeat;
+  const name = inc.app_name || '';
+  if (hb && hb.tenant && hb.app_id != null && name === `${hb.tenant} ${String(hb.app_id).replace(/:/g, '-')}`) {
+    return { tenant: hb.tenant, app: String(hb.app_id) };
+  }
+  const m = /^App (.+) is down$/.exec(inc.title || '');
+  const tail = m && ` ${m[1].replace(/:/g, '-')}`;
+  const tenant = tail && name.endsWith(tail) ? name.slice(0, -tail.length) : '';
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(tenant) ? { tenant, app: m[1] } : null;
+}
+
+// Under a heartbeat outage's incident: the tenant's alerts held while this app is down (its
+// dependents), when there are any. Shown once they are read; a failed read shows nothing.
+async function heldWhileDown(box, { tenant, app }) {
+  let held;
+  try {
+    held = (await api('GET', '/admin/alert_failures', { query: { tenant } })).held || [];
+  } catch {
+    return;
+  }
+  const mine = held.filter((x) => x.parent === app);
+  if (!mine.length || !box.isConnected) return;
+  box.replaceChildren(h('h2', {}, 'Held while this is down'),
+    h('p', { class: 'muted' }, `Apps of ${tenant} that depend on ${app}: their alerts wait, and go out once ${app} is back if they are still wrong.`),
+    table(`Dependents of ${app} held (${mine.length})`, ['App', 'Alert', 'Held since'],
+      mine.map((x) => [x.app, x.title || x.alert_id || '–', when(x.at)])),
+    h('p', {}, h('a', { href: `#alerts?${new URLSearchParams({ tenant })}` }, `All held alerts of ${tenant}`)));
 }
 
 // What a Sentry SDK sent with the incident's first event (`sentry`): release, environment, user,
@@ -715,8 +752,100 @@ async function heartbeatsView(r) {
 
 // ------------------------------------------------------------------ alerts (a tenant's channels)
 
+// What each channel kind takes as its URL: [name placeholder, URL placeholder, URL label, hint].
+const CHANNEL_KINDS = {
+  slack: ['#ops', 'https://hooks.slack.com/services/T000/B000/XXXX', 'Webhook URL',
+    'Slack: the incoming webhook’s URL (Slack app → Incoming Webhooks → Add New Webhook).'],
+  discord: ['#alerts', 'https://discord.com/api/webhooks/<id>/<token>', 'Webhook URL',
+    'Discord: channel settings → Integrations → Webhooks → Copy Webhook URL.'],
+  webhook: ['pager bridge', 'https://hooks.example.com/lookout', 'Webhook URL',
+    'Any HTTPS endpoint of yours: it gets signed JSON (the signing secret is shown once).'],
+  telegram: ['ops chat', 'https://api.telegram.org/bot<token>/sendMessage?chat_id=<chat>', 'Bot API URL',
+    'Telegram: https://api.telegram.org/bot<token>/sendMessage?chat_id=<chat>, with the token of a bot of your own (@BotFather), used for Lookout alone, and the id of the chat it was added to.'],
+};
+
+// An instant given in unix seconds, as RFC 3339 ('' when it is none).
+function isoFromUnix(secs) {
+  const d = new Date(Number(secs) * 1000);
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString();
+}
+
+// What holds a held alert back, from its `parent`: a down parent app (the routes'
+// `dependencies`), a maintenance window's occurrence (`window:<name>:<unix end>`) or quiet hours
+// (`quiet:<unix end>`, until the morning digest).
+function holder(parent) {
+  const w = /^window:([^:#]+):(\d+)$/.exec(parent);
+  if (w) return { kind: 'window', name: w[1], until: isoFromUnix(w[2]) };
+  const q = /^quiet:(\d+)$/.exec(parent);
+  if (q) return { kind: 'quiet', until: isoFromUnix(q[1]) };
+  return { kind: 'parent', app: parent };
+}
+
+function holderLabel(x) {
+  if (x.kind === 'window') return ['Maintenance window ', x.name, ' until ', when(x.until)];
+  if (x.kind === 'quiet') return ['Quiet hours until ', when(x.until)];
+  return `Waiting for ${x.app} (down)`;
+}
+
+// The held alerts grouped by what holds them (in the order first seen), a table each.
+function heldGroups(held) {
+  const groups = new Map();
+  for (const x of held) {
+    if (!groups.has(x.parent)) groups.set(x.parent, []);
+    groups.get(x.parent).push(x);
+  }
+  return [...groups].map(([parent, list]) => table(holderLabel(holder(parent)), ['Held since', 'App', 'Alert'],
+    list.map((x) => [when(x.at), x.app, x.title || x.alert_id || '–'])));
+}
+
+const pad2 = (n) => String(n).padStart(2, '0');
+const localDay = (d) => `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+const localHm = (d) => `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+const utcHm = (d) => `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
+
+// A window's scope: its app, its tag, or every alert of the tenant.
+const windowScope = (w) => [w.app && `app ${w.app}`, w.tag && `tag ${w.tag}`].filter(Boolean).join(', ') || 'whole tenant';
+
+// The windows' next occurrences (`upcoming`, sorted by start) as a calendar: a heading per day
+// of this browser's time zone, each occurrence's time range here and, muted, in UTC.
+function windowCalendar(upcoming) {
+  const days = new Map();
+  for (const o of upcoming) {
+    const start = new Date(o.start);
+    const end = new Date(o.end);
+    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) continue;
+    const day = localDay(start);
+    if (!days.has(day)) days.set(day, { start, items: [] });
+    days.get(day).items.push({ o, start, end });
+  }
+  if (!days.size) return h('p', { class: 'muted' }, 'No maintenance window in the next 14 days.');
+  const today = localDay(new Date());
+  const tomorrow = localDay(new Date(Date.now() + 86_400_000));
+  return h('div', { class: 'calendar' }, [...days].map(([day, { start, items }]) => {
+    const heading = h('h3', { id: `d${++uid}` },
+      start.toLocaleDateString(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' }),
+      day === today ? h('span', { class: 'muted' }, ' (today)') : day === tomorrow ? h('span', { class: 'muted' }, ' (tomorrow)') : '');
+    return h('div', { class: 'day' }, heading,
+      h('ul', { 'aria-labelledby': heading.id }, items.map(({ o, start: s, end: e }) => {
+        const endHere = localDay(e) === day ? localHm(e)
+          : `${e.toLocaleDateString(undefined, { weekday: 'short', month: 'short', day: 'numeric' })} ${localHm(e)}`;
+        const startUtc = `${s.toISOString().slice(0, 10) === day ? '' : `${s.toISOString().slice(0, 10)} `}${utcHm(s)}`;
+        const endUtc = `${e.toISOString().slice(0, 10) === s.toISOString().slice(0, 10) ? '' : `${e.toISOString().slice(0, 10)} `}${utcHm(e)}`;
+        return h('li', { class: 'occurrence' },
+          h('span', { class: 'range' },
+            h('time', { datetime: o.start, title: o.start }, localHm(s)), '–', h('time', { datetime: o.end, title: o.end }, endHere),
+            h('span', { class: 'muted' }, ` (${startUtc}–${endUtc} UTC)`)),
+          h('strong', { class: 'name' }, o.window),
+          h('span', { class: 'scope' }, windowScope(o)),
+          o.active ? badge('window', 'now') : '');
+      })));
+  }));
+}
+
 // #alerts?tenant=…: the tenant's alert channels (add, send a test alert, delete), its routes
-// (edited as JSON, shown as a table) and its failed deliveries. docs/alerting.md.
+// (edited as JSON, shown as a table), its maintenance windows' next occurrences and quiet
+// hours, the alerts held back (by a down parent, a window, quiet hours) and its failed
+// deliveries. docs/alerting.md.
 async function alertsView(r) {
   const p = r.params;
   const known = await apps();
@@ -729,7 +858,7 @@ async function alertsView(r) {
   view('Alerts', form, results);
   const t = p.get('tenant');
   if (!t) {
-    results.replaceChildren(h('p', { class: 'muted' }, 'Choose a tenant to see where its alerts go: Slack, Discord or webhooks, its routes and failed deliveries.'));
+    results.replaceChildren(h('p', { class: 'muted' }, 'Choose a tenant to see where its alerts go: Slack, Discord, Telegram or webhooks, its routes, maintenance windows, held alerts and failed deliveries.'));
     return;
   }
   busy(results);
@@ -763,10 +892,20 @@ async function alertsView(r) {
     }
   };
 
-  const [kindF, kind] = field('Kind', select('kind', [['slack', 'Slack incoming webhook'], ['discord', 'Discord webhook'], ['webhook', 'Webhook (signed JSON)']], 'slack'));
-  const [nameF, name] = field('Name', input('name', { required: true, maxlength: 64, placeholder: '#ops' }));
+  const [kindF, kind] = field('Kind', select('kind', [['slack', 'Slack incoming webhook'], ['discord', 'Discord webhook'], ['telegram', 'Telegram bot'], ['webhook', 'Webhook (signed JSON)']], 'slack'));
+  const [nameF, name] = field('Name', input('name', { required: true, maxlength: 64 }));
   const [urlF, url] = field('Webhook URL', input('url', { type: 'url', required: true, maxlength: 2048, autocomplete: 'off', spellcheck: 'false' }),
     'https only, on a public address. Stored sealed, shown masked.');
+  // The URL's label, placeholder and hint say what the chosen kind takes.
+  const showKind = () => {
+    const [namePh, urlPh, urlLabel, hint] = CHANNEL_KINDS[kind.value] || CHANNEL_KINDS.webhook;
+    name.placeholder = namePh;
+    url.placeholder = urlPh;
+    urlF.querySelector('label').textContent = urlLabel;
+    urlF.querySelector('small').textContent = `${hint} https only, on a public address. Stored sealed, shown masked.`;
+  };
+  kind.addEventListener('change', showKind);
+  showKind();
   const secretBox = h('div', { class: 'secret-box' });
   const add = h('form', { class: 'card edit', 'aria-label': 'Add a channel' }, h('h2', {}, 'Add a channel'), kindF, nameF, urlF,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add channel')), secretBox);
@@ -788,8 +927,15 @@ async function alertsView(r) {
   });
 
   const [routesF, routesText] = field('Routes (JSON)',
-    h('textarea', { name: 'routes', rows: 8, spellcheck: 'false', value: JSON.stringify({ default: routes.default, rules: routes.rules, dependencies: routes.dependencies || {}, windows: routes.windows || [] }, null, 2) }),
-    'Rules are tried in order: {"kind","min_level","app","tag","channels":[ids],"repeat_minutes","escalate_after_minutes","escalation":[[ids]]}; "default" takes the rest; "dependencies": {"app": ["parent app"]} holds an app’s alerts while a parent is down; "windows": [{"name","cron","tz","duration_minutes"} or {"name","start","end"}, "app"?, "tag"?] hold them during maintenance.');
+    // What the routes are, as stored: `upcoming` (the windows' next occurrences) is read-only.
+    h('textarea', {
+      name: 'routes', rows: 8, spellcheck: 'false',
+      value: JSON.stringify({
+        default: routes.default, rules: routes.rules, dependencies: routes.dependencies || {}, windows: routes.windows || [],
+        ...(routes.quiet_hours ? { quiet_hours: routes.quiet_hours } : {}),
+      }, null, 2),
+    }),
+    'Rules are tried in order: {"kind","min_level","app","tag","channels":[ids],"repeat_minutes","escalate_after_minutes","escalation":[[ids]]}; "default" takes the rest; "dependencies": {"app": ["parent app"]} holds an app’s alerts while a parent is down; "windows": [{"name","cron","tz","duration_minutes"} or {"name","start","end"}, "app"?, "tag"?] hold them during maintenance; "quiet_hours": {"start":"22:00","end":"07:00","tz"} holds non-critical alerts for a morning digest.');
   const saveRoutes = h('form', { class: 'card edit', 'aria-label': 'Routes' }, h('h2', {}, 'Routes'), routesF,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save routes')));
   saveRoutes.addEventListener('submit', async (e) => {
@@ -797,7 +943,12 @@ async function alertsView(r) {
     let body;
     try { body = JSON.parse(routesText.value); } catch (err) { return say(`Routes are not JSON: ${err.message}`, 'error'); }
     try {
-      await api('PUT', '/admin/alert_routes', { body: { tenant: t, default: body.default || [], rules: body.rules || [], dependencies: body.dependencies || {}, windows: body.windows || [] } });
+      await api('PUT', '/admin/alert_routes', {
+        body: {
+          tenant: t, default: body.default || [], rules: body.rules || [], dependencies: body.dependencies || {}, windows: body.windows || [],
+          ...(body.quiet_hours ? { quiet_hours: body.quiet_hours } : {}),
+        },
+      });
       await render();
       say('Routes saved.', 'ok');
     } catch (err) {
@@ -806,6 +957,9 @@ async function alertsView(r) {
   });
 
   const rules = routes.rules || [];
+  const quiet = routes.quiet_hours;
+  const held = failed.held || [];
+  const windowsHeading = h('h2', { id: `h${++uid}` }, 'Maintenance windows');
   results.replaceChildren(
     channels.length
       ? table(`Alert channels of ${t}`, ['Name', 'Kind', 'URL', 'Signed', 'Added', 'Actions'],
@@ -823,15 +977,18 @@ async function alertsView(r) {
           [x.repeat_minutes && `repeat every ${x.repeat_minutes} min`, x.escalation?.length && `escalate every ${x.escalate_after_minutes} min: ${x.escalation.map(chain).join('; ')}`].filter(Boolean).join('; ') || '–']),
         ['default', 'anything else', chain(routes.default), '–']])
       : h('p', { class: 'muted' }, 'No routes yet: add channels, then route alerts to them.'),
+    h('section', { class: 'card windows', 'aria-labelledby': windowsHeading.id }, windowsHeading,
+      quiet ? h('p', { class: 'quiet-hours' },
+        `Quiet hours ${quiet.start}–${quiet.end} ${quiet.tz || 'UTC'}: non-critical alerts wait for a morning digest.`) : '',
+      (routes.upcoming || []).length ? h('p', { class: 'muted' }, 'The next 14 days, in this browser’s time (UTC in brackets).') : '',
+      windowCalendar(routes.upcoming || [])),
     ...((routes.windows || []).length
-      ? [table('Maintenance windows', ['Name', 'Covers', 'When'],
-        routes.windows.map((w) => [w.name, [w.app && `app ${w.app}`, w.tag && `tag ${w.tag}`].filter(Boolean).join(', ') || 'every alert of the tenant',
+      ? [table('Maintenance windows as defined', ['Name', 'Covers', 'When'],
+        routes.windows.map((w) => [w.name, windowScope(w),
           w.cron ? `${w.cron} (${w.tz || 'UTC'}) for ${w.duration_minutes} min` : h('span', {}, when(w.start), ' – ', when(w.end))]))]
       : []),
-    ...((failed.held || []).length
-      ? [table('Held while a parent is down', ['Since', 'App', 'Waits for', 'Alert'],
-        failed.held.map((x) => [when(x.at), x.app, x.parent, x.title]))]
-      : []),
+    h('h2', {}, 'Held alerts'),
+    ...(held.length ? heldGroups(held) : [h('p', { class: 'muted' }, 'No alert is held back now.')]),
     (failed.failures || []).length
       ? table('Failed deliveries, newest first', ['When', 'Alert', 'Channel', 'Error', 'Went to'],
         failed.failures.map((f) => [when(f.at), f.title, f.channel, f.error, f.fell_back_to ? nameOf(f.fell_back_to) : 'nowhere (chain used up)']))
@@ -874,7 +1031,48 @@ function dayChart(caption, days, count, unit) {
     h('div', { class: 'cols' }, cols));
 }
 
-// What is broken now, across tenants: one call, three sparse indexes on the server side.
+// Tenants whose held alerts the overview reads at most (one call each, in parallel).
+const MAX_HELD_TENANTS = 10;
+
+// The alerts held under each of `down`'s apps (its dependents, the routes' `dependencies`),
+// keyed `<tenant>\n<app id>`: one GET /admin/alert_failures per tenant with a down app. A call
+// that fails leaves its tenant's apps without dependents shown (a 401 signs out, as anywhere).
+async function heldUnder(down) {
+  const tenants = [...new Set(down.map((a) => a.tenant))].slice(0, MAX_HELD_TENANTS);
+  const under = new Map();
+  await Promise.all(tenants.map(async (t) => {
+    let held;
+    try {
+      held = (await api('GET', '/admin/alert_failures', { query: { tenant: t } })).held || [];
+    } catch (err) {
+      if (err.status === 401) throw err;
+      return;
+    }
+    for (const x of held) {
+      if (holder(x.parent).kind !== 'parent') continue;
+      const key = `${t}\n${x.parent}`;
+      if (!under.has(key)) under.set(key, []);
+      under.get(key).push(x);
+    }
+  }));
+  return under;
+}
+
+// A row under a down app folding its held dependents: their names, and on opening each one's
+// held alert.
+function dependentsRow(a, deps, span) {
+  const names = deps.map((x) => x.app);
+  const shown = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
+  return h('tr', { class: 'dependents' }, h('td', { colspan: span },
+    h('details', {},
+      h('summary', {}, `${deps.length} dependent${deps.length === 1 ? '' : 's'} held: ${shown}`),
+      h('ul', { 'aria-label': `Held while ${a.app_id} is down` },
+        deps.map((x) => h('li', {}, h('strong', {}, x.app), `: ${x.title || x.alert_id || 'an alert'}, held since `, when(x.at)))),
+      h('p', {}, h('a', { href: `#alerts?${new URLSearchParams({ tenant: a.tenant })}` }, `All held alerts of ${a.tenant}`)))));
+}
+
+// What is broken now, across tenants: one call, three sparse indexes on the server side; then
+// the dependents held under the down apps.
 async function overviewView() {
   const results = h('div', { class: 'results' });
   view('What is broken now', results);
@@ -887,6 +1085,11 @@ async function overviewView() {
   const appHeaders = ['Tenant', 'App id', 'State', 'Since', 'Why', 'Last heartbeat', 'Last message'];
   const down = o.apps.down || [];
   const late = o.apps.late || [];
+  const held = down.length ? await heldUnder(down) : new Map();
+  const downRows = down.flatMap((a) => {
+    const deps = held.get(`${a.tenant}\n${a.app_id}`);
+    return deps ? [appRow(a), dependentsRow(a, deps, appHeaders.length)] : [appRow(a)];
+  });
   const inc = o.incidents;
   const failed = o.failed_deliveries;
   const levelCounts = {};
@@ -899,9 +1102,11 @@ async function overviewView() {
         h('li', {}, h('strong', {}, String(inc.total)), ` open incident${inc.total === 1 ? '' : 's'}`),
         h('li', {}, h('strong', {}, String(failed.count)), ` failed deliver${failed.count === 1 ? 'y' : 'ies'} in 24 h`))),
     h('h2', {}, 'Apps'),
-    down.length ? table('Apps down', appHeaders, down.map(appRow)) : h('p', { class: 'muted' }, 'No app is down.'),
+    down.length ? table('Apps down', appHeaders, downRows) : h('p', { class: 'muted' }, 'No app is down.'),
     late.length ? table('Apps late', appHeaders, late.map(appRow)) : h('p', { class: 'muted' }, 'No app is late.'),
     o.apps.truncated ? h('p', { class: 'muted' }, 'Only the first 500 apps needing attention are shown.') : '',
+    new Set(down.map((a) => a.tenant)).size > MAX_HELD_TENANTS
+      ? h('p', { class: 'muted' }, `Held dependents are shown for the first ${MAX_HELD_TENANTS} tenants with an app down.`) : '',
     h('h2', {}, 'Open incidents'),
     bars('Open incidents by level', levelCounts, 'level'),
     dayChart('Incidents opened per day', o.incident_volume || [], (d) => d.opened, 'incidents'),
