@@ -164,7 +164,47 @@ pub fn transact_put<T: serde::Serialize>(
 
 /// Puts `record` unless an item with its key exists (`attribute_not_exists(pk)`). `Ok(false)`
 /// when one does, so callers turn that into their own 409, replay or no-op.
+///
+/// The SDK retries an attempt that timed out, and the first attempt may have been written
+/// (DynamoDB answered after the client stopped waiting): the retry then finds "its" item. So a
+/// failed condition returns the item that is there (`ReturnValuesOnConditionCheckFailure`),
+/// and when it is exactly `record`, this call wrote it: `Ok(true)`, not a conflict with itself.
+/// (Every record put this way carries a fresh id, token hash or time, so another writer's item
+/// is never identical.)
 pub async fn put_new<T: serde::Serialize>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    record: &T,
+) -> Result<bool, StoreError> {
+    let item: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(record)?;
+    let res = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item.clone()))
+        .condition_expression("attribute_not_exists(pk)")
+        .return_values_on_condition_check_failure(
+            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+        )
+        .send()
+        .await;
+    match res {
+        Ok(_) => Ok(true),
+        Err(err) if is_conditional_check_failed(&err) => {
+            let existing = err.as_service_error().and_then(|e| match e {
+                aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c.item(),
+                _ => None,
+            });
+            Ok(existing.is_some_and(|old| *old == item))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Puts `record` unless an item with its key exists: `Ok(false)` whenever one does, even an
+/// identical one. For a record whose existence is itself the answer (a keyed send: the same
+/// key twice is a replay, however alike the two requests), where [`put_new`]'s "my own
+/// retried write" would start the work twice.
+pub async fn put_absent<T: serde::Serialize>(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     record: &T,

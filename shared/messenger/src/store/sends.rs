@@ -196,7 +196,9 @@ impl SendStore {
         let (mut send, deliveries) =
             self.send_records(&send_id, tenant, user, contacts, message, at, now)?;
         send.request_hash = Some(fingerprint.to_owned());
-        if !ddb::put_new(&self.client, &self.table, &send).await? {
+        // Strict: a second request under the key is a replay however alike the two are (and
+        // an own retried attempt takes the replay path too, which completes what it stored).
+        if !ddb::put_absent(&self.client, &self.table, &send).await? {
             let existing = self
                 .get(&send_id)
                 .await?
