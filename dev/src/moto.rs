@@ -121,6 +121,29 @@ pub async fn function_config(endpoint: &str, binary: &str) -> Result<SdkConfig> 
     Ok(function_sdk_config(endpoint, creds).await)
 }
 
+/// The time limits of in-process tests' clients: a loaded 2-core CI machine (a browser, the
+/// faults sweep and several stacks on one moto) keeps moto busy for seconds at times, longer
+/// than the production limits ([`lookout_core::aws::timeouts`]: 3 s an attempt, 7 s a call),
+/// which then make a test's write a 503 or a counted retry. The production limits are what
+/// the faults tests check (a hung or stopped endpoint answered within them); the other tests
+/// check behaviour, with these.
+pub fn unhurried_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .operation_attempt_timeout(std::time::Duration::from_secs(30))
+        .operation_timeout(std::time::Duration::from_secs(60))
+        .build()
+}
+
+/// [`function_config`] with [`unhurried_timeouts`].
+pub async fn function_config_unhurried(endpoint: &str, binary: &str) -> Result<SdkConfig> {
+    Ok(function_config(endpoint, binary)
+        .await?
+        .into_builder()
+        .timeout_config(unhurried_timeouts())
+        .build())
+}
+
 /// Environment variables that make a process use `endpoint` as the provisioning user (tools).
 pub fn client_env(endpoint: &str) -> Vec<(String, String)> {
     [

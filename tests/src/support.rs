@@ -96,7 +96,7 @@ pub async fn spawn_app() -> TestApp {
     let mut trackers = BTreeMap::new();
     for binary in TRACKER_FUNCTIONS {
         let own = aws_sdk_dynamodb::Client::new(
-            &moto::function_config(&endpoint, binary)
+            &moto::function_config_unhurried(&endpoint, binary)
                 .await
                 .expect("the function's local IAM role"),
         );
@@ -113,7 +113,7 @@ pub async fn spawn_app() -> TestApp {
         );
     }
     let own = aws_sdk_dynamodb::Client::new(
-        &moto::function_config(&endpoint, "admin-issue-api-key")
+        &moto::function_config_unhurried(&endpoint, "admin-issue-api-key")
             .await
             .expect("the function's local IAM role"),
     );
@@ -141,7 +141,7 @@ pub async fn spawn_app() -> TestApp {
 impl TestApp {
     /// SDK configuration signed as function `binary`'s own IAM role.
     pub async fn sdk_for(&self, binary: &str) -> aws_config::SdkConfig {
-        moto::function_config(&self.endpoint, binary)
+        moto::function_config_unhurried(&self.endpoint, binary)
             .await
             .expect("the function's local IAM role")
     }
