@@ -5,6 +5,7 @@
 
 use lookout_core::auth::sha256_hex;
 use lookout_core::events::{TenantAlert, TenantAlertKind, TenantAlertLevel};
+use lookout_core::time::Timestamp;
 
 use crate::deliver::{deliver, DeliverOutcome, DeliverPorts, MIN_SCHEDULE_AHEAD_MS};
 use crate::error::AlertError;
@@ -84,30 +85,19 @@ pub(crate) async fn in_window(
     }
     ports.store.hold(&key, &child, alert).await?;
     let end = TenantAlert {
-        tenant: tenant.to_owned(),
-        alert_id: format!("release-{key}"),
-        kind: alert.kind,
-        level: TenantAlertLevel::Info,
-        title: format!("maintenance window {} ends", window.name),
-        text: String::new(),
-        app: None,
-        tags: Vec::new(),
-        url: None,
-        at: until,
-        ack_incident: None,
-        round: None,
         release: Some(key.clone()),
+        ..notice(
+            tenant,
+            format!("release-{key}"),
+            alert.kind,
+            TenantAlertLevel::Info,
+            format!("maintenance window {} ends", window.name),
+            until,
+        )
     };
-    match ports.follow_ups {
-        Some(follow_ups) => {
-            let name = &sha256_hex(format!("{tenant}\n{key}").as_bytes())[..24];
-            follow_ups
-                .schedule(&format!("window-{name}"), &end, until)
-                .await?;
-        }
-        None => {
-            tracing::warn!(tenant, window = %window.name, "no scheduler: held until a later release")
-        }
+    let seed = format!("{tenant}\n{key}");
+    if !schedule_once(ports, "window", &seed, &end, until).await? {
+        tracing::warn!(tenant, window = %window.name, "no scheduler: held until a later release")
     }
     tracing::info!(tenant, app = %child, window = %window.name, %until, "held: maintenance window");
     Ok(true)
@@ -139,28 +129,19 @@ pub(crate) async fn in_quiet_hours(
     let key = format!("{QUIET_PREFIX}{}", until.unix_seconds());
     ports.store.hold(&key, &alert.alert_id, alert).await?;
     let end = TenantAlert {
-        tenant: tenant.to_owned(),
-        alert_id: format!("digest-{key}"),
-        kind: TenantAlertKind::Digest,
-        level: TenantAlertLevel::Info,
-        title: "quiet hours end".to_owned(),
-        text: String::new(),
-        app: None,
-        tags: Vec::new(),
-        url: None,
-        at: until,
-        ack_incident: None,
-        round: None,
         release: Some(key.clone()),
+        ..notice(
+            tenant,
+            format!("digest-{key}"),
+            TenantAlertKind::Digest,
+            TenantAlertLevel::Info,
+            "quiet hours end".to_owned(),
+            until,
+        )
     };
-    match ports.follow_ups {
-        Some(follow_ups) => {
-            let name = &sha256_hex(format!("{tenant}\n{key}").as_bytes())[..24];
-            follow_ups
-                .schedule(&format!("quiet-{name}"), &end, until)
-                .await?;
-        }
-        None => tracing::warn!(tenant, "no scheduler: held until a later digest"),
+    let seed = format!("{tenant}\n{key}");
+    if !schedule_once(ports, "quiet", &seed, &end, until).await? {
+        tracing::warn!(tenant, "no scheduler: held until a later digest");
     }
     tracing::info!(tenant, alert_id = %alert.alert_id, %until, "held: quiet hours");
     Ok(true)
@@ -217,26 +198,22 @@ pub(crate) async fn send_digest(
     let ids: Vec<&str> = alerts.iter().map(|a| a.alert_id.as_str()).collect();
     let set = &sha256_hex(ids.join("\n").as_bytes())[..12];
     let digest = TenantAlert {
-        tenant: tenant.to_owned(),
-        alert_id: format!("digest-{key}-{set}"),
-        kind: TenantAlertKind::Digest,
-        level: alerts
-            .iter()
-            .map(|a| a.level)
-            .max()
-            .unwrap_or(TenantAlertLevel::Info),
-        title: format!(
-            "Quiet hours digest: {n} alert{} held overnight",
-            if n == 1 { "" } else { "s" }
-        ),
         text: lines.join("\n"),
-        app: None,
-        tags: Vec::new(),
-        url: None,
-        at: ports.clock.now(),
-        ack_incident: None,
-        round: None,
-        release: None,
+        ..notice(
+            tenant,
+            format!("digest-{key}-{set}"),
+            TenantAlertKind::Digest,
+            alerts
+                .iter()
+                .map(|a| a.level)
+                .max()
+                .unwrap_or(TenantAlertLevel::Info),
+            format!(
+                "Quiet hours digest: {n} alert{} held overnight",
+                if n == 1 { "" } else { "s" }
+            ),
+            ports.clock.now(),
+        )
     };
     let outcome = Box::pin(deliver(ports, &digest)).await?;
     if outcome == DeliverOutcome::Done {
@@ -272,27 +249,64 @@ pub(crate) async fn release_held(
             _ => false,
         };
         if still_wrong {
-            match ports.follow_ups {
-                Some(follow_ups) => {
-                    let name =
-                        &sha256_hex(format!("{tenant}\n{key}\n{}", child.alert_id).as_bytes())
-                            [..24];
-                    let at = ports
-                        .clock
-                        .now()
-                        .plus_millis(MIN_SCHEDULE_AHEAD_MS)
-                        .unwrap_or(child.at);
-                    follow_ups
-                        .schedule(&format!("held-{name}"), &child, at)
-                        .await?;
-                }
-                None => {
-                    Box::pin(deliver(ports, &child)).await?;
-                }
+            let seed = format!("{tenant}\n{key}\n{}", child.alert_id);
+            let at = ports
+                .clock
+                .now()
+                .plus_millis(MIN_SCHEDULE_AHEAD_MS)
+                .unwrap_or(child.at);
+            if !schedule_once(ports, "held", &seed, &child, at).await? {
+                Box::pin(deliver(ports, &child)).await?;
             }
             tracing::info!(tenant, app = %h.child, held_by = key, "held alert released: still wrong");
         }
         ports.store.unhold(tenant, &h.parent, &h.child).await?;
     }
     Ok(())
+}
+
+/// Puts `alert` on the alerts queue at `at`, once per `seed` (the schedule is named
+/// `<prefix>-<hash of seed>`; a second call is a no-op): `false` without a scheduler.
+async fn schedule_once(
+    ports: &DeliverPorts<'_>,
+    prefix: &str,
+    seed: &str,
+    alert: &TenantAlert,
+    at: Timestamp,
+) -> Result<bool, AlertError> {
+    let Some(follow_ups) = ports.follow_ups else {
+        return Ok(false);
+    };
+    let name = &sha256_hex(seed.as_bytes())[..24];
+    follow_ups
+        .schedule(&format!("{prefix}-{name}"), alert, at)
+        .await?;
+    Ok(true)
+}
+
+/// A tenant-wide alert about the holds themselves (a window's or the night's end, a digest):
+/// no app, tags, link or incident; no text.
+fn notice(
+    tenant: &str,
+    alert_id: String,
+    kind: TenantAlertKind,
+    level: TenantAlertLevel,
+    title: String,
+    at: Timestamp,
+) -> TenantAlert {
+    TenantAlert {
+        tenant: tenant.to_owned(),
+        alert_id,
+        kind,
+        level,
+        title,
+        text: String::new(),
+        app: None,
+        tags: Vec::new(),
+        url: None,
+        at,
+        ack_incident: None,
+        round: None,
+        release: None,
+    }
 }
