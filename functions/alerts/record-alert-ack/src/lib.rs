@@ -134,15 +134,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
                     return Ok(page(StatusCode::BAD_REQUEST, "Not acknowledged", message))
                 }
             };
-            let update = IncidentUpdate {
-                id: incident_id.clone(),
-                status: Some(Status::Acknowledged),
-                assignee: None,
-                notes: None,
-                by: Some(by.clone()),
-                version: Some(detail.incident.version),
-            };
-            match update_incident(deps.store.incidents(), update, now).await {
+            match acknowledge(deps, &detail, &by).await {
                 Ok(_) => {
                     tracing::info!(
                         tenant,
@@ -175,6 +167,25 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             "<p>Open the link, then press Acknowledge.</p>",
         )),
     }
+}
+
+/// Acknowledges the incident `detail` shows, as `by`, if it is still at `detail`'s version
+/// (`IncidentError::Changed` otherwise): what the link's form and a Telegram press both do.
+async fn acknowledge(
+    deps: &Deps,
+    detail: &lookout_incidents::IncidentDetail,
+    by: &str,
+) -> Result<(), IncidentError> {
+    let update = IncidentUpdate {
+        id: detail.incident.id.clone(),
+        status: Some(Status::Acknowledged),
+        assignee: None,
+        notes: None,
+        by: Some(by.to_owned()),
+        version: Some(detail.incident.version),
+    };
+    update_incident(deps.store.incidents(), update, deps.clock.now()).await?;
+    Ok(())
 }
 
 /// The form's `by` (optional, at most [`MAX_NAME`] printable characters), as the history

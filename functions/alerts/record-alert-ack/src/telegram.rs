@@ -9,11 +9,11 @@
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use lookout_core::auth::Tenant;
 use lookout_http::{body_bytes, header, AppError};
-use lookout_incidents::{update_incident, IncidentError, IncidentTable, IncidentUpdate, Status};
+use lookout_incidents::{IncidentError, IncidentTable, Status};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::Deps;
+use crate::{acknowledge, Deps};
 
 /// The header Telegram sends the webhook's `secret_token` in.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -137,15 +137,7 @@ pub async fn handle(deps: &Deps, req: &Request, tenant: &str) -> Response<Body> 
         Status::Resolved => return answer(&query.id, "Already resolved."),
         Status::Open => {}
     }
-    let update = IncidentUpdate {
-        id: incident_id.clone(),
-        status: Some(Status::Acknowledged),
-        assignee: None,
-        notes: None,
-        by: Some(by.clone()),
-        version: Some(detail.incident.version),
-    };
-    match update_incident(deps.store.incidents(), update, deps.clock.now()).await {
+    match acknowledge(deps, &detail, &by).await {
         Ok(_) => {
             tracing::info!(
                 tenant = tenant.as_str(),
