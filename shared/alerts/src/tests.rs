@@ -276,6 +276,46 @@ fn the_first_matching_rule_names_the_chain_else_the_default() {
     assert!(empty_rule.validate().is_err());
 }
 
+/// What a delivery test drives besides the store: a scripted sender, the sealer, a manual
+/// clock, in-memory follow-ups and incident states.
+pub(super) struct Fakes {
+    pub sender: ScriptedSender,
+    pub sealer: Sealer,
+    pub clock: ManualClock,
+    pub follow_ups: crate::followup::MemoryFollowUps,
+    pub incidents: crate::followup::MemoryIncidents,
+}
+
+impl Fakes {
+    /// The fakes, the clock at `now`.
+    pub fn at(now: Timestamp) -> Self {
+        Self {
+            sender: ScriptedSender::default(),
+            sealer: sealer(),
+            clock: ManualClock::new(now),
+            follow_ups: crate::followup::MemoryFollowUps::default(),
+            incidents: crate::followup::MemoryIncidents::default(),
+        }
+    }
+
+    /// The delivery's ports over `store` and these fakes (follow-ups and incidents included).
+    pub fn ports<'a>(
+        &'a self,
+        store: &'a MemoryAlerts,
+        ack_base: Option<&'a str>,
+    ) -> DeliverPorts<'a> {
+        DeliverPorts {
+            store,
+            sender: &self.sender,
+            sealer: &self.sealer,
+            clock: &self.clock,
+            follow_ups: Some(&self.follow_ups),
+            incidents: Some(&self.incidents),
+            ack_base,
+        }
+    }
+}
+
 fn ports<'a>(
     store: &'a MemoryAlerts,
     sender: &'a ScriptedSender,

@@ -4,14 +4,11 @@ use std::collections::BTreeMap;
 
 use lookout_core::auth::Tenant;
 use lookout_core::events::{TenantAlert, TenantAlertKind, TenantAlertLevel};
-use lookout_core::time::ManualClock;
 
-use super::{alert, channel, sealer, t0};
-use crate::deliver::{deliver, DeliverOutcome, DeliverPorts};
-use crate::followup::{MemoryFollowUps, MemoryIncidents};
+use super::{alert, channel, t0, Fakes};
+use crate::deliver::{deliver, DeliverOutcome};
 use crate::manage::put_routes;
 use crate::routes::Routes;
-use crate::sender::ScriptedSender;
 use crate::store::{AlertStore, MemoryAlerts};
 
 fn down(app: &str) -> TenantAlert {
@@ -52,20 +49,9 @@ async fn a_parent_outage_with_20_children_sends_one_alert_and_releases_those_sti
         ..Routes::default()
     };
     put_routes(&store, &tenant, &routes, t0()).await.unwrap();
-    let sender = ScriptedSender::default();
-    let (s, clock) = (sealer(), ManualClock::new(t0()));
-    let follow_ups = MemoryFollowUps::default();
-    let incidents = MemoryIncidents::default();
-    let ports = DeliverPorts {
-        store: &store,
-        sender: &sender,
-        sealer: &s,
-        clock: &clock,
-        follow_ups: Some(&follow_ups),
-        incidents: Some(&incidents),
-        ack_base: None,
-    };
-    let sent_ids = || -> Vec<String> { sender.sent().into_iter().map(|(_, _, id)| id).collect() };
+    let f = Fakes::at(t0());
+    let ports = f.ports(&store, None);
+    let sent_ids = || -> Vec<String> { f.sender.sent().into_iter().map(|(_, _, id)| id).collect() };
 
     // The database goes down, then its 20 dependents: one alert.
     assert_eq!(
@@ -98,7 +84,8 @@ async fn a_parent_outage_with_20_children_sends_one_alert_and_releases_those_sti
     );
     assert_eq!(sent_ids(), ["db-down", "db-up"]);
     assert!(store.held("acme").await.unwrap().is_empty());
-    let released: Vec<TenantAlert> = follow_ups
+    let released: Vec<TenantAlert> = f
+        .follow_ups
         .scheduled()
         .into_iter()
         .filter(|(name, ..)| name.starts_with("held-"))
@@ -121,7 +108,7 @@ async fn a_parent_outage_with_20_children_sends_one_alert_and_releases_those_sti
         deliver(&ports, &up("db")).await.unwrap(),
         DeliverOutcome::Done
     );
-    assert_eq!(sender.sent().len(), 17);
+    assert_eq!(f.sender.sent().len(), 17);
 }
 
 #[test]

@@ -4,15 +4,12 @@ use std::time::Duration;
 
 use lookout_core::auth::Tenant;
 use lookout_core::events::{TenantAlert, TenantAlertKind, TenantAlertLevel};
-use lookout_core::time::ManualClock;
 
-use super::{alert, channel, sealer, t0};
+use super::{alert, channel, sealer, t0, Fakes};
 use crate::channel::ChannelId;
-use crate::deliver::{deliver, DeliverOutcome, DeliverPorts};
-use crate::followup::{MemoryFollowUps, MemoryIncidents};
+use crate::deliver::{deliver, DeliverOutcome};
 use crate::manage::put_routes;
 use crate::routes::{FollowUp, Routes, Rule, MAX_ROUNDS};
-use crate::sender::ScriptedSender;
 use crate::store::MemoryAlerts;
 
 fn ids() -> [ChannelId; 3] {
@@ -191,23 +188,12 @@ async fn an_unacknowledged_alert_repeats_escalates_and_stops_once_acknowledged()
         ..Routes::default()
     };
     put_routes(&store, &tenant, &routes, t0()).await.unwrap();
-    let sender = ScriptedSender::default();
-    let (s, clock) = (sealer(), ManualClock::new(t0()));
-    let follow_ups = MemoryFollowUps::default();
-    let incidents = MemoryIncidents::default();
-    let ports = DeliverPorts {
-        store: &store,
-        sender: &sender,
-        sealer: &s,
-        clock: &clock,
-        follow_ups: Some(&follow_ups),
-        incidents: Some(&incidents),
-        ack_base: Some("https://api.example.com/"),
-    };
+    let f = Fakes::at(t0());
+    let ports = f.ports(&store, Some("https://api.example.com/"));
     let a = needs_someone("down-1");
     assert_eq!(deliver(&ports, &a).await.unwrap(), DeliverOutcome::Done);
     // Delivered with its link, and the first repeat scheduled 5 minutes after the alert.
-    let scheduled = follow_ups.scheduled();
+    let scheduled = f.follow_ups.scheduled();
     assert_eq!(scheduled.len(), 1);
     let (name, repeat, at) = scheduled[0].clone();
     assert!(
@@ -220,25 +206,27 @@ async fn an_unacknowledged_alert_repeats_escalates_and_stops_once_acknowledged()
     );
     // Delivered again (a redelivered message): nothing sent, the same schedule.
     assert_eq!(deliver(&ports, &a).await.unwrap(), DeliverOutcome::Done);
-    assert_eq!(sender.sent().len(), 1);
-    assert_eq!(follow_ups.scheduled().len(), 1);
+    assert_eq!(f.sender.sent().len(), 1);
+    assert_eq!(f.follow_ups.scheduled().len(), 1);
 
     // Round 1 (5 min): the first chain again, as a repeat of its own.
-    clock.advance(Duration::from_secs(300));
+    f.clock.advance(Duration::from_secs(300));
     assert_eq!(
         deliver(&ports, &repeat).await.unwrap(),
         DeliverOutcome::Done
     );
     // Round 2 (10 min): escalated to the pager.
-    let r2 = follow_ups
+    let r2 = f
+        .follow_ups
         .scheduled()
         .into_iter()
         .find(|(n, ..)| n.ends_with("-r2"))
         .unwrap()
         .1;
-    clock.advance(Duration::from_secs(300));
+    f.clock.advance(Duration::from_secs(300));
     assert_eq!(deliver(&ports, &r2).await.unwrap(), DeliverOutcome::Done);
-    let sent: Vec<(String, String)> = sender
+    let sent: Vec<(String, String)> = f
+        .sender
         .sent()
         .into_iter()
         .map(|(k, _, id)| (k.as_str().to_owned(), id))
@@ -252,17 +240,19 @@ async fn an_unacknowledged_alert_repeats_escalates_and_stops_once_acknowledged()
         ]
     );
     // Acknowledged: round 3 fires, sends nothing and schedules nothing more.
-    incidents.close("inc-down-1");
-    let r3 = follow_ups
+    f.incidents.close("inc-down-1");
+    let r3 = f
+        .follow_ups
         .scheduled()
         .into_iter()
         .find(|(n, ..)| n.ends_with("-r3"))
         .unwrap()
         .1;
-    clock.advance(Duration::from_secs(300));
+    f.clock.advance(Duration::from_secs(300));
     assert_eq!(deliver(&ports, &r3).await.unwrap(), DeliverOutcome::Done);
-    assert_eq!(sender.sent().len(), 3);
-    assert!(!follow_ups
+    assert_eq!(f.sender.sent().len(), 3);
+    assert!(!f
+        .follow_ups
         .scheduled()
         .iter()
         .any(|(n, ..)| n.ends_with("-r4")));
@@ -276,5 +266,5 @@ async fn an_unacknowledged_alert_repeats_escalates_and_stops_once_acknowledged()
     );
     up.ack_incident = None;
     assert_eq!(deliver(&ports, &up).await.unwrap(), DeliverOutcome::Done);
-    assert_eq!(follow_ups.scheduled().len(), 3);
+    assert_eq!(f.follow_ups.scheduled().len(), 3);
 }

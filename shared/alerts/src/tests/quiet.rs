@@ -2,15 +2,13 @@
 
 use lookout_core::auth::Tenant;
 use lookout_core::events::{TenantAlertKind, TenantAlertLevel};
-use lookout_core::time::{ManualClock, Timestamp};
+use lookout_core::time::Timestamp;
 
-use super::{alert, channel, sealer};
-use crate::deliver::{deliver, DeliverOutcome, DeliverPorts};
-use crate::followup::{MemoryFollowUps, MemoryIncidents};
+use super::{alert, channel, Fakes};
+use crate::deliver::{deliver, DeliverOutcome};
 use crate::manage::put_routes;
 use crate::quiet::QuietHours;
 use crate::routes::Routes;
-use crate::sender::ScriptedSender;
 use crate::store::{AlertStore, MemoryAlerts};
 use crate::window::{upcoming, Window};
 
@@ -35,21 +33,9 @@ async fn quiet_hours_hold_what_is_not_critical_for_one_morning_digest() {
     put_routes(&store, &tenant, &routes, ts("2026-12-07T00:00:00Z"))
         .await
         .unwrap();
-    let sender = ScriptedSender::default();
-    let s = sealer();
     // 23:30 in Berlin (UTC+1).
-    let clock = ManualClock::new(ts("2026-12-07T22:30:00Z"));
-    let follow_ups = MemoryFollowUps::default();
-    let incidents = MemoryIncidents::default();
-    let ports = DeliverPorts {
-        store: &store,
-        sender: &sender,
-        sealer: &s,
-        clock: &clock,
-        follow_ups: Some(&follow_ups),
-        incidents: Some(&incidents),
-        ack_base: None,
-    };
+    let f = Fakes::at(ts("2026-12-07T22:30:00Z"));
+    let ports = f.ports(&store, None);
     // A warning incident and an error incident (one resolved before morning) are held, a
     // recovery too; a critical outage goes out at once.
     let mut warning = alert(
@@ -88,11 +74,12 @@ async fn quiet_hours_hold_what_is_not_critical_for_one_morning_digest() {
     for a in [&warning, &error, &outage, &back] {
         assert_eq!(deliver(&ports, a).await.unwrap(), DeliverOutcome::Done);
     }
-    let sent: Vec<_> = sender.sent().into_iter().map(|(_, _, id)| id).collect();
+    let sent: Vec<_> = f.sender.sent().into_iter().map(|(_, _, id)| id).collect();
     assert_eq!(sent, ["hb-down-1"], "only the critical one at night");
     assert_eq!(store.held("acme").await.unwrap().len(), 3);
     // One digest is scheduled, at 07:00 Berlin = 06:00 UTC, however many were held.
-    let ends: Vec<_> = follow_ups
+    let ends: Vec<_> = f
+        .follow_ups
         .scheduled()
         .into_iter()
         .filter(|(n, ..)| n.starts_with("quiet-"))
@@ -100,11 +87,11 @@ async fn quiet_hours_hold_what_is_not_critical_for_one_morning_digest() {
     assert_eq!(ends.len(), 1, "{ends:?}");
     let (_, end, at) = ends[0].clone();
     assert_eq!(at, ts("2026-12-08T06:00:00Z"));
-    incidents.close("inc-2");
+    f.incidents.close("inc-2");
     // In the morning: one message, every held alert on a line, oldest first.
-    clock.set(at);
+    f.clock.set(at);
     assert_eq!(deliver(&ports, &end).await.unwrap(), DeliverOutcome::Done);
-    let alerts = sender.sent_alerts();
+    let alerts = f.sender.sent_alerts();
     assert_eq!(alerts.len(), 2);
     let digest = &alerts[1];
     assert_eq!(digest.title, "Quiet hours digest: 3 alerts held overnight");
@@ -117,11 +104,11 @@ async fn quiet_hours_hold_what_is_not_critical_for_one_morning_digest() {
     assert!(store.held("acme").await.unwrap().is_empty());
     // The release delivered again sends nothing more; by day alerts go out at once.
     assert_eq!(deliver(&ports, &end).await.unwrap(), DeliverOutcome::Done);
-    clock.set(ts("2026-12-08T09:00:00Z"));
+    f.clock.set(ts("2026-12-08T09:00:00Z"));
     let mut day = warning.clone();
     day.alert_id = "inc-9-opened".into();
     assert_eq!(deliver(&ports, &day).await.unwrap(), DeliverOutcome::Done);
-    assert_eq!(sender.sent().len(), 3);
+    assert_eq!(f.sender.sent().len(), 3);
 }
 
 #[test]

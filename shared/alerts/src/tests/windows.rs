@@ -2,14 +2,12 @@
 
 use lookout_core::auth::Tenant;
 use lookout_core::events::{TenantAlert, TenantAlertKind, TenantAlertLevel};
-use lookout_core::time::{ManualClock, Timestamp};
+use lookout_core::time::Timestamp;
 
-use super::{alert, channel, sealer};
-use crate::deliver::{deliver, DeliverOutcome, DeliverPorts};
-use crate::followup::{MemoryFollowUps, MemoryIncidents};
+use super::{alert, channel, Fakes};
+use crate::deliver::{deliver, DeliverOutcome};
 use crate::manage::put_routes;
 use crate::routes::Routes;
-use crate::sender::ScriptedSender;
 use crate::store::{AlertStore, MemoryAlerts};
 use crate::window::{window_for, Window};
 
@@ -149,20 +147,8 @@ async fn a_window_holds_alerts_and_its_end_releases_what_is_still_wrong() {
     put_routes(&store, &tenant, &routes, ts("2030-04-01T00:00:00Z"))
         .await
         .unwrap();
-    let sender = ScriptedSender::default();
-    let s = sealer();
-    let clock = ManualClock::new(ts("2030-04-01T00:40:00Z"));
-    let follow_ups = MemoryFollowUps::default();
-    let incidents = MemoryIncidents::default();
-    let ports = DeliverPorts {
-        store: &store,
-        sender: &sender,
-        sealer: &s,
-        clock: &clock,
-        follow_ups: Some(&follow_ups),
-        incidents: Some(&incidents),
-        ack_base: None,
-    };
+    let f = Fakes::at(ts("2030-04-01T00:40:00Z"));
+    let ports = f.ports(&store, None);
     // Inside the window (00:30–01:30 UTC that night): two outages, one recovers before its end.
     for app in ["backup", "etl"] {
         let a = down(app, "2030-04-01T00:40:00Z");
@@ -174,10 +160,11 @@ async fn a_window_holds_alerts_and_its_end_releases_what_is_still_wrong() {
             .unwrap(),
         DeliverOutcome::Done
     );
-    assert!(sender.sent().is_empty(), "nothing during the window");
+    assert!(f.sender.sent().is_empty(), "nothing during the window");
     assert_eq!(store.held("acme").await.unwrap().len(), 1);
     // Its end is scheduled once, at 01:30 UTC.
-    let ends: Vec<_> = follow_ups
+    let ends: Vec<_> = f
+        .follow_ups
         .scheduled()
         .into_iter()
         .filter(|(n, ..)| n.starts_with("window-"))
@@ -186,10 +173,11 @@ async fn a_window_holds_alerts_and_its_end_releases_what_is_still_wrong() {
     let (_, end, at) = ends[0].clone();
     assert_eq!(at, ts("2030-04-01T01:30:00Z"));
     // At the end: what is still wrong (backup) is put back on the queue, and alerts once.
-    clock.set(at);
+    f.clock.set(at);
     assert_eq!(deliver(&ports, &end).await.unwrap(), DeliverOutcome::Done);
     assert!(store.held("acme").await.unwrap().is_empty());
-    let released: Vec<_> = follow_ups
+    let released: Vec<_> = f
+        .follow_ups
         .scheduled()
         .into_iter()
         .filter(|(n, ..)| n.starts_with("held-"))
@@ -206,11 +194,11 @@ async fn a_window_holds_alerts_and_its_end_releases_what_is_still_wrong() {
         deliver(&ports, &released[0]).await.unwrap(),
         DeliverOutcome::Done
     );
-    let sent: Vec<_> = sender.sent().into_iter().map(|(_, _, id)| id).collect();
+    let sent: Vec<_> = f.sender.sent().into_iter().map(|(_, _, id)| id).collect();
     assert_eq!(sent, ["backup-down"]);
     // After the window, alerts go out at once.
-    clock.set(ts("2030-04-01T02:00:00Z"));
+    f.clock.set(ts("2030-04-01T02:00:00Z"));
     let later = down("web", "2030-04-01T02:00:00Z");
     assert_eq!(deliver(&ports, &later).await.unwrap(), DeliverOutcome::Done);
-    assert_eq!(sender.sent().len(), 2);
+    assert_eq!(f.sender.sent().len(), 2);
 }
