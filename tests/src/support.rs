@@ -754,6 +754,27 @@ pub async fn alerts_pump(l: &Live) -> lookout_dev::pump::Pump {
     lookout_dev::pump::Pump::new(config, &sdk).unwrap()
 }
 
+/// Messages on the alerts queue, waiting or in flight (0: every alert taken was handled).
+pub async fn alerts_in_queue(l: &Live) -> u64 {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let sqs = aws_sdk_sqs::Client::new(&moto::sdk_config(&l.moto).await);
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&l.stack.queues["AlertsQueue"].url)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    [
+        QueueAttributeName::ApproximateNumberOfMessages,
+        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+    ]
+    .iter()
+    .filter_map(|n| attrs.attributes().and_then(|a| a.get(n)))
+    .filter_map(|v| v.parse::<u64>().ok())
+    .sum()
+}
+
 // ------------------------------------------------------------------ mail and invocations
 
 /// A mail SES accepted, as moto records it (`GET {moto}/moto-api/data.json`, `ses.Message`).

@@ -9,7 +9,7 @@
 use std::process::Command;
 
 use lookout_dev::template::workspace_root;
-use lookout_tests::support::{alerts_pump, app_events_pump, live, Live};
+use lookout_tests::support::{alerts_in_queue, alerts_pump, app_events_pump, live, Live};
 use serde_json::{json, Value};
 
 /// What the browser test is told about the seeded data (as environment variables).
@@ -224,8 +224,6 @@ async fn seed_dependencies(l: &Live, run: &str) -> (String, String) {
     let key = l.issue_key(&tenant).await;
     let mut events = app_events_pump(l).await;
     let mut alerts = alerts_pump(l).await;
-    let sqs = aws_sdk_sqs::Client::new(&lookout_dev::moto::sdk_config(&l.moto).await);
-    let queue = l.stack.queues["AlertsQueue"].url.clone();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     // db first, and its alert handled (db recorded down) before web's comes.
     let (status, body) = l
@@ -244,21 +242,7 @@ async fn seed_dependencies(l: &Live, run: &str) -> (String, String) {
         let (_, list) = l
             .get("/admin/incidents", &[("app", db_app.as_str())], &auth)
             .await;
-        let queued = sqs
-            .get_queue_attributes()
-            .queue_url(&queue)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
-            .send()
-            .await
-            .unwrap();
-        let in_queue: u64 = [
-            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages,
-            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-        ]
-        .iter()
-        .filter_map(|n| queued.attributes().and_then(|a| a.get(n)))
-        .filter_map(|v| v.parse::<u64>().ok())
-        .sum::<u64>();
+        let in_queue = alerts_in_queue(l).await;
         if let (Some(id), 0) = (list["incidents"][0]["id"].as_str(), in_queue) {
             break id.to_owned();
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use lookout_tests::support::{alerts_pump, app_events_pump, live, Live};
+use lookout_tests::support::{alerts_in_queue, alerts_pump, app_events_pump, live, Live};
 
 /// An admin request with a JSON body (`POST`, `PUT`, `DELETE`): status and JSON reply.
 async fn admin(l: &Live, method: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -49,6 +49,31 @@ async fn create(l: &Live, tenant: &str, kind: &str, url: &str) -> Value {
     .await;
     assert_eq!(status, 201, "{body}");
     body
+}
+
+/// Registers heartbeat app `app` of `tenant` with a week's period (no scan marks it down).
+async fn weekly_app(l: &Live, tenant: &str, app: &str) {
+    let (status, body) = admin(
+        l,
+        "POST",
+        "/admin/heartbeat_apps",
+        &json!({"tenant": tenant, "app_id": app, "period_seconds": 604_800}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// A job's signal `path` (`fail`, `exit`) with `exit_code` for `app`: the app's state after it.
+async fn signal(l: &Live, key: &str, path: &str, app: &str, exit_code: i64) -> Value {
+    let (status, body) = l
+        .post(
+            &format!("/api/apps/{path}"),
+            key,
+            &json!({"app_id": app, "exit_code": exit_code}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["state"].clone()
 }
 
 /// Pumps the app-events and alerts queues until `done` holds (at most 90 s).
@@ -245,14 +270,7 @@ async fn e2e_channels_routes_fallback_and_signed_webhooks() {
     // tests' transitions into one digest mail.) A week's period: no scan marks it down.
     // Slack's first answer is a 429.
     let key = l.issue_key(&tenant).await;
-    let (status, body) = admin(
-        &l,
-        "POST",
-        "/admin/heartbeat_apps",
-        &json!({"tenant": tenant, "app_id": "svc", "period_seconds": 604_800}),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
+    weekly_app(&l, &tenant, "svc").await;
     let (status, _) = Live::http()
         .post(format!("{emu}/_fail"))
         .json(&json!({"messenger": "slack", "status": 429, "times": 1}))
@@ -261,18 +279,7 @@ async fn e2e_channels_routes_fallback_and_signed_webhooks() {
         .map(|r| (r.status().as_u16(), ()))
         .unwrap();
     assert_eq!(status, 200);
-    let (status, failed) = l
-        .post(
-            "/api/apps/fail",
-            &key,
-            &json!({"app_id": "svc", "exit_code": 2}),
-        )
-        .await;
-    assert_eq!(
-        (status, &failed["state"]),
-        (200, &json!("down")),
-        "{failed}"
-    );
+    assert_eq!(signal(&l, &key, "fail", "svc", 2).await, json!("down"));
     let delivered = pump_until(&l, "the DOWN alert in Slack", || async {
         received(&l, "slack", &slack_address, "svc is DOWN")
             .await
@@ -316,14 +323,7 @@ async fn e2e_channels_routes_fallback_and_signed_webhooks() {
     );
 
     // The recovery (info) takes the default route: the generic webhook, signed.
-    let (status, back) = l
-        .post(
-            "/api/apps/exit",
-            &key,
-            &json!({"app_id": "svc", "exit_code": 0}),
-        )
-        .await;
-    assert_eq!((status, &back["state"]), (200, &json!("up")), "{back}");
+    assert_eq!(signal(&l, &key, "exit", "svc", 0).await, json!("up"));
     let got = pump_until(&l, "the UP alert at the webhook", || async {
         received(&l, "webhook", &tenant, "")
             .await
@@ -398,26 +398,8 @@ async fn e2e_an_unacknowledged_outage_repeats_escalates_and_stops_when_acknowled
     .await;
     assert_eq!(status, 200, "{body}");
     let key = l.issue_key(&tenant).await;
-    let (status, body) = admin(
-        &l,
-        "POST",
-        "/admin/heartbeat_apps",
-        &json!({"tenant": tenant, "app_id": "etl", "period_seconds": 604_800}),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let (status, failed) = l
-        .post(
-            "/api/apps/fail",
-            &key,
-            &json!({"app_id": "etl", "exit_code": 1}),
-        )
-        .await;
-    assert_eq!(
-        (status, &failed["state"]),
-        (200, &json!("down")),
-        "{failed}"
-    );
+    weekly_app(&l, &tenant, "etl").await;
+    assert_eq!(signal(&l, &key, "fail", "etl", 1).await, json!("down"));
 
     // The alert, with the signed link that acknowledges it.
     let alert = pump_until(&l, "the DOWN alert", || titled(&l, &first, "etl is DOWN")).await;
@@ -538,31 +520,12 @@ async fn fire_and_drain(l: &Live, aheads: &[i64]) -> usize {
         fired += report.schedules_fired;
     }
     let last = aheads.last().copied().unwrap_or(0);
-    let sqs = aws_sdk_sqs::Client::new(&lookout_dev::moto::sdk_config(&l.moto).await);
-    let queue = l.stack.queues["AlertsQueue"].url.clone();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         alerts
             .tick(chrono::Utc::now() + chrono::Duration::seconds(last))
             .await;
-        let attrs = sqs
-            .get_queue_attributes()
-            .queue_url(&queue)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
-            .send()
-            .await
-            .unwrap();
-        let count = |name: aws_sdk_sqs::types::QueueAttributeName| {
-            attrs
-                .attributes()
-                .and_then(|a| a.get(&name))
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        if count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            + count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            == 0
-        {
+        if alerts_in_queue(l).await == 0 {
             break;
         }
         assert!(Instant::now() < deadline, "the alerts queue never drained");
@@ -589,33 +552,13 @@ async fn e2e_a_dependent_app_alerts_after_its_parent_is_back() {
     assert_eq!(body["dependencies"], json!({"web": ["db"]}));
     let key = l.issue_key(&tenant).await;
     for app in ["db", "web"] {
-        let (status, body) = admin(
-            &l,
-            "POST",
-            "/admin/heartbeat_apps",
-            &json!({"tenant": tenant, "app_id": app, "period_seconds": 604_800}),
-        )
-        .await;
-        assert_eq!(status, 201, "{body}");
+        weekly_app(&l, &tenant, app).await;
     }
-    let fail = |app: &'static str| {
-        let (l, key) = (l.clone(), key.clone());
-        async move {
-            let (status, body) = l
-                .post(
-                    "/api/apps/fail",
-                    &key,
-                    &json!({"app_id": app, "exit_code": 1}),
-                )
-                .await;
-            assert_eq!((status, &body["state"]), (200, &json!("down")), "{body}");
-        }
-    };
     // The database fails: its alert goes out.
-    fail("db").await;
+    assert_eq!(signal(&l, &key, "fail", "db", 1).await, json!("down"));
     pump_until(&l, "db's alert", || titled(&l, &name, "db is DOWN")).await;
     // Then the web app that depends on it: held, listed, not sent.
-    fail("web").await;
+    assert_eq!(signal(&l, &key, "fail", "web", 1).await, json!("down"));
     let held = pump_until(&l, "web's alert held", || async {
         let listed = admin_get(&l, "/admin/alert_failures", &tenant).await;
         let held = listed["held"].as_array().cloned().unwrap_or_default();
@@ -630,14 +573,7 @@ async fn e2e_a_dependent_app_alerts_after_its_parent_is_back() {
     assert!(titled(&l, &name, "web is DOWN").await.is_none());
     // The database is back: its recovery, then (a minute later, as scheduled) the web app's
     // outage, which is still on.
-    let (status, back) = l
-        .post(
-            "/api/apps/exit",
-            &key,
-            &json!({"app_id": "db", "exit_code": 0}),
-        )
-        .await;
-    assert_eq!((status, &back["state"]), (200, &json!("up")), "{back}");
+    assert_eq!(signal(&l, &key, "exit", "db", 0).await, json!("up"));
     pump_until(&l, "db's recovery", || titled(&l, &name, "db is back UP")).await;
     pump_ahead_until(&l, "web's released alert", 61, || {
         titled(&l, &name, "web is DOWN")
@@ -793,26 +729,8 @@ async fn e2e_a_telegram_alert_is_acknowledged_with_its_button_and_stops_repeatin
     let key = l.issue_key(&tenant).await;
     // Two apps go down: etl is acknowledged with the Telegram button, api in the console.
     for app in ["etl", "api"] {
-        let (status, body) = admin(
-            &l,
-            "POST",
-            "/admin/heartbeat_apps",
-            &json!({"tenant": tenant, "app_id": app, "period_seconds": 604_800}),
-        )
-        .await;
-        assert_eq!(status, 201, "{body}");
-        let (status, failed) = l
-            .post(
-                "/api/apps/fail",
-                &key,
-                &json!({"app_id": app, "exit_code": 1}),
-            )
-            .await;
-        assert_eq!(
-            (status, &failed["state"]),
-            (200, &json!("down")),
-            "{failed}"
-        );
+        weekly_app(&l, &tenant, app).await;
+        assert_eq!(signal(&l, &key, "fail", app, 1).await, json!("down"));
     }
     pump_until(&l, "api's Telegram alert", || async {
         received(&l, "telegram", &chat, "api is DOWN")
@@ -967,28 +885,10 @@ async fn e2e_a_window_releases_what_is_still_wrong_and_quiet_hours_send_one_dige
     );
     let key = l.issue_key(&tenant).await;
     for app in ["etl", "web"] {
-        let (status, body) = admin(
-            &l,
-            "POST",
-            "/admin/heartbeat_apps",
-            &json!({"tenant": tenant, "app_id": app, "period_seconds": 604_800}),
-        )
-        .await;
-        assert_eq!(status, 201, "{body}");
+        weekly_app(&l, &tenant, app).await;
     }
-    let signal = |app: &'static str, path: &'static str, code: i64| {
-        let l = l.clone();
-        let key = key.clone();
-        async move {
-            let (status, body) = l
-                .post(path, &key, &json!({"app_id": app, "exit_code": code}))
-                .await;
-            assert_eq!(status, 200, "{body}");
-            body["state"].clone()
-        }
-    };
     // etl goes down inside its window: held (events still recorded), listed.
-    assert_eq!(signal("etl", "/api/apps/fail", 1).await, json!("down"));
+    assert_eq!(signal(&l, &key, "fail", "etl", 1).await, json!("down"));
     let held = pump_until(&l, "etl held by its window", || async {
         let listed = admin_get(&l, "/admin/alert_failures", &tenant).await;
         listed["held"]
@@ -1007,12 +907,12 @@ async fn e2e_a_window_releases_what_is_still_wrong_and_quiet_hours_send_one_dige
         "{held}"
     );
     // web goes down: critical, so quiet hours do not hold it; its recovery (info) they do.
-    assert_eq!(signal("web", "/api/apps/fail", 1).await, json!("down"));
+    assert_eq!(signal(&l, &key, "fail", "web", 1).await, json!("down"));
     pump_until(&l, "web's outage at once", || {
         titled(&l, &name, "web is DOWN")
     })
     .await;
-    assert_eq!(signal("web", "/api/apps/exit", 0).await, json!("up"));
+    assert_eq!(signal(&l, &key, "exit", "web", 0).await, json!("up"));
     pump_until(&l, "web's recovery held by quiet hours", || async {
         let listed = admin_get(&l, "/admin/alert_failures", &tenant).await;
         listed["held"]
