@@ -436,6 +436,7 @@ fn start_live() -> Live {
         .spawn()
         .expect("cargo lambda watch (is cargo-lambda installed? run scripts/bootstrap.sh)");
     let stdin = child.stdin.take().unwrap();
+    show_watch_log_on_panic(log.clone());
     *WATCH
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(WatchProcess {
@@ -450,6 +451,36 @@ fn start_live() -> Live {
         stack,
         admin_token: ADMIN_TOKEN.to_owned(),
     }
+}
+
+/// A failing end-to-end test prints the tail of its watch's log after the panic message: in CI
+/// that log is all there is to tell a function that failed to start from one that answered wrong.
+fn show_watch_log_on_panic(log: std::path::PathBuf) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        previous(info);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(80)..].join("\n");
+        let mut plain = String::with_capacity(tail.len());
+        let mut chars = tail.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // An ANSI colour sequence: ESC [ ... m.
+                for c in chars.by_ref() {
+                    if c == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                plain.push(c);
+            }
+        }
+        eprintln!(
+            "--- the last lines of cargo lambda watch's log ({}) ---\n{plain}\n--- end of the watch log ---",
+            log.display()
+        );
+    }));
 }
 
 fn free_port() -> u16 {
