@@ -49,6 +49,10 @@ TOKEN_FILE = ROOT / ".local" / "admin-token"
 SECRET_FIELDS = {"apiKey", "pingKey", "token", "x_user_token", "code"}
 # Reads that go through a GSI (or an eventually consistent Query) may lag a write by a moment.
 READ_AFTER_WRITE_SECONDS = 15
+# A warm function trusts an API key it verified for up to ApiKeyCacheSeconds (60 s by default):
+# a revocation takes effect within that bound (docs/capacity.md), waited for with a margin.
+KEY_CACHE_SECONDS = 60
+REVOCATION_SECONDS = KEY_CACHE_SECONDS + 15
 # The smoke heartbeat app: watched, but silent only after period + grace (8 days), so a run
 # that dies before its cleanup (or --keep) does not page the admin at once.
 HB_APP_ID = 23
@@ -413,10 +417,11 @@ class Smoke:
         token = base64.b64encode(f"lookout:{self.api_key or ''}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
 
-    def poll(self, make: Callable[[], Reply], status: int, pred: Callable[[Any], bool]) -> Reply:
+    def poll(self, make: Callable[[], Reply], status: int, pred: Callable[[Any], bool],
+             seconds: float = READ_AFTER_WRITE_SECONDS) -> Reply:
         """Repeats a read while it answers `status` without what was just written (an index
-        catching up), for up to READ_AFTER_WRITE_SECONDS; returns the last answer."""
-        deadline = time.monotonic() + READ_AFTER_WRITE_SECONDS
+        catching up), for up to `seconds`; returns the last answer."""
+        deadline = time.monotonic() + seconds
         while True:
             reply = make()
             if reply.status != status or holds(pred, reply.json) or time.monotonic() >= deadline:
@@ -790,7 +795,8 @@ class Smoke:
 
     def pings(self) -> None:
         """Healthchecks' ping URLs: the app's by UUID (each method, a signal, a body kept as
-        output), and a ping key's slug URL (revoked at once, then refused)."""
+        output), and a ping key's slug URL (revoked at once, then refused within
+        ApiKeyCacheSeconds)."""
         labels = ["GET /ping/<uuid>", "HEAD /ping/<uuid>/start", "POST /ping/<uuid>/log",
                   "PUT /ping/<uuid>/0", "GET /admin/heartbeat_apps/output"]
         if not self.ping_url:
@@ -843,7 +849,9 @@ class Smoke:
                           404, lambda _: False)
         if self.r.expect("DELETE /admin/api_keys (the ping key)", reply, 200,
                          ("revoked", lambda j: j["revoked"] is True)):
-            reply = self.call("GET", slug_path)
+            # Warm functions that verified the key trust it for up to ApiKeyCacheSeconds.
+            reply = self.poll(lambda: self.call("GET", slug_path), 200, lambda _: False,
+                              seconds=REVOCATION_SECONDS)
             self.r.expect("GET /ping/<ping key>/<slug> (revoked key)", reply, 404,
                           ('the answer is "not found"', lambda _: reply.text == "not found"))
 

@@ -368,3 +368,132 @@ async fn each_api_key_function_records_a_keys_last_use() {
         );
     }
 }
+
+/// A warm process trusts a key it verified for its cache bound (`ApiKeyCacheSeconds`), so a
+/// heartbeat or ping is its own write alone: a revocation made by the admin's function takes
+/// effect there within the bound, an unknown key is never remembered (a key issued a moment
+/// later works at once), and the key's last use is recorded once, not on every request.
+#[tokio::test]
+async fn a_warm_process_trusts_a_verified_key_for_its_cache_bound() {
+    use lookout_core::{auth::Tenant, time::Timestamp};
+    use lookout_keys::{KeyError, Scope};
+    use std::time::Duration;
+    let app = spawn_app().await;
+    let tenant = Tenant::parse("cache-bound").unwrap();
+    let issuer = app.keys_for("admin-issue-api-key").await;
+    let admin = app.keys_for("admin-revoke-api-key").await;
+    let hour = Duration::from_secs(3_600);
+    let second = Duration::from_secs(1);
+
+    // Trusted for an hour: still accepted after the admin revoked it.
+    let long = app.keys_for("record-heartbeat").await.with_cache(hour);
+    let issued = issuer.issue(&tenant, "cached an hour").await.unwrap();
+    let now = Timestamp::now();
+    let who = long.verify(&issued.api_key, Scope::Heartbeats, now).await;
+    assert_eq!(who.unwrap().tenant, tenant);
+    assert_eq!(long.cache().map(|c| c.len()), Some(1));
+    admin.revoke(&tenant, &issued.key_id, now).await.unwrap();
+    let uncached = app.keys_for("record-heartbeat").await;
+    assert!(matches!(
+        uncached.verify(&issued.api_key, Scope::Heartbeats, now).await,
+        Err(KeyError::Revoked)
+    ));
+    assert!(
+        long.verify(&issued.api_key, Scope::Heartbeats, now)
+            .await
+            .is_ok(),
+        "within its bound the warm process has not read the revocation"
+    );
+    // Scopes and expiry are checked on every request against the cached record.
+    let terms = lookout_keys::KeyTerms {
+        scopes: vec![Scope::Heartbeats],
+        expires_at: now.plus_millis(86_400_000),
+    };
+    let scoped = issuer
+        .issue_with(&tenant, "scoped, a day", &terms, now)
+        .await
+        .unwrap();
+    assert!(long
+        .verify(&scoped.api_key, Scope::Heartbeats, now)
+        .await
+        .is_ok());
+    assert!(matches!(
+        long.verify(&scoped.api_key, Scope::Messenger, now).await,
+        Err(KeyError::OutOfScope { .. })
+    ));
+    let in_two_days = now.plus_millis(2 * 86_400_000).unwrap();
+    assert!(matches!(
+        long.verify(&scoped.api_key, Scope::Heartbeats, in_two_days)
+            .await,
+        Err(KeyError::Expired)
+    ));
+
+    // Trusted for a second: refused once the bound has passed.
+    let short = app.keys_for("record-heartbeat").await.with_cache(second);
+    let issued = issuer.issue(&tenant, "cached a second").await.unwrap();
+    assert!(short
+        .verify(&issued.api_key, Scope::Heartbeats, Timestamp::now())
+        .await
+        .is_ok());
+    admin
+        .revoke(&tenant, &issued.key_id, Timestamp::now())
+        .await
+        .unwrap();
+    tokio::time::sleep(second + Duration::from_millis(100)).await;
+    assert!(matches!(
+        short
+            .verify(&issued.api_key, Scope::Heartbeats, Timestamp::now())
+            .await,
+        Err(KeyError::Revoked)
+    ));
+
+    // An unknown key is not remembered: a miss reads the table every time.
+    let before = long.cache().map(|c| c.len());
+    let unknown = format!("lk_{}", "7".repeat(64));
+    assert!(matches!(
+        long.verify(&unknown, Scope::Heartbeats, Timestamp::now())
+            .await,
+        Err(KeyError::Unknown)
+    ));
+    assert_eq!(long.cache().map(|c| c.len()), before);
+
+    // The last use is written once: the cached record carries it afterwards.
+    let issued = issuer.issue(&tenant, "last use").await.unwrap();
+    let first = Timestamp::now();
+    long.verify(&issued.api_key, Scope::Heartbeats, first)
+        .await
+        .unwrap();
+    let table = app.stack.table("ApiKeysTable").unwrap();
+    let last_used = || async {
+        app.ddb
+            .get_item()
+            .table_name(table)
+            .key("pk", AttributeValue::S(sha256_hex(issued.api_key.as_bytes())))
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap()
+            .get("lastUsedAt")
+            .cloned()
+    };
+    let recorded = last_used().await;
+    assert_eq!(
+        recorded.as_ref().and_then(|v| v.as_s().ok()),
+        Some(&first.to_rfc3339())
+    );
+    // Clear it in the table: a second verification within the hour reads the cache, whose
+    // record says the use was just recorded, so it writes nothing.
+    app.ddb
+        .update_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(sha256_hex(issued.api_key.as_bytes())))
+        .update_expression("REMOVE lastUsedAt")
+        .send()
+        .await
+        .unwrap();
+    long.verify(&issued.api_key, Scope::Heartbeats, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(last_used().await, None, "no second write of the last use");
+}

@@ -320,7 +320,7 @@ async fn e2e_healthchecks_pings_by_ping_key_and_slug() {
     assert_eq!((status, body.as_str()), (200, "OK"));
     assert_eq!(app(&l, &tenant, "loop").await["heartbeats"], json!(30));
 
-    // Revoked: the key pings nothing any more.
+    // Revoked: the key pings nothing any more, once the bound of the warm cache has passed.
     let resp = Live::http()
         .delete(format!("{}/admin/api_keys", l.base))
         .header("authorization", bearer(&l))
@@ -335,6 +335,11 @@ async fn e2e_healthchecks_pings_by_ping_key_and_slug() {
         "{}",
         resp.text().await.unwrap()
     );
+    // Warm functions trust a key they verified for the stack's ApiKeyCacheSeconds.
+    tokio::time::sleep(std::time::Duration::from_millis(
+        lookout_tests::support::LIVE_KEY_CACHE_SECONDS * 1000 + 500,
+    ))
+    .await;
     let (status, body, _) = ping("GET", &slug_url("db-backup"), "").await;
     assert_eq!((status, body.as_str()), (404, "not found"));
 }

@@ -2,7 +2,8 @@
 //! missing, garbage and wrong-kind credentials; one tenant (user, app) can never read, list,
 //! update or delete another's sessions, events, logs, incidents, apps, contacts or failed
 //! messages, not even by guessing ids or replaying page tokens; the victim's stored data is
-//! unchanged afterwards; rotated or revoked credentials stop working at once.
+//! unchanged afterwards; rotated or revoked credentials stop working at once (these handlers
+//! read every key; the warm cache's bound on deployed functions is tested in api::admin_keys).
 //!
 //! "Every route" is template.yaml's: `routes.rs` keeps the credential sweep's table (each
 //! route's function, the credential it takes, a request valid but for the credentials) and the

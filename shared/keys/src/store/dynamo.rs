@@ -1,6 +1,10 @@
 //! [`ApiKeys`]: the key records in DynamoDB (`API_KEYS_TABLE`, key `pk` = the SHA-256 of the
 //! key; the `by-tenant` index on `tenant`, `keyId`), the [`KeyRecords`] port's adapter. Its
-//! `issue`, `verify`, `list` and `revoke` are the use cases of the same names over it.
+//! `issue`, `verify`, `list` and `revoke` are the use cases of the same names over it. Built
+//! from the environment it keeps the keys it verified in a [`KeyCache`] for a bounded time.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use lookout_core::{
@@ -14,32 +18,58 @@ use lookout_core::{
 use crate::error::KeyError;
 use crate::record::ApiKeyRecord;
 use crate::scope::Scope;
+use crate::store::cache::KeyCache;
 use crate::store::key_records::KeyRecords;
 use crate::views::{IssuedKey, KeyTerms, KeyView, Principal};
 
 /// The index listing a tenant's keys.
 const TENANT_INDEX: &str = "by-tenant";
 
-/// API keys in DynamoDB (`API_KEYS_TABLE`), keyed by the SHA-256 of the key.
+/// How long a warm process trusts a key it verified, unless `API_KEY_CACHE_SECONDS` says.
+pub const DEFAULT_CACHE_SECONDS: u64 = 60;
+
+/// API keys in DynamoDB (`API_KEYS_TABLE`), keyed by the SHA-256 of the key; with a
+/// [`KeyCache`] when built from the environment (clones share it).
 #[derive(Debug, Clone)]
 pub struct ApiKeys {
     client: aws_sdk_dynamodb::Client,
     table: String,
+    cache: Option<Arc<KeyCache>>,
 }
 
 impl ApiKeys {
+    /// Every verification reads the table (no cache).
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
+            cache: None,
         }
     }
 
+    /// Keeps verified keys for `ttl` (none for 0): see [`KeyCache`].
+    pub fn with_cache(mut self, ttl: Duration) -> Self {
+        self.cache = (!ttl.is_zero()).then(|| Arc::new(KeyCache::new(ttl)));
+        self
+    }
+
+    /// `API_KEYS_TABLE`, cached for `API_KEY_CACHE_SECONDS` (0..=3600, default 60).
     pub fn from_env(client: aws_sdk_dynamodb::Client) -> Result<Self, config::ConfigError> {
+        let ttl = config::int_in(
+            config::names::API_KEY_CACHE_SECONDS,
+            0..=3_600,
+            DEFAULT_CACHE_SECONDS,
+        )?;
         Ok(Self::new(
             client,
             config::required(config::names::API_KEYS_TABLE)?,
-        ))
+        )
+        .with_cache(Duration::from_secs(ttl)))
+    }
+
+    /// The cache of verified keys, if this adapter keeps one.
+    pub fn cache(&self) -> Option<&KeyCache> {
+        self.cache.as_deref()
     }
 
     /// Issues a new random key for `tenant`, for every scope and without expiry.
@@ -90,6 +120,10 @@ impl ApiKeys {
 impl KeyRecords for ApiKeys {
     fn get<'a>(&'a self, pk: &'a str) -> BoxFuture<'a, Result<Option<ApiKeyRecord>, KeyError>> {
         Box::pin(async move {
+            let read_at = Instant::now();
+            if let Some(hit) = self.cache().and_then(|c| c.get(pk, read_at)) {
+                return Ok(Some(hit));
+            }
             let out = self
                 .client
                 .get_item()
@@ -98,7 +132,13 @@ impl KeyRecords for ApiKeys {
                 .send()
                 .await?;
             match out.item {
-                Some(item) => Ok(Some(serde_dynamo::from_item(item)?)),
+                Some(item) => {
+                    let record: ApiKeyRecord = serde_dynamo::from_item(item)?;
+                    if let Some(cache) = self.cache() {
+                        cache.put(&record, read_at);
+                    }
+                    Ok(Some(record))
+                }
                 None => Ok(None),
             }
         })
@@ -121,7 +161,12 @@ impl KeyRecords for ApiKeys {
                 .send()
                 .await;
             match res {
-                Ok(_) => Ok(()),
+                Ok(_) => {
+                    if let Some(cache) = self.cache() {
+                        cache.touched(pk, now);
+                    }
+                    Ok(())
+                }
                 // Removed by its TTL meanwhile: nothing to record.
                 Err(err) if ddb::is_conditional_check_failed(&err) => Ok(()),
                 Err(err) => Err(err.into()),
@@ -200,6 +245,9 @@ impl KeyRecords for ApiKeys {
                 .return_values(ReturnValue::AllNew)
                 .send()
                 .await;
+            if let Some(cache) = self.cache() {
+                cache.forget(pk);
+            }
             match out {
                 Ok(out) => Ok(Some(serde_dynamo::from_item(
                     out.attributes.unwrap_or_default(),
