@@ -44,6 +44,7 @@ pub(crate) fn json_report(ctx: &RunInfo, targets: &[Target]) -> Value {
                 "aws_per_request": t.aws.as_ref().map(|a| a.iter().map(|(k, s)| (k.clone(), json!({
                     "requests": s.requests, "rcu": s.rcu, "wcu": s.wcu,
                 }))).collect::<serde_json::Map<_, _>>()),
+                "aws_round_trips_per_request": t.round_trips,
                 "cost_per_million": cost,
             })
         })

@@ -68,6 +68,7 @@ impl Lineup<'_> {
                 cold: Vec::new(),
                 warm: None,
                 aws: None,
+                round_trips: None,
                 failure: None,
             });
         }
@@ -107,6 +108,7 @@ impl Lineup<'_> {
                 cold: Vec::new(),
                 warm: None,
                 aws: None,
+                round_trips: None,
                 failure: None,
             });
         }
@@ -138,6 +140,7 @@ impl Lineup<'_> {
             cold: Vec::new(),
             warm: None,
             aws: None,
+            round_trips: None,
             failure: None,
         })
     }

@@ -89,14 +89,15 @@ pub(crate) async fn warm_runs(
     })
 }
 
-/// AWS requests of one warm invocation (mean of `n`), through the meter.
+/// AWS requests of one warm invocation (mean of `n`), through the meter, and its sequential
+/// round trips (mean).
 pub(crate) async fn metered_runs(
     t: &Target,
     fx: &Fixture,
     meter: &Meter,
     n: usize,
     timeout: Duration,
-) -> Result<Tally> {
+) -> Result<(Tally, f64)> {
     let call = fx.call(&t.function).await?;
     let mut p = Process::spawn(t, &meter.url(), &call, timeout).await?;
     if let Err(err) = p.answer(&call).await {
@@ -107,15 +108,18 @@ pub(crate) async fn metered_runs(
         calls.push(fx.call(&t.function).await?);
     }
     let _ = meter.take();
+    let _ = meter.take_round_trips();
+    let mut trips = 0;
     for call in &calls {
         if let Err(err) = p.invoke(call).await {
             return with_output(p, err).await;
         }
+        trips += meter.take_round_trips();
     }
     let tally = meter.take();
     let _ = p.kill().await;
     let n = n as f64;
-    Ok(tally
+    let tally = tally
         .into_iter()
         .map(|(op, s)| {
             (
@@ -127,5 +131,6 @@ pub(crate) async fn metered_runs(
                 },
             )
         })
-        .collect())
+        .collect();
+    Ok((tally, trips as f64 / n))
 }

@@ -43,7 +43,8 @@ fn per_function_section(out: &mut impl std::io::Write, targets: &[Target]) -> Re
         out,
         "== Per function (cold = spawn -> response; init = spawn -> first poll; RSS = VmHWM of the \
          cold process; warm = event -> response in a live process; CPU = CPU time per warm \
-         request; AWS = requests of one warm invocation)\n"
+         request; AWS = requests of one warm invocation; AWS RT = its sequential round trips to AWS, \
+         requests in flight together counted once)\n"
     )?;
     let header = [
         "target",
@@ -59,8 +60,9 @@ fn per_function_section(out: &mut impl std::io::Write, targets: &[Target]) -> Re
         "warm p90",
         "CPU/req",
         "DDB req",
+        "AWS RT",
         "RCU",
-        "WCU",
+        "WCU+idx",
         "other AWS",
     ];
     let mut rows = Vec::new();
@@ -100,6 +102,7 @@ fn per_function_section(out: &mut impl std::io::Write, targets: &[Target]) -> Re
                     .collect();
                 row.extend([
                     f1(ddb.requests),
+                    t.round_trips.map_or_else(|| "-".into(), f1),
                     f2(ddb.rcu),
                     f2(ddb.wcu),
                     if other.is_empty() {
@@ -109,7 +112,7 @@ fn per_function_section(out: &mut impl std::io::Write, targets: &[Target]) -> Re
                     },
                 ]);
             }
-            None => row.extend(["-".into(), "-".into(), "-".into(), "-".into()]),
+            None => row.extend(["-".into(), "-".into(), "-".into(), "-".into(), "-".into()]),
         }
         rows.push(row);
     }

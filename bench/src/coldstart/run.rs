@@ -211,8 +211,9 @@ async fn warm_and_metered(
             continue;
         }
         let result = metered_runs(t, fx, meter, args.metered, args.timeout).await;
-        if let Some(tally) = record(t, "metered", result) {
+        if let Some((tally, trips)) = record(t, "metered", result) {
             t.aws = Some(tally);
+            t.round_trips = Some(trips);
         }
     }
 }

@@ -43,6 +43,8 @@ pub(crate) struct Target {
     pub(crate) warm: Option<Warm>,
     /// Per warm invocation (averaged over `--metered`).
     pub(crate) aws: Option<Tally>,
+    /// Sequential AWS round trips per warm invocation (mean over `--metered`).
+    pub(crate) round_trips: Option<f64>,
     pub(crate) failure: Option<String>,
 }
 

@@ -156,6 +156,67 @@ pub(crate) fn write_targets(op: &str, q: &Value) -> Vec<Target> {
     }
 }
 
+/// A secondary index as DescribeTable describes it: its key attributes and projection
+/// (`ALL`, `KEYS_ONLY` or `INCLUDE` with `non_key`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    pub name: String,
+    pub keys: Vec<String>,
+    pub projection: String,
+    pub non_key: Vec<String>,
+}
+
+impl Index {
+    /// What of `item` the index holds: `None` when the item lacks an index key attribute
+    /// (a sparse index skips it), else the projected attributes (`table_keys` always).
+    fn project(&self, table_keys: &[String], item: Option<&Value>) -> Option<Value> {
+        let item = item?.as_object()?;
+        if !self.keys.iter().all(|k| item.contains_key(k)) {
+            return None;
+        }
+        if self.projection == "ALL" {
+            return Some(Value::Object(item.clone()));
+        }
+        let kept = item
+            .iter()
+            .filter(|(name, _)| {
+                self.keys.contains(name)
+                    || table_keys.contains(name)
+                    || (self.projection == "INCLUDE" && self.non_key.contains(name))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Some(Value::Object(kept))
+    }
+}
+
+/// WCUs a write costs in one secondary index, by DynamoDB's rules: an item entering the index
+/// is one write of its projected size, one leaving it one write of its old projected size, one
+/// whose index key changed both (delete and put); one whose projected attributes changed with
+/// the same key one write of the larger; an unchanged projection none.
+pub fn index_write_units(
+    index: &Index,
+    table_keys: &[String],
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> f64 {
+    let old = index.project(table_keys, before);
+    let new = index.project(table_keys, after);
+    let key_of = |v: &Value| -> Vec<Option<Value>> {
+        index.keys.iter().map(|k| v.get(k).cloned()).collect()
+    };
+    match (&old, &new) {
+        (None, None) => 0.0,
+        (None, Some(n)) => write_units(size(Some(n))),
+        (Some(o), None) => write_units(size(Some(o))),
+        (Some(o), Some(n)) if o == n => 0.0,
+        (Some(o), Some(n)) if key_of(o) != key_of(n) => {
+            write_units(size(Some(o))) + write_units(size(Some(n)))
+        }
+        (Some(o), Some(n)) => write_units(size(Some(o)).max(size(Some(n)))),
+    }
+}
+
 /// `(rcu, wcu)` of one DynamoDB request: `q` the request, `r` the response, `before`/`after`
 /// the sizes of the items it writes (see `Upstream::images`).
 pub fn capacity(op: &str, q: &Value, r: &Value, before: &[usize], after: &[usize]) -> (f64, f64) {
@@ -243,6 +304,43 @@ mod tests {
         let nested = json!({"m": {"M": {"k": {"S": "v"}}}, "l": {"L": [{"BOOL": true}]}});
         // m: 1 + (3 + 1 + 1 + 1) ; l: 1 + (3 + 1 + 1)
         assert_eq!(size(Some(&nested)), 7 + 6);
+    }
+
+    #[test]
+    fn index_writes_follow_dynamodb_rules() {
+        use super::{index_write_units, Index};
+        let keys = vec!["pk".to_owned()];
+        let due = Index {
+            name: "due".into(),
+            keys: vec!["shard".into(), "dueAt".into()],
+            projection: "KEYS_ONLY".into(),
+            non_key: vec![],
+        };
+        let all = Index {
+            projection: "ALL".into(),
+            ..due.clone()
+        };
+        let big = "x".repeat(3000);
+        let item = |due_at: &str, note: &str| {
+            json!({"pk": {"S": "a"}, "shard": {"N": "1"}, "dueAt": {"S": due_at}, "note": {"S": note}})
+        };
+        let (a, b) = (item("10", &big), item("20", &big));
+        // Not in the index before or after (sparse): nothing.
+        let plain = json!({"pk": {"S": "a"}});
+        assert_eq!(index_write_units(&due, &keys, Some(&plain), Some(&plain)), 0.0);
+        // Entering: one write of the projection (keys only: small).
+        assert_eq!(index_write_units(&due, &keys, Some(&plain), Some(&a)), 1.0);
+        // ... of the whole item with ALL (3 KB: 3 units).
+        assert_eq!(index_write_units(&all, &keys, None, Some(&a)), 3.0);
+        // The index key moved: a delete and a put.
+        assert_eq!(index_write_units(&due, &keys, Some(&a), Some(&b)), 2.0);
+        assert_eq!(index_write_units(&all, &keys, Some(&a), Some(&b)), 6.0);
+        // A non-projected attribute changed: nothing in a keys-only index, the item with ALL.
+        let c = item("10", "short");
+        assert_eq!(index_write_units(&due, &keys, Some(&a), Some(&c)), 0.0);
+        assert_eq!(index_write_units(&all, &keys, Some(&a), Some(&c)), 3.0);
+        // Leaving (deleted): one write.
+        assert_eq!(index_write_units(&due, &keys, Some(&a), None), 1.0);
     }
 
     #[test]

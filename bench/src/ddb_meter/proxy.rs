@@ -6,7 +6,7 @@ use serde_json::Value;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use crate::ddb_meter::capacity::capacity;
+use crate::ddb_meter::capacity::{capacity, index_write_units, size};
 use crate::ddb_meter::tally::OpStats;
 use crate::ddb_meter::upstream::Upstream;
 use crate::http::{read_request, HttpRequest};
@@ -89,6 +89,7 @@ fn classify(req: &HttpRequest) -> (String, String) {
 /// Forwards one request to moto and counts it; DynamoDB requests also get their capacity
 /// units.
 async fn handle(up: &Upstream, req: &HttpRequest) -> Result<Vec<u8>> {
+    let arrived = std::time::Instant::now();
     let (service, op) = classify(req);
     let ddb_request: Option<Value> = if service == "dynamodb" {
         serde_json::from_slice(&req.body).ok()
@@ -133,18 +134,39 @@ async fn handle(up: &Upstream, req: &HttpRequest) -> Result<Vec<u8>> {
         requests: 1.0,
         ..OpStats::default()
     };
+    // Write units of the secondary indexes the writes changed (requests: none of their own).
+    let mut index = OpStats::default();
     if let Some(q) = &ddb_request {
         let r: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let after = up.images(&op, q).await.unwrap_or_default();
-        let (rcu, wcu) = capacity(&op, q, &r, &before, &after);
+        let sizes = |images: &[(String, Option<Value>)]| -> Vec<usize> {
+            images.iter().map(|(_, item)| size(item.as_ref())).collect()
+        };
+        let (rcu, wcu) = capacity(&op, q, &r, &sizes(&before), &sizes(&after));
         stats.rcu = rcu;
         stats.wcu = wcu;
+        for ((table, old), (_, new)) in before.iter().zip(&after) {
+            if let Ok(info) = up.table(table).await {
+                for ix in &info.indexes {
+                    index.wcu += index_write_units(ix, &info.keys, old.as_ref(), new.as_ref());
+                }
+            }
+        }
     }
     if let Ok(mut tally) = up.tally.lock() {
         tally
             .entry(format!("{service}:{op}"))
             .or_default()
             .add(&stats);
+        if index.wcu > 0.0 {
+            tally
+                .entry("dynamodb:(index writes)".to_owned())
+                .or_default()
+                .add(&index);
+        }
+    }
+    if let Ok(mut spans) = up.spans.lock() {
+        spans.push((arrived, std::time::Instant::now()));
     }
     Ok(frame(status, &headers, &body))
 }

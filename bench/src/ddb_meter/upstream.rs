@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use anyhow::{anyhow, Result};
 use serde_json::{json, Value};
 
-use crate::ddb_meter::capacity::{size, write_targets, Target};
+use crate::ddb_meter::capacity::{write_targets, Index, Target};
 use crate::ddb_meter::tally::Tally;
 
 /// Where the meter forwards to, and what it has counted.
@@ -16,8 +17,17 @@ pub(crate) struct Upstream {
     pub(crate) url: String,
     pub(crate) http: reqwest::Client,
     pub(crate) tally: Arc<Mutex<Tally>>,
-    /// Key attribute names per table (DescribeTable, cached).
-    pub(crate) keys: tokio::sync::Mutex<HashMap<String, Vec<String>>>,
+    /// When each request arrived and was answered (for [`round_trips`](crate::ddb_meter::round_trips)).
+    pub(crate) spans: Arc<Mutex<Vec<(Instant, Instant)>>>,
+    /// Per table (DescribeTable, cached): its key attribute names and its indexes.
+    pub(crate) keys: tokio::sync::Mutex<HashMap<String, TableInfo>>,
+}
+
+/// What the meter knows of a table: its key attribute names and its secondary indexes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TableInfo {
+    pub(crate) keys: Vec<String>,
+    pub(crate) indexes: Vec<Index>,
 }
 
 impl Upstream {
@@ -45,35 +55,58 @@ impl Upstream {
         }
     }
 
-    /// The key attribute names of `table` (DescribeTable once per table).
-    async fn key_names(&self, table: &str) -> Result<Vec<String>> {
-        let mut keys = self.keys.lock().await;
-        if let Some(k) = keys.get(table) {
+    /// The key attribute names and indexes of `table` (DescribeTable once per table).
+    pub(crate) async fn table(&self, table: &str) -> Result<TableInfo> {
+        let mut known = self.keys.lock().await;
+        if let Some(k) = known.get(table) {
             return Ok(k.clone());
         }
         let d = self
             .call("DescribeTable", &json!({ "TableName": table }))
             .await?;
-        let names: Vec<String> = d["Table"]["KeySchema"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|k| k.get("AttributeName").and_then(Value::as_str))
-            .map(str::to_owned)
+        let names = |schema: &Value| -> Vec<String> {
+            schema
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|k| k.get("AttributeName").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        };
+        let keys = names(&d["Table"]["KeySchema"]);
+        let indexes = ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"]
+            .iter()
+            .flat_map(|kind| d["Table"][*kind].as_array().cloned().unwrap_or_default())
+            .map(|ix| Index {
+                name: ix["IndexName"].as_str().unwrap_or_default().to_owned(),
+                keys: names(&ix["KeySchema"]),
+                projection: ix["Projection"]["ProjectionType"]
+                    .as_str()
+                    .unwrap_or("ALL")
+                    .to_owned(),
+                non_key: ix["Projection"]["NonKeyAttributes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            })
             .collect();
-        keys.insert(table.to_owned(), names.clone());
-        Ok(names)
+        let info = TableInfo { keys, indexes };
+        known.insert(table.to_owned(), info.clone());
+        Ok(info)
     }
 
-    /// Sizes of the stored items a write request touches (0 where there is none), read
-    /// consistently; one per [`write_targets`] entry. Empty for reads.
-    pub(crate) async fn images(&self, op: &str, q: &Value) -> Result<Vec<usize>> {
+    /// The stored items a write request touches (`None` where there is none), read
+    /// consistently; one per [`write_targets`] entry, with its table. Empty for reads.
+    pub(crate) async fn images(&self, op: &str, q: &Value) -> Result<Vec<(String, Option<Value>)>> {
         let mut out = Vec::new();
         for t in write_targets(op, q) {
             let (table, key) = match t {
                 Target::Key { table, key } => (table, key),
                 Target::Put { table, item } => {
-                    let names = self.key_names(&table).await?;
+                    let names = self.table(&table).await?.keys;
                     let key: serde_json::Map<String, Value> = names
                         .iter()
                         .filter_map(|n| Some((n.clone(), item.get(n)?.clone())))
@@ -87,7 +120,7 @@ impl Upstream {
                     &json!({"TableName": table, "Key": key, "ConsistentRead": true}),
                 )
                 .await?;
-            out.push(size(got.get("Item")));
+            out.push((table, got.get("Item").cloned()));
         }
         Ok(out)
     }
