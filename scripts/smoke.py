@@ -49,7 +49,7 @@ TOKEN_FILE = ROOT / ".local" / "admin-token"
 SECRET_FIELDS = {"apiKey", "pingKey", "token", "x_user_token", "code"}
 # Reads that go through a GSI (or an eventually consistent Query) may lag a write by a moment.
 READ_AFTER_WRITE_SECONDS = 15
-# A warm function trusts an API key it verified for up to ApiKeyCacheSeconds (60 s by default):
+# A warm function trusts an API key it verified for up to CredentialCacheSeconds (60 s by default):
 # a revocation takes effect within that bound (docs/capacity.md), waited for with a margin.
 KEY_CACHE_SECONDS = 60
 REVOCATION_SECONDS = KEY_CACHE_SECONDS + 15
@@ -796,7 +796,7 @@ class Smoke:
     def pings(self) -> None:
         """Healthchecks' ping URLs: the app's by UUID (each method, a signal, a body kept as
         output), and a ping key's slug URL (revoked at once, then refused within
-        ApiKeyCacheSeconds)."""
+        CredentialCacheSeconds)."""
         labels = ["GET /ping/<uuid>", "HEAD /ping/<uuid>/start", "POST /ping/<uuid>/log",
                   "PUT /ping/<uuid>/0", "GET /admin/heartbeat_apps/output"]
         if not self.ping_url:
@@ -849,7 +849,7 @@ class Smoke:
                           404, lambda _: False)
         if self.r.expect("DELETE /admin/api_keys (the ping key)", reply, 200,
                          ("revoked", lambda j: j["revoked"] is True)):
-            # Warm functions that verified the key trust it for up to ApiKeyCacheSeconds.
+            # Warm functions that verified the key trust it for up to CredentialCacheSeconds.
             reply = self.poll(lambda: self.call("GET", slug_path), 200, lambda _: False,
                               seconds=REVOCATION_SECONDS)
             self.r.expect("GET /ping/<ping key>/<slug> (revoked key)", reply, 404,

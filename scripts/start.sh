@@ -62,7 +62,7 @@ AWS_ENDPOINT_URL=$MOTO_URL target/debug/devstack provision --prefix "$PREFIX" \
   --secret 'MessengerSecret={"telegram_bot_token":"local-bot-token","whatsapp_access_token":"local-access-token","viber_auth_token":"local-auth-token"}' \
   --param "MessengerRetryBaseSeconds=${MESSENGER_RETRY_BASE_SECONDS:-5}" \
   --param "DevAllowLoopbackWebhooks=true" \
-  --param "ApiKeyCacheSeconds=${API_KEY_CACHE_SECONDS:-2}" \
+  --param "CredentialCacheSeconds=${CREDENTIAL_CACHE_SECONDS:-2}" \
   --stack-out $LOCAL/stack.json --env-out $LOCAL/watch.env
 
 say "starting cargo lambda watch on 127.0.0.1:$API_PORT"

@@ -908,15 +908,15 @@ pub fn messenger_params(url: &str) -> BTreeMap<String, String> {
         // Alert channels may point at the emulator (http://127.0.0.1:<port>/slack/…).
         ("DevAllowLoopbackWebhooks", "true".to_owned()),
         // A revoked key is refused within this bound (as scripts/start.sh sets it).
-        ("ApiKeyCacheSeconds", LIVE_KEY_CACHE_SECONDS.to_string()),
+        ("CredentialCacheSeconds", LIVE_CREDENTIAL_CACHE_SECONDS.to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
 }
 
-/// How long the live stack's functions trust a key they verified (`ApiKeyCacheSeconds`).
-pub const LIVE_KEY_CACHE_SECONDS: u64 = 2;
+/// How long the live stack's functions trust a key they verified (`CredentialCacheSeconds`).
+pub const LIVE_CREDENTIAL_CACHE_SECONDS: u64 = 2;
 
 /// The Telegram chat the live stack announces new incidents in.
 pub const EMULATOR_ADMIN_CHAT: &str = "-1001000000001";

@@ -59,8 +59,9 @@ pub mod names {
     pub const TRACKER_TABLE: &str = "TRACKER_TABLE";
     /// API keys, stored as SHA-256 of the key.
     pub const API_KEYS_TABLE: &str = "API_KEYS_TABLE";
-    /// How long a warm process trusts an API key it verified (seconds; 0: not at all).
-    pub const API_KEY_CACHE_SECONDS: &str = "API_KEY_CACHE_SECONDS";
+    /// How long a warm process trusts a credential it verified (API or ping key, log user
+    /// token; seconds, 0: not at all).
+    pub const CREDENTIAL_CACHE_SECONDS: &str = "CREDENTIAL_CACHE_SECONDS";
     /// SHA-256 (hex) of the admin bearer token.
     pub const ADMIN_TOKEN_SHA256: &str = "ADMIN_TOKEN_SHA256";
     /// Apps and their heartbeats (seed 002).

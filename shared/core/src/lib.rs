@@ -10,7 +10,8 @@
 //! - [`time`]: lenient timestamp parsing, stored as RFC 3339 UTC; time zones; the clock,
 //! - [`auth`]: the admin token's hash, tenant names,
 //! - [`quota`]: per-tenant quotas and what exceeding one says,
-//! - [`ddb`]: DynamoDB helpers (batch writes that retry unprocessed items, paged Query reads).
+//! - [`ddb`]: DynamoDB helpers (batch writes that retry unprocessed items, paged Query reads),
+//! - [`trust`]: verified credentials kept by a warm process for a bounded time.
 
 /// `impl Deserialize` for validated newtypes: read a string, then `Self::parse` it (its error
 /// becomes the serde error the client sees).
@@ -37,6 +38,7 @@ pub mod json;
 pub mod page;
 pub mod quota;
 pub mod time;
+pub mod trust;
 pub mod whole;
 
 pub use error::{InvalidInput, StoreError};

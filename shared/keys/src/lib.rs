@@ -36,7 +36,6 @@ pub use verify::verify;
 // Dependencies, the port and its adapters.
 pub use deps::KeyAdminDeps;
 pub use store::dynamo::ApiKeys;
-pub use store::cache::KeyCache;
 pub use store::key_records::KeyRecords;
 pub use store::memory::MemoryKeyRecords;
 

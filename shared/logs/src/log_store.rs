@@ -1,8 +1,10 @@
 //! [`LogStore`]: the logs' stores, one per aggregate (`store/`), in the bundle that a log
 //! function's `Deps` holds.
 
+use std::time::Duration;
+
 use aws_sdk_dynamodb::Client;
-use lookout_core::{config, time::Timestamp};
+use lookout_core::{config, time::Timestamp, trust};
 
 use crate::error::LogError;
 use crate::input::Batch;
@@ -10,7 +12,7 @@ use crate::issue_token::issue_token;
 use crate::output::{IssuedToken, LogOut, LogPage, LogQuery};
 use crate::store::lines::{LogLineStore, LogLines};
 use crate::store::usage::LogUsageStore;
-use crate::store::users::LogUserStore;
+use crate::store::users::{LogUserStore, TrustedUsers};
 use crate::user_name::UserName;
 
 /// Every store of the logs domain: log users (`LOG_USERS_TABLE`), their daily usage counts
@@ -37,7 +39,8 @@ impl LogStore {
         }
     }
 
-    /// `LOG_USERS_TABLE`, `LOGS_TABLE`, `LOG_RETENTION_DAYS` (default 30).
+    /// `LOG_USERS_TABLE`, `LOGS_TABLE`, `LOG_RETENTION_DAYS` (default 30); the users
+    /// trusted for `CREDENTIAL_CACHE_SECONDS`.
     pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
         let days = config::retention_days(config::names::LOG_RETENTION_DAYS, 30)?;
         Ok(Self::new(
@@ -45,7 +48,18 @@ impl LogStore {
             config::required(config::names::LOG_USERS_TABLE)?,
             config::required(config::names::LOGS_TABLE)?,
             days,
-        ))
+        )
+        .with_cache(trust::credential_cache_ttl()?))
+    }
+
+    /// Trusts the users it read for `ttl` (not at all for 0; see [`lookout_core::trust`]): a
+    /// batch is then its write and its count, a token rotated elsewhere is refused within
+    /// `ttl`, and the daily quota sees other processes' counts within `ttl` (its own at once).
+    pub fn with_cache(mut self, ttl: Duration) -> Self {
+        let trusted = TrustedUsers::new(ttl);
+        self.users = self.users.with_trusted(trusted.clone());
+        self.usage = self.usage.with_trusted(trusted);
+        self
     }
 
     /// The same stores, the lines' queries reading at most `pages` pages of `chunks` chunks

@@ -369,7 +369,7 @@ async fn each_api_key_function_records_a_keys_last_use() {
     }
 }
 
-/// A warm process trusts a key it verified for its cache bound (`ApiKeyCacheSeconds`), so a
+/// A warm process trusts a key it verified for its cache bound (`CredentialCacheSeconds`), so a
 /// heartbeat or ping is its own write alone: a revocation made by the admin's function takes
 /// effect there within the bound, an unknown key is never remembered (a key issued a moment
 /// later works at once), and the key's last use is recorded once, not on every request.

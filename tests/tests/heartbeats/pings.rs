@@ -335,9 +335,9 @@ async fn e2e_healthchecks_pings_by_ping_key_and_slug() {
         "{}",
         resp.text().await.unwrap()
     );
-    // Warm functions trust a key they verified for the stack's ApiKeyCacheSeconds.
+    // Warm functions trust a key they verified for the stack's CredentialCacheSeconds.
     tokio::time::sleep(std::time::Duration::from_millis(
-        lookout_tests::support::LIVE_KEY_CACHE_SECONDS * 1000 + 500,
+        lookout_tests::support::LIVE_CREDENTIAL_CACHE_SECONDS * 1000 + 500,
     ))
     .await;
     let (status, body, _) = ping("GET", &slug_url("db-backup"), "").await;

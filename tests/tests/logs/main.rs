@@ -95,6 +95,23 @@ impl Logs {
     /// nothing stored, `Retry-After`) is sent again, up to three times. On a loaded 2-core CI
     /// machine moto can outlast a write's time budget; every test that counts what is stored
     /// proves a retried batch is stored once.
+    /// Rotates `user`'s token through the admin's function; the new token's reply.
+    async fn rotate_user(&self, user: &str) -> Value {
+        let (status, body) = read_secret(
+            admin_issue_log_token::handle(
+                &self.admin,
+                request(
+                    "/admin/log_users",
+                    &[("authorization", &format!("Bearer {ADMIN_TOKEN}"))],
+                    &json!({"user": user, "rotate": true}).to_string(),
+                ),
+            )
+            .await,
+        );
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
     async fn send(&self, token: &str, body: &str) -> (u16, String, Option<String>) {
         let mut tries = 0;
         loop {

@@ -94,3 +94,59 @@ async fn a_batch_that_failed_after_a_partial_write_is_counted() {
         page["usage"][29]
     );
 }
+
+/// A warm send-logs trusts a log user it read for the credential bound, so a batch is its
+/// write and its count: its own counts keep the trusted usage current (the quota holds within
+/// one process at once), a token rotated in works at once (a token that does not match what is
+/// trusted is checked against the item read now), and the token rotated away is refused once
+/// the bound has passed.
+#[tokio::test]
+async fn a_warm_process_trusts_a_log_user_for_the_bound_and_counts_its_own_batches() {
+    use std::time::Duration;
+    let mut t = setup().await;
+    let hour = Duration::from_secs(3_600);
+    let second = Duration::from_secs(1);
+    t.ingest.store = t.ingest.store.clone().with_cache(hour);
+
+    // 20 KB a batch against 50 KB a day: the third is refused, though the user's item was
+    // read (and trusted) before the first.
+    let user = t.create_user("warm").await;
+    let token = user["x_user_token"].as_str().unwrap();
+    t.ingest.quotas.log_bytes_per_day = 50 * 1024;
+    for start in [0, 20] {
+        let (status, reply, _) = t.send(token, &hourly("warm", 20, start)).await;
+        assert_eq!((status, reply.as_str()), (200, SEED_OK));
+    }
+    assert_eq!(t.ingest.store.users.trusted_users(), 1);
+    let (status, _, _) = t.send(token, &hourly("warm", 20, 40)).await;
+    assert_eq!(status, 429, "its own counts are seen at once");
+    assert_eq!(t.chunk_items().await, 40);
+
+    // Rotated by the admin's function: the new token works at once, the old one is still
+    // trusted within the bound.
+    t.ingest.quotas.log_bytes_per_day = 1 << 30;
+    let first = t.create_user("turn").await;
+    let old = first["x_user_token"].as_str().unwrap().to_owned();
+    let batch = hourly("turn", 1, 0);
+    assert_eq!(t.send(&old, &batch).await.0, 200);
+    let rotated = t.rotate_user("turn").await;
+    let new = rotated["x_user_token"].as_str().unwrap();
+    assert_eq!(t.send(new, &batch).await.0, 200, "the new token at once");
+    // The new token's read replaced what was trusted: the old one is refused now.
+    assert_eq!(t.send(&old, &batch).await.0, 403);
+
+    // Trusted a second: the old token is refused once the bound has passed.
+    t.ingest.store = t.ingest.store.clone().with_cache(second);
+    let first = t.create_user("brief").await;
+    let old = first["x_user_token"].as_str().unwrap().to_owned();
+    let batch = hourly("brief", 1, 0);
+    assert_eq!(t.send(&old, &batch).await.0, 200);
+    t.rotate_user("brief").await;
+    assert_eq!(
+        t.send(&old, &batch).await.0,
+        200,
+        "within the bound the warm process has not read the rotation"
+    );
+    tokio::time::sleep(second + Duration::from_millis(100)).await;
+    assert_eq!(t.send(&old, &batch).await.0, 403);
+}

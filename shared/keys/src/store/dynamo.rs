@@ -1,10 +1,13 @@
 //! [`ApiKeys`]: the key records in DynamoDB (`API_KEYS_TABLE`, key `pk` = the SHA-256 of the
 //! key; the `by-tenant` index on `tenant`, `keyId`), the [`KeyRecords`] port's adapter. Its
 //! `issue`, `verify`, `list` and `revoke` are the use cases of the same names over it. Built
-//! from the environment it keeps the keys it verified in a [`KeyCache`] for a bounded time.
+//! from the environment it trusts the keys it verified for a bounded time
+//! ([`lookout_core::trust`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use lookout_core::trust::{self, Trusted};
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use lookout_core::{
@@ -18,23 +21,19 @@ use lookout_core::{
 use crate::error::KeyError;
 use crate::record::ApiKeyRecord;
 use crate::scope::Scope;
-use crate::store::cache::KeyCache;
 use crate::store::key_records::KeyRecords;
 use crate::views::{IssuedKey, KeyTerms, KeyView, Principal};
 
 /// The index listing a tenant's keys.
 const TENANT_INDEX: &str = "by-tenant";
 
-/// How long a warm process trusts a key it verified, unless `API_KEY_CACHE_SECONDS` says.
-pub const DEFAULT_CACHE_SECONDS: u64 = 60;
-
-/// API keys in DynamoDB (`API_KEYS_TABLE`), keyed by the SHA-256 of the key; with a
-/// [`KeyCache`] when built from the environment (clones share it).
+/// API keys in DynamoDB (`API_KEYS_TABLE`), keyed by the SHA-256 of the key; trusting the
+/// records it read for a bounded time when built from the environment (clones share them).
 #[derive(Debug, Clone)]
 pub struct ApiKeys {
     client: aws_sdk_dynamodb::Client,
     table: String,
-    cache: Option<Arc<KeyCache>>,
+    cache: Option<Arc<Trusted<ApiKeyRecord>>>,
 }
 
 impl ApiKeys {
@@ -47,28 +46,23 @@ impl ApiKeys {
         }
     }
 
-    /// Keeps verified keys for `ttl` (none for 0): see [`KeyCache`].
+    /// Trusts the key records it read for `ttl` (not at all for 0): see [`lookout_core::trust`].
     pub fn with_cache(mut self, ttl: Duration) -> Self {
-        self.cache = (!ttl.is_zero()).then(|| Arc::new(KeyCache::new(ttl)));
+        self.cache = (!ttl.is_zero()).then(|| Arc::new(Trusted::new(ttl)));
         self
     }
 
-    /// `API_KEYS_TABLE`, cached for `API_KEY_CACHE_SECONDS` (0..=3600, default 60).
+    /// `API_KEYS_TABLE`, trusted for `CREDENTIAL_CACHE_SECONDS`.
     pub fn from_env(client: aws_sdk_dynamodb::Client) -> Result<Self, config::ConfigError> {
-        let ttl = config::int_in(
-            config::names::API_KEY_CACHE_SECONDS,
-            0..=3_600,
-            DEFAULT_CACHE_SECONDS,
-        )?;
         Ok(Self::new(
             client,
             config::required(config::names::API_KEYS_TABLE)?,
         )
-        .with_cache(Duration::from_secs(ttl)))
+        .with_cache(trust::credential_cache_ttl()?))
     }
 
-    /// The cache of verified keys, if this adapter keeps one.
-    pub fn cache(&self) -> Option<&KeyCache> {
+    /// The key records this adapter trusts, if it keeps them.
+    pub fn cache(&self) -> Option<&Trusted<ApiKeyRecord>> {
         self.cache.as_deref()
     }
 
@@ -135,7 +129,7 @@ impl KeyRecords for ApiKeys {
                 Some(item) => {
                     let record: ApiKeyRecord = serde_dynamo::from_item(item)?;
                     if let Some(cache) = self.cache() {
-                        cache.put(&record, read_at);
+                        cache.put(pk, record.clone(), read_at);
                     }
                     Ok(Some(record))
                 }
@@ -163,7 +157,7 @@ impl KeyRecords for ApiKeys {
             match res {
                 Ok(_) => {
                     if let Some(cache) = self.cache() {
-                        cache.touched(pk, now);
+                        cache.update(pk, |r| r.last_used_at = Some(now));
                     }
                     Ok(())
                 }

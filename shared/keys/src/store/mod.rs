@@ -1,8 +1,6 @@
 //! The API keys table's one aggregate, the key records: its port ([`key_records`]), its
-//! DynamoDB adapter ([`dynamo`]) with the warm process's [`cache`] of verified keys, and its
-//! in-memory one ([`memory`]).
+//! DynamoDB adapter ([`dynamo`]) and its in-memory one ([`memory`]).
 
-pub(crate) mod cache;
 pub(crate) mod dynamo;
 pub(crate) mod key_records;
 pub(crate) mod memory;

@@ -5,11 +5,14 @@
 
 use std::fmt::Debug;
 
-use aws_sdk_dynamodb::{types::AttributeValue, Client};
+use aws_sdk_dynamodb::{
+    types::{AttributeValue, ReturnValue},
+    Client,
+};
 use lookout_core::{ddb, error::error_chain, quota, time::Timestamp, BoxFuture};
 
 use crate::error::LogError;
-use crate::store::users::user_item;
+use crate::store::users::{user_item, user_of_item, TrustedUsers};
 use crate::usage::Usage;
 use crate::user_name::UserName;
 
@@ -38,6 +41,8 @@ pub struct LogUsageStore {
     client: Client,
     /// The log users' table: the counts live on the user's item.
     table: String,
+    /// The users this process trusts: each count brings its user's usage up to date there.
+    trusted: Option<TrustedUsers>,
 }
 
 impl LogUsageStore {
@@ -45,7 +50,13 @@ impl LogUsageStore {
         Self {
             client,
             table: table.into(),
+            trusted: None,
         }
+    }
+
+    pub(crate) fn with_trusted(mut self, trusted: Option<TrustedUsers>) -> Self {
+        self.trusted = trusted;
+        self
     }
 }
 
@@ -83,8 +94,20 @@ impl LogUsageCounts for LogUsageStore {
                 expr.push_str(" REMOVE ");
                 expr.push_str(&names.join(", "));
             }
-            match req.update_expression(expr).send().await {
-                Ok(_) => {}
+            let req = req.update_expression(expr);
+            let req = match self.trusted {
+                Some(_) => req.return_values(ReturnValue::AllNew),
+                None => req,
+            };
+            match req.send().await {
+                Ok(out) => {
+                    // The item as counted: the usage this process trusts is current again.
+                    if let (Some(t), Some(item)) = (&self.trusted, out.attributes) {
+                        if let Ok(fresh) = user_of_item(item) {
+                            t.items.update(user.as_str(), |v| *v = fresh);
+                        }
+                    }
+                }
                 Err(err) if ddb::is_conditional_check_failed(&err) => {}
                 Err(err) => tracing::warn!(
                     error = %error_chain(&err),

@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::{types::AttributeValue, Client};
-use lookout_core::{ddb, time::Timestamp, BoxFuture};
+use lookout_core::{ddb, time::Timestamp, trust::Trusted, BoxFuture};
 
 use crate::error::LogError;
 use crate::records::UserRecord;
@@ -33,11 +35,17 @@ pub trait LogUsers: Send + Sync + Debug {
         now: Timestamp,
     ) -> BoxFuture<'a, Result<(), LogError>>;
 
-    /// `user`'s item and the usage counted on it; `None` for an unknown user.
+    /// `user`'s item and the usage counted on it, read now; `None` for an unknown user.
     fn find<'a>(
         &'a self,
         user: &'a UserName,
     ) -> BoxFuture<'a, Result<Option<(UserRecord, Usage)>, LogError>>;
+
+    /// What [`Self::find`] read of `user` a bounded time ago, if the adapter still trusts it
+    /// (see [`LogStore::with_cache`](crate::LogStore::with_cache)); none by default.
+    fn trusted(&self, _user: &UserName) -> Option<(UserRecord, Usage)> {
+        None
+    }
 
     /// The user whose token's hash is `token_sha256` (the `token` index, eventually
     /// consistent: the caller compares the user's current hash); `None` when no user, or more
@@ -51,11 +59,31 @@ pub trait LogUsers: Send + Sync + Debug {
 /// The index of the users by their token's hash (`tokenSha256`, keys only).
 const TOKEN_INDEX: &str = "token";
 
-/// Log users in DynamoDB: one item each, holding the SHA-256 of its `X-User-Token`.
+/// Log users in DynamoDB: one item each, holding the SHA-256 of its `X-User-Token`. Built
+/// with a bound ([`LogUserStore::with_cache`]), it trusts what it read for that long: the
+/// users' items (the token's hash and the usage, which this process's own counts keep
+/// current) and which user a token's hash names.
 #[derive(Debug, Clone)]
 pub struct LogUserStore {
     client: Client,
     table: String,
+    trusted: Option<TrustedUsers>,
+}
+
+/// What a warm process trusts of the log users (shared by the users' and the usage's stores).
+#[derive(Debug, Clone)]
+pub(crate) struct TrustedUsers {
+    pub(crate) items: Arc<Trusted<(UserRecord, Usage)>>,
+    tokens: Arc<Trusted<UserName>>,
+}
+
+impl TrustedUsers {
+    pub(crate) fn new(ttl: Duration) -> Option<Self> {
+        (!ttl.is_zero()).then(|| Self {
+            items: Arc::new(Trusted::new(ttl)),
+            tokens: Arc::new(Trusted::new(ttl)),
+        })
+    }
 }
 
 impl LogUserStore {
@@ -63,7 +91,18 @@ impl LogUserStore {
         Self {
             client,
             table: table.into(),
+            trusted: None,
         }
+    }
+
+    pub(crate) fn with_trusted(mut self, trusted: Option<TrustedUsers>) -> Self {
+        self.trusted = trusted;
+        self
+    }
+
+    /// How many users this process trusts (0 without a bound).
+    pub fn trusted_users(&self) -> usize {
+        self.trusted.as_ref().map_or(0, |t| t.items.len())
     }
 }
 
@@ -101,6 +140,9 @@ impl LogUsers for LogUserStore {
                 .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
                 .send()
                 .await;
+            if let Some(t) = &self.trusted {
+                t.items.forget(user.as_str());
+            }
             match res {
                 Ok(_) => Ok(()),
                 Err(err) if ddb::is_conditional_check_failed(&err) => {
@@ -116,9 +158,18 @@ impl LogUsers for LogUserStore {
         user: &'a UserName,
     ) -> BoxFuture<'a, Result<Option<(UserRecord, Usage)>, LogError>> {
         Box::pin(async move {
+            let read_at = Instant::now();
             let item = user_item(&self.client, &self.table, user).await?;
-            item.map(user_of_item).transpose()
+            let found = item.map(user_of_item).transpose()?;
+            if let (Some(t), Some(found)) = (&self.trusted, &found) {
+                t.items.put(user.as_str(), found.clone(), read_at);
+            }
+            Ok(found)
         })
+    }
+
+    fn trusted(&self, user: &UserName) -> Option<(UserRecord, Usage)> {
+        self.trusted.as_ref()?.items.get(user.as_str(), Instant::now())
     }
 
     fn find_by_token<'a>(
@@ -126,6 +177,14 @@ impl LogUsers for LogUserStore {
         token_sha256: &'a str,
     ) -> BoxFuture<'a, Result<Option<UserName>, LogError>> {
         Box::pin(async move {
+            let read_at = Instant::now();
+            if let Some(hit) = self
+                .trusted
+                .as_ref()
+                .and_then(|t| t.tokens.get(token_sha256, read_at))
+            {
+                return Ok(Some(hit));
+            }
             let out = self
                 .client
                 .query()
@@ -141,7 +200,11 @@ impl LogUsers for LogUserStore {
                 return Ok(None);
             }
             let name = items[0].get("pk").and_then(|v| v.as_s().ok());
-            Ok(name.and_then(|n| UserName::parse(n).ok()))
+            let name = name.and_then(|n| UserName::parse(n).ok());
+            if let (Some(t), Some(name)) = (&self.trusted, &name) {
+                t.tokens.put(token_sha256, name.clone(), read_at);
+            }
+            Ok(name)
         })
     }
 }
