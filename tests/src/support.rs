@@ -908,7 +908,10 @@ pub fn messenger_params(url: &str) -> BTreeMap<String, String> {
         // Alert channels may point at the emulator (http://127.0.0.1:<port>/slack/…).
         ("DevAllowLoopbackWebhooks", "true".to_owned()),
         // A revoked key is refused within this bound (as scripts/start.sh sets it).
-        ("CredentialCacheSeconds", LIVE_CREDENTIAL_CACHE_SECONDS.to_string()),
+        (
+            "CredentialCacheSeconds",
+            LIVE_CREDENTIAL_CACHE_SECONDS.to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

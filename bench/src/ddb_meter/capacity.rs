@@ -321,13 +321,14 @@ mod tests {
             ..due.clone()
         };
         let big = "x".repeat(3000);
-        let item = |due_at: &str, note: &str| {
-            json!({"pk": {"S": "a"}, "shard": {"N": "1"}, "dueAt": {"S": due_at}, "note": {"S": note}})
-        };
+        let item = |due_at: &str, note: &str| json!({"pk": {"S": "a"}, "shard": {"N": "1"}, "dueAt": {"S": due_at}, "note": {"S": note}});
         let (a, b) = (item("10", &big), item("20", &big));
         // Not in the index before or after (sparse): nothing.
         let plain = json!({"pk": {"S": "a"}});
-        assert_eq!(index_write_units(&due, &keys, Some(&plain), Some(&plain)), 0.0);
+        assert_eq!(
+            index_write_units(&due, &keys, Some(&plain), Some(&plain)),
+            0.0
+        );
         // Entering: one write of the projection (keys only: small).
         assert_eq!(index_write_units(&due, &keys, Some(&plain), Some(&a)), 1.0);
         // ... of the whole item with ALL (3 KB: 3 units).

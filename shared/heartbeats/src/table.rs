@@ -50,12 +50,13 @@ impl HeartbeatStore {
         }
     }
 
-    /// `HEARTBEAT_TABLE`.
+    /// `HEARTBEAT_TABLE`; which app a check UUID names trusted for `CREDENTIAL_CACHE_SECONDS`.
     pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
-        Ok(Self::new(
-            client,
-            config::required(config::names::HEARTBEAT_TABLE)?,
-        ))
+        let mut store = Self::new(client, config::required(config::names::HEARTBEAT_TABLE)?);
+        store.pings = store
+            .pings
+            .with_cache(lookout_core::trust::credential_cache_ttl()?);
+        Ok(store)
     }
 
     /// The same stores with another per-tenant app quota (`u32::MAX`: unlimited, not counted).

@@ -395,7 +395,9 @@ async fn a_warm_process_trusts_a_verified_key_for_its_cache_bound() {
     admin.revoke(&tenant, &issued.key_id, now).await.unwrap();
     let uncached = app.keys_for("record-heartbeat").await;
     assert!(matches!(
-        uncached.verify(&issued.api_key, Scope::Heartbeats, now).await,
+        uncached
+            .verify(&issued.api_key, Scope::Heartbeats, now)
+            .await,
         Err(KeyError::Revoked)
     ));
     assert!(
@@ -468,7 +470,10 @@ async fn a_warm_process_trusts_a_verified_key_for_its_cache_bound() {
         app.ddb
             .get_item()
             .table_name(table)
-            .key("pk", AttributeValue::S(sha256_hex(issued.api_key.as_bytes())))
+            .key(
+                "pk",
+                AttributeValue::S(sha256_hex(issued.api_key.as_bytes())),
+            )
             .send()
             .await
             .unwrap()
@@ -487,7 +492,10 @@ async fn a_warm_process_trusts_a_verified_key_for_its_cache_bound() {
     app.ddb
         .update_item()
         .table_name(table)
-        .key("pk", AttributeValue::S(sha256_hex(issued.api_key.as_bytes())))
+        .key(
+            "pk",
+            AttributeValue::S(sha256_hex(issued.api_key.as_bytes())),
+        )
         .update_expression("REMOVE lastUsedAt")
         .send()
         .await

@@ -352,3 +352,54 @@ async fn listing_shows_state_last_beat_and_message_a_page_at_a_time() {
     let (status, empty) = hb.list(&[("tenant", "nobody")]).await;
     assert_eq!((status, empty["apps"].clone()), (200, json!([])));
 }
+
+/// A warm record-ping trusts which app a check UUID names for the credential bound (one read
+/// fewer per ping); an unknown UUID is never remembered.
+#[tokio::test]
+async fn a_warm_process_trusts_which_app_a_check_uuid_names() {
+    use lookout_heartbeats::{HeartbeatStore, Pings};
+    use std::time::Duration;
+    let h = spawn().await;
+    let (status, body) = h
+        .admin_at(
+            0,
+            &json!({"tenant": "acme", "app_id": "uuid-cache", "period_seconds": 3600}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let url = h.view("uuid-cache").await["ping_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let uuid = url.rsplit('/').next().unwrap().to_owned();
+    let table = h.table().to_owned();
+    let fresh = || HeartbeatStore::new(h.app.ddb.clone(), &table).pings;
+    let warm = fresh().with_cache(Duration::from_secs(3_600));
+    let target = warm.find(&uuid).await.unwrap().expect("the app");
+    assert_eq!(
+        (target.tenant.as_str(), target.app_id.as_str()),
+        ("acme", "uuid-cache")
+    );
+    // The index no longer has the UUID: a cold read finds nothing, the warm process still
+    // trusts what it read.
+    let item = h
+        .items()
+        .await
+        .into_iter()
+        .find(|i| i.get("pingId").and_then(|v| v.as_s().ok()) == Some(&uuid))
+        .expect("the app's item");
+    h.app
+        .ddb
+        .update_item()
+        .table_name(&table)
+        .key("pk", item["pk"].clone())
+        .update_expression("REMOVE pingId")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh().find(&uuid).await.unwrap(), None);
+    assert_eq!(warm.find(&uuid).await.unwrap(), Some(target));
+    // Unknown: read every time.
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_eq!(warm.find(&unknown).await.unwrap(), None);
+}

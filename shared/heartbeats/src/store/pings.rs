@@ -4,11 +4,14 @@
 //! [`PING_OUTPUT_DAYS`](crate::limits::PING_OUTPUT_DAYS)). [`Pings`] is the port, [`PingStore`]
 //! its DynamoDB adapter.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use aws_sdk_dynamodb::{
     types::{AttributeValue, TransactWriteItem},
     Client,
 };
-use lookout_core::{ddb, time::Timestamp, BoxFuture, StoreError};
+use lookout_core::{ddb, time::Timestamp, trust::Trusted, BoxFuture, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::HeartbeatError;
@@ -76,11 +79,14 @@ pub trait Pings: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<Option<PingOutput>, HeartbeatError>>;
 }
 
-/// The `ping` index and the output items of the heartbeat table.
+/// The `ping` index and the output items of the heartbeat table. With a bound
+/// ([`PingStore::with_cache`]) it trusts which app a check UUID names for that long (a UUID
+/// names one app for the app's life; a deleted app is found missing by the ping's own read).
 #[derive(Debug, Clone)]
 pub struct PingStore {
     client: Client,
     table: String,
+    targets: Option<Arc<Trusted<PingTarget>>>,
 }
 
 impl PingStore {
@@ -88,7 +94,14 @@ impl PingStore {
         Self {
             client,
             table: table.into(),
+            targets: None,
         }
+    }
+
+    /// Trusts the apps check UUIDs name for `ttl` (not at all for 0).
+    pub fn with_cache(mut self, ttl: Duration) -> Self {
+        self.targets = (!ttl.is_zero()).then(|| Arc::new(Trusted::new(ttl)));
+        self
     }
 }
 
@@ -98,6 +111,10 @@ impl Pings for PingStore {
         ping_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<PingTarget>, HeartbeatError>> {
         Box::pin(async move {
+            let read_at = Instant::now();
+            if let Some(hit) = self.targets.as_ref().and_then(|t| t.get(ping_id, read_at)) {
+                return Ok(Some(hit));
+            }
             let out = self
                 .client
                 .query()
@@ -119,12 +136,16 @@ impl Pings for PingStore {
             let text = |item: &std::collections::HashMap<String, AttributeValue>, k: &str| {
                 item.get(k).and_then(|v| v.as_s().ok()).cloned()
             };
-            Ok(items.first().and_then(|item| {
+            let found = items.first().and_then(|item| {
                 Some(PingTarget {
                     tenant: text(item, "tenant")?,
                     app_id: text(item, "appId")?,
                 })
-            }))
+            });
+            if let (Some(t), Some(found)) = (&self.targets, &found) {
+                t.put(ping_id, found.clone(), read_at);
+            }
+            Ok(found)
         })
     }
 

@@ -54,11 +54,10 @@ impl ApiKeys {
 
     /// `API_KEYS_TABLE`, trusted for `CREDENTIAL_CACHE_SECONDS`.
     pub fn from_env(client: aws_sdk_dynamodb::Client) -> Result<Self, config::ConfigError> {
-        Ok(Self::new(
-            client,
-            config::required(config::names::API_KEYS_TABLE)?,
+        Ok(
+            Self::new(client, config::required(config::names::API_KEYS_TABLE)?)
+                .with_cache(trust::credential_cache_ttl()?),
         )
-        .with_cache(trust::credential_cache_ttl()?))
     }
 
     /// The key records this adapter trusts, if it keeps them.

@@ -169,7 +169,10 @@ impl LogUsers for LogUserStore {
     }
 
     fn trusted(&self, user: &UserName) -> Option<(UserRecord, Usage)> {
-        self.trusted.as_ref()?.items.get(user.as_str(), Instant::now())
+        self.trusted
+            .as_ref()?
+            .items
+            .get(user.as_str(), Instant::now())
     }
 
     fn find_by_token<'a>(
