@@ -185,11 +185,13 @@ fn every_route_is_throttled_and_heartbeats_have_capacity_of_their_own() {
         .collect();
     assert_eq!(stages.len(), 1, "one stage");
     let stage = &stages[0]["Properties"];
+    // At the parameters' defaults (the heartbeat routes' limits are parameters).
+    let params = params_at(cfn, "Default");
     let limits = |v: &Value| -> (f64, f64) {
-        (
-            v["ThrottlingRateLimit"].as_f64().unwrap_or(0.0),
-            v["ThrottlingBurstLimit"].as_f64().unwrap_or(0.0),
-        )
+        let at = |name: &str| {
+            resolve(cfn, &v[name], &params).map_or(0.0, |x| number(&x) as f64)
+        };
+        (at("ThrottlingRateLimit"), at("ThrottlingBurstLimit"))
     };
     let default = limits(&stage["DefaultRouteSettings"]);
     assert!(default.0 > 0.0 && default.1 >= default.0, "{default:?}");
@@ -282,6 +284,24 @@ fn resolve(cfn: &Value, v: &Value, params: &BTreeMap<String, String>) -> Option<
     Some(v.clone())
 }
 
+/// Every parameter of the template at its `pick` (`MaxValue`, say), else its `Default`.
+fn params_at(cfn: &Value, pick: &str) -> BTreeMap<String, String> {
+    cfn["Parameters"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, p)| {
+            let v = p.get(pick).or_else(|| p.get("Default"));
+            let v = match v {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
 fn number(v: &Value) -> i64 {
     match v {
         Value::String(s) => s.parse().unwrap(),
@@ -297,21 +317,7 @@ fn number(v: &Value) -> i64 {
 #[test]
 fn the_watching_path_has_reserved_concurrency_within_the_account_limit() {
     let cfn = transformed();
-    let declared = cfn["Parameters"].as_object().unwrap();
-    let params_at = |pick: &str| -> BTreeMap<String, String> {
-        declared
-            .iter()
-            .map(|(k, p)| {
-                let v = p.get(pick).or_else(|| p.get("Default"));
-                let v = match v {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                    None => String::new(),
-                };
-                (k.clone(), v)
-            })
-            .collect()
-    };
+    let params_at = |pick: &str| params_at(cfn, pick);
     let watching = [
         "RecordHeartbeatFunction",
         "ServeFallbackFunction",
