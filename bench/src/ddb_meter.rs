@@ -72,6 +72,9 @@ impl Meter {
                 .no_proxy()
                 .build()
                 .context("building the meter's HTTP client")?,
+            ddb: aws_sdk_dynamodb::Client::new(
+                &lookout_dev::moto::sdk_config(upstream.trim_end_matches('/')).await,
+            ),
             tally: Arc::clone(&tally),
             spans: Arc::clone(&spans),
             keys: tokio::sync::Mutex::new(HashMap::new()),

@@ -1,14 +1,17 @@
 //! The upstream of the meter (moto): its HTTP client, and the meter's own DynamoDB calls
-//! (not counted) that read the items a write touches before and after it.
+//! (not counted; through the SDK, signed, as moto enforces IAM) that read the items a write
+//! touches before and after it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{anyhow, Result};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::{AttributeValue, KeySchemaElement, Projection};
 use serde_json::{json, Value};
 
-use crate::ddb_meter::capacity::{write_targets, Index, Target};
+use crate::ddb_meter::capacity::{item, write_targets, Index, Target};
 use crate::ddb_meter::tally::Tally;
 
 /// Where the meter forwards to, and what it has counted.
@@ -16,6 +19,8 @@ use crate::ddb_meter::tally::Tally;
 pub(crate) struct Upstream {
     pub(crate) url: String,
     pub(crate) http: reqwest::Client,
+    /// The meter's own DynamoDB calls (signed as the stack's provisioner; not counted).
+    pub(crate) ddb: aws_sdk_dynamodb::Client,
     pub(crate) tally: Arc<Mutex<Tally>>,
     /// When each request arrived and was answered (for [`round_trips`](crate::ddb_meter::round_trips)).
     pub(crate) spans: Arc<Mutex<Vec<(Instant, Instant)>>>,
@@ -31,68 +36,51 @@ pub(crate) struct TableInfo {
 }
 
 impl Upstream {
-    /// One DynamoDB call of the meter's own, straight to moto (not counted).
-    async fn call(&self, op: &str, body: &Value) -> Result<Value> {
-        let resp = self
-            .http
-            .post(format!("{}/", self.url))
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("DynamoDB_20120810.{op}"))
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/aws4_request, \
-                 SignedHeaders=host, Signature=0",
-            )
-            .body(body.to_string())
-            .send()
-            .await?;
-        let ok = resp.status().is_success();
-        let v: Value = resp.json().await?;
-        if ok {
-            Ok(v)
-        } else {
-            Err(anyhow!("{op}: {v}"))
-        }
-    }
-
-    /// The key attribute names and indexes of `table` (DescribeTable once per table).
+    /// The key attribute names and indexes of `table` (DescribeTable once per table; the
+    /// meter's own call, signed as the stack's provisioner, not counted).
     pub(crate) async fn table(&self, table: &str) -> Result<TableInfo> {
         let mut known = self.keys.lock().await;
         if let Some(k) = known.get(table) {
             return Ok(k.clone());
         }
         let d = self
-            .call("DescribeTable", &json!({ "TableName": table }))
-            .await?;
-        let names = |schema: &Value| -> Vec<String> {
-            schema
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|k| k.get("AttributeName").and_then(Value::as_str))
-                .map(str::to_owned)
-                .collect()
+            .ddb
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| anyhow!("DescribeTable {table}: {}", DisplayErrorContext(e)))?;
+        let t = d.table.ok_or_else(|| anyhow!("DescribeTable {table}: no table"))?;
+        let names = |schema: &[KeySchemaElement]| -> Vec<String> {
+            schema.iter().map(|k| k.attribute_name.clone()).collect()
         };
-        let keys = names(&d["Table"]["KeySchema"]);
-        let indexes = ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"]
-            .iter()
-            .flat_map(|kind| d["Table"][*kind].as_array().cloned().unwrap_or_default())
-            .map(|ix| Index {
-                name: ix["IndexName"].as_str().unwrap_or_default().to_owned(),
-                keys: names(&ix["KeySchema"]),
-                projection: ix["Projection"]["ProjectionType"]
-                    .as_str()
-                    .unwrap_or("ALL")
-                    .to_owned(),
-                non_key: ix["Projection"]["NonKeyAttributes"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect(),
-            })
-            .collect();
+        let keys = names(t.key_schema());
+        let projection = |p: Option<&Projection>| {
+            (
+                p.and_then(|p| p.projection_type.as_ref())
+                    .map_or("ALL".to_owned(), |t| t.as_str().to_owned()),
+                p.map(|p| p.non_key_attributes().to_vec()).unwrap_or_default(),
+            )
+        };
+        let mut indexes = Vec::new();
+        for g in t.global_secondary_indexes() {
+            let (kind, non_key) = projection(g.projection.as_ref());
+            indexes.push(Index {
+                name: g.index_name.clone().unwrap_or_default(),
+                keys: names(g.key_schema()),
+                projection: kind,
+                non_key,
+            });
+        }
+        for l in t.local_secondary_indexes() {
+            let (kind, non_key) = projection(l.projection.as_ref());
+            indexes.push(Index {
+                name: l.index_name.clone().unwrap_or_default(),
+                keys: names(l.key_schema()),
+                projection: kind,
+                non_key,
+            });
+        }
         let info = TableInfo { keys, indexes };
         known.insert(table.to_owned(), info.clone());
         Ok(info)
@@ -115,13 +103,41 @@ impl Upstream {
                 }
             };
             let got = self
-                .call(
-                    "GetItem",
-                    &json!({"TableName": table, "Key": key, "ConsistentRead": true}),
-                )
-                .await?;
-            out.push((table, got.get("Item").cloned()));
+                .ddb
+                .get_item()
+                .table_name(&table)
+                .set_key(Some(item(&key)))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| anyhow!("GetItem {table}: {}", DisplayErrorContext(e)))?;
+            out.push((table, got.item.as_ref().map(wire_item)));
         }
         Ok(out)
+    }
+}
+
+/// An SDK item as DynamoDB's wire JSON (`{"pk": {"S": "x"}, ...}`), what the sizing reads.
+fn wire_item(item: &HashMap<String, AttributeValue>) -> Value {
+    Value::Object(item.iter().map(|(k, v)| (k.clone(), wire(v))).collect())
+}
+
+fn wire(v: &AttributeValue) -> Value {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    match v {
+        AttributeValue::S(s) => json!({ "S": s }),
+        AttributeValue::N(n) => json!({ "N": n }),
+        AttributeValue::B(b) => json!({ "B": b64(b.as_ref()) }),
+        AttributeValue::Bool(b) => json!({ "BOOL": b }),
+        AttributeValue::Null(_) => json!({ "NULL": true }),
+        AttributeValue::Ss(l) => json!({ "SS": l }),
+        AttributeValue::Ns(l) => json!({ "NS": l }),
+        AttributeValue::Bs(l) => {
+            json!({ "BS": l.iter().map(|b| b64(b.as_ref())).collect::<Vec<_>>() })
+        }
+        AttributeValue::L(l) => json!({ "L": l.iter().map(wire).collect::<Vec<_>>() }),
+        AttributeValue::M(m) => json!({ "M": wire_item(m) }),
+        _ => Value::Null,
     }
 }

@@ -87,7 +87,8 @@ impl Fixture {
             .await
             .context("storing fixture logs")?;
 
-        // Heartbeats: an app that is up.
+        // Heartbeats: an app that is up, watched, with a real app's history (see
+        // `heartbeats::make_realistic`).
         let heartbeats = HeartbeatStore::new(ddb.clone(), stack.table("HeartbeatTable")?);
         let beat: HeartbeatIn =
             serde_json::from_value(json!({"app_id": HEARTBEAT_APP, "message": "OK:200"}))?;
@@ -95,6 +96,9 @@ impl Fixture {
             .heartbeat(&tenant, &beat, now())
             .await
             .context("registering the heartbeat app")?;
+        heartbeats::make_realistic(&heartbeats, &ddb, tenant.as_str())
+            .await
+            .context("giving the heartbeat app its history")?;
 
         // Incidents: an app linked to the log user and heartbeat app, one incident.
         let incidents = IncidentStore::new(ddb.clone(), stack.table("IncidentsTable")?);

@@ -1,8 +1,9 @@
 //! Heartbeats scenarios: beats and signals, the badge, heartbeat apps and the silent-app
 //! scanner.
 
-use anyhow::Result;
-use lookout_heartbeats::BadgeKey;
+use anyhow::{Context, Result};
+use aws_sdk_dynamodb::types::AttributeValue;
+use lookout_heartbeats::{AdminAppIn, BadgeKey, HeartbeatStore, OutputRef};
 use serde_json::json;
 
 use super::call::{Call, Expect, Request};
@@ -11,6 +12,86 @@ use super::{now, TENANT};
 
 /// The heartbeat app the fixture keeps up.
 pub(super) const HEARTBEAT_APP: &str = "42";
+
+/// Runs and ping outputs an app keeps (`MAX_RUNS`, `MAX_PING_OUTPUTS`), and the days of
+/// uptime booking a month shows.
+const KEPT_RUNS: usize = 20;
+const KEPT_OUTPUTS: usize = 20;
+const BOOKED_DAYS: i64 = 30;
+
+/// Makes the fixture app what a real one is after a month: watched (hourly, 10 minutes'
+/// grace, so every beat moves it in the `due` index), its run history and ping outputs at
+/// their bounds, 30 days of downtime booked. A beat or signal is then billed on that item,
+/// not on a fresh one (an UpdateItem costs the larger of the item before and after).
+pub(super) async fn make_realistic(
+    store: &HeartbeatStore,
+    ddb: &aws_sdk_dynamodb::Client,
+    tenant: &str,
+) -> Result<()> {
+    let settings: AdminAppIn = serde_json::from_value(json!({
+        "tenant": tenant, "app_id": HEARTBEAT_APP, "period_seconds": 3600, "grace_seconds": 600
+    }))?;
+    store
+        .admin_update(&settings, now())
+        .await
+        .context("watching the app")?;
+    let start = now().unix_millis() - BOOKED_DAYS * 86_400_000;
+    let at = |ms: i64| {
+        lookout_core::time::Timestamp::from_datetime(
+            chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default(),
+        )
+        .unwrap_or_else(now)
+    };
+    let runs: Vec<serde_json::Value> = (0..KEPT_RUNS as i64)
+        .map(|i| {
+            let began = start + i * 3_600_000;
+            json!({
+                "run_id": uuid::Uuid::new_v4().to_string(),
+                "started_at": at(began),
+                "finished_at": at(began + 42_000),
+                "duration_ms": 42_000,
+                "outcome": "success",
+                "exit_code": 0,
+            })
+        })
+        .collect();
+    let outputs: Vec<OutputRef> = (0..KEPT_OUTPUTS as i64)
+        .map(|i| OutputRef {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            at: at(start + i * 3_600_000),
+            kind: "success".into(),
+            run_id: Some(uuid::Uuid::new_v4().to_string()),
+            exit_code: Some(0),
+            bytes: 2_048,
+            truncated: false,
+        })
+        .collect();
+    let downtime: std::collections::BTreeMap<String, u32> = (0..BOOKED_DAYS)
+        .map(|d| {
+            let day = at(start + d * 86_400_000).datetime().format("%Y-%m-%d");
+            (day.to_string(), 60 * (d as u32 % 7))
+        })
+        .collect();
+    let value = |v: serde_json::Value| -> Result<AttributeValue> {
+        Ok(serde_dynamo::to_attribute_value(v)?)
+    };
+    let table = store.table().to_owned();
+    ddb.update_item()
+        .table_name(&table)
+        .key(
+            "pk",
+            AttributeValue::S(format!("APP#{tenant}#{HEARTBEAT_APP}")),
+        )
+        .update_expression("SET runs = :r, outputs = :o, downtime = :d")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":r", value(json!(runs))?)
+        .expression_attribute_values(":o", value(serde_json::to_value(outputs)?)?)
+        .expression_attribute_values(":d", value(serde_json::to_value(downtime)?)?)
+        .send()
+        .await
+        .context("booking the app's history")?;
+    Ok(())
+}
 
 /// The call for a heartbeats function, `None` for any other.
 pub(super) fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option<Call>> {
