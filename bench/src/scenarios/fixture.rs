@@ -96,7 +96,7 @@ impl Fixture {
             .heartbeat(&tenant, &beat, now())
             .await
             .context("registering the heartbeat app")?;
-        heartbeats::make_realistic(&heartbeats, &ddb, tenant.as_str())
+        heartbeats::make_realistic(&heartbeats, ddb, tenant.as_str())
             .await
             .context("giving the heartbeat app its history")?;
 
