@@ -50,7 +50,9 @@ impl Upstream {
             .send()
             .await
             .map_err(|e| anyhow!("DescribeTable {table}: {}", DisplayErrorContext(e)))?;
-        let t = d.table.ok_or_else(|| anyhow!("DescribeTable {table}: no table"))?;
+        let t = d
+            .table
+            .ok_or_else(|| anyhow!("DescribeTable {table}: no table"))?;
         let names = |schema: &[KeySchemaElement]| -> Vec<String> {
             schema.iter().map(|k| k.attribute_name.clone()).collect()
         };
@@ -59,7 +61,8 @@ impl Upstream {
             (
                 p.and_then(|p| p.projection_type.as_ref())
                     .map_or("ALL".to_owned(), |t| t.as_str().to_owned()),
-                p.map(|p| p.non_key_attributes().to_vec()).unwrap_or_default(),
+                p.map(|p| p.non_key_attributes().to_vec())
+                    .unwrap_or_default(),
             )
         };
         let mut indexes = Vec::new();

@@ -188,9 +188,7 @@ fn every_route_is_throttled_and_heartbeats_have_capacity_of_their_own() {
     // At the parameters' defaults (the heartbeat routes' limits are parameters).
     let params = params_at(cfn, "Default");
     let limits = |v: &Value| -> (f64, f64) {
-        let at = |name: &str| {
-            resolve(cfn, &v[name], &params).map_or(0.0, |x| number(&x) as f64)
-        };
+        let at = |name: &str| resolve(cfn, &v[name], &params).map_or(0.0, |x| number(&x) as f64);
         (at("ThrottlingRateLimit"), at("ThrottlingBurstLimit"))
     };
     let default = limits(&stage["DefaultRouteSettings"]);
