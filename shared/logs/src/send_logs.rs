@@ -58,13 +58,26 @@ pub async fn send_logs(
         }
         Err(err) => {
             // Some of it may be stored (and billed): counted, so failing batches cannot be
-            // repeated past the quota. Its retry is counted again: high, never short.
+            // repeated past the quota. Its retry is counted again: high, never short. Within
+            // a short budget: after a write that timed out, the request has already spent one
+            // call's time and must answer before the function's own timeout.
             if planned.may_write_partly() {
-                usage
-                    .count(&cmd.user.name, &cmd.user.usage, now, planned.lines, charged)
-                    .await;
+                let count =
+                    usage.count(&cmd.user.name, &cmd.user.usage, now, planned.lines, charged);
+                if tokio::time::timeout(FAILED_WRITE_COUNT_BUDGET, count)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(
+                        user = cmd.user.name.as_str(),
+                        "a failed batch's count ran out of time; not counted"
+                    );
+                }
             }
             Err(err)
         }
     }
 }
+
+/// How long a failed batch's count may take (see [`send_logs`]).
+const FAILED_WRITE_COUNT_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);

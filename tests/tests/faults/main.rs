@@ -153,6 +153,11 @@ impl World {
         );
         params.insert("AdminEmail".into(), "admin@example.com".into());
         params.insert("SenderEmail".into(), "lookout@example.com".into());
+        // Every call reads its credential: the sweeps stop moto after each call of a clean
+        // request's sequence, which must not depend on what an earlier request left trusted.
+        // A trusted credential only drops the sequence's first read, so these fault points
+        // cover the warm path's too.
+        params.insert("CredentialCacheSeconds".into(), "0".into());
         let stack = provision::provision(&tpl, &sdk, &prefix, &params)
             .await
             .unwrap();
