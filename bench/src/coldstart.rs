@@ -65,4 +65,5 @@ mod target;
 mod toolchain;
 
 pub use args::{parse_args, Args, USAGE};
+pub use procfs::cpu_ms as process_cpu_ms;
 pub use run::run;

@@ -46,6 +46,7 @@ use upstream::Upstream;
 
 pub use capacity::{attribute, capacity, index_write_units, item, size, Index};
 pub use tally::{OpStats, Tally};
+pub use upstream::wire_item;
 
 /// The running proxy; stops when dropped.
 #[derive(Debug)]

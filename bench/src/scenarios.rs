@@ -29,6 +29,7 @@ mod tracker;
 pub use call::{Call, Expect, Request};
 pub use family::Family;
 pub use fixture::Fixture;
+pub use heartbeats::make_realistic_app;
 pub use logs::send_logs_body;
 
 pub const TENANT: &str = "bench";

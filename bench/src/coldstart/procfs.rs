@@ -26,7 +26,7 @@ fn parse_vm_hwm(status: &str) -> Option<u64> {
 /// `/proc/<pid>/task/<tid>/schedstat` (nanoseconds on a CPU), falling back to utime + stime of
 /// `/proc/<pid>/stat` (10 ms ticks) where schedstat is missing. Threads that already exited
 /// are not counted by the former; the runtimes measured keep their threads.
-pub(crate) fn cpu_ms(pid: u32) -> Result<f64> {
+pub fn cpu_ms(pid: u32) -> Result<f64> {
     if let Some(ns) = schedstat_ns(pid) {
         return Ok(ns as f64 / 1e6);
     }

@@ -121,7 +121,7 @@ impl Upstream {
 }
 
 /// An SDK item as DynamoDB's wire JSON (`{"pk": {"S": "x"}, ...}`), what the sizing reads.
-fn wire_item(item: &HashMap<String, AttributeValue>) -> Value {
+pub fn wire_item(item: &HashMap<String, AttributeValue>) -> Value {
     Value::Object(item.iter().map(|(k, v)| (k.clone(), wire(v))).collect())
 }
 

@@ -28,8 +28,25 @@ pub(super) async fn make_realistic(
     ddb: &aws_sdk_dynamodb::Client,
     tenant: &str,
 ) -> Result<()> {
+    make_realistic_app(store, ddb, tenant, HEARTBEAT_APP).await
+}
+
+/// [`make_realistic`] for `tenant`'s app `app_id`, registered by a beat if it is new.
+pub async fn make_realistic_app(
+    store: &HeartbeatStore,
+    ddb: &aws_sdk_dynamodb::Client,
+    tenant: &str,
+    app_id: &str,
+) -> Result<()> {
+    let beat: lookout_heartbeats::HeartbeatIn =
+        serde_json::from_value(json!({"app_id": app_id, "message": "OK:200"}))?;
+    let owner = lookout_core::auth::Tenant::parse(tenant).map_err(|e| anyhow::anyhow!(e))?;
+    store
+        .heartbeat(&owner, &beat, now())
+        .await
+        .context("registering the app")?;
     let settings: AdminAppIn = serde_json::from_value(json!({
-        "tenant": tenant, "app_id": HEARTBEAT_APP, "period_seconds": 3600, "grace_seconds": 600
+        "tenant": tenant, "app_id": app_id, "period_seconds": 3600, "grace_seconds": 600
     }))?;
     store
         .admin_update(&settings, now())
@@ -80,7 +97,7 @@ pub(super) async fn make_realistic(
         .table_name(&table)
         .key(
             "pk",
-            AttributeValue::S(format!("APP#{tenant}#{HEARTBEAT_APP}")),
+            AttributeValue::S(format!("APP#{tenant}#{app_id}")),
         )
         .update_expression("SET runs = :r, outputs = :o, downtime = :d")
         .condition_expression("attribute_exists(pk)")
