@@ -912,13 +912,19 @@ pub fn messenger_params(url: &str) -> BTreeMap<String, String> {
             "CredentialCacheSeconds",
             LIVE_CREDENTIAL_CACHE_SECONDS.to_string(),
         ),
+        // More index shards than the default: the e2e tests see the scanner follow it.
+        ("HeartbeatIndexShards", LIVE_INDEX_SHARDS.to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
 }
 
-/// How long the live stack's functions trust a key they verified (`CredentialCacheSeconds`).
+/// The live stack's `HeartbeatIndexShards`.
+pub const LIVE_INDEX_SHARDS: u32 = 16;
+
+/// How long the live stack's functions trust a credential they verified
+/// (`CredentialCacheSeconds`).
 pub const LIVE_CREDENTIAL_CACHE_SECONDS: u64 = 2;
 
 /// The Telegram chat the live stack announces new incidents in.

@@ -21,6 +21,7 @@
 //!    it on one machine; it shows the path works under a burst, not AWS's throughput.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,7 +58,10 @@ fn parse_args() -> Result<Args> {
     let (mut url, mut key) = (None, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| anyhow!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| anyhow!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "--pings" => a.pings = value()?.parse().context("--pings")?,
             "--apps" => a.apps = value()?.parse().context("--apps")?,
@@ -81,7 +85,9 @@ fn parse_args() -> Result<Args> {
 #[tokio::main]
 async fn main() -> Result<()> {
     if std::env::args().nth(1).as_deref() == Some("--stub") {
-        let canned = std::env::args().nth(2).ok_or_else(|| anyhow!("--stub FILE"))?;
+        let canned = std::env::args()
+            .nth(2)
+            .ok_or_else(|| anyhow!("--stub FILE"))?;
         return stub(&canned).await;
     }
     let args = parse_args()?;
@@ -90,7 +96,10 @@ async fn main() -> Result<()> {
     let tpl = Template::workspace_default()?;
     let prefix = format!("burst{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let params = BTreeMap::from([("AdminTokenSha256".to_owned(), sha256_hex(prefix.as_bytes()))]);
-    eprintln!("burst: provisioning, {} apps with a month's history...", args.apps);
+    eprintln!(
+        "burst: provisioning, {} apps with a month's history...",
+        args.apps
+    );
     let stack = provision::provision(&tpl, &sdk, &prefix, &params).await?;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let keys_table = stack.table("ApiKeysTable")?.to_owned();
@@ -189,10 +198,17 @@ async fn main() -> Result<()> {
     let stub_url = line.trim().to_owned();
     let stub_sdk = moto::sdk_config(&stub_url).await;
     let deps = Arc::new(deps_at(&stub_sdk));
-    let warm: Vec<_> = (0..200).map(|i| beat_request(&key, i % args.apps)).collect();
+    let warm: Vec<_> = (0..200)
+        .map(|i| beat_request(&key, i % args.apps))
+        .collect();
     run_in_process(&deps, warm, args.concurrency).await?;
     let http = reqwest::Client::builder().no_proxy().build()?;
-    let before: Value = http.get(format!("{stub_url}/__counts")).send().await?.json().await?;
+    let before: Value = http
+        .get(format!("{stub_url}/__counts"))
+        .send()
+        .await?
+        .json()
+        .await?;
     let requests_list: Vec<_> = (0..args.pings)
         .map(|i| beat_request(&key, i % args.apps))
         .collect();
@@ -202,27 +218,72 @@ async fn main() -> Result<()> {
     let failures = run_in_process(&deps, requests_list, args.concurrency).await?;
     let wall = started.elapsed();
     let cpu1 = lookout_bench::coldstart::process_cpu_ms(pid)?;
-    let after: Value = http.get(format!("{stub_url}/__counts")).send().await?.json().await?;
+    let after: Value = http
+        .get(format!("{stub_url}/__counts"))
+        .send()
+        .await?
+        .json()
+        .await?;
     let _ = child.kill().await;
     let _ = std::fs::remove_file(&canned_file);
     let answered = after["total"].as_f64().unwrap_or(0.0) - before["total"].as_f64().unwrap_or(0.0);
 
-    println!("== burst: {} pings over {} apps, {} in flight; commit {}", args.pings, args.apps, args.concurrency, commit());
-    println!();
-    println!("1. metered against moto (each app once; apps carry a month's history)");
-    println!("   DynamoDB requests per ping        {:.2}", requests / n);
-    println!("   sequential round trips per ping   {:.2}", trips as f64 / n);
-    println!("   write units per ping              {:.2} (table {:.2} + indexes {:.2})", wcu / n, (wcu - index_wcu) / n, index_wcu / n);
-    println!();
-    println!("2. in-process against a DynamoDB stub (CPU of the handler's process only)");
-    println!("   CPU per ping                      {:.3} ms", (cpu1 - cpu0) / args.pings as f64);
-    println!("   DynamoDB requests per ping        {:.2}", answered / args.pings as f64);
-    println!("   pings per second (this machine)   {:.0}", args.pings as f64 / wall.as_secs_f64());
-    println!("   answers other than 200            {failures}");
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "== burst: {} pings over {} apps, {} in flight; commit {}",
+        args.pings,
+        args.apps,
+        args.concurrency,
+        commit()
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "1. metered against moto (each app once; apps carry a month's history)"
+    )?;
+    writeln!(
+        out,
+        "   DynamoDB requests per ping        {:.2}",
+        requests / n
+    )?;
+    writeln!(
+        out,
+        "   sequential round trips per ping   {:.2}",
+        trips as f64 / n
+    )?;
+    writeln!(
+        out,
+        "   write units per ping              {:.2} (table {:.2} + indexes {:.2})",
+        wcu / n,
+        (wcu - index_wcu) / n,
+        index_wcu / n
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "2. in-process against a DynamoDB stub (CPU of the handler's process only)"
+    )?;
+    writeln!(
+        out,
+        "   CPU per ping                      {:.3} ms",
+        (cpu1 - cpu0) / args.pings as f64
+    )?;
+    writeln!(
+        out,
+        "   DynamoDB requests per ping        {:.2}",
+        answered / args.pings as f64
+    )?;
+    writeln!(
+        out,
+        "   pings per second (this machine)   {:.0}",
+        args.pings as f64 / wall.as_secs_f64()
+    )?;
+    writeln!(out, "   answers other than 200            {failures}")?;
 
     // 3. The local stack over HTTP.
     if let Some((url, local_key)) = &args.local {
-        println!();
+        writeln!(out)?;
         local_burst(url, local_key, &args).await?;
     }
     Ok(())
@@ -340,10 +401,27 @@ async fn local_burst(url: &str, key: &str, args: &Args) -> Result<()> {
     }
     let wall = started.elapsed().as_secs_f64();
     ms.sort_by(f64::total_cmp);
-    println!("3. the local stack over HTTP ({url}: cargo lambda watch, moto)");
-    println!("   pings per second                  {:.0}", args.pings as f64 / wall);
-    println!("   latency p50 / p90 / p99           {:.1} / {:.1} / {:.1} ms", pct(&ms, 50.0), pct(&ms, 90.0), pct(&ms, 99.0));
-    println!("   answers by status                 {by_status:?} (0: no answer)");
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "3. the local stack over HTTP ({url}: cargo lambda watch, moto)"
+    )?;
+    writeln!(
+        out,
+        "   pings per second                  {:.0}",
+        args.pings as f64 / wall
+    )?;
+    writeln!(
+        out,
+        "   latency p50 / p90 / p99           {:.1} / {:.1} / {:.1} ms",
+        pct(&ms, 50.0),
+        pct(&ms, 90.0),
+        pct(&ms, 99.0)
+    )?;
+    writeln!(
+        out,
+        "   answers by status                 {by_status:?} (0: no answer)"
+    )?;
     Ok(())
 }
 
@@ -358,7 +436,11 @@ async fn stub(canned: &str) -> Result<()> {
     let canned = Arc::new(canned);
     let counts: Arc<std::sync::Mutex<BTreeMap<String, u64>>> = Arc::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    println!("http://{}", listener.local_addr()?);
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "http://{}", listener.local_addr()?)?;
+        out.flush()?;
+    }
     loop {
         let (stream, _) = listener.accept().await?;
         let canned = Arc::clone(&canned);

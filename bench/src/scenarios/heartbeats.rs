@@ -95,10 +95,7 @@ pub async fn make_realistic_app(
     let table = store.table().to_owned();
     ddb.update_item()
         .table_name(&table)
-        .key(
-            "pk",
-            AttributeValue::S(format!("APP#{tenant}#{app_id}")),
-        )
+        .key("pk", AttributeValue::S(format!("APP#{tenant}#{app_id}")))
         .update_expression("SET runs = :r, outputs = :o, downtime = :d")
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_values(":r", value(json!(runs))?)

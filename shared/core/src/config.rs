@@ -62,6 +62,8 @@ pub mod names {
     /// How long a warm process trusts a credential it verified (API or ping key, log user
     /// token; seconds, 0: not at all).
     pub const CREDENTIAL_CACHE_SECONDS: &str = "CREDENTIAL_CACHE_SECONDS";
+    /// Shards of the heartbeat table's `due` and `watch` indexes (raise only).
+    pub const HEARTBEAT_INDEX_SHARDS: &str = "HEARTBEAT_INDEX_SHARDS";
     /// SHA-256 (hex) of the admin bearer token.
     pub const ADMIN_TOKEN_SHA256: &str = "ADMIN_TOKEN_SHA256";
     /// Apps and their heartbeats (seed 002).

@@ -110,7 +110,10 @@ pub use overview::Attention;
 pub use record::OutputRef;
 
 // Limits.
-pub use limits::{DUE_SHARDS, MAIL_LEASE_MS, MAX_OPEN_RUNS, PINGS_PER_MINUTE, PING_BODY_LIMIT};
+pub use limits::{
+    check_index_shards, index_shards, DEFAULT_INDEX_SHARDS, MAIL_LEASE_MS, MAX_INDEX_SHARDS,
+    MAX_OPEN_RUNS, PINGS_PER_MINUTE, PING_BODY_LIMIT,
+};
 
 // Errors.
 pub use error::HeartbeatError;

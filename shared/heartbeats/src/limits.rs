@@ -11,8 +11,31 @@ pub(crate) const MAX_GRACE_SECONDS: u32 = 86_400;
 pub(crate) const MAX_MESSAGE_CHARS: usize = 1024;
 /// Longest string app id.
 pub(crate) const MAX_APP_ID_CHARS: usize = 128;
-/// Partitions of the `due` index. Changing it strands items in old shards: keep it fixed.
-pub const DUE_SHARDS: u32 = 8;
+/// Partitions (shard keys `DUE#0`…) of the `due` and `watch` indexes unless
+/// `HEARTBEAT_INDEX_SHARDS` (template parameter `HeartbeatIndexShards`) says: each index key
+/// value takes at most 1,000 write units a second, so the count bounds the beats a second the
+/// indexes take (docs/capacity.md). Raise only: an item keeps its shard until it is written
+/// again, and the scanner reads the shards below the count.
+pub const DEFAULT_INDEX_SHARDS: u32 = 8;
+/// The largest shard count the parameter allows.
+pub const MAX_INDEX_SHARDS: u32 = 64;
+
+/// This process's shard count: `HEARTBEAT_INDEX_SHARDS` read once (8..=64, default 8; a value
+/// out of range is refused at start by [`check_index_shards`], which every heartbeat
+/// `Deps::from_env` runs).
+pub fn index_shards() -> u32 {
+    static SHARDS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *SHARDS.get_or_init(|| check_index_shards().unwrap_or(DEFAULT_INDEX_SHARDS))
+}
+
+/// `HEARTBEAT_INDEX_SHARDS`, checked.
+pub fn check_index_shards() -> Result<u32, lookout_core::config::ConfigError> {
+    lookout_core::config::int_in(
+        lookout_core::config::names::HEARTBEAT_INDEX_SHARDS,
+        1..=MAX_INDEX_SHARDS,
+        DEFAULT_INDEX_SHARDS,
+    )
+}
 /// How long a writer owns an unsent mail before the scanner may send it again. Must exceed
 /// the longest time between the write and the send (a function's timeout: 10 s / 60 s).
 pub const MAIL_LEASE_MS: i64 = 120_000;

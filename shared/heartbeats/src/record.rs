@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::input::{AppId, AppState, HeartbeatIn};
-use crate::limits::{DUE_SHARDS, MAIL_LEASE_MS, MAX_PING_OUTPUTS, MAX_RUNS, PINGS_PER_MINUTE};
+use crate::limits::{index_shards, MAIL_LEASE_MS, MAX_PING_OUTPUTS, MAX_RUNS, PINGS_PER_MINUTE};
 use crate::output::{AppView, HeartbeatReply};
 use crate::runs::{OpenRun, Run, Tolerance};
 use crate::time::{from_millis, millis};
@@ -158,10 +158,15 @@ pub(crate) fn app_pk(tenant: &str, app_id: &str) -> String {
     format!("APP#{tenant}#{app_id}")
 }
 
-/// The `due` and `watch` shard of the item `pk`.
+/// The `due` and `watch` shard of the item `pk` under this process's shard count.
 pub(crate) fn shard_of(pk: &str) -> String {
+    shard_among(pk, index_shards())
+}
+
+/// The shard of `pk` among `shards`: the first four bytes of its SHA-256, modulo the count.
+pub(crate) fn shard_among(pk: &str, shards: u32) -> String {
     let digest = Sha256::digest(pk.as_bytes());
-    shard_name(u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % DUE_SHARDS)
+    shard_name(u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % shards.max(1))
 }
 
 /// The partition key of shard `n` of the `due` and `watch` indexes.

@@ -50,8 +50,10 @@ impl HeartbeatStore {
         }
     }
 
-    /// `HEARTBEAT_TABLE`; which app a check UUID names trusted for `CREDENTIAL_CACHE_SECONDS`.
+    /// `HEARTBEAT_TABLE`; which app a check UUID names trusted for `CREDENTIAL_CACHE_SECONDS`;
+    /// `HEARTBEAT_INDEX_SHARDS` checked (a function refuses to start on a value out of range).
     pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
+        crate::limits::check_index_shards()?;
         let mut store = Self::new(client, config::required(config::names::HEARTBEAT_TABLE)?);
         store.pings = store
             .pings

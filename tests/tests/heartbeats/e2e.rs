@@ -457,3 +457,83 @@ async fn alert_received(l: &Live, first_line: &str) {
         .count();
     assert_eq!(copies, 1, "{text}");
 }
+
+/// The live stack runs with `HeartbeatIndexShards` = 16 (`support::LIVE_INDEX_SHARDS`): the
+/// functions under watch put apps in 16 shard keys of the `due` and `watch` indexes, and the
+/// scanner reads all of them: apps in the shards above the default 8 go down too. (Eight
+/// apps, under the ten that make a mass silence look like degraded ingestion.)
+#[tokio::test]
+async fn e2e_the_index_shard_count_is_a_parameter_the_scanner_follows() {
+    let l = live().await;
+    let tenant = tenant();
+    let key = l.issue_key(&tenant).await;
+    let shards = lookout_tests::support::LIVE_INDEX_SHARDS;
+    // The shard of an app: the first four bytes of its key's SHA-256, modulo the count.
+    let shard_of = |app: &str| {
+        let hex = lookout_core::auth::sha256_hex(format!("APP#{tenant}#{app}").as_bytes());
+        u32::from_str_radix(&hex[..8], 16).unwrap() % shards
+    };
+    // Five apps above the default's shards, three below.
+    let (mut high, mut low) = (Vec::new(), Vec::new());
+    for n in 0.. {
+        let app = format!("s{n}");
+        if shard_of(&app) >= 8 && high.len() < 5 {
+            high.push(app);
+        } else if shard_of(&app) < 8 && low.len() < 3 {
+            low.push(app);
+        }
+        if high.len() == 5 && low.len() == 3 {
+            break;
+        }
+    }
+    let apps: Vec<String> = high.iter().chain(&low).cloned().collect();
+    for app in &apps {
+        let (status, reply) = l
+            .post("/api/apps", &key, &json!({"app_id": app, "message": "OK"}))
+            .await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    let sdk = lookout_dev::moto::sdk_config(&l.moto).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    for app in &apps {
+        let item = ddb
+            .get_item()
+            .table_name(l.stack.table("HeartbeatTable").unwrap())
+            .key(
+                "pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("APP#{tenant}#{app}")),
+            )
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        assert_eq!(
+            item["dueShard"].as_s().unwrap(),
+            &format!("DUE#{}", shard_of(app)),
+            "{app}: stored in its shard among {shards}"
+        );
+    }
+
+    // Silent past period and grace: every one goes down, whatever its shard.
+    let report = scan(&l, &in_secs(600)).await;
+    let (status, listed) = l
+        .get(
+            "/admin/heartbeat_apps",
+            &[("tenant", tenant.as_str()), ("limit", "100")],
+            &[("authorization", &format!("Bearer {}", l.admin_token))],
+        )
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let mut down: Vec<String> = listed["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["state"] == "down")
+        .map(|a| a["app_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    down.sort();
+    let mut want = apps.clone();
+    want.sort();
+    assert_eq!(down, want, "scan report {report}");
+}

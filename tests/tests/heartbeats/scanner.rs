@@ -3,7 +3,7 @@
 //! retried after its lease, and reads limited to due apps.
 
 use lambda_runtime::{Context, LambdaEvent};
-use lookout_heartbeats::{DUE_SHARDS, MAIL_LEASE_MS};
+use lookout_heartbeats::{index_shards, MAIL_LEASE_MS};
 use lookout_mail::{AdminMail, Mailer};
 use serde_json::{json, Value};
 
@@ -334,7 +334,8 @@ async fn the_scanner_reads_only_due_apps() {
 
     let (report, queries) = scan(150).await;
     assert_eq!(
-        queries, DUE_SHARDS as usize,
+        queries,
+        index_shards() as usize,
         "one Query per shard, nothing else read: {report:?}"
     );
     assert_eq!(
@@ -348,7 +349,7 @@ async fn the_scanner_reads_only_due_apps() {
     let (idle, queries) = scan(160).await;
     assert_eq!(
         (queries, idle.items_read),
-        (DUE_SHARDS as usize, 0),
+        (index_shards() as usize, 0),
         "{idle:?}"
     );
 }

@@ -17,7 +17,7 @@ use lookout_core::{
 };
 
 use crate::error::HeartbeatError;
-use crate::limits::DUE_SHARDS;
+use crate::limits::index_shards;
 use crate::output::ScanReport;
 use crate::record::{shard_name, AppRecord};
 use crate::store::budgets::{is_budget_pk, BudgetRecord};
@@ -79,7 +79,7 @@ impl DueItems for DueIndex {
     ) -> BoxFuture<'a, DueNow> {
         Box::pin(async move {
             let mut due = DueNow::default();
-            for shard in 0..DUE_SHARDS {
+            for shard in 0..index_shards() {
                 let shard = shard_name(shard);
                 let query = self
                     .client
@@ -149,7 +149,7 @@ impl DueItems for DueIndex {
         Box::pin(async move {
             let mut out = BTreeMap::new();
             let mut pages = 0;
-            for shard in 0..DUE_SHARDS {
+            for shard in 0..index_shards() {
                 let query = self
                     .client
                     .query()

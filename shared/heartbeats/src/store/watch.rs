@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::error::HeartbeatError;
 use crate::input::{AppId, AppState};
-use crate::limits::DUE_SHARDS;
+use crate::limits::index_shards;
 use crate::overview::{Attention, AttentionApp, MAX_ATTENTION};
 use crate::record::shard_name;
 use crate::store::QUERY_PAGE;
@@ -100,7 +100,7 @@ impl Watchlist for WatchIndex {
         Box::pin(async move {
             let mut out = Attention::default();
             let mut read = 0_usize;
-            for shard in 0..DUE_SHARDS {
+            for shard in 0..index_shards() {
                 let query = self
                     .client
                     .query()

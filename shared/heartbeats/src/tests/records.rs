@@ -13,7 +13,7 @@ use crate::error::HeartbeatError;
 use crate::input::{
     AdminAction, AdminAppIn, AppId, AppState, HeartbeatIn, ListQuery, SignalIn, MAX_INT_ID,
 };
-use crate::limits::{DUE_SHARDS, MAIL_LEASE_MS};
+use crate::limits::{DEFAULT_INDEX_SHARDS, MAIL_LEASE_MS};
 use crate::record::{add_downtime, shard_of, AppRecord, MailKind};
 use crate::state::{apply_admin, on_due, DueStep};
 use crate::store::apps::TOKEN_KEYS;
@@ -112,11 +112,28 @@ fn due_follows_state_deadline_and_unsent_mail() {
 fn shards_spread_and_are_stable() {
     let shards: std::collections::HashSet<String> =
         (0..200).map(|i| shard_of(&format!("APP#t#{i}"))).collect();
-    assert_eq!(shards.len(), DUE_SHARDS as usize);
+    assert_eq!(shards.len(), DEFAULT_INDEX_SHARDS as usize);
     // Stable: the first four bytes of the key's SHA-256, modulo the shard count.
     assert_eq!(shard_of("APP#t#1"), "DUE#0");
     assert_eq!(shard_of("APP#t#2"), "DUE#7");
     assert_eq!(shard_of("APP#t#3"), "DUE#2");
+}
+
+#[test]
+fn a_larger_shard_count_spreads_over_more_shards() {
+    use crate::record::shard_among;
+    let among = |n: u32| -> std::collections::HashSet<String> {
+        (0..2_000)
+            .map(|i| shard_among(&format!("APP#t#{i}"), n))
+            .collect()
+    };
+    assert_eq!(among(32).len(), 32);
+    assert_eq!(among(64).len(), 64);
+    // Every shard of a count is below the count: raising it keeps old shards in the scan.
+    assert!(among(16)
+        .iter()
+        .all(|s| s.trim_start_matches("DUE#").parse::<u32>().unwrap() < 16));
+    assert_eq!(shard_among("APP#t#2", 8), "DUE#7");
 }
 
 #[test]

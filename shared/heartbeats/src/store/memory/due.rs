@@ -8,7 +8,7 @@ use lookout_core::{time::Timestamp, BoxFuture};
 
 use crate::error::HeartbeatError;
 use crate::input::AppState;
-use crate::limits::DUE_SHARDS;
+use crate::limits::index_shards;
 use crate::output::ScanReport;
 use crate::record::{shard_name, shard_of, AppRecord};
 use crate::store::budgets::BudgetRecord;
@@ -62,7 +62,7 @@ impl MemoryDue {
     fn read(&self, now: Timestamp, max_apps: usize, report: &mut ScanReport) -> DueNow {
         let mut due = DueNow::default();
         let page = usize::try_from(QUERY_PAGE).unwrap_or(1);
-        'shards: for shard in 0..DUE_SHARDS {
+        'shards: for shard in 0..index_shards() {
             let items = self.shard(&shard_name(shard), Some(millis(now)));
             report.queries += u64::try_from(items.len().div_ceil(page).max(1)).unwrap_or(1);
             report.items_read += u64::try_from(items.len()).unwrap_or(u64::MAX);
@@ -85,11 +85,11 @@ impl MemoryDue {
 
     /// `up` apps per tenant; one page per shard (`None` when that is more than `max_pages`).
     fn watched(&self, max_pages: usize) -> Option<BTreeMap<String, u64>> {
-        if usize::try_from(DUE_SHARDS).unwrap_or(usize::MAX) > max_pages {
+        if usize::try_from(index_shards()).unwrap_or(usize::MAX) > max_pages {
             return None;
         }
         let mut out = BTreeMap::new();
-        for shard in 0..DUE_SHARDS {
+        for shard in 0..index_shards() {
             for item in self.shard(&shard_name(shard), None) {
                 if let Due::App(rec) = item {
                     if rec.state == AppState::Up {

@@ -5,7 +5,7 @@
 use lookout_core::{time::Timestamp, BoxFuture};
 
 use crate::error::HeartbeatError;
-use crate::limits::DUE_SHARDS;
+use crate::limits::index_shards;
 use crate::overview::{Attention, MAX_ATTENTION};
 use crate::record::{shard_name, AppRecord};
 use crate::store::memory::Shared;
@@ -27,7 +27,7 @@ impl MemoryWatch {
         let table = self.table.lock();
         let mut out = Attention::default();
         let mut read = 0_usize;
-        'shards: for shard in 0..DUE_SHARDS {
+        'shards: for shard in 0..index_shards() {
             let shard = shard_name(shard);
             let mut items: Vec<(i64, &AppRecord)> = table
                 .apps
