@@ -39,13 +39,16 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-const USAGE: &str = "usage: burst [--pings N] [--apps N] [--concurrency N] [--local URL --key KEY]";
+const USAGE: &str =
+    "usage: burst [--pings N] [--apps N] [--concurrency N] [--local URL --key KEY [--local-pings N]]";
 
 struct Args {
     pings: usize,
     apps: usize,
     concurrency: usize,
     local: Option<(String, String)>,
+    /// Pings of the local-stack burst (default `pings`).
+    local_pings: Option<usize>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -54,6 +57,7 @@ fn parse_args() -> Result<Args> {
         apps: 500,
         concurrency: 64,
         local: None,
+        local_pings: None,
     };
     let (mut url, mut key) = (None, None);
     let mut it = std::env::args().skip(1);
@@ -68,6 +72,7 @@ fn parse_args() -> Result<Args> {
             "--concurrency" => a.concurrency = value()?.parse().context("--concurrency")?,
             "--local" => url = Some(value()?),
             "--key" => key = Some(value()?),
+            "--local-pings" => a.local_pings = Some(value()?.parse().context("--local-pings")?),
             other => bail!("unknown argument {other:?}\n{USAGE}"),
         }
     }
@@ -375,10 +380,11 @@ async fn local_burst(url: &str, key: &str, args: &Args) -> Result<()> {
         .no_proxy()
         .timeout(Duration::from_secs(60))
         .build()?;
+    let pings = args.local_pings.unwrap_or(args.pings);
     let gate = Arc::new(Semaphore::new(args.concurrency));
     let mut tasks = JoinSet::new();
     let started = Instant::now();
-    for i in 0..args.pings {
+    for i in 0..pings {
         let permit = Arc::clone(&gate).acquire_owned().await?;
         let req = http
             .post(format!("{url}/api/apps"))
@@ -393,7 +399,7 @@ async fn local_burst(url: &str, key: &str, args: &Args) -> Result<()> {
         });
     }
     let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
-    let mut ms = Vec::with_capacity(args.pings);
+    let mut ms = Vec::with_capacity(pings);
     while let Some(done) = tasks.join_next().await {
         let (status, elapsed) = done?;
         *by_status.entry(status).or_default() += 1;
@@ -404,12 +410,12 @@ async fn local_burst(url: &str, key: &str, args: &Args) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "3. the local stack over HTTP ({url}: cargo lambda watch, moto)"
+        "3. {pings} pings against the local stack over HTTP ({url}: cargo lambda watch, moto)"
     )?;
     writeln!(
         out,
         "   pings per second                  {:.0}",
-        args.pings as f64 / wall
+        pings as f64 / wall
     )?;
     writeln!(
         out,
