@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark in one run (`make bench`): the Lambda benchmark (all functions vs the
 # Python/boto3 baselines: binary size, cold start, RSS, warm duration, CPU per request,
-# AWS requests and capacity units, cost model), DynamoDB write units of log ingestion and the
-# scanner's reads. The report goes to stdout and bench/results/latest.txt (+ latest.json).
+# AWS requests, round trips and capacity units, cost model), DynamoDB write units of log
+# ingestion, the scanner's reads, and a top-of-the-hour heartbeat burst. The report goes to stdout and bench/results/latest.txt (+ latest.json).
 #
 # First the deploy build (bench/build.sh: cold and incremental `sam build`, zipped artifacts);
 # LOOKOUT_BENCH_BUILD=0 skips it.
@@ -32,5 +32,10 @@ status=0
   echo
   echo "== scanner_reads"
   cargo run --quiet --release -p lookout-bench --bin scanner_reads || { echo "FAILED"; status=1; }
+  echo
+  # A top-of-the-hour burst of heartbeats: per ping requests, round trips, write units (with the
+  # indexes'), CPU (docs/capacity.md).
+  cargo run --quiet --release -p lookout-bench --bin burst -- --pings 20000 --apps 500 \
+    || { echo "burst FAILED"; status=1; }
   exit $status
 } | tee "$out/latest.txt"

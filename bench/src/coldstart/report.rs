@@ -4,7 +4,9 @@
 use anyhow::Result;
 
 use crate::coldstart::cost_report::{family_cost_section, function_cost_section, idle_section};
-use crate::coldstart::summary::{by_service, cold_summary, ok, warm_summary, RunInfo};
+use crate::coldstart::summary::{
+    by_service, cold_summary, init_ratio_spread, ok, warm_summary, RunInfo,
+};
 use crate::coldstart::table::{f1, f2, mib, ratio, table};
 use crate::coldstart::target::{Kind, Target};
 use crate::cost::Sizing;
@@ -157,10 +159,15 @@ fn floor_section(out: &mut impl std::io::Write, ctx: &RunInfo, targets: &[Target
         let Some(c) = cold_summary(&t.cold) else {
             continue;
         };
+        let spread = init_ratio_spread(&t.cold, &ctx.floor_inits).map_or_else(
+            || "-".into(),
+            |(min, med, p90)| format!("{min:.2} / {med:.2} / {p90:.2}x"),
+        );
         rows.push(vec![
             t.name.clone(),
             format!("{:.1} ms", c.init_median),
             format!("{:.2}x", c.init_median / floor.init_median),
+            spread,
             format!("{:.1} ms", c.time_median),
             format!("{:.2}x", c.time_median / floor.time_median),
             format!("{:.2}x", c.rss_median_kib / floor.rss_median_kib),
@@ -172,6 +179,7 @@ fn floor_section(out: &mut impl std::io::Write, ctx: &RunInfo, targets: &[Target
             "target",
             "init med",
             "init / floor",
+            "per run: min / med / p90",
             "cold med",
             "cold / floor",
             "RSS / floor",

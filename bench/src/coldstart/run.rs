@@ -94,6 +94,7 @@ pub async fn run(args: Args) -> Result<()> {
         moto: moto_url,
         python: python_version,
         floor: cold_summary(&floor.cold).filter(|_| floor.failure.is_none()),
+        floor_inits: floor.cold.iter().map(|s| s.init_ms).collect(),
         floor_size: floor.size_bytes,
         host: format!(
             "{} {}, {} CPUs",

@@ -103,5 +103,28 @@ pub(crate) struct RunInfo {
     pub(crate) host: String,
     /// The floor's cold starts (bench/floor), measured in the same loop as the functions.
     pub(crate) floor: Option<ColdSummary>,
+    /// The floor's init time of each run, in run order (each target's run `i` is paired with
+    /// the floor's: measured moments apart, so a busy moment weighs on both).
+    pub(crate) floor_inits: Vec<Option<f64>>,
     pub(crate) floor_size: Option<u64>,
+}
+
+/// `(min, median, p90)` of a target's init time over the floor's, run by run; `None` without
+/// a paired run.
+pub(crate) fn init_ratio_spread(
+    samples: &[Sample],
+    floor_inits: &[Option<f64>],
+) -> Option<(f64, f64, f64)> {
+    let mut ratios: Vec<f64> = samples
+        .iter()
+        .zip(floor_inits)
+        .filter_map(|(s, f)| Some(s.init_ms? / (*f)?))
+        .filter(|r| r.is_finite())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    Some((
+        *ratios.first()?,
+        median(&ratios)?,
+        percentile(&ratios, 90.0)?,
+    ))
 }
