@@ -2,7 +2,8 @@
 # Every benchmark in one run (`make bench`): the Lambda benchmark (all functions vs the
 # Python/boto3 baselines: binary size, cold start, RSS, warm duration, CPU per request,
 # AWS requests, round trips and capacity units, cost model), DynamoDB write units of log
-# ingestion, the scanner's reads, and a top-of-the-hour heartbeat burst. The report goes to stdout and bench/results/latest.txt (+ latest.json).
+# ingestion, the scanner's reads, and a top-of-the-hour heartbeat burst. The report goes to
+# stdout and bench/results/latest.txt (+ latest.json).
 #
 # First the deploy build (bench/build.sh: cold and incremental `sam build`, zipped artifacts);
 # LOOKOUT_BENCH_BUILD=0 skips it.
