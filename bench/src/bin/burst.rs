@@ -208,12 +208,17 @@ async fn main() -> Result<()> {
         .collect();
     run_in_process(&deps, warm, args.concurrency).await?;
     let http = reqwest::Client::builder().no_proxy().build()?;
-    let before: Value = http
-        .get(format!("{stub_url}/__counts"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    // The requests the stub has answered so far.
+    let answered_so_far = || async {
+        let counts: Value = http
+            .get(format!("{stub_url}/__counts"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        anyhow::Ok(counts["total"].as_f64().unwrap_or(0.0))
+    };
+    let before = answered_so_far().await?;
     let requests_list: Vec<_> = (0..args.pings)
         .map(|i| beat_request(&key, i % args.apps))
         .collect();
@@ -223,15 +228,10 @@ async fn main() -> Result<()> {
     let failures = run_in_process(&deps, requests_list, args.concurrency).await?;
     let wall = started.elapsed();
     let cpu1 = lookout_bench::coldstart::process_cpu_ms(pid)?;
-    let after: Value = http
-        .get(format!("{stub_url}/__counts"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let after = answered_so_far().await?;
     let _ = child.kill().await;
     let _ = std::fs::remove_file(&canned_file);
-    let answered = after["total"].as_f64().unwrap_or(0.0) - before["total"].as_f64().unwrap_or(0.0);
+    let answered = after - before;
 
     let mut out = std::io::stdout().lock();
     writeln!(

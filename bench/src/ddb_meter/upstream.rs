@@ -57,33 +57,30 @@ impl Upstream {
             schema.iter().map(|k| k.attribute_name.clone()).collect()
         };
         let keys = names(t.key_schema());
-        let projection = |p: Option<&Projection>| {
-            (
-                p.and_then(|p| p.projection_type.as_ref())
-                    .map_or("ALL".to_owned(), |t| t.as_str().to_owned()),
-                p.map(|p| p.non_key_attributes().to_vec())
-                    .unwrap_or_default(),
+        // Global and local indexes alike: a name, a key schema, a projection.
+        let described = t
+            .global_secondary_indexes()
+            .iter()
+            .map(|g| (&g.index_name, g.key_schema(), g.projection.as_ref()))
+            .chain(
+                t.local_secondary_indexes()
+                    .iter()
+                    .map(|l| (&l.index_name, l.key_schema(), l.projection.as_ref())),
+            );
+        let indexes = described
+            .map(
+                |(name, schema, p): (&Option<String>, _, Option<&Projection>)| Index {
+                    name: name.clone().unwrap_or_default(),
+                    keys: names(schema),
+                    projection: p
+                        .and_then(|p| p.projection_type.as_ref())
+                        .map_or("ALL".to_owned(), |t| t.as_str().to_owned()),
+                    non_key: p
+                        .map(|p| p.non_key_attributes().to_vec())
+                        .unwrap_or_default(),
+                },
             )
-        };
-        let mut indexes = Vec::new();
-        for g in t.global_secondary_indexes() {
-            let (kind, non_key) = projection(g.projection.as_ref());
-            indexes.push(Index {
-                name: g.index_name.clone().unwrap_or_default(),
-                keys: names(g.key_schema()),
-                projection: kind,
-                non_key,
-            });
-        }
-        for l in t.local_secondary_indexes() {
-            let (kind, non_key) = projection(l.projection.as_ref());
-            indexes.push(Index {
-                name: l.index_name.clone().unwrap_or_default(),
-                keys: names(l.key_schema()),
-                projection: kind,
-                non_key,
-            });
-        }
+            .collect();
         let info = TableInfo { keys, indexes };
         known.insert(table.to_owned(), info.clone());
         Ok(info)

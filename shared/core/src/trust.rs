@@ -10,7 +10,7 @@
 //!   entry read longest ago.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::config;
@@ -46,9 +46,10 @@ impl<V: Clone> Trusted<V> {
         }
     }
 
-    /// How long an entry is trusted.
-    pub fn ttl(&self) -> Duration {
-        self.ttl
+    /// What an adapter holds (its clones share it): `None` for a bound of 0, which trusts
+    /// nothing.
+    pub fn shared(ttl: Duration) -> Option<Arc<Self>> {
+        (!ttl.is_zero()).then(|| Arc::new(Self::new(ttl)))
     }
 
     /// The value of `key` read less than `ttl` before `now`, if any.

@@ -20,7 +20,7 @@ pub const DEFAULT_INDEX_SHARDS: u32 = 8;
 /// The largest shard count the parameter allows.
 pub const MAX_INDEX_SHARDS: u32 = 64;
 
-/// This process's shard count: `HEARTBEAT_INDEX_SHARDS` read once (8..=64, default 8; a value
+/// This process's shard count: `HEARTBEAT_INDEX_SHARDS` read once (1..=64, default 8; a value
 /// out of range is refused at start by [`check_index_shards`], which every heartbeat
 /// `Deps::from_env` runs).
 pub fn index_shards() -> u32 {

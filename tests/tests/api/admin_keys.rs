@@ -338,21 +338,8 @@ async fn each_api_key_function_records_a_keys_last_use() {
     ];
     for (binary, scope) in functions {
         let key = app.key_for(&format!("first-use-{binary}")).await;
-        let last_used = || async {
-            app.ddb
-                .get_item()
-                .table_name(&table)
-                .key("pk", AttributeValue::S(sha256_hex(key.as_bytes())))
-                .send()
-                .await
-                .unwrap()
-                .item
-                .unwrap()
-                .get("lastUsedAt")
-                .cloned()
-        };
         assert!(
-            last_used().await.is_none(),
+            last_used(&app, &table, &key).await.is_none(),
             "{binary}: a fresh key was never used"
         );
         let caller = app
@@ -363,7 +350,7 @@ async fn each_api_key_function_records_a_keys_last_use() {
             .unwrap_or_else(|e| panic!("{binary}: {e}"));
         assert_eq!(caller.tenant.as_str(), format!("first-use-{binary}"));
         assert!(
-            last_used().await.is_some(),
+            last_used(&app, &table, &key).await.is_some(),
             "{binary} recorded the key's last use"
         );
     }
@@ -466,23 +453,7 @@ async fn a_warm_process_trusts_a_verified_key_for_its_cache_bound() {
         .await
         .unwrap();
     let table = app.stack.table("ApiKeysTable").unwrap();
-    let last_used = || async {
-        app.ddb
-            .get_item()
-            .table_name(table)
-            .key(
-                "pk",
-                AttributeValue::S(sha256_hex(issued.api_key.as_bytes())),
-            )
-            .send()
-            .await
-            .unwrap()
-            .item
-            .unwrap()
-            .get("lastUsedAt")
-            .cloned()
-    };
-    let recorded = last_used().await;
+    let recorded = last_used(&app, table, &issued.api_key).await;
     assert_eq!(
         recorded.as_ref().and_then(|v| v.as_s().ok()),
         Some(&first.to_rfc3339())
@@ -503,5 +474,28 @@ async fn a_warm_process_trusts_a_verified_key_for_its_cache_bound() {
     long.verify(&issued.api_key, Scope::Heartbeats, Timestamp::now())
         .await
         .unwrap();
-    assert_eq!(last_used().await, None, "no second write of the last use");
+    assert_eq!(
+        last_used(&app, table, &issued.api_key).await,
+        None,
+        "no second write of the last use"
+    );
+}
+
+/// The stored `lastUsedAt` of `key` in the keys `table`, if any.
+async fn last_used(
+    app: &lookout_tests::support::TestApp,
+    table: &str,
+    key: &str,
+) -> Option<AttributeValue> {
+    app.ddb
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(sha256_hex(key.as_bytes())))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap()
+        .get("lastUsedAt")
+        .cloned()
 }

@@ -76,42 +76,36 @@ fn raw(resp: Result<Response<Body>, lambda_http::Error>) -> (u16, String, Option
 
 impl Logs {
     async fn create_user(&self, user: &str) -> Value {
-        let (status, body) = read_secret(
+        self.issue_token(json!({"user": user}), 201).await
+    }
+
+    /// Rotates `user`'s token through the admin's function; the new token's reply.
+    async fn rotate_user(&self, user: &str) -> Value {
+        self.issue_token(json!({"user": user, "rotate": true}), 200)
+            .await
+    }
+
+    /// `POST /admin/log_users` with `body` as the admin; its reply, which must be `status`.
+    async fn issue_token(&self, body: Value, status: u16) -> Value {
+        let (got, reply) = read_secret(
             admin_issue_log_token::handle(
                 &self.admin,
                 request(
                     "/admin/log_users",
                     &[("authorization", &format!("Bearer {ADMIN_TOKEN}"))],
-                    &json!({"user": user}).to_string(),
+                    &body.to_string(),
                 ),
             )
             .await,
         );
-        assert_eq!(status, 201, "{body}");
-        body
+        assert_eq!(got, status, "{reply}");
+        reply
     }
 
     /// Sends a batch as the seed's contract asks a client to: a 503 (DynamoDB out of reach,
     /// nothing stored, `Retry-After`) is sent again, up to three times. On a loaded 2-core CI
     /// machine moto can outlast a write's time budget; every test that counts what is stored
     /// proves a retried batch is stored once.
-    /// Rotates `user`'s token through the admin's function; the new token's reply.
-    async fn rotate_user(&self, user: &str) -> Value {
-        let (status, body) = read_secret(
-            admin_issue_log_token::handle(
-                &self.admin,
-                request(
-                    "/admin/log_users",
-                    &[("authorization", &format!("Bearer {ADMIN_TOKEN}"))],
-                    &json!({"user": user, "rotate": true}).to_string(),
-                ),
-            )
-            .await,
-        );
-        assert_eq!(status, 200, "{body}");
-        body
-    }
-
     async fn send(&self, token: &str, body: &str) -> (u16, String, Option<String>) {
         let mut tries = 0;
         loop {

@@ -100,7 +100,7 @@ impl PingStore {
 
     /// Trusts the apps check UUIDs name for `ttl` (not at all for 0).
     pub fn with_cache(mut self, ttl: Duration) -> Self {
-        self.targets = (!ttl.is_zero()).then(|| Arc::new(Trusted::new(ttl)));
+        self.targets = Trusted::shared(ttl);
         self
     }
 }

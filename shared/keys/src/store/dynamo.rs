@@ -7,14 +7,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lookout_core::trust::{self, Trusted};
-
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use lookout_core::{
     auth::Tenant,
     config,
     ddb::{self, Next},
     time::Timestamp,
+    trust::{self, Trusted},
     BoxFuture,
 };
 
@@ -48,7 +47,7 @@ impl ApiKeys {
 
     /// Trusts the key records it read for `ttl` (not at all for 0): see [`lookout_core::trust`].
     pub fn with_cache(mut self, ttl: Duration) -> Self {
-        self.cache = (!ttl.is_zero()).then(|| Arc::new(Trusted::new(ttl)));
+        self.cache = Trusted::shared(ttl);
         self
     }
 

@@ -79,9 +79,9 @@ pub(crate) struct TrustedUsers {
 
 impl TrustedUsers {
     pub(crate) fn new(ttl: Duration) -> Option<Self> {
-        (!ttl.is_zero()).then(|| Self {
-            items: Arc::new(Trusted::new(ttl)),
-            tokens: Arc::new(Trusted::new(ttl)),
+        Some(Self {
+            items: Trusted::shared(ttl)?,
+            tokens: Trusted::shared(ttl)?,
         })
     }
 }
