@@ -11,6 +11,12 @@ use serde_json::{json, Value};
 
 use lookout_tests::support::{alerts_in_queue, alerts_pump, app_events_pump, live, Live};
 
+/// Held for the whole of each test that fires the alerts' schedules far ahead (repeats 25
+/// minutes, an hour) or waits on schedules minutes away (a window's end, quiet hours' end): the
+/// pump fires every tenant's schedules of the shared stack, so one such test running beside
+/// another would fire the other's window or quiet hours early.
+static SCHEDULES_AHEAD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// An admin request with a JSON body (`POST`, `PUT`, `DELETE`): status and JSON reply.
 async fn admin(l: &Live, method: &str, path: &str, body: &Value) -> (u16, Value) {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
@@ -373,6 +379,7 @@ fn ack_path(link: &str) -> String {
 
 #[tokio::test]
 async fn e2e_an_unacknowledged_outage_repeats_escalates_and_stops_when_acknowledged_by_link() {
+    let _turn = SCHEDULES_AHEAD.lock().await;
     let l = live().await;
     let tenant = format!("ak{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let emu = l.emulator_url();
@@ -658,6 +665,7 @@ async fn press(url: &str, secret: &str, data: &str, who: &Value) -> (u16, Value)
 
 #[tokio::test]
 async fn e2e_a_telegram_alert_is_acknowledged_with_its_button_and_stops_repeating() {
+    let _turn = SCHEDULES_AHEAD.lock().await;
     let l = live().await;
     let tenant = format!("tg{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let emu = l.emulator_url();
@@ -859,6 +867,7 @@ fn hhmm(minutes: i64) -> String {
 
 #[tokio::test]
 async fn e2e_a_window_releases_what_is_still_wrong_and_quiet_hours_send_one_digest() {
+    let _turn = SCHEDULES_AHEAD.lock().await;
     let l = live().await;
     let tenant = format!("wq{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let emu = l.emulator_url();
