@@ -8,8 +8,16 @@
 
 SAM_VENV=.local/venv-sam
 ensure_deploy_tools() {
-  local python=${PYTHON:-python3} stamp=$SAM_VENV/.requirements-sam.txt
+  local python=${PYTHON:-python3} stamp=$SAM_VENV/.requirements-sam.txt lock_fd
   command -v "$python" >/dev/null || { echo "python3 is required (with its venv module)" >&2; return 1; }
+  mkdir -p .local
+  # One at a time: on a clean clone the test run's lint lane and a deploy test both get here,
+  # and one must not remove the venv the other is installing. The second waits for the first
+  # and finds the venv built. (No flock, as on macOS: one deploy at a time is the operator's.)
+  if command -v flock >/dev/null; then
+    exec {lock_fd}>.local/venv-sam.lock
+    flock "$lock_fd"
+  fi
   if ! cmp -s requirements-sam.txt "$stamp" || [ ! -x "$SAM_VENV/bin/sam" ] || [ ! -x "$SAM_VENV/bin/cargo-lambda" ]; then
     if [ -d "$SAM_VENV" ]; then
       printf '\033[1;34m==>\033[0m %s\n' "recreating $SAM_VENV (not built from the current requirements-sam.txt)" >&2
@@ -17,10 +25,10 @@ ensure_deploy_tools() {
     else
       printf '\033[1;34m==>\033[0m %s\n' "creating $SAM_VENV" >&2
     fi
-    mkdir -p .local
     "$python" -m venv "$SAM_VENV" || { echo "python3 -m venv failed (Debian/Ubuntu: apt install python3-venv)" >&2; return 1; }
     printf '\033[1;34m==>\033[0m %s\n' "installing $(grep -v '^#' requirements-sam.txt | xargs) into $SAM_VENV" >&2
     "$SAM_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
     cp requirements-sam.txt "$stamp"
   fi
+  if [ -n "${lock_fd:-}" ]; then exec {lock_fd}>&-; fi
 }

@@ -40,6 +40,7 @@ impl Family {
             | "apply-app-transitions" => Self::Incidents,
             "record-heartbeat"
             | "record-signal"
+            | "record-ping"
             | "get-badge"
             | "admin-update-heartbeat-app"
             | "admin-list-heartbeat-apps"

@@ -41,6 +41,8 @@ pub struct Fixture {
     pub(super) queue_arn: String,
     pub(super) app_events_arn: String,
     pub(super) keys: ApiKeys,
+    /// The heartbeat app's check UUID (its Healthchecks ping URL `/ping/<uuid>`).
+    pub(super) ping_id: String,
 }
 
 impl Fixture {
@@ -99,6 +101,19 @@ impl Fixture {
         heartbeats::make_realistic(&heartbeats, ddb, tenant.as_str())
             .await
             .context("giving the heartbeat app its history")?;
+        let ping_id = ddb
+            .get_item()
+            .table_name(heartbeats.table())
+            .key(
+                "pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("APP#{TENANT}#{HEARTBEAT_APP}")),
+            )
+            .send()
+            .await
+            .context("reading the heartbeat app")?
+            .item
+            .and_then(|item| item.get("pingId")?.as_s().ok().cloned())
+            .context("the heartbeat app's check UUID")?;
 
         // Incidents: an app linked to the log user and heartbeat app, one incident.
         let incidents = IncidentStore::new(ddb.clone(), stack.table("IncidentsTable")?);
@@ -138,6 +153,7 @@ impl Fixture {
             queue_arn: stack.queue("MessengerQueue")?.arn.clone(),
             app_events_arn: stack.queue("AppEventsQueue")?.arn.clone(),
             keys,
+            ping_id,
         };
         fx.put_contact("bob").await?;
         Ok(fx)

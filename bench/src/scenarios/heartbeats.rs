@@ -123,6 +123,14 @@ pub(super) fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option
             Some(json!({"app_id": HEARTBEAT_APP})),
             200,
         ),
+        // A Healthchecks success ping by the app's check UUID.
+        "record-ping" => http.at(
+            Some(format!("/ping/{}", fx.ping_id)),
+            vec![],
+            vec![],
+            None,
+            200,
+        ),
         "get-badge" => {
             let badge = BadgeKey::from_secret(&fx.badge_secret);
             http.at(

@@ -1,6 +1,7 @@
 //! A monitored job's check-in (what a Sentry SDK's cron monitor sends): the job's settings when
-//! it sends them (upserted as the admin's change would), then the signal it is (start, success
-//! or failure of the run it names), on the one state machine every signal goes through.
+//! it sends them (upserted as the admin's change would) and the signal it is (start, success
+//! or failure of the run it names), in one write, on the one state machine every signal goes
+//! through.
 
 use lookout_core::auth::Tenant;
 
@@ -10,8 +11,7 @@ use crate::limits::{MAX_GRACE_SECONDS, MAX_PERIOD_SECONDS, MAX_RUNS, MIN_PERIOD_
 use crate::output::SignalReply;
 use crate::ports::ApiPorts;
 use crate::runs::Tolerance;
-use crate::signal::{signal, SignalCommand};
-use crate::update_app::update_app;
+use crate::signal::{signal_with, SignalCommand};
 
 /// When a monitored job is expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +46,8 @@ pub struct CheckInCommand {
     pub settings: Option<MonitorSettings>,
 }
 
-/// Applies the settings the check-in carries (registering the job with them when it is new),
-/// then records its signal. Settings out of Lookout's bounds are fitted to them (a check-in is
+/// Applies the settings the check-in carries (registering the job with them when it is new,
+/// within the tenant's app quota) and records its signal, in one write. Settings out of Lookout's bounds are fitted to them (a check-in is
 /// never refused for them): a period of 10 s to 7 days, a grace up to a day, a tolerance of at
 /// most `MAX_RUNS` failures in a row.
 pub async fn check_in(
@@ -69,10 +69,10 @@ pub async fn check_in(
         .map(RunId::parse)
         .transpose()
         .map_err(HeartbeatError::Invalid)?;
-    if let Some(settings) = &cmd.settings {
-        let input = settings_change(&cmd.tenant, &cmd.job, settings);
-        update_app(ports.apps, &input, ports.clock.now()).await?;
-    }
+    let change = cmd
+        .settings
+        .as_ref()
+        .map(|settings| settings_change(&cmd.tenant, &cmd.job, settings));
     let input = SignalIn {
         app_id: cmd.job,
         run_id,
@@ -80,13 +80,14 @@ pub async fn check_in(
         message: None,
         until: None,
     };
-    signal(
+    signal_with(
         ports,
         SignalCommand {
             tenant: cmd.tenant,
             kind: cmd.kind,
             input,
         },
+        change.as_ref(),
     )
     .await
 }

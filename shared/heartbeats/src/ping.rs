@@ -109,17 +109,9 @@ pub async fn ping(
         .transpose()
         .map_err(HeartbeatError::Invalid)?;
     let pk = app_pk(cmd.tenant.as_str(), cmd.app_id.as_str());
-    let mut current = ports.apps.get(&pk).await?.map(Box::new);
-    let mut created = false;
-    match &current {
-        None if !cmd.create => return Ok(PingOutcome::NotFound),
-        None => {
-            admit_new_app(ports.apps, &cmd.tenant).await?;
-            created = true;
-        }
-        Some(rec) if rec.ping_throttled(now) => return Ok(PingOutcome::Throttled),
-        Some(_) => {}
-    }
+    let mut current = ports.apps.get_for_write(&pk).await?.map(Box::new);
+    // Whether the app's quota admitted it: asked before the first write that creates it.
+    let mut admitted = false;
     let output = (!cmd.body.is_empty()).then(|| output_of(&cmd, run_id.as_ref(), now));
     let input = SignalIn {
         app_id: cmd.app_id.clone(),
@@ -139,17 +131,23 @@ pub async fn ping(
                 rec.version += 1;
                 (rec, Some(old.version))
             }
-            None if !created => return Ok(PingOutcome::NotFound),
-            None => (
-                AppRecord::new(
-                    &cmd.tenant,
-                    &cmd.app_id,
-                    now,
-                    CREATED_PERIOD_SECONDS,
-                    CREATED_GRACE_SECONDS,
-                ),
-                None,
-            ),
+            None if !cmd.create => return Ok(PingOutcome::NotFound),
+            None => {
+                if !admitted {
+                    admit_new_app(ports.apps, &cmd.tenant).await?;
+                    admitted = true;
+                }
+                (
+                    AppRecord::new(
+                        &cmd.tenant,
+                        &cmd.app_id,
+                        now,
+                        CREATED_PERIOD_SECONDS,
+                        CREATED_GRACE_SECONDS,
+                    ),
+                    None,
+                )
+            }
         };
         let (mut rec, mailed, step_run) = match signal_kind(cmd.kind) {
             Some(kind) => {
@@ -169,13 +167,22 @@ pub async fn ping(
         });
         rec.count_ping(now, kept.as_ref().map(|(_, r)| r.clone()));
         let put = match &kept {
-            Some((item, _)) => pings.put_with_output(&rec, expected, item).await?,
+            Some((item, _)) => {
+                let put = pings.put_with_output(&rec, expected, item).await?;
+                match &put {
+                    Put::Written => ports.apps.remember(&rec.pk, Some(&rec)),
+                    Put::Conflict(now_stored) => {
+                        ports.apps.remember(&rec.pk, now_stored.as_deref())
+                    }
+                }
+                put
+            }
             None => ports.apps.put_if(&rec, expected).await?,
         };
         match put {
             Put::Written => {
                 announce_written(ports, &rec, mailed).await;
-                return Ok(if created && expected.is_none() {
+                return Ok(if expected.is_none() {
                     PingOutcome::Created
                 } else {
                     PingOutcome::Recorded

@@ -20,13 +20,17 @@ use lookout_tests::support::template;
 /// The deploy tools' Python (scripts/deploy_tools.sh; `make test` makes it through
 /// scripts/sam_validate.sh before any test runs): the SAM CLI, PyYAML and boto3.
 fn deploy_python() -> PathBuf {
-    let python = workspace_root().join(".local/venv-sam/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/sam_validate.sh once (it makes the deploy tools' virtualenv)",
-        python.display()
-    );
-    python
+    // Made (or waited for, while another process installs it) as the deploy makes it.
+    static TOOLS: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let out = Command::new("bash")
+            .current_dir(workspace_root())
+            .args(["-c", ". scripts/deploy_tools.sh && ensure_deploy_tools"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "the deploy tools: {}", text(&out));
+    });
+    workspace_root().join(".local/venv-sam/bin/python")
 }
 
 fn text(out: &Output) -> String {

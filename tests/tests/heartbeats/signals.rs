@@ -427,3 +427,133 @@ async fn the_public_badge_shows_the_status_by_an_unguessable_path() {
         assert_eq!(hb.badge_at(0, &bad).await.0, 404, "{bad}");
     }
 }
+
+/// The DynamoDB operations a client sent, in order (read from each request's `X-Amz-Target`).
+#[derive(Debug, Clone, Default)]
+struct Calls(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Calls {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "Calls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = ctx.request().headers().get("x-amz-target").unwrap_or("?");
+        let op = target.rsplit('.').next().unwrap_or(target).to_owned();
+        self.0.lock().unwrap().push(op);
+        Ok(())
+    }
+}
+
+/// A warm process keeps the app items its write paths wrote: its next signal or ping of that
+/// app is one conditional write derived from its copy, no read. A copy another writer made
+/// stale fails that write's condition, which answers the item as it is: the signal is decided
+/// again on it (the other writer's change kept), still without a read. An app deleted since is
+/// created anew only through the tenant's app quota. Bound 0: read on every signal.
+#[tokio::test]
+async fn a_warm_process_writes_a_signal_from_its_own_copy_of_the_app() {
+    use lookout_heartbeats::{
+        ping, signal, HeartbeatStore, PingCommand, PingKind, PingOutcome, SignalCommand, SignalKind,
+    };
+    use std::time::Duration;
+    let hb = spawn().await;
+    admin(
+        &hb,
+        0,
+        json!({"tenant": "acme", "app_id": "memo", "period_seconds": 3600}),
+    )
+    .await;
+    let calls = Calls::default();
+    let sdk = hb.app.sdk_for("record-signal").await;
+    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(calls.clone())
+        .build();
+    let table = hb.table().to_owned();
+    let warm_deps = |bound: Duration| {
+        let mut deps = hb.signal.clone();
+        deps.store = HeartbeatStore::new(aws_sdk_dynamodb::Client::from_conf(conf.clone()), &table);
+        deps.store.apps = deps.store.apps.clone().with_memo(bound);
+        deps
+    };
+    let warm = warm_deps(Duration::from_secs(3_600));
+    let tenant = lookout_core::auth::Tenant::parse("acme").unwrap();
+    async fn send(deps: &lookout_heartbeats::ApiDeps, kind: SignalKind) {
+        let cmd = SignalCommand {
+            tenant: lookout_core::auth::Tenant::parse("acme").unwrap(),
+            kind,
+            input: serde_json::from_value(json!({"app_id": "memo"})).unwrap(),
+        };
+        signal(&deps.ports(), cmd).await.unwrap();
+    }
+    let open_runs = || async { hb.view("memo").await["open_runs"].as_array().unwrap().len() };
+
+    // The first signal reads the app; the next ones are one write each.
+    send(&warm, SignalKind::Start).await;
+    assert_eq!(calls.take(), ["GetItem", "PutItem"]);
+    send(&warm, SignalKind::Success).await;
+    assert_eq!(calls.take(), ["PutItem"]);
+    // A ping with a body is its transaction alone, and the process keeps what it wrote.
+    let ping_cmd = |body: &str| PingCommand {
+        tenant: tenant.clone(),
+        app_id: serde_json::from_value(json!("memo")).unwrap(),
+        kind: PingKind::Start,
+        run_id: None,
+        create: false,
+        body: body.as_bytes().to_vec(),
+        truncated: false,
+    };
+    let outcome = ping(&warm.ports(), &warm.store.pings, ping_cmd("output")).await;
+    assert!(matches!(outcome, Ok(PingOutcome::Recorded)), "{outcome:?}");
+    assert_eq!(calls.take(), ["TransactWriteItems"]);
+    let outcome = ping(&warm.ports(), &warm.store.pings, ping_cmd("")).await;
+    assert!(matches!(outcome, Ok(PingOutcome::Recorded)), "{outcome:?}");
+    assert_eq!(calls.take(), ["PutItem"]);
+    assert_eq!(open_runs().await, 2);
+
+    // Another process starts a run: the warm copy is stale. The warm start fails its
+    // condition, is decided again on the item the failure answered, and keeps that run.
+    send(&hb.signal, SignalKind::Start).await;
+    send(&warm, SignalKind::Start).await;
+    assert_eq!(calls.take(), ["PutItem", "PutItem"]);
+    assert_eq!(open_runs().await, 4);
+
+    // Deleted behind the warm process's back: its write fails, and the app is created anew
+    // only after the tenant's app quota admitted it.
+    hb.app
+        .ddb
+        .delete_item()
+        .table_name(&table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("APP#acme#memo".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    send(&warm, SignalKind::Start).await;
+    let ops = calls.take();
+    assert_eq!(ops.first().map(String::as_str), Some("PutItem"), "{ops:?}");
+    assert_eq!(ops.last().map(String::as_str), Some("PutItem"), "{ops:?}");
+    assert!(
+        ops.iter().any(|op| op == "Query"),
+        "the quota's count: {ops:?}"
+    );
+    assert_eq!(open_runs().await, 1);
+
+    // Bound 0 keeps nothing: every signal reads.
+    let cold = warm_deps(Duration::ZERO);
+    send(&cold, SignalKind::Success).await;
+    send(&cold, SignalKind::Success).await;
+    assert_eq!(calls.take(), ["GetItem", "PutItem", "GetItem", "PutItem"]);
+}

@@ -5,6 +5,8 @@
 //! in-memory one).
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::{
     operation::update_item::UpdateItemError,
@@ -15,6 +17,7 @@ use lookout_core::{
     ddb::{self, Next},
     quota,
     time::Timestamp,
+    trust::Trusted,
     BoxFuture, StoreError,
 };
 
@@ -57,6 +60,21 @@ pub trait Apps: Send + Sync + std::fmt::Debug {
 
     /// The app `pk` as stored (a consistent read); `None` if it does not exist.
     fn get<'a>(&'a self, pk: &'a str) -> BoxFuture<'a, Result<Option<AppRecord>, HeartbeatError>>;
+
+    /// The app `pk` to derive a versioned write from: as this process last wrote or read it,
+    /// when it keeps it ([`AppStore::with_memo`]), else as stored. A write derived from a stale
+    /// copy fails its version condition and answers the item as it is now, at no extra round
+    /// trip; so a ping of an app the process saw is one write alone.
+    fn get_for_write<'a>(
+        &'a self,
+        pk: &'a str,
+    ) -> BoxFuture<'a, Result<Option<AppRecord>, HeartbeatError>> {
+        self.get(pk)
+    }
+
+    /// Keeps the app `pk` as a write elsewhere than [`Apps::put_if`] (a ping's transaction)
+    /// left it (`None`: it does not exist), for [`Apps::get_for_write`].
+    fn remember(&self, _pk: &str, _now_stored: Option<&AppRecord>) {}
 
     /// Whole-item put, conditioned on the version `rec` was derived from (`None`: the item
     /// must not exist yet); a failed condition is [`Put::Conflict`] with the item as it is now.
@@ -101,6 +119,9 @@ pub struct AppStore {
     table: String,
     /// Apps one tenant may have: a beat or signal of a new app id beyond it is refused (429).
     max_apps: u32,
+    /// The items this process last wrote or read on a write path, for
+    /// [`Apps::get_for_write`] (`None`: none kept).
+    memo: Option<Arc<Trusted<AppRecord>>>,
 }
 
 /// Outcome of the heartbeat's one-write path.
@@ -117,6 +138,30 @@ impl AppStore {
             client,
             table: table.into(),
             max_apps: quota::DEFAULT_APPS_PER_TENANT,
+            memo: None,
+        }
+    }
+
+    /// Keeps the items this process writes (and the current ones its failed conditions answer)
+    /// for `ttl` (not at all for 0), for [`Apps::get_for_write`]. Correctness does not rest
+    /// on the bound (every write is conditioned on the version it was derived from); it only
+    /// limits how stale a copy may be before it is read again.
+    pub fn with_memo(mut self, ttl: Duration) -> Self {
+        self.memo = Trusted::shared(ttl);
+        self
+    }
+
+    fn keep(&self, rec: &AppRecord) {
+        if let Some(memo) = &self.memo {
+            memo.put(&rec.pk, rec.clone(), Instant::now());
+        }
+    }
+
+    fn keep_outcome(&self, pk: &str, now_stored: Option<&AppRecord>) {
+        match (&self.memo, now_stored) {
+            (Some(_), Some(rec)) => self.keep(rec),
+            (Some(memo), None) => memo.forget(pk),
+            (None, _) => {}
         }
     }
 
@@ -181,6 +226,24 @@ impl Apps for AppStore {
         })
     }
 
+    fn get_for_write<'a>(
+        &'a self,
+        pk: &'a str,
+    ) -> BoxFuture<'a, Result<Option<AppRecord>, HeartbeatError>> {
+        Box::pin(async move {
+            if let Some(kept) = self.memo.as_ref().and_then(|m| m.get(pk, Instant::now())) {
+                return Ok(Some(kept));
+            }
+            let rec = self.get(pk).await?;
+            self.keep_outcome(pk, rec.as_ref());
+            Ok(rec)
+        })
+    }
+
+    fn remember(&self, pk: &str, now_stored: Option<&AppRecord>) {
+        self.keep_outcome(pk, now_stored);
+    }
+
     fn put_if<'a>(
         &'a self,
         rec: &'a AppRecord,
@@ -196,7 +259,12 @@ impl Apps for AppStore {
             let req = req
                 .condition_expression(condition)
                 .set_expression_attribute_values(version);
-            put_conditionally(req).await
+            let put = put_conditionally(req).await?;
+            match &put {
+                Put::Written => self.keep(rec),
+                Put::Conflict(now_stored) => self.keep_outcome(&rec.pk, now_stored.as_deref()),
+            }
+            Ok(put)
         })
     }
 
@@ -246,7 +314,9 @@ impl Apps for AppStore {
                     let item = out.attributes.ok_or_else(|| {
                         StoreError::invariant("UpdateItem returned no attributes")
                     })?;
-                    Ok(FastBeat::Done(Box::new(serde_dynamo::from_item(item)?)))
+                    let rec: AppRecord = serde_dynamo::from_item(item)?;
+                    self.keep(&rec);
+                    Ok(FastBeat::Done(Box::new(rec)))
                 }
                 Err(err) => match err.as_service_error() {
                     Some(UpdateItemError::ConditionalCheckFailedException(e)) => {

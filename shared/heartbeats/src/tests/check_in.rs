@@ -139,3 +139,31 @@ async fn a_snooze_or_a_bad_run_id_is_no_check_in() {
         .record(&crate::record::app_pk("acme", "nightly-backup"))
         .is_none());
 }
+
+/// A check-in of a job the tenant does not have yet registers it within the tenant's app quota
+/// (as a signal's or a beat's would): beyond it, refused and nothing stored. Its settings and
+/// its signal are one write: the job is stored with both or not at all.
+#[tokio::test]
+async fn a_check_in_of_a_new_job_counts_against_the_app_quota() {
+    let world = World::over(crate::MemoryHeartbeatStore::new().with_max_apps(1));
+    let other = CheckInCommand {
+        tenant: tenant("acme"),
+        job: AppId::parse_str("hourly-report").unwrap(),
+        kind: SignalKind::Start,
+        run_id: Some("beef".into()),
+        settings: Some(crontab()),
+    };
+    check_in(&world.store.api_ports(world.notify(), &world.clock), other)
+        .await
+        .unwrap();
+
+    let refused = world
+        .check_in(SignalKind::Start, "c0ffee", Some(crontab()))
+        .await;
+
+    assert!(
+        matches!(refused, Err(HeartbeatError::Quota(_))),
+        "{refused:?}"
+    );
+    assert_eq!(world.store.apps.len(), 1);
+}
