@@ -50,8 +50,9 @@ pub async fn provision(
     let creates = tables.into_iter().map(|(id, props)| {
         let ddb = ddb.clone();
         let name = stack.tables.get(&id).cloned().unwrap_or_default();
+        let conditions = stack.conditions.clone();
         async move {
-            create_table(&ddb, &name, &props)
+            create_table(&ddb, &name, &props, &conditions)
                 .await
                 .with_context(|| format!("table {id}"))
         }

@@ -6,7 +6,11 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
+use std::collections::BTreeMap;
+
 use yaml_serde::Value;
+
+use crate::template::intrinsic;
 
 fn list<'a>(props: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
     props
@@ -34,11 +38,39 @@ fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>> {
         .collect()
 }
 
-/// Creates table `name` as `props` declares it (an existing table of that name is kept).
+/// A list item as the stack's `conditions` make it: an `!If [condition, item, other]` is the
+/// branch the condition picks; `None` for `!Ref AWS::NoValue` (no item).
+fn conditional<'a>(
+    item: &'a Value,
+    conditions: &BTreeMap<String, bool>,
+) -> Result<Option<&'a Value>> {
+    let picked = match intrinsic(item) {
+        Some(("Fn::If", Value::Sequence(parts))) if parts.len() == 3 => {
+            let name = parts[0].as_str().ok_or_else(|| anyhow!("bad If"))?;
+            let holds = *conditions
+                .get(name)
+                .ok_or_else(|| anyhow!("unknown condition {name}"))?;
+            if holds {
+                &parts[1]
+            } else {
+                &parts[2]
+            }
+        }
+        _ => item,
+    };
+    Ok(match intrinsic(picked) {
+        Some(("Ref", Value::String(r))) if r == "AWS::NoValue" => None,
+        _ => Some(picked),
+    })
+}
+
+/// Creates table `name` as `props` declares it under the stack's `conditions` (an existing
+/// table of that name is kept).
 pub(crate) async fn create_table(
     ddb: &aws_sdk_dynamodb::Client,
     name: &str,
     props: &Value,
+    conditions: &BTreeMap<String, bool>,
 ) -> Result<()> {
     let mut req = ddb
         .create_table()
@@ -55,6 +87,9 @@ pub(crate) async fn create_table(
         );
     }
     for g in list(props, "GlobalSecondaryIndexes") {
+        let Some(g) = conditional(g, conditions)? else {
+            continue;
+        };
         let projection = g.get("Projection").cloned().unwrap_or_default();
         let mut p = Projection::builder().projection_type(ProjectionType::from(
             text(&projection, "ProjectionType")

@@ -62,8 +62,11 @@ pub mod names {
     /// How long a warm process trusts a credential it verified (API or ping key, log user
     /// token; seconds, 0: not at all).
     pub const CREDENTIAL_CACHE_SECONDS: &str = "CREDENTIAL_CACHE_SECONDS";
-    /// Shards of the heartbeat table's `due` and `watch` indexes (raise only).
+    /// Shards of the heartbeat table's `due-keys` and `watch` indexes (raise only).
     pub const HEARTBEAT_INDEX_SHARDS: &str = "HEARTBEAT_INDEX_SHARDS";
+    /// The index the scanner reads: `due-keys` (unset), or `due` while an upgraded stack keeps
+    /// its full-item index for one deploy (`KeepLegacyDueIndex`).
+    pub const HEARTBEAT_DUE_INDEX: &str = "HEARTBEAT_DUE_INDEX";
     /// SHA-256 (hex) of the admin bearer token.
     pub const ADMIN_TOKEN_SHA256: &str = "ADMIN_TOKEN_SHA256";
     /// Apps and their heartbeats (seed 002).

@@ -53,13 +53,15 @@ impl HeartbeatStore {
     /// `HEARTBEAT_TABLE`; which app a check UUID names trusted, and the apps a write path
     /// wrote or read kept for its next write ([`get_for_write`](crate::Apps::get_for_write)),
     /// for `CREDENTIAL_CACHE_SECONDS`;
-    /// `HEARTBEAT_INDEX_SHARDS` checked (a function refuses to start on a value out of range).
+    /// `HEARTBEAT_INDEX_SHARDS` and `HEARTBEAT_DUE_INDEX` checked (a function refuses to start
+    /// on a value out of range).
     pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
         crate::limits::check_index_shards()?;
         let mut store = Self::new(client, config::required(config::names::HEARTBEAT_TABLE)?);
         let ttl = lookout_core::trust::credential_cache_ttl()?;
         store.pings = store.pings.with_cache(ttl);
         store.apps = store.apps.with_memo(ttl);
+        store.due = store.due.index_from_env()?;
         Ok(store)
     }
 

@@ -323,20 +323,18 @@ async fn the_scanner_reads_only_due_apps() {
             )
             .await
             .unwrap();
-            let queries = proxy
-                .forwarded()
-                .iter()
-                .filter(|op| op.as_str() == "Query")
-                .count();
-            (report, queries)
+            let ops = proxy.forwarded();
+            let count = |name: &str| ops.iter().filter(|op| op.as_str() == name).count();
+            // One Query per shard of the keys-only index, then the due items by key.
+            (report, (count("Query"), count("BatchGetItem")))
         }
     };
 
     let (report, queries) = scan(150).await;
     assert_eq!(
         queries,
-        index_shards() as usize,
-        "one Query per shard, nothing else read: {report:?}"
+        (index_shards() as usize, 1),
+        "one Query per shard and one BatchGetItem, nothing else read: {report:?}"
     );
     assert_eq!(
         (report.items_read, report.due, report.went_down),
@@ -349,9 +347,80 @@ async fn the_scanner_reads_only_due_apps() {
     let (idle, queries) = scan(160).await;
     assert_eq!(
         (queries, idle.items_read),
-        (index_shards() as usize, 0),
+        ((index_shards() as usize, 0), 0),
         "{idle:?}"
     );
+}
+
+/// A stack upgraded from before the `due-keys` index keeps the full-item `due` index for one
+/// deploy (`KeepLegacyDueIndex=true`: CloudFormation adds or removes one index per update),
+/// and the scanner's reads find the same due apps on either index. A new stack has only
+/// `due-keys`, which projects what the scanner's queries read, not the item.
+#[tokio::test]
+async fn an_upgraded_stack_keeps_the_full_item_due_index_for_one_deploy() {
+    use lookout_heartbeats::{DueItems, HeartbeatStore, ScanReport};
+    let hb = spawn().await;
+    let indexes = |table: String| {
+        let ddb = hb.app.ddb.clone();
+        async move {
+            let t = ddb.describe_table().table_name(table).send().await.unwrap();
+            let mut out: Vec<(String, String)> = t
+                .table
+                .unwrap()
+                .global_secondary_indexes
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|g| g.index_name().is_some_and(|n| n.starts_with("due")))
+                .map(|g| {
+                    let p = g.projection.unwrap();
+                    let kind = p.projection_type.map(|t| t.as_str().to_owned());
+                    let attrs = p.non_key_attributes.unwrap_or_default().join(",");
+                    (g.index_name.unwrap(), format!("{} {attrs}", kind.unwrap()))
+                })
+                .collect();
+            out.sort();
+            out
+        }
+    };
+    assert_eq!(
+        indexes(hb.table().to_owned()).await,
+        [("due-keys".to_owned(), "INCLUDE tenant,state".to_owned())]
+    );
+
+    let sdk = lookout_dev::moto::sdk_config(&hb.moto).await;
+    let mut params = hb.app.stack.params.clone();
+    params.insert("KeepLegacyDueIndex".into(), "true".into());
+    let prefix = format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let upgraded = lookout_dev::provision::provision(
+        &lookout_tests::support::template(),
+        &sdk,
+        &prefix,
+        &params,
+    )
+    .await
+    .unwrap();
+    let table = upgraded.table("HeartbeatTable").unwrap().to_owned();
+    assert_eq!(
+        indexes(table.clone()).await,
+        [
+            ("due".to_owned(), "ALL ".to_owned()),
+            ("due-keys".to_owned(), "INCLUDE tenant,state".to_owned())
+        ]
+    );
+
+    let store = HeartbeatStore::new(hb.app.ddb.clone(), &table);
+    let tenant = lookout_core::auth::Tenant::parse("acme").unwrap();
+    let beat = serde_json::from_value(json!({"app_id": "quiet"})).unwrap();
+    store
+        .heartbeat(&tenant, &beat, crate::harness::ts(&at(0)))
+        .await
+        .unwrap();
+    for due in [store.due.clone(), store.due.clone().legacy()] {
+        let mut report = ScanReport::default();
+        due.read_due(crate::harness::ts(&at(100_000)), 500, &mut report)
+            .await;
+        assert_eq!((report.due, report.errors), (1, 0), "{report:?}");
+    }
 }
 
 #[tokio::test]

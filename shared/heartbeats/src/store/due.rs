@@ -1,15 +1,22 @@
-//! The scanner's reads of the sparse `due` index (partition `dueShard` = `DUE#0-7`, sort `dueAt`
-//! in epoch ms, projection ALL): an app is in it while there is something to do at that time,
-//! an alert budget once something was folded into its digest. [`DueItems`] is the port the scan
-//! reads, [`DueIndex`] its DynamoDB adapter.
+//! The scanner's reads of the sparse `due-keys` index (partition `dueShard` = `DUE#k`, sort
+//! `dueAt` in epoch ms, projecting only `tenant` and `state` beside the keys): an app is in it
+//! while there is something to do at that time, an alert budget once something was folded
+//! into its digest. A beat moves its app in the index, so the index keeps what a beat rewrites
+//! small; the scan reads the due items themselves by key (consistent). [`DueItems`] is the port
+//! the scan reads, [`DueIndex`] its DynamoDB adapter.
+//!
+//! A stack upgraded from the full-item `due` index keeps that one for one deploy
+//! (`KeepLegacyDueIndex`: CloudFormation adds or removes one index per update) and reads it
+//! meanwhile (`HEARTBEAT_DUE_INDEX`); the reads are the same on both.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::{
     types::{AttributeValue, ReturnConsumedCapacity, Select},
     Client,
 };
 use lookout_core::{
+    config,
     ddb::{self, Next, QueryCallError},
     error::error_chain,
     time::Timestamp,
@@ -24,7 +31,10 @@ use crate::store::budgets::{is_budget_pk, BudgetRecord};
 use crate::store::QUERY_PAGE;
 use crate::time::millis;
 
-const DUE_INDEX: &str = "due";
+/// The scanner's index.
+pub const DUE_INDEX: &str = "due-keys";
+/// The full-item index a stack upgraded from an earlier release keeps for one deploy.
+pub const LEGACY_DUE_INDEX: &str = "due";
 
 /// What is due, as the scan reads it.
 pub trait DueItems: Send + Sync + std::fmt::Debug {
@@ -51,6 +61,7 @@ pub trait DueItems: Send + Sync + std::fmt::Debug {
 pub struct DueIndex {
     client: Client,
     table: String,
+    index: &'static str,
 }
 
 /// What is due at a scan's `now`.
@@ -66,7 +77,75 @@ impl DueIndex {
         Self {
             client,
             table: table.into(),
+            index: DUE_INDEX,
         }
+    }
+
+    /// The same reads on [`LEGACY_DUE_INDEX`] (a stack that keeps it for one deploy).
+    pub fn legacy(mut self) -> Self {
+        self.index = LEGACY_DUE_INDEX;
+        self
+    }
+
+    /// `HEARTBEAT_DUE_INDEX`: [`DUE_INDEX`] (unset) or [`LEGACY_DUE_INDEX`].
+    pub(crate) fn index_from_env(mut self) -> Result<Self, config::ConfigError> {
+        self.index = match config::optional(config::names::HEARTBEAT_DUE_INDEX).as_deref() {
+            None | Some(DUE_INDEX) => DUE_INDEX,
+            Some(LEGACY_DUE_INDEX) => LEGACY_DUE_INDEX,
+            Some(other) => {
+                return Err(config::ConfigError(format!(
+                    "{}: {other:?} is neither {DUE_INDEX} nor {LEGACY_DUE_INDEX}",
+                    config::names::HEARTBEAT_DUE_INDEX
+                )))
+            }
+        };
+        Ok(self)
+    }
+
+    /// The due items by key, in the index's order: each as it is now (a consistent read; one
+    /// deleted since is skipped). Budgets apart from apps.
+    async fn read_items(
+        &self,
+        keys: Vec<String>,
+        due: &mut DueNow,
+        report: &mut ScanReport,
+    ) -> Result<(), StoreError> {
+        let requests = keys
+            .iter()
+            .map(|pk| HashMap::from([("pk".to_owned(), AttributeValue::S(pk.clone()))]))
+            .collect();
+        let mut found: HashMap<String, HashMap<String, AttributeValue>> =
+            ddb::batch_get_all(&self.client, &self.table, requests)
+                .await?
+                .into_iter()
+                .filter_map(|item| match item.get("pk") {
+                    Some(AttributeValue::S(pk)) => Some((pk.clone(), item)),
+                    _ => None,
+                })
+                .collect();
+        for pk in keys {
+            let Some(item) = found.remove(&pk) else {
+                continue;
+            };
+            if is_budget_pk(&pk) {
+                match serde_dynamo::from_item(item) {
+                    Ok(rec) => due.budgets.push(rec),
+                    Err(err) => {
+                        report.errors += 1;
+                        tracing::error!(error = %err, "unreadable alert budget item");
+                    }
+                }
+            } else {
+                match serde_dynamo::from_item(item) {
+                    Ok(rec) => due.apps.push(rec),
+                    Err(err) => {
+                        report.errors += 1;
+                        tracing::error!(error = %err, "unreadable heartbeat item");
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -79,14 +158,16 @@ impl DueItems for DueIndex {
     ) -> BoxFuture<'a, DueNow> {
         Box::pin(async move {
             let mut due = DueNow::default();
+            let mut keys = Vec::new();
             for shard in 0..index_shards() {
                 let shard = shard_name(shard);
                 let query = self
                     .client
                     .query()
                     .table_name(&self.table)
-                    .index_name(DUE_INDEX)
+                    .index_name(self.index)
                     .key_condition_expression("dueShard = :s AND dueAt <= :now")
+                    .projection_expression("pk")
                     .expression_attribute_values(":s", AttributeValue::S(shard.clone()))
                     .expression_attribute_values(":now", AttributeValue::N(millis(now).to_string()))
                     .limit(QUERY_PAGE)
@@ -100,29 +181,19 @@ impl DueItems for DueIndex {
                         .and_then(|c| c.capacity_units)
                         .unwrap_or(0.0);
                     for item in page.items.unwrap_or_default() {
-                        if matches!(item.get("pk"), Some(AttributeValue::S(pk)) if is_budget_pk(pk))
-                        {
-                            match serde_dynamo::from_item(item) {
-                                Ok(rec) => due.budgets.push(rec),
-                                Err(err) => {
-                                    report.errors += 1;
-                                    tracing::error!(error = %err, "unreadable alert budget item");
-                                }
-                            }
+                        let Some(AttributeValue::S(pk)) = item.get("pk") else {
+                            report.errors += 1;
+                            tracing::error!("a due index entry without its key");
                             continue;
-                        }
-                        if usize::try_from(report.due).unwrap_or(usize::MAX) >= max_apps {
-                            report.truncated = true;
-                            return Ok(Next::Stop);
-                        }
-                        report.due += 1;
-                        match serde_dynamo::from_item(item) {
-                            Ok(rec) => due.apps.push(rec),
-                            Err(err) => {
-                                report.errors += 1;
-                                tracing::error!(error = %err, "unreadable heartbeat item");
+                        };
+                        if !is_budget_pk(pk) {
+                            if usize::try_from(report.due).unwrap_or(usize::MAX) >= max_apps {
+                                report.truncated = true;
+                                return Ok(Next::Stop);
                             }
+                            report.due += 1;
                         }
+                        keys.push(pk.clone());
                     }
                     Ok::<_, Box<QueryCallError>>(Next::Page)
                 })
@@ -137,6 +208,12 @@ impl DueItems for DueIndex {
                         tracing::error!(shard, error = %error_chain(&*err), "due query failed");
                     }
                 }
+            }
+            if let Err(err) = self.read_items(keys, &mut due, report).await {
+                // Nothing is acted on this run; what is due stays due for the next.
+                report.errors += 1;
+                tracing::error!(error = %error_chain(&err), "reading the due items failed");
+                due = DueNow::default();
             }
             due
         })
@@ -154,7 +231,7 @@ impl DueItems for DueIndex {
                     .client
                     .query()
                     .table_name(&self.table)
-                    .index_name(DUE_INDEX)
+                    .index_name(self.index)
                     .key_condition_expression("dueShard = :s")
                     .expression_attribute_values(":s", AttributeValue::S(shard_name(shard)))
                     .select(Select::SpecificAttributes)
