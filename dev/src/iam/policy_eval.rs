@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
 use crate::iam::audit::table_arn;
@@ -74,6 +74,17 @@ impl Resolve for Patterns<'_> {
             )),
             _ => bail!("cannot resolve !Ref {name} in a policy"),
         }
+    }
+
+    /// The template's conditions with `params` over the parameters' defaults.
+    fn condition(&self, name: &str) -> Result<bool> {
+        let mut all = self.tpl.parameter_defaults();
+        all.extend(self.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self.tpl
+            .conditions(&all)?
+            .get(name)
+            .copied()
+            .ok_or_else(|| anyhow!("unknown condition {name}"))
     }
 
     fn attribute(&self, id: &str, attr: &str) -> Result<String> {
