@@ -509,17 +509,10 @@ describe('Lookout console in chromium', () => {
       const url = new URL(route.request().url());
       seen.push(url.pathname);
       url.pathname = url.pathname.slice(prefix.length);
-      // Each forward bounded, and sent again when it gets no answer: once in CI a forwarded
-      // request hung (the page's own requests, not forwarded, were answered), and the page
-      // waited on it to the test's end. A stack that does not answer still fails the test.
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          const response = await route.fetch({ url: url.href, timeout: 20_000, maxRetries: 2 });
-          return await route.fulfill({ response });
-        } catch (err) {
-          if (attempt === 3) return route.abort();
-        }
-      }
+      // The browser sends it on to the rewritten URL itself, as it sends the page's other
+      // requests. (Fetched by Playwright's own client and fulfilled instead, a forwarded
+      // request got no answer in two of three CI runs on a loaded machine.)
+      await route.continue({ url: url.href });
     };
     await page.route(`${BASE}${prefix}/**`, forward);
     try {
