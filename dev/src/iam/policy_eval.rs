@@ -44,6 +44,8 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 struct Patterns<'a> {
     tpl: &'a Template,
     params: &'a BTreeMap<String, String>,
+    /// The template's conditions with `params` over the parameters' defaults.
+    conditions: BTreeMap<String, bool>,
 }
 
 impl Patterns<'_> {
@@ -76,12 +78,8 @@ impl Resolve for Patterns<'_> {
         }
     }
 
-    /// The template's conditions with `params` over the parameters' defaults.
     fn condition(&self, name: &str) -> Result<bool> {
-        let mut all = self.tpl.parameter_defaults();
-        all.extend(self.params.iter().map(|(k, v)| (k.clone(), v.clone())));
-        self.tpl
-            .conditions(&all)?
+        self.conditions
             .get(name)
             .copied()
             .ok_or_else(|| anyhow!("unknown condition {name}"))
@@ -131,7 +129,13 @@ pub(crate) fn grants(
     tpl: &Template,
     params: &BTreeMap<String, String>,
 ) -> Result<Vec<Grant>> {
-    let r = Patterns { tpl, params };
+    let mut all = tpl.parameter_defaults();
+    all.extend(params.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let r = Patterns {
+        tpl,
+        params,
+        conditions: tpl.conditions(&all)?,
+    };
     let mut out = Vec::new();
     for (i, s) in role.statements.iter().enumerate() {
         if s["Effect"] != "Allow" {

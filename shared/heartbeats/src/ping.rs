@@ -169,12 +169,7 @@ pub async fn ping(
         let put = match &kept {
             Some((item, _)) => {
                 let put = pings.put_with_output(&rec, expected, item).await?;
-                match &put {
-                    Put::Written => ports.apps.remember(&rec.pk, Some(&rec)),
-                    Put::Conflict(now_stored) => {
-                        ports.apps.remember(&rec.pk, now_stored.as_deref())
-                    }
-                }
+                ports.apps.remember(&rec, &put);
                 put
             }
             None => ports.apps.put_if(&rec, expected).await?,

@@ -26,16 +26,7 @@ async fn issues_a_key_that_works_and_stores_only_its_hash() {
     assert_eq!(issued["label"], "ci runner");
 
     let table = app.stack.table("ApiKeysTable").unwrap();
-    let stored = app
-        .ddb
-        .get_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S(sha256_hex(key.as_bytes())))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .expect("stored under the key's hash");
+    let stored = stored_key(&app, table, key).await;
     assert_eq!(stored["tenant"].as_s().unwrap(), "initech");
     for item in app.items(table).await {
         for value in item.values() {
@@ -481,12 +472,12 @@ async fn a_warm_process_trusts_a_verified_key_for_its_cache_bound() {
     );
 }
 
-/// The stored `lastUsedAt` of `key` in the keys `table`, if any.
-async fn last_used(
+/// The item of `key` in the keys `table`, stored under the key's hash.
+async fn stored_key(
     app: &lookout_tests::support::TestApp,
     table: &str,
     key: &str,
-) -> Option<AttributeValue> {
+) -> std::collections::HashMap<String, AttributeValue> {
     app.ddb
         .get_item()
         .table_name(table)
@@ -495,7 +486,14 @@ async fn last_used(
         .await
         .unwrap()
         .item
-        .unwrap()
-        .get("lastUsedAt")
-        .cloned()
+        .expect("stored under the key's hash")
+}
+
+/// The stored `lastUsedAt` of `key` in the keys `table`, if any.
+async fn last_used(
+    app: &lookout_tests::support::TestApp,
+    table: &str,
+    key: &str,
+) -> Option<AttributeValue> {
+    stored_key(app, table, key).await.get("lastUsedAt").cloned()
 }

@@ -72,9 +72,9 @@ pub trait Apps: Send + Sync + std::fmt::Debug {
         self.get(pk)
     }
 
-    /// Keeps the app `pk` as a write elsewhere than [`Apps::put_if`] (a ping's transaction)
-    /// left it (`None`: it does not exist), for [`Apps::get_for_write`].
-    fn remember(&self, _pk: &str, _now_stored: Option<&AppRecord>) {}
+    /// Keeps what a write of `rec` elsewhere than [`Apps::put_if`] (a ping's transaction) left
+    /// stored: `rec` if written, else the item as it is now; for [`Apps::get_for_write`].
+    fn remember(&self, _rec: &AppRecord, _put: &Put<AppRecord>) {}
 
     /// Whole-item put, conditioned on the version `rec` was derived from (`None`: the item
     /// must not exist yet); a failed condition is [`Put::Conflict`] with the item as it is now.
@@ -151,17 +151,14 @@ impl AppStore {
         self
     }
 
-    fn keep(&self, rec: &AppRecord) {
-        if let Some(memo) = &self.memo {
-            memo.put(&rec.pk, rec.clone(), Instant::now());
-        }
-    }
-
-    fn keep_outcome(&self, pk: &str, now_stored: Option<&AppRecord>) {
-        match (&self.memo, now_stored) {
-            (Some(_), Some(rec)) => self.keep(rec),
-            (Some(memo), None) => memo.forget(pk),
-            (None, _) => {}
+    /// Keeps the app `pk` as it is stored now (`None`: it does not exist).
+    fn keep(&self, pk: &str, now_stored: Option<&AppRecord>) {
+        let Some(memo) = &self.memo else {
+            return;
+        };
+        match now_stored {
+            Some(rec) => memo.put(pk, rec.clone(), Instant::now()),
+            None => memo.forget(pk),
         }
     }
 
@@ -235,13 +232,16 @@ impl Apps for AppStore {
                 return Ok(Some(kept));
             }
             let rec = self.get(pk).await?;
-            self.keep_outcome(pk, rec.as_ref());
+            self.keep(pk, rec.as_ref());
             Ok(rec)
         })
     }
 
-    fn remember(&self, pk: &str, now_stored: Option<&AppRecord>) {
-        self.keep_outcome(pk, now_stored);
+    fn remember(&self, rec: &AppRecord, put: &Put<AppRecord>) {
+        match put {
+            Put::Written => self.keep(&rec.pk, Some(rec)),
+            Put::Conflict(now_stored) => self.keep(&rec.pk, now_stored.as_deref()),
+        }
     }
 
     fn put_if<'a>(
@@ -260,10 +260,7 @@ impl Apps for AppStore {
                 .condition_expression(condition)
                 .set_expression_attribute_values(version);
             let put = put_conditionally(req).await?;
-            match &put {
-                Put::Written => self.keep(rec),
-                Put::Conflict(now_stored) => self.keep_outcome(&rec.pk, now_stored.as_deref()),
-            }
+            self.remember(rec, &put);
             Ok(put)
         })
     }
@@ -315,7 +312,7 @@ impl Apps for AppStore {
                         StoreError::invariant("UpdateItem returned no attributes")
                     })?;
                     let rec: AppRecord = serde_dynamo::from_item(item)?;
-                    self.keep(&rec);
+                    self.keep(pk, Some(&rec));
                     Ok(FastBeat::Done(Box::new(rec)))
                 }
                 Err(err) => match err.as_service_error() {

@@ -128,24 +128,28 @@ impl DueIndex {
                 continue;
             };
             if is_budget_pk(&pk) {
-                match serde_dynamo::from_item(item) {
-                    Ok(rec) => due.budgets.push(rec),
-                    Err(err) => {
-                        report.errors += 1;
-                        tracing::error!(error = %err, "unreadable alert budget item");
-                    }
-                }
+                push_item(item, &mut due.budgets, "alert budget", report);
             } else {
-                match serde_dynamo::from_item(item) {
-                    Ok(rec) => due.apps.push(rec),
-                    Err(err) => {
-                        report.errors += 1;
-                        tracing::error!(error = %err, "unreadable heartbeat item");
-                    }
-                }
+                push_item(item, &mut due.apps, "heartbeat", report);
             }
         }
         Ok(())
+    }
+}
+
+/// Adds `item` read as a `T` to `into`; one it cannot read is counted and logged.
+fn push_item<T: serde::de::DeserializeOwned>(
+    item: HashMap<String, AttributeValue>,
+    into: &mut Vec<T>,
+    what: &str,
+    report: &mut ScanReport,
+) {
+    match serde_dynamo::from_item(item) {
+        Ok(rec) => into.push(rec),
+        Err(err) => {
+            report.errors += 1;
+            tracing::error!(error = %err, "unreadable {what} item");
+        }
     }
 }
 
