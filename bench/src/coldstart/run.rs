@@ -20,7 +20,7 @@ use crate::coldstart::target::{Kind, Target, FLOOR_PACKAGE};
 use crate::coldstart::toolchain::{bin_dir, build, resolve_python};
 use crate::cost;
 use crate::ddb_meter::Meter;
-use crate::scenarios::{stack_params, Fixture, BENCH_TOKENS};
+use crate::scenarios::{stack_params, Family, Fixture, BENCH_TOKENS};
 
 /// Runs the benchmark with `args`: the report goes to stdout (and `--json`), progress to
 /// stderr. Fails when any target failed.
@@ -28,7 +28,7 @@ pub async fn run(args: Args) -> Result<()> {
     let tpl = Template::workspace_default()?;
     let functions = tpl.functions()?;
     let sizing = cost::sizing(&workspace_root().join("template.yaml"))?;
-    let chosen = chosen(&args, &functions)?;
+    let (chosen, unbenched) = chosen(&args, &functions)?;
     if args.build {
         let mut packages: Vec<String> = functions
             .iter()
@@ -106,6 +106,13 @@ pub async fn run(args: Args) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out)?;
     write_report(&mut out, &ctx, &targets, &sizing)?;
+    if !unbenched.is_empty() {
+        writeln!(
+            out,
+            "\nNot in this benchmark (no scenario: their work is outbound calls to third-party services, or admin reads of alert state): {}",
+            unbenched.join(", ")
+        )?;
+    }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&json_report(&ctx, &targets))?;
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
@@ -121,10 +128,11 @@ pub async fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The binaries `--functions` names (each must be a function of the template), else all.
-fn chosen(args: &Args, functions: &[Function]) -> Result<Vec<String>> {
+/// The binaries `--functions` names (each must be a function of the template), else every
+/// function with a scenario (a [`Family`]); and the template's functions left out.
+fn chosen(args: &Args, functions: &[Function]) -> Result<(Vec<String>, Vec<String>)> {
     let known: Vec<String> = functions.iter().map(|f| f.binary.clone()).collect();
-    Ok(match &args.functions {
+    let chosen = match &args.functions {
         Some(list) => {
             for name in list {
                 ensure!(
@@ -135,8 +143,17 @@ fn chosen(args: &Args, functions: &[Function]) -> Result<Vec<String>> {
             }
             list.clone()
         }
-        None => known,
-    })
+        None => known
+            .iter()
+            .filter(|name| Family::of(name).is_some())
+            .cloned()
+            .collect(),
+    };
+    let left_out = known
+        .into_iter()
+        .filter(|name| !chosen.contains(name))
+        .collect();
+    Ok((chosen, left_out))
 }
 
 /// Cold starts, interleaved: run 1 of the floor and every target, then run 2, ... after the

@@ -28,7 +28,9 @@ impl Family {
         Some(match binary {
             "start-session" | "add-event" | "end-session" | "get-session"
             | "get-machine-events" => Self::Tracker,
-            "send-logs" | "query-logs" | "admin-issue-log-token" => Self::Logs,
+            "send-logs" | "record-otlp-logs" | "query-logs" | "admin-issue-log-token" => {
+                Self::Logs
+            }
             "report-incident"
             | "admin-register-app"
             | "admin-update-app"
@@ -37,13 +39,16 @@ impl Family {
             | "admin-list-incidents"
             | "admin-get-incident"
             | "admin-update-incident"
-            | "apply-app-transitions" => Self::Incidents,
+            | "apply-app-transitions"
+            // Sentry's ingestion routes (an error event in the benchmark).
+            | "serve-fallback" => Self::Incidents,
             "record-heartbeat"
             | "record-signal"
             | "record-ping"
             | "get-badge"
             | "admin-update-heartbeat-app"
             | "admin-list-heartbeat-apps"
+            | "admin-issue-ping-key"
             | "scan-silent-apps" => Self::Heartbeats,
             "create-contacts"
             | "delete-contacts"

@@ -36,6 +36,9 @@ pub struct Fixture {
     pub(super) incidents: IncidentStore,
     pub(super) app_name: String,
     pub(super) app_code: String,
+    /// The incident app's Sentry DSN: its public key and project id.
+    pub(super) dsn_key: String,
+    pub(super) project_id: String,
     pub(super) incident_id: String,
     pub(super) broadcast: BroadcastStore,
     pub(super) queue_arn: String,
@@ -122,12 +125,21 @@ impl Fixture {
             "name": app_name, "description": "benchmark app", "log_user": LOG_USER,
             "heartbeat_tenant": TENANT, "heartbeat_app_id": HEARTBEAT_APP
         }))?;
-        let app_code = incidents
+        let registered = incidents
             .register_app(app)
             .await
-            .context("registering the incident app")?
-            .code
-            .context("a new app's code")?;
+            .context("registering the incident app")?;
+        let app_code = registered.code.clone().context("a new app's code")?;
+        // Its Sentry DSN, `https://<key>@<host>/<project id>`.
+        let dsn = serde_json::to_value(registered.at("https://bench.invalid"))?["dsn"]
+            .as_str()
+            .map(str::to_owned)
+            .context("a new app's DSN")?;
+        let (dsn_key, project_id) = dsn
+            .strip_prefix("https://")
+            .and_then(|rest| rest.split_once("@bench.invalid/"))
+            .map(|(key, project)| (key.to_owned(), project.to_owned()))
+            .context("the DSN's key and project id")?;
         let first: NewIncident =
             serde_json::from_value(incident_body(&app_name, &app_code, "disk full"))?;
         let (reported, _) = incidents
@@ -148,6 +160,8 @@ impl Fixture {
             incidents,
             app_name,
             app_code,
+            dsn_key,
+            project_id,
             incident_id: reported.id,
             broadcast,
             queue_arn: stack.queue("MessengerQueue")?.arn.clone(),

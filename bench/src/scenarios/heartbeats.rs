@@ -149,6 +149,7 @@ pub(super) fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option
             ),
             200,
         ),
+        "admin-issue-ping-key" => http.call(fx.admin(), vec![], Some(json!({"tenant": TENANT})), 201),
         "admin-list-heartbeat-apps" => http.call(
             fx.admin(),
             vec![("tenant", TENANT), ("limit", "100")],

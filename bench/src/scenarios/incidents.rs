@@ -23,6 +23,24 @@ pub(super) async fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<
             )),
             201,
         ),
+        // A Sentry SDK's error event in an envelope (what `capture_exception` sends): a repeat
+        // of a known error, grouped into its incident, as most events are.
+        "serve-fallback" => Ok(Call {
+            request: Request::Http {
+                method: "POST".into(),
+                path: format!("/api/{}/envelope/", fx.project_id),
+                query: vec![],
+                headers: vec![(
+                    "x-sentry-auth".into(),
+                    format!(
+                        "Sentry sentry_version=7, sentry_client=sentry.python/2.0.0, sentry_key={}",
+                        fx.dsn_key
+                    ),
+                )],
+                body: Some(sentry_envelope()),
+            },
+            expect: Expect::Status(200),
+        }),
         "admin-register-app" => http.call(
             fx.admin(),
             vec![],
@@ -109,4 +127,33 @@ pub(super) fn incident_body(app: &str, code: &str, title: &str) -> Value {
         "app_name": app,
         "code": code
     })
+}
+
+/// An envelope with one error event, as the Python SDK sends for an exception in a function.
+fn sentry_envelope() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let header = json!({"event_id": id, "sent_at": now().to_rfc3339()});
+    let event = json!({
+        "event_id": id,
+        "level": "error",
+        "platform": "python",
+        "timestamp": now().to_rfc3339(),
+        "release": "shop@1.4.2",
+        "environment": "production",
+        "exception": {"values": [{
+            "type": "ZeroDivisionError",
+            "value": "division by zero",
+            "mechanism": {"type": "generic", "handled": true},
+            "stacktrace": {"frames": [
+                {"filename": "shop/checkout.py", "function": "total", "lineno": 42, "in_app": true,
+                 "context_line": "    return amount / count"},
+                {"filename": "shop/views.py", "function": "checkout", "lineno": 17, "in_app": true}
+            ]}
+        }]},
+        "tags": {"region": "eu-west-1"},
+        "breadcrumbs": {"values": [{"category": "http", "message": "GET /cart", "timestamp": now().to_rfc3339()}]}
+    });
+    let payload = event.to_string();
+    let item = json!({"type": "event", "length": payload.len()});
+    format!("{header}\n{item}\n{payload}\n")
 }

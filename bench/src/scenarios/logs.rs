@@ -19,6 +19,13 @@ pub(super) fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option
             Some(send_logs_body(20)),
             200,
         ),
+        // The same 20 lines as OpenTelemetry logs (OTLP/HTTP JSON, as Node's exporter sends).
+        "record-otlp-logs" => http.call(
+            vec![("x-user-token".to_owned(), fx.log_token.clone())],
+            vec![],
+            Some(otlp_logs_body(20)),
+            200,
+        ),
         "query-logs" => http.call(
             vec![("x-user-token".to_owned(), fx.log_token.clone())],
             vec![("user", LOG_USER), ("limit", "100")],
@@ -50,4 +57,30 @@ pub fn send_logs_body(lines: usize) -> Value {
         })
         .collect();
     json!({"data": {"user": LOG_USER, "pid": 4242, "p_name": "web", "post_time": t, "logs": logs}})
+}
+
+/// An OTLP `ExportLogsServiceRequest` (JSON encoding) of `lines` records like
+/// [`send_logs_body`]'s, from one service.
+pub fn otlp_logs_body(lines: usize) -> Value {
+    let nanos = now().unix_millis().saturating_mul(1_000_000).to_string();
+    let records: Vec<Value> = (0..lines)
+        .map(|i| {
+            let (number, text) = if i % 10 == 0 { (17, "ERROR") } else { (9, "INFO") };
+            json!({
+                "timeUnixNano": nanos,
+                "severityNumber": number,
+                "severityText": text,
+                "body": {"stringValue": format!("GET /api/orders/{i} 200 12ms user=4711 region=eu-west-1")},
+                "attributes": [{"key": "http.route", "value": {"stringValue": "/api/orders/:id"}}],
+                "traceId": "5b8efff798038103d269b633813fc60c",
+                "spanId": "eee19b7ec3c1b174"
+            })
+        })
+        .collect();
+    json!({
+        "resourceLogs": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
+            "scopeLogs": [{"scope": {"name": "bench"}, "logRecords": records}]
+        }]
+    })
 }
