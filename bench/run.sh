@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark in one run (`make bench`): the Lambda benchmark (all functions vs the
 # Python/boto3 baselines: binary size, cold start, RSS, warm duration, CPU per request,
-# AWS requests, round trips and capacity units, cost model), DynamoDB write units of log
+# AWS requests, round trips and capacity units, cost model, a team's month), DynamoDB write units of log
 # ingestion, the scanner's reads, and a top-of-the-hour heartbeat burst. The report goes to
 # stdout and bench/results/latest.txt (+ latest.json).
 #
@@ -27,6 +27,10 @@ status=0
   fi
   cargo run --quiet --release -p lookout-bench --bin coldstart -- "${args[@]}" --json "$out/latest.json" \
     || { echo "coldstart FAILED"; status=1; }
+  echo
+  # A small team's month priced from this run's per-operation figures (docs/cost.md).
+  cargo run --quiet --release -p lookout-bench --bin team_bill -- "$out/latest.json" \
+    || { echo "team_bill FAILED"; status=1; }
   echo
   echo "== log_write_units"
   cargo run --quiet --release -p lookout-bench --bin log_write_units || { echo "FAILED"; status=1; }

@@ -44,8 +44,25 @@ pub struct Fixture {
     pub(super) queue_arn: String,
     pub(super) app_events_arn: String,
     pub(super) keys: ApiKeys,
-    /// The heartbeat app's check UUID (its Healthchecks ping URL `/ping/<uuid>`).
-    pub(super) ping_id: String,
+    /// The ping checks' UUIDs (their Healthchecks ping URLs `/ping/<uuid>`), taken in turn.
+    pub(super) ping_ids: Vec<String>,
+    pub(super) next_ping: std::sync::atomic::AtomicUsize,
+}
+
+/// Checks the benchmark's Healthchecks pings go round: 205 pings within a minute stay under
+/// 30 a check (`PINGS_PER_MINUTE`).
+const PING_CHECKS: usize = 10;
+
+impl Fixture {
+    /// The next ping check's UUID.
+    pub(super) fn ping_id(&self) -> &str {
+        let i = self
+            .next_ping
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.ping_ids
+            .get(i % self.ping_ids.len().max(1))
+            .map_or("", String::as_str)
+    }
 }
 
 impl Fixture {
@@ -104,19 +121,30 @@ impl Fixture {
         heartbeats::make_realistic(&heartbeats, ddb, tenant.as_str())
             .await
             .context("giving the heartbeat app its history")?;
-        let ping_id = ddb
-            .get_item()
-            .table_name(heartbeats.table())
-            .key(
-                "pk",
-                aws_sdk_dynamodb::types::AttributeValue::S(format!("APP#{TENANT}#{HEARTBEAT_APP}")),
-            )
-            .send()
-            .await
-            .context("reading the heartbeat app")?
-            .item
-            .and_then(|item| item.get("pingId")?.as_s().ok().cloned())
-            .context("the heartbeat app's check UUID")?;
+        // The checks the Healthchecks pings go to, each a month-old app like the one above:
+        // one check takes `PINGS_PER_MINUTE` pings a minute (more are answered and not
+        // recorded), so the benchmark's pings go round these.
+        let mut ping_ids = Vec::new();
+        for i in 0..PING_CHECKS {
+            let app_id = format!("ping-check-{i}");
+            heartbeats::make_realistic_app(&heartbeats, ddb, tenant.as_str(), &app_id)
+                .await
+                .context("a check for the pings")?;
+            let ping_id = ddb
+                .get_item()
+                .table_name(heartbeats.table())
+                .key(
+                    "pk",
+                    aws_sdk_dynamodb::types::AttributeValue::S(format!("APP#{TENANT}#{app_id}")),
+                )
+                .send()
+                .await
+                .context("reading a ping check")?
+                .item
+                .and_then(|item| item.get("pingId")?.as_s().ok().cloned())
+                .context("a check's UUID")?;
+            ping_ids.push(ping_id);
+        }
 
         // Incidents: an app linked to the log user and heartbeat app, one incident.
         let incidents = IncidentStore::new(ddb.clone(), stack.table("IncidentsTable")?);
@@ -167,7 +195,8 @@ impl Fixture {
             queue_arn: stack.queue("MessengerQueue")?.arn.clone(),
             app_events_arn: stack.queue("AppEventsQueue")?.arn.clone(),
             keys,
-            ping_id,
+            ping_ids,
+            next_ping: std::sync::atomic::AtomicUsize::new(0),
         };
         fx.put_contact("bob").await?;
         Ok(fx)

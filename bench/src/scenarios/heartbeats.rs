@@ -123,9 +123,9 @@ pub(super) fn call(fx: &Fixture, http: &Http<'_>, binary: &str) -> Result<Option
             Some(json!({"app_id": HEARTBEAT_APP})),
             200,
         ),
-        // A Healthchecks success ping by the app's check UUID.
+        // A Healthchecks success ping by a check's UUID (month-old checks, taken in turn).
         "record-ping" => http.at(
-            Some(format!("/ping/{}", fx.ping_id)),
+            Some(format!("/ping/{}", fx.ping_id())),
             vec![],
             vec![],
             None,

@@ -65,6 +65,7 @@ mod limits;
 mod mail;
 mod output;
 mod overview;
+mod packed;
 mod record;
 mod runs;
 mod state;
@@ -103,7 +104,7 @@ pub use store::memory::{
 
 // Types: inputs, replies, badges.
 pub use badge::Badge;
-pub use badge_key::BadgeKey;
+pub use badge_key::{BadgeKey, LazyBadgeKey};
 pub use input::{AdminAppIn, AppId, HeartbeatIn, ListQuery, SignalIn, SignalKind, BEAT_BODY_LIMIT};
 pub use output::{AppList, AppView, HeartbeatReply, ScanReport, SignalReply};
 pub use overview::Attention;

@@ -89,18 +89,23 @@ pub struct AppRecord {
     pub(crate) min_interval_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) fail_tolerance: Option<Tolerance>,
-    /// Started runs not finished yet (oldest first).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Started runs not finished yet (oldest first). This and the other history fields are
+    /// stored packed (see [`crate::packed`]): a ping rewrites the whole item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "crate::packed")]
     pub(crate) open_runs: Vec<OpenRun>,
     /// The last [`MAX_RUNS`] finished runs (oldest first).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "crate::packed")]
     pub(crate) runs: Vec<Run>,
     /// No transition to `down` before this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) snoozed_until: Option<Timestamp>,
     /// Seconds down per UTC day (`YYYY-MM-DD`) of finished outages, the last
     /// [`DOWNTIME_DAYS`] days: the uptime bars. The current outage is `down_since` until now.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "crate::packed"
+    )]
     pub(crate) downtime: BTreeMap<String, u32>,
     /// Why the app is `down` (silent, a failed or overlong run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,7 +131,7 @@ pub struct AppRecord {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) pings_in_minute: u32,
     /// The last pings that carried a body (their outputs are items of their own), oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "crate::packed")]
     pub(crate) outputs: Vec<OutputRef>,
 }
 

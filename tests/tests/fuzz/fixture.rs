@@ -184,7 +184,9 @@ impl Fixture {
             hb_list: admin_list_heartbeat_apps::Deps {
                 admin: admin.clone(),
                 store: hb_store(ddb_of("admin-list-heartbeat-apps").await),
-                badge: lookout_heartbeats::BadgeKey::from_secret("fuzz"),
+                badge: lookout_heartbeats::LazyBadgeKey::ready(
+                    lookout_heartbeats::BadgeKey::from_secret("fuzz"),
+                ),
                 public_url: None,
             },
             log_admin: admin_issue_log_token::Deps {

@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::{Context, LambdaEvent};
 use lookout_core::{time::ManualClock, time::Timestamp};
 use lookout_dev::moto;
-use lookout_heartbeats::{BadgeKey, HeartbeatStore, ScanReport, SqsTransitions, TransitionSink};
+use lookout_heartbeats::{
+    BadgeKey, HeartbeatStore, LazyBadgeKey, ScanReport, SqsTransitions, TransitionSink,
+};
 use lookout_mail::{AdminMail, Mailer};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -113,9 +115,13 @@ pub async fn spawn() -> Hb {
             .await
             .path("acme", "x")
     );
+    // The badge function reads the secret itself, with its own role, on its first badge.
     let badge = get_badge::Deps {
         store: store_of(app.ddb_for("get-badge").await),
-        key: badge_key.clone(),
+        key: LazyBadgeKey::new(
+            &app.sdk_for("get-badge").await,
+            app.stack.secrets["BadgeSigningSecret"].clone(),
+        ),
         clock: clock.shared(),
     };
     let admin = admin_update_heartbeat_app::Deps {
@@ -127,7 +133,7 @@ pub async fn spawn() -> Hb {
     let list = admin_list_heartbeat_apps::Deps {
         admin: app.admin.admin.clone(),
         store: store_of(app.ddb_for("admin-list-heartbeat-apps").await),
-        badge: badge_key,
+        badge: LazyBadgeKey::ready(badge_key),
         public_url: None,
     };
     let scan_sdk = app.sdk_for("scan-silent-apps").await;

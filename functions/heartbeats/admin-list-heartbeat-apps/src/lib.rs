@@ -3,7 +3,7 @@
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use lookout_core::{auth::AdminAuth, aws, config};
-use lookout_heartbeats::{BadgeKey, HeartbeatStore, ListQuery};
+use lookout_heartbeats::{HeartbeatStore, LazyBadgeKey, ListQuery};
 use lookout_http::{ok, public_origin, respond_no_store, AdminCheck, AppError};
 
 const PARAMS: [&str; 4] = ["tenant", "state", "limit", "next_token"];
@@ -13,7 +13,7 @@ pub struct Deps {
     pub admin: AdminAuth,
     pub store: HeartbeatStore,
     /// Signs each app's public badge path.
-    pub badge: BadgeKey,
+    pub badge: LazyBadgeKey,
     /// The public URL (`CONSOLE_URL`) whose host the ping URLs name; the request's host when
     /// unset.
     pub public_url: Option<String>,
@@ -25,7 +25,7 @@ impl Deps {
         Ok(Self {
             admin: AdminAuth::from_env()?,
             store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
-            badge: BadgeKey::from_env(&sdk).await?,
+            badge: LazyBadgeKey::from_env(&sdk)?,
             public_url: config::optional(config::names::CONSOLE_URL),
         })
     }
@@ -56,7 +56,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
             params.first("limit"),
             params.first("next_token"),
         )?;
-        let mut list = lookout_heartbeats::list_apps(&deps.store.apps, &deps.badge, &query).await?;
+        let badge = deps.badge.get().await.map_err(AppError::internal)?;
+        let mut list = lookout_heartbeats::list_apps(&deps.store.apps, badge, &query).await?;
         let origin = public_origin(&req, deps.public_url.as_deref());
         list.apps = list.apps.into_iter().map(|a| a.at(&origin)).collect();
         Ok(ok(&list))

@@ -10,7 +10,7 @@ use lambda_http::{
     Body, Error, Request, Response,
 };
 use lookout_core::{aws, config, time::SharedClock};
-use lookout_heartbeats::{BadgeKey, HeartbeatStore};
+use lookout_heartbeats::{HeartbeatStore, LazyBadgeKey};
 use lookout_http::{respond, AppError};
 
 /// How long browsers and proxies may keep a badge.
@@ -19,7 +19,7 @@ pub const MAX_AGE_SECONDS: u32 = 60;
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub store: HeartbeatStore,
-    pub key: BadgeKey,
+    pub key: LazyBadgeKey,
     pub clock: SharedClock,
 }
 
@@ -28,7 +28,7 @@ impl Deps {
         let sdk = aws::sdk_config().await;
         Ok(Self {
             store: HeartbeatStore::from_env(aws::dynamodb(&sdk))?,
-            key: BadgeKey::from_env(&sdk).await?,
+            key: LazyBadgeKey::from_env(&sdk)?,
             clock: lookout_core::time::system_clock(),
         })
     }
@@ -38,7 +38,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     respond(async {
         let segment = req.uri().path().rsplit('/').next().unwrap_or_default();
         let now = deps.clock.now();
-        let badge = lookout_heartbeats::badge(&deps.store.apps, &deps.key, segment, now)
+        let key = deps.key.get().await.map_err(AppError::internal)?;
+        let badge = lookout_heartbeats::badge(&deps.store.apps, key, segment, now)
             .await?
             .ok_or_else(|| AppError::NotFound("no such badge".into()))?;
         Response::builder()
