@@ -3,10 +3,15 @@
 //! 5 services logging 1 GB a month, 100 incidents, 1,000 sends, a few console visits, plus
 //! what runs and costs at zero traffic.
 //!
-//! cargo run --release -p lookout-bench --bin team_bill -- [bench/results/latest.json]
+//! cargo run --release -p lookout-bench --bin team_bill -- [bench/results/latest.json ...]
+//!
+//! With several reports, a function's figures come from the first that has them (a run of
+//! one function alone, after a full run in which moto stalled on it).
 //!
 //! The prices of the other services are list prices read from their pricing pages (see
 //! docs/cost.md for where each comes from); they are printed beside, not measured.
+
+use std::io::Write as _;
 
 use anyhow::{anyhow, Context, Result};
 use lookout_bench::cost::{CW_LOGS_PER_GB, DDB_STORAGE_GB_MONTH, PLATFORM_LOG_BYTES};
@@ -21,23 +26,35 @@ const INCIDENTS: f64 = 100.0;
 const SENDS: f64 = 1_000.0;
 /// Console page loads a month, each a page and two API reads.
 const CONSOLE_VISITS: f64 = 300.0;
-/// Fixed monthly prices of the stack (docs/cost.md): four alarms over six metrics, the
-/// messenger secret.
-const ALARMS: f64 = 0.60;
-const SECRET: f64 = 0.40;
+/// Fixed monthly prices of the stack (docs/cost.md, list prices): six alarms over nine metrics
+/// at $0.10, three secrets (messenger, badge signing, alerts) at $0.40, and the empty long polls
+/// of the three SQS event sources (5 pollers each, 20 s polls: ~650,000 requests a month each,
+/// at $0.40 per million).
+const ALARMS: f64 = 0.90;
+const SECRETS: f64 = 1.20;
+const QUEUE_POLLS: f64 = 3.0 * 0.65 * 0.40;
 const SCANS_PER_MONTH: f64 = 43_200.0;
 
 fn main() -> Result<()> {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "bench/results/latest.json".into());
-    let report: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?,
-    )?;
-    let targets = report["targets"]
-        .as_array()
-        .ok_or_else(|| anyhow!("{path}: no targets"))?;
-    // Per operation: (dollars, CloudWatch Logs bytes) of the function `name` in this run.
+    let mut paths: Vec<String> = std::env::args().skip(1).collect();
+    if paths.is_empty() {
+        paths.push("bench/results/latest.json".into());
+    }
+    let mut targets = Vec::new();
+    for path in &paths {
+        let report: Value = serde_json::from_str(
+            &std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+        )?;
+        targets.extend(
+            report["targets"]
+                .as_array()
+                .ok_or_else(|| anyhow!("{path}: no targets"))?
+                .iter()
+                .cloned(),
+        );
+    }
+    let path = paths.join(" + ");
+    // Per operation: (dollars, CloudWatch Logs bytes) of the function `name`.
     let per_op = |name: &str| -> Result<(f64, f64)> {
         let t = targets
             .iter()
@@ -75,7 +92,7 @@ fn main() -> Result<()> {
             "incidents",
             "report-incident",
             INCIDENTS,
-            "each mailed to the admin".into(),
+            "reported with POST /incidents".into(),
         ),
         (
             "messenger",
@@ -108,20 +125,26 @@ fn main() -> Result<()> {
             "an incident per visit".into(),
         ),
     ];
-    println!("== A team's month on Lookout ({path}; us-east-1 list prices, no free tier)\n");
-    println!(
-        "{:<11} {:<22} {:>10}  {:>9}  {}",
-        "family", "function", "requests", "dollars", "what"
-    );
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "== A team's month on Lookout ({path}; us-east-1 list prices, no free tier)\n"
+    )?;
+    writeln!(
+        out,
+        "{:<11} {:<22} {:>10}  {:>9}  what",
+        "family", "function", "requests", "dollars"
+    )?;
     let (mut total, mut log_bytes) = (0.0, 0.0);
     for (family, name, count, what) in &lines {
         let (dollars, logs) = per_op(name)?;
         total += dollars * count;
         log_bytes += logs * count;
-        println!(
+        writeln!(
+            out,
             "{family:<11} {name:<22} {count:>10.0}  {:>9}  {what}",
             money(dollars * count)
-        );
+        )?;
     }
     let cw = log_bytes / 1e9 * CW_LOGS_PER_GB;
     // Log lines are kept for the retention (30 days by default): about a month's worth stored.
@@ -138,13 +161,14 @@ fn main() -> Result<()> {
             "DynamoDB storage, ~1 GB of log lines kept 30 days".into(),
             storage,
         ),
-        ("CloudWatch alarms (six metrics)".into(), ALARMS),
-        ("Secrets Manager, the messenger secret".into(), SECRET),
+        ("CloudWatch alarms (nine metrics)".into(), ALARMS),
+        ("Secrets Manager, three secrets".into(), SECRETS),
+        ("SQS, the consumers' empty long polls".into(), QUEUE_POLLS),
     ] {
         total += dollars;
-        println!("{:<45} {:>9}", item, money(dollars));
+        writeln!(out, "{:<45} {:>9}", item, money(dollars))?;
     }
-    println!("{:<45} {:>9}", "total per month", money(total));
+    writeln!(out, "{:<45} {:>9}", "total per month", money(total))?;
     Ok(())
 }
 

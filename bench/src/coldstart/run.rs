@@ -149,10 +149,14 @@ fn chosen(args: &Args, functions: &[Function]) -> Result<(Vec<String>, Vec<Strin
             .cloned()
             .collect(),
     };
-    let left_out = known
-        .into_iter()
-        .filter(|name| !chosen.contains(name))
-        .collect();
+    // Named in the report only when the whole lineup was asked for.
+    let left_out = match &args.functions {
+        Some(_) => Vec::new(),
+        None => known
+            .into_iter()
+            .filter(|name| !chosen.contains(name))
+            .collect(),
+    };
     Ok((chosen, left_out))
 }
 

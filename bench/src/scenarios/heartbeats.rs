@@ -45,13 +45,6 @@ pub async fn make_realistic_app(
         .heartbeat(&owner, &beat, now())
         .await
         .context("registering the app")?;
-    let settings: AdminAppIn = serde_json::from_value(json!({
-        "tenant": tenant, "app_id": app_id, "period_seconds": 3600, "grace_seconds": 600
-    }))?;
-    store
-        .admin_update(&settings, now())
-        .await
-        .context("watching the app")?;
     let start = now().unix_millis() - BOOKED_DAYS * 86_400_000;
     let at = |ms: i64| {
         lookout_core::time::Timestamp::from_datetime(
@@ -104,6 +97,15 @@ pub async fn make_realistic_app(
         .send()
         .await
         .context("booking the app's history")?;
+    // Then the admin watches it: a write of the whole item, which stores the history as every
+    // write of the app does (packed), not as the lists and maps written just above.
+    let settings: AdminAppIn = serde_json::from_value(json!({
+        "tenant": tenant, "app_id": app_id, "period_seconds": 3600, "grace_seconds": 600
+    }))?;
+    store
+        .admin_update(&settings, now())
+        .await
+        .context("watching the app")?;
     Ok(())
 }
 
