@@ -193,9 +193,19 @@ pub fn n(item: &Item, k: &str) -> i64 {
         .unwrap()
 }
 
-/// A list attribute (missing: empty).
-pub fn list<'a>(item: &'a Item, k: &str) -> &'a [AttributeValue] {
-    item.get(k)
-        .and_then(|v| v.as_l().ok())
-        .map_or(&[], Vec::as_slice)
+/// One of the app item's history attributes (`runs`, `openRuns`, `outputs`), as stored:
+/// deflated JSON (lookout_heartbeats' packed form).
+pub fn history(item: &Item, k: &str) -> Vec<serde_json::Value> {
+    use std::io::Read as _;
+    match item.get(k) {
+        None => Vec::new(),
+        Some(AttributeValue::B(bytes)) => {
+            let mut json = Vec::new();
+            flate2::read::DeflateDecoder::new(bytes.as_ref())
+                .read_to_end(&mut json)
+                .unwrap();
+            serde_json::from_slice(&json).unwrap()
+        }
+        Some(other) => panic!("{k} is neither packed nor a list: {other:?}"),
+    }
 }
