@@ -44,7 +44,10 @@ echo "after a one-line change in $changed: ${again} s   target <= 90 s"
 # Both builds' logs stay (target/sam-build-logs/) to tell what a build compiled again.
 mkdir -p "$root/target/sam-build-logs"
 cp "$work/cold.log" "$work/incremental.log" "$root/target/sam-build-logs/"
-echo "crates compiled again after the change: $(grep -c '^ *Compiling ' "$work/incremental.log") (logs: target/sam-build-logs/)"
+# SAM does not show cargo's output: what was compiled again is what the target dir holds newer
+# than the cold build's end.
+rebuilt=$(find target -newer "$work/cold.log" -name '*.rlib' | sed 's|.*/lib||; s|-[0-9a-f]*\.rlib$||' | sort -u)
+echo "libraries compiled again after the change: $(echo "$rebuilt" | grep -c .) ($(echo "$rebuilt" | head -5 | tr '\n' ' ')...)"
 echo "cargo builds per sam build: $builds (one per template Binary: each domain's deploy binary, which its functions share, and deliver-messages's own)"
 echo
 echo "== Artifacts (.aws-sam/build, zipped as sam deploy uploads them; target <= 4 MiB = 4194304 bytes)"
