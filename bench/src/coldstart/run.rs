@@ -129,10 +129,11 @@ pub async fn run(args: Args) -> Result<()> {
 }
 
 /// The binaries `--functions` names (each must be a function of the template), else every
-/// function with a scenario (a [`Family`]); and the template's functions left out.
+/// function with a scenario (a [`Family`]) and, to name in the report, the template's functions
+/// left out (none when `--functions` chose).
 fn chosen(args: &Args, functions: &[Function]) -> Result<(Vec<String>, Vec<String>)> {
     let known: Vec<String> = functions.iter().map(|f| f.binary.clone()).collect();
-    let chosen = match &args.functions {
+    match &args.functions {
         Some(list) => {
             for name in list {
                 ensure!(
@@ -141,23 +142,12 @@ fn chosen(args: &Args, functions: &[Function]) -> Result<(Vec<String>, Vec<Strin
                     known.join(", ")
                 );
             }
-            list.clone()
+            Ok((list.clone(), Vec::new()))
         }
-        None => known
-            .iter()
-            .filter(|name| Family::of(name).is_some())
-            .cloned()
-            .collect(),
-    };
-    // Named in the report only when the whole lineup was asked for.
-    let left_out = match &args.functions {
-        Some(_) => Vec::new(),
-        None => known
+        None => Ok(known
             .into_iter()
-            .filter(|name| !chosen.contains(name))
-            .collect(),
-    };
-    Ok((chosen, left_out))
+            .partition(|name| Family::of(name).is_some())),
+    }
 }
 
 /// Cold starts, interleaved: run 1 of the floor and every target, then run 2, ... after the
