@@ -195,6 +195,7 @@ fn a_domains_functions_share_one_build_definition() {
     // function built as its own binary).
     let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
     let mut blocks: std::collections::BTreeMap<String, String> = Default::default();
+    let mut code_uris: std::collections::BTreeMap<String, String> = Default::default();
     let (mut resource, mut in_metadata) = (String::new(), false);
     for line in text.lines() {
         let indent = line.len() - line.trim_start().len();
@@ -203,6 +204,8 @@ fn a_domains_functions_share_one_build_definition() {
             in_metadata = false;
         } else if indent == 4 {
             in_metadata = line.trim() == "Metadata:";
+        } else if let (6, Some(uri)) = (indent, line.trim().strip_prefix("CodeUri: ")) {
+            code_uris.insert(resource.clone(), uri.to_owned());
         } else if in_metadata && indent > 4 {
             let block = blocks.entry(resource.clone()).or_default();
             block.push_str(line.trim());
@@ -223,6 +226,21 @@ fn a_domains_functions_share_one_build_definition() {
             f.logical_id
         );
         by_block.entry(block).or_default().insert(&f.bootstrap);
+        // `sam build` runs `cargo lambda build --bin <Binary>` in CodeUri: in the binary's own
+        // package, cargo builds that package's dependencies with that package's features. At
+        // the workspace root it would select every member and unify their features (every
+        // function would link every domain, and a change in one domain rebuild all nine).
+        let uri = code_uris
+            .get(&f.logical_id)
+            .unwrap_or_else(|| panic!("{}: CodeUri at its binary's package", f.logical_id));
+        let manifest = std::fs::read_to_string(workspace_root().join(uri).join("Cargo.toml"))
+            .unwrap_or_else(|e| panic!("{}: CodeUri {uri}: {e}", f.logical_id));
+        assert!(
+            manifest.contains(&format!("[[bin]]\nname = \"{}\"", f.bootstrap)),
+            "{}: CodeUri {uri} is the package of the binary {}",
+            f.logical_id,
+            f.bootstrap
+        );
     }
     let domains = std::fs::read_dir(workspace_root().join("functions"))
         .unwrap()
