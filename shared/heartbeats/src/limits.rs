@@ -67,6 +67,16 @@ pub const PING_BODY_LIMIT: usize = 100_000;
 /// [`PING_OUTPUT_DAYS`].
 pub(crate) const MAX_PING_OUTPUTS: usize = 20;
 pub(crate) const PING_OUTPUT_DAYS: i64 = 30;
+/// How long a warm process keeps the app items its write paths wrote or read, to derive its
+/// next write of the same app from (a ping, a signal: one round trip instead of a read and a
+/// write). Correctness does not rest on it (every write is conditioned on the version it was
+/// derived from, and a failed condition answers the item as it is now), so it spans a job's
+/// hourly pings rather than a credential's bound: the life of a warm Lambda environment.
+pub(crate) const WRITE_MEMO_SECONDS: u64 = 2 * 3_600;
+/// How long a warm process trusts which app a check UUID names. `pingId` is given once and
+/// never changes, and a ping only records on an app that still has the UUID its URL names,
+/// so the bound only caps what is kept.
+pub(crate) const PING_TARGET_SECONDS: u64 = 24 * 3_600;
 /// Healthchecks' auto-provisioning defaults (`?create=1`): a period of a day, an hour of grace.
 pub(crate) const CREATED_PERIOD_SECONDS: u32 = 86_400;
 pub(crate) const CREATED_GRACE_SECONDS: u32 = 3_600;

@@ -71,6 +71,9 @@ impl PingKind {
 pub struct PingCommand {
     pub tenant: Tenant,
     pub app_id: AppId,
+    /// The check UUID the ping URL named (`None`: a slug URL). An app found with another UUID
+    /// (deleted, and its id registered again since the UUID was looked up) is not this check.
+    pub ping_id: Option<String>,
     pub kind: PingKind,
     /// `?rid=<uuid>`: pairs a run's end with its start.
     pub run_id: Option<String>,
@@ -125,6 +128,9 @@ pub async fn ping(
     };
     for _ in 0..MAX_CAS_ATTEMPTS {
         let (base, expected) = match current.as_deref() {
+            Some(old) if cmd.ping_id.is_some() && old.ping_id != cmd.ping_id => {
+                return Ok(PingOutcome::NotFound)
+            }
             Some(old) if old.ping_throttled(now) => return Ok(PingOutcome::Throttled),
             Some(old) => {
                 let mut rec = old.clone();

@@ -50,17 +50,25 @@ impl HeartbeatStore {
         }
     }
 
-    /// `HEARTBEAT_TABLE`; which app a check UUID names trusted, and the apps a write path
-    /// wrote or read kept for its next write ([`get_for_write`](crate::Apps::get_for_write)),
-    /// for `CREDENTIAL_CACHE_SECONDS`;
-    /// `HEARTBEAT_INDEX_SHARDS` and `HEARTBEAT_DUE_INDEX` checked (a function refuses to start
-    /// on a value out of range).
+    /// `HEARTBEAT_TABLE`; which app a check UUID names trusted for
+    /// [`PING_TARGET_SECONDS`](crate::limits::PING_TARGET_SECONDS), and the apps a write path
+    /// wrote or read kept for its next write ([`get_for_write`](crate::Apps::get_for_write))
+    /// for [`WRITE_MEMO_SECONDS`](crate::limits::WRITE_MEMO_SECONDS): neither is a credential,
+    /// and neither decides a write alone; a `CREDENTIAL_CACHE_SECONDS` of 0 turns them off with
+    /// the credentials' cache. `HEARTBEAT_INDEX_SHARDS` and `HEARTBEAT_DUE_INDEX` checked (a
+    /// function refuses to start on a value out of range).
     pub fn from_env(client: Client) -> Result<Self, config::ConfigError> {
+        use crate::limits::{PING_TARGET_SECONDS, WRITE_MEMO_SECONDS};
         crate::limits::check_index_shards()?;
         let mut store = Self::new(client, config::required(config::names::HEARTBEAT_TABLE)?);
-        let ttl = lookout_core::trust::credential_cache_ttl()?;
-        store.pings = store.pings.with_cache(ttl);
-        store.apps = store.apps.with_memo(ttl);
+        if !lookout_core::trust::credential_cache_ttl()?.is_zero() {
+            store.pings = store
+                .pings
+                .with_cache(std::time::Duration::from_secs(PING_TARGET_SECONDS));
+            store.apps = store
+                .apps
+                .with_memo(std::time::Duration::from_secs(WRITE_MEMO_SECONDS));
+        }
         store.due = store.due.index_from_env()?;
         Ok(store)
     }

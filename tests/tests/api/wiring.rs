@@ -252,6 +252,58 @@ fn a_domains_functions_share_one_build_definition() {
     );
 }
 
+/// `sam build` runs cargo once per deploy binary, in that binary's package (its CodeUri), so
+/// each run resolves its own features: a third-party crate two of them build with different
+/// features is compiled twice, and everything above it too (a cold build took 783 s instead of
+/// ~550). `shared/deploy-deps` asks for the union; every deploy build resolves each
+/// third-party crate alike.
+#[test]
+fn every_deploy_build_compiles_the_shared_dependencies_alike() {
+    let root = workspace_root();
+    let text = std::fs::read_to_string(root.join("template.yaml")).unwrap();
+    let packages: BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("      CodeUri: "))
+        .collect();
+    assert!(packages.len() >= 9, "{packages:?}");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // crate -> its features -> the deploy packages that build it so
+    let mut seen: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, Vec<&str>>,
+    > = Default::default();
+    for package in &packages {
+        let out = std::process::Command::new(&cargo)
+            .current_dir(root.join(package))
+            .args(["tree", "--locked", "-e", "normal,build", "--prefix", "none"])
+            .args(["-f", "{p}|{f}", "--target", "aarch64-unknown-linux-gnu"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "cargo tree in {package}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in stdout.lines().filter(|l| !l.contains(" (/")) {
+            let line = line.replace(" (*)", "").replace(" (proc-macro)", "");
+            let (krate, features) = line.split_once('|').unwrap_or((&line, ""));
+            let builds = seen.entry(krate.to_owned()).or_default();
+            let at = builds.entry(features.to_owned()).or_default();
+            if !at.contains(package) {
+                at.push(package);
+            }
+        }
+    }
+    assert!(seen.len() > 150, "{} crates", seen.len());
+    let differing: Vec<_> = seen.iter().filter(|(_, builds)| builds.len() > 1).collect();
+    assert!(
+        differing.is_empty(),
+        "built with different features by different deploy binaries (add the union to \
+         shared/deploy-deps/Cargo.toml): {differing:#?}"
+    );
+}
+
 /// `GET /openapi.json` describes exactly the routes API Gateway has: one operation per
 /// template route (the `$default` route is the operation marked `x-lookout-route`), each with
 /// a unique operationId and the statuses it answers.

@@ -507,6 +507,7 @@ async fn a_warm_process_writes_a_signal_from_its_own_copy_of_the_app() {
     let ping_cmd = |body: &str| PingCommand {
         tenant: tenant.clone(),
         app_id: serde_json::from_value(json!("memo")).unwrap(),
+        ping_id: None,
         kind: PingKind::Start,
         run_id: None,
         create: false,
@@ -556,4 +557,99 @@ async fn a_warm_process_writes_a_signal_from_its_own_copy_of_the_app() {
     send(&cold, SignalKind::Success).await;
     send(&cold, SignalKind::Success).await;
     assert_eq!(calls.take(), ["GetItem", "PutItem", "GetItem", "PutItem"]);
+}
+
+/// A Healthchecks ping by check UUID (`/ping/<uuid>`, record-ping's handler) in a warm process:
+/// the first finds the app through the `ping` index and reads it; every later one is its write
+/// alone (an hourly job's pings too: the process keeps the app for hours, since the write is
+/// conditioned on the version it was derived from, and the UUID's app never changes). Another
+/// writer's change costs the write that finds it. A UUID whose app was deleted names nothing,
+/// though its id was registered again (with a UUID of its own) and the process still trusts
+/// where the old UUID pointed.
+#[tokio::test]
+async fn a_warm_process_pings_a_check_it_has_seen_in_one_write() {
+    use lambda_http::{Body, Request};
+    use std::time::Duration;
+    let hb = spawn().await;
+    let register =
+        json!({"tenant": "acme", "app_id": "hourly", "period_seconds": 3600, "grace_seconds": 600});
+    admin(&hb, 0, register.clone()).await;
+    let uuid_of = |view: Value| {
+        let url = view["ping_url"].as_str().unwrap().to_owned();
+        url.rsplit('/').next().unwrap().to_owned()
+    };
+    let uuid = uuid_of(hb.view("hourly").await);
+    let calls = Calls::default();
+    let sdk = hb.app.sdk_for("record-ping").await;
+    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(calls.clone())
+        .build();
+    let table = hb.table().to_owned();
+    // record-ping's deps as `HeartbeatStore::from_env` builds them (bounds from limits.rs).
+    let mut warm = hb.signal.clone();
+    warm.store =
+        lookout_heartbeats::HeartbeatStore::new(aws_sdk_dynamodb::Client::from_conf(conf), &table);
+    warm.store.apps = warm
+        .store
+        .apps
+        .clone()
+        .with_memo(Duration::from_secs(7_200));
+    warm.store.pings = warm
+        .store
+        .pings
+        .clone()
+        .with_cache(Duration::from_secs(86_400));
+    let ping = |uuid: String| {
+        let warm = &warm;
+        async move {
+            let req = Request::new(Body::Empty);
+            let (mut parts, body) = req.into_parts();
+            parts.uri = format!("https://lookout.test/ping/{uuid}").parse().unwrap();
+            let resp = record_ping::handle(warm, Request::from_parts(parts, body))
+                .await
+                .unwrap();
+            let text = String::from_utf8(resp.body().to_vec()).unwrap();
+            (resp.status().as_u16(), text)
+        }
+    };
+
+    hb.clock.set(crate::harness::ts(&at(60)));
+    assert_eq!(ping(uuid.clone()).await, (200, "OK".to_owned()));
+    assert_eq!(calls.take(), ["Query", "GetItem", "PutItem"]);
+    // An hour later (the same warm process): the write alone.
+    hb.clock.set(crate::harness::ts(&at(3_660)));
+    assert_eq!(ping(uuid.clone()).await, (200, "OK".to_owned()));
+    assert_eq!(calls.take(), ["PutItem"]);
+    assert_eq!(hb.view("hourly").await["heartbeats"], json!(2));
+
+    // Another process beats the app: the warm copy is stale; its write fails the condition,
+    // which answers the app as it is, and the ping is recorded on that.
+    let (status, reply) = hb
+        .signal_at(3_700, "success", &json!({"app_id": "hourly"}))
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    hb.clock.set(crate::harness::ts(&at(7_260)));
+    assert_eq!(ping(uuid.clone()).await, (200, "OK".to_owned()));
+    assert_eq!(calls.take(), ["PutItem", "PutItem"]);
+    assert_eq!(hb.view("hourly").await["heartbeats"], json!(4));
+
+    // Deleted, and the id registered again: a new check, with a new UUID.
+    hb.app
+        .ddb
+        .delete_item()
+        .table_name(&table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("APP#acme#hourly".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    admin(&hb, 7_300, register).await;
+    let again = hb.view("hourly").await;
+    assert_ne!(uuid_of(again.clone()), uuid);
+    assert_eq!(again["heartbeats"], json!(0), "{again}");
+    hb.clock.set(crate::harness::ts(&at(7_320)));
+    assert_eq!(ping(uuid.clone()).await, (404, "not found".to_owned()));
+    assert_eq!(hb.view("hourly").await, again, "the new check is untouched");
 }

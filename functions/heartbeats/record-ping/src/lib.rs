@@ -116,6 +116,10 @@ async fn answer(deps: &Deps, req: &Request) -> Result<Answer, Answer> {
         None => None,
     };
     let create = params.first("create") == Some("1");
+    let ping_id = match target {
+        Target::Uuid(id) => Some(id.to_owned()),
+        Target::Slug { .. } => None,
+    };
     let (tenant, app_id, by_slug) = match target {
         Target::Uuid(id) => {
             let found = deps.store.pings.find(id).await.map_err(fault)?;
@@ -143,6 +147,7 @@ async fn answer(deps: &Deps, req: &Request) -> Result<Answer, Answer> {
     let cmd = PingCommand {
         tenant,
         app_id,
+        ping_id,
         kind,
         run_id,
         create: create && by_slug,

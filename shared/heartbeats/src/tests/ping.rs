@@ -18,6 +18,7 @@ fn cmd(app: &str, kind: PingKind, body: &str, create: bool) -> PingCommand {
     PingCommand {
         tenant: tenant("acme"),
         app_id: AppId::parse_str(app).unwrap(),
+        ping_id: None,
         kind,
         run_id: None,
         create,
@@ -29,6 +30,40 @@ fn cmd(app: &str, kind: PingKind, body: &str, create: bool) -> PingCommand {
 async fn send(world: &World, c: PingCommand) -> Result<PingOutcome, HeartbeatError> {
     let ports = world.store.api_ports(world.notify(), &world.clock);
     ping(&ports, &world.store.pings, c).await
+}
+
+#[tokio::test]
+async fn a_uuid_ping_records_only_on_the_app_that_has_that_uuid() {
+    let world = World::new();
+    let got = send(&world, cmd("db", PingKind::Success, "", true)).await;
+    assert_eq!(got.unwrap(), PingOutcome::Created);
+    let stored = world.store.apps.record("APP#acme#db").unwrap();
+    let uuid = stored.ping_id.clone().unwrap();
+    // Another UUID (the app was registered again since that UUID was looked up): not this check.
+    let other = uuid::Uuid::new_v4().hyphenated().to_string();
+    let got = send(
+        &world,
+        PingCommand {
+            ping_id: Some(other),
+            ..cmd("db", PingKind::Success, "", false)
+        },
+    )
+    .await;
+    assert_eq!(got.unwrap(), PingOutcome::NotFound);
+    assert_eq!(world.store.apps.record("APP#acme#db").unwrap(), stored);
+    let got = send(
+        &world,
+        PingCommand {
+            ping_id: Some(uuid),
+            ..cmd("db", PingKind::Success, "", false)
+        },
+    )
+    .await;
+    assert_eq!(got.unwrap(), PingOutcome::Recorded);
+    assert_eq!(
+        world.store.apps.record("APP#acme#db").unwrap().version,
+        stored.version + 1
+    );
 }
 
 #[tokio::test]
