@@ -16,7 +16,9 @@
 //!    unrecorded warm-ups): a fresh process gets one request from
 //!    [`crate::scenarios`]; spawn → response at the stub is the cold start, spawn →
 //!    first poll the init time, `VmHWM` of `/proc/<pid>/status` the peak RSS, the CPU time of
-//!    its threads (`/proc/<pid>/task/*/schedstat`) the CPU it used.
+//!    its threads (`/proc/<pid>/task/*/schedstat`) the CPU it used. The floor (bench/floor)
+//!    starts cold right before each target's cold start: each init ratio is of a pair that
+//!    ran back to back.
 //! 2. **Warm** (`--warm` invocations of one process after its first): event handed out →
 //!    response is the warm duration; the process's CPU time over each of them (as above) is
 //!    the handler CPU per request.

@@ -159,7 +159,7 @@ fn floor_section(out: &mut impl std::io::Write, ctx: &RunInfo, targets: &[Target
         let Some(c) = cold_summary(&t.cold) else {
             continue;
         };
-        let spread = init_ratio_spread(&t.cold, &ctx.floor_inits).map_or_else(
+        let spread = init_ratio_spread(&t.cold, &t.floor_inits).map_or_else(
             || "-".into(),
             |(min, med, p90)| format!("{min:.2} / {med:.2} / {p90:.2}x"),
         );

@@ -94,7 +94,6 @@ pub async fn run(args: Args) -> Result<()> {
         moto: moto_url,
         python: python_version,
         floor: cold_summary(&floor.cold).filter(|_| floor.failure.is_none()),
-        floor_inits: floor.cold.iter().map(|s| s.init_ms).collect(),
         floor_size: floor.size_bytes,
         host: format!(
             "{} {}, {} CPUs",
@@ -172,25 +171,32 @@ async fn cold_starts(
             },
             if warm_up { args.warmup } else { args.runs }
         );
-        let result = cold_with(floor, &floor_call(), moto_url, args.timeout).await;
-        if let Some(sample) = record(floor, "cold start", result) {
-            eprintln!("  {:<28} {:>8.1} ms (floor)", floor.name, sample.total_ms);
-            if !warm_up {
-                floor.cold.push(sample);
-            }
-        }
         for t in targets.iter_mut() {
             if t.failure.is_some() {
                 continue;
             }
+            // The floor right before each target: the ratio's two inits ran back to back (one
+            // floor per run, 37 targets before the last, let the machine's state drift
+            // between them).
+            let result = cold_with(floor, &floor_call(), moto_url, args.timeout).await;
+            let floor_init = record(floor, "cold start", result).and_then(|sample| {
+                if !warm_up {
+                    floor.cold.push(sample);
+                }
+                sample.init_ms
+            });
             let result = cold_run(t, fx, moto_url, args.timeout).await;
             if let Some(sample) = record(t, "cold start", result) {
                 eprintln!(
-                    "  {:<28} {:>8.1} ms  {:>6} KiB",
-                    t.name, sample.total_ms, sample.rss_kib
+                    "  {:<28} {:>8.1} ms  {:>6} KiB  (floor init {})",
+                    t.name,
+                    sample.total_ms,
+                    sample.rss_kib,
+                    floor_init.map_or_else(|| "-".to_owned(), |f| format!("{f:.2} ms"))
                 );
                 if !warm_up {
                     t.cold.push(sample);
+                    t.floor_inits.push(floor_init);
                 }
             }
         }

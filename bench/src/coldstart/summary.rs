@@ -103,14 +103,11 @@ pub(crate) struct RunInfo {
     pub(crate) host: String,
     /// The floor's cold starts (bench/floor), measured in the same loop as the functions.
     pub(crate) floor: Option<ColdSummary>,
-    /// The floor's init time of each run, in run order (each target's run `i` is paired with
-    /// the floor's: measured moments apart, so a busy moment weighs on both).
-    pub(crate) floor_inits: Vec<Option<f64>>,
     pub(crate) floor_size: Option<u64>,
 }
 
-/// `(min, median, p90)` of a target's init time over the floor's, run by run; `None` without
-/// a paired run.
+/// `(min, median, p90)` of a target's init time over the floor's, each cold start over the
+/// floor's measured just before it (`Target::floor_inits`); `None` without a paired run.
 pub(crate) fn init_ratio_spread(
     samples: &[Sample],
     floor_inits: &[Option<f64>],

@@ -40,6 +40,9 @@ pub(crate) struct Target {
     pub(crate) memory_mb: u32,
     pub(crate) request: String,
     pub(crate) cold: Vec<Sample>,
+    /// The floor's init measured just before each of `cold` (same index): the pair ran
+    /// back to back, so a ratio compares two processes on the same machine state.
+    pub(crate) floor_inits: Vec<Option<f64>>,
     pub(crate) warm: Option<Warm>,
     /// Per warm invocation (averaged over `--metered`).
     pub(crate) aws: Option<Tally>,
