@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
-use aws_config::{timeout::TimeoutConfig, BehaviorVersion, ConfigLoader, SdkConfig};
+/// The SDK configuration every client is made from (what [`sdk_config`] returns).
+pub use aws_config::SdkConfig;
+use aws_config::{timeout::TimeoutConfig, BehaviorVersion, ConfigLoader};
 use aws_smithy_http_client::{
     tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore},
     Builder,

@@ -31,6 +31,16 @@ impl ApiDeps {
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let sdk = aws::sdk_config().await;
         let ddb = aws::dynamodb(&sdk);
+        Self::from_sdk(&sdk, ddb)
+    }
+
+    /// [`from_env`](Self::from_env) with an SDK configuration and DynamoDB client the
+    /// function already made (one of each per process: `serve-fallback` also holds
+    /// report-incident's dependencies).
+    pub fn from_sdk(
+        sdk: &aws::SdkConfig,
+        ddb: aws_sdk_dynamodb::Client,
+    ) -> Result<Self, config::ConfigError> {
         Ok(Self {
             keys: ApiKeys::from_env(ddb.clone())?,
             store: {
@@ -39,8 +49,8 @@ impl ApiDeps {
                     .with_max_apps(quotas.apps_per_tenant)
                     .with_alert_budget(quotas.alerts_per_hour)
             },
-            mail: AdminMail::from_env(&sdk)?,
-            events: SqsTransitions::from_env(&sdk),
+            mail: AdminMail::from_env(sdk)?,
+            events: SqsTransitions::from_env(sdk),
             clock: system_clock(),
         })
     }

@@ -43,15 +43,18 @@ pub struct SentryDeps {
 
 impl Deps {
     pub async fn from_env() -> Result<Self, config::ConfigError> {
+        // One SDK configuration (its HTTPS client) and one DynamoDB client for both.
+        let sdk = lookout_core::aws::sdk_config().await;
+        let ddb = lookout_core::aws::dynamodb(&sdk);
         let sentry = match config::optional(config::names::INCIDENTS_TABLE) {
             Some(_) => Some(SentryDeps {
-                report: report_incident::Deps::from_env().await?,
+                report: report_incident::Deps::from_sdk(&sdk, ddb.clone())?,
                 quotas: Quotas::from_env()?,
             }),
             None => None,
         };
         Ok(Self {
-            beats: ApiDeps::from_env().await?,
+            beats: ApiDeps::from_sdk(&sdk, ddb)?,
             sentry,
         })
     }

@@ -75,10 +75,19 @@ impl Deps {
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let sdk = aws::sdk_config().await;
         let ddb = aws::dynamodb(&sdk);
+        Self::from_sdk(&sdk, ddb)
+    }
+
+    /// [`from_env`](Self::from_env) with an SDK configuration and DynamoDB client the
+    /// function already made (`serve-fallback` makes one of each for all it holds).
+    pub fn from_sdk(
+        sdk: &aws::SdkConfig,
+        ddb: aws_sdk_dynamodb::Client,
+    ) -> Result<Self, config::ConfigError> {
         Ok(Self {
             store: IncidentStore::from_env(ddb.clone())?,
             mail: match config::optional(config::names::ADMIN_EMAIL) {
-                Some(_) => Some(Arc::new(AdminMail::from_env(&sdk)?)),
+                Some(_) => Some(Arc::new(AdminMail::from_env(sdk)?)),
                 None => None,
             },
             logs: match config::optional(config::names::LOGS_TABLE) {
@@ -97,11 +106,11 @@ impl Deps {
             // during init; without it the chat message fails (logged) and the mail still goes.
             telegram: config::optional(config::names::TELEGRAM_ADMIN_CHAT_ID).map(|chat_id| {
                 TelegramAdmin {
-                    messenger: Arc::new(LazyMessenger::new(&sdk)),
+                    messenger: Arc::new(LazyMessenger::new(sdk)),
                     chat_id,
                 }
             }),
-            alerts: SqsTenantAlerts::from_env(&sdk),
+            alerts: SqsTenantAlerts::from_env(sdk),
             clock: system_clock(),
         })
     }
