@@ -26,7 +26,9 @@ deploy_dir=$(mktemp -d)
 python3 -c 'import secrets; print(secrets.token_hex(32))' >"$deploy_dir/admin-token"
 printf 'stack: lookout-ci\nregion: eu-west-1\nadmin_token_file: %s\nparameters:\n  AdminEmail: ops@example.com\n  SenderEmail: lookout@example.com\n' \
   "$deploy_dir/admin-token" >"$deploy_dir/deploy.yaml"
-CARGO_TARGET_DIR=target/lint-arm64 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
+# Absolute: `sam build` runs cargo in each deploy package's directory (template.yaml's CodeUri),
+# where a relative target directory would be one per package, each compiling everything.
+CARGO_TARGET_DIR=$PWD/target/lint-arm64 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
   scripts/deploy.sh --dry-run --allow-dirty --config "$deploy_dir/deploy.yaml"
 rm -rf "$deploy_dir"
 # .cargo/config.toml links them non-PIE (no relocations for the loader at a cold start):
