@@ -456,6 +456,32 @@ impl aws_sdk_dynamodb::config::Intercept for Calls {
     }
 }
 
+impl Calls {
+    /// A DynamoDB client that signs as `function` and records every operation it sends here.
+    async fn client_for(&self, hb: &Hb, function: &str) -> aws_sdk_dynamodb::Client {
+        let sdk = hb.app.sdk_for(function).await;
+        let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(self.clone())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+}
+
+/// Deletes `tenant`'s app `app_id` behind every process's back (the test's own credentials).
+async fn delete_app(hb: &Hb, app_id: &str) {
+    hb.app
+        .ddb
+        .delete_item()
+        .table_name(hb.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("APP#acme#{app_id}")),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 /// A warm process keeps the app items its write paths wrote: its next signal or ping of that
 /// app is one conditional write derived from its copy, no read. A copy another writer made
 /// stale fails that write's condition, which answers the item as it is: the signal is decided
@@ -475,14 +501,11 @@ async fn a_warm_process_writes_a_signal_from_its_own_copy_of_the_app() {
     )
     .await;
     let calls = Calls::default();
-    let sdk = hb.app.sdk_for("record-signal").await;
-    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(calls.clone())
-        .build();
+    let client = calls.client_for(&hb, "record-signal").await;
     let table = hb.table().to_owned();
     let warm_deps = |bound: Duration| {
         let mut deps = hb.signal.clone();
-        deps.store = HeartbeatStore::new(aws_sdk_dynamodb::Client::from_conf(conf.clone()), &table);
+        deps.store = HeartbeatStore::new(client.clone(), &table);
         deps.store.apps = deps.store.apps.clone().with_memo(bound);
         deps
     };
@@ -531,17 +554,7 @@ async fn a_warm_process_writes_a_signal_from_its_own_copy_of_the_app() {
 
     // Deleted behind the warm process's back: its write fails, and the app is created anew
     // only after the tenant's app quota admitted it.
-    hb.app
-        .ddb
-        .delete_item()
-        .table_name(&table)
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S("APP#acme#memo".into()),
-        )
-        .send()
-        .await
-        .unwrap();
+    delete_app(&hb, "memo").await;
     send(&warm, SignalKind::Start).await;
     let ops = calls.take();
     assert_eq!(ops.first().map(String::as_str), Some("PutItem"), "{ops:?}");
@@ -580,15 +593,10 @@ async fn a_warm_process_pings_a_check_it_has_seen_in_one_write() {
     };
     let uuid = uuid_of(hb.view("hourly").await);
     let calls = Calls::default();
-    let sdk = hb.app.sdk_for("record-ping").await;
-    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(calls.clone())
-        .build();
-    let table = hb.table().to_owned();
+    let client = calls.client_for(&hb, "record-ping").await;
     // record-ping's deps as `HeartbeatStore::from_env` builds them (bounds from limits.rs).
     let mut warm = hb.signal.clone();
-    warm.store =
-        lookout_heartbeats::HeartbeatStore::new(aws_sdk_dynamodb::Client::from_conf(conf), &table);
+    warm.store = lookout_heartbeats::HeartbeatStore::new(client, hb.table());
     warm.store.apps = warm
         .store
         .apps
@@ -634,17 +642,7 @@ async fn a_warm_process_pings_a_check_it_has_seen_in_one_write() {
     assert_eq!(hb.view("hourly").await["heartbeats"], json!(4));
 
     // Deleted, and the id registered again: a new check, with a new UUID.
-    hb.app
-        .ddb
-        .delete_item()
-        .table_name(&table)
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S("APP#acme#hourly".into()),
-        )
-        .send()
-        .await
-        .unwrap();
+    delete_app(&hb, "hourly").await;
     admin(&hb, 7_300, register).await;
     let again = hb.view("hourly").await;
     assert_ne!(uuid_of(again.clone()), uuid);

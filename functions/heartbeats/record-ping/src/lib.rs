@@ -116,17 +116,14 @@ async fn answer(deps: &Deps, req: &Request) -> Result<Answer, Answer> {
         None => None,
     };
     let create = params.first("create") == Some("1");
-    let ping_id = match target {
-        Target::Uuid(id) => Some(id.to_owned()),
-        Target::Slug { .. } => None,
-    };
-    let (tenant, app_id, by_slug) = match target {
+    // `ping_id`: the check UUID a UUID URL named (`None`: a slug URL).
+    let (tenant, app_id, ping_id) = match target {
         Target::Uuid(id) => {
             let found = deps.store.pings.find(id).await.map_err(fault)?;
             let found = found.ok_or(NOT_FOUND)?;
             let tenant = Tenant::parse(&found.tenant).map_err(|e| fault(invariant(e)))?;
             let app_id = AppId::parse_str(&found.app_id).map_err(|e| fault(invariant(e)))?;
-            (tenant, app_id, false)
+            (tenant, app_id, Some(id.to_owned()))
         }
         Target::Slug { key, slug } => {
             let now = deps.clock.now();
@@ -139,9 +136,10 @@ async fn answer(deps: &Deps, req: &Request) -> Result<Answer, Answer> {
                 Err(_) => return Err(NOT_FOUND),
             };
             let app_id = AppId::parse_str(slug).map_err(|_| NOT_FOUND)?;
-            (principal.tenant, app_id, true)
+            (principal.tenant, app_id, None)
         }
     };
+    let by_slug = ping_id.is_none();
     let bytes = body_bytes(req);
     let kept = bytes.len().min(PING_BODY_LIMIT);
     let cmd = PingCommand {

@@ -40,25 +40,15 @@ async fn a_uuid_ping_records_only_on_the_app_that_has_that_uuid() {
     let stored = world.store.apps.record("APP#acme#db").unwrap();
     let uuid = stored.ping_id.clone().unwrap();
     // Another UUID (the app was registered again since that UUID was looked up): not this check.
+    let by_uuid = |id: String| PingCommand {
+        ping_id: Some(id),
+        ..cmd("db", PingKind::Success, "", false)
+    };
     let other = uuid::Uuid::new_v4().hyphenated().to_string();
-    let got = send(
-        &world,
-        PingCommand {
-            ping_id: Some(other),
-            ..cmd("db", PingKind::Success, "", false)
-        },
-    )
-    .await;
+    let got = send(&world, by_uuid(other)).await;
     assert_eq!(got.unwrap(), PingOutcome::NotFound);
     assert_eq!(world.store.apps.record("APP#acme#db").unwrap(), stored);
-    let got = send(
-        &world,
-        PingCommand {
-            ping_id: Some(uuid),
-            ..cmd("db", PingKind::Success, "", false)
-        },
-    )
-    .await;
+    let got = send(&world, by_uuid(uuid)).await;
     assert_eq!(got.unwrap(), PingOutcome::Recorded);
     assert_eq!(
         world.store.apps.record("APP#acme#db").unwrap().version,
