@@ -49,7 +49,7 @@ pub struct SchedulerFollowUps {
 }
 
 impl SchedulerFollowUps {
-    pub fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env(sdk: &lookout_core::aws::SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             client: aws_sdk_scheduler::Client::new(sdk),
             group: config::required(config::names::ALERTS_SCHEDULE_GROUP)?,

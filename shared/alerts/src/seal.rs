@@ -141,7 +141,7 @@ impl Sealer {
 
     /// The secret named by `ALERTS_SECRET_ARN`, read from Secrets Manager. An empty or
     /// unreadable secret stops the start: nothing may be sealed under a guessable key.
-    pub async fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self, config::ConfigError> {
+    pub async fn from_env(sdk: &lookout_core::aws::SdkConfig) -> Result<Self, config::ConfigError> {
         let arn = config::required(config::names::ALERTS_SECRET_ARN)?;
         let out = aws_sdk_secretsmanager::Client::new(sdk)
             .get_secret_value()

@@ -1,7 +1,9 @@
 //! AWS clients, built once per cold start.
 //!
-//! `aws_config` honours `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_<SERVICE>`),
-//! which is how local runs and tests point every client at moto_server.
+//! The configuration comes from the environment Lambda sets ([`from_lambda_env`]), including
+//! `AWS_ENDPOINT_URL`, which is how local runs and tests point every client at moto_server.
+//! `aws_config` (its provider chains, STS, profile files: ~250 KB of every binary) is not part
+//! of a deploy binary: only the `loader` feature, which the dev tools turn on, brings it.
 //!
 //! Every call is bounded in time ([`timeouts`]): a DynamoDB, SQS, SES or Scheduler endpoint that
 //! stops answering turns into a 503 well inside the function's own timeout (Globals: 10 s)
@@ -10,8 +12,11 @@
 use std::time::Duration;
 
 /// The SDK configuration every client is made from (what [`sdk_config`] returns).
-pub use aws_config::SdkConfig;
-use aws_config::{timeout::TimeoutConfig, BehaviorVersion, ConfigLoader};
+pub use aws_types::SdkConfig;
+
+use aws_sdk_dynamodb::config::{
+    retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region,
+};
 use aws_smithy_http_client::{
     tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore},
     Builder,
@@ -34,8 +39,9 @@ pub fn timeouts() -> TimeoutConfig {
 }
 
 /// Set only by local runs (never on AWS): each function signs with the credentials profile
-/// named after it (`AWS_LAMBDA_FUNCTION_NAME`), which holds its own IAM role's credentials, so
-/// the local stack refuses what AWS would refuse.
+/// named after it (`AWS_LAMBDA_FUNCTION_NAME`) in the shared credentials file
+/// (`AWS_SHARED_CREDENTIALS_FILE`), which holds its own IAM role's credentials, so the local
+/// stack refuses what AWS would refuse.
 pub const LOCAL_ROLE_PROFILES: &str = "LOOKOUT_LOCAL_ROLE_PROFILES";
 
 /// The root certificates AWS service endpoints chain to: Amazon Root CA 1-4 and the Starfield
@@ -62,9 +68,10 @@ pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     }
 }
 
-/// `aws_config::defaults` with Lookout's HTTPS client ([`http_client`]): what every SDK
-/// configuration starts from, in functions, tools and tests.
-pub fn loader() -> ConfigLoader {
+/// `aws_config::defaults` with Lookout's HTTPS client ([`http_client`]): what the dev tools'
+/// SDK configurations start from (the `loader` feature).
+#[cfg(feature = "loader")]
+pub fn loader() -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest()).http_client(http_client())
 }
 
@@ -73,21 +80,103 @@ pub fn loader() -> ConfigLoader {
 /// On Lambda everything `aws_config`'s provider chains would find is in the environment
 /// (region, the execution role's credentials, and locally `AWS_ENDPOINT_URL`), so the
 /// configuration is built from it directly ([`from_lambda_env`]), without the provider chains'
-/// set-up (start-session's init 2.76 → 2.42 ms in the init probe of this change). Elsewhere,
-/// and for local runs that sign with a named profile, `aws_config` loads it.
+/// set-up (start-session's init 2.76 → 2.42 ms in the init probe of that change). Local runs
+/// that sign as each function's role ([`LOCAL_ROLE_PROFILES`]) take the keys from the
+/// function's profile ([`profile_credentials`]).
+///
+/// Without a region or keys (never on Lambda): with the `loader` feature, `aws_config`'s chains
+/// look further; without it, the error is logged and every call fails unsigned.
 pub async fn sdk_config() -> SdkConfig {
-    if std::env::var_os(LOCAL_ROLE_PROFILES).is_none() {
-        if let Some(config) = from_lambda_env(|name| std::env::var(name).ok()) {
-            return config;
+    let var = |name: &str| std::env::var(name).ok();
+    let local = var(LOCAL_ROLE_PROFILES).is_some();
+    let found = if local {
+        local_role_keys(&var).and_then(|keys| {
+            from_lambda_env(|name| match name {
+                "AWS_ACCESS_KEY_ID" => Some(keys.0.clone()),
+                "AWS_SECRET_ACCESS_KEY" => Some(keys.1.clone()),
+                "AWS_SESSION_TOKEN" => keys.2.clone(),
+                other => var(other),
+            })
+        })
+    } else {
+        from_lambda_env(var)
+    };
+    match found {
+        Some(config) => config,
+        None => without_keys(local).await,
+    }
+}
+
+/// The keys of the function's own profile (`AWS_LAMBDA_FUNCTION_NAME`) in the shared
+/// credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`).
+fn local_role_keys(
+    var: &impl Fn(&str) -> Option<String>,
+) -> Option<(String, String, Option<String>)> {
+    let file = var("AWS_SHARED_CREDENTIALS_FILE")
+        .or_else(|| var("HOME").map(|home| format!("{home}/.aws/credentials")))?;
+    let text = std::fs::read_to_string(file).ok()?;
+    profile_credentials(&text, &var("AWS_LAMBDA_FUNCTION_NAME")?)
+}
+
+/// `aws_access_key_id`, `aws_secret_access_key` and `aws_session_token` (if any) of
+/// `[profile]` in a shared credentials file's text; `None` without the profile or its keys.
+pub fn profile_credentials(text: &str, profile: &str) -> Option<(String, String, Option<String>)> {
+    let (mut id, mut secret, mut token) = (None, None, None);
+    let mut inside = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            inside = name.trim() == profile;
+        } else if let (true, Some((key, value))) = (inside, line.split_once('=')) {
+            let value = Some(value.trim().to_owned());
+            match key.trim() {
+                "aws_access_key_id" => id = value,
+                "aws_secret_access_key" => secret = value,
+                "aws_session_token" => token = value,
+                _ => {}
+            }
         }
     }
+    Some((id?, secret?, token))
+}
+
+#[cfg(feature = "loader")]
+async fn without_keys(local: bool) -> SdkConfig {
     let mut loader = loader().timeout_config(timeouts());
-    if std::env::var_os(LOCAL_ROLE_PROFILES).is_some() {
+    if local {
         if let Ok(function) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
             loader = loader.profile_name(function);
         }
     }
     loader.load().await
+}
+
+#[cfg(not(feature = "loader"))]
+async fn without_keys(local: bool) -> SdkConfig {
+    tracing::error!(
+        local,
+        "no AWS region or keys in the environment (AWS_REGION, AWS_ACCESS_KEY_ID, \
+         AWS_SECRET_ACCESS_KEY): every AWS call of this process fails"
+    );
+    let mut builder = base_builder();
+    if let Some(region) = std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()) {
+        builder = builder.region(Region::new(region));
+    }
+    builder.build()
+}
+
+/// What every configuration has: Lookout's HTTPS client, [`timeouts`], standard retries
+/// (3 attempts, as `aws_config`'s defaults), tokio's sleep and the system clock.
+fn base_builder() -> aws_types::sdk_config::Builder {
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(http_client())
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard())
+        .time_source(aws_smithy_async::time::SystemTimeSource::new());
+    if let Some(sleep) = aws_smithy_async::rt::sleep::default_async_sleep() {
+        builder = builder.sleep_impl(sleep);
+    }
+    builder
 }
 
 /// The configuration Lambda's environment describes: `AWS_REGION` (or `AWS_DEFAULT_REGION`),
@@ -104,18 +193,13 @@ pub fn from_lambda_env(var: impl Fn(&str) -> Option<String>) -> Option<SdkConfig
         None,
         "Environment",
     );
-    let sleep = aws_smithy_async::rt::sleep::default_async_sleep()?;
-    let mut builder = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(aws_config::Region::new(region))
+    // tokio's sleep (retries and timeouts need one): always there in a tokio runtime.
+    aws_smithy_async::rt::sleep::default_async_sleep()?;
+    let mut builder = base_builder()
+        .region(Region::new(region))
         .credentials_provider(
             aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
-        )
-        .http_client(http_client())
-        .timeout_config(timeouts())
-        .retry_config(aws_config::retry::RetryConfig::standard())
-        .sleep_impl(sleep)
-        .time_source(aws_smithy_async::time::SystemTimeSource::new());
+        );
     if let Some(url) = var("AWS_ENDPOINT_URL").filter(|u| !u.is_empty()) {
         builder = builder.endpoint_url(url);
     }
@@ -190,6 +274,28 @@ mod tests {
         // Without keys or a region aws_config's chains look further (profiles, IMDS, ...).
         assert!(super::from_lambda_env(env(&lambda[1..])).is_none());
         assert!(super::from_lambda_env(env(&lambda[..2])).is_none());
+    }
+
+    #[test]
+    fn a_local_function_signs_with_its_own_profile() {
+        let file = "[default]\naws_access_key_id = ADMIN\naws_secret_access_key = admin\n\n\
+                    [record-ping]\naws_access_key_id = AKPING\naws_secret_access_key = s1\n\
+                    aws_session_token = t1\n\n[send-logs]\n aws_access_key_id=AKLOGS \n\
+                    aws_secret_access_key = s2\n";
+        assert_eq!(
+            super::profile_credentials(file, "record-ping"),
+            Some(("AKPING".into(), "s1".into(), Some("t1".into())))
+        );
+        assert_eq!(
+            super::profile_credentials(file, "send-logs"),
+            Some(("AKLOGS".into(), "s2".into(), None))
+        );
+        assert_eq!(super::profile_credentials(file, "add-event"), None);
+        assert_eq!(
+            super::profile_credentials("[x]\naws_access_key_id = A\n", "x"),
+            None,
+            "a profile without its secret is none"
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! - [`auth`]: the admin token's hash, tenant names,
 //! - [`quota`]: per-tenant quotas and what exceeding one says,
 //! - [`ddb`]: DynamoDB helpers (batch writes that retry unprocessed items, paged Query reads),
-//! - [`trust`]: verified credentials kept by a warm process for a bounded time.
+//! - [`trust`]: verified credentials kept by a warm process for a bounded time,
+//! - [`logging`]: the log subscriber each function installs first.
 
 /// `impl Deserialize` for validated newtypes: read a string, then `Self::parse` it (its error
 /// becomes the serde error the client sees).
@@ -35,6 +36,7 @@ pub mod ddb;
 pub mod error;
 pub mod events;
 pub mod json;
+pub mod logging;
 pub mod page;
 pub mod quota;
 pub mod time;

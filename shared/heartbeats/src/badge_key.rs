@@ -113,13 +113,13 @@ pub struct LazyBadgeKey {
 
 impl LazyBadgeKey {
     /// The secret named by `BADGE_SECRET_ARN` (required at init; read on first use).
-    pub fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self, config::ConfigError> {
+    pub fn from_env(sdk: &lookout_core::aws::SdkConfig) -> Result<Self, config::ConfigError> {
         let arn = config::required(config::names::BADGE_SECRET_ARN)?;
         Ok(Self::new(sdk, arn))
     }
 
     /// The secret `arn`, read with `sdk`'s credentials on first use.
-    pub fn new(sdk: &aws_config::SdkConfig, arn: String) -> Self {
+    pub fn new(sdk: &lookout_core::aws::SdkConfig, arn: String) -> Self {
         Self {
             source: Some((aws_sdk_secretsmanager::Client::new(sdk), arn)),
             key: Arc::default(),

@@ -59,7 +59,7 @@ impl SqsTransitions {
     }
 
     /// `None` when neither queue is configured.
-    pub fn from_env(sdk: &aws_config::SdkConfig) -> Option<Arc<dyn TransitionSink>> {
+    pub fn from_env(sdk: &lookout_core::aws::SdkConfig) -> Option<Arc<dyn TransitionSink>> {
         let events = config::optional(config::names::APP_EVENTS_QUEUE_URL);
         let alerts = config::optional(config::names::MESSENGER_QUEUE_URL);
         (events.is_some() || alerts.is_some()).then(|| {

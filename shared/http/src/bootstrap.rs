@@ -12,7 +12,7 @@ macro_rules! bootstrap_main {
 
         #[::tokio::main]
         async fn main() -> Result<(), ::lambda_http::Error> {
-            ::lambda_http::tracing::init_default_subscriber();
+            $crate::bootstrap::init_logging();
             let handler = std::env::var("_HANDLER").unwrap_or_default();
             match handler.as_str() {
                 $($handler => $krate::serve().await,)+
@@ -21,6 +21,9 @@ macro_rules! bootstrap_main {
         }
     };
 }
+
+/// Installs the functions' log subscriber ([`lookout_core::logging`]).
+pub use lookout_core::logging::init as init_logging;
 
 /// The error of a deploy binary started with a `_HANDLER` it does not serve (a template whose
 /// `Handler` names no function of the binary's domain): the Lambda's init fails and says why.

@@ -29,7 +29,7 @@ pub struct SqsTenantAlerts {
 
 impl SqsTenantAlerts {
     /// `None` when `ALERTS_QUEUE_URL` is not set (tenant alerts off).
-    pub fn from_env(sdk: &aws_config::SdkConfig) -> Option<Self> {
+    pub fn from_env(sdk: &lookout_core::aws::SdkConfig) -> Option<Self> {
         config::optional(config::names::ALERTS_QUEUE_URL).map(|url| Self {
             client: aws_sdk_sqs::Client::new(sdk),
             url,

@@ -3,7 +3,7 @@
 
 use std::fmt::Debug;
 
-use aws_config::SdkConfig;
+use lookout_core::aws::SdkConfig;
 
 use lookout_core::{config, BoxFuture};
 

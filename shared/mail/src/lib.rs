@@ -5,7 +5,7 @@
 //! is `ADMIN_EMAIL`.
 //!
 //! ```no_run
-//! # async fn demo(sdk: &aws_config::SdkConfig) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn demo(sdk: &lookout_core::aws::SdkConfig) -> Result<(), Box<dyn std::error::Error>> {
 //! let admin = lookout_mail::AdminMail::from_env(sdk)?;
 //! admin.send("[Lookout] test", "hello").await?;
 //! # Ok(()) }

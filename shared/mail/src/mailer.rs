@@ -1,10 +1,10 @@
 //! Plain-text mail through SES (v2) from one verified sender.
 
-use aws_config::SdkConfig;
 use aws_sdk_sesv2::{
     types::{Body, Content, Destination, EmailContent, Message},
     Client,
 };
+use lookout_core::aws::SdkConfig;
 
 use lookout_core::config;
 

@@ -1,7 +1,7 @@
-use lambda_http::{tracing, Error};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    lookout_core::logging::init();
     admin_list_api_keys::serve().await
 }

@@ -23,7 +23,7 @@
 
 use lambda_http::{
     http::{HeaderValue, Method, StatusCode},
-    tracing, Body, Error, Request, RequestExt, Response,
+    Body, Error, Request, RequestExt, Response,
 };
 use lookout_core::{auth::Tenant, error::error_chain, StoreError};
 use lookout_heartbeats::{

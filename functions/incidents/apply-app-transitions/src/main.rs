@@ -1,7 +1,7 @@
-use lambda_runtime::{tracing, Error};
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    lookout_core::logging::init();
     apply_app_transitions::serve().await
 }

@@ -28,7 +28,7 @@
 
 use lambda_http::{
     http::{HeaderValue, StatusCode},
-    tracing, Body, Error, Request, Response,
+    Body, Error, Request, Response,
 };
 use lookout_core::{error::error_chain, time::Timestamp, StoreError};
 use lookout_http::{body_bytes, header, set_retry_after, set_unavailable_retry_after};

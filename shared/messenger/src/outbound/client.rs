@@ -36,7 +36,7 @@ impl Messenger {
     }
 
     /// [`MessengerConfig::load`]: base URLs from the environment, tokens from the secret.
-    pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+    pub async fn load(sdk: &lookout_core::aws::SdkConfig) -> Result<Self, ConfigError> {
         Self::new(MessengerConfig::load(sdk).await?)
     }
 

@@ -34,7 +34,7 @@ impl std::fmt::Debug for LazyMessenger {
 
 impl LazyMessenger {
     /// [`Messenger::load`] with `sdk`: base URLs from the environment, tokens from the secret.
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(sdk: &lookout_core::aws::SdkConfig) -> Self {
         let sdk = sdk.clone();
         Self::with_loader(move || {
             let sdk = sdk.clone();

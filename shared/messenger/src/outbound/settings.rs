@@ -125,7 +125,7 @@ impl MessengerTokens {
 
     /// Reads the secret named by `MESSENGER_SECRET_ARN` (once per cold start). Without that
     /// variable no messenger has a token.
-    pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+    pub async fn load(sdk: &lookout_core::aws::SdkConfig) -> Result<Self, ConfigError> {
         let Some(arn) = config::optional(env::MESSENGER_SECRET_ARN) else {
             return Ok(Self::default());
         };
@@ -194,7 +194,7 @@ impl MessengerConfig {
     }
 
     /// [`MessengerTokens::load`] and [`from_env`](Self::from_env).
-    pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+    pub async fn load(sdk: &lookout_core::aws::SdkConfig) -> Result<Self, ConfigError> {
         Self::from_env(&MessengerTokens::load(sdk).await?)
     }
 
