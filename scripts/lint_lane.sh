@@ -18,17 +18,17 @@ fi
 # The deploy as ops run it (docs/deploy.md), up to the first call that needs AWS credentials:
 # the deploy tools, a config from outside the repository checked against template.yaml, the
 # template checks, and `sam build` of every deploy binary (aarch64, release): what proves the
-# functions build for Lambda. LTO off and opt-level 0 here only (CI time: this proves they
-# compile and link); `make deploy` and `make build-arm64` keep the release profile (thin LTO,
-# opt-level "s"), and bench/build.sh measures that build.
-say "scripts/deploy.sh --dry-run: config, sam validate, sam build of every deploy binary (LTO off, opt-level 0 for CI time; target/lint-arm64)"
+# functions build for Lambda. opt-level 0 here only (CI time: this proves they
+# compile and link); `make deploy` and `make build-arm64` keep the release profile (one codegen
+# unit a crate, opt-level "s"), and bench/build.sh measures that build.
+say "scripts/deploy.sh --dry-run: config, sam validate, sam build of every deploy binary (opt-level 0 for CI time; target/lint-arm64)"
 deploy_dir=$(mktemp -d)
 python3 -c 'import secrets; print(secrets.token_hex(32))' >"$deploy_dir/admin-token"
 printf 'stack: lookout-ci\nregion: eu-west-1\nadmin_token_file: %s\nparameters:\n  AdminEmail: ops@example.com\n  SenderEmail: lookout@example.com\n' \
   "$deploy_dir/admin-token" >"$deploy_dir/deploy.yaml"
 # Absolute: `sam build` runs cargo in each deploy package's directory (template.yaml's CodeUri),
 # where a relative target directory would be one per package, each compiling everything.
-CARGO_TARGET_DIR=$PWD/target/lint-arm64 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
+CARGO_TARGET_DIR=$PWD/target/lint-arm64 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
   scripts/deploy.sh --dry-run --allow-dirty --config "$deploy_dir/deploy.yaml"
 rm -rf "$deploy_dir"
 # .cargo/config.toml links them non-PIE (no relocations for the loader at a cold start):

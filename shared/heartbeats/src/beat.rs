@@ -64,9 +64,10 @@ pub(crate) async fn record_beat(
 ) -> Result<Beaten, HeartbeatError> {
     let pk = app_pk(tenant.as_str(), beat.app_id.as_str());
     let mut current = match apps.fast_beat(&pk, beat, now).await? {
-        FastBeat::Done(rec) => {
+        // The condition held: the app is `up`.
+        FastBeat::Done { deadline } => {
             return Ok(Beaten {
-                reply: rec.heartbeat_reply(now),
+                reply: HeartbeatReply::up(&beat.app_id, now, deadline),
                 mail: None,
             })
         }

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::badge_key::BadgeKey;
-use crate::input::AppState;
+use crate::input::{AppId, AppState};
 use crate::record::OutputRef;
 use crate::runs::{OpenRun, Run, Tolerance};
+use crate::time::from_millis;
 
 /// Reply to a heartbeat.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -19,6 +20,20 @@ pub struct HeartbeatReply {
     pub received_at: Timestamp,
     /// When the next beat is due at the latest (period + grace); `null` unless `up`.
     pub due_by: Option<Timestamp>,
+}
+
+impl HeartbeatReply {
+    /// The reply to a beat of `app_id` that left the app `up`, due again by `deadline`
+    /// (epoch ms).
+    pub(crate) fn up(app_id: &AppId, received_at: Timestamp, deadline: i64) -> Self {
+        Self {
+            status: "ok".into(),
+            app_id: app_id.to_json(),
+            state: AppState::Up,
+            received_at,
+            due_by: Some(from_millis(deadline)),
+        }
+    }
 }
 
 /// An app as the admin sees it.

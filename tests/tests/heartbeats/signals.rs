@@ -572,6 +572,104 @@ async fn a_warm_process_writes_a_signal_from_its_own_copy_of_the_app() {
     assert_eq!(calls.take(), ["GetItem", "PutItem", "GetItem", "PutItem"]);
 }
 
+/// A warm process's heartbeat of an `up` app is one UpdateItem that answers only what it set,
+/// not the item (a month of booking, its runs). The process's copy of the app, one version
+/// behind, takes those attributes: its next signal is still one write, and writes what a read
+/// would have given. A copy another writer made stale meanwhile is dropped by the beat, and the
+/// next signal reads the app.
+#[tokio::test]
+async fn a_warm_beat_keeps_the_process_copy_of_the_app_current() {
+    use lookout_heartbeats::{
+        beat, signal, ApiDeps, BeatCommand, HeartbeatStore, SignalCommand, SignalKind,
+    };
+    use std::time::Duration;
+    let hb = spawn().await;
+    for app in ["kept", "stale"] {
+        admin(
+            &hb,
+            0,
+            json!({"tenant": "acme", "app_id": app, "period_seconds": 3600}),
+        )
+        .await;
+    }
+    let calls = Calls::default();
+    let client = calls.client_for(&hb, "record-heartbeat").await;
+    let mut warm = hb.heartbeat.clone();
+    warm.store = HeartbeatStore::new(client, hb.table());
+    warm.store.apps = warm
+        .store
+        .apps
+        .clone()
+        .with_memo(Duration::from_secs(3_600));
+    let tenant = || lookout_core::auth::Tenant::parse("acme").unwrap();
+    // Each beat ten seconds after the last: every beat moves the deadline.
+    async fn beat_of(hb: &Hb, deps: &ApiDeps, cmd: BeatCommand) -> Value {
+        hb.clock.advance(Duration::from_secs(10));
+        serde_json::to_value(beat(&deps.ports(), cmd).await.unwrap()).unwrap()
+    }
+    async fn start(deps: &ApiDeps, cmd: SignalCommand) {
+        signal(&deps.ports(), cmd).await.unwrap();
+    }
+    let beat_cmd = |app: &str| BeatCommand {
+        tenant: tenant(),
+        input: serde_json::from_value(json!({"app_id": app})).unwrap(),
+    };
+    let start_cmd = |app: &str| SignalCommand {
+        tenant: tenant(),
+        kind: SignalKind::Start,
+        input: serde_json::from_value(json!({"app_id": app})).unwrap(),
+    };
+
+    // A beat makes the app up; a run started and ended through the warm process leaves it its
+    // copy of the app (and no open run, which a beat's one-write path would not know).
+    let beats = |view: &Value| view["heartbeats"].as_i64().unwrap();
+    beat_of(&hb, &warm, beat_cmd("kept")).await;
+    let before_start = beats(&hb.view("kept").await);
+    start(&warm, start_cmd("kept")).await;
+    // What a start adds to the count (a signal is a sign of life too).
+    let by_start = beats(&hb.view("kept").await) - before_start;
+    let success = SignalCommand {
+        kind: SignalKind::Success,
+        ..start_cmd("kept")
+    };
+    start(&warm, success).await;
+    let before_beat = beats(&hb.view("kept").await);
+    calls.take();
+    // The beat is the one-write path, and the copy takes it.
+    let reply = beat_of(&hb, &warm, beat_cmd("kept")).await;
+    assert_eq!(calls.take(), ["UpdateItem"]);
+    let view = hb.view("kept").await;
+    assert_eq!(reply["state"], "up", "{reply}");
+    assert_eq!(reply["app_id"], "kept");
+    assert_eq!(reply["due_by"], view["due_by"], "the deadline the beat set");
+    assert_eq!(beats(&view), before_beat + 1);
+    // So the next signal is its write alone, and keeps the beat and the ended run.
+    start(&warm, start_cmd("kept")).await;
+    assert_eq!(calls.take(), ["PutItem"]);
+    let view = hb.view("kept").await;
+    assert_eq!(
+        (
+            beats(&view),
+            view["open_runs"].as_array().map(Vec::len),
+            view["runs"].as_array().map(Vec::len)
+        ),
+        (before_beat + 1 + by_start, Some(1), Some(1)),
+        "{view}"
+    );
+
+    // Another process beats in between: the warm beat still writes once, drops its copy, and
+    // the next signal reads the app.
+    beat_of(&hb, &warm, beat_cmd("stale")).await;
+    beat_of(&hb, &hb.heartbeat, beat_cmd("stale")).await;
+    calls.take();
+    beat_of(&hb, &warm, beat_cmd("stale")).await;
+    assert_eq!(calls.take(), ["UpdateItem"]);
+    start(&warm, start_cmd("stale")).await;
+    assert_eq!(calls.take(), ["GetItem", "PutItem"]);
+    let view = hb.view("stale").await;
+    assert_eq!(beats(&view), 3 + by_start, "{view}");
+}
+
 /// A Healthchecks ping by check UUID (`/ping/<uuid>`, record-ping's handler) in a warm process:
 /// the first finds the app through the `ping` index and reads it; every later one is its write
 /// alone (an hourly job's pings too: the process keeps the app for hours, since the write is

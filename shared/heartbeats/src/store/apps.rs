@@ -127,7 +127,8 @@ pub struct AppStore {
 /// Outcome of the heartbeat's one-write path.
 #[derive(Debug)]
 pub enum FastBeat {
-    Done(Box<AppRecord>),
+    /// Recorded: the app is `up`, its next beat due by `deadline` (epoch ms).
+    Done { deadline: i64 },
     /// The app is not `up` or has an unsent mail: the item as it is (`None`: unknown app).
     NotApplicable(Option<Box<AppRecord>>),
 }
@@ -160,6 +161,28 @@ impl AppStore {
             Some(rec) => memo.put(pk, rec.clone(), Instant::now()),
             None => memo.forget(pk),
         }
+    }
+
+    /// After a fast beat that made the app `version` (at `now`, with `message`): the kept copy,
+    /// when it is the version before, beaten the same way, kept and returned; else dropped
+    /// (another writer came between: the next write reads the item again).
+    fn keep_beaten(
+        &self,
+        pk: &str,
+        version: Option<u64>,
+        now: Timestamp,
+        message: Option<&str>,
+    ) -> Option<AppRecord> {
+        let memo = self.memo.as_ref()?;
+        let beaten = memo
+            .get(pk, Instant::now())
+            .filter(|kept| version.is_some_and(|v| kept.version + 1 == v))
+            .map(|mut kept| {
+                kept.fast_beat(now, message);
+                kept
+            });
+        self.keep(pk, beaten.as_ref());
+        beaten
     }
 
     /// The same store with another per-tenant app quota (`u32::MAX`: unlimited, not counted).
@@ -295,7 +318,9 @@ impl Apps for AppStore {
                 .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
                 .expression_attribute_values(":nowms", AttributeValue::N(millis(now).to_string()))
                 .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .return_values(ReturnValue::AllNew)
+                // Only what the beat set (not the whole item, 30 days of booking with its runs):
+                // the reply needs the deadline, and a kept copy the rest.
+                .return_values(ReturnValue::UpdatedNew)
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 );
@@ -308,12 +333,32 @@ impl Apps for AppStore {
             }
             match req.update_expression(expr).send().await {
                 Ok(out) => {
-                    let item = out.attributes.ok_or_else(|| {
-                        StoreError::invariant("UpdateItem returned no attributes")
-                    })?;
-                    let rec: AppRecord = serde_dynamo::from_item(item)?;
-                    self.keep(pk, Some(&rec));
-                    Ok(FastBeat::Done(Box::new(rec)))
+                    let set = out.attributes.unwrap_or_default();
+                    let number = |name: &str| {
+                        set.get(name)
+                            .and_then(|v| v.as_n().ok())
+                            .and_then(|n| n.parse::<u64>().ok())
+                    };
+                    let message = beat.message.as_ref().map(|m| m.0.as_str());
+                    if let Some(rec) = self.keep_beaten(pk, number("version"), now, message) {
+                        return Ok(FastBeat::Done {
+                            deadline: rec.deadline,
+                        });
+                    }
+                    // No copy one version behind: the deadline the beat set, as answered, or,
+                    // when it set the one the app had (two beats within a millisecond; an
+                    // unchanged attribute may go unanswered), as stored.
+                    let deadline = match number("deadline").and_then(|d| i64::try_from(d).ok()) {
+                        Some(deadline) => deadline,
+                        None => {
+                            let rec = self.get(pk).await?.ok_or_else(|| {
+                                StoreError::invariant(format!("app {pk} gone after its beat"))
+                            })?;
+                            self.keep(pk, Some(&rec));
+                            rec.deadline
+                        }
+                    };
+                    Ok(FastBeat::Done { deadline })
                 }
                 Err(err) => match err.as_service_error() {
                     Some(UpdateItemError::ConditionalCheckFailedException(e)) => {

@@ -63,16 +63,18 @@ async fn the_fast_beat_applies_only_to_a_plain_up_app() {
     ));
     store.apps.insert(rec.clone());
     let now = t0_plus(30_000);
-    let FastBeat::Done(done) = store.apps.fast_beat(&rec.pk, &beat, now).await.unwrap() else {
+    let FastBeat::Done { deadline } = store.apps.fast_beat(&rec.pk, &beat, now).await.unwrap()
+    else {
         panic!("an up app takes the fast path");
     };
+    let done = store.apps.record(&rec.pk).unwrap();
+    assert_eq!(deadline, done.deadline);
     assert_eq!((done.version, done.beats), (2, 1));
     assert_eq!(done.deadline, millis(now) + 120_000);
     assert_eq!(done.due_at, Some(millis(now) + 120_000));
     assert_eq!(done.watch_at, Some(millis(now) + 60_000));
     assert_eq!(done.last_message.as_deref(), Some("hi"));
-    assert_eq!(store.apps.record(&rec.pk).unwrap(), *done);
-    let mut down = *done;
+    let mut down = done;
     down.state = AppState::Down;
     store.apps.insert(down.clone());
     assert!(matches!(

@@ -15,7 +15,6 @@ use crate::record::{app_pk, AppRecord};
 use crate::store::apps::{AppPage, Apps, FastBeat, TOKEN_KEYS};
 use crate::store::memory::{unavailable, version_holds, Shared};
 use crate::store::Put;
-use crate::time::millis;
 
 /// A concurrent writer, as a test plays it: changes the stored item just before a put.
 pub(crate) type Interference = Arc<dyn Fn(&mut AppRecord) + Send + Sync>;
@@ -150,15 +149,10 @@ impl MemoryApps {
         if !applies {
             return Ok(FastBeat::NotApplicable(Some(Box::new(rec.clone()))));
         }
-        let now_ms = millis(now);
-        rec.last_beat_at = Some(now);
-        rec.beats += 1;
-        rec.version += 1;
-        rec.deadline = now_ms + rec.window_ms;
-        rec.due_at = Some(now_ms + rec.window_ms);
-        rec.watch_at = Some(now_ms + rec.late_ms);
-        rec.last_message = beat.message.as_ref().map(|m| m.0.clone());
-        Ok(FastBeat::Done(Box::new(rec.clone())))
+        rec.fast_beat(now, beat.message.as_ref().map(|m| m.0.as_str()));
+        Ok(FastBeat::Done {
+            deadline: rec.deadline,
+        })
     }
 
     fn page(
