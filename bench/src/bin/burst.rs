@@ -184,9 +184,23 @@ async fn main() -> Result<()> {
         .await?
         .item
         .ok_or_else(|| anyhow!("the key is not stored"))?;
+    // The beat's UpdateItem asks for UPDATED_NEW: the attributes its expression sets.
+    let mut updated = app_item.clone();
+    updated.retain(|name, _| {
+        [
+            "lastBeatAt",
+            "beats",
+            "version",
+            "deadline",
+            "dueAt",
+            "watchAt",
+            "lastMessage",
+        ]
+        .contains(&name.as_str())
+    });
     let canned = json!({
         "GetItem": {"Item": wire_item(&key_item)},
-        "UpdateItem": {"Attributes": wire_item(&app_item)},
+        "UpdateItem": {"Attributes": wire_item(&updated)},
     });
     let canned_file = std::env::temp_dir().join(format!("{prefix}-canned.json"));
     std::fs::write(&canned_file, canned.to_string())?;
