@@ -54,6 +54,15 @@ pub struct Fixture {
 const PING_CHECKS: usize = 10;
 
 impl Fixture {
+    /// How many different requests `f`'s scenario goes round: a warm process has seen each
+    /// once after that many (record-ping: one a check; every other scenario: 1).
+    pub fn rounds(&self, f: &Function) -> usize {
+        match f.binary.as_str() {
+            "record-ping" => self.ping_ids.len().max(1),
+            _ => 1,
+        }
+    }
+
     /// The next ping check's UUID.
     pub(super) fn ping_id(&self) -> &str {
         let i = self
