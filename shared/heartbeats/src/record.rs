@@ -438,19 +438,6 @@ impl AppRecord {
         self.lease_until = Some(millis(now) + MAIL_LEASE_MS);
     }
 
-    /// What the heartbeat's one-write path (`AppStore::fast_beat`'s UpdateItem) sets on an `up`
-    /// app beaten at `now` with `message`.
-    pub(crate) fn fast_beat(&mut self, now: Timestamp, message: Option<&str>) {
-        let now_ms = millis(now);
-        self.last_beat_at = Some(now);
-        self.beats += 1;
-        self.version += 1;
-        self.deadline = now_ms + self.window_ms;
-        self.due_at = Some(now_ms + self.window_ms);
-        self.watch_at = Some(now_ms + self.late_ms);
-        self.last_message = message.map(str::to_owned);
-    }
-
     pub(crate) fn heartbeat_reply(&self, now: Timestamp) -> HeartbeatReply {
         HeartbeatReply {
             status: "ok".into(),

@@ -133,6 +133,19 @@ pub enum FastBeat {
     NotApplicable(Option<Box<AppRecord>>),
 }
 
+/// What the heartbeat's one-write path ([`AppStore::fast_beat`]'s UpdateItem) sets on an `up`
+/// app `rec` beaten at `now` with `message`.
+pub(crate) fn beaten(rec: &mut AppRecord, now: Timestamp, message: Option<&str>) {
+    let now_ms = millis(now);
+    rec.last_beat_at = Some(now);
+    rec.beats += 1;
+    rec.version += 1;
+    rec.deadline = now_ms + rec.window_ms;
+    rec.due_at = Some(now_ms + rec.window_ms);
+    rec.watch_at = Some(now_ms + rec.late_ms);
+    rec.last_message = message.map(str::to_owned);
+}
+
 impl AppStore {
     pub(crate) fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -178,7 +191,7 @@ impl AppStore {
             .get(pk, Instant::now())
             .filter(|kept| version.is_some_and(|v| kept.version + 1 == v))
             .map(|mut kept| {
-                kept.fast_beat(now, message);
+                beaten(&mut kept, now, message);
                 kept
             });
         self.keep(pk, beaten.as_ref());

@@ -149,7 +149,7 @@ impl MemoryApps {
         if !applies {
             return Ok(FastBeat::NotApplicable(Some(Box::new(rec.clone()))));
         }
-        rec.fast_beat(now, beat.message.as_ref().map(|m| m.0.as_str()));
+        crate::store::apps::beaten(rec, now, beat.message.as_ref().map(|m| m.0.as_str()));
         Ok(FastBeat::Done {
             deadline: rec.deadline,
         })
