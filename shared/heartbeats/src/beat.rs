@@ -7,7 +7,7 @@ use lookout_core::{auth::Tenant, error::error_chain, time::Timestamp};
 
 use crate::announce::deliver;
 use crate::error::HeartbeatError;
-use crate::input::HeartbeatIn;
+use crate::input::{AppState, HeartbeatIn};
 use crate::limits::MAX_CAS_ATTEMPTS;
 use crate::mail::PendingMail;
 use crate::output::HeartbeatReply;
@@ -67,7 +67,7 @@ pub(crate) async fn record_beat(
         // The condition held: the app is `up`.
         FastBeat::Done { deadline } => {
             return Ok(Beaten {
-                reply: HeartbeatReply::up(&beat.app_id, now, deadline),
+                reply: HeartbeatReply::new(&beat.app_id, AppState::Up, now, deadline),
                 mail: None,
             })
         }

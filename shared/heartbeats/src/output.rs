@@ -23,15 +23,20 @@ pub struct HeartbeatReply {
 }
 
 impl HeartbeatReply {
-    /// The reply to a beat of `app_id` that left the app `up`, due again by `deadline`
-    /// (epoch ms).
-    pub(crate) fn up(app_id: &AppId, received_at: Timestamp, deadline: i64) -> Self {
+    /// The reply to a beat of `app_id` that left the app in `state`, due again by `deadline`
+    /// (epoch ms) when that is `up`.
+    pub(crate) fn new(
+        app_id: &AppId,
+        state: AppState,
+        received_at: Timestamp,
+        deadline: i64,
+    ) -> Self {
         Self {
             status: "ok".into(),
             app_id: app_id.to_json(),
-            state: AppState::Up,
+            state,
             received_at,
-            due_by: Some(from_millis(deadline)),
+            due_by: (state == AppState::Up).then(|| from_millis(deadline)),
         }
     }
 }

@@ -439,13 +439,7 @@ impl AppRecord {
     }
 
     pub(crate) fn heartbeat_reply(&self, now: Timestamp) -> HeartbeatReply {
-        HeartbeatReply {
-            status: "ok".into(),
-            app_id: self.app_id().to_json(),
-            state: self.state,
-            received_at: now,
-            due_by: (self.state == AppState::Up).then(|| from_millis(self.deadline)),
-        }
+        HeartbeatReply::new(&self.app_id(), self.state, now, self.deadline)
     }
 
     pub(crate) fn view(&self) -> AppView {
